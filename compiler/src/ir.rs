@@ -1,0 +1,465 @@
+//! The typed, serializable IR that the checker produces and the VM lowers.
+//!
+//! Invariants the checker guarantees, so that the VM never re-checks:
+//! - every name is resolved: locals to [`LocalId`], statics to [`StaticId`]
+//!   of the enclosing procedure, globals and callees by name (the pup's name
+//!   service turns names into procedure IDs at load time);
+//! - every expression carries its scalar type, and every int→double
+//!   conversion is an explicit [`ExprKind::Cast`];
+//! - `printf` formats are split into [`FmtPiece`]s whose conversions match the
+//!   argument types; string literals appear only there;
+//! - statics and globals have constant initializers and a layout
+//!   (byte offsets, 8-byte slots) computed here.
+//!
+//! The IR is structured (a tree, not a CFG): the VM's translator walks it the
+//! way cranelift-jit-demo walks its AST. Source spans are kept only where the
+//! VM reports something to the user (runtime errors name the procedure).
+
+use serde::{Deserialize, Serialize};
+
+/// A scalar value type. `int` is 64-bit wrapping; `double` is IEEE binary64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scalar {
+    /// 64-bit signed, wrapping.
+    Int,
+    /// IEEE 754 binary64.
+    Double,
+}
+
+/// The type of a variable (local, static, global): a scalar or a fixed array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum VarTy {
+    /// One scalar (8 bytes).
+    Scalar(Scalar),
+    /// `elem name[len]`: `len` elements of 8 bytes each.
+    Array(Scalar, u32),
+}
+
+impl VarTy {
+    /// Size in bytes (every element is 8 bytes).
+    pub fn size(self) -> u64 {
+        match self {
+            VarTy::Scalar(_) => 8,
+            VarTy::Array(_, n) => 8 * n as u64,
+        }
+    }
+}
+
+/// The type of a parameter: a scalar by value, or an array by reference
+/// (passed as a pointer and a length, so `len(a)` works).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ParamTy {
+    /// A scalar passed by value.
+    Scalar(Scalar),
+    /// `elem a[]`: passed by reference with its length.
+    ArrayRef(Scalar),
+}
+
+/// A procedure's return type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RetTy {
+    /// No value.
+    Void,
+    /// A scalar value. Falling off the end returns 0 / 0.0.
+    Scalar(Scalar),
+}
+
+/// A procedure signature; compared across versions to decide whether old
+/// callers can be bound straight to new code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Signature {
+    /// Parameter types in order.
+    pub params: Vec<ParamTy>,
+    /// Return type.
+    pub ret: RetTy,
+}
+
+/// A constant used to initialize statics and globals.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Const {
+    /// An int constant.
+    Int(i64),
+    /// A double constant.
+    Double(f64),
+}
+
+/// A byte range in the source file, for messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Span {
+    /// Start byte offset.
+    pub start: u32,
+    /// End byte offset (exclusive).
+    pub end: u32,
+}
+
+/// One compiled UC source file: a whole version of a program.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Module {
+    /// The file name the module came from (for messages only).
+    pub file: String,
+    /// Procedures in source order.
+    pub procs: Vec<Proc>,
+    /// Top-level globals in source order.
+    pub globals: Vec<Global>,
+    /// Interprocedures (`iproc P(...)`): old signature of P → new P.
+    pub iprocs: Vec<IProc>,
+    /// Mprocedures (`mproc P { ... }`), for procedures and globals.
+    pub mprocs: Vec<MProc>,
+}
+
+/// A top-level global variable. Its data lives in its own segment
+/// `(v, 3, G, 0)`; globals and procedures share one name space.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Global {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub ty: VarTy,
+    /// Initial value: one `Const` per element (arrays are fully listed,
+    /// zero-filled by the checker).
+    pub init: Vec<Const>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A `static` local of a procedure: lives in the procedure's data segment
+/// `(v, 3, P, offset)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Static {
+    /// Its name (unique within the procedure after the checker's renaming of
+    /// shadowed names: `x`, `x#2`, …).
+    pub name: String,
+    /// Its type.
+    pub ty: VarTy,
+    /// Byte offset in the procedure's data segment (8-aligned).
+    pub offset: u32,
+    /// Initial value, one `Const` per element.
+    pub init: Vec<Const>,
+}
+
+/// A non-static local variable or parameter slot of a procedure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Local {
+    /// Source name (for debugging output only).
+    pub name: String,
+    /// Its kind and type.
+    pub ty: LocalTy,
+}
+
+/// What a local slot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LocalTy {
+    /// A scalar (a Cranelift variable).
+    Scalar(Scalar),
+    /// A fixed array on the stack.
+    Array(Scalar, u32),
+    /// An array parameter: a reference (pointer + length).
+    ArrayRef(Scalar),
+}
+
+/// Index into [`Proc::locals`]. Parameters are locals `0..params.len()`.
+pub type LocalId = u32;
+/// Index into [`Proc::statics`] (or, in an mproc, of the served procedure).
+pub type StaticId = u32;
+
+/// A procedure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Proc {
+    /// Its name.
+    pub name: String,
+    /// Its signature; `sig.params.len()` first locals are the parameters.
+    pub sig: Signature,
+    /// Local slots, parameters first.
+    pub locals: Vec<Local>,
+    /// Static locals with their layout.
+    pub statics: Vec<Static>,
+    /// Size in bytes of the data segment (sum of statics, 8-aligned).
+    pub data_size: u32,
+    /// The body.
+    pub body: Vec<Stmt>,
+    /// Names of procedures it calls (deduplicated, sorted): the call-graph edges.
+    pub callees: Vec<String>,
+    /// Names of globals it reads or writes (deduplicated, sorted).
+    pub globals_used: Vec<String>,
+    /// Where it was defined.
+    pub span: Span,
+}
+
+/// An interprocedure: `iproc P(old params) { ... new.P(...) ... }`, compiled
+/// into the new version at `(v, 1, P, 0)`. Its `body` may call `new.P`
+/// (lowered as [`ExprKind::Call`] of `P`, which in version v's code reaches
+/// v's binding table) and builtins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IProc {
+    /// The procedure it serves.
+    pub name: String,
+    /// P's old signature (what old callers pass and expect back).
+    pub old_sig: Signature,
+    /// Locals, parameters first.
+    pub locals: Vec<Local>,
+    /// The body.
+    pub body: Vec<Stmt>,
+    /// Where it was defined.
+    pub span: Span,
+}
+
+/// An mprocedure: `mproc P { ... }`, run once when P (a procedure or a
+/// global) is updated, at `(v, 2, P, 0)`. Plain names are P's new statics
+/// ([`Place::Static`], or [`Place::Global`] for a global's mproc); `old.NAME`
+/// reads the old version's statics ([`Place::OldStatic`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MProc {
+    /// The procedure or global it serves.
+    pub name: String,
+    /// Locals of the mproc body.
+    pub locals: Vec<Local>,
+    /// The old statics it reads, as the checker resolved them against the
+    /// old version: their layout in the old data segment. For a global's
+    /// mproc, one entry named like the global at offset 0.
+    pub old_statics: Vec<Static>,
+    /// The body.
+    pub body: Vec<Stmt>,
+    /// Where it was defined.
+    pub span: Span,
+}
+
+/// A statement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Stmt {
+    /// Evaluate for side effects.
+    Expr(Expr),
+    /// `if (cond) then else els`; `cond` is an int (nonzero = true).
+    If {
+        /// Int-typed condition.
+        cond: Expr,
+        /// Taken when nonzero.
+        then: Vec<Stmt>,
+        /// Taken when zero (may be empty).
+        els: Vec<Stmt>,
+    },
+    /// `while`/`for`: `loop { if (!cond) break; body; step }`. `continue`
+    /// jumps to `step`. The back-edge is a safepoint.
+    Loop {
+        /// Int-typed condition; `None` means forever.
+        cond: Option<Expr>,
+        /// The body.
+        body: Vec<Stmt>,
+        /// The `for` step (empty for `while`).
+        step: Vec<Stmt>,
+    },
+    /// Leave the innermost loop.
+    Break,
+    /// Go to the innermost loop's step.
+    Continue,
+    /// Return, with a value of the procedure's return type (already
+    /// converted) or none for void.
+    Return(Option<Expr>),
+    /// A nested block (scoping is already resolved; kept for structure).
+    Block(Vec<Stmt>),
+}
+
+/// A typed expression.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expr {
+    /// The value's type; `None` only for calls of void procedures and of
+    /// void builtins, which appear only as expression statements.
+    pub ty: Option<Scalar>,
+    /// What it computes.
+    pub kind: ExprKind,
+    /// Where it is (runtime errors point here).
+    pub span: Span,
+}
+
+/// Binary operators. Arithmetic operands have equal types (the checker
+/// inserts casts); `%` is int only; comparisons yield int 0/1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/` (int: traps on zero divisor; `MIN / -1` wraps)
+    Div,
+    /// `%` (int only: traps on zero divisor)
+    Rem,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UnOp {
+    /// `-x` (wrapping for int)
+    Neg,
+    /// `!x` on int: 1 if zero else 0 (on double: 1 if == 0.0)
+    Not,
+}
+
+/// An lvalue or array: where a value lives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Place {
+    /// A local scalar slot (or parameter).
+    Local(LocalId),
+    /// A static of the enclosing procedure (in an mproc: of the served
+    /// procedure's NEW version).
+    Static(StaticId),
+    /// A global, by name.
+    Global(String),
+    /// In an mproc: the old version's static (read-only), index into
+    /// [`MProc::old_statics`].
+    OldStatic(StaticId),
+    /// `base[index]`; `base` names an array (a local array, an array
+    /// parameter, an array static or global, or an old array static).
+    /// Bounds are checked at run time.
+    Index {
+        /// The array.
+        base: Box<Place>,
+        /// Int-typed index.
+        index: Box<Expr>,
+    },
+}
+
+/// A builtin procedure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Builtin {
+    /// `sleep_ms(int)`: void; a safepoint, interruptible by an update.
+    SleepMs,
+    /// `now_ms()`: int milliseconds since the Unix epoch.
+    NowMs,
+    /// `exit(int)`: stops the program with that exit code.
+    Exit,
+}
+
+/// One piece of a checked `printf` format.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FmtPiece {
+    /// Text printed as is (`%%` already turned into `%`).
+    Lit(String),
+    /// A conversion consuming the next argument. `spec` is the whole C
+    /// conversion as written, e.g. `%d`, `%.2lf`, `%-8.3e`, `%5s`; the
+    /// runtime formats it as C's printf would.
+    Conv {
+        /// The conversion text, starting with `%`.
+        spec: String,
+        /// The conversion letter: one of `d i f e g c s` (`lf` → `f`).
+        conv: char,
+    },
+}
+
+/// A `printf` argument.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PrintArg {
+    /// A scalar value (for `%d %i %c`: int; `%f %e %g`: double).
+    Value(Expr),
+    /// A string literal (for `%s`).
+    Str(String),
+}
+
+/// A call argument.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Arg {
+    /// A scalar passed by value (already converted to the parameter type).
+    Value(Expr),
+    /// An array passed by reference (with its length).
+    Array(Place),
+}
+
+/// What an expression computes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ExprKind {
+    /// An int literal.
+    Int(i64),
+    /// A double literal.
+    Double(f64),
+    /// Read a scalar place.
+    Load(Place),
+    /// `place = value` or `place op= value`; yields the stored value.
+    /// With `op`, the place is evaluated once (`a[i++] += 1` increments once).
+    Assign {
+        /// The target (a scalar place).
+        place: Place,
+        /// `Some(op)` for compound assignment.
+        op: Option<BinOp>,
+        /// The right-hand side, already of the place's type (for compound
+        /// assignment on an int place with a double rhs the checker
+        /// reports an error unless cast, as the rhs is converted first).
+        value: Box<Expr>,
+    },
+    /// `++x`, `x++`, `--x`, `x--` on an int or double place.
+    IncDec {
+        /// The target.
+        place: Place,
+        /// +1 or -1.
+        delta: i8,
+        /// `true` for prefix (yields the new value), `false` for postfix.
+        prefix: bool,
+    },
+    /// A binary operator on operands of equal type.
+    Binary {
+        /// The operator.
+        op: BinOp,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+    /// A unary operator.
+    Unary {
+        /// The operator.
+        op: UnOp,
+        /// Operand.
+        operand: Box<Expr>,
+    },
+    /// `a && b`, `a || b`: short-circuit; int operands, int 0/1 result.
+    Logic {
+        /// `true` for `&&`, `false` for `||`.
+        and: bool,
+        /// Left operand (int).
+        lhs: Box<Expr>,
+        /// Right operand (int).
+        rhs: Box<Expr>,
+    },
+    /// Conversion between int and double (`(int)` truncates toward zero,
+    /// saturating; NaN → 0).
+    Cast {
+        /// The target type.
+        to: Scalar,
+        /// The operand.
+        operand: Box<Expr>,
+    },
+    /// A call of a UC procedure by name, through the binding table.
+    Call {
+        /// The callee's name.
+        callee: String,
+        /// Arguments matching the callee's signature.
+        args: Vec<Arg>,
+    },
+    /// `len(a)`: the length of an array place.
+    Len(Place),
+    /// `printf(fmt, args...)`: void.
+    Printf {
+        /// The checked format.
+        pieces: Vec<FmtPiece>,
+        /// Arguments, one per conversion.
+        args: Vec<PrintArg>,
+    },
+    /// Another builtin.
+    Builtin {
+        /// Which one.
+        which: Builtin,
+        /// Its (int) arguments.
+        args: Vec<Expr>,
+    },
+}

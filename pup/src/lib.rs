@@ -1,0 +1,1 @@
+//! pup (being built).

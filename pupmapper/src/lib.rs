@@ -1,0 +1,1 @@
+//! pupmapper (being built).
