@@ -137,6 +137,15 @@ pub struct Static {
     pub init: Vec<Const>,
 }
 
+/// An `old.NAME` reference of an mproc: resolved by the VM at load time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OldStatic {
+    /// The static's name in the old version.
+    pub name: String,
+    /// The type the mproc body was checked against.
+    pub ty: VarTy,
+}
+
 /// A non-static local variable or parameter slot of a procedure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Local {
@@ -213,10 +222,12 @@ pub struct MProc {
     pub name: String,
     /// Locals of the mproc body.
     pub locals: Vec<Local>,
-    /// The old statics it reads, as the checker resolved them against the
-    /// old version: their layout in the old data segment. For a global's
-    /// mproc, one entry named like the global at offset 0.
-    pub old_statics: Vec<Static>,
+    /// The old statics it reads (`old.NAME`), by name and the type the
+    /// checker assumed. The VM resolves them against the version actually
+    /// being replaced when the mproc is loaded and refuses a mismatch, so
+    /// `ucc build` works without the old source. For a global's mproc, the
+    /// one entry is named like the global.
+    pub old_statics: Vec<OldStatic>,
     /// The body.
     pub body: Vec<Stmt>,
     /// Where it was defined.
