@@ -1,0 +1,402 @@
+//! The mapper daemon: accept loop, one thread per connection, periodic sweep.
+//!
+//! Every connection runs on its own thread with its own timeouts, so a slow,
+//! silent or hostile client only ever holds its own thread; the number of
+//! such threads is bounded by [`Config::max_connections`], and a client over
+//! the bound is refused in the handshake rather than left waiting.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{
+    IpAddr, Ipv4Addr, Ipv6Addr, Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::frame::{Connection, Limits};
+use crate::proto::{self, PupEntry, Request, Response};
+use crate::registry::Registry;
+
+/// Largest request frame the mapper accepts. Requests are a name and two
+/// integers, so a small bound costs nothing and limits what a hostile client
+/// can make the daemon buffer.
+pub const MAX_REQUEST_FRAME: usize = 64 << 10;
+
+/// Daemon settings; [`Config::default`] is what the `pupmapper` binary uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Frame size limit and timeouts applied to each client connection.
+    pub limits: Limits,
+    /// How long a client has to complete its `Hello` after connecting.
+    pub handshake_timeout: Duration,
+    /// Most connections served at once; more are refused.
+    pub max_connections: usize,
+    /// How often every registration is checked for a dead pup.
+    pub sweep_interval: Duration,
+    /// How long a liveness probe waits for a pup's port to accept.
+    pub probe_timeout: Duration,
+    /// How long shutdown waits for connection threads to finish.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Config {
+    /// 64 KiB requests, 60 s idle, 30 s per frame, 10 s handshake, 256
+    /// connections, a sweep every 3 s, 500 ms probes.
+    fn default() -> Config {
+        Config {
+            limits: Limits {
+                max_frame: MAX_REQUEST_FRAME,
+                ..Limits::default()
+            },
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 256,
+            sweep_interval: Duration::from_secs(3),
+            probe_timeout: Duration::from_millis(500),
+            drain_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A shutdown signal shared between the server and whoever stops it.
+///
+/// Cloning shares the signal. [`Shutdown::trigger`] wakes the accept loop
+/// (by connecting to the listener), the sweeper, and every connection thread.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown {
+    inner: Arc<ShutdownInner>,
+}
+
+#[derive(Debug, Default)]
+struct ShutdownInner {
+    fired: Mutex<bool>,
+    cv: Condvar,
+    /// Where to connect to wake a blocked `accept`; set by [`run_with`].
+    wake_addr: Mutex<Option<SocketAddr>>,
+}
+
+impl Shutdown {
+    /// A signal that has not fired.
+    pub fn new() -> Shutdown {
+        Shutdown::default()
+    }
+
+    /// Fires the signal; idempotent and callable from any thread.
+    pub fn trigger(&self) {
+        *self.inner.fired.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.inner.cv.notify_all();
+        let wake = *self
+            .inner
+            .wake_addr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(addr) = wake {
+            // The accept loop sees the flag on this connection and stops.
+            let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+        }
+    }
+
+    /// Whether the signal has fired.
+    pub fn is_triggered(&self) -> bool {
+        *self.inner.fired.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits up to `timeout` for the signal; returns whether it fired.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let fired = self.inner.fired.lock().unwrap_or_else(|e| e.into_inner());
+        let (fired, _) = self
+            .inner
+            .cv
+            .wait_timeout_while(fired, timeout, |fired| !*fired)
+            .unwrap_or_else(|e| e.into_inner());
+        *fired
+    }
+
+    fn set_wake_addr(&self, addr: SocketAddr) {
+        *self
+            .inner
+            .wake_addr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(addr);
+    }
+}
+
+/// The address to connect to in order to reach `local` (a wildcard bind is
+/// reachable on loopback).
+fn wake_addr(local: SocketAddr) -> SocketAddr {
+    let ip = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, local.port())
+}
+
+/// Whether `peer` is on this host, i.e. may register and unregister.
+fn is_local(peer: &SocketAddr) -> bool {
+    // An IPv4 client of a dual-stack socket shows up as ::ffff:127.0.0.1.
+    peer.ip().to_canonical().is_loopback()
+}
+
+/// Live connections, so that shutdown can close them and wait for their threads.
+#[derive(Default)]
+struct Connections {
+    open: Mutex<HashMap<u64, TcpStream>>,
+    closed: Condvar,
+    next_id: AtomicU64,
+}
+
+impl Connections {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reserves a slot for `stream` unless `max` are open.
+    fn admit(&self, stream: &TcpStream, max: usize) -> Option<u64> {
+        let mut open = self.lock();
+        if open.len() >= max {
+            return None;
+        }
+        let clone = stream.try_clone().ok()?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        open.insert(id, clone);
+        Some(id)
+    }
+
+    fn release(&self, id: u64) {
+        self.lock().remove(&id);
+        self.closed.notify_all();
+    }
+
+    /// Shuts every open connection down, then waits (bounded) for their
+    /// threads to release them.
+    fn drain(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut open = self.lock();
+        for stream in open.values() {
+            let _ = stream.shutdown(NetShutdown::Both);
+        }
+        while !open.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            open = self
+                .closed
+                .wait_timeout(open, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+/// Serves the mapper protocol on `listener` with [`Config::default`] until
+/// `shutdown` fires.
+pub fn run(listener: TcpListener, shutdown: Shutdown) -> io::Result<()> {
+    run_with(listener, shutdown, Config::default())
+}
+
+/// Serves the mapper protocol on `listener` with `config` until `shutdown`
+/// fires; then closes every connection and returns.
+///
+/// Errors only if the listener's address cannot be read; failures of single
+/// connections never end the daemon.
+pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Result<()> {
+    shutdown.set_wake_addr(wake_addr(listener.local_addr()?));
+    let registry = Arc::new(Registry::new(config.probe_timeout));
+    let connections = Arc::new(Connections::default());
+    let config = Arc::new(config);
+
+    let sweeper = {
+        let (registry, shutdown, interval) =
+            (registry.clone(), shutdown.clone(), config.sweep_interval);
+        thread::Builder::new()
+            .name("pupmapper-sweep".into())
+            .spawn(move || {
+                while !shutdown.wait_timeout(interval) {
+                    registry.sweep();
+                }
+            })?
+    };
+
+    // Checked after setting the wake address: a trigger that came earlier
+    // found no address to wake, so the flag is the only notice of it.
+    while !shutdown.is_triggered() {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning, and keep
+                // serving the connections already open.
+                if !matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                ) {
+                    eprintln!("pupmapper: accept failed: {e}");
+                    shutdown.wait_timeout(Duration::from_millis(100));
+                }
+                continue;
+            }
+        };
+        if shutdown.is_triggered() {
+            break;
+        }
+        spawn_connection(stream, peer, &registry, &connections, &config);
+    }
+
+    connections.drain(config.drain_timeout);
+    let _ = sweeper.join();
+    Ok(())
+}
+
+/// Admits and starts one connection, or refuses it when the daemon is full.
+fn spawn_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    registry: &Arc<Registry>,
+    connections: &Arc<Connections>,
+    config: &Arc<Config>,
+) {
+    let handshake_limits = Limits {
+        idle_timeout: Some(config.handshake_timeout),
+        frame_timeout: Some(config.handshake_timeout),
+        write_timeout: Some(config.handshake_timeout),
+        ..config.limits
+    };
+    let Ok(mut conn) = Connection::new(stream, handshake_limits) else {
+        return;
+    };
+    let Some(id) = connections.admit(conn.stream(), config.max_connections) else {
+        // Written from the accept thread: a few bytes into a fresh socket's
+        // buffer never block.
+        conn.refuse(&proto::hello(), "too many connections; try again later");
+        return;
+    };
+    let (registry, connections, config) = (registry.clone(), connections.clone(), config.clone());
+    let spawned = thread::Builder::new()
+        .name(format!("pupmapper-conn-{id}"))
+        .spawn({
+            let connections = connections.clone();
+            move || {
+                serve(conn, peer, &registry, &config);
+                connections.release(id);
+            }
+        });
+    if spawned.is_err() {
+        // Out of threads: the connection was moved into the failed closure
+        // and is closed with it; free its slot.
+        connections.release(id);
+    }
+}
+
+/// Handles one client: handshake, then one response per request until EOF,
+/// a bad frame or a timeout.
+fn serve(mut conn: Connection, peer: SocketAddr, registry: &Registry, config: &Config) {
+    match conn.accept_hello(&proto::hello()) {
+        Ok(Some(_)) => {}
+        Ok(None) | Err(_) => return,
+    }
+    if conn.set_limits(config.limits).is_err() {
+        return;
+    }
+    loop {
+        let request = match conn.read_frame::<Request>() {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(e) => {
+                if e.deserves_reply() {
+                    let _ = conn.write_frame(&Response::Error(format!("bad request: {e}")));
+                }
+                // The stream is no longer at a frame boundary (or the peer is
+                // gone or stalled): close rather than guess.
+                conn.close();
+                return;
+            }
+        };
+        let response = handle(request, &peer, registry);
+        if conn.write_frame(&response).is_err() {
+            return;
+        }
+    }
+}
+
+/// Answers one request from `peer`.
+fn handle(request: Request, peer: &SocketAddr, registry: &Registry) -> Response {
+    match request {
+        Request::Register { name, pid, port } => {
+            if !is_local(peer) {
+                return Response::Error(format!("register refused: {peer} is not on this host"));
+            }
+            registry.register(PupEntry { name, pid, port })
+        }
+        Request::Unregister { name, pid } => {
+            if !is_local(peer) {
+                return Response::Error(format!("unregister refused: {peer} is not on this host"));
+            }
+            registry.unregister(&name, pid)
+        }
+        Request::Lookup { name } => registry.lookup(&name),
+        Request::List => Response::List(registry.list()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locality() {
+        assert!(is_local(&"127.0.0.1:1".parse().unwrap()));
+        assert!(is_local(&"127.1.2.3:1".parse().unwrap()));
+        assert!(is_local(&"[::1]:1".parse().unwrap()));
+        assert!(is_local(&"[::ffff:127.0.0.1]:1".parse().unwrap()));
+        assert!(!is_local(&"192.0.2.1:1".parse().unwrap()));
+        assert!(!is_local(&"[::ffff:192.0.2.1]:1".parse().unwrap()));
+    }
+
+    #[test]
+    fn non_local_register_is_refused() {
+        let registry = Registry::new(Duration::from_millis(100));
+        let peer: SocketAddr = "192.0.2.1:4000".parse().unwrap();
+        let r = handle(
+            Request::Register {
+                name: "pizza".into(),
+                pid: std::process::id(),
+                port: 1,
+            },
+            &peer,
+            &registry,
+        );
+        assert!(matches!(r, Response::Error(m) if m.contains("not on this host")));
+        let r = handle(
+            Request::Unregister {
+                name: "pizza".into(),
+                pid: 1,
+            },
+            &peer,
+            &registry,
+        );
+        assert!(matches!(r, Response::Error(_)));
+        // Lookup is open to everyone.
+        let r = handle(
+            Request::Lookup {
+                name: "pizza".into(),
+            },
+            &peer,
+            &registry,
+        );
+        assert!(matches!(r, Response::NotFound { .. }));
+    }
+
+    #[test]
+    fn wildcard_binds_are_woken_on_loopback() {
+        assert_eq!(
+            wake_addr("0.0.0.0:7727".parse().unwrap()),
+            "127.0.0.1:7727".parse().unwrap()
+        );
+        assert_eq!(
+            wake_addr("[::]:7727".parse().unwrap()),
+            "[::1]:7727".parse().unwrap()
+        );
+    }
+}
