@@ -275,6 +275,27 @@ mod tests {
     }
 
     #[test]
+    fn sweep_drops_a_killed_pup_whose_port_is_still_open() {
+        let r = Registry::new(Duration::from_millis(500));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let entry = PupEntry {
+            pid: child.id(),
+            ..me("pizza", listener.local_addr().unwrap().port())
+        };
+        r.register(entry);
+        r.sweep();
+        assert!(r.lock().contains_key("pizza"), "live pup swept away");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        r.sweep();
+        assert!(!r.lock().contains_key("pizza"), "dead pup kept");
+    }
+
+    #[test]
     fn unregister_checks_pid() {
         let r = Registry::new(Duration::from_millis(500));
         let e = me("pizza", 9);

@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::frame::{Connection, Limits};
+use crate::frame::{Connection, HandshakeError, Limits};
 use crate::proto::{self, PupEntry, Request, Response};
 use crate::registry::Registry;
 
@@ -294,6 +294,13 @@ fn spawn_connection(
 fn serve(mut conn: Connection, peer: SocketAddr, registry: &Registry, config: &Config) {
     match conn.accept_hello(&proto::hello()) {
         Ok(Some(_)) => {}
+        // A well-delimited but bad Hello (garbage, oversized) is told why.
+        Err(HandshakeError::Frame(e)) if e.deserves_reply() => {
+            conn.refuse(&proto::hello(), &format!("bad hello: {e}"));
+            return;
+        }
+        // Mismatches were already refused by `accept_hello`; the rest are
+        // dead or silent peers.
         Ok(None) | Err(_) => return,
     }
     if conn.set_limits(config.limits).is_err() {
