@@ -1,1 +1,4 @@
 //! pup (being built).
+pub mod auth;
+pub mod frame;
+pub mod mapper_link;
