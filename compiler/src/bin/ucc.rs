@@ -1,0 +1,214 @@
+//! `ucc`: the UC compiler driver.
+//!
+//! Exit status: 0 success, 1 compile errors (diagnostics on stderr), 2
+//! usage errors and unreadable or unwritable files.
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand, ValueEnum};
+use compiler::callgraph::DeltaStar;
+use compiler::{diff, ir, object};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The UC compiler: checks UC programs, shows their call graphs and
+/// differences, and builds the `.delta` and `.o` files a pup loads.
+#[derive(Parser)]
+#[command(name = "ucc", version)]
+struct Cli {
+    /// Color diagnostics.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    /// Color when stderr is a terminal.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a UC file and report every error.
+    Check {
+        /// The UC source file.
+        file: PathBuf,
+    },
+    /// Print the procedure table and the delta* matrix of a UC file.
+    Delta {
+        /// The UC source file.
+        file: PathBuf,
+    },
+    /// Show which procedures changed between two versions, and why.
+    Diff {
+        /// The old version's source.
+        old: PathBuf,
+        /// The new version's source.
+        new: PathBuf,
+    },
+    /// Write FILE.delta and FILE.o for `ush load`.
+    Build {
+        /// The UC source file.
+        file: PathBuf,
+        /// The previous version (`.uc` source or `.o` object), to type its
+        /// `old.NAME` reads and check its iprocs' old signatures.
+        #[arg(long)]
+        prev: Option<PathBuf>,
+        /// Directory for the outputs (default: next to FILE).
+        #[arg(short = 'o', long = "out-dir")]
+        out_dir: Option<PathBuf>,
+    },
+    /// Print the checked IR as JSON (for debugging).
+    Ir {
+        /// The UC source file.
+        file: PathBuf,
+    },
+}
+
+/// How a command failed.
+enum Failure {
+    /// Compile errors, already printed.
+    Compile,
+    /// Anything else: a usage problem or an I/O error.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Compile) => ExitCode::from(1),
+        Err(Failure::Other(e)) => {
+            eprintln!("ucc: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+impl Cli {
+    fn color(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Compiles `path`, printing diagnostics on failure.
+    fn compile(&self, path: &Path, prev: Option<&ir::Module>) -> Result<ir::Module, Failure> {
+        let src = read(path)?;
+        let name = path.display().to_string();
+        compiler::compile_update(&name, &src, prev).map_err(|d| {
+            eprint!("{}", d.render(&name, &src, self.color()));
+            let n = d.0.len();
+            eprintln!("ucc: {name}: {n} error{}", if n == 1 { "" } else { "s" });
+            Failure::Compile
+        })
+    }
+
+    fn run(&self) -> Result<(), Failure> {
+        match &self.command {
+            Command::Check { file } => {
+                let m = self.compile(file, None)?;
+                println!(
+                    "{}: ok ({} procedures, {} globals, {} iprocs, {} mprocs)",
+                    file.display(),
+                    m.procs.len(),
+                    m.globals.len(),
+                    m.iprocs.len(),
+                    m.mprocs.len()
+                );
+            }
+            Command::Delta { file } => {
+                let m = self.compile(file, None)?;
+                print!("{}", delta_report(&m));
+            }
+            Command::Diff { old, new } => {
+                let o = self.compile(old, None)?;
+                let n = self.compile(new, Some(&o))?;
+                print!("{}", diff::diff(&o, &n));
+            }
+            Command::Build {
+                file,
+                prev,
+                out_dir,
+            } => self.build(file, prev.as_deref(), out_dir.as_deref())?,
+            Command::Ir { file } => {
+                let m = self.compile(file, None)?;
+                let json = serde_json::to_string_pretty(&m).map_err(anyhow::Error::from)?;
+                println!("{json}");
+            }
+        }
+        Ok(())
+    }
+
+    fn build(
+        &self,
+        file: &Path,
+        prev: Option<&Path>,
+        out_dir: Option<&Path>,
+    ) -> Result<(), Failure> {
+        let prev = match prev {
+            None => None,
+            Some(p) if p.extension().is_some_and(|e| e == "o") => {
+                let bytes =
+                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+                Some(object::read_object(&bytes).map_err(|e| anyhow!("{}: {e}", p.display()))?)
+            }
+            Some(p) => Some(self.compile(p, None)?),
+        };
+        let m = self.compile(file, prev.as_ref())?;
+        let stem = file
+            .file_stem()
+            .ok_or_else(|| anyhow!("{} has no file name", file.display()))?;
+        let dir = match out_dir {
+            Some(d) => d.to_path_buf(),
+            None => file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        };
+        let delta_path = dir.join(stem).with_extension("delta");
+        let obj_path = dir.join(stem).with_extension("o");
+        std::fs::write(&delta_path, object::write_delta(&m))
+            .with_context(|| format!("cannot write {}", delta_path.display()))?;
+        std::fs::write(&obj_path, object::write_object(&m))
+            .with_context(|| format!("cannot write {}", obj_path.display()))?;
+        println!(
+            "wrote {} and {} ({} procedures)",
+            delta_path.display(),
+            obj_path.display(),
+            m.procs.len()
+        );
+        Ok(())
+    }
+}
+
+/// The procedure table (IDs in source order) and the δ* matrix, as the
+/// paper's ush prints them on load.
+fn delta_report(m: &ir::Module) -> String {
+    let mut out = format!("procedure table of {}:\n", m.file);
+    out.push_str("  ID  name\n");
+    for (i, p) in m.procs.iter().enumerate() {
+        out.push_str(&format!("{i:>4}  {}\n", p.name));
+    }
+    out.push_str(&format!(
+        "delta* computed for {} procedures:\n",
+        m.procs.len()
+    ));
+    out.push_str(&DeltaStar::of_module(m).matrix_string());
+    out
+}

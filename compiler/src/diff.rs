@@ -1,0 +1,301 @@
+//! Which procedures and globals changed between two versions, and why.
+//!
+//! Both modules are normalized first — spans zeroed, local variable names
+//! dropped — and the parts are compared as their postcard encodings, so
+//! reformatting, comments and renaming a local never count as a change,
+//! while anything the VM would run differently does (including `0.0` versus
+//! `-0.0`, which `==` on floats would miss). Static names are kept: statics
+//! are carried across versions by name, so renaming one changes meaning.
+
+use crate::ir::{
+    Arg, Expr, ExprKind, Global, Local, Module, Place, PrintArg, Proc, Span, Stmt, VarTy,
+};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+/// Why a procedure counts as changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// Its body, local types or callees differ.
+    Code,
+    /// Its parameter or return types differ.
+    Signature,
+    /// Its statics (names, types, initial values) differ.
+    Statics,
+    /// It reads or writes a different set of globals.
+    GlobalsUsed,
+    /// The new version has an iproc for it.
+    IProc,
+    /// The new version has an mproc for it.
+    MProc,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Reason::Code => "code",
+            Reason::Signature => "signature",
+            Reason::Statics => "statics",
+            Reason::GlobalsUsed => "globals used",
+            Reason::IProc => "iproc",
+            Reason::MProc => "mproc",
+        })
+    }
+}
+
+/// A changed procedure and every reason it counts as changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changed {
+    /// The procedure's name.
+    pub name: String,
+    /// Why, in [`Reason`] order; never empty.
+    pub reasons: Vec<Reason>,
+}
+
+impl fmt::Display for Changed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (", self.name)?;
+        for (i, r) in self.reasons.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{r}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The difference between two versions. Procedure lists are in the new
+/// module's order (removed ones in the old module's order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diff {
+    /// Procedures in both versions that changed.
+    pub changed: Vec<Changed>,
+    /// Procedures in both versions that did not change.
+    pub unchanged: Vec<String>,
+    /// Procedures only in the new version.
+    pub added: Vec<String>,
+    /// Procedures only in the old version.
+    pub removed: Vec<String>,
+    /// Globals in both versions whose type or initializer differs, or that
+    /// the new version gives an mproc.
+    pub changed_globals: Vec<String>,
+    /// Globals only in the new version.
+    pub added_globals: Vec<String>,
+    /// Globals only in the old version.
+    pub removed_globals: Vec<String>,
+}
+
+impl Diff {
+    /// Names of the changed procedures, in order.
+    pub fn changed_names(&self) -> Vec<&str> {
+        self.changed.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// Is `name` a changed procedure?
+    pub fn is_changed(&self, name: &str) -> bool {
+        self.changed.iter().any(|c| c.name == name)
+    }
+
+    /// True if nothing at all differs.
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty()
+            && self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed_globals.is_empty()
+            && self.added_globals.is_empty()
+            && self.removed_globals.is_empty()
+    }
+}
+
+impl fmt::Display for Diff {
+    /// The report `ucc diff` prints: one section per kind, `(none)` for an
+    /// empty one, so scripts can grep for a name under a heading.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "changed procedures:")?;
+        if self.changed.is_empty() {
+            writeln!(f, "  (none)")?;
+        }
+        for c in &self.changed {
+            writeln!(f, "  {c}")?;
+        }
+        let list = |f: &mut fmt::Formatter<'_>, title: &str, names: &[String]| {
+            if names.is_empty() {
+                writeln!(f, "{title}: (none)")
+            } else {
+                writeln!(f, "{title}: {}", names.join(" "))
+            }
+        };
+        list(f, "unchanged procedures", &self.unchanged)?;
+        list(f, "added procedures", &self.added)?;
+        list(f, "removed procedures", &self.removed)?;
+        list(f, "changed globals", &self.changed_globals)?;
+        list(f, "added globals", &self.added_globals)?;
+        list(f, "removed globals", &self.removed_globals)
+    }
+}
+
+/// Compares two versions of a program.
+pub fn diff(old: &Module, new: &Module) -> Diff {
+    let old_procs: HashMap<&str, &Proc> = old.procs.iter().map(|p| (p.name.as_str(), p)).collect();
+    let new_names: HashSet<&str> = new.procs.iter().map(|p| p.name.as_str()).collect();
+    let with_iproc: HashSet<&str> = new.iprocs.iter().map(|i| i.name.as_str()).collect();
+    let with_mproc: HashSet<&str> = new.mprocs.iter().map(|m| m.name.as_str()).collect();
+
+    let mut d = Diff::default();
+    for p in &new.procs {
+        let Some(o) = old_procs.get(p.name.as_str()) else {
+            d.added.push(p.name.clone());
+            continue;
+        };
+        let (o, n) = (Normalized::of(o), Normalized::of(p));
+        let mut reasons = Vec::new();
+        if o.code != n.code {
+            reasons.push(Reason::Code);
+        }
+        if o.sig != n.sig {
+            reasons.push(Reason::Signature);
+        }
+        if o.statics != n.statics {
+            reasons.push(Reason::Statics);
+        }
+        if o.globals_used != n.globals_used {
+            reasons.push(Reason::GlobalsUsed);
+        }
+        if with_iproc.contains(p.name.as_str()) {
+            reasons.push(Reason::IProc);
+        }
+        if with_mproc.contains(p.name.as_str()) {
+            reasons.push(Reason::MProc);
+        }
+        if reasons.is_empty() {
+            d.unchanged.push(p.name.clone());
+        } else {
+            d.changed.push(Changed {
+                name: p.name.clone(),
+                reasons,
+            });
+        }
+    }
+    d.removed = old
+        .procs
+        .iter()
+        .filter(|p| !new_names.contains(p.name.as_str()))
+        .map(|p| p.name.clone())
+        .collect();
+
+    let old_globals: HashMap<&str, &Global> =
+        old.globals.iter().map(|g| (g.name.as_str(), g)).collect();
+    let new_globals: HashSet<&str> = new.globals.iter().map(|g| g.name.as_str()).collect();
+    for g in &new.globals {
+        match old_globals.get(g.name.as_str()) {
+            None => d.added_globals.push(g.name.clone()),
+            Some(o) => {
+                let differs = bytes(&(o.ty, &o.init)) != bytes(&(g.ty, &g.init));
+                if differs || with_mproc.contains(g.name.as_str()) {
+                    d.changed_globals.push(g.name.clone());
+                }
+            }
+        }
+    }
+    d.removed_globals = old
+        .globals
+        .iter()
+        .filter(|g| !new_globals.contains(g.name.as_str()))
+        .map(|g| g.name.clone())
+        .collect();
+    d
+}
+
+/// The comparable parts of a procedure, each as canonical bytes.
+struct Normalized {
+    code: Vec<u8>,
+    sig: Vec<u8>,
+    statics: Vec<u8>,
+    globals_used: Vec<u8>,
+}
+
+impl Normalized {
+    fn of(p: &Proc) -> Normalized {
+        let mut body = p.body.clone();
+        body.iter_mut().for_each(zero_stmt);
+        // Local names are for debugging only; their kinds and order (the
+        // LocalIds the body uses) are what the code means.
+        let locals: Vec<_> = p.locals.iter().map(|l: &Local| l.ty).collect();
+        let statics: Vec<(&str, VarTy, u32, &[crate::ir::Const])> = p
+            .statics
+            .iter()
+            .map(|s| (s.name.as_str(), s.ty, s.offset, s.init.as_slice()))
+            .collect();
+        Normalized {
+            code: bytes(&(&body, &locals, &p.callees)),
+            sig: bytes(&p.sig),
+            statics: bytes(&statics),
+            globals_used: bytes(&p.globals_used),
+        }
+    }
+}
+
+fn bytes<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_stdvec(v).expect("IR values always serialize")
+}
+
+fn zero_stmt(s: &mut Stmt) {
+    match s {
+        Stmt::Expr(e) => zero_expr(e),
+        Stmt::If { cond, then, els } => {
+            zero_expr(cond);
+            then.iter_mut().chain(els.iter_mut()).for_each(zero_stmt);
+        }
+        Stmt::Loop { cond, body, step } => {
+            if let Some(c) = cond {
+                zero_expr(c);
+            }
+            body.iter_mut().chain(step.iter_mut()).for_each(zero_stmt);
+        }
+        Stmt::Return(Some(e)) => zero_expr(e),
+        Stmt::Block(b) => b.iter_mut().for_each(zero_stmt),
+        Stmt::Break | Stmt::Continue | Stmt::Return(None) => {}
+    }
+}
+
+fn zero_place(p: &mut Place) {
+    if let Place::Index { base, index } = p {
+        zero_place(base);
+        zero_expr(index);
+    }
+}
+
+fn zero_expr(e: &mut Expr) {
+    e.span = Span::default();
+    match &mut e.kind {
+        ExprKind::Int(_) | ExprKind::Double(_) => {}
+        ExprKind::Load(p) | ExprKind::Len(p) | ExprKind::IncDec { place: p, .. } => zero_place(p),
+        ExprKind::Assign { place, value, .. } => {
+            zero_place(place);
+            zero_expr(value);
+        }
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Logic { lhs, rhs, .. } => {
+            zero_expr(lhs);
+            zero_expr(rhs);
+        }
+        ExprKind::Unary { operand, .. } | ExprKind::Cast { operand, .. } => zero_expr(operand),
+        ExprKind::Call { args, .. } => {
+            for a in args {
+                match a {
+                    Arg::Value(e) => zero_expr(e),
+                    Arg::Array(p) => zero_place(p),
+                }
+            }
+        }
+        ExprKind::Printf { args, .. } => {
+            for a in args {
+                if let PrintArg::Value(e) = a {
+                    zero_expr(e);
+                }
+            }
+        }
+        ExprKind::Builtin { args, .. } => args.iter_mut().for_each(zero_expr),
+    }
+}

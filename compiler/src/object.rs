@@ -1,0 +1,341 @@
+//! The two files `ucc build` writes, as the paper's `load 1 pizza1.delta
+//! pizza1.o` reads them.
+//!
+//! - `FILE.o`: the checked module, postcard-encoded behind a magic number
+//!   and a format version ([`write_object`], [`read_object`]).
+//! - `FILE.delta`: a text file a person can read — the procedure table
+//!   (ID, name, signature, callees) and the δ* matrix ([`write_delta`],
+//!   [`read_delta`]). [`DeltaFile::check_module`] cross-checks it against an
+//!   object file, so `load V FILE.delta FILE.o` refuses a mismatched pair.
+
+use crate::callgraph::DeltaStar;
+use crate::check::sig_string;
+use crate::ir::{Module, ParamTy, RetTy, Scalar, Signature};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The first four bytes of every object file.
+pub const MAGIC: [u8; 4] = *b"UCO1";
+/// The object format this build writes and reads; bumped whenever the IR
+/// changes shape, so an old `.o` is refused rather than misread.
+pub const FORMAT: u32 = 1;
+
+/// The serialized contents of a `.o` file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObjectFile {
+    /// Always [`MAGIC`].
+    pub magic: [u8; 4],
+    /// Always [`FORMAT`] when written by this build.
+    pub format: u32,
+    /// The compiled version.
+    pub module: Module,
+}
+
+/// Why an object file was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ObjectError {
+    /// Shorter than the magic number.
+    #[error("not a UC object file: only {0} bytes")]
+    TooShort(usize),
+    /// The first bytes are not [`MAGIC`].
+    #[error(
+        "not a UC object file: starts with {0:02x?}, expected \"UCO1\" (was it built by ucc build?)"
+    )]
+    BadMagic([u8; 4]),
+    /// Written by a different version of the compiler.
+    #[error(
+        "object format {found} is not supported (this build reads format {expected}); rebuild it with this ucc"
+    )]
+    UnsupportedFormat {
+        /// The format in the file.
+        found: u32,
+        /// The format this build reads.
+        expected: u32,
+    },
+    /// The body does not decode.
+    #[error("corrupt UC object file: {0}")]
+    Corrupt(String),
+    /// Bytes after the module.
+    #[error("corrupt UC object file: {0} unexpected bytes after the module")]
+    TrailingBytes(usize),
+}
+
+/// Encodes a module as a `.o` file.
+pub fn write_object(module: &Module) -> Vec<u8> {
+    let obj = ObjectFile {
+        magic: MAGIC,
+        format: FORMAT,
+        module: module.clone(),
+    };
+    postcard::to_stdvec(&obj).expect("IR values always serialize")
+}
+
+/// Decodes a `.o` file, checking the magic number and format first so
+/// that a wrong file gets a message rather than a decoding error.
+pub fn read_object(bytes: &[u8]) -> Result<Module, ObjectError> {
+    if bytes.len() < 4 {
+        return Err(ObjectError::TooShort(bytes.len()));
+    }
+    let magic: [u8; 4] = bytes[..4].try_into().expect("four bytes");
+    if magic != MAGIC {
+        return Err(ObjectError::BadMagic(magic));
+    }
+    // The format follows the magic as a postcard varint.
+    let (format, _) = postcard::take_from_bytes::<u32>(&bytes[4..])
+        .map_err(|e| ObjectError::Corrupt(e.to_string()))?;
+    if format != FORMAT {
+        return Err(ObjectError::UnsupportedFormat {
+            found: format,
+            expected: FORMAT,
+        });
+    }
+    let (obj, rest) = postcard::take_from_bytes::<ObjectFile>(bytes)
+        .map_err(|e| ObjectError::Corrupt(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(ObjectError::TrailingBytes(rest.len()));
+    }
+    Ok(obj.module)
+}
+
+/// One row of a delta file's procedure table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeltaProc {
+    /// Its index in the module (source order).
+    pub id: usize,
+    /// Its name.
+    pub name: String,
+    /// Its signature.
+    pub sig: Signature,
+    /// The procedures it calls, sorted.
+    pub callees: Vec<String>,
+}
+
+/// A parsed `.delta` file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeltaFile {
+    /// The source file it was built from.
+    pub file: String,
+    /// The procedure table, in ID order.
+    pub procs: Vec<DeltaProc>,
+    /// δ* as written: `matrix[p][q]` is true if q ∈ δ*(p).
+    pub matrix: Vec<Vec<bool>>,
+}
+
+/// Why a delta file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("delta file, line {line}: {message}")]
+pub struct DeltaError {
+    /// 1-based line number (0: the file as a whole).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+const DELTA_HEADER: &str = "# podus delta file";
+
+/// Writes the `.delta` text of a module.
+pub fn write_delta(module: &Module) -> String {
+    let delta = DeltaStar::of_module(module);
+    let mut out = String::new();
+    out.push_str(DELTA_HEADER);
+    out.push_str(" (ucc build): procedure table and delta*\n");
+    out.push_str(&format!("format {FORMAT}\n"));
+    out.push_str(&format!("file {}\n", module.file));
+    out.push_str(&format!("procedures {}\n", module.procs.len()));
+    for (i, p) in module.procs.iter().enumerate() {
+        out.push_str(&format!("{i} {} {} |", p.name, sig_string(&p.sig)));
+        for c in &p.callees {
+            out.push(' ');
+            out.push_str(c);
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "delta* computed for {} procedures:\n",
+        module.procs.len()
+    ));
+    out.push_str(&delta.matrix_string());
+    out
+}
+
+fn parse_scalar(s: &str) -> Option<Scalar> {
+    match s {
+        "int" => Some(Scalar::Int),
+        "double" => Some(Scalar::Double),
+        _ => None,
+    }
+}
+
+/// Parses `(int, double[]) -> void`.
+fn parse_sig(s: &str) -> Option<Signature> {
+    let (params, ret) = s.split_once(" -> ")?;
+    let params = params.strip_prefix('(')?.strip_suffix(')')?;
+    let params = if params.trim().is_empty() {
+        Vec::new()
+    } else {
+        params
+            .split(',')
+            .map(|p| {
+                let p = p.trim();
+                match p.strip_suffix("[]") {
+                    Some(e) => parse_scalar(e).map(ParamTy::ArrayRef),
+                    None => parse_scalar(p).map(ParamTy::Scalar),
+                }
+            })
+            .collect::<Option<Vec<_>>>()?
+    };
+    let ret = match ret.trim() {
+        "void" => RetTy::Void,
+        r => RetTy::Scalar(parse_scalar(r)?),
+    };
+    Some(Signature { params, ret })
+}
+
+/// Parses a `.delta` file written by [`write_delta`].
+pub fn read_delta(text: &str) -> Result<DeltaFile, DeltaError> {
+    let err = |line: usize, message: String| DeltaError { line, message };
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    let mut next = |what: &str| {
+        lines
+            .next()
+            .ok_or_else(|| err(0, format!("ends early: expected {what}")))
+    };
+
+    let (n, l) = next("the header")?;
+    if !l.starts_with(DELTA_HEADER) {
+        return Err(err(n, "not a podus delta file (bad header)".into()));
+    }
+    let (n, l) = next("the format line")?;
+    match l.strip_prefix("format ").map(str::parse::<u32>) {
+        Some(Ok(FORMAT)) => {}
+        Some(Ok(f)) => {
+            return Err(err(
+                n,
+                format!("format {f} is not supported (this build reads format {FORMAT})"),
+            ));
+        }
+        _ => return Err(err(n, "expected `format N`".into())),
+    }
+    let (n, l) = next("the file line")?;
+    let file = l
+        .strip_prefix("file ")
+        .ok_or_else(|| err(n, "expected `file NAME`".into()))?
+        .to_string();
+    let (n, l) = next("the procedure count")?;
+    let count: usize = l
+        .strip_prefix("procedures ")
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| err(n, "expected `procedures N`".into()))?;
+
+    let mut procs = Vec::with_capacity(count);
+    for id in 0..count {
+        let (n, l) = next("a procedure line")?;
+        let bad = |why: &str| err(n, format!("bad procedure line ({why}): `{l}`"));
+        let (left, callees) = l.split_once(" |").ok_or_else(|| bad("no `|`"))?;
+        let mut parts = left.splitn(3, ' ');
+        let got_id: usize = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("no ID"))?;
+        if got_id != id {
+            return Err(bad(&format!("expected ID {id}")));
+        }
+        let name = parts.next().ok_or_else(|| bad("no name"))?.to_string();
+        let sig = parts
+            .next()
+            .and_then(parse_sig)
+            .ok_or_else(|| bad("bad signature"))?;
+        let callees = callees.split_whitespace().map(str::to_string).collect();
+        procs.push(DeltaProc {
+            id,
+            name,
+            sig,
+            callees,
+        });
+    }
+    let (n, l) = next("the delta* heading")?;
+    if l != format!("delta* computed for {count} procedures:") {
+        return Err(err(
+            n,
+            format!("expected `delta* computed for {count} procedures:`"),
+        ));
+    }
+    let mut matrix = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (n, l) = next("a delta* row")?;
+        let row = l
+            .split(' ')
+            .map(|b| match b {
+                "0" => Some(false),
+                "1" => Some(true),
+                _ => None,
+            })
+            .collect::<Option<Vec<bool>>>()
+            .filter(|r| r.len() == count)
+            .ok_or_else(|| err(n, format!("expected {count} entries of 0 or 1")))?;
+        matrix.push(row);
+    }
+    if let Some((n, l)) = lines.find(|(_, l)| !l.trim().is_empty()) {
+        return Err(err(n, format!("unexpected text after the matrix: `{l}`")));
+    }
+    Ok(DeltaFile {
+        file,
+        procs,
+        matrix,
+    })
+}
+
+impl DeltaFile {
+    /// Checks that this delta file describes `module` (the `.o` loaded with
+    /// it): the same procedures in the same order with the same signatures
+    /// and callees, and the δ* the module's call graph gives.
+    pub fn check_module(&self, module: &Module) -> Result<(), String> {
+        if self.procs.len() != module.procs.len() {
+            return Err(format!(
+                "the delta file lists {} procedures but the object file has {}",
+                self.procs.len(),
+                module.procs.len()
+            ));
+        }
+        for (d, p) in self.procs.iter().zip(&module.procs) {
+            if d.name != p.name {
+                return Err(format!(
+                    "procedure {}: the delta file says `{}`, the object file `{}`",
+                    d.id, d.name, p.name
+                ));
+            }
+            if d.sig != p.sig {
+                return Err(format!(
+                    "`{}`: the delta file says {}, the object file {}",
+                    d.name,
+                    sig_string(&d.sig),
+                    sig_string(&p.sig)
+                ));
+            }
+            if d.callees != p.callees {
+                return Err(format!(
+                    "`{}`: the delta file and the object file disagree on its callees",
+                    d.name
+                ));
+            }
+        }
+        let delta = DeltaStar::of_module(module);
+        for (p, row) in self.matrix.iter().enumerate() {
+            for (q, &bit) in row.iter().enumerate() {
+                if bit != delta.reaches(p, q) {
+                    return Err(format!(
+                        "the delta* matrix disagrees with the call graph at ({}, {})",
+                        self.procs[p].name, self.procs[q].name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for DeltaProc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.id, self.name, sig_string(&self.sig))
+    }
+}

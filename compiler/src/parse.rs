@@ -1,0 +1,177 @@
+//! Text to syntax tree. Parsing never fails outright: it returns the tree
+//! it could build and every syntax error it recovered from, so that one run
+//! reports several mistakes.
+
+use crate::ast::Program;
+use crate::diag::Diagnostic;
+use crate::ir::Span;
+use crate::lexer::{LexError, Lexer, Tok};
+use lalrpop_util::ParseError;
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs)]
+    grammar
+);
+
+/// Parses a UC source file. The program is complete only if no diagnostic
+/// came back; with errors it holds what recovery could salvage.
+pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
+    let mut recovered = Vec::new();
+    let result = grammar::ProgramParser::new().parse(&mut recovered, Lexer::new(src));
+    let mut diags: Vec<Diagnostic> = recovered
+        .into_iter()
+        .map(|r| to_diagnostic(r.error, src))
+        .collect();
+    let program = match result {
+        Ok(p) => p,
+        Err(e) => {
+            diags.push(to_diagnostic(e, src));
+            Program::default()
+        }
+    };
+    (program, diags)
+}
+
+fn to_diagnostic(e: ParseError<usize, Tok, LexError>, src: &str) -> Diagnostic {
+    let sp = |l: usize, r: usize| Span {
+        start: l as u32,
+        end: r as u32,
+    };
+    match e {
+        ParseError::UnrecognizedToken {
+            token: (l, Tok::Error(err), r),
+            ..
+        } => Diagnostic::error(err.to_string(), sp(l, r), "not valid UC here"),
+        ParseError::User { error } => {
+            Diagnostic::error(error.to_string(), sp(src.len(), src.len()), "here")
+        }
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => Diagnostic::error(
+            format!("unexpected {tok}"),
+            sp(l, r),
+            format!("expected {}", summarize_expected(&expected)),
+        ),
+        ParseError::UnrecognizedEof { location, expected } => Diagnostic::error(
+            "unexpected end of file",
+            sp(location, location),
+            format!("expected {}", summarize_expected(&expected)),
+        ),
+        ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::error(
+            format!("unexpected {tok}"),
+            sp(l, r),
+            "expected the end of the file",
+        ),
+        ParseError::InvalidToken { location } => Diagnostic::error(
+            "invalid token",
+            sp(location, location + 1),
+            "not valid UC here",
+        ),
+    }
+}
+
+const EXPR_START: &[&str] = &[
+    "Ident",
+    "IntLit",
+    "DoubleLit",
+    "StrLit",
+    "\"(\"",
+    "\"-\"",
+    "\"+\"",
+    "\"!\"",
+    "\"++\"",
+    "\"--\"",
+    "\"old\"",
+    "\"new\"",
+];
+const STMT_START: &[&str] = &[
+    "\"if\"",
+    "\"while\"",
+    "\"for\"",
+    "\"break\"",
+    "\"continue\"",
+    "\"return\"",
+    "\"static\"",
+    "\"int\"",
+    "\"double\"",
+    "\"{\"",
+    "\";\"",
+];
+const OPERATORS: &[&str] = &[
+    "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"%\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"",
+    "\">=\"", "\"&&\"", "\"||\"", "\"=\"", "\"+=\"", "\"-=\"", "\"*=\"", "\"/=\"", "\"%=\"",
+    "\"++\"", "\"--\"", "\"[\"",
+];
+
+/// Turns LALRPOP's list of acceptable terminals into words a person reads:
+/// the dozen tokens that can start an expression become "an expression",
+/// and so on, so the label says what was expected rather than listing
+/// every terminal of the grammar.
+fn summarize_expected(expected: &[String]) -> String {
+    let has = |t: &str| expected.iter().any(|e| e == t);
+    let mut rest: Vec<&str> = expected.iter().map(String::as_str).collect();
+    let mut words: Vec<String> = Vec::new();
+    let remove = |set: &[&str], rest: &mut Vec<&str>| rest.retain(|t| !set.contains(t));
+    if has("\"while\"") {
+        remove(STMT_START, &mut rest);
+        remove(EXPR_START, &mut rest);
+        words.push("a statement".into());
+    } else if has("IntLit") {
+        remove(EXPR_START, &mut rest);
+        words.push("an expression".into());
+    }
+    if rest.iter().filter(|t| OPERATORS.contains(t)).count() >= 3 {
+        remove(OPERATORS, &mut rest);
+        words.push("an operator".into());
+    }
+    for t in rest {
+        words.push(match t {
+            "Ident" => "an identifier".to_string(),
+            "IntLit" => "an integer".to_string(),
+            "DoubleLit" => "a number".to_string(),
+            "StrLit" => "a string literal".to_string(),
+            quoted => format!("`{}`", quoted.trim_matches('"')),
+        });
+    }
+    // Put the concrete tokens first: "`;` or an operator" reads better.
+    words.sort_by_key(|w| !w.starts_with('`'));
+    match words.len() {
+        0 => "something else".to_string(),
+        1 => words.remove(0),
+        2 => format!("{} or {}", words[0], words[1]),
+        n => format!("{}, or {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pizza_style_knr() {
+        let (p, d) = parse("f(a, b) int a; double b; { return a; }\nmain() { f(1, 2); }");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(p.items.len(), 2);
+    }
+
+    #[test]
+    fn dangling_else_binds_to_nearest_if() {
+        use crate::ast::{Item, Stmt};
+        let (p, d) = parse("main() { if (1) if (2) x(); else y(); }");
+        assert!(d.is_empty(), "{d:?}");
+        let Item::Proc(f) = &p.items[0] else { panic!() };
+        let Stmt::If { els, then, .. } = &f.body[0] else {
+            panic!()
+        };
+        assert!(els.is_none(), "outer if must have no else");
+        assert!(matches!(**then, Stmt::If { els: Some(_), .. }));
+    }
+
+    #[test]
+    fn recovers_and_reports_several_errors() {
+        let (_, d) = parse("main() { x = 1 +; y = ; z(); }\nf() { int; }");
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d[0].label.contains("expression"), "{:?}", d[0]);
+    }
+}
