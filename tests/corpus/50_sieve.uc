@@ -1,6 +1,6 @@
 /* 50_sieve: the sieve of Eratosthenes over a global array; counts and
    lists primes, and the twin primes below 200. */
-int composite[10001];
+int composite[8001];
 
 main()
 {
@@ -16,7 +16,7 @@ main()
             count++;
             last = i;
         }
-    printf("primes up to 10000: %d, largest %d\n", count, last);
+    printf("primes up to 8000: %d, largest %d\n", count, last);
     for (i = 0; i < 60; i++)
         if (!composite[i])
             printf("%d ", i);

@@ -1,0 +1,322 @@
+//! The pup's wire types: what a ush may ask and what the pup says back.
+//!
+//! Invariant: only these types cross the wire; they are converted from and
+//! to the VM's and compiler's internal types at the edge (server and ush),
+//! never serialized from the IR by accident. A module travels as `ucc build`
+//! object bytes, which the pup decodes and validates itself.
+//!
+//! A connection is: `Hello` both ways (protocol [`PROTOCOL`], version
+//! [`VERSION`]), then the challenge–response of [`crate::auth`], then
+//! requests. Each [`Request`] gets exactly one [`ServerMsg::Reply`]; between
+//! replies the pup may send any number of [`ServerMsg::Notice`]s (program
+//! output when streaming is on, update progress, the debug trace).
+
+use serde::{Deserialize, Serialize};
+
+/// Protocol name in the `Hello`.
+pub const PROTOCOL: &str = "podus-pup";
+/// Protocol version in the `Hello`.
+pub const VERSION: u32 = 1;
+
+/// What a ush asks of a pup.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Who the pup is and what it holds (answered by [`Response::Info`]).
+    Info,
+    /// Load a version: `object` is `compiler::object::write_object` output;
+    /// `source` (optional) lets runtime errors show line:column.
+    Load {
+        /// Version number (must be newer than every loaded one).
+        version: u64,
+        /// The module as object-file bytes.
+        object: Vec<u8>,
+        /// The source text, if the ush has it.
+        source: Option<String>,
+    },
+    /// Start `main` of a version (default: the first loaded).
+    Run {
+        /// Version to run.
+        version: Option<u64>,
+    },
+    /// Begin an update.
+    Update(UpdateSpec),
+    /// Block until no update is pending, at most `timeout_ms`.
+    Wait {
+        /// Upper bound on the wait.
+        timeout_ms: u64,
+    },
+    /// Abandon pending groups.
+    Abort,
+    /// Versions, slots, HRVN, bindings, pending groups.
+    Status,
+    /// The runtime stack, decoded.
+    Stack,
+    /// δ* of a version (default: the newest).
+    Delta {
+        /// Version.
+        version: Option<u64>,
+    },
+    /// The call graph with procedure states, as Graphviz DOT.
+    Graph {
+        /// Version (default: the newest).
+        version: Option<u64>,
+    },
+    /// Decode a large address.
+    Addr {
+        /// The address.
+        addr: u64,
+    },
+    /// Stream program output to this connection (or stop).
+    Output {
+        /// On or off.
+        on: bool,
+    },
+    /// Send the debug trace to this connection too (or stop).
+    Debug {
+        /// On or off.
+        on: bool,
+    },
+    /// End the running program; the pup stays.
+    Stop,
+    /// Close this connection (the pup keeps its state).
+    Bye,
+}
+
+/// An update as ush asks for it (a changes file, or flags).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateSpec {
+    /// Starting version (default: the highest running).
+    pub from: Option<u64>,
+    /// Target (default: the newest loaded).
+    pub to: Option<u64>,
+    /// `changed` list, if given.
+    pub changed: Option<Vec<String>>,
+    /// `together` lists.
+    pub together: Vec<Vec<String>>,
+    /// `within` in milliseconds.
+    pub within_ms: Option<u64>,
+    /// `atomic`.
+    pub atomic: bool,
+}
+
+/// A frame from the pup.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ServerMsg {
+    /// The answer to the last request.
+    Reply(Response),
+    /// Something that happened, unasked.
+    Notice(Notice),
+}
+
+/// The answer to one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// Done.
+    Ok,
+    /// Refused or failed; nothing changed. The text is for the user.
+    Error(String),
+    /// Answer to [`Request::Info`].
+    Info(PupInfo),
+    /// Answer to [`Request::Load`].
+    Loaded(LoadInfo),
+    /// Answer to [`Request::Run`].
+    Running {
+        /// The version started.
+        version: u64,
+    },
+    /// Answer to [`Request::Update`].
+    UpdateBegun(UpdateInfo),
+    /// Answer to [`Request::Wait`].
+    Waited {
+        /// True if nothing is pending any more.
+        done: bool,
+    },
+    /// Answer to [`Request::Abort`].
+    Aborted {
+        /// Groups abandoned.
+        groups: usize,
+    },
+    /// Answer to [`Request::Status`].
+    Status(StatusInfo),
+    /// Answer to [`Request::Stack`]: frames innermost first.
+    Stack(Vec<FrameRow>),
+    /// Answer to [`Request::Delta`].
+    Delta {
+        /// The version.
+        version: u64,
+        /// Procedure names in ID order.
+        names: Vec<String>,
+        /// Rows of `0 1 1`, in ID order.
+        matrix: String,
+    },
+    /// Answer to [`Request::Graph`].
+    Graph {
+        /// Graphviz DOT text.
+        dot: String,
+    },
+    /// Answer to [`Request::Addr`]: `v2:proc:do_pizza+0x40`, or none.
+    Addr {
+        /// The decoded form.
+        decoded: Option<String>,
+    },
+}
+
+/// Unasked news from the pup.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Notice {
+    /// Program output (when streaming is on).
+    Output(Vec<u8>),
+    /// An update finished: all its groups applied, or some not.
+    UpdateComplete {
+        /// Target version.
+        to: u64,
+        /// Groups applied.
+        applied: Vec<Vec<String>>,
+        /// Groups abandoned or failed.
+        not_applied: Vec<Vec<String>>,
+    },
+    /// A group could not be committed.
+    GroupFailed {
+        /// Target version.
+        to: u64,
+        /// Its members.
+        members: Vec<String>,
+        /// Why.
+        error: String,
+    },
+    /// The program ended.
+    Exited {
+        /// Exit code.
+        code: i64,
+        /// How (returned, exit(n), stopped, or the runtime error with its
+        /// backtrace).
+        message: String,
+    },
+    /// A pup debug-trace line (`pup: UPDATE dispatcher received command GET RTS`).
+    Trace(String),
+}
+
+/// Who a pup is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PupInfo {
+    /// Program name.
+    pub name: String,
+    /// Host name.
+    pub host: String,
+    /// Process ID.
+    pub pid: u32,
+    /// True if no version was ever loaded ("Pup for program x is new").
+    pub fresh: bool,
+    /// Loaded version numbers.
+    pub versions: Vec<u64>,
+    /// Program state in words (`not started`, `running version 1`, `exited (0)`).
+    pub program: String,
+    /// Updates pending.
+    pub pending: usize,
+    /// Base of the pup's address space (the `other` field).
+    pub region_base: u64,
+}
+
+/// What a load did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadInfo {
+    /// Version.
+    pub version: u64,
+    /// Its slot.
+    pub slot: u32,
+    /// Procedures in ID order.
+    pub procs: Vec<ProcRow>,
+    /// δ* rows in ID order.
+    pub delta_matrix: String,
+    /// Bytes of procedure code.
+    pub code_bytes: u64,
+    /// Start of the version space.
+    pub space_base: u64,
+    /// Interprocedures: (name, address, bytes).
+    pub iprocs: Vec<(String, u64, u32)>,
+    /// Mprocedures: (name, address, bytes).
+    pub mprocs: Vec<(String, u64, u32)>,
+    /// Binding table address.
+    pub table: u64,
+    /// Time to compile and place, ns.
+    pub load_ns: u64,
+}
+
+/// One procedure of a version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProcRow {
+    /// Procedure ID.
+    pub id: u32,
+    /// Name.
+    pub name: String,
+    /// Code address.
+    pub addr: u64,
+    /// Code bytes.
+    pub size: u32,
+}
+
+/// What beginning an update found (the paper's ush lines).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UpdateInfo {
+    /// From.
+    pub from: u64,
+    /// To.
+    pub to: u64,
+    /// Changed procedures.
+    pub changed: Vec<String>,
+    /// Why each changed.
+    pub reasons: Vec<String>,
+    /// Runtime stack: procedure names innermost first.
+    pub backtrace: Vec<String>,
+    /// Decoded frames (`v1:proc:do_pizza+0x40`).
+    pub frames: Vec<String>,
+    /// Unchanged procedures flagged new.
+    pub warped_unchanged: Vec<String>,
+    /// Changed procedures updated at once.
+    pub committed: Vec<String>,
+    /// Groups left waiting.
+    pub pending: Vec<Vec<String>>,
+    /// Groups that failed: (members, error).
+    pub failed: Vec<(Vec<String>, String)>,
+    /// Automatic grouping notes.
+    pub notes: Vec<String>,
+    /// Return interrupts enabled.
+    pub return_interrupts: bool,
+    /// Nothing left pending.
+    pub complete: bool,
+}
+
+/// A stack frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameRow {
+    /// Procedure name.
+    pub name: String,
+    /// Version of its code.
+    pub version: u64,
+    /// `proc`, `iproc` or `mproc`.
+    pub kind: String,
+    /// Decoded address (`v1:proc:main+0x2c`).
+    pub decoded: String,
+    /// Raw address.
+    pub pc: u64,
+}
+
+/// What the pup holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusInfo {
+    /// Live versions: (number, slot, procedures, code bytes).
+    pub versions: Vec<(u64, u32, usize, u64)>,
+    /// Retired versions.
+    pub retired: Vec<u64>,
+    /// Highest running version number.
+    pub hrvn: u64,
+    /// Program state in words.
+    pub program: String,
+    /// Pending updates: (from, to, groups).
+    pub pending: Vec<(u64, u64, Vec<Vec<String>>)>,
+    /// Per procedure: (ID, name, committed version, bindings per table:
+    /// (table version, decoded target)).
+    pub bindings: Vec<(u32, String, u64, Vec<(u64, String)>)>,
+    /// Return interrupts enabled.
+    pub return_interrupts: bool,
+}

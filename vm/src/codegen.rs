@@ -1,0 +1,791 @@
+//! Lowering the compiler's IR to machine code with Cranelift.
+//!
+//! Invariants:
+//! - Every UC call is `load table_v[P]; call_indirect`: the table address is
+//!   a constant of the version's code, so rebinding is one 8-byte store.
+//! - Generated code has no relocations: every runtime address (context,
+//!   tables, data, builtins, printf descriptors) is an immediate, so the bytes
+//!   can be copied to their segment as they are.
+//! - Frame pointers are kept (stack walking), and safepoints are
+//!   `sp < ctx.limit` at procedure entry and loop back-edges (unless the
+//!   benchmark-only switch turns them off).
+
+use crate::runtime::{self, ConvKind, PrintPiece, Printf, TrapKind};
+use compiler::ir::{
+    Arg, BinOp, Builtin, Expr, ExprKind, FmtPiece, LocalTy, ParamTy, Place, PrintArg, RetTy, Scalar, Signature,
+    Static, Stmt, UnOp, VarTy,
+};
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    self as clif, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, StackSlotData, StackSlotKind, TrapCode, Value,
+    types,
+};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use std::collections::HashMap;
+use std::ffi::CString;
+
+/// What generated code of one procedure needs to know about the world.
+pub struct Env<'a> {
+    /// Address of the [`runtime::Ctx`] the code runs with.
+    pub ctx: u64,
+    /// Address of the binding table of the code's version.
+    pub table: u64,
+    /// Start of the code's own segment (identifies it at safepoints and traps).
+    pub self_pc: u64,
+    /// Start of the data segment holding `statics` (0 when there are none).
+    pub statics_base: u64,
+    /// The statics `Place::Static` refers to (the procedure's own; for an
+    /// mproc, the served procedure's new statics).
+    pub statics: &'a [Static],
+    /// Globals visible to the code: name → (address, type).
+    pub globals: &'a HashMap<String, (u64, VarTy)>,
+    /// Callable procedures of the version: name → (proc ID, signature).
+    pub callees: &'a HashMap<String, (u32, Signature)>,
+    /// For an mproc: the old statics' (offset, type), resolved by the loader.
+    pub old_statics: &'a [(u32, VarTy)],
+    /// Printf descriptors created for this code; owned by the version.
+    pub printfs: &'a mut Vec<Box<Printf>>,
+    /// String literals for `%s`; owned by the version.
+    pub strings: &'a mut Vec<CString>,
+    /// Emit safepoint polls (off only for the readiness benchmark).
+    pub safepoints: bool,
+}
+
+/// The three kinds of code a version holds.
+pub enum Unit<'a> {
+    /// A procedure: its signature, locals and body.
+    Proc {
+        /// Signature.
+        sig: &'a Signature,
+        /// Local slots (parameters first).
+        locals: &'a [compiler::ir::Local],
+        /// Body.
+        body: &'a [Stmt],
+    },
+    /// An mprocedure: one i64 parameter (the old data segment), no result.
+    MProc {
+        /// Locals of its body.
+        locals: &'a [compiler::ir::Local],
+        /// Body.
+        body: &'a [Stmt],
+    },
+}
+
+/// A reusable Cranelift compilation context (one per load: declare all,
+/// define all, as cranelift-jit-demo does).
+pub struct Codegen {
+    isa: OwnedTargetIsa,
+    fctx: FunctionBuilderContext,
+    ctx: cranelift_codegen::Context,
+}
+
+impl Codegen {
+    /// A code generator for this machine.
+    pub fn new() -> Result<Codegen, String> {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("{k}: {e}"));
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        set(&mut flags, "unwind_info", "false")?;
+        set(&mut flags, "is_pic", "false")?;
+        set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| e.to_string())?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| e.to_string())?;
+        Ok(Codegen { isa, fctx: FunctionBuilderContext::new(), ctx: cranelift_codegen::Context::new() })
+    }
+
+    /// Compile one unit to position-independent bytes (no relocations).
+    pub fn compile(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, String> {
+        self.ctx.clear();
+        let (sig, locals, body, is_mproc) = match unit {
+            Unit::Proc { sig, locals, body } => ((*sig).clone(), *locals, *body, false),
+            Unit::MProc { locals, body } => {
+                (Signature { params: vec![], ret: RetTy::Void }, *locals, *body, true)
+            }
+        };
+        let mut csig = clif_sig(&sig);
+        if is_mproc {
+            csig.params.push(AbiParam::new(types::I64));
+        }
+        self.ctx.func = clif::Function::with_name_signature(clif::UserFuncName::user(0, 0), csig);
+        {
+            let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            let mut tx = Tx { b, env, locals: Vec::new(), loops: Vec::new(), ret: sig.ret, old_base: None, sigs: HashMap::new() };
+            tx.prologue(&sig, locals, is_mproc)?;
+            for s in body {
+                tx.stmt(s)?;
+            }
+            tx.default_return();
+            tx.b.seal_all_blocks();
+            tx.b.finalize(self.isa.frontend_config());
+        }
+        let code = self
+            .ctx
+            .compile(&*self.isa, &mut ControlPlane::default())
+            .map_err(|e| format!("code generation failed: {:?}", e.inner))?;
+        if !code.buffer.relocs().is_empty() {
+            return Err("code generation produced relocations".into());
+        }
+        Ok(code.code_buffer().to_vec())
+    }
+}
+
+fn clif_ty(s: Scalar) -> clif::Type {
+    match s {
+        Scalar::Int => types::I64,
+        Scalar::Double => types::F64,
+    }
+}
+
+/// The machine signature of a UC signature (arrays are pointer + length).
+pub fn clif_sig(sig: &Signature) -> clif::Signature {
+    let mut s = clif::Signature::new(CallConv::SystemV);
+    for p in &sig.params {
+        match p {
+            ParamTy::Scalar(t) => s.params.push(AbiParam::new(clif_ty(*t))),
+            ParamTy::ArrayRef(_) => {
+                s.params.push(AbiParam::new(types::I64));
+                s.params.push(AbiParam::new(types::I64));
+            }
+        }
+    }
+    if let RetTy::Scalar(t) = sig.ret {
+        s.returns.push(AbiParam::new(clif_ty(t)));
+    }
+    s
+}
+
+enum Slot {
+    Var(Variable, Scalar),
+    Array(clif::StackSlot, Scalar, u32),
+    Ref { ptr: Variable, len: Variable, elem: Scalar },
+}
+
+enum LVal {
+    Var(Variable, Scalar),
+    Mem(Value, Scalar),
+}
+
+struct Tx<'a, 'e, 'b> {
+    b: FunctionBuilder<'b>,
+    env: &'e mut Env<'a>,
+    locals: Vec<Slot>,
+    /// (continue target, break target) of enclosing loops.
+    loops: Vec<(Block, Block)>,
+    ret: RetTy,
+    old_base: Option<Value>,
+    sigs: HashMap<Vec<u8>, SigRef>,
+}
+
+type R<T> = Result<T, String>;
+
+impl Tx<'_, '_, '_> {
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    fn prologue(&mut self, sig: &Signature, locals: &[compiler::ir::Local], is_mproc: bool) -> R<()> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        self.b.seal_block(entry);
+        let params: Vec<Value> = self.b.block_params(entry).to_vec();
+        if params.len() != clif_sig(sig).params.len() + is_mproc as usize {
+            return Err("parameter count mismatch".into());
+        }
+        let mut pi = 0;
+        for (i, l) in locals.iter().enumerate() {
+            let slot = match l.ty {
+                LocalTy::Scalar(t) => {
+                    let v = self.b.declare_var(clif_ty(t));
+                    let init = if i < sig.params.len() {
+                        if sig.params[i] != ParamTy::Scalar(t) {
+                            return Err(format!("parameter {} has the wrong type", l.name));
+                        }
+                        pi += 1;
+                        params[pi - 1]
+                    } else {
+                        self.zero(t)
+                    };
+                    self.b.def_var(v, init);
+                    Slot::Var(v, t)
+                }
+                LocalTy::ArrayRef(t) => {
+                    if i >= sig.params.len() || sig.params[i] != ParamTy::ArrayRef(t) {
+                        return Err(format!("array reference {} is not a parameter", l.name));
+                    }
+                    let ptr = self.b.declare_var(types::I64);
+                    let len = self.b.declare_var(types::I64);
+                    self.b.def_var(ptr, params[pi]);
+                    self.b.def_var(len, params[pi + 1]);
+                    pi += 2;
+                    Slot::Ref { ptr, len, elem: t }
+                }
+                LocalTy::Array(t, n) => {
+                    if n == 0 || n > 1 << 16 {
+                        return Err(format!("local array {} has {} elements (1..=65536 allowed)", l.name, n));
+                    }
+                    let ss = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8 * n, 3));
+                    // Zero it: C leaves it undefined, UC promises zero.
+                    let z = self.iconst(0);
+                    for k in 0..n {
+                        self.b.ins().stack_store(types::I64, z, ss, (8 * k) as i32);
+                    }
+                    Slot::Array(ss, t, n)
+                }
+            };
+            self.locals.push(slot);
+        }
+        if pi + is_mproc as usize != params.len() {
+            return Err("parameters and locals disagree".into());
+        }
+        if is_mproc {
+            self.old_base = Some(params[pi]);
+        }
+        self.poll();
+        Ok(())
+    }
+
+    fn zero(&mut self, t: Scalar) -> Value {
+        match t {
+            Scalar::Int => self.iconst(0),
+            Scalar::Double => self.b.ins().f64const(0.0),
+        }
+    }
+
+    /// A safepoint: `if sp < ctx.limit { rt_safepoint(ctx, fp, sp, self) }`.
+    fn poll(&mut self) {
+        if !self.env.safepoints {
+            return;
+        }
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let ctx = self.iconst(self.env.ctx as i64);
+        let lim = self.b.ins().load(types::I64, MemFlagsData::trusted(), ctx, 0);
+        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, lim);
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(below, slow, &[], cont, &[]);
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        let fp = self.b.ins().get_frame_pointer(types::I64);
+        let pc = self.iconst(self.env.self_pc as i64);
+        self.call_rt(runtime::rt_safepoint as *const () as u64, &[ctx, fp, sp, pc], &[types::I64; 4], None);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    fn call_rt(&mut self, f: u64, args: &[Value], tys: &[clif::Type], ret: Option<clif::Type>) -> Option<Value> {
+        let mut s = clif::Signature::new(CallConv::SystemV);
+        s.params.extend(tys.iter().map(|t| AbiParam::new(*t)));
+        if let Some(r) = ret {
+            s.returns.push(AbiParam::new(r));
+        }
+        let sr = self.sigref(s);
+        let fv = self.iconst(f as i64);
+        let call = self.b.ins().call_indirect(sr, fv, args);
+        self.b.inst_results(call).first().copied()
+    }
+
+    fn sigref(&mut self, s: clif::Signature) -> SigRef {
+        let key = format!("{s}").into_bytes();
+        if let Some(r) = self.sigs.get(&key) {
+            return *r;
+        }
+        let r = self.b.import_signature(s);
+        self.sigs.insert(key, r);
+        r
+    }
+
+    /// Report a runtime error and never come back.
+    fn trap(&mut self, kind: TrapKind, span: u32) {
+        let ctx = self.iconst(self.env.ctx as i64);
+        let k = self.b.ins().iconst(types::I32, kind as i64);
+        let fp = self.b.ins().get_frame_pointer(types::I64);
+        let pc = self.iconst(self.env.self_pc as i64);
+        let sp = self.b.ins().iconst(types::I32, span as i64);
+        self.call_rt(
+            runtime::rt_trap as *const () as u64,
+            &[ctx, k, fp, pc, sp],
+            &[types::I64, types::I32, types::I64, types::I64, types::I32],
+            None,
+        );
+        self.b.ins().trap(TrapCode::unwrap_user(1));
+    }
+
+    /// Branch to a cold trap block when `cond` is nonzero.
+    fn trap_if(&mut self, cond: Value, kind: TrapKind, span: u32) {
+        let bad = self.b.create_block();
+        let ok = self.b.create_block();
+        self.b.ins().brif(cond, bad, &[], ok, &[]);
+        self.b.switch_to_block(bad);
+        self.b.set_cold_block(bad);
+        self.trap(kind, span);
+        self.b.switch_to_block(ok);
+    }
+
+    /// Start a fresh (unreachable) block after a terminator.
+    fn dead_block(&mut self) {
+        let b = self.b.create_block();
+        self.b.switch_to_block(b);
+    }
+
+    fn default_return(&mut self) {
+        match self.ret {
+            RetTy::Void => {
+                self.b.ins().return_(&[]);
+            }
+            RetTy::Scalar(t) => {
+                let z = self.zero(t);
+                self.b.ins().return_(&[z]);
+            }
+        }
+    }
+
+    fn stmts(&mut self, ss: &[Stmt]) -> R<()> {
+        for s in ss {
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> R<()> {
+        match s {
+            Stmt::Expr(e) => {
+                self.expr(e)?;
+            }
+            Stmt::Block(ss) => self.stmts(ss)?,
+            Stmt::If { cond, then, els } => {
+                let c = self.int(cond)?;
+                let tb = self.b.create_block();
+                let eb = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.ins().brif(c, tb, &[], eb, &[]);
+                self.b.switch_to_block(tb);
+                self.stmts(then)?;
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(eb);
+                self.stmts(els)?;
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(join);
+            }
+            Stmt::Loop { cond, body, step } => {
+                let header = self.b.create_block();
+                let bodyb = self.b.create_block();
+                let stepb = self.b.create_block();
+                let exit = self.b.create_block();
+                self.b.ins().jump(header, &[]);
+                self.b.switch_to_block(header);
+                match cond {
+                    Some(c) => {
+                        let c = self.int(c)?;
+                        self.b.ins().brif(c, bodyb, &[], exit, &[]);
+                    }
+                    None => {
+                        self.b.ins().jump(bodyb, &[]);
+                    }
+                }
+                self.b.switch_to_block(bodyb);
+                self.loops.push((stepb, exit));
+                self.stmts(body)?;
+                self.loops.pop();
+                self.b.ins().jump(stepb, &[]);
+                self.b.switch_to_block(stepb);
+                self.stmts(step)?;
+                self.poll();
+                self.b.ins().jump(header, &[]);
+                self.b.switch_to_block(exit);
+            }
+            Stmt::Break | Stmt::Continue => {
+                let &(cont, brk) = self.loops.last().ok_or("break or continue outside a loop")?;
+                let target = if matches!(s, Stmt::Break) { brk } else { cont };
+                self.b.ins().jump(target, &[]);
+                self.dead_block();
+            }
+            Stmt::Return(e) => {
+                match (e, self.ret) {
+                    (None, RetTy::Void) => {
+                        self.b.ins().return_(&[]);
+                    }
+                    (None, RetTy::Scalar(t)) => {
+                        let z = self.zero(t);
+                        self.b.ins().return_(&[z]);
+                    }
+                    (Some(e), RetTy::Scalar(t)) => {
+                        let v = self.scalar(e, t)?;
+                        self.b.ins().return_(&[v]);
+                    }
+                    (Some(_), RetTy::Void) => return Err("return with a value in a void procedure".into()),
+                }
+                self.dead_block();
+            }
+        }
+        Ok(())
+    }
+
+    fn int(&mut self, e: &Expr) -> R<Value> {
+        self.scalar(e, Scalar::Int)
+    }
+
+    fn scalar(&mut self, e: &Expr, t: Scalar) -> R<Value> {
+        if e.ty != Some(t) {
+            return Err(format!("expected a {t:?} expression, found {:?}", e.ty));
+        }
+        self.expr(e)?.ok_or_else(|| "expression has no value".into())
+    }
+
+    fn lval(&mut self, p: &Place) -> R<LVal> {
+        Ok(match p {
+            Place::Local(id) => match self.locals.get(*id as usize) {
+                Some(Slot::Var(v, t)) => LVal::Var(*v, *t),
+                _ => return Err(format!("local {id} is not a scalar")),
+            },
+            Place::Static(id) => {
+                let s = self.env.statics.get(*id as usize).ok_or("no such static")?;
+                let VarTy::Scalar(t) = s.ty else { return Err(format!("static {} is an array", s.name)) };
+                LVal::Mem(self.iconst((self.env.statics_base + s.offset as u64) as i64), t)
+            }
+            Place::Global(name) => {
+                let &(addr, ty) = self.env.globals.get(name).ok_or_else(|| format!("no global {name}"))?;
+                let VarTy::Scalar(t) = ty else { return Err(format!("global {name} is an array")) };
+                LVal::Mem(self.iconst(addr as i64), t)
+            }
+            Place::OldStatic(id) => {
+                let &(off, ty) = self.env.old_statics.get(*id as usize).ok_or("no such old static")?;
+                let VarTy::Scalar(t) = ty else { return Err("old static is an array".into()) };
+                let base = self.old_base.ok_or("old.NAME outside an mproc")?;
+                LVal::Mem(self.b.ins().iadd_imm_s(base, off as i64), t)
+            }
+            Place::Index { base, index } => {
+                let (ptr, len, elem) = self.array(base)?;
+                let i = self.int(index)?;
+                let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
+                self.trap_if(oob, TrapKind::OutOfBounds, index.span.start);
+                let off = self.b.ins().ishl_imm_u(i, 3);
+                LVal::Mem(self.b.ins().iadd(ptr, off), elem)
+            }
+        })
+    }
+
+    /// An array place: (address of element 0, length, element type).
+    fn array(&mut self, p: &Place) -> R<(Value, Value, Scalar)> {
+        Ok(match p {
+            Place::Local(id) => match self.locals.get(*id as usize) {
+                Some(Slot::Array(ss, t, n)) => {
+                    let (ss, t, n) = (*ss, *t, *n);
+                    let a = self.b.ins().stack_addr(types::I64, ss, 0);
+                    (a, self.iconst(n as i64), t)
+                }
+                Some(Slot::Ref { ptr, len, elem }) => {
+                    let (ptr, len, elem) = (*ptr, *len, *elem);
+                    (self.b.use_var(ptr), self.b.use_var(len), elem)
+                }
+                _ => return Err(format!("local {id} is not an array")),
+            },
+            Place::Static(id) => {
+                let s = self.env.statics.get(*id as usize).ok_or("no such static")?;
+                let VarTy::Array(t, n) = s.ty else { return Err(format!("static {} is not an array", s.name)) };
+                let a = self.env.statics_base + s.offset as u64;
+                (self.iconst(a as i64), self.iconst(n as i64), t)
+            }
+            Place::Global(name) => {
+                let &(addr, ty) = self.env.globals.get(name).ok_or_else(|| format!("no global {name}"))?;
+                let VarTy::Array(t, n) = ty else { return Err(format!("global {name} is not an array")) };
+                (self.iconst(addr as i64), self.iconst(n as i64), t)
+            }
+            Place::OldStatic(id) => {
+                let &(off, ty) = self.env.old_statics.get(*id as usize).ok_or("no such old static")?;
+                let VarTy::Array(t, n) = ty else { return Err("old static is not an array".into()) };
+                let base = self.old_base.ok_or("old.NAME outside an mproc")?;
+                (self.b.ins().iadd_imm_s(base, off as i64), self.iconst(n as i64), t)
+            }
+            Place::Index { .. } => return Err("arrays of arrays are not supported".into()),
+        })
+    }
+
+    fn read(&mut self, lv: &LVal) -> Value {
+        match *lv {
+            LVal::Var(v, _) => self.b.use_var(v),
+            LVal::Mem(a, t) => self.b.ins().load(clif_ty(t), MemFlagsData::trusted(), a, 0),
+        }
+    }
+
+    fn write(&mut self, lv: &LVal, v: Value) {
+        match *lv {
+            LVal::Var(var, _) => self.b.def_var(var, v),
+            LVal::Mem(a, _) => {
+                self.b.ins().store(MemFlagsData::trusted(), v, a, 0);
+            }
+        }
+    }
+
+    fn lval_ty(lv: &LVal) -> Scalar {
+        match *lv {
+            LVal::Var(_, t) | LVal::Mem(_, t) => t,
+        }
+    }
+
+    fn binop(&mut self, op: BinOp, t: Scalar, l: Value, r: Value, span: u32) -> R<Value> {
+        use BinOp::*;
+        Ok(match t {
+            Scalar::Int => match op {
+                Add => self.b.ins().iadd(l, r),
+                Sub => self.b.ins().isub(l, r),
+                Mul => self.b.ins().imul(l, r),
+                Div | Rem => {
+                    let zero = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                    let kind = if op == Div { TrapKind::DivByZero } else { TrapKind::RemByZero };
+                    self.trap_if(zero, kind, span);
+                    // MIN / -1 wraps (and MIN % -1 is 0) instead of faulting:
+                    // divide by 1 in that case and fix the quotient up.
+                    let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, r, -1);
+                    let one = self.iconst(1);
+                    let d = self.b.ins().select(m1, one, r);
+                    if op == Div {
+                        let q = self.b.ins().sdiv(l, d);
+                        let neg = self.b.ins().ineg(l);
+                        self.b.ins().select(m1, neg, q)
+                    } else {
+                        self.b.ins().srem(l, d)
+                    }
+                }
+                Eq | Ne | Lt | Le | Gt | Ge => {
+                    let cc = match op {
+                        Eq => IntCC::Equal,
+                        Ne => IntCC::NotEqual,
+                        Lt => IntCC::SignedLessThan,
+                        Le => IntCC::SignedLessThanOrEqual,
+                        Gt => IntCC::SignedGreaterThan,
+                        _ => IntCC::SignedGreaterThanOrEqual,
+                    };
+                    let c = self.b.ins().icmp(cc, l, r);
+                    self.b.ins().uextend(types::I64, c)
+                }
+            },
+            Scalar::Double => match op {
+                Add => self.b.ins().fadd(l, r),
+                Sub => self.b.ins().fsub(l, r),
+                Mul => self.b.ins().fmul(l, r),
+                Div => self.b.ins().fdiv(l, r),
+                Rem => return Err("% on doubles".into()),
+                Eq | Ne | Lt | Le | Gt | Ge => {
+                    let cc = match op {
+                        Eq => FloatCC::Equal,
+                        Ne => FloatCC::NotEqual,
+                        Lt => FloatCC::LessThan,
+                        Le => FloatCC::LessThanOrEqual,
+                        Gt => FloatCC::GreaterThan,
+                        _ => FloatCC::GreaterThanOrEqual,
+                    };
+                    let c = self.b.ins().fcmp(cc, l, r);
+                    self.b.ins().uextend(types::I64, c)
+                }
+            },
+        })
+    }
+
+    fn expr(&mut self, e: &Expr) -> R<Option<Value>> {
+        let span = e.span.start;
+        let v = match &e.kind {
+            ExprKind::Int(i) => self.iconst(*i),
+            ExprKind::Double(d) => self.b.ins().f64const(*d),
+            ExprKind::Load(p) => {
+                let lv = self.lval(p)?;
+                self.read(&lv)
+            }
+            ExprKind::Assign { place, op, value } => {
+                let lv = self.lval(place)?;
+                let t = Self::lval_ty(&lv);
+                let new = match op {
+                    None => self.scalar(value, t)?,
+                    Some(op) => {
+                        let cur = self.read(&lv);
+                        let r = self.scalar(value, t)?;
+                        self.binop(*op, t, cur, r, span)?
+                    }
+                };
+                self.write(&lv, new);
+                new
+            }
+            ExprKind::IncDec { place, delta, prefix } => {
+                let lv = self.lval(place)?;
+                let cur = self.read(&lv);
+                let new = match Self::lval_ty(&lv) {
+                    Scalar::Int => self.b.ins().iadd_imm_s(cur, *delta as i64),
+                    Scalar::Double => {
+                        let d = self.b.ins().f64const(*delta as f64);
+                        self.b.ins().fadd(cur, d)
+                    }
+                };
+                self.write(&lv, new);
+                if *prefix { new } else { cur }
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let t = lhs.ty.ok_or("operand has no value")?;
+                let l = self.scalar(lhs, t)?;
+                let r = self.scalar(rhs, t)?;
+                self.binop(*op, t, l, r, rhs.span.start)?
+            }
+            ExprKind::Unary { op, operand } => {
+                let t = operand.ty.ok_or("operand has no value")?;
+                let x = self.scalar(operand, t)?;
+                match (op, t) {
+                    (UnOp::Neg, Scalar::Int) => self.b.ins().ineg(x),
+                    (UnOp::Neg, Scalar::Double) => self.b.ins().fneg(x),
+                    (UnOp::Not, Scalar::Int) => {
+                        let c = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+                        self.b.ins().uextend(types::I64, c)
+                    }
+                    (UnOp::Not, Scalar::Double) => {
+                        let z = self.b.ins().f64const(0.0);
+                        let c = self.b.ins().fcmp(FloatCC::Equal, x, z);
+                        self.b.ins().uextend(types::I64, c)
+                    }
+                }
+            }
+            ExprKind::Logic { and, lhs, rhs } => {
+                let l = self.int(lhs)?;
+                let rhs_b = self.b.create_block();
+                let join = self.b.create_block();
+                let res = self.b.append_block_param(join, types::I64);
+                let lb = self.b.ins().icmp_imm_s(IntCC::NotEqual, l, 0);
+                let lb = self.b.ins().uextend(types::I64, lb);
+                if *and {
+                    self.b.ins().brif(l, rhs_b, &[], join, &[lb.into()]);
+                } else {
+                    self.b.ins().brif(l, join, &[lb.into()], rhs_b, &[]);
+                }
+                self.b.switch_to_block(rhs_b);
+                let r = self.int(rhs)?;
+                let rb = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                let rb = self.b.ins().uextend(types::I64, rb);
+                self.b.ins().jump(join, &[rb.into()]);
+                self.b.switch_to_block(join);
+                res
+            }
+            ExprKind::Cast { to, operand } => {
+                let from = operand.ty.ok_or("cast of no value")?;
+                let x = self.scalar(operand, from)?;
+                match (from, to) {
+                    (Scalar::Int, Scalar::Double) => self.b.ins().fcvt_from_sint(types::F64, x),
+                    (Scalar::Double, Scalar::Int) => self.b.ins().fcvt_to_sint_sat(types::I64, x),
+                    _ => x,
+                }
+            }
+            ExprKind::Call { callee, args } => return self.call(callee, args),
+            ExprKind::Len(p) => {
+                let (_, len, _) = self.array(p)?;
+                len
+            }
+            ExprKind::Printf { pieces, args } => {
+                self.printf(pieces, args)?;
+                return Ok(None);
+            }
+            ExprKind::Builtin { which, args } => return self.builtin(*which, args),
+        };
+        Ok(Some(v))
+    }
+
+    fn call(&mut self, callee: &str, args: &[Arg]) -> R<Option<Value>> {
+        let (id, sig) = self.env.callees.get(callee).cloned().ok_or_else(|| format!("call of unknown procedure {callee}"))?;
+        if sig.params.len() != args.len() {
+            return Err(format!("call of {callee} with {} arguments, it takes {}", args.len(), sig.params.len()));
+        }
+        let mut vals = Vec::with_capacity(args.len() + 2);
+        for (a, p) in args.iter().zip(&sig.params) {
+            match (a, p) {
+                (Arg::Value(e), ParamTy::Scalar(t)) => vals.push(self.scalar(e, *t)?),
+                (Arg::Array(pl), ParamTy::ArrayRef(t)) => {
+                    let (ptr, len, elem) = self.array(pl)?;
+                    if elem != *t {
+                        return Err(format!("array argument of {callee} has the wrong element type"));
+                    }
+                    vals.push(ptr);
+                    vals.push(len);
+                }
+                _ => return Err(format!("argument of {callee} does not fit its parameter")),
+            }
+        }
+        let slot = self.iconst((self.env.table + 8 * id as u64) as i64);
+        let target = self.b.ins().load(types::I64, MemFlagsData::trusted(), slot, 0);
+        let sr = self.sigref(clif_sig(&sig));
+        let call = self.b.ins().call_indirect(sr, target, &vals);
+        Ok(self.b.inst_results(call).first().copied())
+    }
+
+    fn printf(&mut self, pieces: &[FmtPiece], args: &[PrintArg]) -> R<()> {
+        let mut desc = Printf::default();
+        let mut kinds = Vec::new();
+        for p in pieces {
+            match p {
+                FmtPiece::Lit(s) => desc.pieces.push(PrintPiece::Lit(s.as_bytes().to_vec())),
+                FmtPiece::Conv { spec, conv } => {
+                    let piece = crate::runtime::prepare_conv(spec, *conv)?;
+                    if let PrintPiece::Conv { kind, .. } = &piece {
+                        kinds.push(*kind);
+                    }
+                    desc.pieces.push(piece);
+                }
+            }
+        }
+        if kinds.len() != args.len() {
+            return Err(format!("printf has {} conversions and {} arguments", kinds.len(), args.len()));
+        }
+        let n = args.len().max(1) as u32;
+        let ss = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8 * n, 3));
+        for (i, (a, k)) in args.iter().zip(&kinds).enumerate() {
+            let v = match (a, k) {
+                (PrintArg::Value(e), ConvKind::Int | ConvKind::Char) => self.int(e)?,
+                (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::Double)?,
+                (PrintArg::Str(s), ConvKind::Str) => {
+                    let c = CString::new(s.as_bytes()).map_err(|_| "string literal with a NUL byte")?;
+                    let p = c.as_ptr() as i64;
+                    self.env.strings.push(c);
+                    self.iconst(p)
+                }
+                _ => return Err("printf argument does not fit its conversion".into()),
+            };
+            self.b.ins().stack_store(types::I64, v, ss, (8 * i) as i32);
+        }
+        let boxed = Box::new(desc);
+        let dp = &*boxed as *const Printf as i64;
+        self.env.printfs.push(boxed);
+        let ctx = self.iconst(self.env.ctx as i64);
+        let d = self.iconst(dp);
+        let a = self.b.ins().stack_addr(types::I64, ss, 0);
+        self.call_rt(runtime::rt_printf as *const () as u64, &[ctx, d, a], &[types::I64; 3], None);
+        Ok(())
+    }
+
+    fn builtin(&mut self, which: Builtin, args: &[Expr]) -> R<Option<Value>> {
+        let ctx = self.iconst(self.env.ctx as i64);
+        match which {
+            Builtin::SleepMs => {
+                let [ms] = args else { return Err("sleep_ms takes one argument".into()) };
+                let ms = self.int(ms)?;
+                let fp = self.b.ins().get_frame_pointer(types::I64);
+                let pc = self.iconst(self.env.self_pc as i64);
+                self.call_rt(runtime::rt_sleep as *const () as u64, &[ctx, ms, fp, pc], &[types::I64; 4], None);
+                Ok(None)
+            }
+            Builtin::NowMs => {
+                if !args.is_empty() {
+                    return Err("now_ms takes no arguments".into());
+                }
+                Ok(self.call_rt(runtime::rt_now_ms as *const () as u64, &[], &[], Some(types::I64)))
+            }
+            Builtin::Exit => {
+                let [code] = args else { return Err("exit takes one argument".into()) };
+                let code = self.int(code)?;
+                self.call_rt(runtime::rt_exit as *const () as u64, &[ctx, code], &[types::I64; 2], None);
+                self.b.ins().trap(TrapCode::unwrap_user(2));
+                self.dead_block();
+                Ok(None)
+            }
+        }
+    }
+}

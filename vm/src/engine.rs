@@ -1,0 +1,805 @@
+//! The update engine (SPEC §4): which procedures may be replaced when, and
+//! the two-phase commit of semantic groups.
+//!
+//! Invariants:
+//! - a group commits only when no member is syntactically active: no old
+//!   frame of a member, and no old frame of anything in a member's δ* in the
+//!   target version (old = code of a version older than the target);
+//! - per procedure, updates commit in version order: a group of a later
+//!   update waits while any member is still pending in an earlier one;
+//! - prepare (carry-over, then the mprocedure, on the helper thread with a
+//!   time limit) writes only the target version's own data segments; commit
+//!   stores the bindings. A failed prepare restores those segments, so the
+//!   program cannot tell that it was tried;
+//! - all of this runs with the program paused (control thread) or on the
+//!   program thread itself at a return barrier.
+
+use crate::events::{Event, Primitive};
+use crate::layout::SegType;
+use crate::runtime::ExitStatus;
+use crate::version::Version;
+use crate::{FrameInfo, ProgramState, Shared, State};
+use compiler::changes::ChangesFile;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// One semantic group: updated atomically.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// Procedures rebound together (sorted).
+    pub members: Vec<String>,
+    /// Changed globals whose data moves with this group.
+    pub globals: Vec<String>,
+}
+
+/// An update in progress.
+#[derive(Clone, Debug)]
+pub struct Update {
+    /// Engine-wide id.
+    pub id: u64,
+    /// Version it starts from.
+    pub from: u64,
+    /// Target version.
+    pub to: u64,
+    /// Groups still waiting.
+    pub groups: Vec<Group>,
+    /// Groups committed.
+    pub applied: Vec<Vec<String>>,
+    /// Groups abandoned or failed.
+    pub not_applied: Vec<Vec<String>>,
+}
+
+/// The engine's state (inside the VM's state lock).
+#[derive(Default)]
+pub struct Engine {
+    /// Highest running version number.
+    pub hrvn: u64,
+    /// Version each procedure is committed to.
+    pub cur: HashMap<String, u64>,
+    /// Updates with groups still waiting, oldest first.
+    pub pending: Vec<Update>,
+    /// Retired version numbers.
+    pub retired: Vec<u64>,
+    /// Return interrupts enabled (a barrier is wanted).
+    pub return_interrupts: bool,
+    next_id: u64,
+    /// Pause times of recent commits (ns), newest last (bounded).
+    pub pauses: Vec<u64>,
+}
+
+impl Engine {
+    /// The program starts running `v`: every procedure of it is current.
+    pub(crate) fn on_run(&mut self, v: u64, ver: &Version) {
+        self.hrvn = v;
+        self.cur = ver.procs.keys().map(|n| (n.clone(), v)).collect();
+        self.pending.clear();
+        self.return_interrupts = false;
+    }
+}
+
+/// What `update` asks for.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateRequest {
+    /// Starting version (default: the highest running version).
+    pub from: Option<u64>,
+    /// Target version (default: the newest loaded).
+    pub to: Option<u64>,
+    /// Procedures to treat as changed (must include every computed change).
+    pub changed: Option<Vec<String>>,
+    /// Semantic dependencies: each list is updated together.
+    pub together: Vec<Vec<String>>,
+    /// Abandon what is still pending after this long.
+    pub within: Option<Duration>,
+    /// All changed procedures form one group.
+    pub atomic: bool,
+}
+
+impl UpdateRequest {
+    /// The request a changes file describes.
+    pub fn from_changes(c: &ChangesFile) -> UpdateRequest {
+        UpdateRequest {
+            from: c.update.map(|u| u.0),
+            to: c.update.map(|u| u.1),
+            changed: c.changed.clone(),
+            together: c.together.clone(),
+            within: c.within,
+            atomic: c.atomic,
+        }
+    }
+}
+
+/// Why an update could not begin. Nothing changed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum UpdateError {
+    /// A version is not loaded.
+    #[error("version {0} is not loaded")]
+    NoVersion(u64),
+    /// The versions are not in order.
+    #[error("cannot update from version {from} to version {to}: the target must be newer")]
+    Order {
+        /// From.
+        from: u64,
+        /// To.
+        to: u64,
+    },
+    /// Nothing runs yet.
+    #[error("no program is running (use run first)")]
+    NotRunning,
+    /// The changes do not fit the versions.
+    #[error("{0}")]
+    Changes(String),
+}
+
+/// What beginning an update found and did (the paper's ush lines).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateBegun {
+    /// The update's id.
+    pub id: u64,
+    /// From.
+    pub from: u64,
+    /// To.
+    pub to: u64,
+    /// Changed procedures (computed plus listed).
+    pub changed: Vec<String>,
+    /// Why each was found changed (`name: code, statics`).
+    pub reasons: Vec<String>,
+    /// The runtime stack, innermost first.
+    pub backtrace: Vec<FrameInfo>,
+    /// Unchanged procedures in no group: flagged new.
+    pub warped_unchanged: Vec<String>,
+    /// Changed procedures updated at once.
+    pub committed: Vec<String>,
+    /// Groups left waiting.
+    pub pending: Vec<Vec<String>>,
+    /// Groups that failed to prepare: (members, error).
+    pub failed: Vec<(Vec<String>, String)>,
+    /// Notes on automatic groups.
+    pub notes: Vec<String>,
+    /// Return interrupts were enabled.
+    pub return_interrupts: bool,
+    /// Nothing is left pending.
+    pub complete: bool,
+}
+
+fn old_frame_names(frames: &[FrameInfo], to: u64) -> HashSet<String> {
+    frames.iter().filter(|f| f.kind == SegType::Proc && f.version < to).map(|f| f.name.clone()).collect()
+}
+
+fn is_active(g: &Group, target: &Version, old: &HashSet<String>) -> bool {
+    g.members.iter().any(|p| old.contains(p) || old.iter().any(|q| target.reaches(p, q)))
+}
+
+struct Uf {
+    parent: HashMap<String, String>,
+}
+
+impl Uf {
+    fn find(&mut self, x: &str) -> String {
+        let p = self.parent.entry(x.to_string()).or_insert_with(|| x.to_string()).clone();
+        if p == x {
+            return p;
+        }
+        let r = self.find(&p);
+        self.parent.insert(x.to_string(), r.clone());
+        r
+    }
+    fn union(&mut self, a: &str, b: &str) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.parent.insert(ra, rb);
+        }
+    }
+}
+
+/// SPEC §4.2 step 1, with the program paused at `at` (or not running).
+pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &UpdateRequest) -> Result<UpdateBegun, UpdateError> {
+    if matches!(st.ctl.program, ProgramState::Idle) {
+        return Err(UpdateError::NotRunning);
+    }
+    let from = req.from.unwrap_or(st.engine.hrvn);
+    let to = match req.to {
+        Some(t) => t,
+        None => *st.versions.keys().next_back().ok_or(UpdateError::NoVersion(from))?,
+    };
+    if !st.versions.contains_key(&from) && !st.engine.retired.contains(&from) {
+        return Err(UpdateError::NoVersion(from));
+    }
+    let target = st.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
+    if to <= from {
+        return Err(UpdateError::Order { from, to });
+    }
+
+    // Changed procedures: compared per procedure against the version it is
+    // committed to now (after an abandoned group that may be older than `from`).
+    let mut diffs: HashMap<u64, compiler::diff::Diff> = HashMap::new();
+    let mut changed = BTreeSet::new();
+    let mut reasons = Vec::new();
+    let mut changed_globals = BTreeSet::new();
+    for name in target.procs.keys() {
+        let src = st.engine.cur.get(name).copied().unwrap_or(from);
+        if src >= to {
+            continue;
+        }
+        let Some(sv) = st.versions.get(&src) else { continue };
+        if !sv.procs.contains_key(name) {
+            continue; // new in the target: only new code reaches it
+        }
+        let d = diffs.entry(src).or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
+        if let Some(c) = d.changed.iter().find(|c| &c.name == name) {
+            changed.insert(name.clone());
+            let rs: Vec<String> = c.reasons.iter().map(|r| r.to_string()).collect();
+            reasons.push(format!("{name}: {}", rs.join(", ")));
+        }
+    }
+    if let Some(sv) = st.versions.get(&from) {
+        let d = diffs.entry(from).or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
+        changed_globals.extend(d.changed_globals.iter().cloned());
+        for g in &target.module.mprocs {
+            if target.globals.contains_key(&g.name) {
+                changed_globals.insert(g.name.clone());
+            }
+        }
+        changed_globals.retain(|g| sv.globals.contains_key(g) && target.globals.contains_key(g));
+    }
+    if let Some(list) = &req.changed {
+        let missing: Vec<&String> = changed.iter().filter(|c| !list.contains(c)).collect();
+        if !missing.is_empty() {
+            let m: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+            return Err(UpdateError::Changes(format!(
+                "the changes file omits procedures that changed: {}",
+                m.join(" ")
+            )));
+        }
+        for p in list {
+            if !target.procs.contains_key(p) {
+                return Err(UpdateError::Changes(format!("changed: version {to} has no procedure {p}")));
+            }
+            changed.insert(p.clone());
+        }
+    }
+    for t in &req.together {
+        for p in t {
+            if !target.procs.contains_key(p) {
+                return Err(UpdateError::Changes(format!("together: version {to} has no procedure {p}")));
+            }
+        }
+    }
+
+    // Groups: changed procedures, together lists, automatic groups.
+    let mut uf = Uf { parent: HashMap::new() };
+    let mut in_group: BTreeSet<String> = changed.clone();
+    let mut notes = Vec::new();
+    for t in &req.together {
+        for p in t {
+            in_group.insert(p.clone());
+            uf.union(&t[0], p);
+        }
+    }
+    let src_module = st.versions.get(&from).map(|v| v.module.clone());
+    if let Some(sm) = &src_module {
+        for p in &changed {
+            let (Some(old), Some(new)) = (sm.procs.iter().find(|q| &q.name == p), target.procs.get(p)) else {
+                continue;
+            };
+            let iproc_fits = target.iprocs.get(p).is_some_and(|i| i.old_sig.as_ref() == Some(&old.sig));
+            if old.sig != new.sig && !iproc_fits {
+                let callers: Vec<String> = sm
+                    .procs
+                    .iter()
+                    .filter(|q| q.callees.contains(p) && target.procs.contains_key(&q.name))
+                    .map(|q| q.name.clone())
+                    .collect();
+                for c in &callers {
+                    in_group.insert(c.clone());
+                    uf.union(p, c);
+                }
+                if !callers.is_empty() {
+                    notes.push(format!(
+                        "{p} changed its signature and has no interprocedure: its callers {} join its group",
+                        callers.join(" ")
+                    ));
+                }
+            }
+        }
+        for g in &changed_globals {
+            let users: BTreeSet<String> = sm
+                .procs
+                .iter()
+                .chain(target.module.procs.iter())
+                .filter(|q| q.globals_used.contains(g) && target.procs.contains_key(&q.name))
+                .map(|q| q.name.clone())
+                .collect();
+            let users: Vec<String> = users.into_iter().collect();
+            for u in &users {
+                in_group.insert(u.clone());
+                uf.union(&users[0], u);
+            }
+            notes.push(format!("global {g} changed: its users {} form a group", users.join(" ")));
+        }
+    }
+    if req.atomic {
+        let all: Vec<String> = in_group.iter().cloned().collect();
+        for p in &all {
+            uf.union(&all[0], p);
+        }
+    }
+    let mut groups: HashMap<String, Group> = HashMap::new();
+    for p in &in_group {
+        let r = uf.find(p);
+        groups.entry(r).or_insert_with(|| Group { members: vec![], globals: vec![] }).members.push(p.clone());
+    }
+    if let Some(sm) = &src_module {
+        for g in &changed_globals {
+            let user = sm
+                .procs
+                .iter()
+                .chain(target.module.procs.iter())
+                .find(|q| q.globals_used.contains(g) && target.procs.contains_key(&q.name));
+            match user {
+                Some(u) => {
+                    let r = uf.find(&u.name);
+                    groups.get_mut(&r).unwrap().globals.push(g.clone());
+                }
+                None => {
+                    // Nobody uses it: its data moves at once.
+                    groups.insert(format!("global {g}"), Group { members: vec![], globals: vec![g.clone()] });
+                }
+            }
+        }
+    }
+    let mut groups: Vec<Group> = groups.into_values().collect();
+    for g in &mut groups {
+        g.members.sort();
+    }
+    groups.sort_by(|a, b| a.members.cmp(&b.members));
+
+    // Warp: unchanged procedures in no group are flagged new.
+    let mut warped = Vec::new();
+    for name in target.names_by_id() {
+        if !in_group.contains(name) && st.engine.cur.get(name).is_some_and(|&c| c < to) {
+            warped.push(name.to_string());
+        }
+    }
+    for w in &warped {
+        st.engine.cur.insert(w.clone(), to);
+    }
+
+    sh.bus.emit(Event::UpdateBegan { from, to });
+    sh.bus.emit(Event::Primitive(Primitive::GetRts));
+    let frames = match at {
+        // SAFETY: the program is paused at (fp, pc).
+        Some((fp, pc)) => unsafe { sh.walk(st, fp, pc) },
+        None => vec![],
+    };
+    st.engine.next_id += 1;
+    let id = st.engine.next_id;
+    st.engine.pending.push(Update { id, from, to, groups: groups.clone(), applied: vec![], not_applied: vec![] });
+    let outcome = check(sh, st, &frames);
+    st.engine.hrvn = st.engine.hrvn.max(to);
+    sh.bus.emit(Event::Primitive(Primitive::SetHrvn));
+    let still: Vec<Vec<String>> = st
+        .engine
+        .pending
+        .iter()
+        .find(|u| u.id == id)
+        .map(|u| u.groups.iter().map(|g| g.members.clone()).collect())
+        .unwrap_or_default();
+    let enabled = arm(sh, st, &frames, true);
+    retire(sh, st, &frames);
+    sh.bus.emit(Event::Primitive(Primitive::Eof));
+    let committed: Vec<String> =
+        outcome.committed.iter().flatten().filter(|p| changed.contains(*p)).cloned().collect();
+    Ok(UpdateBegun {
+        id,
+        from,
+        to,
+        changed: changed.into_iter().collect(),
+        reasons,
+        backtrace: frames,
+        warped_unchanged: warped,
+        committed,
+        pending: still.clone(),
+        failed: outcome.failed,
+        notes,
+        return_interrupts: enabled,
+        complete: still.is_empty(),
+    })
+}
+
+#[derive(Default)]
+struct CheckOutcome {
+    committed: Vec<Vec<String>>,
+    failed: Vec<(Vec<String>, String)>,
+}
+
+/// Commit every group that is inactive now; finish updates with nothing left.
+fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
+    let mut out = CheckOutcome::default();
+    let mut pending = std::mem::take(&mut st.engine.pending);
+    let mut blocked: HashSet<String> = HashSet::new();
+    for up in pending.iter_mut() {
+        let old = old_frame_names(frames, up.to);
+        let mut i = 0;
+        while i < up.groups.len() {
+            let g = &up.groups[i];
+            let Some(target) = st.versions.get(&up.to) else { break };
+            if g.members.iter().any(|m| blocked.contains(m)) || is_active(g, target, &old) {
+                i += 1;
+                continue;
+            }
+            let g = up.groups.remove(i);
+            match commit_group(sh, st, up, &g) {
+                Ok(()) => {
+                    out.committed.push(g.members.clone());
+                    up.applied.push(g.members);
+                }
+                Err(e) => {
+                    out.failed.push((g.members.clone(), e.clone()));
+                    sh.bus.emit(Event::GroupFailed { to: up.to, members: g.members.clone(), error: e });
+                    up.not_applied.push(g.members);
+                }
+            }
+        }
+        for g in &up.groups {
+            blocked.extend(g.members.iter().cloned());
+        }
+    }
+    for up in pending.iter().filter(|u| u.groups.is_empty()) {
+        sh.bus.emit(Event::UpdateComplete { to: up.to, applied: up.applied.clone(), not_applied: up.not_applied.clone() });
+    }
+    pending.retain(|u| !u.groups.is_empty());
+    st.engine.pending = pending;
+    sh.cv.notify_all();
+    out
+}
+
+/// After a check: keep a barrier on the top frame while anything is
+/// pending (EI POP), or take it away when nothing is (DI POP). Returns
+/// whether return interrupts are enabled.
+fn arm(sh: &Shared, st: &mut State, frames: &[FrameInfo], at_begin: bool) -> bool {
+    if st.engine.pending.is_empty() {
+        if st.engine.return_interrupts {
+            st.engine.return_interrupts = false;
+            sh.bus.emit(Event::Primitive(Primitive::DiPop));
+        }
+        // SAFETY: paused or on the program thread.
+        unsafe { sh.ctx.remove_barrier() };
+        return false;
+    }
+    if !st.engine.return_interrupts || at_begin {
+        if !st.engine.return_interrupts {
+            sh.bus.emit(Event::Primitive(Primitive::EiPop));
+        }
+        st.engine.return_interrupts = true;
+    }
+    // The barrier goes on the return slot of the top frame: when it returns
+    // the stack is shallower than now, and only then can anything have become
+    // inactive. The entry frame returns into the runtime, which checks on exit.
+    if frames.len() >= 2 {
+        // SAFETY: frames[0] is the top frame of the paused program thread
+        // (or of the program thread running this barrier).
+        unsafe { sh.ctx.install_barrier(frames[0].fp + 8) };
+    } else {
+        // SAFETY: as above.
+        unsafe { sh.ctx.remove_barrier() };
+    }
+    true
+}
+
+/// A return barrier fired (on the program thread).
+pub(crate) fn recheck(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
+    if st.engine.pending.is_empty() {
+        return;
+    }
+    sh.bus.emit(Event::Primitive(Primitive::GetRts));
+    check(sh, st, frames);
+    arm(sh, st, frames, false);
+    retire(sh, st, frames);
+    sh.bus.emit(Event::Primitive(Primitive::Eof));
+}
+
+/// The program ended: nothing is on the stack, so everything can commit.
+pub(crate) fn on_exit(sh: &Shared, st: &mut State) {
+    sh.ctx.drop_barrier();
+    if !st.engine.pending.is_empty() {
+        check(sh, st, &[]);
+    }
+    st.engine.return_interrupts = false;
+    retire(sh, st, &[]);
+}
+
+/// Abandon the pending groups of update `id` (or of all). Program paused.
+pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>, _why: &str) -> usize {
+    let mut n = 0;
+    let mut pending = std::mem::take(&mut st.engine.pending);
+    for up in pending.iter_mut().filter(|u| id.is_none_or(|i| i == u.id)) {
+        n += up.groups.len();
+        for g in up.groups.drain(..) {
+            up.not_applied.push(g.members);
+        }
+        sh.bus.emit(Event::UpdateComplete { to: up.to, applied: up.applied.clone(), not_applied: up.not_applied.clone() });
+    }
+    pending.retain(|u| !u.groups.is_empty());
+    st.engine.pending = pending;
+    if st.engine.pending.is_empty() {
+        arm(sh, st, &[], false);
+    }
+    sh.cv.notify_all();
+    n
+}
+
+fn data_restore(v: &Version, addr: u64) {
+    if let Some((a, bytes)) = v.init_data.iter().find(|(a, _)| *a == addr) {
+        // SAFETY: an owned, committed data segment of a live version.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), *a as *mut u8, bytes.len()) };
+    }
+}
+
+/// Prepare (carry-over, mprocs) and commit one group.
+fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(), String> {
+    let t0 = Instant::now();
+    let to = up.to;
+    let target = &st.versions[&to];
+    let mut touched: Vec<u64> = Vec::new();
+    let mut carried_events = Vec::new();
+    let mut result: Result<(), String> = Ok(());
+
+    // Prepare: procedures' statics.
+    for p in &g.members {
+        let Some(np) = target.procs.get(p) else { continue };
+        if np.data_owner != to || np.data == 0 {
+            continue;
+        }
+        let src = st.engine.cur.get(p).copied().unwrap_or(up.from);
+        let old = st.versions.get(&src).and_then(|v| v.procs.get(p)).filter(|op| op.data != 0 && op.data != np.data);
+        data_restore(target, np.data);
+        touched.push(np.data);
+        let (mut carried, mut reset) = (vec![], vec![]);
+        for s in &np.statics {
+            match old.and_then(|op| op.statics.iter().find(|o| o.name == s.name && o.ty == s.ty).map(|o| (op, o))) {
+                Some((op, o)) => {
+                    // SAFETY: both are committed data segments of live versions.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            (op.data + o.offset as u64) as *const u8,
+                            (np.data + s.offset as u64) as *mut u8,
+                            s.ty.size() as usize,
+                        )
+                    };
+                    carried.push(s.name.clone());
+                }
+                None => reset.push(s.name.clone()),
+            }
+        }
+        carried_events.push(Event::Carried { name: p.clone(), carried, reset });
+        if let Some(m) = target.mprocs.get(p) {
+            match sh.run_mproc(m.addr, old.map(|o| o.data).unwrap_or(0)) {
+                ExitStatus::Returned => {}
+                other => {
+                    result = Err(mproc_failure(p, other));
+                    break;
+                }
+            }
+        }
+    }
+    // Prepare: globals.
+    if result.is_ok() {
+        for gname in &g.globals {
+            let Some(ng) = target.globals.get(gname) else { continue };
+            if ng.owner != to {
+                continue;
+            }
+            let old = st.versions.get(&up.from).and_then(|v| v.globals.get(gname)).filter(|og| og.addr != ng.addr);
+            data_restore(target, ng.addr);
+            touched.push(ng.addr);
+            let mut carried = vec![];
+            let mut reset = vec![];
+            match old {
+                Some(og) if og.ty == ng.ty => {
+                    // SAFETY: both committed data segments of live versions.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(og.addr as *const u8, ng.addr as *mut u8, ng.ty.size() as usize)
+                    };
+                    carried.push(gname.clone());
+                }
+                _ => reset.push(gname.clone()),
+            }
+            carried_events.push(Event::Carried { name: gname.clone(), carried, reset });
+            if let Some(m) = target.mprocs.get(gname) {
+                match sh.run_mproc(m.addr, old.map(|o| o.addr).unwrap_or(0)) {
+                    ExitStatus::Returned => {}
+                    other => {
+                        result = Err(mproc_failure(gname, other));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if let Err(e) = result {
+        for a in touched {
+            data_restore(target, a);
+        }
+        return Err(e);
+    }
+    for e in carried_events {
+        sh.bus.emit(e);
+    }
+
+    // Commit: store the bindings of every member in every older live table.
+    let live: Vec<u64> = st.versions.keys().copied().filter(|&u| u < to).collect();
+    for p in &g.members {
+        let mut stored = false;
+        for &u in live.iter().rev() {
+            if let Some(addr) = resolve(st, u, p, to) {
+                let uv = &st.versions[&u];
+                let id = uv.procs[p].id;
+                if 8 * (id as u64 + 1) <= uv.table_bytes {
+                    // SET SDTE: one aligned 8-byte store.
+                    // SAFETY: the table is committed RW; the program is paused
+                    // or is this thread.
+                    unsafe { std::ptr::write_volatile((uv.table + 8 * id as u64) as *mut u64, addr) };
+                    stored = true;
+                }
+            }
+        }
+        let _ = stored;
+        sh.bus.emit(Event::Primitive(Primitive::SetSdte));
+        st.engine.cur.insert(p.clone(), to);
+    }
+    let pause_ns = t0.elapsed().as_nanos() as u64;
+    st.engine.pauses.push(pause_ns);
+    if st.engine.pauses.len() > 1024 {
+        st.engine.pauses.remove(0);
+    }
+    sh.bus.emit(Event::GroupCommitted { to, members: g.members.clone(), pause_ns });
+    Ok(())
+}
+
+fn mproc_failure(name: &str, st: ExitStatus) -> String {
+    match st {
+        ExitStatus::TimedOut | ExitStatus::Stopped => format!("mproc {name} ran out of time"),
+        ExitStatus::Error(e) => format!("mproc {name} trapped: {}", e.message),
+        ExitStatus::Exit(c) => format!("mproc {name} called exit({c})"),
+        ExitStatus::Returned => String::new(),
+    }
+}
+
+/// What `table_u[P]` should hold once P is committed to `to`: the new code
+/// when the signature is the same (identity links collapse), else the first
+/// interprocedure that accepts version u's signature. `None` leaves the old
+/// binding: then only old callers (all in P's group) reach it.
+fn resolve(st: &State, u: u64, p: &str, to: u64) -> Option<u64> {
+    let sig_u = &st.versions.get(&u)?.procs.get(p)?.sig;
+    let tv = st.versions.get(&to)?;
+    let np = tv.procs.get(p)?;
+    if let Some(ip) = tv.iprocs.get(p) {
+        if ip.old_sig.as_ref() == Some(sig_u) {
+            return Some(ip.addr);
+        }
+    }
+    if *sig_u == np.sig {
+        return Some(np.code);
+    }
+    st.versions
+        .range(u + 1..to)
+        .find_map(|(_, w)| w.iprocs.get(p).filter(|ip| ip.old_sig.as_ref() == Some(sig_u)).map(|ip| ip.addr))
+}
+
+/// Retire every version space nothing needs any more (SPEC §3.1).
+fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
+    let newest = st.versions.keys().next_back().copied().unwrap_or(0);
+    let mut busy: HashSet<u64> = frames.iter().map(|f| f.version).collect();
+    busy.insert(newest);
+    busy.insert(st.engine.hrvn);
+    for up in &st.engine.pending {
+        busy.insert(up.from);
+        busy.insert(up.to);
+    }
+    let slot_of: HashMap<u32, u64> = st.versions.values().map(|v| (v.slot, v.number)).collect();
+    for v in st.versions.values() {
+        for p in v.procs.values() {
+            if p.data != 0 && p.data_owner != v.number {
+                busy.insert(p.data_owner);
+            }
+            if 8 * (p.id as u64 + 1) <= v.table_bytes {
+                // SAFETY: committed table of a live version.
+                let target = unsafe { *((v.table + 8 * p.id as u64) as *const u64) };
+                if let Some(a) = sh.space.decode(target) {
+                    if let Some(&tv) = slot_of.get(&a.slot) {
+                        if tv != v.number {
+                            busy.insert(tv);
+                        }
+                    }
+                }
+            }
+        }
+        for g in v.globals.values() {
+            if g.owner != v.number {
+                busy.insert(g.owner);
+            }
+        }
+    }
+    let running = st.ctl.running;
+    let dead: Vec<u64> = st
+        .versions
+        .keys()
+        .copied()
+        .filter(|v| *v < st.engine.hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty()))
+        .collect();
+    for v in dead {
+        if let Some(ver) = st.versions.remove(&v) {
+            let _ = sh.space.release_slot(ver.slot);
+            st.slots[ver.slot as usize] = false;
+            st.engine.retired.push(v);
+            sh.bus.emit(Event::Retired { version: v, slot: ver.slot });
+        }
+    }
+}
+
+/// A snapshot for `status`, `versions`, `procs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    /// Live versions: (number, slot, procedures, code bytes).
+    pub versions: Vec<(u64, u32, usize, u64)>,
+    /// Retired versions.
+    pub retired: Vec<u64>,
+    /// Highest running version number.
+    pub hrvn: u64,
+    /// The program.
+    pub program: ProgramState,
+    /// Pending updates: (id, from, to, groups).
+    pub pending: Vec<(u64, u64, u64, Vec<Vec<String>>)>,
+    /// Per procedure: (ID, name, committed version, bindings: (table
+    /// version, decoded target)).
+    pub bindings: Vec<(u32, String, u64, Vec<(u64, String)>)>,
+    /// Return interrupts enabled.
+    pub return_interrupts: bool,
+    /// Recent commit pause times, ns.
+    pub pauses: Vec<u64>,
+}
+
+pub(crate) fn status(sh: &Shared, st: &State) -> Status {
+    let mut bindings = Vec::new();
+    let mut names: BTreeSet<(u32, String)> = BTreeSet::new();
+    for v in st.versions.values() {
+        for (n, p) in &v.procs {
+            names.insert((p.id, n.clone()));
+        }
+    }
+    for (id, name) in names {
+        let mut per = Vec::new();
+        for v in st.versions.values() {
+            if v.procs.contains_key(&name) && 8 * (id as u64 + 1) <= v.table_bytes {
+                // SAFETY: committed table of a live version.
+                let t = unsafe { *((v.table + 8 * id as u64) as *const u64) };
+                let d = sh
+                    .space
+                    .decode(t)
+                    .map(|a| {
+                        let ver = st.versions.values().find(|x| x.slot == a.slot).map(|x| x.number).unwrap_or(0);
+                        format!("v{ver}:{}:{}", a.ty.short(), name)
+                    })
+                    .unwrap_or_else(|| format!("{t:#x}"));
+                per.push((v.number, d));
+            }
+        }
+        let cur = st.engine.cur.get(&name).copied().unwrap_or(0);
+        bindings.push((id, name, cur, per));
+    }
+    Status {
+        versions: st.versions.values().map(|v| (v.number, v.slot, v.procs.len(), v.code_bytes)).collect(),
+        retired: st.engine.retired.clone(),
+        hrvn: st.engine.hrvn,
+        program: st.ctl.program.clone(),
+        pending: st
+            .engine
+            .pending
+            .iter()
+            .map(|u| (u.id, u.from, u.to, u.groups.iter().map(|g| g.members.clone()).collect()))
+            .collect(),
+        bindings,
+        return_interrupts: st.engine.return_interrupts,
+        pauses: st.engine.pauses.clone(),
+    }
+}

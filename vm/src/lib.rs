@@ -1,0 +1,733 @@
+//! The podus VM: hosts one UC program in a large partitioned address space
+//! and updates it procedure by procedure while it runs.
+//!
+//! Modules, and the invariant each keeps:
+//! - [`layout`]: the field widths of a large address; decode is
+//!   `((addr - base) >> shift) & mask` and nothing else.
+//! - [`space`]: the reservation; W^X on every page, always.
+//! - [`names`]: procedure IDs are stable by name and never reused.
+//! - [`codegen`]: every UC call goes through the caller version's binding
+//!   table; generated code has no relocations.
+//! - [`runtime`]: safepoints are one load and a never-taken branch; code is
+//!   only entered and left through the trampolines.
+//! - [`version`]: a load places all of a version at its exact addresses, or
+//!   nothing.
+//! - [`engine`]: a group's bindings change only while the program is paused
+//!   at a safepoint, and only after its mprocedures succeeded.
+//! - [`events`]: observers see what happened in order.
+//!
+//! Architecture invariant: the control thread touches the program's stack and
+//! tables only while the program is paused (it holds the state lock then, and
+//! the program thread waits for it); the program thread touches them only from
+//! its own safepoints and return barriers.
+
+pub mod codegen;
+pub mod engine;
+pub mod events;
+pub mod layout;
+pub mod names;
+pub mod runtime;
+pub mod space;
+pub mod version;
+
+pub use engine::{UpdateBegun, UpdateError, UpdateRequest};
+pub use events::{Event, Primitive};
+pub use runtime::{ExitStatus, RuntimeError, TrapKind};
+pub use version::{LoadError, Version};
+
+use compiler::ir::Module;
+use layout::{LargeAddr, SLOTS, SegType};
+use runtime::{Ctx, Host, REQ_ABORT, REQ_PAUSE, REQ_STOP, RawFrame};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Where program output goes.
+pub type OutputSink = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
+/// How a VM is set up.
+#[derive(Clone)]
+pub struct VmConfig {
+    /// Stack size of the program thread; exceeding it is the "stack
+    /// overflow" runtime error.
+    pub stack_size: usize,
+    /// Program output.
+    pub output: OutputSink,
+    /// Emit safepoint polls (turning them off is for the readiness
+    /// benchmark only: such a program cannot be paused, updated or stopped).
+    pub safepoints: bool,
+    /// Time limit of one mprocedure run.
+    pub mproc_timeout: Duration,
+}
+
+impl Default for VmConfig {
+    fn default() -> Self {
+        VmConfig {
+            stack_size: 64 << 20,
+            output: Arc::new(|b: &[u8]| {
+                use std::io::Write;
+                let mut o = std::io::stdout().lock();
+                let _ = o.write_all(b);
+                let _ = o.flush();
+            }),
+            safepoints: true,
+            mproc_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Errors of VM operations other than load and update.
+#[derive(Debug, thiserror::Error)]
+pub enum VmError {
+    /// Reservation failed.
+    #[error(transparent)]
+    Space(#[from] space::SpaceError),
+    /// Code generator setup failed.
+    #[error("code generator: {0}")]
+    Codegen(String),
+    /// The request does not fit the state.
+    #[error("{0}")]
+    State(String),
+}
+
+/// One decoded stack frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Address in the frame's code.
+    pub pc: u64,
+    /// Its frame pointer.
+    pub fp: u64,
+    /// User-visible version of the code.
+    pub version: u64,
+    /// What kind of code (procedure, interprocedure, mprocedure).
+    pub kind: SegType,
+    /// Procedure ID.
+    pub proc_id: u32,
+    /// Procedure name.
+    pub name: String,
+    /// Displacement in the segment.
+    pub disp: u32,
+}
+
+impl fmt::Display for FrameInfo {
+    /// `v2:proc:do_pizza+0x40`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}:{}:{}+{:#x}", self.version, self.kind.short(), self.name, self.disp)
+    }
+}
+
+/// Program state as observers see it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProgramState {
+    /// Never started.
+    Idle,
+    /// Running (possibly paused for a moment).
+    Running {
+        /// The version whose `main` was started.
+        version: u64,
+    },
+    /// Stopped, with why.
+    Exited(ExitStatus),
+}
+
+pub(crate) struct Ctl {
+    running: bool,
+    pause_waiters: u32,
+    paused_at: Option<(u64, u64)>,
+    program: ProgramState,
+}
+
+/// Everything guarded by the state lock.
+pub(crate) struct State {
+    pub names: names::NameService,
+    pub versions: BTreeMap<u64, Version>,
+    pub slots: [bool; SLOTS as usize],
+    pub cg: codegen::Codegen,
+    pub engine: engine::Engine,
+    pub ctl: Ctl,
+}
+
+pub(crate) struct Shared {
+    ctx: Ctx,
+    mctx: Ctx,
+    pub space: space::AddressSpace,
+    st: Mutex<State>,
+    cv: Condvar,
+    wake: (Mutex<u64>, Condvar),
+    pub bus: events::Bus,
+    config: VmConfig,
+    mproc_tx: Mutex<Option<Sender<(u64, u64)>>>,
+    mproc_rx: Mutex<Option<Receiver<ExitStatus>>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.st.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wake_sleepers(&self) {
+        let (m, c) = &self.wake;
+        *m.lock().unwrap() += 1;
+        c.notify_all();
+    }
+
+    fn request(&self, ctx: &Ctx, bit: u32) {
+        ctx.request(bit);
+        self.wake_sleepers();
+    }
+
+    /// Decode a code address into a frame description.
+    pub(crate) fn frame_info(&self, st: &State, f: RawFrame) -> FrameInfo {
+        let la = self.space.decode(f.pc);
+        let (version, kind, proc_id, disp) = match la {
+            Some(a) => {
+                let v = st.versions.values().find(|v| v.slot == a.slot).map(|v| v.number).unwrap_or(0);
+                (v, a.ty, a.proc_id, a.disp)
+            }
+            None => (0, SegType::Proc, 0, 0),
+        };
+        let name = st.names.name(proc_id).unwrap_or("?").to_string();
+        FrameInfo { pc: f.pc, fp: f.fp, version, kind, proc_id, name, disp }
+    }
+
+    fn is_code(&self, addr: u64) -> bool {
+        self.space.decode(addr).is_some_and(|a| a.ty.is_code())
+    }
+
+    /// Walk and decode the stack of a paused (or the current) program.
+    ///
+    /// # Safety
+    /// The program thread must be paused at `(fp, pc)` or be the caller.
+    pub(crate) unsafe fn walk(&self, st: &State, fp: u64, pc: u64) -> Vec<FrameInfo> {
+        // SAFETY: per the contract.
+        let raw = unsafe { runtime::walk_stack(&self.ctx, pc, fp, |a| self.is_code(a)) };
+        raw.into_iter().map(|f| self.frame_info(st, f)).collect()
+    }
+
+    /// Run an mprocedure on the helper thread with the time limit.
+    pub(crate) fn run_mproc(&self, entry: u64, old_base: u64) -> ExitStatus {
+        let tx = self.mproc_tx.lock().unwrap();
+        let rx = self.mproc_rx.lock().unwrap();
+        let (Some(tx), Some(rx)) = (tx.as_ref(), rx.as_ref()) else {
+            return ExitStatus::Error(RuntimeError {
+                kind: TrapKind::StackOverflow,
+                message: "mprocedure runner is gone".into(),
+                backtrace: vec![],
+            });
+        };
+        self.mctx.clear(REQ_ABORT);
+        if tx.send((entry, old_base)).is_err() {
+            return ExitStatus::TimedOut;
+        }
+        match rx.recv_timeout(self.config.mproc_timeout) {
+            Ok(st) => st,
+            Err(_) => {
+                // Ask it to stop at its next safepoint (every loop back-edge
+                // is one) and wait for it to do so.
+                self.request(&self.mctx, REQ_ABORT);
+                let st = rx.recv().unwrap_or(ExitStatus::TimedOut);
+                self.mctx.clear(REQ_ABORT);
+                match st {
+                    ExitStatus::Stopped => ExitStatus::TimedOut,
+                    other => other,
+                }
+            }
+        }
+    }
+
+    fn source_pos(&self, st: &State, pc: u64, span: u32) -> String {
+        let Some(a) = self.space.decode(pc) else { return String::new() };
+        let Some(v) = st.versions.values().find(|v| v.slot == a.slot) else { return String::new() };
+        let name = st.names.name(a.proc_id).unwrap_or("?");
+        let kind = match a.ty {
+            SegType::IProc => "iproc ",
+            SegType::MProc => "mproc ",
+            _ => "",
+        };
+        let mut s = format!(" in {kind}{name} (version {})", v.number);
+        if let (Some(src), true) = (&v.source, span != u32::MAX) {
+            let (line, col) = line_col(src, span as usize);
+            s.push_str(&format!(" at {}:{line}:{col}", v.module.file));
+        }
+        s
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map(|i| offset - i).unwrap_or(offset + 1);
+    (line, col)
+}
+
+impl Host for Shared {
+    fn output(&self, bytes: &[u8]) {
+        (self.config.output)(bytes);
+        if self.bus.has_subscribers() {
+            self.bus.emit(Event::Output(bytes.to_vec()));
+        }
+    }
+
+    fn handle_requests(&self, ctx: &Ctx, fp: u64, pc: u64) -> Result<(), ExitStatus> {
+        if std::ptr::eq(ctx, &self.mctx) {
+            if ctx.requests.load(std::sync::atomic::Ordering::SeqCst) & REQ_ABORT != 0 {
+                return Err(ExitStatus::Stopped);
+            }
+            ctx.rearm();
+            return Ok(());
+        }
+        let mut st = self.lock();
+        loop {
+            let req = ctx.requests.load(std::sync::atomic::Ordering::SeqCst);
+            if req & REQ_STOP != 0 {
+                ctx.clear(REQ_STOP);
+                return Err(ExitStatus::Stopped);
+            }
+            if req & REQ_PAUSE == 0 {
+                break;
+            }
+            if st.ctl.pause_waiters == 0 {
+                ctx.clear(REQ_PAUSE);
+                continue;
+            }
+            st.ctl.paused_at = Some((fp, pc));
+            self.cv.notify_all();
+            while st.ctl.pause_waiters > 0 && ctx.requests.load(std::sync::atomic::Ordering::SeqCst) & REQ_STOP == 0 {
+                st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+            }
+            st.ctl.paused_at = None;
+            if st.ctl.pause_waiters == 0 {
+                ctx.clear(REQ_PAUSE);
+            }
+        }
+        ctx.rearm();
+        Ok(())
+    }
+
+    fn sleep_until(&self, ctx: &Ctx, deadline: Instant) -> bool {
+        let (m, c) = &self.wake;
+        let mut g = m.lock().unwrap();
+        loop {
+            if ctx.requests.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            g = c.wait_timeout(g, deadline - now).unwrap().0;
+        }
+    }
+
+    fn barrier_hit(&self, _ctx: &Ctx, fp: u64, pc: u64) {
+        let mut st = self.lock();
+        self.bus.emit(Event::ProcedureReturned);
+        // SAFETY: we are the program thread, at the barrier.
+        let frames = unsafe { self.walk(&st, fp, pc) };
+        engine::recheck(self, &mut st, &frames);
+    }
+
+    fn runtime_error(&self, ctx: &Ctx, kind: TrapKind, fp: u64, pc: u64, span: u32) -> RuntimeError {
+        if std::ptr::eq(ctx, &self.mctx) {
+            // The controller holds the state lock while an mproc runs; name
+            // the code by its raw address instead of taking the lock.
+            let at = self.space.decode(pc).map(|a| a.to_string()).unwrap_or_default();
+            return RuntimeError { kind, message: format!("{} in mprocedure {at}", kind.describe()), backtrace: vec![at] };
+        }
+        let st = self.lock();
+        // SAFETY: we are the program thread; the frames are live.
+        let frames = unsafe { self.walk(&st, fp, pc) };
+        let mut message = format!("{}{}", kind.describe(), self.source_pos(&st, pc, span));
+        if kind == TrapKind::StackOverflow {
+            message.push_str(&format!(" (depth {} frames, stack limit {} KiB)", frames.len(), self.config.stack_size >> 10));
+        }
+        let mut backtrace: Vec<String> = frames.iter().take(20).map(|f| f.to_string()).collect();
+        if frames.len() > 20 {
+            backtrace.push(format!("... {} more frames ...", frames.len() - 21));
+            backtrace.push(frames.last().unwrap().to_string());
+        }
+        RuntimeError { kind, message, backtrace }
+    }
+}
+
+/// Run `f` with the program paused at a safepoint, given where it is
+/// paused (`None` when it is not running). The state lock is held throughout,
+/// so the program thread cannot move until `f` returns.
+pub(crate) fn pause<T>(sh: &Shared, f: impl FnOnce(&Shared, &mut State, Option<(u64, u64)>) -> T) -> T {
+    let mut st = sh.lock();
+    if !st.ctl.running {
+        return f(sh, &mut st, None);
+    }
+    st.ctl.pause_waiters += 1;
+    sh.request(&sh.ctx, REQ_PAUSE);
+    while st.ctl.paused_at.is_none() && st.ctl.running {
+        st = sh.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+    }
+    let at = if st.ctl.running { st.ctl.paused_at } else { None };
+    let r = f(sh, &mut st, at);
+    st.ctl.pause_waiters -= 1;
+    sh.cv.notify_all();
+    r
+}
+
+/// What a load reports (SPEC §5.3 `load`).
+#[derive(Clone, Debug)]
+pub struct LoadReport {
+    /// Version number.
+    pub version: u64,
+    /// Its slot.
+    pub slot: u32,
+    /// Procedures in ID order: (ID, name, code address, code size).
+    pub procs: Vec<(u32, String, u64, u32)>,
+    /// The δ* matrix in ID order.
+    pub delta_matrix: String,
+    /// Total procedure code bytes.
+    pub code_bytes: u64,
+    /// Start of the version space.
+    pub space_base: u64,
+    /// Interprocedures: (name, address, size).
+    pub iprocs: Vec<(String, u64, u32)>,
+    /// Mprocedures: (name, address, size).
+    pub mprocs: Vec<(String, u64, u32)>,
+    /// Address of the binding table.
+    pub table: u64,
+    /// How long placing took (compile + place), ns.
+    pub load_ns: u64,
+}
+
+/// A running VM: one program, its versions, its update engine.
+pub struct Vm {
+    shared: Arc<Shared>,
+    program: Mutex<Option<JoinHandle<()>>>,
+    mproc_thread: Option<JoinHandle<()>>,
+}
+
+struct SendPtr(*const Shared);
+// SAFETY: the helper thread is joined before the Shared it points to drops.
+unsafe impl Send for SendPtr {}
+
+impl Vm {
+    /// Reserve the address space and set up the runtime.
+    pub fn new(config: VmConfig) -> Result<Vm, VmError> {
+        let space = space::AddressSpace::reserve()?;
+        let cg = codegen::Codegen::new().map_err(VmError::Codegen)?;
+        let base = space.base();
+        let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
+            let host: *const dyn Host = weak.as_ptr() as *const Shared;
+            Shared {
+                // SAFETY: the host is the Shared that owns the contexts.
+                ctx: unsafe { Ctx::new(base, host) },
+                // SAFETY: as above.
+                mctx: unsafe { Ctx::new(base, host) },
+                space,
+                st: Mutex::new(State {
+                    names: Default::default(),
+                    versions: BTreeMap::new(),
+                    slots: [false; SLOTS as usize],
+                    cg,
+                    engine: engine::Engine::default(),
+                    ctl: Ctl { running: false, pause_waiters: 0, paused_at: None, program: ProgramState::Idle },
+                }),
+                cv: Condvar::new(),
+                wake: (Mutex::new(0), Condvar::new()),
+                bus: events::Bus::default(),
+                config,
+                mproc_tx: Mutex::new(None),
+                mproc_rx: Mutex::new(None),
+            }
+        });
+        let (jtx, jrx) = channel::<(u64, u64)>();
+        let (rtx, rrx) = channel::<ExitStatus>();
+        *shared.mproc_tx.lock().unwrap() = Some(jtx);
+        *shared.mproc_rx.lock().unwrap() = Some(rrx);
+        let ptr = SendPtr(Arc::as_ptr(&shared));
+        let mproc_thread = std::thread::Builder::new()
+            .name("uc-mproc".into())
+            .stack_size(8 << 20)
+            .spawn(move || {
+                let ptr = ptr;
+                // SAFETY: joined in Vm::drop before Shared is freed.
+                let sh = unsafe { &*ptr.0 };
+                while let Ok((entry, arg)) = jrx.recv() {
+                    // SAFETY: entry is mproc code compiled for mctx.
+                    let st = unsafe { runtime::run_code(&sh.mctx, entry, arg, 4 << 20) };
+                    if rtx.send(st).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| VmError::State(e.to_string()))?;
+        Ok(Vm { shared, program: Mutex::new(None), mproc_thread: Some(mproc_thread) })
+    }
+
+    /// Region base (the `other` field).
+    pub fn region_base(&self) -> u64 {
+        self.shared.space.base()
+    }
+
+    /// Receive every later event.
+    pub fn subscribe(&self) -> Receiver<Event> {
+        self.shared.bus.subscribe()
+    }
+
+    /// Compile and place `module` as version `number` while whatever runs
+    /// keeps running. `source` lets runtime errors show line:column.
+    pub fn load(&self, number: u64, module: Module, source: Option<&str>) -> Result<LoadReport, LoadError> {
+        let sh = &*self.shared;
+        let t0 = Instant::now();
+        let mut st = sh.lock();
+        if st.versions.keys().next_back().is_some_and(|&n| n >= number) || st.engine.retired.contains(&number) {
+            return Err(LoadError::BadNumber(number));
+        }
+        let slot = st.slots.iter().position(|u| !u).ok_or(LoadError::NoSlot(SLOTS))? as u32;
+        let ctxs = version::Ctxs {
+            program: &sh.ctx as *const Ctx as u64,
+            mproc: &sh.mctx as *const Ctx as u64,
+            safepoints: sh.config.safepoints,
+        };
+        let st = &mut *st;
+        let prev = st.versions.values().next_back();
+        let v = version::load(
+            &sh.space,
+            &mut st.names,
+            &mut st.cg,
+            prev,
+            number,
+            slot,
+            Arc::new(module),
+            source.map(Arc::from),
+            &ctxs,
+        )?;
+        st.slots[slot as usize] = true;
+        let report = LoadReport {
+            version: number,
+            slot,
+            procs: {
+                let mut p: Vec<_> = v.procs.iter().map(|(n, p)| (p.id, n.clone(), p.code, p.size)).collect();
+                p.sort();
+                p
+            },
+            delta_matrix: v.delta_matrix(),
+            code_bytes: v.code_bytes,
+            space_base: v.space_base(&sh.space),
+            iprocs: v.iprocs.iter().map(|(n, a)| (n.clone(), a.addr, a.size)).collect(),
+            mprocs: v.mprocs.iter().map(|(n, a)| (n.clone(), a.addr, a.size)).collect(),
+            table: v.table,
+            load_ns: t0.elapsed().as_nanos() as u64,
+        };
+        st.versions.insert(number, v);
+        sh.bus.emit(Event::Loaded { version: number });
+        Ok(report)
+    }
+
+    /// Start `main` of `version` (default: the oldest loaded) on the
+    /// program thread.
+    pub fn run(&self, version: Option<u64>) -> Result<u64, VmError> {
+        let sh = self.shared.clone();
+        let mut st = sh.lock();
+        if st.ctl.running {
+            return Err(VmError::State("the program is already running".into()));
+        }
+        let v = match version {
+            Some(v) => v,
+            None => *st.versions.keys().next().ok_or_else(|| VmError::State("no version is loaded".into()))?,
+        };
+        let st_ref = &mut *st;
+        let ver = st_ref.versions.get(&v).ok_or_else(|| VmError::State(format!("version {v} is not loaded")))?;
+        let entry = ver.procs.get("main").ok_or_else(|| VmError::State("no main".into()))?.code;
+        st_ref.engine.on_run(v, ver);
+        st.ctl.running = true;
+        st.ctl.program = ProgramState::Running { version: v };
+        if let Some(h) = self.program.lock().unwrap().take() {
+            drop(st);
+            let _ = h.join();
+            st = sh.lock();
+        }
+        drop(st);
+        let stack = sh.config.stack_size;
+        let sh2 = sh.clone();
+        let h = std::thread::Builder::new()
+            .name("uc-program".into())
+            .stack_size(stack + (4 << 20))
+            .spawn(move || {
+                // SAFETY: entry is the main procedure compiled for this ctx.
+                let status = unsafe { runtime::run_code(&sh2.ctx, entry, 0, stack) };
+                let mut st = sh2.lock();
+                st.ctl.running = false;
+                st.ctl.program = ProgramState::Exited(status.clone());
+                engine::on_exit(&sh2, &mut st);
+                sh2.cv.notify_all();
+                drop(st);
+                sh2.bus.emit(Event::Exited(status));
+            })
+            .map_err(|e| VmError::State(e.to_string()))?;
+        *self.program.lock().unwrap() = Some(h);
+        sh.bus.emit(Event::Started { version: v });
+        Ok(v)
+    }
+
+    /// Ask the program to stop at its next safepoint.
+    pub fn stop(&self) {
+        let sh = &*self.shared;
+        if sh.lock().ctl.running {
+            sh.request(&sh.ctx, REQ_STOP);
+        }
+    }
+
+    /// Wait until the program is not running (or the timeout passes).
+    pub fn wait_exit(&self, timeout: Duration) -> Option<ExitStatus> {
+        let sh = &*self.shared;
+        let deadline = Instant::now() + timeout;
+        let mut st = sh.lock();
+        while st.ctl.running {
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            st = sh.cv.wait_timeout(st, deadline - now).unwrap().0;
+        }
+        match &st.ctl.program {
+            ProgramState::Exited(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// The program's state.
+    pub fn program_state(&self) -> ProgramState {
+        self.shared.lock().ctl.program.clone()
+    }
+
+    /// The program's stack, innermost first (pauses it for the walk).
+    pub fn stack(&self) -> Vec<FrameInfo> {
+        pause(&self.shared, |sh, st, at| match at {
+            // SAFETY: paused at (fp, pc).
+            Some((fp, pc)) => unsafe { sh.walk(st, fp, pc) },
+            None => vec![],
+        })
+    }
+
+    /// Begin an update (SPEC §4.2 step 1) at the program's next safepoint.
+    pub fn begin_update(&self, req: UpdateRequest) -> Result<UpdateBegun, UpdateError> {
+        let deadline = req.within.map(|d| Instant::now() + d);
+        let r = pause(&self.shared, |sh, st, at| engine::begin(sh, st, at, &req))?;
+        if let (Some(deadline), false) = (deadline, r.complete) {
+            // The deadline is enforced by a timer: the update may be waiting
+            // on a frame that never returns, so no return will check it.
+            let weak = Arc::downgrade(&self.shared);
+            let id = r.id;
+            std::thread::spawn(move || {
+                let now = Instant::now();
+                if deadline > now {
+                    std::thread::sleep(deadline - now);
+                }
+                if let Some(sh) = weak.upgrade() {
+                    pause(&sh, |sh, st, _| engine::abandon(sh, st, Some(id), "the within deadline passed"));
+                }
+            });
+        }
+        Ok(r)
+    }
+
+    /// Abandon every pending group (SPEC §5.3 `abort`). Returns how many
+    /// groups were abandoned.
+    pub fn abort_updates(&self) -> usize {
+        pause(&self.shared, |sh, st, _| engine::abandon(sh, st, None, "aborted"))
+    }
+
+    /// Block until no update is pending (or the timeout passes); true if none is.
+    pub fn wait_updates(&self, timeout: Duration) -> bool {
+        let sh = &*self.shared;
+        let deadline = Instant::now() + timeout;
+        let mut st = sh.lock();
+        while !st.engine.pending.is_empty() {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = sh.cv.wait_timeout(st, deadline - now).unwrap().0;
+        }
+        true
+    }
+
+    /// A snapshot of what the VM holds.
+    pub fn status(&self) -> engine::Status {
+        let sh = &*self.shared;
+        let st = sh.lock();
+        engine::status(sh, &st)
+    }
+
+    /// Decode an absolute address: `v2:proc:do_pizza+0x40`, or `None` if it
+    /// is not in this VM's region.
+    pub fn decode(&self, addr: u64) -> Option<String> {
+        let sh = &*self.shared;
+        let a = LargeAddr::decode(sh.space.base(), addr)?;
+        let st = sh.lock();
+        let version = st.versions.values().find(|v| v.slot == a.slot).map(|v| format!("v{}", v.number));
+        let name = if a.ty == SegType::Table {
+            format!("#{}", a.proc_id)
+        } else {
+            st.names.name(a.proc_id).map(str::to_string).unwrap_or_else(|| format!("#{}", a.proc_id))
+        };
+        Some(format!(
+            "{}:{}:{}+{:#x}",
+            version.unwrap_or_else(|| format!("s{}", a.slot)),
+            a.ty.short(),
+            name,
+            a.disp
+        ))
+    }
+
+    /// Bytes of the region resident in memory.
+    pub fn resident_bytes(&self) -> u64 {
+        self.shared.space.resident_bytes()
+    }
+
+    /// Read one binding: the address `table_version[name]` holds.
+    pub fn binding(&self, version: u64, name: &str) -> Option<u64> {
+        let sh = &*self.shared;
+        let st = sh.lock();
+        let v = st.versions.get(&version)?;
+        let id = st.names.id(name)?;
+        if 8 * (id as u64 + 1) > v.table_bytes {
+            return None;
+        }
+        // SAFETY: the table is committed and readable while its version lives.
+        Some(unsafe { *((v.table + 8 * id as u64) as *const u64) })
+    }
+
+    /// Procedure names in ID order of a loaded version, with their IDs.
+    pub fn procs(&self, version: u64) -> Vec<(u32, String)> {
+        let st = self.shared.lock();
+        st.versions
+            .get(&version)
+            .map(|v| {
+                let mut p: Vec<_> = v.procs.iter().map(|(n, p)| (p.id, n.clone())).collect();
+                p.sort();
+                p
+            })
+            .unwrap_or_default()
+    }
+
+    /// The module of a loaded version.
+    pub fn module(&self, version: u64) -> Option<Arc<Module>> {
+        self.shared.lock().versions.get(&version).map(|v| v.module.clone())
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        self.stop();
+        if let Some(h) = self.program.lock().unwrap().take() {
+            let _ = h.join();
+        }
+        *self.shared.mproc_tx.lock().unwrap() = None;
+        if let Some(h) = self.mproc_thread.take() {
+            let _ = h.join();
+        }
+    }
+}

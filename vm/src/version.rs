@@ -1,0 +1,539 @@
+//! A loaded version: its slot, placed code, data, binding table and δ*.
+//!
+//! Invariants:
+//! - procedure P of version v is at exactly `(slot_v, 0, P, 0)`, its
+//!   interprocedure at `(slot_v, 1, P, 0)`, its mprocedure at `(slot_v, 2, P, 0)`,
+//!   statics at `(slot_owner, 3, P, 0)`, the table at `(slot_v, 4, 0, 0)`;
+//! - a load either places everything or nothing (the slot is released on
+//!   any error, naming what did not fit);
+//! - an unchanged procedure or global shares the data segment of the version
+//!   that owns it, so running code of both versions sees one copy.
+
+use crate::codegen::{Codegen, Env, Unit};
+use crate::layout::{SEGMENT_SIZE, SegType};
+use crate::names::NameService;
+use crate::runtime::Printf;
+use crate::space::{AddressSpace, Prot, page_round};
+use compiler::callgraph::DeltaStar;
+use compiler::ir::{Const, Module, Signature, Static, VarTy};
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::CString;
+use std::sync::Arc;
+
+/// One procedure of a version.
+#[derive(Debug, Clone)]
+pub struct ProcInfo {
+    /// Procedure ID.
+    pub id: u32,
+    /// Signature in this version.
+    pub sig: Signature,
+    /// Absolute address of its code.
+    pub code: u64,
+    /// Code size in bytes.
+    pub size: u32,
+    /// Absolute address of its data segment (0 if it has no statics).
+    pub data: u64,
+    /// The version number that owns that data segment.
+    pub data_owner: u64,
+    /// Its statics (layout).
+    pub statics: Vec<Static>,
+    /// Names it calls.
+    pub callees: Vec<String>,
+    /// Globals it uses.
+    pub globals_used: Vec<String>,
+}
+
+/// One global of a version.
+#[derive(Debug, Clone)]
+pub struct GlobalInfo {
+    /// Its ID (globals share the name space with procedures).
+    pub id: u32,
+    /// Its type.
+    pub ty: VarTy,
+    /// Absolute address of its data.
+    pub addr: u64,
+    /// Version number owning the data.
+    pub owner: u64,
+}
+
+/// Placed interprocedure or mprocedure code.
+#[derive(Debug, Clone)]
+pub struct AuxCode {
+    /// Absolute address.
+    pub addr: u64,
+    /// Size in bytes.
+    pub size: u32,
+    /// For an interprocedure: the old signature it accepts.
+    pub old_sig: Option<Signature>,
+}
+
+/// A loaded version.
+pub struct Version {
+    /// User-visible version number.
+    pub number: u64,
+    /// Version-space slot.
+    pub slot: u32,
+    /// The module it was compiled from.
+    pub module: Arc<Module>,
+    /// Source text, when known (runtime errors then show line:column).
+    pub source: Option<Arc<str>>,
+    /// Procedures by name.
+    pub procs: BTreeMap<String, ProcInfo>,
+    /// Globals by name.
+    pub globals: HashMap<String, GlobalInfo>,
+    /// Interprocedures by served procedure.
+    pub iprocs: BTreeMap<String, AuxCode>,
+    /// Mprocedures by served procedure or global.
+    pub mprocs: BTreeMap<String, AuxCode>,
+    /// Absolute address of the binding table.
+    pub table: u64,
+    /// Committed size of the table.
+    pub table_bytes: u64,
+    /// δ* of this version, indexed like `module.procs`.
+    pub delta: DeltaStar,
+    /// Module index of each procedure name.
+    pub index: HashMap<String, usize>,
+    /// Initial contents of the data segments this version owns, so a failed
+    /// prepare can be undone: (address, bytes).
+    pub init_data: Vec<(u64, Vec<u8>)>,
+    /// Owned by the version because its code points at them.
+    pub(crate) printfs: Vec<Box<Printf>>,
+    pub(crate) strings: Vec<CString>,
+    /// Total bytes of procedure code.
+    pub code_bytes: u64,
+}
+
+// SAFETY: the raw pointers in printf descriptors and strings are owned data.
+unsafe impl Send for Version {}
+unsafe impl Sync for Version {}
+
+impl Version {
+    /// Procedure names in ID order.
+    pub fn names_by_id(&self) -> Vec<&str> {
+        let mut v: Vec<(&u32, &str)> = self.procs.iter().map(|(n, p)| (&p.id, n.as_str())).collect();
+        v.sort();
+        v.into_iter().map(|(_, n)| n).collect()
+    }
+
+    /// Does P's new version reach Q (δ*)?
+    pub fn reaches(&self, p: &str, q: &str) -> bool {
+        match (self.index.get(p), self.index.get(q)) {
+            (Some(&i), Some(&j)) => self.delta.reaches(i, j),
+            _ => false,
+        }
+    }
+
+    /// The δ* matrix in procedure-ID order, rows of `0 1 1`.
+    pub fn delta_matrix(&self) -> String {
+        let names = self.names_by_id();
+        let mut s = String::new();
+        for p in &names {
+            let row: Vec<&str> = names.iter().map(|q| if self.reaches(p, q) { "1" } else { "0" }).collect();
+            s.push_str(&row.join(" "));
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Start of this version's space.
+    pub fn space_base(&self, space: &AddressSpace) -> u64 {
+        space.segment(self.slot, SegType::Proc, 0)
+    }
+}
+
+/// Why a load failed. Nothing of the version stays loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Version numbers must grow.
+    #[error("version {0} is already loaded or older than a loaded version")]
+    BadNumber(u64),
+    /// No free version-space slot.
+    #[error("no free version space (all {0} slots hold live versions)")]
+    NoSlot(u32),
+    /// A procedure's code does not fit its segment.
+    #[error("procedure {name} needs {size} bytes of code, more than its {max}-byte segment")]
+    TooLarge {
+        /// The procedure.
+        name: String,
+        /// Its size.
+        size: u64,
+        /// The segment size.
+        max: u64,
+    },
+    /// Statics do not fit.
+    #[error("the statics of {0} do not fit a {SEGMENT_SIZE}-byte data segment")]
+    DataTooLarge(String),
+    /// The IR is inconsistent (the pup refuses what does not fit).
+    #[error("{0}")]
+    Invalid(String),
+    /// The OS refused memory.
+    #[error("{0}")]
+    Space(#[from] crate::space::SpaceError),
+}
+
+/// Where the loaded code's runtime lives.
+pub(crate) struct Ctxs {
+    pub program: u64,
+    pub mproc: u64,
+    pub safepoints: bool,
+}
+
+fn const_bytes(init: &[Const], ty: VarTy) -> Result<Vec<u8>, String> {
+    let n = match ty {
+        VarTy::Scalar(_) => 1,
+        VarTy::Array(_, n) => n as usize,
+    };
+    if init.len() > n {
+        return Err("too many initializers".into());
+    }
+    let mut out = vec![0u8; n * 8];
+    for (i, c) in init.iter().enumerate() {
+        let b = match c {
+            Const::Int(v) => v.to_le_bytes(),
+            Const::Double(d) => d.to_bits().to_le_bytes(),
+        };
+        out[i * 8..i * 8 + 8].copy_from_slice(&b);
+    }
+    Ok(out)
+}
+
+/// A segment being filled: committed RW now, protected when done.
+struct Placer<'s> {
+    space: &'s AddressSpace,
+    code: Vec<(u64, u64)>,
+}
+
+impl Placer<'_> {
+    fn put_code(&mut self, addr: u64, bytes: &[u8], name: &str) -> Result<(), LoadError> {
+        if bytes.len() as u64 > SEGMENT_SIZE {
+            return Err(LoadError::TooLarge { name: name.into(), size: bytes.len() as u64, max: SEGMENT_SIZE });
+        }
+        self.space.protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
+        // SAFETY: just committed RW; nothing runs this version yet.
+        unsafe { self.space.write(addr, bytes) };
+        self.code.push((addr, bytes.len() as u64));
+        Ok(())
+    }
+
+    fn seal(&self) -> Result<(), LoadError> {
+        for &(a, n) in &self.code {
+            self.space.protect(a, n, Prot::ReadExec)?;
+        }
+        Ok(())
+    }
+}
+
+/// Load `module` as version `number` into `slot`. `prev` is the newest
+/// version loaded before it (its data is shared where unchanged, and its
+/// signatures and statics are what iprocs and mprocs are checked against).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn load(
+    space: &AddressSpace,
+    names: &mut NameService,
+    cg: &mut Codegen,
+    prev: Option<&Version>,
+    number: u64,
+    slot: u32,
+    module: Arc<Module>,
+    source: Option<Arc<str>>,
+    ctxs: &Ctxs,
+) -> Result<Version, LoadError> {
+    let r = load_inner(space, names, cg, prev, number, slot, module, source, ctxs);
+    if r.is_err() {
+        // Whatever was committed of this slot goes back.
+        let _ = space.release_slot(slot);
+    }
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn load_inner(
+    space: &AddressSpace,
+    names: &mut NameService,
+    cg: &mut Codegen,
+    prev: Option<&Version>,
+    number: u64,
+    slot: u32,
+    module: Arc<Module>,
+    source: Option<Arc<str>>,
+    ctxs: &Ctxs,
+) -> Result<Version, LoadError> {
+    let inv = |s: String| LoadError::Invalid(s);
+    if !module.procs.iter().any(|p| p.name == "main") {
+        return Err(inv("the program has no main procedure".into()));
+    }
+    let diff = prev.map(|p| compiler::diff::diff(&p.module, &module));
+    let unchanged_proc = |name: &str| diff.as_ref().is_some_and(|d| d.unchanged.iter().any(|u| u == name));
+    let mproc_names: Vec<&str> = module.mprocs.iter().map(|m| m.name.as_str()).collect();
+
+    // Names first: IDs are the segment numbers.
+    let mut ids = HashMap::new();
+    for p in &module.procs {
+        if ids.contains_key(&p.name) {
+            return Err(inv(format!("procedure {} is defined twice", p.name)));
+        }
+        ids.insert(p.name.clone(), names.intern(&p.name).map_err(inv)?);
+    }
+    for g in &module.globals {
+        if ids.contains_key(&g.name) {
+            return Err(inv(format!("{} is defined twice", g.name)));
+        }
+        ids.insert(g.name.clone(), names.intern(&g.name).map_err(inv)?);
+    }
+
+    let mut init_data = Vec::new();
+    let mut alloc_data = |id: u32, bytes: Vec<u8>, init_data: &mut Vec<(u64, Vec<u8>)>| -> Result<u64, LoadError> {
+        let addr = space.segment(slot, SegType::Data, id);
+        if !bytes.is_empty() {
+            space.protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
+            // SAFETY: freshly committed RW pages of this new version.
+            unsafe { space.write(addr, &bytes) };
+            init_data.push((addr, bytes));
+        }
+        Ok(addr)
+    };
+
+    // Globals: shared with the previous version when unchanged.
+    let mut globals = HashMap::new();
+    for g in &module.globals {
+        let id = ids[&g.name];
+        let shared = prev.and_then(|p| p.globals.get(&g.name)).filter(|_| {
+            diff.as_ref().is_some_and(|d| !d.changed_globals.contains(&g.name) && !d.added_globals.contains(&g.name))
+                && !mproc_names.contains(&g.name.as_str())
+        });
+        let info = match shared {
+            Some(pg) if pg.ty == g.ty => GlobalInfo { id, ty: g.ty, addr: pg.addr, owner: pg.owner },
+            _ => {
+                let bytes = const_bytes(&g.init, g.ty).map_err(|e| inv(format!("global {}: {e}", g.name)))?;
+                if bytes.len() as u64 > SEGMENT_SIZE {
+                    return Err(LoadError::DataTooLarge(g.name.clone()));
+                }
+                GlobalInfo { id, ty: g.ty, addr: alloc_data(id, bytes, &mut init_data)?, owner: number }
+            }
+        };
+        globals.insert(g.name.clone(), info);
+    }
+
+    // Procedures' statics.
+    let mut procs = BTreeMap::new();
+    for p in &module.procs {
+        let id = ids[&p.name];
+        let shared = prev.and_then(|pv| pv.procs.get(&p.name)).filter(|_| unchanged_proc(&p.name));
+        let (data, owner) = match shared {
+            Some(pp) => (pp.data, pp.data_owner),
+            None if p.statics.is_empty() => (0, number),
+            None => {
+                if p.data_size as u64 > SEGMENT_SIZE {
+                    return Err(LoadError::DataTooLarge(p.name.clone()));
+                }
+                let mut bytes = vec![0u8; p.data_size as usize];
+                for s in &p.statics {
+                    let b = const_bytes(&s.init, s.ty).map_err(|e| inv(format!("static {}: {e}", s.name)))?;
+                    let off = s.offset as usize;
+                    if off + b.len() > bytes.len() {
+                        return Err(inv(format!("static {} of {} lies outside its data segment", s.name, p.name)));
+                    }
+                    bytes[off..off + b.len()].copy_from_slice(&b);
+                }
+                (alloc_data(id, bytes, &mut init_data)?, number)
+            }
+        };
+        procs.insert(
+            p.name.clone(),
+            ProcInfo {
+                id,
+                sig: p.sig.clone(),
+                code: space.segment(slot, SegType::Proc, id),
+                size: 0,
+                data,
+                data_owner: owner,
+                statics: p.statics.clone(),
+                callees: p.callees.clone(),
+                globals_used: p.globals_used.clone(),
+            },
+        );
+    }
+
+    let table = space.segment(slot, SegType::Table, 0);
+    let max_id = ids.values().copied().max().unwrap_or(0);
+    let table_bytes = page_round(8 * (max_id as u64 + 1));
+    space.protect(table, table_bytes, Prot::ReadWrite)?;
+
+    let callees: HashMap<String, (u32, Signature)> =
+        procs.iter().map(|(n, p)| (n.clone(), (p.id, p.sig.clone()))).collect();
+    let gmap: HashMap<String, (u64, VarTy)> = globals.iter().map(|(n, g)| (n.clone(), (g.addr, g.ty))).collect();
+    let no_callees = HashMap::new();
+    let mut printfs = Vec::new();
+    let mut strings = Vec::new();
+    let mut placer = Placer { space, code: Vec::new() };
+    let mut code_bytes = 0;
+
+    for p in &module.procs {
+        let info = procs.get(&p.name).unwrap();
+        let mut env = Env {
+            ctx: ctxs.program,
+            table,
+            self_pc: info.code,
+            statics_base: info.data,
+            statics: &p.statics,
+            globals: &gmap,
+            callees: &callees,
+            old_statics: &[],
+            printfs: &mut printfs,
+            strings: &mut strings,
+            safepoints: ctxs.safepoints,
+        };
+        let unit = Unit::Proc { sig: &p.sig, locals: &p.locals, body: &p.body };
+        let bytes = cg.compile(&unit, &mut env).map_err(|e| inv(format!("procedure {}: {e}", p.name)))?;
+        placer.put_code(info.code, &bytes, &p.name)?;
+        code_bytes += bytes.len() as u64;
+        let code = info.code;
+        procs.get_mut(&p.name).unwrap().size = bytes.len() as u32;
+        // SAFETY: the table was committed RW above and is not yet in use.
+        unsafe { *((table + 8 * ids[&p.name] as u64) as *mut u64) = code };
+    }
+
+    let mut iprocs = BTreeMap::new();
+    for ip in &module.iprocs {
+        let Some(info) = procs.get(&ip.name) else {
+            return Err(inv(format!("iproc {} serves no procedure of version {number}", ip.name)));
+        };
+        match prev.and_then(|pv| pv.procs.get(&ip.name)) {
+            Some(old) if old.sig != ip.old_sig => {
+                return Err(inv(format!(
+                    "iproc {} declares the old signature {}, but the previous version's {} is {}",
+                    ip.name,
+                    sig_string(&ip.old_sig),
+                    ip.name,
+                    sig_string(&old.sig)
+                )));
+            }
+            None if prev.is_some() => {
+                return Err(inv(format!("iproc {}: the previous version has no procedure {}", ip.name, ip.name)));
+            }
+            _ => {}
+        }
+        let addr = space.segment(slot, SegType::IProc, info.id);
+        let mut env = Env {
+            ctx: ctxs.program,
+            table,
+            self_pc: addr,
+            statics_base: 0,
+            statics: &[],
+            globals: &gmap,
+            callees: &callees,
+            old_statics: &[],
+            printfs: &mut printfs,
+            strings: &mut strings,
+            safepoints: ctxs.safepoints,
+        };
+        let unit = Unit::Proc { sig: &ip.old_sig, locals: &ip.locals, body: &ip.body };
+        let bytes = cg.compile(&unit, &mut env).map_err(|e| inv(format!("iproc {}: {e}", ip.name)))?;
+        placer.put_code(addr, &bytes, &format!("iproc {}", ip.name))?;
+        iprocs.insert(ip.name.clone(), AuxCode { addr, size: bytes.len() as u32, old_sig: Some(ip.old_sig.clone()) });
+    }
+
+    let mut mprocs = BTreeMap::new();
+    for mp in &module.mprocs {
+        let id = *ids.get(&mp.name).ok_or_else(|| inv(format!("mproc {} serves nothing of version {number}", mp.name)))?;
+        // Resolve old.NAME against the version being replaced.
+        let mut old = Vec::new();
+        for os in &mp.old_statics {
+            let found = match (prev.and_then(|pv| pv.procs.get(&mp.name)), prev.and_then(|pv| pv.globals.get(&mp.name))) {
+                (Some(pp), _) => pp.statics.iter().find(|s| s.name == os.name).map(|s| (s.offset, s.ty)),
+                (None, Some(pg)) if os.name == mp.name => Some((0, pg.ty)),
+                _ => None,
+            };
+            match found {
+                Some((off, ty)) if ty == os.ty => old.push((off, ty)),
+                Some((_, ty)) => {
+                    return Err(inv(format!(
+                        "mproc {}: old.{} is {} in the previous version, not {}",
+                        mp.name,
+                        os.name,
+                        ty_string(ty),
+                        ty_string(os.ty)
+                    )));
+                }
+                None => return Err(inv(format!("mproc {}: the previous version has no old.{}", mp.name, os.name))),
+            }
+        }
+        let (statics, base): (&[Static], u64) = match (procs.get(&mp.name), module.procs.iter().find(|p| p.name == mp.name)) {
+            (Some(info), Some(p)) => {
+                if info.data_owner != number && !p.statics.is_empty() {
+                    return Err(inv(format!("mproc {}: its procedure shares data with an older version", mp.name)));
+                }
+                (&p.statics, info.data)
+            }
+            _ => (&[], 0),
+        };
+        let addr = space.segment(slot, SegType::MProc, id);
+        let mut env = Env {
+            ctx: ctxs.mproc,
+            table,
+            self_pc: addr,
+            statics_base: base,
+            statics,
+            globals: &gmap,
+            callees: &no_callees,
+            old_statics: &old,
+            printfs: &mut printfs,
+            strings: &mut strings,
+            safepoints: true,
+        };
+        let unit = Unit::MProc { locals: &mp.locals, body: &mp.body };
+        let bytes = cg.compile(&unit, &mut env).map_err(|e| inv(format!("mproc {}: {e}", mp.name)))?;
+        placer.put_code(addr, &bytes, &format!("mproc {}", mp.name))?;
+        mprocs.insert(mp.name.clone(), AuxCode { addr, size: bytes.len() as u32, old_sig: None });
+    }
+
+    placer.seal()?;
+    let delta = DeltaStar::of_module(&module);
+    let index = module.procs.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
+    Ok(Version {
+        number,
+        slot,
+        module,
+        source,
+        procs,
+        globals,
+        iprocs,
+        mprocs,
+        table,
+        table_bytes,
+        delta,
+        index,
+        init_data,
+        printfs,
+        strings,
+        code_bytes,
+    })
+}
+
+/// `int (int, double[])` style rendering of a signature.
+pub fn sig_string(s: &Signature) -> String {
+    use compiler::ir::{ParamTy, RetTy, Scalar};
+    let sc = |t: Scalar| if t == Scalar::Int { "int" } else { "double" };
+    let ps: Vec<String> = s
+        .params
+        .iter()
+        .map(|p| match p {
+            ParamTy::Scalar(t) => sc(*t).to_string(),
+            ParamTy::ArrayRef(t) => format!("{}[]", sc(*t)),
+        })
+        .collect();
+    let r = match s.ret {
+        RetTy::Void => "void",
+        RetTy::Scalar(t) => sc(t),
+    };
+    format!("{r} ({})", ps.join(", "))
+}
+
+fn ty_string(t: VarTy) -> String {
+    use compiler::ir::Scalar;
+    let sc = |t: Scalar| if t == Scalar::Int { "int" } else { "double" };
+    match t {
+        VarTy::Scalar(s) => sc(s).to_string(),
+        VarTy::Array(s, n) => format!("{}[{n}]", sc(s)),
+    }
+}

@@ -1,0 +1,76 @@
+//! Helpers shared by the VM's integration tests: compiling UC text, a VM
+//! whose output is captured, and bounded waits on that output.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use vm::{Vm, VmConfig};
+
+/// Program output captured for assertions, with a condition variable so
+/// tests can wait for a line instead of sleeping.
+#[derive(Default)]
+pub struct Capture {
+    buf: Mutex<Vec<u8>>,
+    cv: Condvar,
+}
+
+impl Capture {
+    /// Everything printed so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buf.lock().unwrap()).into_owned()
+    }
+
+    /// Wait until `pred` holds for the output, failing the test with the
+    /// output so far after `timeout`.
+    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut g = self.buf.lock().unwrap();
+        loop {
+            let s = String::from_utf8_lossy(&g).into_owned();
+            if pred(&s) {
+                return s;
+            }
+            let now = Instant::now();
+            assert!(now < deadline, "timed out after {timeout:?} waiting for {what}; output so far:\n{s}");
+            g = self.cv.wait_timeout(g, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Wait until the output contains `needle` (`count` times).
+    pub fn wait_contains(&self, needle: &str, count: usize, timeout: Duration) -> String {
+        self.wait_for(&format!("{count}× {needle:?}"), timeout, |s| s.matches(needle).count() >= count)
+    }
+}
+
+/// Compile UC source or panic with the rendered diagnostics.
+pub fn compile(name: &str, src: &str) -> compiler::ir::Module {
+    match compiler::compile(name, src) {
+        Ok(m) => m,
+        Err(d) => panic!("{name} does not compile:\n{}", d.render(name, src, false)),
+    }
+}
+
+/// A VM whose program output goes into a [`Capture`].
+pub fn vm_with(config: impl FnOnce(&mut VmConfig)) -> (Vm, Arc<Capture>) {
+    let cap = Arc::new(Capture::default());
+    let c2 = cap.clone();
+    let mut cfg = VmConfig {
+        output: Arc::new(move |b: &[u8]| {
+            c2.buf.lock().unwrap().extend_from_slice(b);
+            c2.cv.notify_all();
+        }),
+        ..VmConfig::default()
+    };
+    config(&mut cfg);
+    (Vm::new(cfg).expect("VM"), cap)
+}
+
+/// A VM with default settings and captured output.
+pub fn vm() -> (Vm, Arc<Capture>) {
+    vm_with(|_| {})
+}
+
+/// Path of a file in the repository.
+pub fn repo(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
