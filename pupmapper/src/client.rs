@@ -4,7 +4,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use crate::frame::{Connection, FrameError, HandshakeError, Hello, Limits, MAX_FRAME};
+use crate::frame::{Connection, FrameError, HandshakeError, Limits, MAX_FRAME};
 use crate::proto::{self, PupEntry, Request, Response};
 
 /// How long [`MapperClient::connect`] waits for the TCP connection.
@@ -96,11 +96,6 @@ impl MapperClient {
     /// The mapper's address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
-    }
-
-    /// The handshake's own `Hello` (what this client speaks).
-    pub fn hello() -> Hello {
-        proto::hello()
     }
 
     /// Sends one request and returns the mapper's response as is.

@@ -133,10 +133,13 @@ fn wake_addr(local: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, local.port())
 }
 
-/// Whether `peer` is on this host, i.e. may register and unregister.
-fn is_local(peer: &SocketAddr) -> bool {
+/// Whether `peer` is on this host, i.e. may register and unregister: it
+/// comes from loopback, or from the very address it reached us on (a local
+/// process talking to a mapper listening on the host's own address).
+fn is_local(peer: &SocketAddr, ours: Option<SocketAddr>) -> bool {
     // An IPv4 client of a dual-stack socket shows up as ::ffff:127.0.0.1.
-    peer.ip().to_canonical().is_loopback()
+    let ip = peer.ip().to_canonical();
+    ip.is_loopback() || ours.is_some_and(|ours| ours.ip().to_canonical() == ip)
 }
 
 /// Live connections, so that shutdown can close them and wait for their threads.
@@ -306,6 +309,7 @@ fn serve(mut conn: Connection, peer: SocketAddr, registry: &Registry, config: &C
     if conn.set_limits(config.limits).is_err() {
         return;
     }
+    let local = is_local(&peer, conn.stream().local_addr().ok());
     loop {
         let request = match conn.read_frame::<Request>() {
             Ok(Some(request)) => request,
@@ -320,24 +324,24 @@ fn serve(mut conn: Connection, peer: SocketAddr, registry: &Registry, config: &C
                 return;
             }
         };
-        let response = handle(request, &peer, registry);
+        let response = handle(request, &peer, local, registry);
         if conn.write_frame(&response).is_err() {
             return;
         }
     }
 }
 
-/// Answers one request from `peer`.
-fn handle(request: Request, peer: &SocketAddr, registry: &Registry) -> Response {
+/// Answers one request from `peer`; `local` says whether it is on this host.
+fn handle(request: Request, peer: &SocketAddr, local: bool, registry: &Registry) -> Response {
     match request {
         Request::Register { name, pid, port } => {
-            if !is_local(peer) {
+            if !local {
                 return Response::Error(format!("register refused: {peer} is not on this host"));
             }
             registry.register(PupEntry { name, pid, port })
         }
         Request::Unregister { name, pid } => {
-            if !is_local(peer) {
+            if !local {
                 return Response::Error(format!("unregister refused: {peer} is not on this host"));
             }
             registry.unregister(&name, pid)
@@ -353,12 +357,17 @@ mod tests {
 
     #[test]
     fn locality() {
-        assert!(is_local(&"127.0.0.1:1".parse().unwrap()));
-        assert!(is_local(&"127.1.2.3:1".parse().unwrap()));
-        assert!(is_local(&"[::1]:1".parse().unwrap()));
-        assert!(is_local(&"[::ffff:127.0.0.1]:1".parse().unwrap()));
-        assert!(!is_local(&"192.0.2.1:1".parse().unwrap()));
-        assert!(!is_local(&"[::ffff:192.0.2.1]:1".parse().unwrap()));
+        let local = |p: &str| is_local(&p.parse().unwrap(), None);
+        assert!(local("127.0.0.1:1"));
+        assert!(local("127.1.2.3:1"));
+        assert!(local("[::1]:1"));
+        assert!(local("[::ffff:127.0.0.1]:1"));
+        assert!(!local("192.0.2.1:1"));
+        assert!(!local("[::ffff:192.0.2.1]:1"));
+        // A peer that reached us on the host's own address is on this host.
+        let ours = Some("192.0.2.1:7727".parse().unwrap());
+        assert!(is_local(&"192.0.2.1:5000".parse().unwrap(), ours));
+        assert!(!is_local(&"192.0.2.9:5000".parse().unwrap(), ours));
     }
 
     #[test]
@@ -372,6 +381,7 @@ mod tests {
                 port: 1,
             },
             &peer,
+            false,
             &registry,
         );
         assert!(matches!(r, Response::Error(m) if m.contains("not on this host")));
@@ -381,6 +391,7 @@ mod tests {
                 pid: 1,
             },
             &peer,
+            false,
             &registry,
         );
         assert!(matches!(r, Response::Error(_)));
@@ -390,6 +401,7 @@ mod tests {
                 name: "pizza".into(),
             },
             &peer,
+            false,
             &registry,
         );
         assert!(matches!(r, Response::NotFound { .. }));
