@@ -12,14 +12,14 @@
 
 use crate::runtime::{self, ConvKind, PrintPiece, Printf, TrapKind};
 use compiler::ir::{
-    Arg, BinOp, Builtin, Expr, ExprKind, FmtPiece, LocalTy, ParamTy, Place, PrintArg, RetTy, Scalar, Signature,
-    Static, Stmt, UnOp, VarTy,
+    Arg, BinOp, Builtin, Expr, ExprKind, FmtPiece, LocalTy, ParamTy, Place, PrintArg, RetTy,
+    Scalar, Signature, Static, Stmt, UnOp, VarTy,
 };
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    self as clif, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, StackSlotData, StackSlotKind, TrapCode, Value,
-    types,
+    self as clif, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, StackSlotData, StackSlotKind,
+    TrapCode, Value, types,
 };
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
@@ -86,17 +86,31 @@ impl Codegen {
     /// A code generator for this machine.
     pub fn new() -> Result<Codegen, String> {
         let mut flags = settings::builder();
-        let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("{k}: {e}"));
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v).map_err(|e| format!("{k}: {e}"))
+        };
         set(&mut flags, "opt_level", "speed")?;
         set(&mut flags, "preserve_frame_pointers", "true")?;
         set(&mut flags, "unwind_info", "false")?;
         set(&mut flags, "is_pic", "false")?;
-        set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
         let isa = cranelift_native::builder()
             .map_err(|e| e.to_string())?
             .finish(settings::Flags::new(flags))
             .map_err(|e| e.to_string())?;
-        Ok(Codegen { isa, fctx: FunctionBuilderContext::new(), ctx: cranelift_codegen::Context::new() })
+        Ok(Codegen {
+            isa,
+            fctx: FunctionBuilderContext::new(),
+            ctx: cranelift_codegen::Context::new(),
+        })
     }
 
     /// Compile one unit to position-independent bytes (no relocations).
@@ -104,9 +118,15 @@ impl Codegen {
         self.ctx.clear();
         let (sig, locals, body, is_mproc) = match unit {
             Unit::Proc { sig, locals, body } => ((*sig).clone(), *locals, *body, false),
-            Unit::MProc { locals, body } => {
-                (Signature { params: vec![], ret: RetTy::Void }, *locals, *body, true)
-            }
+            Unit::MProc { locals, body } => (
+                Signature {
+                    params: vec![],
+                    ret: RetTy::Void,
+                },
+                *locals,
+                *body,
+                true,
+            ),
         };
         let mut csig = clif_sig(&sig);
         if is_mproc {
@@ -115,7 +135,15 @@ impl Codegen {
         self.ctx.func = clif::Function::with_name_signature(clif::UserFuncName::user(0, 0), csig);
         {
             let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let mut tx = Tx { b, env, locals: Vec::new(), loops: Vec::new(), ret: sig.ret, old_base: None, sigs: HashMap::new() };
+            let mut tx = Tx {
+                b,
+                env,
+                locals: Vec::new(),
+                loops: Vec::new(),
+                ret: sig.ret,
+                old_base: None,
+                sigs: HashMap::new(),
+            };
             tx.prologue(&sig, locals, is_mproc)?;
             for s in body {
                 tx.stmt(s)?;
@@ -163,7 +191,11 @@ pub fn clif_sig(sig: &Signature) -> clif::Signature {
 enum Slot {
     Var(Variable, Scalar),
     Array(clif::StackSlot, Scalar, u32),
-    Ref { ptr: Variable, len: Variable, elem: Scalar },
+    Ref {
+        ptr: Variable,
+        len: Variable,
+        elem: Scalar,
+    },
 }
 
 enum LVal {
@@ -189,7 +221,12 @@ impl Tx<'_, '_, '_> {
         self.b.ins().iconst(types::I64, v)
     }
 
-    fn prologue(&mut self, sig: &Signature, locals: &[compiler::ir::Local], is_mproc: bool) -> R<()> {
+    fn prologue(
+        &mut self,
+        sig: &Signature,
+        locals: &[compiler::ir::Local],
+        is_mproc: bool,
+    ) -> R<()> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
@@ -228,9 +265,16 @@ impl Tx<'_, '_, '_> {
                 }
                 LocalTy::Array(t, n) => {
                     if n == 0 || n > 1 << 16 {
-                        return Err(format!("local array {} has {} elements (1..=65536 allowed)", l.name, n));
+                        return Err(format!(
+                            "local array {} has {} elements (1..=65536 allowed)",
+                            l.name, n
+                        ));
                     }
-                    let ss = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8 * n, 3));
+                    let ss = self.b.create_sized_stack_slot(StackSlotData::new(
+                        StackSlotKind::ExplicitSlot,
+                        8 * n,
+                        3,
+                    ));
                     // Zero it: C leaves it undefined, UC promises zero.
                     let z = self.iconst(0);
                     for k in 0..n {
@@ -265,7 +309,10 @@ impl Tx<'_, '_, '_> {
         }
         let sp = self.b.ins().get_stack_pointer(types::I64);
         let ctx = self.iconst(self.env.ctx as i64);
-        let lim = self.b.ins().load(types::I64, MemFlagsData::trusted(), ctx, 0);
+        let lim = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), ctx, 0);
         let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, lim);
         let slow = self.b.create_block();
         let cont = self.b.create_block();
@@ -274,12 +321,23 @@ impl Tx<'_, '_, '_> {
         self.b.set_cold_block(slow);
         let fp = self.b.ins().get_frame_pointer(types::I64);
         let pc = self.iconst(self.env.self_pc as i64);
-        self.call_rt(runtime::rt_safepoint as *const () as u64, &[ctx, fp, sp, pc], &[types::I64; 4], None);
+        self.call_rt(
+            runtime::rt_safepoint as *const () as u64,
+            &[ctx, fp, sp, pc],
+            &[types::I64; 4],
+            None,
+        );
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cont);
     }
 
-    fn call_rt(&mut self, f: u64, args: &[Value], tys: &[clif::Type], ret: Option<clif::Type>) -> Option<Value> {
+    fn call_rt(
+        &mut self,
+        f: u64,
+        args: &[Value],
+        tys: &[clif::Type],
+        ret: Option<clif::Type>,
+    ) -> Option<Value> {
         let mut s = clif::Signature::new(CallConv::SystemV);
         s.params.extend(tys.iter().map(|t| AbiParam::new(*t)));
         if let Some(r) = ret {
@@ -401,7 +459,10 @@ impl Tx<'_, '_, '_> {
                 self.b.switch_to_block(exit);
             }
             Stmt::Break | Stmt::Continue => {
-                let &(cont, brk) = self.loops.last().ok_or("break or continue outside a loop")?;
+                let &(cont, brk) = self
+                    .loops
+                    .last()
+                    .ok_or("break or continue outside a loop")?;
                 let target = if matches!(s, Stmt::Break) { brk } else { cont };
                 self.b.ins().jump(target, &[]);
                 self.dead_block();
@@ -416,10 +477,25 @@ impl Tx<'_, '_, '_> {
                         self.b.ins().return_(&[z]);
                     }
                     (Some(e), RetTy::Scalar(t)) => {
-                        let v = self.scalar(e, t)?;
+                        // An iproc returns its procedure's old return type,
+                        // which its body may not have been checked against.
+                        let from = e.ty.ok_or("return of no value")?;
+                        let v = self.scalar(e, from)?;
+                        let v = match (from, t) {
+                            (Scalar::Int, Scalar::Double) => {
+                                self.b.ins().fcvt_from_sint(types::F64, v)
+                            }
+                            (Scalar::Double, Scalar::Int) => {
+                                self.b.ins().fcvt_to_sint_sat(types::I64, v)
+                            }
+                            _ => v,
+                        };
                         self.b.ins().return_(&[v]);
                     }
-                    (Some(_), RetTy::Void) => return Err("return with a value in a void procedure".into()),
+                    (Some(e), RetTy::Void) => {
+                        self.expr(e)?;
+                        self.b.ins().return_(&[]);
+                    }
                 }
                 self.dead_block();
             }
@@ -435,7 +511,8 @@ impl Tx<'_, '_, '_> {
         if e.ty != Some(t) {
             return Err(format!("expected a {t:?} expression, found {:?}", e.ty));
         }
-        self.expr(e)?.ok_or_else(|| "expression has no value".into())
+        self.expr(e)?
+            .ok_or_else(|| "expression has no value".into())
     }
 
     fn lval(&mut self, p: &Place) -> R<LVal> {
@@ -446,17 +523,34 @@ impl Tx<'_, '_, '_> {
             },
             Place::Static(id) => {
                 let s = self.env.statics.get(*id as usize).ok_or("no such static")?;
-                let VarTy::Scalar(t) = s.ty else { return Err(format!("static {} is an array", s.name)) };
-                LVal::Mem(self.iconst((self.env.statics_base + s.offset as u64) as i64), t)
+                let VarTy::Scalar(t) = s.ty else {
+                    return Err(format!("static {} is an array", s.name));
+                };
+                LVal::Mem(
+                    self.iconst((self.env.statics_base + s.offset as u64) as i64),
+                    t,
+                )
             }
             Place::Global(name) => {
-                let &(addr, ty) = self.env.globals.get(name).ok_or_else(|| format!("no global {name}"))?;
-                let VarTy::Scalar(t) = ty else { return Err(format!("global {name} is an array")) };
+                let &(addr, ty) = self
+                    .env
+                    .globals
+                    .get(name)
+                    .ok_or_else(|| format!("no global {name}"))?;
+                let VarTy::Scalar(t) = ty else {
+                    return Err(format!("global {name} is an array"));
+                };
                 LVal::Mem(self.iconst(addr as i64), t)
             }
             Place::OldStatic(id) => {
-                let &(off, ty) = self.env.old_statics.get(*id as usize).ok_or("no such old static")?;
-                let VarTy::Scalar(t) = ty else { return Err("old static is an array".into()) };
+                let &(off, ty) = self
+                    .env
+                    .old_statics
+                    .get(*id as usize)
+                    .ok_or("no such old static")?;
+                let VarTy::Scalar(t) = ty else {
+                    return Err("old static is an array".into());
+                };
                 let base = self.old_base.ok_or("old.NAME outside an mproc")?;
                 LVal::Mem(self.b.ins().iadd_imm_s(base, off as i64), t)
             }
@@ -488,20 +582,38 @@ impl Tx<'_, '_, '_> {
             },
             Place::Static(id) => {
                 let s = self.env.statics.get(*id as usize).ok_or("no such static")?;
-                let VarTy::Array(t, n) = s.ty else { return Err(format!("static {} is not an array", s.name)) };
+                let VarTy::Array(t, n) = s.ty else {
+                    return Err(format!("static {} is not an array", s.name));
+                };
                 let a = self.env.statics_base + s.offset as u64;
                 (self.iconst(a as i64), self.iconst(n as i64), t)
             }
             Place::Global(name) => {
-                let &(addr, ty) = self.env.globals.get(name).ok_or_else(|| format!("no global {name}"))?;
-                let VarTy::Array(t, n) = ty else { return Err(format!("global {name} is not an array")) };
+                let &(addr, ty) = self
+                    .env
+                    .globals
+                    .get(name)
+                    .ok_or_else(|| format!("no global {name}"))?;
+                let VarTy::Array(t, n) = ty else {
+                    return Err(format!("global {name} is not an array"));
+                };
                 (self.iconst(addr as i64), self.iconst(n as i64), t)
             }
             Place::OldStatic(id) => {
-                let &(off, ty) = self.env.old_statics.get(*id as usize).ok_or("no such old static")?;
-                let VarTy::Array(t, n) = ty else { return Err("old static is not an array".into()) };
+                let &(off, ty) = self
+                    .env
+                    .old_statics
+                    .get(*id as usize)
+                    .ok_or("no such old static")?;
+                let VarTy::Array(t, n) = ty else {
+                    return Err("old static is not an array".into());
+                };
                 let base = self.old_base.ok_or("old.NAME outside an mproc")?;
-                (self.b.ins().iadd_imm_s(base, off as i64), self.iconst(n as i64), t)
+                (
+                    self.b.ins().iadd_imm_s(base, off as i64),
+                    self.iconst(n as i64),
+                    t,
+                )
             }
             Place::Index { .. } => return Err("arrays of arrays are not supported".into()),
         })
@@ -538,7 +650,11 @@ impl Tx<'_, '_, '_> {
                 Mul => self.b.ins().imul(l, r),
                 Div | Rem => {
                     let zero = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
-                    let kind = if op == Div { TrapKind::DivByZero } else { TrapKind::RemByZero };
+                    let kind = if op == Div {
+                        TrapKind::DivByZero
+                    } else {
+                        TrapKind::RemByZero
+                    };
                     self.trap_if(zero, kind, span);
                     // MIN / -1 wraps (and MIN % -1 is 0) instead of faulting:
                     // divide by 1 in that case and fix the quotient up.
@@ -611,7 +727,11 @@ impl Tx<'_, '_, '_> {
                 self.write(&lv, new);
                 new
             }
-            ExprKind::IncDec { place, delta, prefix } => {
+            ExprKind::IncDec {
+                place,
+                delta,
+                prefix,
+            } => {
                 let lv = self.lval(place)?;
                 let cur = self.read(&lv);
                 let new = match Self::lval_ty(&lv) {
@@ -691,9 +811,18 @@ impl Tx<'_, '_, '_> {
     }
 
     fn call(&mut self, callee: &str, args: &[Arg]) -> R<Option<Value>> {
-        let (id, sig) = self.env.callees.get(callee).cloned().ok_or_else(|| format!("call of unknown procedure {callee}"))?;
+        let (id, sig) = self
+            .env
+            .callees
+            .get(callee)
+            .cloned()
+            .ok_or_else(|| format!("call of unknown procedure {callee}"))?;
         if sig.params.len() != args.len() {
-            return Err(format!("call of {callee} with {} arguments, it takes {}", args.len(), sig.params.len()));
+            return Err(format!(
+                "call of {callee} with {} arguments, it takes {}",
+                args.len(),
+                sig.params.len()
+            ));
         }
         let mut vals = Vec::with_capacity(args.len() + 2);
         for (a, p) in args.iter().zip(&sig.params) {
@@ -702,7 +831,9 @@ impl Tx<'_, '_, '_> {
                 (Arg::Array(pl), ParamTy::ArrayRef(t)) => {
                     let (ptr, len, elem) = self.array(pl)?;
                     if elem != *t {
-                        return Err(format!("array argument of {callee} has the wrong element type"));
+                        return Err(format!(
+                            "array argument of {callee} has the wrong element type"
+                        ));
                     }
                     vals.push(ptr);
                     vals.push(len);
@@ -711,7 +842,10 @@ impl Tx<'_, '_, '_> {
             }
         }
         let slot = self.iconst((self.env.table + 8 * id as u64) as i64);
-        let target = self.b.ins().load(types::I64, MemFlagsData::trusted(), slot, 0);
+        let target = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), slot, 0);
         let sr = self.sigref(clif_sig(&sig));
         let call = self.b.ins().call_indirect(sr, target, &vals);
         Ok(self.b.inst_results(call).first().copied())
@@ -733,16 +867,25 @@ impl Tx<'_, '_, '_> {
             }
         }
         if kinds.len() != args.len() {
-            return Err(format!("printf has {} conversions and {} arguments", kinds.len(), args.len()));
+            return Err(format!(
+                "printf has {} conversions and {} arguments",
+                kinds.len(),
+                args.len()
+            ));
         }
         let n = args.len().max(1) as u32;
-        let ss = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8 * n, 3));
+        let ss = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * n,
+            3,
+        ));
         for (i, (a, k)) in args.iter().zip(&kinds).enumerate() {
             let v = match (a, k) {
                 (PrintArg::Value(e), ConvKind::Int | ConvKind::Char) => self.int(e)?,
                 (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::Double)?,
                 (PrintArg::Str(s), ConvKind::Str) => {
-                    let c = CString::new(s.as_bytes()).map_err(|_| "string literal with a NUL byte")?;
+                    let c =
+                        CString::new(s.as_bytes()).map_err(|_| "string literal with a NUL byte")?;
                     let p = c.as_ptr() as i64;
                     self.env.strings.push(c);
                     self.iconst(p)
@@ -757,7 +900,12 @@ impl Tx<'_, '_, '_> {
         let ctx = self.iconst(self.env.ctx as i64);
         let d = self.iconst(dp);
         let a = self.b.ins().stack_addr(types::I64, ss, 0);
-        self.call_rt(runtime::rt_printf as *const () as u64, &[ctx, d, a], &[types::I64; 3], None);
+        self.call_rt(
+            runtime::rt_printf as *const () as u64,
+            &[ctx, d, a],
+            &[types::I64; 3],
+            None,
+        );
         Ok(())
     }
 
@@ -765,23 +913,42 @@ impl Tx<'_, '_, '_> {
         let ctx = self.iconst(self.env.ctx as i64);
         match which {
             Builtin::SleepMs => {
-                let [ms] = args else { return Err("sleep_ms takes one argument".into()) };
+                let [ms] = args else {
+                    return Err("sleep_ms takes one argument".into());
+                };
                 let ms = self.int(ms)?;
                 let fp = self.b.ins().get_frame_pointer(types::I64);
                 let pc = self.iconst(self.env.self_pc as i64);
-                self.call_rt(runtime::rt_sleep as *const () as u64, &[ctx, ms, fp, pc], &[types::I64; 4], None);
+                self.call_rt(
+                    runtime::rt_sleep as *const () as u64,
+                    &[ctx, ms, fp, pc],
+                    &[types::I64; 4],
+                    None,
+                );
                 Ok(None)
             }
             Builtin::NowMs => {
                 if !args.is_empty() {
                     return Err("now_ms takes no arguments".into());
                 }
-                Ok(self.call_rt(runtime::rt_now_ms as *const () as u64, &[], &[], Some(types::I64)))
+                Ok(self.call_rt(
+                    runtime::rt_now_ms as *const () as u64,
+                    &[],
+                    &[],
+                    Some(types::I64),
+                ))
             }
             Builtin::Exit => {
-                let [code] = args else { return Err("exit takes one argument".into()) };
+                let [code] = args else {
+                    return Err("exit takes one argument".into());
+                };
                 let code = self.int(code)?;
-                self.call_rt(runtime::rt_exit as *const () as u64, &[ctx, code], &[types::I64; 2], None);
+                self.call_rt(
+                    runtime::rt_exit as *const () as u64,
+                    &[ctx, code],
+                    &[types::I64; 2],
+                    None,
+                );
                 self.b.ins().trap(TrapCode::unwrap_user(2));
                 self.dead_block();
                 Ok(None)

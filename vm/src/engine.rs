@@ -162,11 +162,17 @@ pub struct UpdateBegun {
 }
 
 fn old_frame_names(frames: &[FrameInfo], to: u64) -> HashSet<String> {
-    frames.iter().filter(|f| f.kind == SegType::Proc && f.version < to).map(|f| f.name.clone()).collect()
+    frames
+        .iter()
+        .filter(|f| f.kind == SegType::Proc && f.version < to)
+        .map(|f| f.name.clone())
+        .collect()
 }
 
 fn is_active(g: &Group, target: &Version, old: &HashSet<String>) -> bool {
-    g.members.iter().any(|p| old.contains(p) || old.iter().any(|q| target.reaches(p, q)))
+    g.members
+        .iter()
+        .any(|p| old.contains(p) || old.iter().any(|q| target.reaches(p, q)))
 }
 
 struct Uf {
@@ -175,7 +181,11 @@ struct Uf {
 
 impl Uf {
     fn find(&mut self, x: &str) -> String {
-        let p = self.parent.entry(x.to_string()).or_insert_with(|| x.to_string()).clone();
+        let p = self
+            .parent
+            .entry(x.to_string())
+            .or_insert_with(|| x.to_string())
+            .clone();
         if p == x {
             return p;
         }
@@ -192,14 +202,23 @@ impl Uf {
 }
 
 /// SPEC §4.2 step 1, with the program paused at `at` (or not running).
-pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &UpdateRequest) -> Result<UpdateBegun, UpdateError> {
+pub(crate) fn begin(
+    sh: &Shared,
+    st: &mut State,
+    at: Option<(u64, u64)>,
+    req: &UpdateRequest,
+) -> Result<UpdateBegun, UpdateError> {
     if matches!(st.ctl.program, ProgramState::Idle) {
         return Err(UpdateError::NotRunning);
     }
     let from = req.from.unwrap_or(st.engine.hrvn);
     let to = match req.to {
         Some(t) => t,
-        None => *st.versions.keys().next_back().ok_or(UpdateError::NoVersion(from))?,
+        None => *st
+            .versions
+            .keys()
+            .next_back()
+            .ok_or(UpdateError::NoVersion(from))?,
     };
     if !st.versions.contains_key(&from) && !st.engine.retired.contains(&from) {
         return Err(UpdateError::NoVersion(from));
@@ -220,11 +239,15 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
         if src >= to {
             continue;
         }
-        let Some(sv) = st.versions.get(&src) else { continue };
+        let Some(sv) = st.versions.get(&src) else {
+            continue;
+        };
         if !sv.procs.contains_key(name) {
             continue; // new in the target: only new code reaches it
         }
-        let d = diffs.entry(src).or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
+        let d = diffs
+            .entry(src)
+            .or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
         if let Some(c) = d.changed.iter().find(|c| &c.name == name) {
             changed.insert(name.clone());
             let rs: Vec<String> = c.reasons.iter().map(|r| r.to_string()).collect();
@@ -232,7 +255,9 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
         }
     }
     if let Some(sv) = st.versions.get(&from) {
-        let d = diffs.entry(from).or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
+        let d = diffs
+            .entry(from)
+            .or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
         changed_globals.extend(d.changed_globals.iter().cloned());
         for g in &target.module.mprocs {
             if target.globals.contains_key(&g.name) {
@@ -252,7 +277,9 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
         }
         for p in list {
             if !target.procs.contains_key(p) {
-                return Err(UpdateError::Changes(format!("changed: version {to} has no procedure {p}")));
+                return Err(UpdateError::Changes(format!(
+                    "changed: version {to} has no procedure {p}"
+                )));
             }
             changed.insert(p.clone());
         }
@@ -260,13 +287,17 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
     for t in &req.together {
         for p in t {
             if !target.procs.contains_key(p) {
-                return Err(UpdateError::Changes(format!("together: version {to} has no procedure {p}")));
+                return Err(UpdateError::Changes(format!(
+                    "together: version {to} has no procedure {p}"
+                )));
             }
         }
     }
 
     // Groups: changed procedures, together lists, automatic groups.
-    let mut uf = Uf { parent: HashMap::new() };
+    let mut uf = Uf {
+        parent: HashMap::new(),
+    };
     let mut in_group: BTreeSet<String> = changed.clone();
     let mut notes = Vec::new();
     for t in &req.together {
@@ -278,10 +309,15 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
     let src_module = st.versions.get(&from).map(|v| v.module.clone());
     if let Some(sm) = &src_module {
         for p in &changed {
-            let (Some(old), Some(new)) = (sm.procs.iter().find(|q| &q.name == p), target.procs.get(p)) else {
+            let (Some(old), Some(new)) =
+                (sm.procs.iter().find(|q| &q.name == p), target.procs.get(p))
+            else {
                 continue;
             };
-            let iproc_fits = target.iprocs.get(p).is_some_and(|i| i.old_sig.as_ref() == Some(&old.sig));
+            let iproc_fits = target
+                .iprocs
+                .get(p)
+                .is_some_and(|i| i.old_sig.as_ref() == Some(&old.sig));
             if old.sig != new.sig && !iproc_fits {
                 let callers: Vec<String> = sm
                     .procs
@@ -314,7 +350,10 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
                 in_group.insert(u.clone());
                 uf.union(&users[0], u);
             }
-            notes.push(format!("global {g} changed: its users {} form a group", users.join(" ")));
+            notes.push(format!(
+                "global {g} changed: its users {} form a group",
+                users.join(" ")
+            ));
         }
     }
     if req.atomic {
@@ -326,7 +365,14 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
     let mut groups: HashMap<String, Group> = HashMap::new();
     for p in &in_group {
         let r = uf.find(p);
-        groups.entry(r).or_insert_with(|| Group { members: vec![], globals: vec![] }).members.push(p.clone());
+        groups
+            .entry(r)
+            .or_insert_with(|| Group {
+                members: vec![],
+                globals: vec![],
+            })
+            .members
+            .push(p.clone());
     }
     if let Some(sm) = &src_module {
         for g in &changed_globals {
@@ -342,7 +388,13 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
                 }
                 None => {
                     // Nobody uses it: its data moves at once.
-                    groups.insert(format!("global {g}"), Group { members: vec![], globals: vec![g.clone()] });
+                    groups.insert(
+                        format!("global {g}"),
+                        Group {
+                            members: vec![],
+                            globals: vec![g.clone()],
+                        },
+                    );
                 }
             }
         }
@@ -373,7 +425,14 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
     };
     st.engine.next_id += 1;
     let id = st.engine.next_id;
-    st.engine.pending.push(Update { id, from, to, groups: groups.clone(), applied: vec![], not_applied: vec![] });
+    st.engine.pending.push(Update {
+        id,
+        from,
+        to,
+        groups: groups.clone(),
+        applied: vec![],
+        not_applied: vec![],
+    });
     let outcome = check(sh, st, &frames);
     st.engine.hrvn = st.engine.hrvn.max(to);
     sh.bus.emit(Event::Primitive(Primitive::SetHrvn));
@@ -387,8 +446,13 @@ pub(crate) fn begin(sh: &Shared, st: &mut State, at: Option<(u64, u64)>, req: &U
     let enabled = arm(sh, st, &frames, true);
     retire(sh, st, &frames);
     sh.bus.emit(Event::Primitive(Primitive::Eof));
-    let committed: Vec<String> =
-        outcome.committed.iter().flatten().filter(|p| changed.contains(*p)).cloned().collect();
+    let committed: Vec<String> = outcome
+        .committed
+        .iter()
+        .flatten()
+        .filter(|p| changed.contains(*p))
+        .cloned()
+        .collect();
     Ok(UpdateBegun {
         id,
         from,
@@ -422,7 +486,9 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
         let mut i = 0;
         while i < up.groups.len() {
             let g = &up.groups[i];
-            let Some(target) = st.versions.get(&up.to) else { break };
+            let Some(target) = st.versions.get(&up.to) else {
+                break;
+            };
             if g.members.iter().any(|m| blocked.contains(m)) || is_active(g, target, &old) {
                 i += 1;
                 continue;
@@ -435,7 +501,11 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
                 }
                 Err(e) => {
                     out.failed.push((g.members.clone(), e.clone()));
-                    sh.bus.emit(Event::GroupFailed { to: up.to, members: g.members.clone(), error: e });
+                    sh.bus.emit(Event::GroupFailed {
+                        to: up.to,
+                        members: g.members.clone(),
+                        error: e,
+                    });
                     up.not_applied.push(g.members);
                 }
             }
@@ -445,7 +515,11 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
         }
     }
     for up in pending.iter().filter(|u| u.groups.is_empty()) {
-        sh.bus.emit(Event::UpdateComplete { to: up.to, applied: up.applied.clone(), not_applied: up.not_applied.clone() });
+        sh.bus.emit(Event::UpdateComplete {
+            to: up.to,
+            applied: up.applied.clone(),
+            not_applied: up.not_applied.clone(),
+        });
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;
@@ -517,7 +591,11 @@ pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>, _why: &str) 
         for g in up.groups.drain(..) {
             up.not_applied.push(g.members);
         }
-        sh.bus.emit(Event::UpdateComplete { to: up.to, applied: up.applied.clone(), not_applied: up.not_applied.clone() });
+        sh.bus.emit(Event::UpdateComplete {
+            to: up.to,
+            applied: up.applied.clone(),
+            not_applied: up.not_applied.clone(),
+        });
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;
@@ -546,17 +624,28 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
 
     // Prepare: procedures' statics.
     for p in &g.members {
-        let Some(np) = target.procs.get(p) else { continue };
+        let Some(np) = target.procs.get(p) else {
+            continue;
+        };
         if np.data_owner != to || np.data == 0 {
             continue;
         }
         let src = st.engine.cur.get(p).copied().unwrap_or(up.from);
-        let old = st.versions.get(&src).and_then(|v| v.procs.get(p)).filter(|op| op.data != 0 && op.data != np.data);
+        let old = st
+            .versions
+            .get(&src)
+            .and_then(|v| v.procs.get(p))
+            .filter(|op| op.data != 0 && op.data != np.data);
         data_restore(target, np.data);
         touched.push(np.data);
         let (mut carried, mut reset) = (vec![], vec![]);
         for s in &np.statics {
-            match old.and_then(|op| op.statics.iter().find(|o| o.name == s.name && o.ty == s.ty).map(|o| (op, o))) {
+            match old.and_then(|op| {
+                op.statics
+                    .iter()
+                    .find(|o| o.name == s.name && o.ty == s.ty)
+                    .map(|o| (op, o))
+            }) {
                 Some((op, o)) => {
                     // SAFETY: both are committed data segments of live versions.
                     unsafe {
@@ -571,7 +660,11 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
                 None => reset.push(s.name.clone()),
             }
         }
-        carried_events.push(Event::Carried { name: p.clone(), carried, reset });
+        carried_events.push(Event::Carried {
+            name: p.clone(),
+            carried,
+            reset,
+        });
         if let Some(m) = target.mprocs.get(p) {
             match sh.run_mproc(m.addr, old.map(|o| o.data).unwrap_or(0)) {
                 ExitStatus::Returned => {}
@@ -585,11 +678,17 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
     // Prepare: globals.
     if result.is_ok() {
         for gname in &g.globals {
-            let Some(ng) = target.globals.get(gname) else { continue };
+            let Some(ng) = target.globals.get(gname) else {
+                continue;
+            };
             if ng.owner != to {
                 continue;
             }
-            let old = st.versions.get(&up.from).and_then(|v| v.globals.get(gname)).filter(|og| og.addr != ng.addr);
+            let old = st
+                .versions
+                .get(&up.from)
+                .and_then(|v| v.globals.get(gname))
+                .filter(|og| og.addr != ng.addr);
             data_restore(target, ng.addr);
             touched.push(ng.addr);
             let mut carried = vec![];
@@ -598,13 +697,21 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
                 Some(og) if og.ty == ng.ty => {
                     // SAFETY: both committed data segments of live versions.
                     unsafe {
-                        std::ptr::copy_nonoverlapping(og.addr as *const u8, ng.addr as *mut u8, ng.ty.size() as usize)
+                        std::ptr::copy_nonoverlapping(
+                            og.addr as *const u8,
+                            ng.addr as *mut u8,
+                            ng.ty.size() as usize,
+                        )
                     };
                     carried.push(gname.clone());
                 }
                 _ => reset.push(gname.clone()),
             }
-            carried_events.push(Event::Carried { name: gname.clone(), carried, reset });
+            carried_events.push(Event::Carried {
+                name: gname.clone(),
+                carried,
+                reset,
+            });
             if let Some(m) = target.mprocs.get(gname) {
                 match sh.run_mproc(m.addr, old.map(|o| o.addr).unwrap_or(0)) {
                     ExitStatus::Returned => {}
@@ -638,7 +745,9 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
                     // SET SDTE: one aligned 8-byte store.
                     // SAFETY: the table is committed RW; the program is paused
                     // or is this thread.
-                    unsafe { std::ptr::write_volatile((uv.table + 8 * id as u64) as *mut u64, addr) };
+                    unsafe {
+                        std::ptr::write_volatile((uv.table + 8 * id as u64) as *mut u64, addr)
+                    };
                     stored = true;
                 }
             }
@@ -652,7 +761,11 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
     if st.engine.pauses.len() > 1024 {
         st.engine.pauses.remove(0);
     }
-    sh.bus.emit(Event::GroupCommitted { to, members: g.members.clone(), pause_ns });
+    sh.bus.emit(Event::GroupCommitted {
+        to,
+        members: g.members.clone(),
+        pause_ns,
+    });
     Ok(())
 }
 
@@ -681,9 +794,12 @@ fn resolve(st: &State, u: u64, p: &str, to: u64) -> Option<u64> {
     if *sig_u == np.sig {
         return Some(np.code);
     }
-    st.versions
-        .range(u + 1..to)
-        .find_map(|(_, w)| w.iprocs.get(p).filter(|ip| ip.old_sig.as_ref() == Some(sig_u)).map(|ip| ip.addr))
+    st.versions.range(u + 1..to).find_map(|(_, w)| {
+        w.iprocs
+            .get(p)
+            .filter(|ip| ip.old_sig.as_ref() == Some(sig_u))
+            .map(|ip| ip.addr)
+    })
 }
 
 /// Retire every version space nothing needs any more (SPEC §3.1).
@@ -725,14 +841,19 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
         .versions
         .keys()
         .copied()
-        .filter(|v| *v < st.engine.hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty()))
+        .filter(|v| {
+            *v < st.engine.hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty())
+        })
         .collect();
     for v in dead {
         if let Some(ver) = st.versions.remove(&v) {
             let _ = sh.space.release_slot(ver.slot);
             st.slots[ver.slot as usize] = false;
             st.engine.retired.push(v);
-            sh.bus.emit(Event::Retired { version: v, slot: ver.slot });
+            sh.bus.emit(Event::Retired {
+                version: v,
+                slot: ver.slot,
+            });
         }
     }
 }
@@ -777,7 +898,12 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
                     .space
                     .decode(t)
                     .map(|a| {
-                        let ver = st.versions.values().find(|x| x.slot == a.slot).map(|x| x.number).unwrap_or(0);
+                        let ver = st
+                            .versions
+                            .values()
+                            .find(|x| x.slot == a.slot)
+                            .map(|x| x.number)
+                            .unwrap_or(0);
                         format!("v{ver}:{}:{}", a.ty.short(), name)
                     })
                     .unwrap_or_else(|| format!("{t:#x}"));
@@ -788,7 +914,11 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
         bindings.push((id, name, cur, per));
     }
     Status {
-        versions: st.versions.values().map(|v| (v.number, v.slot, v.procs.len(), v.code_bytes)).collect(),
+        versions: st
+            .versions
+            .values()
+            .map(|v| (v.number, v.slot, v.procs.len(), v.code_bytes))
+            .collect(),
         retired: st.engine.retired.clone(),
         hrvn: st.engine.hrvn,
         program: st.ctl.program.clone(),
@@ -796,7 +926,14 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
             .engine
             .pending
             .iter()
-            .map(|u| (u.id, u.from, u.to, u.groups.iter().map(|g| g.members.clone()).collect()))
+            .map(|u| {
+                (
+                    u.id,
+                    u.from,
+                    u.to,
+                    u.groups.iter().map(|g| g.members.clone()).collect(),
+                )
+            })
             .collect(),
         bindings,
         return_interrupts: st.engine.return_interrupts,

@@ -100,7 +100,12 @@ pub struct LargeAddr {
 impl LargeAddr {
     /// Start of the segment `(slot, ty, proc_id, 0)`.
     pub fn segment(slot: u32, ty: SegType, proc_id: u32) -> LargeAddr {
-        LargeAddr { slot, ty, proc_id, disp: 0 }
+        LargeAddr {
+            slot,
+            ty,
+            proc_id,
+            disp: 0,
+        }
     }
 
     /// The offset from the region base.

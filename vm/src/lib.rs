@@ -115,7 +115,14 @@ pub struct FrameInfo {
 impl fmt::Display for FrameInfo {
     /// `v2:proc:do_pizza+0x40`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v{}:{}:{}+{:#x}", self.version, self.kind.short(), self.name, self.disp)
+        write!(
+            f,
+            "v{}:{}:{}+{:#x}",
+            self.version,
+            self.kind.short(),
+            self.name,
+            self.disp
+        )
     }
 }
 
@@ -184,13 +191,26 @@ impl Shared {
         let la = self.space.decode(f.pc);
         let (version, kind, proc_id, disp) = match la {
             Some(a) => {
-                let v = st.versions.values().find(|v| v.slot == a.slot).map(|v| v.number).unwrap_or(0);
+                let v = st
+                    .versions
+                    .values()
+                    .find(|v| v.slot == a.slot)
+                    .map(|v| v.number)
+                    .unwrap_or(0);
                 (v, a.ty, a.proc_id, a.disp)
             }
             None => (0, SegType::Proc, 0, 0),
         };
         let name = st.names.name(proc_id).unwrap_or("?").to_string();
-        FrameInfo { pc: f.pc, fp: f.fp, version, kind, proc_id, name, disp }
+        FrameInfo {
+            pc: f.pc,
+            fp: f.fp,
+            version,
+            kind,
+            proc_id,
+            name,
+            disp,
+        }
     }
 
     fn is_code(&self, addr: u64) -> bool {
@@ -239,8 +259,12 @@ impl Shared {
     }
 
     fn source_pos(&self, st: &State, pc: u64, span: u32) -> String {
-        let Some(a) = self.space.decode(pc) else { return String::new() };
-        let Some(v) = st.versions.values().find(|v| v.slot == a.slot) else { return String::new() };
+        let Some(a) = self.space.decode(pc) else {
+            return String::new();
+        };
+        let Some(v) = st.versions.values().find(|v| v.slot == a.slot) else {
+            return String::new();
+        };
         let name = st.names.name(a.proc_id).unwrap_or("?");
         let kind = match a.ty {
             SegType::IProc => "iproc ",
@@ -297,7 +321,9 @@ impl Host for Shared {
             }
             st.ctl.paused_at = Some((fp, pc));
             self.cv.notify_all();
-            while st.ctl.pause_waiters > 0 && ctx.requests.load(std::sync::atomic::Ordering::SeqCst) & REQ_STOP == 0 {
+            while st.ctl.pause_waiters > 0
+                && ctx.requests.load(std::sync::atomic::Ordering::SeqCst) & REQ_STOP == 0
+            {
                 st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
             }
             st.ctl.paused_at = None;
@@ -332,33 +358,59 @@ impl Host for Shared {
         engine::recheck(self, &mut st, &frames);
     }
 
-    fn runtime_error(&self, ctx: &Ctx, kind: TrapKind, fp: u64, pc: u64, span: u32) -> RuntimeError {
+    fn runtime_error(
+        &self,
+        ctx: &Ctx,
+        kind: TrapKind,
+        fp: u64,
+        pc: u64,
+        span: u32,
+    ) -> RuntimeError {
         if std::ptr::eq(ctx, &self.mctx) {
             // The controller holds the state lock while an mproc runs; name
             // the code by its raw address instead of taking the lock.
-            let at = self.space.decode(pc).map(|a| a.to_string()).unwrap_or_default();
-            return RuntimeError { kind, message: format!("{} in mprocedure {at}", kind.describe()), backtrace: vec![at] };
+            let at = self
+                .space
+                .decode(pc)
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            return RuntimeError {
+                kind,
+                message: format!("{} in mprocedure {at}", kind.describe()),
+                backtrace: vec![at],
+            };
         }
         let st = self.lock();
         // SAFETY: we are the program thread; the frames are live.
         let frames = unsafe { self.walk(&st, fp, pc) };
         let mut message = format!("{}{}", kind.describe(), self.source_pos(&st, pc, span));
         if kind == TrapKind::StackOverflow {
-            message.push_str(&format!(" (depth {} frames, stack limit {} KiB)", frames.len(), self.config.stack_size >> 10));
+            message.push_str(&format!(
+                " (depth {} frames, stack limit {} KiB)",
+                frames.len(),
+                self.config.stack_size >> 10
+            ));
         }
         let mut backtrace: Vec<String> = frames.iter().take(20).map(|f| f.to_string()).collect();
         if frames.len() > 20 {
             backtrace.push(format!("... {} more frames ...", frames.len() - 21));
             backtrace.push(frames.last().unwrap().to_string());
         }
-        RuntimeError { kind, message, backtrace }
+        RuntimeError {
+            kind,
+            message,
+            backtrace,
+        }
     }
 }
 
 /// Run `f` with the program paused at a safepoint, given where it is
 /// paused (`None` when it is not running). The state lock is held throughout,
 /// so the program thread cannot move until `f` returns.
-pub(crate) fn pause<T>(sh: &Shared, f: impl FnOnce(&Shared, &mut State, Option<(u64, u64)>) -> T) -> T {
+pub(crate) fn pause<T>(
+    sh: &Shared,
+    f: impl FnOnce(&Shared, &mut State, Option<(u64, u64)>) -> T,
+) -> T {
     let mut st = sh.lock();
     if !st.ctl.running {
         return f(sh, &mut st, None);
@@ -368,7 +420,11 @@ pub(crate) fn pause<T>(sh: &Shared, f: impl FnOnce(&Shared, &mut State, Option<(
     while st.ctl.paused_at.is_none() && st.ctl.running {
         st = sh.cv.wait(st).unwrap_or_else(|p| p.into_inner());
     }
-    let at = if st.ctl.running { st.ctl.paused_at } else { None };
+    let at = if st.ctl.running {
+        st.ctl.paused_at
+    } else {
+        None
+    };
     let r = f(sh, &mut st, at);
     st.ctl.pause_waiters -= 1;
     sh.cv.notify_all();
@@ -431,7 +487,12 @@ impl Vm {
                     slots: [false; SLOTS as usize],
                     cg,
                     engine: engine::Engine::default(),
-                    ctl: Ctl { running: false, pause_waiters: 0, paused_at: None, program: ProgramState::Idle },
+                    ctl: Ctl {
+                        running: false,
+                        pause_waiters: 0,
+                        paused_at: None,
+                        program: ProgramState::Idle,
+                    },
                 }),
                 cv: Condvar::new(),
                 wake: (Mutex::new(0), Condvar::new()),
@@ -462,7 +523,11 @@ impl Vm {
                 }
             })
             .map_err(|e| VmError::State(e.to_string()))?;
-        Ok(Vm { shared, program: Mutex::new(None), mproc_thread: Some(mproc_thread) })
+        Ok(Vm {
+            shared,
+            program: Mutex::new(None),
+            mproc_thread: Some(mproc_thread),
+        })
     }
 
     /// Region base (the `other` field).
@@ -477,14 +542,25 @@ impl Vm {
 
     /// Compile and place `module` as version `number` while whatever runs
     /// keeps running. `source` lets runtime errors show line:column.
-    pub fn load(&self, number: u64, module: Module, source: Option<&str>) -> Result<LoadReport, LoadError> {
+    pub fn load(
+        &self,
+        number: u64,
+        module: Module,
+        source: Option<&str>,
+    ) -> Result<LoadReport, LoadError> {
         let sh = &*self.shared;
         let t0 = Instant::now();
         let mut st = sh.lock();
-        if st.versions.keys().next_back().is_some_and(|&n| n >= number) || st.engine.retired.contains(&number) {
+        if st.versions.keys().next_back().is_some_and(|&n| n >= number)
+            || st.engine.retired.contains(&number)
+        {
             return Err(LoadError::BadNumber(number));
         }
-        let slot = st.slots.iter().position(|u| !u).ok_or(LoadError::NoSlot(SLOTS))? as u32;
+        let slot = st
+            .slots
+            .iter()
+            .position(|u| !u)
+            .ok_or(LoadError::NoSlot(SLOTS))? as u32;
         let ctxs = version::Ctxs {
             program: &sh.ctx as *const Ctx as u64,
             mproc: &sh.mctx as *const Ctx as u64,
@@ -508,15 +584,27 @@ impl Vm {
             version: number,
             slot,
             procs: {
-                let mut p: Vec<_> = v.procs.iter().map(|(n, p)| (p.id, n.clone(), p.code, p.size)).collect();
+                let mut p: Vec<_> = v
+                    .procs
+                    .iter()
+                    .map(|(n, p)| (p.id, n.clone(), p.code, p.size))
+                    .collect();
                 p.sort();
                 p
             },
             delta_matrix: v.delta_matrix(),
             code_bytes: v.code_bytes,
             space_base: v.space_base(&sh.space),
-            iprocs: v.iprocs.iter().map(|(n, a)| (n.clone(), a.addr, a.size)).collect(),
-            mprocs: v.mprocs.iter().map(|(n, a)| (n.clone(), a.addr, a.size)).collect(),
+            iprocs: v
+                .iprocs
+                .iter()
+                .map(|(n, a)| (n.clone(), a.addr, a.size))
+                .collect(),
+            mprocs: v
+                .mprocs
+                .iter()
+                .map(|(n, a)| (n.clone(), a.addr, a.size))
+                .collect(),
             table: v.table,
             load_ns: t0.elapsed().as_nanos() as u64,
         };
@@ -535,11 +623,22 @@ impl Vm {
         }
         let v = match version {
             Some(v) => v,
-            None => *st.versions.keys().next().ok_or_else(|| VmError::State("no version is loaded".into()))?,
+            None => *st
+                .versions
+                .keys()
+                .next()
+                .ok_or_else(|| VmError::State("no version is loaded".into()))?,
         };
         let st_ref = &mut *st;
-        let ver = st_ref.versions.get(&v).ok_or_else(|| VmError::State(format!("version {v} is not loaded")))?;
-        let entry = ver.procs.get("main").ok_or_else(|| VmError::State("no main".into()))?.code;
+        let ver = st_ref
+            .versions
+            .get(&v)
+            .ok_or_else(|| VmError::State(format!("version {v} is not loaded")))?;
+        let entry = ver
+            .procs
+            .get("main")
+            .ok_or_else(|| VmError::State("no main".into()))?
+            .code;
         st_ref.engine.on_run(v, ver);
         st.ctl.running = true;
         st.ctl.program = ProgramState::Running { version: v };
@@ -626,7 +725,9 @@ impl Vm {
                     std::thread::sleep(deadline - now);
                 }
                 if let Some(sh) = weak.upgrade() {
-                    pause(&sh, |sh, st, _| engine::abandon(sh, st, Some(id), "the within deadline passed"));
+                    pause(&sh, |sh, st, _| {
+                        engine::abandon(sh, st, Some(id), "the within deadline passed")
+                    });
                 }
             });
         }
@@ -636,7 +737,9 @@ impl Vm {
     /// Abandon every pending group (SPEC §5.3 `abort`). Returns how many
     /// groups were abandoned.
     pub fn abort_updates(&self) -> usize {
-        pause(&self.shared, |sh, st, _| engine::abandon(sh, st, None, "aborted"))
+        pause(&self.shared, |sh, st, _| {
+            engine::abandon(sh, st, None, "aborted")
+        })
     }
 
     /// Block until no update is pending (or the timeout passes); true if none is.
@@ -667,11 +770,18 @@ impl Vm {
         let sh = &*self.shared;
         let a = LargeAddr::decode(sh.space.base(), addr)?;
         let st = sh.lock();
-        let version = st.versions.values().find(|v| v.slot == a.slot).map(|v| format!("v{}", v.number));
+        let version = st
+            .versions
+            .values()
+            .find(|v| v.slot == a.slot)
+            .map(|v| format!("v{}", v.number));
         let name = if a.ty == SegType::Table {
             format!("#{}", a.proc_id)
         } else {
-            st.names.name(a.proc_id).map(str::to_string).unwrap_or_else(|| format!("#{}", a.proc_id))
+            st.names
+                .name(a.proc_id)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("#{}", a.proc_id))
         };
         Some(format!(
             "{}:{}:{}+{:#x}",
@@ -715,7 +825,11 @@ impl Vm {
 
     /// The module of a loaded version.
     pub fn module(&self, version: u64) -> Option<Arc<Module>> {
-        self.shared.lock().versions.get(&version).map(|v| v.module.clone())
+        self.shared
+            .lock()
+            .versions
+            .get(&version)
+            .map(|v| v.module.clone())
     }
 }
 

@@ -21,7 +21,10 @@ impl NameService {
         }
         let id = self.names.len() as u32;
         if id > MAX_PROC_ID {
-            return Err(format!("name service full: {name} would be name number {}", id + 1));
+            return Err(format!(
+                "name service full: {name} would be name number {}",
+                id + 1
+            ));
         }
         self.ids.insert(name.to_string(), id);
         self.names.push(name.to_string());

@@ -125,7 +125,8 @@ pub trait Host: Send + Sync {
     fn barrier_hit(&self, ctx: &Ctx, fp: u64, pc: u64);
     /// Build the runtime error for a trap at `pc` (segment start of the
     /// running code) with source offset `span`.
-    fn runtime_error(&self, ctx: &Ctx, kind: TrapKind, fp: u64, pc: u64, span: u32) -> RuntimeError;
+    fn runtime_error(&self, ctx: &Ctx, kind: TrapKind, fp: u64, pc: u64, span: u32)
+    -> RuntimeError;
 }
 
 /// The per-thread context block whose address is baked into generated code.
@@ -278,7 +279,12 @@ pub struct RawFrame {
 /// # Safety
 /// `fp` must be the frame pointer of a live frame of generated code on a
 /// thread that is not running (paused, or the calling thread itself).
-pub unsafe fn walk_stack(ctx: &Ctx, pc: u64, mut fp: u64, is_code: impl Fn(u64) -> bool) -> Vec<RawFrame> {
+pub unsafe fn walk_stack(
+    ctx: &Ctx,
+    pc: u64,
+    mut fp: u64,
+    is_code: impl Fn(u64) -> bool,
+) -> Vec<RawFrame> {
     let mut frames = vec![RawFrame { pc, fp }];
     let barrier = podus_return_barrier as *const () as u64;
     let slot = ctx.barrier_slot.load(SeqCst);
@@ -295,7 +301,10 @@ pub unsafe fn walk_stack(ctx: &Ctx, pc: u64, mut fp: u64, is_code: impl Fn(u64) 
         if !is_code(ret) || saved_fp <= fp {
             break;
         }
-        frames.push(RawFrame { pc: ret, fp: saved_fp });
+        frames.push(RawFrame {
+            pc: ret,
+            fp: saved_fp,
+        });
         fp = saved_fp;
     }
     frames
@@ -318,7 +327,9 @@ pub unsafe fn run_code(ctx: &Ctx, entry: u64, arg: u64, stack_size: usize) -> Ex
     // Leave room for the runtime's own frames (printf, the host) below the
     // last generated frame, and for the largest frame generated code makes.
     let margin = 1 << 20;
-    let lowest = here.saturating_sub(stack_size as u64).saturating_add(margin);
+    let lowest = here
+        .saturating_sub(stack_size as u64)
+        .saturating_add(margin);
     ctx.set_stack_limit(lowest);
     ctx.drop_barrier();
     *ctx.status.lock().unwrap() = None;
@@ -430,7 +441,9 @@ pub extern "C" fn rt_safepoint(ctx: *const Ctx, fp: u64, sp: u64, pc: u64) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     if sp < ctx.real_limit.load(SeqCst) {
-        let err = ctx.host().runtime_error(ctx, TrapKind::StackOverflow, fp, pc, u32::MAX);
+        let err = ctx
+            .host()
+            .runtime_error(ctx, TrapKind::StackOverflow, fp, pc, u32::MAX);
         // SAFETY: this frame holds nothing with a destructor.
         unsafe { leave(ctx, ExitStatus::Error(err)) }
     }
@@ -444,7 +457,9 @@ pub extern "C" fn rt_safepoint(ctx: *const Ctx, fp: u64, sp: u64, pc: u64) {
 pub extern "C" fn rt_trap(ctx: *const Ctx, kind: u32, fp: u64, pc: u64, span: u32) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
-    let err = ctx.host().runtime_error(ctx, TrapKind::from_u32(kind), fp, pc, span);
+    let err = ctx
+        .host()
+        .runtime_error(ctx, TrapKind::from_u32(kind), fp, pc, span);
     // SAFETY: this frame holds nothing with a destructor once `err` is moved.
     unsafe { leave(ctx, ExitStatus::Error(err)) }
 }
@@ -547,7 +562,9 @@ pub struct Printf {
 /// format that prints it. The pup re-validates everything it is sent, so a
 /// forged format cannot reach libc's printf with `%n` or `*`.
 pub fn prepare_conv(spec: &str, conv: char) -> Result<PrintPiece, String> {
-    let body = spec.strip_prefix('%').ok_or_else(|| format!("bad conversion {spec:?}"))?;
+    let body = spec
+        .strip_prefix('%')
+        .ok_or_else(|| format!("bad conversion {spec:?}"))?;
     let mut flags = String::new();
     let mut chars = body.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -611,7 +628,9 @@ fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, raw: u64) {
         // argument passed; snprintf never writes past n bytes.
         unsafe {
             match kind {
-                ConvKind::Int => libc::snprintf(p, n, cfmt.as_ptr(), raw as i64 as libc::c_longlong),
+                ConvKind::Int => {
+                    libc::snprintf(p, n, cfmt.as_ptr(), raw as i64 as libc::c_longlong)
+                }
                 ConvKind::Char => libc::snprintf(p, n, cfmt.as_ptr(), raw as i64 as libc::c_int),
                 ConvKind::Double => libc::snprintf(p, n, cfmt.as_ptr(), f64::from_bits(raw)),
                 ConvKind::Str => libc::snprintf(p, n, cfmt.as_ptr(), raw as *const libc::c_char),
@@ -637,7 +656,9 @@ mod tests {
     use super::*;
 
     fn fmt1(spec: &str, conv: char, raw: u64) -> String {
-        let PrintPiece::Conv { cfmt, kind } = prepare_conv(spec, conv).unwrap() else { panic!() };
+        let PrintPiece::Conv { cfmt, kind } = prepare_conv(spec, conv).unwrap() else {
+            panic!()
+        };
         let mut out = Vec::new();
         c_format(&mut out, &cfmt, kind, raw);
         String::from_utf8(out).unwrap()

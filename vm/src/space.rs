@@ -72,7 +72,10 @@ impl AddressSpace {
             .len(REGION_SIZE as usize)
             .no_reserve_swap()
             .map_anon()
-            .map_err(|err| SpaceError::Reserve { size: REGION_SIZE, err })?;
+            .map_err(|err| SpaceError::Reserve {
+                size: REGION_SIZE,
+                err,
+            })?;
         let base = map.as_ptr() as u64;
         let space = AddressSpace { map, base };
         // memmap2 maps anonymous memory RW; take it all back to PROT_NONE so
@@ -130,7 +133,11 @@ impl AddressSpace {
         // MADV_DONTNEED drops its pages (they read as zero if recommitted).
         let rc = unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) };
         if rc != 0 {
-            return Err(SpaceError::Protect { addr, len, err: nix::Error::last() });
+            return Err(SpaceError::Protect {
+                addr,
+                len,
+                err: nix::Error::last(),
+            });
         }
         Ok(())
     }
@@ -159,13 +166,17 @@ impl AddressSpace {
         let pages = (REGION_SIZE / PAGE) as usize;
         // mincore over 8 TiB would need a 2 GiB vector; sample /proc instead.
         let _ = pages;
-        let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return 0 };
+        let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+            return 0;
+        };
         let mut total = 0;
         let mut inside = false;
         for line in smaps.lines() {
             if let Some((range, _)) = line.split_once(' ') {
                 if let Some((lo, hi)) = range.split_once('-') {
-                    if let (Ok(lo), Ok(hi)) = (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16)) {
+                    if let (Ok(lo), Ok(hi)) =
+                        (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16))
+                    {
                         inside = lo >= self.base && hi <= self.base + REGION_SIZE;
                         continue;
                     }
@@ -173,7 +184,12 @@ impl AddressSpace {
             }
             if inside {
                 if let Some(rest) = line.strip_prefix("Rss:") {
-                    let kb: u64 = rest.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+                    let kb: u64 = rest
+                        .trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse()
+                        .unwrap_or(0);
                     total += kb * 1024;
                 }
             }

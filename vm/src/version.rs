@@ -96,8 +96,11 @@ pub struct Version {
     /// Initial contents of the data segments this version owns, so a failed
     /// prepare can be undone: (address, bytes).
     pub init_data: Vec<(u64, Vec<u8>)>,
-    /// Owned by the version because its code points at them.
+    /// Printf descriptors and `%s` literals: never read from Rust, but the
+    /// version's code points at them, so they live exactly as long as it.
+    #[allow(dead_code)]
     pub(crate) printfs: Vec<Box<Printf>>,
+    #[allow(dead_code)]
     pub(crate) strings: Vec<CString>,
     /// Total bytes of procedure code.
     pub code_bytes: u64,
@@ -110,7 +113,11 @@ unsafe impl Sync for Version {}
 impl Version {
     /// Procedure names in ID order.
     pub fn names_by_id(&self) -> Vec<&str> {
-        let mut v: Vec<(&u32, &str)> = self.procs.iter().map(|(n, p)| (&p.id, n.as_str())).collect();
+        let mut v: Vec<(&u32, &str)> = self
+            .procs
+            .iter()
+            .map(|(n, p)| (&p.id, n.as_str()))
+            .collect();
         v.sort();
         v.into_iter().map(|(_, n)| n).collect()
     }
@@ -128,7 +135,10 @@ impl Version {
         let names = self.names_by_id();
         let mut s = String::new();
         for p in &names {
-            let row: Vec<&str> = names.iter().map(|q| if self.reaches(p, q) { "1" } else { "0" }).collect();
+            let row: Vec<&str> = names
+                .iter()
+                .map(|q| if self.reaches(p, q) { "1" } else { "0" })
+                .collect();
             s.push_str(&row.join(" "));
             s.push('\n');
         }
@@ -206,9 +216,14 @@ struct Placer<'s> {
 impl Placer<'_> {
     fn put_code(&mut self, addr: u64, bytes: &[u8], name: &str) -> Result<(), LoadError> {
         if bytes.len() as u64 > SEGMENT_SIZE {
-            return Err(LoadError::TooLarge { name: name.into(), size: bytes.len() as u64, max: SEGMENT_SIZE });
+            return Err(LoadError::TooLarge {
+                name: name.into(),
+                size: bytes.len() as u64,
+                max: SEGMENT_SIZE,
+            });
         }
-        self.space.protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
+        self.space
+            .protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
         // SAFETY: just committed RW; nothing runs this version yet.
         unsafe { self.space.write(addr, bytes) };
         self.code.push((addr, bytes.len() as u64));
@@ -263,7 +278,10 @@ fn load_inner(
         return Err(inv("the program has no main procedure".into()));
     }
     let diff = prev.map(|p| compiler::diff::diff(&p.module, &module));
-    let unchanged_proc = |name: &str| diff.as_ref().is_some_and(|d| d.unchanged.iter().any(|u| u == name));
+    let unchanged_proc = |name: &str| {
+        diff.as_ref()
+            .is_some_and(|d| d.unchanged.iter().any(|u| u == name))
+    };
     let mproc_names: Vec<&str> = module.mprocs.iter().map(|m| m.name.as_str()).collect();
 
     // Names first: IDs are the segment numbers.
@@ -282,33 +300,46 @@ fn load_inner(
     }
 
     let mut init_data = Vec::new();
-    let mut alloc_data = |id: u32, bytes: Vec<u8>, init_data: &mut Vec<(u64, Vec<u8>)>| -> Result<u64, LoadError> {
-        let addr = space.segment(slot, SegType::Data, id);
-        if !bytes.is_empty() {
-            space.protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
-            // SAFETY: freshly committed RW pages of this new version.
-            unsafe { space.write(addr, &bytes) };
-            init_data.push((addr, bytes));
-        }
-        Ok(addr)
-    };
+    let alloc_data =
+        |id: u32, bytes: Vec<u8>, init_data: &mut Vec<(u64, Vec<u8>)>| -> Result<u64, LoadError> {
+            let addr = space.segment(slot, SegType::Data, id);
+            if !bytes.is_empty() {
+                space.protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
+                // SAFETY: freshly committed RW pages of this new version.
+                unsafe { space.write(addr, &bytes) };
+                init_data.push((addr, bytes));
+            }
+            Ok(addr)
+        };
 
     // Globals: shared with the previous version when unchanged.
     let mut globals = HashMap::new();
     for g in &module.globals {
         let id = ids[&g.name];
         let shared = prev.and_then(|p| p.globals.get(&g.name)).filter(|_| {
-            diff.as_ref().is_some_and(|d| !d.changed_globals.contains(&g.name) && !d.added_globals.contains(&g.name))
-                && !mproc_names.contains(&g.name.as_str())
+            diff.as_ref().is_some_and(|d| {
+                !d.changed_globals.contains(&g.name) && !d.added_globals.contains(&g.name)
+            }) && !mproc_names.contains(&g.name.as_str())
         });
         let info = match shared {
-            Some(pg) if pg.ty == g.ty => GlobalInfo { id, ty: g.ty, addr: pg.addr, owner: pg.owner },
+            Some(pg) if pg.ty == g.ty => GlobalInfo {
+                id,
+                ty: g.ty,
+                addr: pg.addr,
+                owner: pg.owner,
+            },
             _ => {
-                let bytes = const_bytes(&g.init, g.ty).map_err(|e| inv(format!("global {}: {e}", g.name)))?;
+                let bytes = const_bytes(&g.init, g.ty)
+                    .map_err(|e| inv(format!("global {}: {e}", g.name)))?;
                 if bytes.len() as u64 > SEGMENT_SIZE {
                     return Err(LoadError::DataTooLarge(g.name.clone()));
                 }
-                GlobalInfo { id, ty: g.ty, addr: alloc_data(id, bytes, &mut init_data)?, owner: number }
+                GlobalInfo {
+                    id,
+                    ty: g.ty,
+                    addr: alloc_data(id, bytes, &mut init_data)?,
+                    owner: number,
+                }
             }
         };
         globals.insert(g.name.clone(), info);
@@ -318,7 +349,9 @@ fn load_inner(
     let mut procs = BTreeMap::new();
     for p in &module.procs {
         let id = ids[&p.name];
-        let shared = prev.and_then(|pv| pv.procs.get(&p.name)).filter(|_| unchanged_proc(&p.name));
+        let shared = prev
+            .and_then(|pv| pv.procs.get(&p.name))
+            .filter(|_| unchanged_proc(&p.name));
         let (data, owner) = match shared {
             Some(pp) => (pp.data, pp.data_owner),
             None if p.statics.is_empty() => (0, number),
@@ -328,10 +361,14 @@ fn load_inner(
                 }
                 let mut bytes = vec![0u8; p.data_size as usize];
                 for s in &p.statics {
-                    let b = const_bytes(&s.init, s.ty).map_err(|e| inv(format!("static {}: {e}", s.name)))?;
+                    let b = const_bytes(&s.init, s.ty)
+                        .map_err(|e| inv(format!("static {}: {e}", s.name)))?;
                     let off = s.offset as usize;
                     if off + b.len() > bytes.len() {
-                        return Err(inv(format!("static {} of {} lies outside its data segment", s.name, p.name)));
+                        return Err(inv(format!(
+                            "static {} of {} lies outside its data segment",
+                            s.name, p.name
+                        )));
                     }
                     bytes[off..off + b.len()].copy_from_slice(&b);
                 }
@@ -359,13 +396,21 @@ fn load_inner(
     let table_bytes = page_round(8 * (max_id as u64 + 1));
     space.protect(table, table_bytes, Prot::ReadWrite)?;
 
-    let callees: HashMap<String, (u32, Signature)> =
-        procs.iter().map(|(n, p)| (n.clone(), (p.id, p.sig.clone()))).collect();
-    let gmap: HashMap<String, (u64, VarTy)> = globals.iter().map(|(n, g)| (n.clone(), (g.addr, g.ty))).collect();
+    let callees: HashMap<String, (u32, Signature)> = procs
+        .iter()
+        .map(|(n, p)| (n.clone(), (p.id, p.sig.clone())))
+        .collect();
+    let gmap: HashMap<String, (u64, VarTy)> = globals
+        .iter()
+        .map(|(n, g)| (n.clone(), (g.addr, g.ty)))
+        .collect();
     let no_callees = HashMap::new();
     let mut printfs = Vec::new();
     let mut strings = Vec::new();
-    let mut placer = Placer { space, code: Vec::new() };
+    let mut placer = Placer {
+        space,
+        code: Vec::new(),
+    };
     let mut code_bytes = 0;
 
     for p in &module.procs {
@@ -383,8 +428,14 @@ fn load_inner(
             strings: &mut strings,
             safepoints: ctxs.safepoints,
         };
-        let unit = Unit::Proc { sig: &p.sig, locals: &p.locals, body: &p.body };
-        let bytes = cg.compile(&unit, &mut env).map_err(|e| inv(format!("procedure {}: {e}", p.name)))?;
+        let unit = Unit::Proc {
+            sig: &p.sig,
+            locals: &p.locals,
+            body: &p.body,
+        };
+        let bytes = cg
+            .compile(&unit, &mut env)
+            .map_err(|e| inv(format!("procedure {}: {e}", p.name)))?;
         placer.put_code(info.code, &bytes, &p.name)?;
         code_bytes += bytes.len() as u64;
         let code = info.code;
@@ -396,10 +447,16 @@ fn load_inner(
     let mut iprocs = BTreeMap::new();
     for ip in &module.iprocs {
         let Some(info) = procs.get(&ip.name) else {
-            return Err(inv(format!("iproc {} serves no procedure of version {number}", ip.name)));
+            return Err(inv(format!(
+                "iproc {} serves no procedure of version {number}",
+                ip.name
+            )));
         };
+        // The iproc returns P's old return type (SPEC §2.1), whatever its
+        // declaration defaulted to; its parameters must match exactly.
+        let mut old_sig = ip.old_sig.clone();
         match prev.and_then(|pv| pv.procs.get(&ip.name)) {
-            Some(old) if old.sig != ip.old_sig => {
+            Some(old) if old.sig.params != ip.old_sig.params => {
                 return Err(inv(format!(
                     "iproc {} declares the old signature {}, but the previous version's {} is {}",
                     ip.name,
@@ -408,10 +465,14 @@ fn load_inner(
                     sig_string(&old.sig)
                 )));
             }
+            Some(old) => old_sig.ret = old.sig.ret,
             None if prev.is_some() => {
-                return Err(inv(format!("iproc {}: the previous version has no procedure {}", ip.name, ip.name)));
+                return Err(inv(format!(
+                    "iproc {}: the previous version has no procedure {}",
+                    ip.name, ip.name
+                )));
             }
-            _ => {}
+            None => {}
         }
         let addr = space.segment(slot, SegType::IProc, info.id);
         let mut env = Env {
@@ -427,20 +488,45 @@ fn load_inner(
             strings: &mut strings,
             safepoints: ctxs.safepoints,
         };
-        let unit = Unit::Proc { sig: &ip.old_sig, locals: &ip.locals, body: &ip.body };
-        let bytes = cg.compile(&unit, &mut env).map_err(|e| inv(format!("iproc {}: {e}", ip.name)))?;
+        let unit = Unit::Proc {
+            sig: &old_sig,
+            locals: &ip.locals,
+            body: &ip.body,
+        };
+        let bytes = cg
+            .compile(&unit, &mut env)
+            .map_err(|e| inv(format!("iproc {}: {e}", ip.name)))?;
         placer.put_code(addr, &bytes, &format!("iproc {}", ip.name))?;
-        iprocs.insert(ip.name.clone(), AuxCode { addr, size: bytes.len() as u32, old_sig: Some(ip.old_sig.clone()) });
+        iprocs.insert(
+            ip.name.clone(),
+            AuxCode {
+                addr,
+                size: bytes.len() as u32,
+                old_sig: Some(old_sig),
+            },
+        );
     }
 
     let mut mprocs = BTreeMap::new();
     for mp in &module.mprocs {
-        let id = *ids.get(&mp.name).ok_or_else(|| inv(format!("mproc {} serves nothing of version {number}", mp.name)))?;
+        let id = *ids.get(&mp.name).ok_or_else(|| {
+            inv(format!(
+                "mproc {} serves nothing of version {number}",
+                mp.name
+            ))
+        })?;
         // Resolve old.NAME against the version being replaced.
         let mut old = Vec::new();
         for os in &mp.old_statics {
-            let found = match (prev.and_then(|pv| pv.procs.get(&mp.name)), prev.and_then(|pv| pv.globals.get(&mp.name))) {
-                (Some(pp), _) => pp.statics.iter().find(|s| s.name == os.name).map(|s| (s.offset, s.ty)),
+            let found = match (
+                prev.and_then(|pv| pv.procs.get(&mp.name)),
+                prev.and_then(|pv| pv.globals.get(&mp.name)),
+            ) {
+                (Some(pp), _) => pp
+                    .statics
+                    .iter()
+                    .find(|s| s.name == os.name)
+                    .map(|s| (s.offset, s.ty)),
                 (None, Some(pg)) if os.name == mp.name => Some((0, pg.ty)),
                 _ => None,
             };
@@ -455,13 +541,24 @@ fn load_inner(
                         ty_string(os.ty)
                     )));
                 }
-                None => return Err(inv(format!("mproc {}: the previous version has no old.{}", mp.name, os.name))),
+                None => {
+                    return Err(inv(format!(
+                        "mproc {}: the previous version has no old.{}",
+                        mp.name, os.name
+                    )));
+                }
             }
         }
-        let (statics, base): (&[Static], u64) = match (procs.get(&mp.name), module.procs.iter().find(|p| p.name == mp.name)) {
+        let (statics, base): (&[Static], u64) = match (
+            procs.get(&mp.name),
+            module.procs.iter().find(|p| p.name == mp.name),
+        ) {
             (Some(info), Some(p)) => {
                 if info.data_owner != number && !p.statics.is_empty() {
-                    return Err(inv(format!("mproc {}: its procedure shares data with an older version", mp.name)));
+                    return Err(inv(format!(
+                        "mproc {}: its procedure shares data with an older version",
+                        mp.name
+                    )));
                 }
                 (&p.statics, info.data)
             }
@@ -481,15 +578,32 @@ fn load_inner(
             strings: &mut strings,
             safepoints: true,
         };
-        let unit = Unit::MProc { locals: &mp.locals, body: &mp.body };
-        let bytes = cg.compile(&unit, &mut env).map_err(|e| inv(format!("mproc {}: {e}", mp.name)))?;
+        let unit = Unit::MProc {
+            locals: &mp.locals,
+            body: &mp.body,
+        };
+        let bytes = cg
+            .compile(&unit, &mut env)
+            .map_err(|e| inv(format!("mproc {}: {e}", mp.name)))?;
         placer.put_code(addr, &bytes, &format!("mproc {}", mp.name))?;
-        mprocs.insert(mp.name.clone(), AuxCode { addr, size: bytes.len() as u32, old_sig: None });
+        mprocs.insert(
+            mp.name.clone(),
+            AuxCode {
+                addr,
+                size: bytes.len() as u32,
+                old_sig: None,
+            },
+        );
     }
 
     placer.seal()?;
     let delta = DeltaStar::of_module(&module);
-    let index = module.procs.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
+    let index = module
+        .procs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.clone(), i))
+        .collect();
     Ok(Version {
         number,
         slot,

@@ -10,7 +10,10 @@ use vm::ExitStatus;
 #[test]
 fn every_corpus_program_prints_its_golden_output() {
     let dir = common::repo("tests/corpus");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "uc"));
     files.sort();
     assert!(files.len() >= 40, "corpus too small: {}", files.len());
@@ -25,19 +28,30 @@ fn every_corpus_program_prints_its_golden_output() {
             .find_map(|l| l.strip_prefix("exit:"))
             .map(|s| s.trim().parse().unwrap())
             .unwrap_or(0);
-        let want_error = expect.lines().find_map(|l| l.strip_prefix("error:")).map(|s| s.trim().to_string());
+        let want_error = expect
+            .lines()
+            .find_map(|l| l.strip_prefix("error:"))
+            .map(|s| s.trim().to_string());
 
         let module = common::compile(&name, &src);
         let (vm, cap) = common::vm_with(|c| c.stack_size = 8 << 20);
-        vm.load(1, module, Some(&src)).unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
+        vm.load(1, module, Some(&src))
+            .unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
         vm.run(None).unwrap();
-        let status = vm.wait_exit(Duration::from_secs(60)).unwrap_or_else(|| panic!("{name}: did not finish"));
+        let status = vm
+            .wait_exit(Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("{name}: did not finish"));
         let got = cap.text();
         if got != want {
-            failures.push(format!("{name}: output differs\n--- want\n{want}\n--- got\n{got}"));
+            failures.push(format!(
+                "{name}: output differs\n--- want\n{want}\n--- got\n{got}"
+            ));
         }
         if status.code() != want_exit {
-            failures.push(format!("{name}: exit {} ({status:?}), want {want_exit}", status.code()));
+            failures.push(format!(
+                "{name}: exit {} ({status:?}), want {want_exit}",
+                status.code()
+            ));
         }
         match (&want_error, &status) {
             (Some(w), ExitStatus::Error(e)) => {
@@ -53,5 +67,11 @@ fn every_corpus_program_prints_its_golden_output() {
             _ => {}
         }
     }
-    assert!(failures.is_empty(), "{} of {} programs failed:\n{}", failures.len(), files.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} programs failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
 }

@@ -32,11 +32,18 @@ fn changes(name: &str) -> UpdateRequest {
 fn pizza_lines(out: &str) -> BTreeMap<u64, Vec<(String, bool)>> {
     let mut m: BTreeMap<u64, Vec<(String, bool)>> = BTreeMap::new();
     for line in out.lines() {
-        let thick = line.starts_with("TC ") || line.contains("TC pizza") || line.contains("475") || line.contains("15 minutes");
+        let thick = line.starts_with("TC ")
+            || line.contains("TC pizza")
+            || line.contains("475")
+            || line.contains("15 minutes");
         let num = line
             .split(|c: char| !c.is_ascii_digit())
             .filter(|w| !w.is_empty())
-            .find_map(|w| w.parse::<u64>().ok().filter(|_| line.contains(&format!("pizza {w}")) || line.contains(&format!("number {w}"))));
+            .find_map(|w| {
+                w.parse::<u64>().ok().filter(|_| {
+                    line.contains(&format!("pizza {w}")) || line.contains(&format!("number {w}"))
+                })
+            });
         if let Some(n) = num {
             m.entry(n).or_default().push((line.to_string(), thick));
         }
@@ -46,7 +53,14 @@ fn pizza_lines(out: &str) -> BTreeMap<u64, Vec<(String, bool)>> {
 
 fn begins(out: &str) -> Vec<u64> {
     out.lines()
-        .filter_map(|l| l.split("pizza number ").nth(1)?.split(' ').next()?.parse().ok())
+        .filter_map(|l| {
+            l.split("pizza number ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
         .filter(|_| true)
         .collect::<Vec<u64>>()
 }
@@ -55,11 +69,23 @@ fn consecutive_starts(out: &str) {
     let starts: Vec<u64> = out
         .lines()
         .filter(|l| l.contains("preparation begins"))
-        .map(|l| l.split("pizza number ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap())
+        .map(|l| {
+            l.split("pizza number ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
         .collect();
     assert!(starts.len() >= 3, "too few pizzas:\n{out}");
     let want: Vec<u64> = (starts[0]..starts[0] + starts.len() as u64).collect();
-    assert_eq!(starts, want, "pizza numbers must run on without gap or repeat:\n{out}");
+    assert_eq!(
+        starts, want,
+        "pizza numbers must run on without gap or repeat:\n{out}"
+    );
     let _ = begins(out);
 }
 
@@ -81,18 +107,28 @@ fn run_pizza_update(changes_file: &str) -> (Vm, std::sync::Arc<Capture>, vm::Upd
 #[test]
 fn pizza_plain_changes_burn_one_pizza() {
     let (vm, cap, begun) = run_pizza_update("pizza2.changes");
-    assert_eq!(begun.changed, ["bake_pizza", "do_pizza", "mix_ingredients", "set_oven_temp"]);
+    assert_eq!(
+        begun.changed,
+        ["bake_pizza", "do_pizza", "mix_ingredients", "set_oven_temp"]
+    );
     let stack: Vec<&str> = begun.backtrace.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(stack, ["mix_ingredients", "do_pizza", "main"]);
     assert_eq!(begun.warped_unchanged, ["main"]);
-    assert_eq!(begun.committed, ["bake_pizza", "set_oven_temp"], "inactive at once");
+    assert_eq!(
+        begun.committed,
+        ["bake_pizza", "set_oven_temp"],
+        "inactive at once"
+    );
     assert!(begun.return_interrupts && !begun.complete);
     let out = cap.text();
     // Pizza 2 was mixed thin-crust and then baked for 15 minutes.
     assert!(out.contains("pizza 2 contains 0.75 lb dough"), "{out}");
     assert!(out.contains("TC pizza 2 baked for 15 minutes"), "{out}");
     assert!(out.contains("pizza number 2 preparation complete"), "{out}");
-    assert!(out.contains("TC pizza number 3 preparation begins"), "{out}");
+    assert!(
+        out.contains("TC pizza number 3 preparation begins"),
+        "{out}"
+    );
     consecutive_starts(&out);
     vm.stop();
     assert_eq!(vm.wait_exit(T), Some(ExitStatus::Stopped));
@@ -101,15 +137,32 @@ fn pizza_plain_changes_burn_one_pizza() {
 #[test]
 fn pizza_semantic_dependencies_mix_no_pizza() {
     let (vm, cap, begun) = run_pizza_update("pizza2.changes.sd");
-    assert!(begun.committed.is_empty(), "no changed procedure could be warped at once");
-    assert_eq!(begun.pending, vec![vec!["bake_pizza", "do_pizza", "mix_ingredients", "set_oven_temp"]]);
+    assert!(
+        begun.committed.is_empty(),
+        "no changed procedure could be warped at once"
+    );
+    assert_eq!(
+        begun.pending,
+        vec![vec![
+            "bake_pizza",
+            "do_pizza",
+            "mix_ingredients",
+            "set_oven_temp"
+        ]]
+    );
     let out = cap.text();
     for (n, lines) in pizza_lines(&out) {
         let kinds: Vec<bool> = lines.iter().map(|l| l.1).collect();
-        assert!(kinds.iter().all(|k| *k == kinds[0]), "pizza {n} mixes versions: {lines:?}");
+        assert!(
+            kinds.iter().all(|k| *k == kinds[0]),
+            "pizza {n} mixes versions: {lines:?}"
+        );
     }
     assert!(out.contains("pizza 2 baked for 10 minutes"), "{out}");
-    assert!(out.contains("TC pizza number 3 preparation begins"), "{out}");
+    assert!(
+        out.contains("TC pizza number 3 preparation begins"),
+        "{out}"
+    );
     consecutive_starts(&out);
     // The status shows version 2 running and every binding of version 1 moved.
     let st = vm.status();
@@ -118,7 +171,11 @@ fn pizza_semantic_dependencies_mix_no_pizza() {
     for p in ["do_pizza", "set_oven_temp", "mix_ingredients", "bake_pizza"] {
         let (_, _, cur, per) = st.bindings.iter().find(|b| b.1 == p).unwrap();
         assert_eq!(*cur, 2);
-        assert_eq!(per[0], (1, format!("v2:proc:{p}")), "table_1[{p}] now reaches version 2");
+        assert_eq!(
+            per[0],
+            (1, format!("v2:proc:{p}")),
+            "table_1[{p}] now reaches version 2"
+        );
     }
 }
 
@@ -135,24 +192,38 @@ fn an_always_active_procedure_never_updates_and_within_ends_it() {
     let (vm, cap) = common::vm();
     vm.load(1, common::compile("s1.uc", SPIN1), None).unwrap();
     vm.run(None).unwrap();
-    let s2 = SPIN1.replace("spin v1", "spin v2").replace("return 1;", "return 2;");
+    let s2 = SPIN1
+        .replace("spin v1", "spin v2")
+        .replace("return 1;", "return 2;");
     vm.load(2, common::compile("s2.uc", &s2), None).unwrap();
     cap.wait_contains("spin v1", 2, T);
-    let req = UpdateRequest { within: Some(Duration::from_millis(300)), ..Default::default() };
+    let req = UpdateRequest {
+        within: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
     let ev = vm.subscribe();
     let begun = vm.begin_update(req).unwrap();
     assert_eq!(begun.committed, ["helper"]);
     assert_eq!(begun.pending, vec![vec!["spin".to_string()]]);
-    assert!(vm.wait_updates(T), "the within deadline must end the update");
+    assert!(
+        vm.wait_updates(T),
+        "the within deadline must end the update"
+    );
     let done = ev.iter().find_map(|e| match e {
-        vm::Event::UpdateComplete { applied, not_applied, .. } => Some((applied, not_applied)),
+        vm::Event::UpdateComplete {
+            applied,
+            not_applied,
+            ..
+        } => Some((applied, not_applied)),
         _ => None,
     });
     let (applied, not_applied) = done.unwrap();
     assert_eq!(applied, vec![vec!["helper".to_string()]]);
     assert_eq!(not_applied, vec![vec!["spin".to_string()]]);
     // Old spin keeps running, calling the new helper.
-    cap.wait_for("old spin calling new helper", T, |s| s.contains("spin v1 2"));
+    cap.wait_for("old spin calling new helper", T, |s| {
+        s.contains("spin v1 2")
+    });
     assert!(!cap.text().contains("spin v2"));
 }
 
@@ -161,19 +232,42 @@ fn an_atomic_update_changes_nothing_until_all_can_change() {
     let (vm, cap) = common::vm();
     vm.load(1, common::compile("s1.uc", SPIN1), None).unwrap();
     vm.run(None).unwrap();
-    let s2 = SPIN1.replace("spin v1", "spin v2").replace("return 1;", "return 2;");
+    let s2 = SPIN1
+        .replace("spin v1", "spin v2")
+        .replace("return 1;", "return 2;");
     vm.load(2, common::compile("s2.uc", &s2), None).unwrap();
     cap.wait_contains("spin v1", 1, T);
-    let req = UpdateRequest { atomic: true, within: Some(Duration::from_millis(200)), ..Default::default() };
+    let req = UpdateRequest {
+        atomic: true,
+        within: Some(Duration::from_millis(200)),
+        ..Default::default()
+    };
     let begun = vm.begin_update(req).unwrap();
     assert!(begun.committed.is_empty());
-    assert_eq!(begun.pending, vec![vec!["helper".to_string(), "spin".to_string()]]);
+    assert_eq!(
+        begun.pending,
+        vec![vec!["helper".to_string(), "spin".to_string()]]
+    );
     assert!(vm.wait_updates(T));
     let n = cap.text().matches("spin v1 1").count();
     cap.wait_contains("spin v1 1", n + 2, T);
-    assert!(!cap.text().contains("spin v1 2"), "helper must not have changed");
-    assert_eq!(vm.binding(1, "helper"), vm.status().bindings.iter().find(|b| b.1 == "helper").map(|_| vm.binding(1, "helper").unwrap()));
-    assert!(vm.decode(vm.binding(1, "helper").unwrap()).unwrap().starts_with("v1:"));
+    assert!(
+        !cap.text().contains("spin v1 2"),
+        "helper must not have changed"
+    );
+    assert_eq!(
+        vm.binding(1, "helper"),
+        vm.status()
+            .bindings
+            .iter()
+            .find(|b| b.1 == "helper")
+            .map(|_| vm.binding(1, "helper").unwrap())
+    );
+    assert!(
+        vm.decode(vm.binding(1, "helper").unwrap())
+            .unwrap()
+            .starts_with("v1:")
+    );
 }
 
 const SORT1: &str = r#"
@@ -206,24 +300,10 @@ void sort(double a[], int n) {
 }
 "#;
 
-fn sort2(with_iproc: bool) -> String {
+fn sort2() -> String {
     let head = SORT1.split("sort(a, n)").next().unwrap();
-    let rest = &SORT1[SORT1.find("cycle()").unwrap()..];
     let mut s = format!("{head}{SORT2_TAIL}");
-    if with_iproc {
-        s.push_str(
-            r#"
-iproc sort(int a[], int n) {
-    double b[64];
-    int i;
-    for (i = 0; i < n; i++) b[i] = a[i];
-    new.sort(b, n);
-    for (i = 0; i < n; i++) a[i] = (int) b[i];
-}
-"#,
-        );
-        s.push_str(rest);
-    } else {
+    {
         // The new caller sorts a double copy itself.
         s.push_str(
             r#"
@@ -243,39 +323,127 @@ main() { while (1) cycle(); }
     s
 }
 
+/// main calls sort directly and never returns, so after the update every
+/// call old main makes must go through the interprocedure.
+const SORTM1: &str = r#"
+int data[6];
+sort(a, n) int a[]; int n; {
+    int i, j, t;
+    for (i = 0; i < n; i++)
+        for (j = 0; j + 1 < n - i; j++)
+            if (a[j] > a[j + 1]) { t = a[j]; a[j] = a[j + 1]; a[j + 1] = t; }
+}
+main() {
+    int i;
+    while (1) {
+        data[0] = 5; data[1] = 3; data[2] = 6; data[3] = 1; data[4] = 2; data[5] = 4;
+        sort(data, 6);
+        for (i = 0; i < 6; i++) printf("%d ", data[i]);
+        printf("\n");
+        sleep_ms(5);
+    }
+}
+"#;
+
+const SORTM2: &str = r#"
+void sort(double a[], int n) {
+    int i, j;
+    double t;
+    printf("[double sort] ");
+    for (i = 0; i < n; i++)
+        for (j = 0; j + 1 < n - i; j++)
+            if (a[j] > a[j + 1]) { t = a[j]; a[j] = a[j + 1]; a[j + 1] = t; }
+}
+/* interprocedure: the OLD signature of sort; maps an old call into a new one */
+iproc sort(int a[], int n) {
+    double b[64];
+    int i;
+    for (i = 0; i < n; i++) b[i] = a[i];
+    new.sort(b, n);
+    for (i = 0; i < n; i++) a[i] = (int) b[i];
+}
+main() {
+    double d[6];
+    int i;
+    while (1) {
+        d[0] = 5; d[1] = 3; d[2] = 6; d[3] = 1; d[4] = 2; d[5] = 4;
+        sort(d, 6);
+        for (i = 0; i < 6; i++) printf("%g ", d[i]);
+        printf("\n");
+        sleep_ms(5);
+    }
+}
+"#;
+
 #[test]
 fn an_interprocedure_maps_old_int_calls_onto_the_new_double_sort() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("sort1.uc", SORT1), None).unwrap();
+    vm.load(1, common::compile("sort1.uc", SORTM1), None)
+        .unwrap();
     vm.run(None).unwrap();
-    let src2 = sort2(true);
-    let rep = vm.load(2, common::compile("sort2.uc", &src2), Some(&src2)).unwrap();
+    let rep = vm
+        .load(2, common::compile("sort2.uc", SORTM2), Some(SORTM2))
+        .unwrap();
     assert_eq!(rep.iprocs.len(), 1);
     cap.wait_contains("1 2 3 4 5 6", 2, T);
     let begun = vm.begin_update(UpdateRequest::default()).unwrap();
-    assert_eq!(begun.changed, ["sort"]);
-    assert!(begun.notes.is_empty(), "no automatic group with an iproc: {:?}", begun.notes);
-    assert!(vm.wait_updates(T));
-    // Old cycle (version 1, still running) calls sort through the iproc.
+    assert_eq!(begun.changed, ["main", "sort"]);
+    assert!(
+        begun.notes.is_empty(),
+        "no automatic group with an iproc: {:?}",
+        begun.notes
+    );
+    assert_eq!(begun.committed, ["sort"]);
+    // Old main (version 1, never returns) calls sort through the iproc:
+    // int array in, converted, sorted as doubles, converted back.
     cap.wait_contains("[double sort] 1 2 3 4 5 6", 3, T);
     let b = vm.binding(1, "sort").unwrap();
-    assert_eq!(vm.decode(b).unwrap(), "v2:iproc:sort+0x0", "table_1[sort] points at the interprocedure");
+    assert_eq!(
+        vm.decode(b).unwrap(),
+        "v2:iproc:sort+0x0",
+        "table_1[sort] points at the interprocedure"
+    );
+    assert_eq!(
+        vm.binding(2, "sort")
+            .map(|a| vm.decode(a).unwrap())
+            .unwrap(),
+        "v2:proc:sort+0x0"
+    );
+    let stack = vm.stack();
+    assert!(stack.iter().any(|f| f.name == "main" && f.version == 1));
+    assert_eq!(
+        vm.abort_updates(),
+        1,
+        "main's group stays pending until aborted"
+    );
 }
 
 #[test]
 fn a_signature_change_without_an_iproc_groups_the_callers() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("sort1.uc", SORT1), None).unwrap();
+    vm.load(1, common::compile("sort1.uc", SORT1), None)
+        .unwrap();
     vm.run(None).unwrap();
-    let src2 = sort2(false);
-    vm.load(2, common::compile("sort2.uc", &src2), None).unwrap();
+    let src2 = sort2();
+    vm.load(2, common::compile("sort2.uc", &src2), None)
+        .unwrap();
     cap.wait_contains("1 2 3 4 5 6", 1, T);
     let begun = vm.begin_update(UpdateRequest::default()).unwrap();
     assert_eq!(begun.changed, ["cycle", "sort"]);
-    assert!(begun.notes.iter().any(|n| n.contains("sort") && n.contains("cycle")), "{:?}", begun.notes);
+    assert!(
+        begun
+            .notes
+            .iter()
+            .any(|n| n.contains("sort") && n.contains("cycle")),
+        "{:?}",
+        begun.notes
+    );
     assert!(vm.wait_updates(T));
     cap.wait_contains("[double sort] 1 2 3 4 5 6", 2, T);
-    assert_eq!(vm.decode(vm.binding(1, "cycle").unwrap()).unwrap(), "v2:proc:cycle+0x0");
+    assert_eq!(
+        vm.decode(vm.binding(1, "cycle").unwrap()).unwrap(),
+        "v2:proc:cycle+0x0"
+    );
 }
 
 const COUNT1: &str = r#"
@@ -289,21 +457,41 @@ fn a_changed_global_moves_with_its_users_through_its_mproc() {
     let (vm, cap) = common::vm();
     vm.load(1, common::compile("c1.uc", COUNT1), None).unwrap();
     vm.run(None).unwrap();
-    let c2 = COUNT1.replace("counter++;", "counter = counter + 1;") + "mproc counter { counter = old.counter * 100; }\n";
+    let c2 = COUNT1.replace("counter++;", "counter = counter + 1;")
+        + "mproc counter { counter = old.counter * 100; }\n";
     vm.load(2, common::compile("c2.uc", &c2), None).unwrap();
     cap.wait_contains("counter 3\n", 1, T);
     let begun = vm.begin_update(UpdateRequest::default()).unwrap();
     // main uses the global too: the group waits for main, which never
     // returns, so stop the program: on exit everything commits.
-    assert!(begun.notes.iter().any(|n| n.contains("global counter")), "{:?}", begun.notes);
-    assert!(begun.pending.iter().any(|g| g.contains(&"main".to_string()) && g.contains(&"tick".to_string())));
+    assert!(
+        begun.notes.iter().any(|n| n.contains("global counter")),
+        "{:?}",
+        begun.notes
+    );
+    assert!(
+        begun
+            .pending
+            .iter()
+            .any(|g| g.contains(&"main".to_string()) && g.contains(&"tick".to_string()))
+    );
     vm.stop();
     vm.wait_exit(T).unwrap();
     assert!(vm.wait_updates(T));
     // Run version 2: the global was carried and multiplied by the mproc.
-    let before: i64 = cap.text().lines().last().unwrap().trim_start_matches("counter ").parse().unwrap();
+    let before: i64 = cap
+        .text()
+        .lines()
+        .last()
+        .unwrap()
+        .trim_start_matches("counter ")
+        .parse()
+        .unwrap();
     vm.run(Some(2)).unwrap();
-    cap.wait_for("counter after the mproc", T, |s| s.lines().any(|l| l == format!("counter {}", before * 100 + 1)));
+    cap.wait_for("counter after the mproc", T, |s| {
+        s.lines()
+            .any(|l| l == format!("counter {}", before * 100 + 1))
+    });
 }
 
 const PD1: &str = r#"
@@ -316,7 +504,8 @@ fn a_trapping_mproc_leaves_the_program_as_it_was() {
     let (vm, cap) = common::vm();
     vm.load(1, common::compile("p1.uc", PD1), None).unwrap();
     vm.run(None).unwrap();
-    let p2 = PD1.replace("step %d", "new step %d") + "mproc step { int z; z = 0; pd = old.pd / z; }\n";
+    let p2 =
+        PD1.replace("step %d", "new step %d") + "mproc step { int z; z = 0; pd = old.pd / z; }\n";
     vm.load(2, common::compile("p2.uc", &p2), None).unwrap();
     cap.wait_contains("step 3\n", 1, T);
     let ev = vm.subscribe();
@@ -333,13 +522,22 @@ fn a_trapping_mproc_leaves_the_program_as_it_was() {
                 .expect("a GroupFailed event")
         }
     };
-    assert!(failed.contains("mproc step") && failed.contains("division by zero"), "{failed}");
+    assert!(
+        failed.contains("mproc step") && failed.contains("division by zero"),
+        "{failed}"
+    );
     assert!(vm.wait_updates(T));
     let n = cap.text().lines().count();
     cap.wait_for("more old steps", T, |s| s.lines().count() >= n + 3);
     let out = cap.text();
-    assert!(!out.contains("new step"), "nothing the program sees changed:\n{out}");
-    let nums: Vec<i64> = out.lines().map(|l| l.trim_start_matches("step ").parse().unwrap()).collect();
+    assert!(
+        !out.contains("new step"),
+        "nothing the program sees changed:\n{out}"
+    );
+    let nums: Vec<i64> = out
+        .lines()
+        .map(|l| l.trim_start_matches("step ").parse().unwrap())
+        .collect();
     assert_eq!(nums, (1..=nums.len() as i64).collect::<Vec<_>>());
 }
 
@@ -381,8 +579,15 @@ fn chained_updates_carry_statics_through_two_versions() {
     }
     cap.wait_contains("v3 step", 2, T);
     let out = cap.text();
-    let nums: Vec<i64> = out.lines().map(|l| l.rsplit(' ').next().unwrap().parse().unwrap()).collect();
-    assert_eq!(nums, (1..=nums.len() as i64).collect::<Vec<_>>(), "pd runs on across 1→2→3:\n{out}");
+    let nums: Vec<i64> = out
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        nums,
+        (1..=nums.len() as i64).collect::<Vec<_>>(),
+        "pd runs on across 1→2→3:\n{out}"
+    );
     assert!(out.contains("v2 step"));
     // Version 2 is no longer needed: its space was retired.
     let st = vm.status();
@@ -392,7 +597,10 @@ fn chained_updates_carry_statics_through_two_versions() {
 #[test]
 fn a_thousand_updates_do_not_grow_memory() {
     let (vm, cap) = common::vm();
-    let src = |v: u64| PD1.replace("step %d", &format!("v{v} %d")).replace("sleep_ms(3);", "sleep_ms(1);");
+    let src = |v: u64| {
+        PD1.replace("step %d", &format!("v{v} %d"))
+            .replace("sleep_ms(3);", "sleep_ms(1);")
+    };
     vm.load(1, common::compile("p.uc", &src(1)), None).unwrap();
     vm.run(None).unwrap();
     cap.wait_contains("v1 ", 1, T);
@@ -411,8 +619,14 @@ fn a_thousand_updates_do_not_grow_memory() {
     assert!(st.versions.len() <= 3, "live versions: {:?}", st.versions);
     assert!(st.retired.len() >= 998);
     let (first, last) = (resident[0], *resident.last().unwrap());
-    assert!(last <= first + (256 << 10), "resident bytes grew: {resident:?}");
+    assert!(
+        last <= first + (256 << 10),
+        "resident bytes grew: {resident:?}"
+    );
     let out = cap.text();
-    let nums: Vec<i64> = out.lines().map(|l| l.rsplit(' ').next().unwrap().parse().unwrap()).collect();
+    let nums: Vec<i64> = out
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
     assert_eq!(nums, (1..=nums.len() as i64).collect::<Vec<_>>());
 }

@@ -31,14 +31,19 @@ impl Capture {
                 return s;
             }
             let now = Instant::now();
-            assert!(now < deadline, "timed out after {timeout:?} waiting for {what}; output so far:\n{s}");
+            assert!(
+                now < deadline,
+                "timed out after {timeout:?} waiting for {what}; output so far:\n{s}"
+            );
             g = self.cv.wait_timeout(g, deadline - now).unwrap().0;
         }
     }
 
     /// Wait until the output contains `needle` (`count` times).
     pub fn wait_contains(&self, needle: &str, count: usize, timeout: Duration) -> String {
-        self.wait_for(&format!("{count}× {needle:?}"), timeout, |s| s.matches(needle).count() >= count)
+        self.wait_for(&format!("{count}× {needle:?}"), timeout, |s| {
+            s.matches(needle).count() >= count
+        })
     }
 }
 
@@ -72,5 +77,7 @@ pub fn vm() -> (Vm, Arc<Capture>) {
 
 /// Path of a file in the repository.
 pub fn repo(rel: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
 }
