@@ -79,6 +79,14 @@ pub fn sig_string(sig: &Signature) -> String {
     format!("({}) -> {ret}", params.join(", "))
 }
 
+/// `an int` / `a double`, for messages.
+fn a_scalar(s: Scalar) -> &'static str {
+    match s {
+        Scalar::Int => "an int",
+        Scalar::Double => "a double",
+    }
+}
+
 fn zero(s: Scalar) -> Const {
     match s {
         Scalar::Int => Const::Int(0),
@@ -294,7 +302,6 @@ impl Checker<'_> {
                             p.name.span,
                             "parameter names must be distinct",
                         );
-                        continue;
                     }
                     params.push((p.name.clone(), pty(p.ty, p.is_array)));
                 }
@@ -320,13 +327,14 @@ impl Checker<'_> {
                     }
                 }
                 for n in names {
+                    // A repeated name is still a parameter slot, so that
+                    // calls are not also reported for a wrong arity.
                     if params.iter().any(|(p, _)| p.name == n.name) {
                         self.err(
                             format!("parameter `{}` is listed twice", n.name),
                             n.span,
                             "parameter names must be distinct",
                         );
-                        continue;
                     }
                     // K&R: a parameter nobody declared is an int.
                     let ty = declared
@@ -1350,7 +1358,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                         self.err(
                             format!("{} is not an array", b.what),
                             base.span,
-                            format!("this is a {}; only arrays can be indexed", scalar_name(s)),
+                            format!("this is {}; only arrays can be indexed", a_scalar(s)),
                         );
                         return Some(None);
                     }
@@ -1767,16 +1775,16 @@ impl<'c, 'a> FnCx<'c, 'a> {
                         _ => {
                             self.err(
                                 format!(
-                                    "argument {} of `{callee}` must be an {} array, but {} is a {} array",
+                                    "argument {} of `{callee}` must be {} array, but {} is {} array",
                                     i + 1,
-                                    scalar_name(s),
+                                    a_scalar(s),
                                     r.what,
                                     match r.ty {
-                                        PlaceTy::Array(x) | PlaceTy::Scalar(x) => scalar_name(x),
+                                        PlaceTy::Array(x) | PlaceTy::Scalar(x) => a_scalar(x),
                                     }
                                 ),
                                 a.span,
-                                format!("expected an {}[] array", scalar_name(s)),
+                                format!("expected a {}[] array", scalar_name(s)),
                             );
                             None
                         }
@@ -1784,9 +1792,9 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     Some(Operand::Value(_)) => {
                         self.err(
                             format!(
-                                "argument {} of `{callee}` must be an {} array",
+                                "argument {} of `{callee}` must be {} array",
                                 i + 1,
-                                scalar_name(s)
+                                a_scalar(s)
                             ),
                             a.span,
                             "expected the name of an array",

@@ -398,8 +398,18 @@ impl Iterator for Lexer<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let (tok, span) = self.inner.next()?;
-        let tok = tok.unwrap_or_else(Tok::Error);
-        Some(Ok((span.start, tok, span.end)))
+        let (start, mut end) = (span.start, span.end);
+        let tok = tok.unwrap_or_else(|e| {
+            // An unclosed comment or string runs to the end of the line or
+            // file; point at its opening instead of underlining all that.
+            match e {
+                LexError::UnterminatedComment => end = start + 2,
+                LexError::UnterminatedString => end = start + 1,
+                _ => {}
+            }
+            Tok::Error(e)
+        });
+        Some(Ok((start, tok, end)))
     }
 }
 

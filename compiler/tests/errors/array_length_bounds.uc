@@ -1,0 +1,6 @@
+main()
+{
+    int huge[65537];
+    double none[0];
+    int ok[65536];
+}

@@ -1,0 +1,8 @@
+int len = 3;
+
+printf(x)
+{
+    return x;
+}
+
+main() { }

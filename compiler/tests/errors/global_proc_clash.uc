@@ -1,0 +1,8 @@
+int total = 0;
+
+total()
+{
+    return 1;
+}
+
+main() { total(); }

@@ -1,0 +1,5 @@
+main()
+{
+    /* this comment never ends
+    printf("hi\n");
+}

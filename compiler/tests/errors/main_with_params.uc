@@ -1,0 +1,5 @@
+main(argc)
+int argc;
+{
+    return argc;
+}

@@ -1,0 +1,4 @@
+helper()
+{
+    return 1;
+}

@@ -1,0 +1,6 @@
+main()
+{
+    int pd = 1;
+    printf("pizza %d of %d\n", pd);
+    printf("done\n", pd);
+}

@@ -1,0 +1,4 @@
+main()
+{
+    printf("hex %x\n", 255);
+}

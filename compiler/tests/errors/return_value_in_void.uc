@@ -1,0 +1,6 @@
+void reset()
+{
+    return 0;
+}
+
+main() { reset(); }

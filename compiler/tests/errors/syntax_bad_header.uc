@@ -1,0 +1,9 @@
+int f(int a b)
+{
+    return a;
+}
+
+main()
+{
+    int x = ;
+}

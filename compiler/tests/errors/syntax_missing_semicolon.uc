@@ -1,0 +1,6 @@
+main()
+{
+    int x
+    x = 1;
+    printf("%d\n", x);
+}

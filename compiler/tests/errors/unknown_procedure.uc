@@ -1,0 +1,4 @@
+main()
+{
+    do_pizza();
+}

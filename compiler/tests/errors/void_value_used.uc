@@ -1,0 +1,7 @@
+void nothing() { }
+
+main()
+{
+    int x = nothing();
+    x = printf("hi\n") + 1;
+}
