@@ -1,0 +1,121 @@
+//! `.o` and `.delta` files: round trips, and clear refusals of wrong files.
+
+use compiler::object::{
+    FORMAT, MAGIC, ObjectError, ObjectFile, read_delta, read_object, write_delta, write_object,
+};
+
+fn module(src: &str) -> compiler::ir::Module {
+    compiler::compile("m.uc", src).unwrap()
+}
+
+const SRC: &str = "int g[3] = {1, 2}; double avg(double a[], int n) { return a[0] / n; } \
+                   f(n) { if (n) f(n - 1); } main() { double d[2]; avg(d, 2); f(g[0]); }";
+
+#[test]
+fn object_round_trips() {
+    let m = module(SRC);
+    let bytes = write_object(&m);
+    assert_eq!(&bytes[..4], b"UCO1");
+    assert_eq!(read_object(&bytes).unwrap(), m);
+}
+
+#[test]
+fn object_refusals_say_why() {
+    let m = module(SRC);
+    let bytes = write_object(&m);
+    assert_eq!(read_object(b"UC"), Err(ObjectError::TooShort(2)));
+    let e = read_object(b"\x7fELF rest").unwrap_err();
+    assert!(matches!(e, ObjectError::BadMagic(_)));
+    assert!(e.to_string().contains("not a UC object file"), "{e}");
+
+    let future = postcard::to_stdvec(&ObjectFile {
+        magic: MAGIC,
+        format: FORMAT + 1,
+        module: m.clone(),
+    })
+    .unwrap();
+    let e = read_object(&future).unwrap_err();
+    assert_eq!(
+        e,
+        ObjectError::UnsupportedFormat {
+            found: FORMAT + 1,
+            expected: FORMAT
+        }
+    );
+    assert!(e.to_string().contains("rebuild it"), "{e}");
+
+    assert!(matches!(
+        read_object(&bytes[..bytes.len() / 2]),
+        Err(ObjectError::Corrupt(_))
+    ));
+    let mut long = bytes.clone();
+    long.extend_from_slice(b"xyz");
+    assert_eq!(read_object(&long), Err(ObjectError::TrailingBytes(3)));
+}
+
+#[test]
+fn delta_round_trips_and_matches_its_module() {
+    let m = module(SRC);
+    let text = write_delta(&m);
+    let d = read_delta(&text).unwrap();
+    assert_eq!(d.file, "m.uc");
+    assert_eq!(d.procs.len(), 3);
+    assert_eq!(d.procs[0].name, "avg");
+    assert_eq!(d.procs[0].sig, m.procs[0].sig);
+    assert_eq!(d.procs[2].callees, ["avg", "f"]);
+    assert_eq!(
+        d.matrix,
+        vec![
+            vec![false, false, false],
+            vec![false, true, false],
+            vec![true, true, false]
+        ]
+    );
+    d.check_module(&m).unwrap();
+}
+
+#[test]
+fn delta_cross_check_catches_a_mismatched_pair() {
+    let m = module(SRC);
+    let other = module("main() { }");
+    let d = read_delta(&write_delta(&m)).unwrap();
+    let e = d.check_module(&other).unwrap_err();
+    assert!(
+        e.contains("lists 3 procedures but the object file has 1"),
+        "{e}"
+    );
+
+    let changed_sig = module(
+        "int g[3] = {1, 2}; double avg(double a[], double n) { return a[0] / n; } \
+         f(n) { if (n) f(n - 1); } main() { double d[2]; avg(d, 2); f(g[0]); }",
+    );
+    let e = d.check_module(&changed_sig).unwrap_err();
+    assert!(
+        e.contains("`avg`: the delta file says (double[], int) -> double"),
+        "{e}"
+    );
+
+    // A tampered matrix is caught even when the table agrees.
+    let tampered = write_delta(&m).replace("0 1 0\n", "0 0 0\n");
+    let e = read_delta(&tampered).unwrap().check_module(&m).unwrap_err();
+    assert!(e.contains("delta* matrix disagrees"), "{e}");
+}
+
+#[test]
+fn malformed_delta_files_name_the_line() {
+    let m = module(SRC);
+    let good = write_delta(&m);
+    let e = read_delta("hello\n").unwrap_err();
+    assert_eq!(e.line, 1);
+    let e = read_delta(&good.replace("format 1", "format 9")).unwrap_err();
+    assert!(
+        e.to_string().contains("line 2: format 9 is not supported"),
+        "{e}"
+    );
+    let e = read_delta(&good.replace("(double[], int)", "(string)")).unwrap_err();
+    assert!(e.message.contains("bad signature"), "{e}");
+    let e = read_delta(&good.replace("0 1 0\n", "0 2 0\n")).unwrap_err();
+    assert!(e.message.contains("entries of 0 or 1"), "{e}");
+    let cut: String = good.lines().take(6).map(|l| format!("{l}\n")).collect();
+    assert!(read_delta(&cut).unwrap_err().message.contains("ends early"));
+}

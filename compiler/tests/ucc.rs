@@ -1,0 +1,159 @@
+//! The `ucc` binary: exit codes, and the output ush users and the pizza
+//! check script rely on.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn ucc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ucc"))
+        .args(args)
+        .output()
+        .expect("ucc runs")
+}
+
+fn sample(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples/pizza")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_ok_is_exit_0() {
+    let out = ucc(&["check", &sample("pizza1.uc")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok (5 procedures"));
+}
+
+#[test]
+fn compile_errors_are_exit_1_with_position_and_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.uc");
+    std::fs::write(&bad, "main() { int x; x = 1 +; }\nf() { y = 2; }\n").unwrap();
+    let out = ucc(&["check", "--color", "never", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.uc:1:24"), "{err}");
+    assert!(err.contains("expected an expression"), "{err}");
+    assert!(err.contains('^'), "{err}");
+    assert!(!err.contains("\x1b["), "no color when asked not to: {err}");
+    assert!(err.contains("1 error"), "{err}");
+}
+
+#[test]
+fn usage_errors_and_unreadable_files_are_exit_2() {
+    assert_eq!(ucc(&[]).status.code(), Some(2));
+    assert_eq!(ucc(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(ucc(&["check"]).status.code(), Some(2));
+    let out = ucc(&["check", "/nonexistent/nothing.uc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot read /nonexistent/nothing.uc"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn delta_prints_the_table_and_the_papers_rows() {
+    let out = ucc(&["delta", &sample("pizza1.uc")]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("   0  main\n   1  do_pizza\n   2  set_oven_temp\n"),
+        "{s}"
+    );
+    let after = s
+        .split("delta* computed for 5 procedures:\n")
+        .nth(1)
+        .expect("heading");
+    let rows: Vec<&str> = after.lines().collect();
+    assert_eq!(
+        rows,
+        [
+            "0 1 1 1 1",
+            "0 0 1 1 1",
+            "0 0 0 0 0",
+            "0 0 0 0 0",
+            "0 0 0 0 0"
+        ]
+    );
+}
+
+#[test]
+fn diff_reports_the_four_changed_procedures_and_main_unchanged() {
+    let out = ucc(&["diff", &sample("pizza1.uc"), &sample("pizza2.uc")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let changed = s
+        .split("unchanged procedures:")
+        .next()
+        .expect("changed section");
+    for p in ["do_pizza", "set_oven_temp", "mix_ingredients", "bake_pizza"] {
+        assert!(changed.contains(p), "{p} missing from\n{s}");
+    }
+    assert!(!changed.contains("main"), "{s}");
+    assert!(s.contains("unchanged procedures: main\n"), "{s}");
+}
+
+#[test]
+fn build_writes_delta_and_object_that_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ucc(&[
+        "build",
+        &sample("pizza2.uc"),
+        "--prev",
+        &sample("pizza1.uc"),
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let delta = std::fs::read_to_string(dir.path().join("pizza2.delta")).unwrap();
+    let obj = std::fs::read(dir.path().join("pizza2.o")).unwrap();
+    let module = compiler::object::read_object(&obj).unwrap();
+    assert_eq!(module.mprocs.len(), 1);
+    let df = compiler::object::read_delta(&delta).unwrap();
+    assert_eq!(df.procs.len(), 5);
+    df.check_module(&module).unwrap();
+    assert!(delta.contains("0 1 1 1 1\n0 0 1 1 1\n"), "{delta}");
+
+    // --prev also takes an object file.
+    let out = ucc(&[
+        "build",
+        &sample("pizza1.uc"),
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let prev_o = dir.path().join("pizza1.o");
+    let out = ucc(&[
+        "build",
+        &sample("pizza2.uc"),
+        "--prev",
+        prev_o.to_str().unwrap(),
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn build_refuses_an_unwritable_directory_with_exit_2() {
+    let out = ucc(&["build", &sample("pizza1.uc"), "-o", "/nonexistent/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot write"));
+}
+
+#[test]
+fn ir_is_json() {
+    let out = ucc(&["ir", &sample("pizza2.uc")]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["procs"].as_array().unwrap().len(), 5);
+    assert_eq!(v["mprocs"][0]["name"], "do_pizza");
+}
