@@ -1,4 +1,7 @@
 //! pup (being built).
 pub mod auth;
+pub mod client;
+pub mod exec;
 pub mod frame;
 pub mod mapper_link;
+pub mod proto;
