@@ -1,0 +1,234 @@
+//! The `pup` command line: `pup NAME [options]` runs the daemon,
+//! `pup --exec FILE.uc` runs one program standalone.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::thread;
+
+use clap::Parser;
+use nix::sys::signal::{SigSet, Signal};
+
+use crate::auth::{self, Cookie};
+use crate::mapper_link::MapperLink;
+use crate::server::{self, Server, ServerOptions};
+use crate::trace;
+
+/// The date this pup was built (set by build.rs).
+pub const BUILD_DATE: &str = env!("PUP_BUILD_DATE");
+
+/// Program Update Processor: holds one named program, runs it, and applies
+/// the updates a ush sends, while it runs.
+///
+/// `pup NAME` prints its banner, listens on a free TCP port, registers NAME
+/// with the pupmapper and prints `pup NAME listening on ADDR:PORT` once ushes
+/// can connect. It unregisters and exits 0 on SIGINT or SIGTERM. Program
+/// output goes to standard output; the --debug trace and errors to standard
+/// error.
+///
+/// `pup --exec FILE.uc` compiles and runs one program without mapper or
+/// network and exits with the program's exit code (1 on a compile or
+/// runtime error).
+#[derive(Debug, Parser)]
+#[command(name = "pup", version, after_help = trace::STATES_HELP)]
+pub struct Cli {
+    /// Name of the program this pup holds (how ushes find it)
+    #[arg(required_unless_present = "exec", conflicts_with = "exec")]
+    pub name: Option<String>,
+    /// Compile and run FILE.uc standalone, then exit with its exit code
+    #[arg(long, value_name = "FILE.uc")]
+    pub exec: Option<PathBuf>,
+    /// The pupmapper to register with [default: 127.0.0.1 and $PODUS_PUPMAPPER_PORT or 7727]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub mapper: Option<String>,
+    /// Address to listen on (ADDR or ADDR:PORT); only loopback clients can reach the default
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub listen: String,
+    /// TCP port to listen on [default: any free port]
+    #[arg(long, value_name = "P")]
+    pub port: Option<u16>,
+    /// Print the pup's debug trace (the paper's `pup:` lines) on standard error
+    #[arg(long)]
+    pub debug: bool,
+    /// Cookie file shared with ushes [default: $PODUS_COOKIE or ~/.podus/cookie]; created 0600 if missing
+    #[arg(long, value_name = "PATH")]
+    pub cookie: Option<PathBuf>,
+    /// Stack size of the program, in MiB (exceeding it is the "stack overflow" runtime error)
+    #[arg(long, value_name = "SIZE_MB", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub stack: Option<u32>,
+    /// Do not copy program output to the pup's standard output (ushes can still stream it)
+    #[arg(long)]
+    pub quiet_output: bool,
+}
+
+/// `ADDR` or `ADDR:PORT`.
+fn listen_addr(listen: &str, port: Option<u16>) -> Result<SocketAddr, String> {
+    if let Ok(sa) = listen.parse::<SocketAddr>() {
+        return Ok(match port {
+            Some(p) => SocketAddr::new(sa.ip(), p),
+            None => sa,
+        });
+    }
+    let ip: IpAddr = listen
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| format!("--listen {listen:?} is not an IP address"))?;
+    Ok(SocketAddr::new(ip, port.unwrap_or(0)))
+}
+
+/// The operating system as the banner names it: `Linux version 6.8.0`.
+fn os_name() -> String {
+    match nix::sys::utsname::uname() {
+        Ok(u) => format!(
+            "{} version {}",
+            u.sysname().to_string_lossy(),
+            u.release().to_string_lossy()
+        ),
+        Err(_) => std::env::consts::OS.to_string(),
+    }
+}
+
+/// The first line a pup prints.
+pub fn banner(name: &str, host: &str) -> String {
+    format!(
+        "program update processor version {} (compiled on {BUILD_DATE}) running under {} on host {host} for program {name}",
+        env!("CARGO_PKG_VERSION"),
+        os_name()
+    )
+}
+
+/// Parses the command line and runs; the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    if let Some(path) = &cli.exec {
+        let stack = cli.stack.map(|mb| (mb as usize) << 20);
+        return crate::exec::exec_file(&path.to_string_lossy(), stack);
+    }
+    match cli.serve() {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("pup: {e}");
+            1
+        }
+    }
+}
+
+impl Cli {
+    /// Runs the daemon until SIGINT or SIGTERM.
+    pub fn serve(self) -> Result<(), String> {
+        let name = self.name.clone().unwrap_or_default();
+        pupmapper::proto::validate_name(&name)?;
+        let addr = listen_addr(&self.listen, self.port)?;
+        let mapper = match &self.mapper {
+            Some(m) => pupmapper::proto::mapper_addr(m)?,
+            None => format!("127.0.0.1:{}", pupmapper::proto::default_port()?),
+        };
+
+        // Block the signals before any thread starts, so that every thread
+        // inherits the mask and only the waiter below receives them.
+        let mut signals = SigSet::empty();
+        signals.add(Signal::SIGINT);
+        signals.add(Signal::SIGTERM);
+        signals
+            .thread_block()
+            .map_err(|e| format!("cannot block SIGINT/SIGTERM: {e}"))?;
+
+        let host = server::host_name();
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{}", banner(&name, &host));
+        let _ = out.flush();
+
+        let cookie_path = match &self.cookie {
+            Some(p) => p.clone(),
+            None => auth::default_cookie_path().map_err(|e| e.to_string())?,
+        };
+        let cookie = Cookie::load_or_create(&cookie_path).map_err(|e| e.to_string())?;
+
+        let mut opts = ServerOptions::new(&name, cookie);
+        opts.host = host;
+        opts.debug = self.debug;
+        opts.quiet_output = self.quiet_output;
+        opts.stack_size = self.stack.map(|mb| (mb as usize) << 20);
+        let shutdown = opts.shutdown.clone();
+        let server = Server::new(opts).map_err(|e| e.to_string())?;
+
+        let listener =
+            TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let link = MapperLink::register(&mapper, &name, local.port()).map_err(|e| {
+            format!(
+                "cannot register program {name} with the pupmapper at {mapper}: {e} (is a pupmapper running there?)"
+            )
+        })?;
+
+        {
+            let shutdown = shutdown.clone();
+            thread::Builder::new()
+                .name("pup-signals".into())
+                .spawn(move || {
+                    if let Ok(signal) = signals.wait() {
+                        eprintln!("pup: {signal}, unregistering and shutting down");
+                    }
+                    shutdown.trigger();
+                })
+                .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+        }
+
+        // The listener already queues connections, so whoever reads this
+        // line may connect at once.
+        let _ = writeln!(out, "pup {name} listening on {local}");
+        let _ = out.flush();
+
+        let served = server.run(listener);
+        let unregistered = link.unregister();
+        served.map_err(|e| e.to_string())?;
+        unregistered.map_err(|e| format!("could not unregister from the pupmapper: {e}"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(
+            listen_addr("127.0.0.1", None).unwrap(),
+            "127.0.0.1:0".parse().unwrap()
+        );
+        assert_eq!(
+            listen_addr("127.0.0.1", Some(9)).unwrap(),
+            "127.0.0.1:9".parse().unwrap()
+        );
+        assert_eq!(
+            listen_addr("0.0.0.0:5", None).unwrap(),
+            "0.0.0.0:5".parse().unwrap()
+        );
+        assert_eq!(
+            listen_addr("::1", None).unwrap(),
+            SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), 0)
+        );
+        assert!(listen_addr("nowhere", None).is_err());
+    }
+
+    #[test]
+    fn banner_names_everything() {
+        let b = banner("x", "gto");
+        assert!(b.starts_with("program update processor version "), "{b}");
+        assert!(b.contains("(compiled on "), "{b}");
+        assert!(b.ends_with(" on host gto for program x"), "{b}");
+    }
+
+    #[test]
+    fn arguments() {
+        Cli::try_parse_from(["pup", "x", "--debug", "--stack", "8"]).unwrap();
+        Cli::try_parse_from(["pup", "--exec", "a.uc"]).unwrap();
+        assert!(Cli::try_parse_from(["pup"]).is_err());
+        assert!(Cli::try_parse_from(["pup", "x", "--exec", "a.uc"]).is_err());
+        assert!(Cli::try_parse_from(["pup", "x", "--stack", "0"]).is_err());
+    }
+}
