@@ -48,6 +48,25 @@ pub enum Item {
     IProc(ProcDef),
     /// `mproc P { ... }`
     MProc(MProcDef),
+    /// `int f(int a);`: a forward declaration, checked against the
+    /// definition (UC needs none: calls may precede definitions).
+    Prototype(Prototype),
+}
+
+/// A procedure declaration without a body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prototype {
+    /// The written return type; `None` if omitted (int).
+    pub ret: Option<(RetName, Span)>,
+    /// The declared name.
+    pub name: Ident,
+    /// The parameters, ANSI style.
+    pub params: Vec<ParamDecl>,
+    /// `()`: the parameters are unspecified (K&R), so only the return
+    /// type is checked.
+    pub unspecified: bool,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// A declaration: `static int i, a[4] = {1, 2};`.

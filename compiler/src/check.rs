@@ -69,14 +69,17 @@ pub fn param_ty_name(p: ParamTy) -> String {
     }
 }
 
+fn ret_name(r: RetTy) -> &'static str {
+    match r {
+        RetTy::Void => "void",
+        RetTy::Scalar(s) => scalar_name(s),
+    }
+}
+
 /// `(int, double[]) -> void`: a signature as messages and delta files show it.
 pub fn sig_string(sig: &Signature) -> String {
     let params: Vec<String> = sig.params.iter().map(|p| param_ty_name(*p)).collect();
-    let ret = match sig.ret {
-        RetTy::Void => "void",
-        RetTy::Scalar(s) => scalar_name(s),
-    };
-    format!("({}) -> {ret}", params.join(", "))
+    format!("({}) -> {}", params.join(", "), ret_name(sig.ret))
 }
 
 /// `an int` / `a double`, for messages.
@@ -170,7 +173,12 @@ impl Checker<'_> {
                         proc_defs.push((def, sig));
                     }
                 }
-                ast::Item::IProc(_) | ast::Item::MProc(_) => {}
+                ast::Item::IProc(_) | ast::Item::MProc(_) | ast::Item::Prototype(_) => {}
+            }
+        }
+        for item in &prog.items {
+            if let ast::Item::Prototype(decl) = item {
+                self.prototype(decl);
             }
         }
         match self.env.procs.get("main") {
@@ -249,6 +257,56 @@ impl Checker<'_> {
             globals,
             iprocs,
             mprocs,
+        }
+    }
+
+    /// Checks a forward declaration against the definition.
+    fn prototype(&mut self, decl: &ast::Prototype) {
+        let name = &decl.name.name;
+        let Some((def_sig, def_span)) = self.env.procs.get(name).cloned() else {
+            let label = if self.env.globals.contains_key(name) {
+                "this name is a global variable"
+            } else {
+                "define it in this file (UC programs are one file)"
+            };
+            self.err(
+                format!("`{name}` is declared but never defined"),
+                decl.name.span,
+                label,
+            );
+            return;
+        };
+        let as_def = ast::ProcDef {
+            ret: decl.ret,
+            name: decl.name.clone(),
+            params: Params::Ansi(decl.params.clone()),
+            body: Vec::new(),
+            span: decl.span,
+        };
+        let (sig, _) = self.signature(&as_def);
+        let matches = if decl.unspecified {
+            sig.ret == def_sig.ret
+        } else {
+            sig == def_sig
+        };
+        if !matches {
+            let note = format!(
+                "the definition at {} is {}",
+                self.at_line(def_span),
+                sig_string(&def_sig)
+            );
+            self.diags.push(
+                Diagnostic::error(
+                    format!("this declaration of `{name}` does not match its definition"),
+                    decl.span,
+                    if decl.unspecified {
+                        format!("declared to return {}", ret_name(sig.ret))
+                    } else {
+                        format!("declared as {}", sig_string(&sig))
+                    },
+                )
+                .with_note(note),
+            );
         }
     }
 
