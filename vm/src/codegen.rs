@@ -27,6 +27,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::collections::HashMap;
 use std::ffi::CString;
 
+static DUMPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// What generated code of one procedure needs to know about the world.
 pub struct Env<'a> {
     /// Address of the [`runtime::Ctx`] the code runs with.
@@ -159,7 +161,17 @@ impl Codegen {
         if !code.buffer.relocs().is_empty() {
             return Err("code generation produced relocations".into());
         }
-        Ok(code.code_buffer().to_vec())
+        let bytes = code.code_buffer().to_vec();
+        // A developer's window into the JIT: PODUS_DUMP_CODE=DIR writes each
+        // unit's machine code (disassemble with objdump -b binary -m i386:x86-64 -D).
+        if let Some(dir) = std::env::var_os("PODUS_DUMP_CODE") {
+            let n = DUMPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let _ = std::fs::write(
+                std::path::Path::new(&dir).join(format!("unit{n}.bin")),
+                &bytes,
+            );
+        }
+        Ok(bytes)
     }
 }
 

@@ -201,13 +201,20 @@ impl Uf {
     }
 }
 
-/// SPEC §4.2 step 1, with the program paused at `at` (or not running).
-pub(crate) fn begin(
-    sh: &Shared,
-    st: &mut State,
-    at: Option<(u64, u64)>,
-    req: &UpdateRequest,
-) -> Result<UpdateBegun, UpdateError> {
+/// What an update will do, worked out before the program is paused (the
+/// diff and the groups cost time that should not be pause time).
+pub(crate) struct Plan {
+    from: u64,
+    to: u64,
+    changed: BTreeSet<String>,
+    reasons: Vec<String>,
+    groups: Vec<Group>,
+    warped: Vec<String>,
+    notes: Vec<String>,
+}
+
+/// Work out an update (SPEC §4.1) without touching the program.
+pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError> {
     if matches!(st.ctl.program, ProgramState::Idle) {
         return Err(UpdateError::NotRunning);
     }
@@ -412,10 +419,36 @@ pub(crate) fn begin(
             warped.push(name.to_string());
         }
     }
+    Ok(Plan {
+        from,
+        to,
+        changed,
+        reasons,
+        groups,
+        warped,
+        notes,
+    })
+}
+
+/// SPEC §4.2 step 1, with the program paused at `at` (or not running).
+pub(crate) fn begin(
+    sh: &Shared,
+    st: &mut State,
+    at: Option<(u64, u64)>,
+    plan: Plan,
+) -> UpdateBegun {
+    let Plan {
+        from,
+        to,
+        changed,
+        reasons,
+        groups,
+        warped,
+        notes,
+    } = plan;
     for w in &warped {
         st.engine.cur.insert(w.clone(), to);
     }
-
     sh.bus.emit(Event::UpdateBegan { from, to });
     sh.bus.emit(Event::Primitive(Primitive::GetRts));
     let frames = match at {
@@ -453,7 +486,7 @@ pub(crate) fn begin(
         .filter(|p| changed.contains(*p))
         .cloned()
         .collect();
-    Ok(UpdateBegun {
+    UpdateBegun {
         id,
         from,
         to,
@@ -467,7 +500,7 @@ pub(crate) fn begin(
         notes,
         return_interrupts: enabled,
         complete: still.is_empty(),
-    })
+    }
 }
 
 #[derive(Default)]

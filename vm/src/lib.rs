@@ -142,6 +142,9 @@ pub enum ProgramState {
 
 pub(crate) struct Ctl {
     running: bool,
+    /// How long the program thread was last held at a safepoint, measured
+    /// by the program thread itself (what the program experiences).
+    last_pause_ns: u64,
     pause_waiters: u32,
     paused_at: Option<(u64, u64)>,
     program: ProgramState,
@@ -320,6 +323,7 @@ impl Host for Shared {
                 continue;
             }
             st.ctl.paused_at = Some((fp, pc));
+            let paused = Instant::now();
             self.cv.notify_all();
             while st.ctl.pause_waiters > 0
                 && ctx.requests.load(std::sync::atomic::Ordering::SeqCst) & REQ_STOP == 0
@@ -327,6 +331,7 @@ impl Host for Shared {
                 st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
             }
             st.ctl.paused_at = None;
+            st.ctl.last_pause_ns = paused.elapsed().as_nanos() as u64;
             if st.ctl.pause_waiters == 0 {
                 ctx.clear(REQ_PAUSE);
             }
@@ -411,9 +416,25 @@ pub(crate) fn pause<T>(
     sh: &Shared,
     f: impl FnOnce(&Shared, &mut State, Option<(u64, u64)>) -> T,
 ) -> T {
+    let r: Result<T, std::convert::Infallible> =
+        pause_with(sh, |_| Ok(()), |sh, st, at, ()| f(sh, st, at));
+    match r {
+        Ok(t) => t,
+    }
+}
+
+/// [`pause`] with a preparation step that runs under the state lock but
+/// before the program is asked to pause, so that its cost is not pause
+/// time; when it fails the program is not paused at all.
+pub(crate) fn pause_with<P, T, E>(
+    sh: &Shared,
+    prep: impl FnOnce(&State) -> Result<P, E>,
+    f: impl FnOnce(&Shared, &mut State, Option<(u64, u64)>, P) -> T,
+) -> Result<T, E> {
     let mut st = sh.lock();
+    let p = prep(&st)?;
     if !st.ctl.running {
-        return f(sh, &mut st, None);
+        return Ok(f(sh, &mut st, None, p));
     }
     st.ctl.pause_waiters += 1;
     sh.request(&sh.ctx, REQ_PAUSE);
@@ -425,10 +446,10 @@ pub(crate) fn pause<T>(
     } else {
         None
     };
-    let r = f(sh, &mut st, at);
+    let r = f(sh, &mut st, at, p);
     st.ctl.pause_waiters -= 1;
     sh.cv.notify_all();
-    r
+    Ok(r)
 }
 
 /// What a load reports (SPEC §5.3 `load`).
@@ -489,6 +510,7 @@ impl Vm {
                     engine: engine::Engine::default(),
                     ctl: Ctl {
                         running: false,
+                        last_pause_ns: 0,
                         pause_waiters: 0,
                         paused_at: None,
                         program: ProgramState::Idle,
@@ -713,7 +735,11 @@ impl Vm {
     /// Begin an update (SPEC §4.2 step 1) at the program's next safepoint.
     pub fn begin_update(&self, req: UpdateRequest) -> Result<UpdateBegun, UpdateError> {
         let deadline = req.within.map(|d| Instant::now() + d);
-        let r = pause(&self.shared, |sh, st, at| engine::begin(sh, st, at, &req))?;
+        let r = pause_with(
+            &self.shared,
+            |st| engine::plan(st, &req),
+            |sh, st, at, plan| engine::begin(sh, st, at, plan),
+        )?;
         if let (Some(deadline), false) = (deadline, r.complete) {
             // The deadline is enforced by a timer: the update may be waiting
             // on a frame that never returns, so no return will check it.
@@ -790,6 +816,12 @@ impl Vm {
             name,
             a.disp
         ))
+    }
+
+    /// How long the program was last held paused at a safepoint (ns), as the
+    /// program thread measured it.
+    pub fn last_pause_ns(&self) -> u64 {
+        self.shared.lock().ctl.last_pause_ns
     }
 
     /// Bytes of the region resident in memory.
