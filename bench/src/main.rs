@@ -1,0 +1,2 @@
+//! podus-bench (being built).
+fn main() {}
