@@ -1395,52 +1395,55 @@ impl<'c, 'a> FnCx<'c, 'a> {
         Some(match &e.kind {
             K::Var(name) => self.name_place(name, e.span),
             K::Old(name) => self.old_place(name, e.span),
-            K::Index(base, idx) => {
-                let b = self.try_place(base);
-                let i = self.value(idx);
-                let b = match b {
-                    Some(b) => b,
-                    None => {
-                        self.err(
-                            "only arrays can be indexed",
-                            base.span,
-                            "this is not an array variable",
-                        );
-                        None
-                    }
-                };
-                let (b, i) = (b?, i);
-                let elem = match b.ty {
-                    PlaceTy::Array(s) => s,
-                    PlaceTy::Scalar(s) => {
-                        self.err(
-                            format!("{} is not an array", b.what),
-                            base.span,
-                            format!("this is {}; only arrays can be indexed", a_scalar(s)),
-                        );
-                        return Some(None);
-                    }
-                };
-                let i = i?;
-                if i.ty != Some(Scalar::Int) {
-                    self.err(
-                        "an array index must be an int (a double needs a cast)",
-                        idx.span,
-                        "this is a double; write `(int)` to convert it",
-                    );
-                    return Some(None);
-                }
-                Some(Resolved {
-                    place: Place::Index {
-                        base: Box::new(b.place),
-                        index: Box::new(i),
-                    },
-                    ty: PlaceTy::Scalar(elem),
-                    read_only: b.read_only,
-                    what: format!("an element of {}", b.what),
-                })
-            }
+            K::Index(base, idx) => self.index_place(base, idx),
             _ => return None,
+        })
+    }
+
+    /// `base[idx]`: the base must be an array place, the index an int.
+    fn index_place(&mut self, base: &ast::Expr, idx: &ast::Expr) -> Option<Resolved> {
+        let b = self.try_place(base);
+        let i = self.value(idx);
+        let b = match b {
+            Some(b) => b,
+            None => {
+                self.err(
+                    "only arrays can be indexed",
+                    base.span,
+                    "this is not an array variable",
+                );
+                None
+            }
+        };
+        let b = b?;
+        let elem = match b.ty {
+            PlaceTy::Array(s) => s,
+            PlaceTy::Scalar(s) => {
+                self.err(
+                    format!("{} is not an array", b.what),
+                    base.span,
+                    format!("this is {}; only arrays can be indexed", a_scalar(s)),
+                );
+                return None;
+            }
+        };
+        let i = i?;
+        if i.ty != Some(Scalar::Int) {
+            self.err(
+                "an array index must be an int (a double needs a cast)",
+                idx.span,
+                "this is a double; write `(int)` to convert it",
+            );
+            return None;
+        }
+        Some(Resolved {
+            place: Place::Index {
+                base: Box::new(b.place),
+                index: Box::new(i),
+            },
+            ty: PlaceTy::Scalar(elem),
+            read_only: b.read_only,
+            what: format!("an element of {}", b.what),
         })
     }
 

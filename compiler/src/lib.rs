@@ -35,6 +35,8 @@
 //! - [`diff::diff`]: which procedures changed between two modules and why.
 //! - [`changes::parse`]: the changes file of SPEC §4.3.
 
+#![warn(missing_docs)]
+
 pub mod ast;
 pub mod callgraph;
 pub mod changes;

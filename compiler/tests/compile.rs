@@ -366,3 +366,11 @@ fn recursion_and_forward_calls_are_allowed() {
     let m = src_ok("main() { a(3); } a(n) { if (n) b(n - 1); } b(n) { a(n); }");
     assert_eq!(proc(&m, "a").callees, ["b"]);
 }
+
+/// Regression: indexing something that is not a variable (found by the
+/// mangling proptest) used to panic in the checker.
+#[test]
+fn indexing_a_call_is_an_error_not_a_panic() {
+    let out = src_err("f() { return 1; } main() { int x = f()[0]; f()[1] = 2; }");
+    assert!(out.contains("only arrays can be indexed"), "{out}");
+}
