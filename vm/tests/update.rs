@@ -630,3 +630,143 @@ fn a_thousand_updates_do_not_grow_memory() {
         .collect();
     assert_eq!(nums, (1..=nums.len() as i64).collect::<Vec<_>>());
 }
+
+const AB: &str = r#"
+b() { static int nb = 0; nb++; return nb; }
+a() {
+    static int na = 0;
+    int i;
+    na++;
+    for (i = 0; i < 20; i++) { b(); sleep_ms(2); }
+    printf("V a %d b %d\n", na, b());
+}
+main() { while (1) a(); }
+"#;
+
+#[test]
+fn simultaneous_updates_commit_per_procedure_in_version_order() {
+    let (vm, cap) = common::vm();
+    vm.load(
+        1,
+        common::compile("ab1.uc", &AB.replace("V a", "v1 a")),
+        None,
+    )
+    .unwrap();
+    vm.run(None).unwrap();
+    vm.load(
+        2,
+        common::compile("ab2.uc", &AB.replace("V a", "v2 a")),
+        None,
+    )
+    .unwrap();
+    vm.load(
+        3,
+        common::compile("ab3.uc", &AB.replace("V a", "v3 a")),
+        None,
+    )
+    .unwrap();
+    cap.wait_contains("v1 a", 1, T);
+    let ev = vm.subscribe();
+    // 1 -> 2 while a() runs: b commits at once, a waits for its return.
+    let first = vm
+        .begin_update(UpdateRequest {
+            to: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(first.pending.contains(&vec!["a".to_string()]), "{first:?}");
+    // 2 -> 3 begins while 1 -> 2 is still pending on a.
+    let second = vm
+        .begin_update(UpdateRequest {
+            to: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((second.from, second.to), (2, 3));
+    assert!(
+        second.pending.contains(&vec!["a".to_string()]),
+        "a waits behind 1 -> 2: {second:?}"
+    );
+    assert!(vm.wait_updates(T));
+    cap.wait_contains("v3 a", 2, T);
+    let commits: Vec<(u64, Vec<String>)> = ev
+        .try_iter()
+        .filter_map(|e| match e {
+            vm::Event::GroupCommitted { to, members, .. } if members == ["a"] => {
+                Some((to, members))
+            }
+            _ => None,
+        })
+        .collect();
+    let order: Vec<u64> = commits.iter().map(|c| c.0).collect();
+    assert_eq!(order, [2, 3], "a goes 1 -> 2 -> 3 in version order");
+    // a's static ran on through both carries.
+    let out = cap.text();
+    let nas: Vec<i64> = out
+        .lines()
+        .map(|l| l.split(' ').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(nas, (1..=nas.len() as i64).collect::<Vec<_>>(), "{out}");
+}
+
+/// Three signatures of `scale`, each new one with an iproc from the one
+/// before; main (version 1) never returns and keeps calling the oldest.
+const SCALE1: &str = r#"
+int scale(int x) { return x * 2; }
+main() { int i; for (i = 1; ; i++) { printf("r %d\n", scale(i)); sleep_ms(2); } }
+"#;
+const SCALE2: &str = r#"
+int scale(int x, int k) { return x * k; }
+iproc scale(int x) { return new.scale(x, 3); }
+main() { int i; for (i = 1; ; i++) { printf("r %d\n", scale(i, 3)); sleep_ms(2); } }
+"#;
+const SCALE3: &str = r#"
+double scale(double x, int k) { return x * k + 0.5; }
+iproc scale(int x, int k) { return (int) new.scale(x, k * 10); }
+main() { int i; for (i = 1; ; i++) { printf("r %f\n", scale(i, 3)); sleep_ms(2); } }
+"#;
+
+#[test]
+fn interprocedure_chains_span_several_versions() {
+    let (vm, cap) = common::vm();
+    vm.load(1, common::compile("s1.uc", SCALE1), None).unwrap();
+    vm.run(None).unwrap();
+    cap.wait_contains("r ", 2, T);
+    vm.load(2, common::compile("s2.uc", SCALE2), None).unwrap();
+    vm.begin_update(UpdateRequest {
+        to: Some(2),
+        ..Default::default()
+    })
+    .unwrap();
+    let n = cap.text().lines().count();
+    cap.wait_for("calls through iproc 2", T, |s| s.lines().count() > n + 2);
+    vm.load(3, common::compile("s3.uc", SCALE3), None).unwrap();
+    vm.begin_update(UpdateRequest {
+        to: Some(3),
+        ..Default::default()
+    })
+    .unwrap();
+    // Old main calls table_1[scale] -> iproc(1->2) -> table_2[scale] ->
+    // iproc(2->3) -> scale v3: x * (3 * 10) + 0.5, truncated.
+    let n = cap.text().lines().count();
+    let out = cap.wait_for("calls through both iprocs", T, |s| {
+        s.lines().count() > n + 3
+    });
+    let last: Vec<i64> = out
+        .lines()
+        .rev()
+        .take(3)
+        .map(|l| l[2..].parse().unwrap())
+        .collect();
+    let i = last[0] / 30;
+    assert_eq!(last, [30 * i, 30 * (i - 1), 30 * (i - 2)], "{out}");
+    assert_eq!(
+        vm.decode(vm.binding(1, "scale").unwrap()).unwrap(),
+        "v2:iproc:scale+0x0"
+    );
+    assert_eq!(
+        vm.decode(vm.binding(2, "scale").unwrap()).unwrap(),
+        "v3:iproc:scale+0x0"
+    );
+    assert_eq!(vm.abort_updates(), 2, "main stays old in both updates");
+}
