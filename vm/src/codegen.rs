@@ -145,6 +145,7 @@ impl Codegen {
                 ret: sig.ret,
                 old_base: None,
                 sigs: HashMap::new(),
+                call_sites: 0,
             };
             tx.prologue(&sig, locals, is_mproc)?;
             for s in body {
@@ -224,6 +225,7 @@ struct Tx<'a, 'e, 'b> {
     ret: RetTy,
     old_base: Option<Value>,
     sigs: HashMap<Vec<u8>, SigRef>,
+    call_sites: u32,
 }
 
 type R<T> = Result<T, String>;
@@ -853,11 +855,19 @@ impl Tx<'_, '_, '_> {
                 _ => return Err(format!("argument of {callee} does not fit its parameter")),
             }
         }
-        let slot = self.iconst((self.env.table + 8 * id as u64) as i64);
+        // Each call site splits the entry's address differently between the
+        // constant and the load offset. The constants then differ, so
+        // Cranelift materializes each next to its call instead of keeping one
+        // shared constant alive across calls in a callee-saved register.
+        let site = self.call_sites;
+        self.call_sites += 1;
+        let off = 8 * (site % (1 << 20)) as i64;
+        let entry = (self.env.table + 8 * id as u64) as i64;
+        let base = self.iconst(entry - off);
         let target = self
             .b
             .ins()
-            .load(types::I64, MemFlagsData::trusted(), slot, 0);
+            .load(types::I64, MemFlagsData::trusted(), base, off as i32);
         let sr = self.sigref(clif_sig(&sig));
         let call = self.b.ins().call_indirect(sr, target, &vals);
         Ok(self.b.inst_results(call).first().copied())
