@@ -1,1 +1,40 @@
-fn main() {}
+//! ush, the Updating Shell (SPEC §5.3): compiles, loads, runs and updates
+//! programs held by pups on any host, following the sample session of
+//! Frieder & Segal (1991) §6.1 line for line where the paper has a line.
+//!
+//! Modules and their invariants:
+//! - [`cli`]: flags and modes (interactive, `-f`, `-c`, stdin). Every mode
+//!   ends through `Shell::finish`, so `--local` daemons never outlive ush.
+//! - [`parse`]: line → commands → words → [`parse::Command`]. Pure; every
+//!   usage error is found before anything is sent.
+//! - [`commands`]: the command table behind `help`, completion and "did you
+//!   mean". Every parsed command has an entry.
+//! - [`shell`]: the interpreter, independent of the terminal. One
+//!   connection per program; notices printed in arrival order, by whole
+//!   lines; every wait bounded or interruptible.
+//! - [`format`]: the lines ush prints. Pure functions, unit-tested against
+//!   the paper's wording.
+//! - [`link`]: the pup and pupmapper clients behind traits, so the shell is
+//!   testable with a fake pup. Errors come out worded for the user.
+//! - [`local`]: `ush --local`'s private pupmapper, pups, cookie and logs.
+//!   Every child is tracked from spawn to reaping.
+//! - [`repl`]: rustyline, history, completion; notices printed while the
+//!   user types.
+//! - [`signals`]: SIGINT/SIGTERM/SIGHUP on their own thread; children are
+//!   stopped before ush exits.
+//! - [`sysinfo`]: host name, OS and build date for the banner.
+
+mod cli;
+mod commands;
+mod format;
+mod link;
+mod local;
+mod parse;
+mod repl;
+mod shell;
+mod signals;
+mod sysinfo;
+
+fn main() {
+    std::process::exit(cli::main());
+}

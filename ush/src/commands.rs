@@ -1,0 +1,366 @@
+//! The command table: names, usage and help text.
+//!
+//! Invariant: every command [`crate::parse::parse_command`] accepts has an
+//! entry here (a unit test checks it), so `help`, completion and the
+//! "did you mean" hint never miss one.
+
+/// One command's documentation.
+#[derive(Debug)]
+pub struct CommandDoc {
+    /// The command word.
+    pub name: &'static str,
+    /// Its arguments, as `help` shows them.
+    pub args: &'static str,
+    /// One line for the `help` list.
+    pub summary: &'static str,
+    /// More, for `help NAME`.
+    pub details: &'static str,
+}
+
+/// Every command, in the order `help` lists them.
+pub const COMMANDS: &[CommandDoc] = &[
+    CommandDoc {
+        name: "program",
+        args: "NAME",
+        summary: "choose the current program",
+        details: "Later commands act on NAME's pup. ush keeps one connection per program, \
+so `program a` / `program b` switch between pups that stay connected.",
+    },
+    CommandDoc {
+        name: "connect",
+        args: "[HOST]",
+        summary: "connect to the current program's pup through HOST's pupmapper",
+        details: "HOST defaults to this host (HOST may be HOST:PORT). Says whether the pup \
+is new or what it holds. With ush --local and no HOST, starts the pup if none runs.",
+    },
+    CommandDoc {
+        name: "disconnect",
+        args: "",
+        summary: "leave the pup; its state stays there",
+        details: "The pup keeps its versions, bindings and pending updates; connect again \
+at any time, even while an update is pending.",
+    },
+    CommandDoc {
+        name: "pups",
+        args: "[HOST]",
+        summary: "list the pups registered at HOST's pupmapper",
+        details: "",
+    },
+    CommandDoc {
+        name: "load",
+        args: "V FILE.uc | V FILE.delta FILE.o",
+        summary: "compile (or take ucc build output) and load version V",
+        details: "Compiles FILE.uc here (diagnostics are shown on error) or reads the \
+files `ucc build` wrote, checking that they describe the same program; registers the \
+procedures with the pup's name service, prints delta*, and sends and links version V.",
+    },
+    CommandDoc {
+        name: "run",
+        args: "[V]",
+        summary: "start main of version V (default: the first loaded)",
+        details: "",
+    },
+    CommandDoc {
+        name: "update",
+        args: "[CHANGES | V] [--within D] [--atomic]",
+        summary: "begin an update to the newest (or given) version",
+        details: "CHANGES is a changes file (update A -> B, changed, together, within, \
+atomic); V updates to version V with computed changes and no groups. Prints the paper's \
+lines and, when the update completes, `*** Program NAME updated to version V successfully ***`.",
+    },
+    CommandDoc {
+        name: "wait",
+        args: "[--timeout D]",
+        summary: "block until no update is pending (fails on timeout)",
+        details: "Program output and update news are shown while waiting.",
+    },
+    CommandDoc {
+        name: "abort",
+        args: "",
+        summary: "abandon the pending groups of all updates",
+        details: "",
+    },
+    CommandDoc {
+        name: "status",
+        args: "",
+        summary: "versions, HRVN, the program and pending updates",
+        details: "",
+    },
+    CommandDoc {
+        name: "versions",
+        args: "",
+        summary: "loaded versions and their version-space slots",
+        details: "",
+    },
+    CommandDoc {
+        name: "procs",
+        args: "",
+        summary: "procedures with their committed version and bindings per table",
+        details: "",
+    },
+    CommandDoc {
+        name: "stack",
+        args: "",
+        summary: "the program's runtime stack, decoded",
+        details: "",
+    },
+    CommandDoc {
+        name: "delta",
+        args: "[V]",
+        summary: "the delta* matrix of version V (default: the newest)",
+        details: "",
+    },
+    CommandDoc {
+        name: "graph",
+        args: "[V] [--dot FILE | --svg FILE]",
+        summary: "the call graph with procedure states, as Graphviz",
+        details: "Prints DOT, writes it to FILE with --dot, or renders SVG with Graphviz's \
+`dot -Tsvg` (which must be installed) with --svg.",
+    },
+    CommandDoc {
+        name: "addr",
+        args: "ADDRESS",
+        summary: "decode a large address (hexadecimal)",
+        details: "Shows version, segment type, procedure and displacement, e.g. \
+`0x7f2a…40 = v2:proc:do_pizza+0x40`.",
+    },
+    CommandDoc {
+        name: "output",
+        args: "on|off",
+        summary: "stream the program's output to this terminal",
+        details: "",
+    },
+    CommandDoc {
+        name: "expect",
+        args: "PATTERN [--timeout D]",
+        summary: "wait until the program's output contains PATTERN (for scripts)",
+        details: "PATTERN is a plain substring of the output streamed since the last \
+`expect` matched (needs `output on`). The timeout defaults to 60s.",
+    },
+    CommandDoc {
+        name: "stop",
+        args: "",
+        summary: "end the running program (the pup stays)",
+        details: "",
+    },
+    CommandDoc {
+        name: "debug",
+        args: "on|off",
+        summary: "show the pup's debug trace (pup: ... lines)",
+        details: "With ush --local, pups started after `debug on` also print the trace \
+to their own log.",
+    },
+    CommandDoc {
+        name: "source",
+        args: "FILE",
+        summary: "run the commands in FILE",
+        details: "Relative paths inside FILE resolve against FILE's directory.",
+    },
+    CommandDoc {
+        name: "sleep",
+        args: "D",
+        summary: "pause for D (250ms, 2s, 1m), showing output meanwhile",
+        details: "",
+    },
+    CommandDoc {
+        name: "set",
+        args: "errexit|echo on|off",
+        summary: "script options",
+        details: "errexit (default on): a script stops at its first failing command. \
+echo (default on for ush -f): show each script command after the prompt.",
+    },
+    CommandDoc {
+        name: "help",
+        args: "[CMD]",
+        summary: "list the commands, or explain one",
+        details: "",
+    },
+    CommandDoc {
+        name: "quit",
+        args: "",
+        summary: "leave ush (also: exit)",
+        details: "Disconnects from every pup; with --local, stops the pups and the \
+pupmapper it started.",
+    },
+];
+
+/// Words accepted as commands that are not listed separately.
+pub const ALIASES: &[(&str, &str)] = &[("exit", "quit"), ("?", "help")];
+
+/// The documentation of `name` (or of the command it is an alias of).
+pub fn find(name: &str) -> Option<&'static CommandDoc> {
+    let name = ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map(|(_, t)| *t)
+        .unwrap_or(name);
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// `NAME ARGS`, for usage errors.
+pub fn usage(name: &str) -> String {
+    match find(name) {
+        Some(c) if c.args.is_empty() => c.name.to_string(),
+        Some(c) => format!("{} {}", c.name, c.args),
+        None => name.to_string(),
+    }
+}
+
+/// All command words, aliases included, sorted (for completion).
+pub fn names() -> Vec<&'static str> {
+    let mut v: Vec<&str> = COMMANDS
+        .iter()
+        .map(|c| c.name)
+        .chain(ALIASES.iter().map(|(a, _)| *a).filter(|a| *a != "?"))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// The `help` text: one line per command, or the details of one.
+pub fn help(topic: Option<&str>) -> Result<String, String> {
+    match topic {
+        None => {
+            let width = COMMANDS
+                .iter()
+                .map(|c| usage(c.name).len())
+                .max()
+                .unwrap_or(0);
+            let mut s = String::from("Commands (help CMD for more):\n");
+            for c in COMMANDS {
+                s.push_str(&format!("  {:width$}  {}\n", usage(c.name), c.summary));
+            }
+            s.push_str("Durations are written 250ms, 2s, 1m. `#` starts a comment; `;` separates commands.\n");
+            Ok(s)
+        }
+        Some(t) => {
+            let c = find(t).ok_or_else(|| format!("help: no command `{t}` (try `help`)"))?;
+            let mut s = format!("usage: {}\n  {}\n", usage(c.name), c.summary);
+            if !c.details.is_empty() {
+                s.push_str(&wrap(c.details, 76, "  "));
+            }
+            Ok(s)
+        }
+    }
+}
+
+/// Wraps text at word boundaries, each line indented.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for w in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + w.len() > width {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    if !line.is_empty() {
+        out.push_str(indent);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The closest command to a mistyped word, if one is close enough.
+pub fn suggest(word: &str) -> Option<&'static str> {
+    names()
+        .into_iter()
+        .map(|n| (edit_distance(word, n), n))
+        .filter(|(d, n)| *d <= 2 && *d < n.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance (the words are a few letters long).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_parsed_command_is_documented() {
+        // A minimal valid invocation of each command the parser knows.
+        let samples = [
+            "program x",
+            "connect",
+            "disconnect",
+            "pups",
+            "load 1 a.uc",
+            "run",
+            "update",
+            "wait",
+            "abort",
+            "status",
+            "versions",
+            "procs",
+            "stack",
+            "delta",
+            "graph",
+            "addr 0",
+            "output on",
+            "expect x",
+            "stop",
+            "debug on",
+            "source f",
+            "sleep 1s",
+            "set errexit on",
+            "help",
+            "quit",
+            "exit",
+        ];
+        for s in samples {
+            let word = s.split_whitespace().next().unwrap();
+            assert!(crate::parse::parse(s).unwrap().is_some(), "{s}");
+            assert!(find(word).is_some(), "{word} has no help entry");
+        }
+        for c in COMMANDS {
+            assert!(
+                samples.iter().any(|s| s.starts_with(c.name)),
+                "{} untested",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn help_lists_and_explains() {
+        let all = help(None).unwrap();
+        assert!(all.contains("  update [CHANGES | V] [--within D] [--atomic]  begin an update"));
+        assert!(all.lines().count() > COMMANDS.len());
+        let one = help(Some("exit")).unwrap();
+        assert!(one.starts_with("usage: quit\n"), "{one}");
+        assert!(
+            help(Some("frob"))
+                .unwrap_err()
+                .contains("no command `frob`")
+        );
+    }
+
+    #[test]
+    fn suggests_near_misses_only() {
+        assert_eq!(suggest("conect"), Some("connect"));
+        assert_eq!(suggest("stauts"), Some("status"));
+        assert_eq!(suggest("xyzzy"), None);
+        assert!(names().contains(&"exit"));
+    }
+}

@@ -1,0 +1,657 @@
+//! What ush prints: the paper's lines (Frieder & Segal 1991, §6.1), built
+//! from the pup's replies.
+//!
+//! Invariant: pure functions from data to lines — no I/O, no clock — so the
+//! wording is unit-tested here and the end-to-end tests only check that the
+//! lines arrive. Where the paper has a line for something, the text is the
+//! paper's (typos fixed); everything else is worded in the same plain style.
+
+use pup::proto::{FrameRow, LoadInfo, Notice, PupInfo, StatusInfo, UpdateInfo};
+use pupmapper::proto::PupEntry;
+
+/// Rows and columns of δ* shown by `load` before abbreviating (`delta`
+/// shows everything).
+pub const MATRIX_SHOWN: usize = 16;
+
+/// How a version was obtained, for the second load line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadHow {
+    /// Compiled from this source file.
+    Compiled(String),
+    /// Read from this delta file (and its object file).
+    Delta(String),
+}
+
+/// The program-name prefix of lines about program `name` when several
+/// pups are connected (empty with one).
+pub fn tag(name: &str, many: bool) -> String {
+    if many {
+        format!("[{name}] ")
+    } else {
+        String::new()
+    }
+}
+
+/// The banner of an interactive ush.
+pub fn banner(version: &str, date: &str, os: &str, host: &str) -> String {
+    format!(
+        "Updating Shell version {version} (compiled on {date}) running under {os} on host {host}"
+    )
+}
+
+/// `connect`: the paper's two lines.
+pub fn connect_lines(info: &PupInfo) -> Vec<String> {
+    let (x, h) = (&info.name, &info.host);
+    let mut out = vec![format!("Connected to pup for program {x} on host {h}")];
+    if info.fresh {
+        out.push(format!("Pup for program {x} on host {h} is new"));
+    } else {
+        let mut parts = vec![match info.versions.as_slice() {
+            [] => "no versions loaded".to_string(),
+            [v] => format!("holds version {v}"),
+            vs => format!("holds versions {}", join_nums(vs)),
+        }];
+        parts.push(format!("program {}", info.program));
+        match info.pending {
+            0 => {}
+            1 => parts.push("1 update pending".into()),
+            n => parts.push(format!("{n} updates pending")),
+        }
+        out.push(format!(
+            "Pup for program {x} on host {h} {}",
+            parts.join("; ")
+        ));
+    }
+    out
+}
+
+fn join_nums(v: &[u64]) -> String {
+    v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Abbreviates a δ* matrix (rows of `0 1 1`) to [`MATRIX_SHOWN`] rows and
+/// columns, as the paper shrinks its table (`0 0 0 ...` and a `:` line).
+pub fn matrix_rows(matrix: &str, limit: usize) -> Vec<String> {
+    let rows: Vec<&str> = matrix.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out = Vec::new();
+    for row in rows.iter().take(limit) {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let mut s = cells
+            .iter()
+            .take(limit)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if cells.len() > limit {
+            s.push_str(" ...");
+        }
+        out.push(format!("    {s}"));
+    }
+    if rows.len() > limit {
+        out.push("    :".into());
+    }
+    out
+}
+
+/// Everything `load` prints after the pup accepted version `info.version`.
+///
+/// `procs` is the number of updatable procedures, `matrix` the δ* rows the
+/// ush computed, `prev` the version the interprocedures and mprocedures map
+/// from (the newest older one loaded, if known).
+pub fn load_lines(
+    program: &str,
+    host: &str,
+    how: &LoadHow,
+    procs: usize,
+    matrix: &str,
+    info: &LoadInfo,
+    prev: Option<u64>,
+) -> Vec<String> {
+    let (x, h, v) = (program, host, info.version);
+    let mut out = vec!["Load sequence begins...".to_string()];
+    out.push(match how {
+        LoadHow::Compiled(f) => format!("compiled {f}"),
+        LoadHow::Delta(f) => format!("extracted updatable procedures from delta file {f}"),
+    });
+    out.push(format!("program {x} has {procs} updatable procedures"));
+    out.push(format!(
+        "program {x}'s procedures registered with pup name service on host {h}"
+    ));
+    out.push(format!("delta* computed for {procs} procedures in {x}:"));
+    out.extend(matrix_rows(matrix, MATRIX_SHOWN));
+    out.push(format!(
+        "program object code image requires {} bytes",
+        info.code_bytes
+    ));
+    out.push(format!(
+        "program loading at address {:#x} in pup {x}'s address space on host {h}",
+        info.space_base
+    ));
+    out.push("program linking complete".into());
+    out.push(format!(
+        "loaded VMC segment descriptor table into {h}'s VMC"
+    ));
+    out.push("copying code to pup... complete".into());
+    for (kind, list, plural) in [
+        ("iproc", &info.iprocs, "interprocedures"),
+        ("mproc", &info.mprocs, "mprocedures"),
+    ] {
+        if list.is_empty() {
+            out.push(format!("no {plural} loaded for version {v}"));
+            continue;
+        }
+        let bytes: u64 = list.iter().map(|(_, _, n)| u64::from(*n)).sum();
+        let at = list.iter().map(|(_, a, _)| *a).min().unwrap_or(0);
+        let names: Vec<&str> = list.iter().map(|(n, _, _)| n.as_str()).collect();
+        out.push(format!("{kind} object code image requires {bytes} bytes"));
+        out.push(format!(
+            "{kind} loading at address {at:#x} in pup {x}'s address space on host {h}"
+        ));
+        out.push(format!("{kind} linking complete"));
+        out.push(format!("{plural} for: {}", names.join(", ")));
+        out.push("copying code to pup... complete".into());
+    }
+    out.push(format!("Version {v} of program {x} loaded successfully"));
+    if let Some(p) = prev {
+        if !info.iprocs.is_empty() {
+            out.push(format!("Version {p} interprocedures loaded successfully"));
+        }
+        if !info.mprocs.is_empty() {
+            out.push(format!("Version {p} mprocedures loaded successfully"));
+        }
+    }
+    out
+}
+
+/// Orders procedure names as the program declares them (`order`, the
+/// procedure-ID order); names it does not know go last, sorted.
+pub fn in_order(names: &[String], order: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = names.to_vec();
+    v.sort_by_key(|n| {
+        (
+            order.iter().position(|o| o == n).unwrap_or(usize::MAX),
+            n.clone(),
+        )
+    });
+    v
+}
+
+/// Everything `update` prints once the pup began the update (the paper's
+/// screen, §6.1 and §6.2). `order` is the procedure-ID order of the
+/// target version, used to list procedures as the program declares them.
+pub fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<String> {
+    let (x, a, b) = (program, info.from, info.to);
+    let mut out = vec![format!(
+        "Update of program {x} from version {a} to version {b} begins..."
+    )];
+    let changed = in_order(&info.changed, order);
+    out.push(format!(
+        "{} procedure{} changed between versions:",
+        changed.len(),
+        if changed.len() == 1 { " has" } else { "s have" }
+    ));
+    out.extend(changed.iter().cloned());
+    out.push(format!("program {x} runtime stack backtrace:"));
+    out.extend(info.backtrace.iter().cloned());
+    out.push(format!(
+        "warped {} unchanged procedures into version space {b}",
+        info.warped_unchanged.len()
+    ));
+    out.push("computed inactive procedures:".into());
+    let committed = in_order(&info.committed, order);
+    if committed.is_empty() {
+        out.push(format!(
+            "no changed procedures could be warped to version space {b} at this time"
+        ));
+    } else {
+        out.extend(committed.iter().cloned());
+        out.push(format!(
+            "warped {} changed procedures into version space {b}",
+            committed.len()
+        ));
+    }
+    out.extend(info.notes.iter().cloned());
+    for (members, error) in &info.failed {
+        out.push(format!(
+            "group {} could not be updated: {error}",
+            group(members, order)
+        ));
+    }
+    if info.return_interrupts {
+        out.push("enabled procedure return interrupts".into());
+    }
+    out.push(format!("Program {x} update initiated successfully"));
+    out
+}
+
+/// A group as `{a, b, c}`.
+pub fn group(members: &[String], order: &[String]) -> String {
+    format!("{{{}}}", in_order(members, order).join(", "))
+}
+
+fn groups(gs: &[Vec<String>], order: &[String]) -> String {
+    gs.iter()
+        .map(|g| group(g, order))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The asynchronous line for a finished update.
+pub fn complete_line(
+    program: &str,
+    to: u64,
+    applied: &[Vec<String>],
+    not_applied: &[Vec<String>],
+    order: &[String],
+) -> String {
+    if not_applied.is_empty() {
+        format!("*** Program {program} updated to version {to} successfully ***")
+    } else {
+        let applied = if applied.is_empty() {
+            "nothing".to_string()
+        } else {
+            groups(applied, order)
+        };
+        format!(
+            "*** Program {program} update to version {to} finished: applied {applied}; not applied {} ***",
+            groups(not_applied, order)
+        )
+    }
+}
+
+/// The line for a group that could not be committed (its error names the
+/// mprocedure that trapped or ran out of time).
+pub fn group_failed_line(
+    program: &str,
+    to: u64,
+    members: &[String],
+    error: &str,
+    order: &[String],
+) -> String {
+    format!(
+        "*** Program {program} update to version {to}: group {} not applied: {error} ***",
+        group(members, order)
+    )
+}
+
+/// The line for the end of the program.
+pub fn exited_line(program: &str, code: i64, message: &str) -> String {
+    let message = message.trim_end();
+    if message.contains('\n') {
+        format!("Program {program} ended (exit code {code}):\n{message}")
+    } else if message.is_empty() {
+        format!("Program {program} ended (exit code {code})")
+    } else {
+        format!("Program {program} ended (exit code {code}): {message}")
+    }
+}
+
+/// One notice other than program output, as lines (`None` for output,
+/// which is streamed separately).
+pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<Vec<String>> {
+    Some(match notice {
+        Notice::Output(_) => return None,
+        Notice::UpdateComplete {
+            to,
+            applied,
+            not_applied,
+        } => vec![complete_line(program, *to, applied, not_applied, order)],
+        Notice::GroupFailed { to, members, error } => {
+            vec![group_failed_line(program, *to, members, error, order)]
+        }
+        Notice::Exited { code, message } => vec![exited_line(program, *code, message)],
+        Notice::Trace(t) => vec![t.trim_end().to_string()],
+    })
+}
+
+/// `status`.
+pub fn status_lines(program: &str, host: &str, s: &StatusInfo) -> Vec<String> {
+    let mut out = vec![format!(
+        "program {program} on host {host}: {}; highest running version {}",
+        s.program, s.hrvn
+    )];
+    out.extend(versions_lines(s));
+    if s.pending.is_empty() {
+        out.push("no update pending".into());
+    } else {
+        for (from, to, gs) in &s.pending {
+            out.push(format!(
+                "update {from} -> {to} pending: {} group{} waiting: {}",
+                gs.len(),
+                if gs.len() == 1 { "" } else { "s" },
+                groups(gs, &[])
+            ));
+        }
+    }
+    out.push(format!(
+        "procedure return interrupts {}",
+        if s.return_interrupts {
+            "enabled"
+        } else {
+            "disabled"
+        }
+    ));
+    out
+}
+
+/// `versions`.
+pub fn versions_lines(s: &StatusInfo) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.versions.is_empty() {
+        out.push("no versions loaded".into());
+    }
+    for (v, slot, procs, bytes) in &s.versions {
+        out.push(format!(
+            "version {v}: slot {slot}, {procs} procedures, {bytes} bytes of code{}",
+            if *v == s.hrvn {
+                " (highest running)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !s.retired.is_empty() {
+        out.push(format!("retired: {}", join_nums(&s.retired)));
+    }
+    out
+}
+
+/// `procs`: one line per procedure with its bindings.
+pub fn procs_lines(s: &StatusInfo) -> Vec<String> {
+    let width = s
+        .bindings
+        .iter()
+        .map(|(_, n, _, _)| n.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = vec![format!("  ID  {:width$}  version  bindings", "name")];
+    for (id, name, committed, table) in &s.bindings {
+        let b = table
+            .iter()
+            .map(|(tv, target)| format!("table {tv} -> {target}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(format!("{id:4}  {name:width$}  {committed:7}  {b}"));
+    }
+    out
+}
+
+/// `stack`: frames innermost first.
+pub fn stack_lines(program: &str, frames: &[FrameRow]) -> Vec<String> {
+    if frames.is_empty() {
+        return vec![format!(
+            "program {program} has no stack (it is not running)"
+        )];
+    }
+    let mut out = vec![format!("program {program} runtime stack backtrace:")];
+    for (i, f) in frames.iter().enumerate() {
+        out.push(format!(
+            "  #{i:<2} {:<24} {} ({:#x})",
+            f.name, f.decoded, f.pc
+        ));
+    }
+    out
+}
+
+/// `delta`: procedure names then the full matrix.
+pub fn delta_lines(program: &str, version: u64, names: &[String], matrix: &str) -> Vec<String> {
+    let mut out = vec![format!(
+        "delta* of version {version} of program {program} ({} procedures):",
+        names.len()
+    )];
+    for (i, n) in names.iter().enumerate() {
+        out.push(format!("  {i:4} {n}"));
+    }
+    out.extend(matrix_rows(matrix, usize::MAX));
+    out
+}
+
+/// `pups`.
+pub fn pups_lines(host: &str, entries: &[PupEntry]) -> Vec<String> {
+    if entries.is_empty() {
+        return vec![format!(
+            "no pups registered with the pupmapper on host {host}"
+        )];
+    }
+    let mut out = vec![format!(
+        "pups registered with the pupmapper on host {host}:"
+    )];
+    for e in entries {
+        out.push(format!("  {:<16} pid {:<8} port {}", e.name, e.pid, e.port));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    fn pizza_order() -> Vec<String> {
+        s(&[
+            "main",
+            "do_pizza",
+            "set_oven_temp",
+            "mix_ingredients",
+            "bake_pizza",
+        ])
+    }
+
+    #[test]
+    fn connect_says_new_or_what_it_holds() {
+        let mut info = PupInfo {
+            name: "x".into(),
+            host: "goto".into(),
+            pid: 1,
+            fresh: true,
+            versions: vec![],
+            program: "not started".into(),
+            pending: 0,
+            region_base: 0,
+        };
+        assert_eq!(
+            connect_lines(&info),
+            [
+                "Connected to pup for program x on host goto",
+                "Pup for program x on host goto is new"
+            ]
+        );
+        info.fresh = false;
+        info.versions = vec![1, 2];
+        info.program = "running version 1".into();
+        info.pending = 1;
+        assert_eq!(
+            connect_lines(&info)[1],
+            "Pup for program x on host goto holds versions 1, 2; program running version 1; 1 update pending"
+        );
+    }
+
+    fn load_info(version: u64, mprocs: bool) -> LoadInfo {
+        LoadInfo {
+            version,
+            slot: 0,
+            procs: vec![],
+            delta_matrix: String::new(),
+            code_bytes: 1192,
+            space_base: 0x26738,
+            iprocs: vec![],
+            mprocs: if mprocs {
+                vec![("do_pizza".into(), 0x2860c, 264)]
+            } else {
+                vec![]
+            },
+            table: 0,
+            load_ns: 0,
+        }
+    }
+
+    #[test]
+    fn load_prints_the_papers_lines() {
+        let m = "0 1 1 1 1\n0 0 1 1 1\n0 0 0 0 0\n0 0 0 0 0\n0 0 0 0 0\n";
+        let lines = load_lines(
+            "x",
+            "goto",
+            &LoadHow::Delta("pizza1.delta".into()),
+            5,
+            m,
+            &load_info(1, false),
+            None,
+        );
+        assert_eq!(
+            lines,
+            [
+                "Load sequence begins...",
+                "extracted updatable procedures from delta file pizza1.delta",
+                "program x has 5 updatable procedures",
+                "program x's procedures registered with pup name service on host goto",
+                "delta* computed for 5 procedures in x:",
+                "    0 1 1 1 1",
+                "    0 0 1 1 1",
+                "    0 0 0 0 0",
+                "    0 0 0 0 0",
+                "    0 0 0 0 0",
+                "program object code image requires 1192 bytes",
+                "program loading at address 0x26738 in pup x's address space on host goto",
+                "program linking complete",
+                "loaded VMC segment descriptor table into goto's VMC",
+                "copying code to pup... complete",
+                "no interprocedures loaded for version 1",
+                "no mprocedures loaded for version 1",
+                "Version 1 of program x loaded successfully",
+            ]
+        );
+        let lines = load_lines(
+            "x",
+            "goto",
+            &LoadHow::Compiled("pizza2.uc".into()),
+            5,
+            m,
+            &load_info(2, true),
+            Some(1),
+        );
+        assert_eq!(lines[1], "compiled pizza2.uc");
+        let tail: Vec<&str> = lines[15..].iter().map(String::as_str).collect();
+        assert_eq!(
+            tail,
+            [
+                "no interprocedures loaded for version 2",
+                "mproc object code image requires 264 bytes",
+                "mproc loading at address 0x2860c in pup x's address space on host goto",
+                "mproc linking complete",
+                "mprocedures for: do_pizza",
+                "copying code to pup... complete",
+                "Version 2 of program x loaded successfully",
+                "Version 1 mprocedures loaded successfully",
+            ]
+        );
+    }
+
+    #[test]
+    fn big_matrices_are_shrunk_like_the_papers() {
+        let row = vec!["0"; 20].join(" ");
+        let m = vec![row; 20].join("\n");
+        let rows = matrix_rows(&m, 16);
+        assert_eq!(rows.len(), 17);
+        assert!(rows[0].ends_with("0 0 ..."), "{}", rows[0]);
+        assert_eq!(rows[16], "    :");
+    }
+
+    fn update_info(committed: &[&str], pending: bool) -> UpdateInfo {
+        UpdateInfo {
+            from: 1,
+            to: 2,
+            changed: s(&["bake_pizza", "do_pizza", "mix_ingredients", "set_oven_temp"]),
+            reasons: vec![],
+            backtrace: s(&["mix_ingredients", "do_pizza", "main"]),
+            frames: vec![],
+            warped_unchanged: s(&["main"]),
+            committed: s(committed),
+            pending: if pending {
+                vec![s(&["do_pizza"])]
+            } else {
+                vec![]
+            },
+            failed: vec![],
+            notes: vec![],
+            return_interrupts: pending,
+            complete: !pending,
+        }
+    }
+
+    #[test]
+    fn update_prints_the_papers_screen() {
+        let lines = update_lines(
+            "x",
+            &update_info(&["bake_pizza", "set_oven_temp"], true),
+            &pizza_order(),
+        );
+        assert_eq!(
+            lines,
+            [
+                "Update of program x from version 1 to version 2 begins...",
+                "4 procedures have changed between versions:",
+                "do_pizza",
+                "set_oven_temp",
+                "mix_ingredients",
+                "bake_pizza",
+                "program x runtime stack backtrace:",
+                "mix_ingredients",
+                "do_pizza",
+                "main",
+                "warped 1 unchanged procedures into version space 2",
+                "computed inactive procedures:",
+                "set_oven_temp",
+                "bake_pizza",
+                "warped 2 changed procedures into version space 2",
+                "enabled procedure return interrupts",
+                "Program x update initiated successfully",
+            ]
+        );
+    }
+
+    #[test]
+    fn update_with_nothing_inactive_says_so() {
+        let lines = update_lines("x", &update_info(&[], true), &pizza_order());
+        assert!(lines.contains(
+            &"no changed procedures could be warped to version space 2 at this time".to_string()
+        ));
+        assert!(!lines.iter().any(|l| l.starts_with("warped 0 changed")));
+    }
+
+    #[test]
+    fn completion_lines() {
+        let o = pizza_order();
+        assert_eq!(
+            complete_line("x", 2, &[s(&["do_pizza"])], &[], &o),
+            "*** Program x updated to version 2 successfully ***"
+        );
+        assert_eq!(
+            complete_line(
+                "x",
+                2,
+                &[s(&["bake_pizza"])],
+                &[s(&["mix_ingredients", "do_pizza"])],
+                &o
+            ),
+            "*** Program x update to version 2 finished: applied {bake_pizza}; not applied {do_pizza, mix_ingredients} ***"
+        );
+        assert_eq!(
+            group_failed_line(
+                "x",
+                2,
+                &s(&["do_pizza"]),
+                "mproc do_pizza trapped: division by zero",
+                &o
+            ),
+            "*** Program x update to version 2: group {do_pizza} not applied: mproc do_pizza trapped: division by zero ***"
+        );
+        assert_eq!(
+            exited_line("x", 0, "stopped"),
+            "Program x ended (exit code 0): stopped"
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! How the shell reaches pups: the [`Link`] and [`Connector`] traits and
+//! their real implementations over `pup::client` and `pupmapper::client`.
+//!
+//! Invariant: the shell talks to pups only through these traits, so its
+//! logic (errexit, notices, waits) is unit-tested against a fake pup and
+//! the network code stays here. Errors are already worded for the user.
+
+use std::net::ToSocketAddrs;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use pup::auth::{self, Cookie};
+use pup::client::{ClientError, PupClient};
+use pup::proto::{Notice, Request, Response};
+use pupmapper::client::MapperClient;
+use pupmapper::proto::PupEntry;
+
+use crate::local::Local;
+
+/// One open connection to a pup.
+pub trait Link: Send {
+    /// Sends a request and waits for its reply (notices are queued meanwhile).
+    fn call(&mut self, req: Request) -> Result<Response, String>;
+    /// Notices received so far, without waiting.
+    fn try_notices(&mut self) -> Vec<Notice>;
+    /// The next notice, waiting at most `timeout`.
+    fn recv_notice(&mut self, timeout: Duration) -> Option<Notice>;
+    /// True once the pup closed the connection or it broke.
+    fn is_closed(&self) -> bool;
+    /// Says goodbye and closes (the pup keeps its state).
+    fn close(self: Box<Self>);
+}
+
+/// What a [`Connector`] hands back for `connect`.
+pub struct Connected {
+    /// The connection.
+    pub link: Box<dyn Link>,
+    /// True if this ush started the pup just now (`ush --local`).
+    pub started: bool,
+    /// True if the pup belongs to a private `ush --local` session, whose
+    /// output the user expects to see without asking.
+    pub local: bool,
+}
+
+/// Finds pups and connects to them.
+pub trait Connector: Send {
+    /// Connects to `program`'s pup through `host`'s pupmapper (`None`: this
+    /// host, or the private one of `--local`, starting the pup there if
+    /// needed, with `--debug` when `debug`).
+    fn connect(
+        &mut self,
+        program: &str,
+        host: Option<&str>,
+        debug: bool,
+    ) -> Result<Connected, String>;
+    /// The pups registered at `host`'s pupmapper, and how to name that host.
+    fn pups(&mut self, host: Option<&str>) -> Result<(String, Vec<PupEntry>), String>;
+    /// Stops whatever this connector started (pups, pupmapper). Idempotent.
+    fn shutdown(&mut self) {}
+}
+
+/// A [`Link`] over a real [`PupClient`].
+pub struct PupLink(pub PupClient);
+
+impl Link for PupLink {
+    fn call(&mut self, req: Request) -> Result<Response, String> {
+        self.0.call(req).map_err(|e| match e {
+            ClientError::Closed => "the pup closed the connection".to_string(),
+            ClientError::Timeout => "the pup did not answer in time".to_string(),
+            e => e.to_string(),
+        })
+    }
+    fn try_notices(&mut self) -> Vec<Notice> {
+        self.0.try_notices()
+    }
+    fn recv_notice(&mut self, timeout: Duration) -> Option<Notice> {
+        self.0.recv_notice(timeout)
+    }
+    fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+    fn close(self: Box<Self>) {
+        self.0.close()
+    }
+}
+
+/// The real connector: pupmapper lookups, the cookie, and (with `--local`)
+/// the private pupmapper and pups.
+pub struct NetConnector {
+    /// The cookie, read (or created) on first use.
+    cookie: Option<Cookie>,
+    /// Where the cookie lives.
+    cookie_path: Option<PathBuf>,
+    /// The private session of `ush --local`.
+    local: Option<Local>,
+}
+
+impl NetConnector {
+    /// A connector using the cookie at `cookie_path` (default:
+    /// `$PODUS_COOKIE` or `~/.podus/cookie`) and, if given, a `--local`
+    /// session.
+    pub fn new(cookie_path: Option<PathBuf>, local: Option<Local>) -> NetConnector {
+        let cookie_path = match &local {
+            Some(l) => Some(l.cookie_path().to_path_buf()),
+            None => cookie_path,
+        };
+        NetConnector {
+            cookie: None,
+            cookie_path,
+            local,
+        }
+    }
+
+    fn cookie(&mut self) -> Result<Cookie, String> {
+        if let Some(c) = &self.cookie {
+            return Ok(c.clone());
+        }
+        let path = match &self.cookie_path {
+            Some(p) => p.clone(),
+            None => auth::default_cookie_path().map_err(|e| e.to_string())?,
+        };
+        let c = Cookie::load_or_create(&path).map_err(|e| e.to_string())?;
+        self.cookie = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The mapper address for `host`, and the host's name for messages.
+    fn mapper_for(&self, host: Option<&str>) -> Result<(String, String), String> {
+        match (host, &self.local) {
+            (None, Some(l)) => Ok((l.mapper_addr().to_string(), "localhost".into())),
+            (None, None) => Ok((
+                pupmapper::proto::mapper_addr("127.0.0.1")?,
+                crate::sysinfo::hostname(),
+            )),
+            (Some(h), _) => Ok((pupmapper::proto::mapper_addr(h)?, h.to_string())),
+        }
+    }
+}
+
+fn mapper_client(addr: &str, host: &str) -> Result<MapperClient, String> {
+    MapperClient::connect(addr).map_err(|e| match e {
+        pupmapper::client::ClientError::Connect { source, .. } => format!(
+            "cannot reach the pupmapper on host {host} ({addr}): {source} (is pupmapper running there?)"
+        ),
+        e => format!("pupmapper on host {host}: {e}"),
+    })
+}
+
+impl Connector for NetConnector {
+    fn connect(
+        &mut self,
+        program: &str,
+        host: Option<&str>,
+        debug: bool,
+    ) -> Result<Connected, String> {
+        let cookie = self.cookie()?;
+        let mut started = false;
+        if host.is_none()
+            && let Some(local) = &mut self.local
+        {
+            started = local.ensure_pup(program, debug)?;
+        }
+        let (addr, host_name) = self.mapper_for(host)?;
+        let mut mc = mapper_client(&addr, &host_name)?;
+        // A pup just started registers before it prints its ready line, but
+        // allow a moment for a mapper that answers lookups from a snapshot.
+        let deadline = Instant::now() + Duration::from_secs(if started { 5 } else { 0 });
+        let entry = loop {
+            match mc
+                .lookup(program)
+                .map_err(|e| format!("pupmapper on host {host_name}: {e}"))?
+            {
+                Some(e) => break e,
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                None => {
+                    return Err(format!(
+                        "no pup for program {program} on host {host_name} (start one there with `pup {program}`)"
+                    ));
+                }
+            }
+        };
+        let ip = mc.addr().ip();
+        let pup_addr = (ip, entry.port)
+            .to_socket_addrs()
+            .map_err(|e| e.to_string())?
+            .next()
+            .ok_or("no address for the pup")?;
+        let client = PupClient::connect(pup_addr, &cookie).map_err(|e| match e {
+            ClientError::Auth(_) | ClientError::Closed => {
+                let path = cookie
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "(built in)".into());
+                format!(
+                    "the pup for program {program} on host {host_name} refused this ush: {e} \
+                     (our cookie is {path}; it must hold the same secret as the pup's)"
+                )
+            }
+            e => format!("pup for program {program} on host {host_name}: {e}"),
+        })?;
+        Ok(Connected {
+            link: Box::new(PupLink(client)),
+            started,
+            local: host.is_none() && self.local.is_some(),
+        })
+    }
+
+    fn pups(&mut self, host: Option<&str>) -> Result<(String, Vec<PupEntry>), String> {
+        let (addr, host_name) = self.mapper_for(host)?;
+        let list = mapper_client(&addr, &host_name)?
+            .list()
+            .map_err(|e| format!("pupmapper on host {host_name}: {e}"))?;
+        Ok((host_name, list))
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(l) = &mut self.local {
+            l.shutdown();
+        }
+    }
+}

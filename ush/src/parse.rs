@@ -1,0 +1,699 @@
+//! Turning a line of ush input into [`Command`]s.
+//!
+//! A line is split into commands at `;`, each command into words like a
+//! (very) small POSIX shell: whitespace separates words, `'…'` quotes
+//! literally, `"…"` quotes with `\"` and `\\` escapes, and `#` at the start
+//! of a word begins a comment that runs to the end of the line. Nothing is
+//! expanded. Parsing is pure — no file is touched and nothing is sent — so
+//! every error here is a usage error found before anything happened.
+
+use std::time::Duration;
+
+/// Where `load` takes a version from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadSource {
+    /// `load V FILE.uc`: compile the source here.
+    Source(String),
+    /// `load V FILE.delta FILE.o`: take `ucc build` output.
+    Built {
+        /// The `.delta` file.
+        delta: String,
+        /// The `.o` file.
+        object: String,
+    },
+}
+
+/// What `update` updates to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpdateTarget {
+    /// A changes file.
+    Changes(String),
+    /// A version number: computed changes, no groups.
+    Version(u64),
+}
+
+/// Where `graph` sends the call graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GraphOut {
+    /// Print the DOT text.
+    Print,
+    /// Write the DOT text to a file.
+    Dot(String),
+    /// Render SVG with Graphviz's `dot` into a file.
+    Svg(String),
+}
+
+/// A `set` option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOption {
+    /// Stop a script at the first failing command.
+    Errexit,
+    /// Echo script commands (with the prompt) before running them.
+    Echo,
+}
+
+/// One parsed ush command (SPEC §5.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `program NAME`
+    Program(String),
+    /// `connect [HOST]`
+    Connect(Option<String>),
+    /// `disconnect`
+    Disconnect,
+    /// `pups [HOST]`
+    Pups(Option<String>),
+    /// `load V FILE.uc` or `load V FILE.delta FILE.o`
+    Load {
+        /// Version number.
+        version: u64,
+        /// Where the code comes from.
+        source: LoadSource,
+    },
+    /// `run [V]`
+    Run(Option<u64>),
+    /// `update [CHANGES | V] [--within D] [--atomic]`
+    Update {
+        /// Changes file or version; `None`: the pup's defaults.
+        target: Option<UpdateTarget>,
+        /// `--within`.
+        within: Option<Duration>,
+        /// `--atomic`.
+        atomic: bool,
+    },
+    /// `wait [--timeout D]`
+    Wait {
+        /// Give up (and fail) after this long.
+        timeout: Option<Duration>,
+    },
+    /// `abort`
+    Abort,
+    /// `status`
+    Status,
+    /// `versions`
+    Versions,
+    /// `procs`
+    Procs,
+    /// `stack`
+    Stack,
+    /// `delta [V]`
+    Delta(Option<u64>),
+    /// `graph [V] [--dot FILE | --svg FILE]`
+    Graph {
+        /// Version (default: the newest).
+        version: Option<u64>,
+        /// Where to put it.
+        out: GraphOut,
+    },
+    /// `addr ADDRESS`
+    Addr(u64),
+    /// `output on|off`
+    Output(bool),
+    /// `debug on|off`
+    Debug(bool),
+    /// `stop`
+    Stop,
+    /// `source FILE`
+    Source(String),
+    /// `sleep D`
+    Sleep(Duration),
+    /// `quit` / `exit`
+    Quit,
+    /// `set OPTION on|off`
+    Set(SetOption, bool),
+    /// `expect PATTERN [--timeout D]`
+    Expect {
+        /// Plain substring of the program's output.
+        pattern: String,
+        /// Give up (and fail) after this long.
+        timeout: Option<Duration>,
+    },
+    /// `help [CMD]`
+    Help(Option<String>),
+}
+
+/// Splits a line into its commands at `;` outside quotes, dropping a
+/// trailing `#` comment. Returns the raw text of each non-empty command.
+pub fn split_commands(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut word_start = true;
+    for c in line.chars() {
+        if let Some(q) = quote {
+            cur.push(c);
+            if escaped {
+                escaped = false;
+            } else if q == '"' && c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                cur.push(c);
+                word_start = false;
+            }
+            ';' => {
+                push_trimmed(&mut out, &cur);
+                cur.clear();
+                word_start = true;
+            }
+            '#' if word_start => break,
+            c => {
+                cur.push(c);
+                word_start = c.is_whitespace();
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err("unterminated quote".into());
+    }
+    push_trimmed(&mut out, &cur);
+    Ok(out)
+}
+
+fn push_trimmed(out: &mut Vec<String>, s: &str) {
+    let t = s.trim();
+    if !t.is_empty() {
+        out.push(t.to_string());
+    }
+}
+
+/// Splits one command into words (quotes removed, escapes applied). A `#`
+/// at the start of a word ends the command.
+pub fn split_words(cmd: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = cmd.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '#' if !in_word => break,
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated ' quote".into()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\')) => cur.push(c),
+                            Some('n') => cur.push('\n'),
+                            Some('t') => cur.push('\t'),
+                            Some(c) => {
+                                cur.push('\\');
+                                cur.push(c);
+                            }
+                            None => return Err("unterminated \" quote".into()),
+                        },
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated \" quote".into()),
+                    }
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// Parses a duration (`250ms`, `2s`, `1m`), as changes files write them.
+pub fn duration(s: &str) -> Result<Duration, String> {
+    compiler::changes::parse_duration(s)
+}
+
+/// Parses a version number.
+pub fn version(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .map_err(|_| format!("`{s}` is not a version number"))
+}
+
+/// Parses `on`/`off`.
+fn on_off(cmd: &str, s: Option<&str>) -> Result<bool, String> {
+    match s {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(format!("{cmd}: expected on or off, not `{other}`")),
+        None => Err(format!("{cmd}: expected on or off")),
+    }
+}
+
+/// Parses a hexadecimal address, with or without `0x`.
+pub fn address(s: &str) -> Result<u64, String> {
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s)
+        .replace('_', "");
+    u64::from_str_radix(&digits, 16).map_err(|_| format!("`{s}` is not a hexadecimal address"))
+}
+
+/// Splits `--flag VALUE` options (and bare `--switch`es) from positional
+/// words. `flags` lists the options that take a value.
+struct Args {
+    positional: Vec<String>,
+    options: Vec<(String, Option<String>)>,
+}
+
+fn split_args(
+    cmd: &str,
+    words: &[String],
+    valued: &[&str],
+    switches: &[&str],
+) -> Result<Args, String> {
+    let mut positional = Vec::new();
+    let mut options = Vec::new();
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        if let Some(name) = w.strip_prefix("--") {
+            let (name, inline) = match name.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (name, None),
+            };
+            if valued.contains(&name) {
+                let v = match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| format!("{cmd}: --{name} needs a value"))?,
+                };
+                options.push((name.to_string(), Some(v)));
+            } else if switches.contains(&name) && inline.is_none() {
+                options.push((name.to_string(), None));
+            } else {
+                return Err(format!("{cmd}: unknown option --{name}"));
+            }
+        } else {
+            positional.push(w.clone());
+        }
+    }
+    Ok(Args {
+        positional,
+        options,
+    })
+}
+
+impl Args {
+    fn opt(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+    fn has(&self, name: &str) -> bool {
+        self.options.iter().any(|(n, _)| n == name)
+    }
+    fn at_most(&self, cmd: &str, n: usize) -> Result<(), String> {
+        if self.positional.len() > n {
+            Err(format!(
+                "{cmd}: unexpected argument `{}` (usage: {})",
+                self.positional[n],
+                crate::commands::usage(cmd)
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn timeout_opt(args: &Args) -> Result<Option<Duration>, String> {
+    args.opt("timeout").map(duration).transpose()
+}
+
+/// Parses the words of one command. `words` must not be empty.
+pub fn parse_command(words: &[String]) -> Result<Command, String> {
+    let (name, rest) = words.split_first().ok_or("empty command")?;
+    let cmd = name.as_str();
+    let usage_err = || format!("usage: {}", crate::commands::usage(cmd));
+    let plain = |n: usize| -> Result<Args, String> {
+        let a = split_args(cmd, rest, &[], &[])?;
+        a.at_most(cmd, n)?;
+        Ok(a)
+    };
+    Ok(match cmd {
+        "program" => {
+            let a = plain(1)?;
+            let n = a.positional.first().ok_or_else(usage_err)?;
+            pupmapper::proto::validate_name(n).map_err(|e| format!("program: {e}"))?;
+            Command::Program(n.clone())
+        }
+        "connect" => Command::Connect(plain(1)?.positional.first().cloned()),
+        "disconnect" => {
+            plain(0)?;
+            Command::Disconnect
+        }
+        "pups" => Command::Pups(plain(1)?.positional.first().cloned()),
+        "load" => {
+            let a = plain(3)?;
+            let (v, files) = a.positional.split_first().ok_or_else(usage_err)?;
+            let version = version(v)?;
+            if version == 0 {
+                return Err("load: versions are numbered from 1".into());
+            }
+            let source = match files {
+                [f] if f.ends_with(".delta") || f.ends_with(".o") => {
+                    return Err(format!(
+                        "load: `{f}` needs its partner: load {v} FILE.delta FILE.o"
+                    ));
+                }
+                [f] => LoadSource::Source(f.clone()),
+                [a, b] => {
+                    let (delta, object) = if a.ends_with(".o") && !b.ends_with(".o") {
+                        (b, a)
+                    } else {
+                        (a, b)
+                    };
+                    LoadSource::Built {
+                        delta: delta.clone(),
+                        object: object.clone(),
+                    }
+                }
+                _ => return Err(usage_err()),
+            };
+            Command::Load { version, source }
+        }
+        "run" => Command::Run(
+            plain(1)?
+                .positional
+                .first()
+                .map(|v| version(v))
+                .transpose()?,
+        ),
+        "update" => {
+            let a = split_args(cmd, rest, &["within"], &["atomic"])?;
+            a.at_most(cmd, 1)?;
+            let target = a.positional.first().map(|t| match t.parse::<u64>() {
+                Ok(v) => UpdateTarget::Version(v),
+                Err(_) => UpdateTarget::Changes(t.clone()),
+            });
+            Command::Update {
+                target,
+                within: a.opt("within").map(duration).transpose()?,
+                atomic: a.has("atomic"),
+            }
+        }
+        "wait" => {
+            let a = split_args(cmd, rest, &["timeout"], &[])?;
+            a.at_most(cmd, 0)?;
+            Command::Wait {
+                timeout: timeout_opt(&a)?,
+            }
+        }
+        "abort" => {
+            plain(0)?;
+            Command::Abort
+        }
+        "status" => {
+            plain(0)?;
+            Command::Status
+        }
+        "versions" => {
+            plain(0)?;
+            Command::Versions
+        }
+        "procs" => {
+            plain(0)?;
+            Command::Procs
+        }
+        "stack" => {
+            plain(0)?;
+            Command::Stack
+        }
+        "delta" => Command::Delta(
+            plain(1)?
+                .positional
+                .first()
+                .map(|v| version(v))
+                .transpose()?,
+        ),
+        "graph" => {
+            let a = split_args(cmd, rest, &["dot", "svg"], &[])?;
+            a.at_most(cmd, 1)?;
+            let out = match (a.opt("dot"), a.opt("svg")) {
+                (Some(_), Some(_)) => return Err("graph: give --dot or --svg, not both".into()),
+                (Some(f), None) => GraphOut::Dot(f.to_string()),
+                (None, Some(f)) => GraphOut::Svg(f.to_string()),
+                (None, None) => GraphOut::Print,
+            };
+            Command::Graph {
+                version: a.positional.first().map(|v| version(v)).transpose()?,
+                out,
+            }
+        }
+        "addr" => {
+            let a = plain(1)?;
+            Command::Addr(address(a.positional.first().ok_or_else(usage_err)?)?)
+        }
+        "output" => Command::Output(on_off(
+            cmd,
+            plain(1)?.positional.first().map(String::as_str),
+        )?),
+        "debug" => Command::Debug(on_off(
+            cmd,
+            plain(1)?.positional.first().map(String::as_str),
+        )?),
+        "stop" => {
+            plain(0)?;
+            Command::Stop
+        }
+        "source" => Command::Source(
+            plain(1)?
+                .positional
+                .first()
+                .cloned()
+                .ok_or_else(usage_err)?,
+        ),
+        "sleep" => Command::Sleep(duration(
+            plain(1)?.positional.first().ok_or_else(usage_err)?,
+        )?),
+        "quit" | "exit" => {
+            plain(0)?;
+            Command::Quit
+        }
+        "set" => {
+            let a = plain(2)?;
+            let opt = match a.positional.first().map(String::as_str) {
+                Some("errexit") => SetOption::Errexit,
+                Some("echo") => SetOption::Echo,
+                Some(o) => return Err(format!("set: unknown option `{o}` (errexit, echo)")),
+                None => return Err(usage_err()),
+            };
+            Command::Set(opt, on_off(cmd, a.positional.get(1).map(String::as_str))?)
+        }
+        "expect" => {
+            let a = split_args(cmd, rest, &["timeout"], &[])?;
+            a.at_most(cmd, 1)?;
+            let pattern = a.positional.first().ok_or_else(usage_err)?.clone();
+            if pattern.is_empty() {
+                return Err("expect: the pattern is empty".into());
+            }
+            Command::Expect {
+                pattern,
+                timeout: timeout_opt(&a)?,
+            }
+        }
+        "help" | "?" => Command::Help(plain(1)?.positional.first().cloned()),
+        other => {
+            return Err(match crate::commands::suggest(other) {
+                Some(s) => format!("unknown command `{other}` (did you mean `{s}`? try `help`)"),
+                None => format!("unknown command `{other}` (try `help`)"),
+            });
+        }
+    })
+}
+
+/// Parses one command's text (as [`split_commands`] returns it).
+pub fn parse(cmd: &str) -> Result<Option<Command>, String> {
+    let words = split_words(cmd)?;
+    if words.is_empty() {
+        return Ok(None);
+    }
+    parse_command(&words).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Command {
+        parse(s).unwrap().unwrap()
+    }
+    fn e(s: &str) -> String {
+        parse(s).unwrap_err()
+    }
+
+    #[test]
+    fn splits_commands_at_semicolons_outside_quotes() {
+        assert_eq!(
+            split_commands("program x; connect ;; run # go").unwrap(),
+            ["program x", "connect", "run"]
+        );
+        assert_eq!(
+            split_commands("expect \"a; b\"; stop").unwrap(),
+            ["expect \"a; b\"", "stop"]
+        );
+        assert_eq!(
+            split_commands("expect 'x#y' # c").unwrap(),
+            ["expect 'x#y'"]
+        );
+        assert_eq!(
+            split_commands("  # only a comment").unwrap(),
+            Vec::<String>::new()
+        );
+        assert!(split_commands("expect \"open").is_err());
+    }
+
+    #[test]
+    fn words_honour_quotes_and_escapes() {
+        assert_eq!(
+            split_words(r#"expect "Fahrenheit for pizza 2" --timeout 5s"#).unwrap(),
+            ["expect", "Fahrenheit for pizza 2", "--timeout", "5s"]
+        );
+        assert_eq!(
+            split_words(r#"a "b \"c\"" 'd e'f"#).unwrap(),
+            ["a", "b \"c\"", "d ef"]
+        );
+        assert_eq!(split_words("a b#c # rest").unwrap(), ["a", "b#c"]);
+        assert_eq!(split_words(r#"x """#).unwrap(), ["x", ""]);
+    }
+
+    #[test]
+    fn parses_the_papers_session() {
+        assert_eq!(p("program x"), Command::Program("x".into()));
+        assert_eq!(p("connect goto"), Command::Connect(Some("goto".into())));
+        assert_eq!(p("connect"), Command::Connect(None));
+        assert_eq!(
+            p("load 1 pizza1.delta pizza1.o"),
+            Command::Load {
+                version: 1,
+                source: LoadSource::Built {
+                    delta: "pizza1.delta".into(),
+                    object: "pizza1.o".into()
+                }
+            }
+        );
+        assert_eq!(
+            p("load 2 pizza2.o pizza2.delta"),
+            Command::Load {
+                version: 2,
+                source: LoadSource::Built {
+                    delta: "pizza2.delta".into(),
+                    object: "pizza2.o".into()
+                }
+            }
+        );
+        assert_eq!(
+            p("load 1 pizza1.uc"),
+            Command::Load {
+                version: 1,
+                source: LoadSource::Source("pizza1.uc".into())
+            }
+        );
+        assert_eq!(p("run"), Command::Run(None));
+        assert_eq!(p("run 2"), Command::Run(Some(2)));
+        assert_eq!(
+            p("update pizza2.changes"),
+            Command::Update {
+                target: Some(UpdateTarget::Changes("pizza2.changes".into())),
+                within: None,
+                atomic: false
+            }
+        );
+    }
+
+    #[test]
+    fn parses_options_and_durations() {
+        assert_eq!(
+            p("update 3 --within 250ms --atomic"),
+            Command::Update {
+                target: Some(UpdateTarget::Version(3)),
+                within: Some(Duration::from_millis(250)),
+                atomic: true
+            }
+        );
+        assert_eq!(
+            p("update --within=2s"),
+            Command::Update {
+                target: None,
+                within: Some(Duration::from_secs(2)),
+                atomic: false
+            }
+        );
+        assert_eq!(
+            p("wait --timeout 1m"),
+            Command::Wait {
+                timeout: Some(Duration::from_secs(60))
+            }
+        );
+        assert_eq!(p("sleep 250ms"), Command::Sleep(Duration::from_millis(250)));
+        assert_eq!(
+            p("expect \"pizza 2\" --timeout 10s"),
+            Command::Expect {
+                pattern: "pizza 2".into(),
+                timeout: Some(Duration::from_secs(10))
+            }
+        );
+        assert_eq!(
+            p("graph 2 --svg g.svg"),
+            Command::Graph {
+                version: Some(2),
+                out: GraphOut::Svg("g.svg".into())
+            }
+        );
+        assert_eq!(p("addr 0x7f2a0040"), Command::Addr(0x7f2a_0040));
+        assert_eq!(p("addr 7F2A0040"), Command::Addr(0x7f2a_0040));
+        assert_eq!(p("output on"), Command::Output(true));
+        assert_eq!(p("debug off"), Command::Debug(false));
+        assert_eq!(
+            p("set errexit off"),
+            Command::Set(SetOption::Errexit, false)
+        );
+        assert_eq!(p("exit"), Command::Quit);
+        assert_eq!(p("help update"), Command::Help(Some("update".into())));
+    }
+
+    #[test]
+    fn rejects_bad_usage_with_a_clear_message() {
+        assert!(e("sleep 2").contains("no unit"), "{}", e("sleep 2"));
+        assert!(e("load x a.uc").contains("not a version number"));
+        assert!(e("load 0 a.uc").contains("from 1"));
+        assert!(e("load 1 a.o").contains("partner"));
+        assert!(e("load 1").contains("usage: load"));
+        assert!(e("output maybe").contains("on or off"));
+        assert!(e("update --within").contains("needs a value"));
+        assert!(e("update --frobnicate").contains("unknown option"));
+        assert!(e("stop now").contains("unexpected argument `now`"));
+        assert!(e("addr zz").contains("hexadecimal"));
+        assert!(e("graph --dot a --svg b").contains("not both"));
+        assert!(e("updte 2").contains("did you mean `update`"));
+        assert!(e("program 'a b'").starts_with("program:"));
+        assert!(e("expect \"\"").contains("empty"));
+    }
+}

@@ -1,0 +1,1098 @@
+//! The command interpreter: state, commands, notices, scripts.
+//!
+//! Invariants:
+//! - The shell knows nothing of terminals: it reads command text and writes
+//!   through a [`Sink`], so the REPL, scripts and unit tests all drive the
+//!   same code.
+//! - One connection per program name; `program NAME` only switches which
+//!   one is current. A connection that breaks is dropped with a message,
+//!   and the program's pup keeps its state.
+//! - Notices (program output, trace lines, update news) are printed in the
+//!   order they arrived, after the lines of the command whose reply they
+//!   came with, between commands, and while `wait`, `expect` and `sleep`
+//!   block. Program output is printed by whole lines, so it never splits a
+//!   line of ush's own.
+//! - Every wait is bounded or interruptible (Ctrl-C sets the interrupt flag).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use compiler::callgraph::DeltaStar;
+use compiler::ir::Module;
+use pup::proto::{Notice, Request, Response, UpdateSpec};
+
+use crate::format::{self, LoadHow};
+use crate::link::{Connector, Link};
+use crate::parse::{self, Command, GraphOut, LoadSource, SetOption, UpdateTarget};
+
+/// Where the shell's text goes.
+pub trait Sink: Send {
+    /// Writes `text` (one or more whole lines, each ending in `\n`) to the
+    /// shell's standard output.
+    fn out(&mut self, text: &str);
+    /// Writes `text` (whole lines) to the shell's error output.
+    fn err(&mut self, text: &str);
+}
+
+/// Standard output and error, flushed after every write so that a person
+/// (or a test reading a pipe) sees each line when it happens.
+#[derive(Debug, Default)]
+pub struct StdSink;
+
+impl Sink for StdSink {
+    fn out(&mut self, text: &str) {
+        let mut o = std::io::stdout().lock();
+        // A closed stdout (ush | head) is not worth dying for.
+        let _ = o.write_all(text.as_bytes());
+        let _ = o.flush();
+    }
+    fn err(&mut self, text: &str) {
+        let mut o = std::io::stderr().lock();
+        let _ = o.write_all(text.as_bytes());
+        let _ = o.flush();
+    }
+}
+
+/// Shell options.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Stop scripts at the first failing command.
+    pub errexit: bool,
+    /// Echo script commands after the prompt.
+    pub echo: bool,
+    /// Ask pups for their debug trace.
+    pub debug: bool,
+    /// Color diagnostics.
+    pub color: bool,
+    /// The prompt.
+    pub prompt: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            errexit: true,
+            echo: false,
+            debug: false,
+            color: false,
+            prompt: "> ".into(),
+        }
+    }
+}
+
+/// Longest stretch of program output kept for `expect` (older text is dropped).
+const EXPECT_KEEP: usize = 1 << 20;
+/// How long a partial line of program output waits for its end before it
+/// is shown anyway.
+const PARTIAL_LINE_WAIT: Duration = Duration::from_secs(1);
+/// How long `wait` keeps listening for a completion notice after the pup
+/// said nothing is pending (the notice travels separately from the reply).
+const COMPLETION_GRACE: Duration = Duration::from_secs(3);
+/// Default bound of `expect`.
+const EXPECT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One connection to a pup, and what ush knows about its program.
+struct Conn {
+    link: Box<dyn Link>,
+    host: String,
+    output: bool,
+    /// Program output after the last newline.
+    partial: Vec<u8>,
+    partial_since: Option<Instant>,
+    /// Program output since the last `expect` matched.
+    expect_buf: String,
+    /// Modules loaded through this ush, for `compile_update` of later versions.
+    modules: BTreeMap<u64, Arc<Module>>,
+    /// Versions the pup holds.
+    versions: BTreeSet<u64>,
+    /// Procedure names by ID (stable across versions).
+    order: Vec<String>,
+    /// Update targets whose completion has not been announced yet.
+    pending: BTreeSet<u64>,
+    /// The program ended since it was last started.
+    exited: bool,
+}
+
+impl Conn {
+    fn learn_order(&mut self, procs: impl IntoIterator<Item = (u32, String)>) {
+        for (id, name) in procs {
+            let id = id as usize;
+            if id < 1 << 20 {
+                if self.order.len() <= id {
+                    self.order.resize(id + 1, String::new());
+                }
+                self.order[id] = name;
+            }
+        }
+    }
+}
+
+/// The Updating Shell's interpreter.
+pub struct Shell {
+    connector: Box<dyn Connector>,
+    conns: BTreeMap<String, Conn>,
+    current: Option<String>,
+    /// Options (`set`, flags).
+    pub settings: Settings,
+    sink: Box<dyn Sink>,
+    base_dir: PathBuf,
+    names: Arc<Mutex<Vec<String>>>,
+    interrupt: Arc<AtomicBool>,
+    quit: bool,
+    depth: usize,
+}
+
+/// A failed command: its message, already worded for the user.
+pub type CmdResult = Result<(), String>;
+
+/// How a line of input went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its last command succeeded.
+    Ok,
+    /// A command failed and errexit is off: go on.
+    Failed,
+    /// A command failed and errexit is on: stop the script.
+    Stopped,
+}
+
+impl Shell {
+    /// A shell that reaches pups through `connector` and writes to `sink`.
+    /// Relative paths resolve against `base_dir` (changed while a script runs).
+    pub fn new(connector: Box<dyn Connector>, sink: Box<dyn Sink>, base_dir: PathBuf) -> Shell {
+        Shell {
+            connector,
+            conns: BTreeMap::new(),
+            current: None,
+            settings: Settings::default(),
+            sink,
+            base_dir,
+            names: Arc::new(Mutex::new(Vec::new())),
+            interrupt: Arc::new(AtomicBool::new(false)),
+            quit: false,
+            depth: 0,
+        }
+    }
+
+    /// The procedure names of the current program (for completion); kept
+    /// up to date after every command.
+    pub fn completion_names(&self) -> Arc<Mutex<Vec<String>>> {
+        self.names.clone()
+    }
+
+    /// Makes `flag` the one that interrupts blocking commands (the signal
+    /// thread sets it on Ctrl-C).
+    pub fn set_interrupt_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = flag;
+    }
+
+    /// Forgets a Ctrl-C that no command was waiting for.
+    pub fn clear_interrupt(&self) {
+        self.interrupt.store(false, Ordering::SeqCst);
+    }
+
+    /// Replaces the sink, returning the old one (the REPL prints notices
+    /// through the line editor while it waits for input).
+    pub fn swap_sink(&mut self, sink: Box<dyn Sink>) -> Box<dyn Sink> {
+        std::mem::replace(&mut self.sink, sink)
+    }
+
+    /// True once `quit` ran.
+    pub fn quitting(&self) -> bool {
+        self.quit
+    }
+
+    fn line(&mut self, s: &str) {
+        let mut t = String::with_capacity(s.len() + 1);
+        t.push_str(s);
+        t.push('\n');
+        self.sink.out(&t);
+    }
+
+    fn lines(&mut self, v: Vec<String>) {
+        let mut t = String::new();
+        for l in v {
+            t.push_str(&l);
+            t.push('\n');
+        }
+        if !t.is_empty() {
+            self.sink.out(&t);
+        }
+    }
+
+    /// Prints an error message.
+    pub fn error(&mut self, msg: &str) {
+        let mut t = String::new();
+        for (i, l) in msg.lines().enumerate() {
+            if i == 0 {
+                t.push_str("error: ");
+            }
+            t.push_str(l);
+            t.push('\n');
+        }
+        self.sink.err(&t);
+    }
+
+    /// Prints `text` as is on the shell's output (help, banners).
+    pub fn print(&mut self, text: &str) {
+        self.sink.out(text);
+    }
+
+    /// Runs one line of input (`;`-separated commands). A failing command
+    /// is reported (prefixed with `loc`, e.g. `demo.ush:7`, when not empty);
+    /// with `errexit` on, the rest of the line is skipped.
+    pub fn execute_at(&mut self, line: &str, loc: &str) -> Outcome {
+        let cmds = match parse::split_commands(line) {
+            Ok(c) => c,
+            Err(e) => return self.failed(loc, &e),
+        };
+        let mut last = Outcome::Ok;
+        for cmd in cmds {
+            let r = match parse::parse(&cmd) {
+                Ok(Some(c)) => self.run(c),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            self.pump();
+            self.refresh_names();
+            match r {
+                Ok(()) => last = Outcome::Ok,
+                Err(e) => {
+                    last = self.failed(loc, &e);
+                    if last == Outcome::Stopped {
+                        return last;
+                    }
+                }
+            }
+            if self.quit {
+                break;
+            }
+        }
+        last
+    }
+
+    fn failed(&mut self, loc: &str, e: &str) -> Outcome {
+        let msg = if loc.is_empty() {
+            e.to_string()
+        } else {
+            format!("{loc}: {e}")
+        };
+        self.error(&msg);
+        if self.settings.errexit {
+            Outcome::Stopped
+        } else {
+            Outcome::Failed
+        }
+    }
+
+    /// Runs a script's lines. Echoes commands (and the comments that explain
+    /// them) when `echo` is set; reports failures as `NAME:LINE: …`; stops at
+    /// the first one while `errexit` is on. True if the script ran to its
+    /// end (or `quit`) and its last command succeeded.
+    pub fn run_script(
+        &mut self,
+        name: &str,
+        lines: impl IntoIterator<Item = String>,
+        base: &Path,
+    ) -> bool {
+        let saved = std::mem::replace(&mut self.base_dir, base.to_path_buf());
+        self.depth += 1;
+        let mut last = Outcome::Ok;
+        for (i, raw) in lines.into_iter().enumerate() {
+            if self.quit {
+                break;
+            }
+            let trimmed = raw.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            if self.settings.echo {
+                if trimmed.starts_with('#') {
+                    self.line(trimmed);
+                } else {
+                    let p = format!("{}{}", self.settings.prompt, trimmed);
+                    self.line(&p);
+                }
+            }
+            if trimmed.starts_with('#') {
+                continue;
+            }
+            last = self.execute_at(&raw, &format!("{name}:{}", i + 1));
+            if last == Outcome::Stopped {
+                break;
+            }
+        }
+        self.depth -= 1;
+        self.base_dir = saved;
+        last == Outcome::Ok
+    }
+
+    /// Ends the session: shows any unfinished program output, says goodbye
+    /// to every pup, and stops what `--local` started.
+    pub fn finish(&mut self) {
+        self.pump();
+        let names: Vec<String> = self.conns.keys().cloned().collect();
+        for n in names {
+            self.flush_partial(&n);
+            if let Some(c) = self.conns.remove(&n) {
+                c.link.close();
+            }
+        }
+        self.connector.shutdown();
+    }
+
+    fn resolve(&self, p: &str) -> PathBuf {
+        let path = Path::new(p);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+
+    fn program(&self) -> Result<String, String> {
+        self.current
+            .clone()
+            .ok_or_else(|| "no current program (choose one with `program NAME`)".to_string())
+    }
+
+    /// The current program's name, if it is connected.
+    fn connected(&self) -> Result<String, String> {
+        let p = self.program()?;
+        if self.conns.contains_key(&p) {
+            Ok(p)
+        } else {
+            Err(format!(
+                "not connected to a pup for program {p} (use `connect [HOST]`)"
+            ))
+        }
+    }
+
+    fn conn(&mut self, name: &str) -> &mut Conn {
+        self.conns.get_mut(name).expect("checked by connected()")
+    }
+
+    /// Sends `req` to the current program's pup; a refusal becomes an error.
+    fn call(&mut self, req: Request) -> Result<Response, String> {
+        let name = self.connected()?;
+        let c = self.conn(&name);
+        let r = c.link.call(req);
+        let closed = c.link.is_closed();
+        match r {
+            Ok(Response::Error(e)) => Err(e),
+            Ok(r) => Ok(r),
+            Err(e) if closed => {
+                self.drop_conn(&name, &e);
+                Err(format!(
+                    "lost the connection to the pup for program {name}: {e}"
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn drop_conn(&mut self, name: &str, why: &str) {
+        // Whatever the pup said before it went away is still worth showing.
+        if let Some(c) = self.conns.get_mut(name) {
+            let ns = c.link.try_notices();
+            for n in ns {
+                self.handle_notice(name, n);
+            }
+        }
+        self.flush_partial(name);
+        if let Some(c) = self.conns.remove(name) {
+            let msg = format!(
+                "Connection to pup for program {name} on host {} lost ({why}); its pup keeps its state if it still runs",
+                c.host
+            );
+            self.sink.err(&format!("{msg}\n"));
+        }
+    }
+
+    fn unexpected(r: Response) -> String {
+        format!("unexpected answer from the pup: {r:?}")
+    }
+
+    fn many(&self) -> bool {
+        self.conns.len() > 1
+    }
+
+    /// Prints every notice that has arrived, from every connection, and
+    /// notices connections that closed.
+    pub fn pump(&mut self) {
+        let names: Vec<String> = self.conns.keys().cloned().collect();
+        for n in names {
+            let Some(c) = self.conns.get_mut(&n) else {
+                continue;
+            };
+            let notices = c.link.try_notices();
+            let closed = c.link.is_closed();
+            for x in notices {
+                self.handle_notice(&n, x);
+            }
+            if closed {
+                self.drop_conn(&n, "the pup closed the connection");
+                continue;
+            }
+            if let Some(c) = self.conns.get(&n)
+                && c.partial_since
+                    .is_some_and(|t| t.elapsed() >= PARTIAL_LINE_WAIT)
+            {
+                self.flush_partial(&n);
+            }
+        }
+    }
+
+    /// Waits up to `max` for notices, printing them.
+    fn pump_wait(&mut self, max: Duration) {
+        self.pump();
+        let slice = if self.conns.len() > 1 {
+            max.min(Duration::from_millis(20))
+        } else {
+            max.min(Duration::from_millis(100))
+        };
+        let key = self
+            .current
+            .clone()
+            .filter(|c| self.conns.contains_key(c))
+            .or_else(|| self.conns.keys().next().cloned());
+        match key {
+            Some(k) => {
+                let n = self.conn(&k).link.recv_notice(slice);
+                if let Some(n) = n {
+                    self.handle_notice(&k, n);
+                }
+            }
+            None => std::thread::sleep(slice),
+        }
+        self.pump();
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupt.swap(false, Ordering::SeqCst)
+    }
+
+    /// Waits for `d`, printing notices meanwhile.
+    fn sleep(&mut self, d: Duration) -> CmdResult {
+        let end = Instant::now() + d;
+        loop {
+            let now = Instant::now();
+            if now >= end {
+                return Ok(());
+            }
+            if self.interrupted() {
+                return Err("sleep: interrupted".into());
+            }
+            self.pump_wait(end - now);
+        }
+    }
+
+    fn handle_notice(&mut self, name: &str, n: Notice) {
+        let many = self.many();
+        let tag = format::tag(name, many);
+        let Some(c) = self.conns.get_mut(name) else {
+            return;
+        };
+        match n {
+            Notice::Output(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                c.expect_buf.push_str(&text);
+                if c.expect_buf.len() > EXPECT_KEEP {
+                    let cut = c.expect_buf.len() - EXPECT_KEEP / 2;
+                    let cut = (cut..c.expect_buf.len())
+                        .find(|&i| c.expect_buf.is_char_boundary(i))
+                        .unwrap_or(c.expect_buf.len());
+                    c.expect_buf.drain(..cut);
+                }
+                c.partial.extend_from_slice(&bytes);
+                let mut out = String::new();
+                while let Some(pos) = c.partial.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = c.partial.drain(..=pos).collect();
+                    out.push_str(&tag);
+                    out.push_str(&String::from_utf8_lossy(&line));
+                }
+                c.partial_since = if c.partial.is_empty() {
+                    None
+                } else {
+                    c.partial_since.or(Some(Instant::now()))
+                };
+                if !out.is_empty() {
+                    self.sink.out(&out);
+                }
+            }
+            Notice::UpdateComplete { to, .. } => {
+                c.pending.remove(&to);
+                let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
+                self.lines(lines);
+            }
+            Notice::Exited { .. } => {
+                c.exited = true;
+                let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
+                self.flush_partial(name);
+                self.lines(lines);
+            }
+            Notice::Trace(_) | Notice::GroupFailed { .. } => {
+                let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
+                let lines = lines.into_iter().map(|l| format!("{tag}{l}")).collect();
+                self.lines(lines);
+            }
+        }
+    }
+
+    fn flush_partial(&mut self, name: &str) {
+        let tag = format::tag(name, self.many());
+        if let Some(c) = self.conns.get_mut(name)
+            && !c.partial.is_empty()
+        {
+            let text = format!("{tag}{}\n", String::from_utf8_lossy(&c.partial));
+            c.partial.clear();
+            c.partial_since = None;
+            self.sink.out(&text);
+        }
+    }
+
+    fn refresh_names(&mut self) {
+        let mut names: Vec<String> = match self.current.as_ref().and_then(|c| self.conns.get(c)) {
+            Some(c) => {
+                let mut v: Vec<String> =
+                    c.order.iter().filter(|n| !n.is_empty()).cloned().collect();
+                for m in c.modules.values() {
+                    v.extend(m.procs.iter().map(|p| p.name.clone()));
+                }
+                v
+            }
+            None => Vec::new(),
+        };
+        names.sort();
+        names.dedup();
+        *self.names.lock().unwrap_or_else(|e| e.into_inner()) = names;
+    }
+
+    /// Runs one parsed command.
+    pub fn run(&mut self, cmd: Command) -> CmdResult {
+        match cmd {
+            Command::Program(n) => {
+                self.current = Some(n.clone());
+                self.line(&format!("The current program is now {n}"));
+                Ok(())
+            }
+            Command::Connect(host) => self.connect(host.as_deref()),
+            Command::Disconnect => {
+                let name = self.connected()?;
+                self.pump();
+                self.flush_partial(&name);
+                let c = self.conns.remove(&name).expect("connected");
+                let host = c.host.clone();
+                c.link.close();
+                self.line(&format!(
+                    "Disconnected from pup for program {name} on host {host}; it keeps its state"
+                ));
+                Ok(())
+            }
+            Command::Pups(host) => {
+                let (h, list) = self.connector.pups(host.as_deref())?;
+                self.lines(format::pups_lines(&h, &list));
+                Ok(())
+            }
+            Command::Load { version, source } => self.load(version, source),
+            Command::Run(v) => {
+                let name = self.connected()?;
+                match self.call(Request::Run { version: v })? {
+                    Response::Running { .. } => {
+                        let c = self.conn(&name);
+                        c.exited = false;
+                        self.line(&format!("Program {name} is now running"));
+                        Ok(())
+                    }
+                    r => Err(Self::unexpected(r)),
+                }
+            }
+            Command::Update {
+                target,
+                within,
+                atomic,
+            } => self.update(target, within, atomic),
+            Command::Wait { timeout } => self.wait(timeout),
+            Command::Abort => {
+                let name = self.connected()?;
+                match self.call(Request::Abort)? {
+                    Response::Aborted { groups } => {
+                        self.line(&format!(
+                            "Abandoned {groups} pending group{} of program {name}",
+                            if groups == 1 { "" } else { "s" }
+                        ));
+                        Ok(())
+                    }
+                    r => Err(Self::unexpected(r)),
+                }
+            }
+            Command::Status | Command::Versions | Command::Procs => {
+                let name = self.connected()?;
+                let host = self.conn(&name).host.clone();
+                match self.call(Request::Status)? {
+                    Response::Status(s) => {
+                        let c = self.conn(&name);
+                        c.learn_order(s.bindings.iter().map(|b| (b.0, b.1.clone())));
+                        c.versions.extend(s.versions.iter().map(|v| v.0));
+                        let lines = match cmd {
+                            Command::Status => format::status_lines(&name, &host, &s),
+                            Command::Versions => format::versions_lines(&s),
+                            _ => format::procs_lines(&s),
+                        };
+                        self.lines(lines);
+                        Ok(())
+                    }
+                    r => Err(Self::unexpected(r)),
+                }
+            }
+            Command::Stack => {
+                let name = self.connected()?;
+                match self.call(Request::Stack)? {
+                    Response::Stack(frames) => {
+                        self.lines(format::stack_lines(&name, &frames));
+                        Ok(())
+                    }
+                    r => Err(Self::unexpected(r)),
+                }
+            }
+            Command::Delta(v) => {
+                let name = self.connected()?;
+                match self.call(Request::Delta { version: v })? {
+                    Response::Delta {
+                        version,
+                        names,
+                        matrix,
+                    } => {
+                        self.lines(format::delta_lines(&name, version, &names, &matrix));
+                        Ok(())
+                    }
+                    r => Err(Self::unexpected(r)),
+                }
+            }
+            Command::Graph { version, out } => self.graph(version, out),
+            Command::Addr(a) => {
+                let name = self.connected()?;
+                match self.call(Request::Addr { addr: a })? {
+                    Response::Addr { decoded: Some(d) } => {
+                        self.line(&format!("{a:#x} = {d}"));
+                        Ok(())
+                    }
+                    Response::Addr { decoded: None } => Err(format!(
+                        "{a:#x} is not an address in pup {name}'s address space"
+                    )),
+                    r => Err(Self::unexpected(r)),
+                }
+            }
+            Command::Output(on) => {
+                let name = self.connected()?;
+                self.call(Request::Output { on })?;
+                self.conn(&name).output = on;
+                if !on {
+                    self.flush_partial(&name);
+                }
+                self.line(&format!(
+                    "Output of program {name} is {} streamed to this terminal",
+                    if on { "now" } else { "no longer" }
+                ));
+                Ok(())
+            }
+            Command::Debug(on) => {
+                self.settings.debug = on;
+                match self.connected() {
+                    Ok(name) => {
+                        self.call(Request::Debug { on })?;
+                        self.line(&format!(
+                            "Debug trace of program {name} is now {}",
+                            if on { "on" } else { "off" }
+                        ));
+                    }
+                    Err(_) => self.line(&format!(
+                        "Debug trace is now {} for pups connected from now on",
+                        if on { "on" } else { "off" }
+                    )),
+                }
+                Ok(())
+            }
+            Command::Stop => {
+                let name = self.connected()?;
+                self.call(Request::Stop)?;
+                // The pup announces the end itself; show it before going on.
+                let end = Instant::now() + Duration::from_secs(3);
+                while Instant::now() < end && self.conns.get(&name).is_some_and(|c| !c.exited) {
+                    self.pump_wait(end - Instant::now());
+                }
+                if self.conns.get(&name).is_some_and(|c| !c.exited) {
+                    self.line(&format!("Program {name} stopped"));
+                }
+                Ok(())
+            }
+            Command::Source(f) => {
+                let path = self.resolve(&f);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("source: cannot read {}: {e}", path.display()))?;
+                if self.depth > 16 {
+                    return Err("source: nested too deeply (a file sources itself?)".into());
+                }
+                let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                if self.run_script(&f, text.lines().map(str::to_string), &base) {
+                    Ok(())
+                } else {
+                    Err(format!("source: {f} failed"))
+                }
+            }
+            Command::Sleep(d) => self.sleep(d),
+            Command::Quit => {
+                self.quit = true;
+                Ok(())
+            }
+            Command::Set(opt, on) => {
+                match opt {
+                    SetOption::Errexit => self.settings.errexit = on,
+                    SetOption::Echo => self.settings.echo = on,
+                }
+                Ok(())
+            }
+            Command::Expect { pattern, timeout } => self.expect(&pattern, timeout),
+            Command::Help(topic) => {
+                let text = crate::commands::help(topic.as_deref())?;
+                self.print(&text);
+                Ok(())
+            }
+        }
+    }
+
+    fn connect(&mut self, host: Option<&str>) -> CmdResult {
+        let name = self.program()?;
+        if let Some(c) = self.conns.get(&name) {
+            if !c.link.is_closed() {
+                let h = c.host.clone();
+                self.line(&format!(
+                    "Already connected to pup for program {name} on host {h}"
+                ));
+                return Ok(());
+            }
+            self.drop_conn(&name, "the pup closed the connection");
+        }
+        let debug = self.settings.debug;
+        let connected = self.connector.connect(&name, host, debug)?;
+        let mut link = connected.link;
+        let info = match link.call(Request::Info)? {
+            Response::Info(i) => i,
+            Response::Error(e) => return Err(e),
+            r => return Err(Self::unexpected(r)),
+        };
+        let mut conn = Conn {
+            link,
+            host: info.host.clone(),
+            output: false,
+            partial: Vec::new(),
+            partial_since: None,
+            expect_buf: String::new(),
+            modules: BTreeMap::new(),
+            versions: info.versions.iter().copied().collect(),
+            order: Vec::new(),
+            pending: BTreeSet::new(),
+            exited: false,
+        };
+        if connected.started {
+            self.line(&format!(
+                "Started a pup for program {name} on this host (ush --local)"
+            ));
+        }
+        self.lines(format::connect_lines(&info));
+        if !info.fresh {
+            // What the pup holds: procedure IDs (so lists come out in the
+            // program's order) and pending updates (so `wait` knows to
+            // expect their completion).
+            if let Ok(Response::Status(s)) = conn.link.call(Request::Status) {
+                conn.learn_order(s.bindings.iter().map(|b| (b.0, b.1.clone())));
+                conn.pending.extend(s.pending.iter().map(|p| p.1));
+            }
+        }
+        if connected.local {
+            conn.link.call(Request::Output { on: true })?;
+            conn.output = true;
+        }
+        if debug {
+            conn.link.call(Request::Debug { on: true })?;
+        }
+        self.conns.insert(name, conn);
+        Ok(())
+    }
+
+    fn load(&mut self, version: u64, source: LoadSource) -> CmdResult {
+        let name = self.connected()?;
+        let prev_module = self
+            .conn(&name)
+            .modules
+            .range(..version)
+            .next_back()
+            .map(|(_, m)| m.clone());
+        let (module, object, src, how) = match source {
+            LoadSource::Source(f) => {
+                let path = self.resolve(&f);
+                let src = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("load: cannot read {}: {e}", path.display()))?;
+                let module = match compiler::compile_update(&f, &src, prev_module.as_deref()) {
+                    Ok(m) => m,
+                    Err(d) => {
+                        let text = d.render(&f, &src, self.settings.color);
+                        self.sink.err(&text);
+                        return Err(format!("load: {f} does not compile; nothing was loaded"));
+                    }
+                };
+                let object = compiler::object::write_object(&module);
+                (module, object, Some(src), LoadHow::Compiled(f))
+            }
+            LoadSource::Built { delta, object } => {
+                let dpath = self.resolve(&delta);
+                let opath = self.resolve(&object);
+                let dtext = std::fs::read_to_string(&dpath)
+                    .map_err(|e| format!("load: cannot read {}: {e}", dpath.display()))?;
+                let dfile = compiler::object::read_delta(&dtext)
+                    .map_err(|e| format!("load: {delta}: {e}"))?;
+                let bytes = std::fs::read(&opath)
+                    .map_err(|e| format!("load: cannot read {}: {e}", opath.display()))?;
+                let module = compiler::object::read_object(&bytes)
+                    .map_err(|e| format!("load: {object}: {e}"))?;
+                dfile.check_module(&module).map_err(|e| {
+                    format!("load: {delta} and {object} do not describe the same program: {e}")
+                })?;
+                let src = source_beside(&opath, &module);
+                (module, bytes, src, LoadHow::Delta(delta))
+            }
+        };
+        let matrix = DeltaStar::of_module(&module).matrix_string();
+        let procs = module.procs.len();
+        let info = match self.call(Request::Load {
+            version,
+            object,
+            source: src,
+        })? {
+            Response::Loaded(info) => info,
+            r => return Err(Self::unexpected(r)),
+        };
+        let c = self.conn(&name);
+        let prev = c.versions.range(..version).next_back().copied();
+        c.versions.insert(version);
+        c.modules.insert(version, Arc::new(module));
+        c.learn_order(info.procs.iter().map(|p| (p.id, p.name.clone())));
+        let host = c.host.clone();
+        self.lines(format::load_lines(
+            &name, &host, &how, procs, &matrix, &info, prev,
+        ));
+        Ok(())
+    }
+
+    fn update(
+        &mut self,
+        target: Option<UpdateTarget>,
+        within: Option<Duration>,
+        atomic: bool,
+    ) -> CmdResult {
+        let name = self.connected()?;
+        let mut spec = UpdateSpec::default();
+        match target {
+            Some(UpdateTarget::Version(v)) => spec.to = Some(v),
+            Some(UpdateTarget::Changes(f)) => {
+                let path = self.resolve(&f);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("update: cannot read {}: {e}", path.display()))?;
+                let cf = match compiler::changes::parse(&f, &text) {
+                    Ok(cf) => cf,
+                    Err(d) => {
+                        let rendered = d.render(&f, &text, self.settings.color);
+                        self.sink.err(&rendered);
+                        return Err(format!(
+                            "update: {f} is not a valid changes file; nothing was updated"
+                        ));
+                    }
+                };
+                if let Some((a, b)) = cf.update {
+                    spec.from = Some(a);
+                    spec.to = Some(b);
+                }
+                spec.changed = cf.changed;
+                spec.together = cf.together;
+                spec.within_ms = cf.within.map(|d| d.as_millis() as u64);
+                spec.atomic = cf.atomic;
+            }
+            None => {}
+        }
+        if let Some(w) = within {
+            spec.within_ms = Some(w.as_millis() as u64);
+        }
+        spec.atomic |= atomic;
+        let info = match self.call(Request::Update(spec))? {
+            Response::UpdateBegun(info) => info,
+            r => return Err(Self::unexpected(r)),
+        };
+        let c = self.conn(&name);
+        // The pup announces completion (even an immediate one) with a
+        // notice; `wait` listens for it.
+        c.pending.insert(info.to);
+        let lines = format::update_lines(&name, &info, &c.order);
+        self.lines(lines);
+        Ok(())
+    }
+
+    fn wait(&mut self, timeout: Option<Duration>) -> CmdResult {
+        let name = self.connected()?;
+        let start = Instant::now();
+        let deadline = timeout.map(|t| start + t);
+        loop {
+            if self.interrupted() {
+                return Err("wait: interrupted".into());
+            }
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => Duration::from_millis(250),
+            }
+            .min(Duration::from_millis(250));
+            let done = match self.call(Request::Wait {
+                timeout_ms: slice.as_millis() as u64,
+            })? {
+                Response::Waited { done } => done,
+                r => return Err(Self::unexpected(r)),
+            };
+            self.pump();
+            if done {
+                break;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(format!(
+                    "wait: an update of program {name} is still pending after {:?}",
+                    timeout.unwrap_or_default()
+                ));
+            }
+        }
+        // The completion notice travels apart from the reply: let it arrive
+        // so that the script's next line comes after it.
+        let grace = Instant::now() + COMPLETION_GRACE;
+        while Instant::now() < grace && self.conns.get(&name).is_some_and(|c| !c.pending.is_empty())
+        {
+            self.pump_wait(grace - Instant::now());
+        }
+        if let Some(c) = self.conns.get_mut(&name) {
+            c.pending.clear();
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, pattern: &str, timeout: Option<Duration>) -> CmdResult {
+        let name = self.connected()?;
+        if !self.conn(&name).output {
+            return Err(format!(
+                "expect: output of program {name} is not streamed here (use `output on` first)"
+            ));
+        }
+        let limit = timeout.unwrap_or(EXPECT_TIMEOUT);
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(c) = self.conns.get_mut(&name) {
+                if let Some(pos) = c.expect_buf.find(pattern) {
+                    c.expect_buf.drain(..pos + pattern.len());
+                    return Ok(());
+                }
+                if c.exited {
+                    return Err(format!(
+                        "expect: program {name} ended without printing {pattern:?}"
+                    ));
+                }
+            } else {
+                return Err(format!("expect: the connection to program {name} was lost"));
+            }
+            let now = Instant::now();
+            if now >= end {
+                return Err(format!(
+                    "expect: program {name} did not print {pattern:?} within {limit:?}"
+                ));
+            }
+            if self.interrupted() {
+                return Err("expect: interrupted".into());
+            }
+            self.pump_wait(end - now);
+        }
+    }
+
+    fn graph(&mut self, version: Option<u64>, out: GraphOut) -> CmdResult {
+        let dot = match self.call(Request::Graph { version })? {
+            Response::Graph { dot } => dot,
+            r => return Err(Self::unexpected(r)),
+        };
+        match out {
+            GraphOut::Print => {
+                self.print(&dot);
+                if !dot.ends_with('\n') {
+                    self.print("\n");
+                }
+            }
+            GraphOut::Dot(f) => {
+                let path = self.resolve(&f);
+                std::fs::write(&path, dot)
+                    .map_err(|e| format!("graph: cannot write {}: {e}", path.display()))?;
+                self.line(&format!("call graph written to {f}"));
+            }
+            GraphOut::Svg(f) => {
+                let path = self.resolve(&f);
+                render_svg(&dot, &path)?;
+                self.line(&format!("call graph rendered to {f}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Renders DOT to SVG with Graphviz's `dot`.
+fn render_svg(dot: &str, path: &Path) -> CmdResult {
+    use std::process::{Command as Proc, Stdio};
+    let mut child = Proc::new("dot")
+        .arg("-Tsvg")
+        .arg("-o")
+        .arg(path)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "graph --svg needs Graphviz's `dot`, which is not installed (install graphviz, or write DOT with --dot FILE)".to_string()
+            } else {
+                format!("graph: cannot run dot: {e}")
+            }
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dot.as_bytes())
+            .map_err(|e| format!("graph: writing to dot: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("graph: dot: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "graph: dot failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// The source of an object file, when it sits beside it and is not newer
+/// (so that runtime errors can show source lines).
+fn source_beside(object: &Path, module: &Module) -> Option<String> {
+    let dir = object.parent()?;
+    let name = Path::new(&module.file).file_name()?;
+    let src = dir.join(name);
+    let (s, o) = (src.metadata().ok()?, object.metadata().ok()?);
+    if s.modified().ok()? <= o.modified().ok()? {
+        std::fs::read_to_string(src).ok()
+    } else {
+        None
+    }
+}
