@@ -751,9 +751,20 @@ impl Vm {
                     std::thread::sleep(deadline - now);
                 }
                 if let Some(sh) = weak.upgrade() {
-                    pause(&sh, |sh, st, _| {
-                        engine::abandon(sh, st, Some(id), "the within deadline passed")
-                    });
+                    // Pause only if the update is still waiting.
+                    let _ = pause_with(
+                        &sh,
+                        |st| {
+                            if st.engine.pending.iter().any(|u| u.id == id) {
+                                Ok(())
+                            } else {
+                                Err(())
+                            }
+                        },
+                        |sh, st, _, ()| {
+                            engine::abandon(sh, st, Some(id), "the within deadline passed")
+                        },
+                    );
                 }
             });
         }

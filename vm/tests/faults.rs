@@ -69,7 +69,11 @@ fn failed_group_error(vm: &Vm) -> String {
 fn an_mproc_writing_out_of_bounds_fails_its_group_and_changes_nothing() {
     // Past the end, before the start, and far away (an index that would
     // reach another procedure's segment if it were not checked).
-    for (what, index) in [("past the end", "4"), ("negative", "0 - 1"), ("far", "65536")] {
+    for (what, index) in [
+        ("past the end", "4"),
+        ("negative", "0 - 1"),
+        ("far", "65536"),
+    ] {
         let (vm, cap) = common::vm();
         vm.load(1, common::compile("p1.uc", STEP1), Some(STEP1))
             .unwrap();
