@@ -165,13 +165,14 @@ impl Checker<'_> {
                     }
                 }
                 ast::Item::Proc(def) => {
-                    let (sig, _) = self.signature(def);
-                    if self.claim_top_name(&def.name) {
+                    let (sig, params) = self.signature(def);
+                    let claimed = self.claim_top_name(&def.name);
+                    if claimed {
                         self.env
                             .procs
                             .insert(def.name.name.clone(), (sig.clone(), def.name.span));
-                        proc_defs.push((def, sig));
                     }
+                    proc_defs.push((def, sig, params, claimed));
                 }
                 ast::Item::IProc(_) | ast::Item::MProc(_) | ast::Item::Prototype(_) => {}
             }
@@ -201,8 +202,12 @@ impl Checker<'_> {
         // Pass 2: bodies. Procedures first, so that an mproc can see the
         // statics of the procedure it serves.
         let mut procs = Vec::new();
-        for (def, sig) in proc_defs {
-            let p = self.proc(def, sig);
+        for (def, sig, params, claimed) in proc_defs {
+            let p = self.proc(def, sig, &params);
+            // A duplicate's body is still checked, for its own errors.
+            if !claimed {
+                continue;
+            }
             self.env.statics.insert(p.name.clone(), p.statics.clone());
             procs.push(p);
         }
@@ -621,10 +626,14 @@ impl Checker<'_> {
         })
     }
 
-    fn proc(&mut self, def: &ast::ProcDef, sig: Signature) -> Proc {
-        let (_, params) = self.signature_quiet(def);
+    fn proc(
+        &mut self,
+        def: &ast::ProcDef,
+        sig: Signature,
+        params: &[(ast::Ident, ParamTy)],
+    ) -> Proc {
         let mut fx = FnCx::new(self, Ctx::Proc, sig.ret, &def.name.name);
-        fx.bind_params(&params);
+        fx.bind_params(params);
         let body = fx.stmts_in_scope(&def.body, false);
         let FnCx {
             locals,
@@ -645,14 +654,6 @@ impl Checker<'_> {
             globals_used: globals_used.into_iter().collect(),
             span: def.span,
         }
-    }
-
-    /// [`Checker::signature`] without reporting again what pass 1 reported.
-    fn signature_quiet(&mut self, def: &ast::ProcDef) -> (Signature, Vec<(ast::Ident, ParamTy)>) {
-        let n = self.diags.len();
-        let r = self.signature(def);
-        self.diags.truncate(n);
-        r
     }
 
     fn iproc(&mut self, def: &ast::ProcDef) -> Option<IProc> {
