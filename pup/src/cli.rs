@@ -183,10 +183,14 @@ impl Cli {
         let _ = out.flush();
 
         let served = server.run(listener);
-        let unregistered = link.unregister();
-        served.map_err(|e| e.to_string())?;
-        unregistered.map_err(|e| format!("could not unregister from the pupmapper: {e}"))?;
-        Ok(())
+        // A mapper that went away first has nothing left to unregister from
+        // (and forgets dead pups anyway): worth a word, not a failure.
+        if let Err(e) = link.unregister() {
+            eprintln!(
+                "pup: could not unregister program {name} from the pupmapper at {mapper}: {e}"
+            );
+        }
+        served.map_err(|e| e.to_string())
     }
 }
 
