@@ -3,7 +3,7 @@
 //!
 //! A connection goes through [`accept_peer`] (ush, mapper alert or probe),
 //! then the challenge–response of [`crate::auth`]; only then is it
-//! registered with the [`Hub`] and its requests read. Each authenticated
+//! registered with the hub and its requests read. Each authenticated
 //! connection has a reader (its own thread: requests in, replies out through
 //! the writer) and a writer thread fed by a bounded channel, so neither a
 //! slow ush nor the VM's event stream can block anyone else: notices to a

@@ -188,6 +188,14 @@ fn pizza_loads_runs_and_updates_over_the_wire_with_the_debug_trace() {
         |n| matches!(n, Notice::Output(b) if String::from_utf8_lossy(b).contains("TC pizza")),
     );
 
+    // The ush that asked for neither got no output and no trace.
+    assert!(
+        c.try_notices()
+            .iter()
+            .all(|n| !matches!(n, Notice::Output(_) | Notice::Trace(_))),
+        "output and trace go only to ushes that ask for them"
+    );
+
     // Status after the update; δ*, graph, stack and addresses.
     match c.call(Request::Status).unwrap() {
         Response::Status(st) => {
