@@ -1180,7 +1180,12 @@ impl<'c, 'a> FnCx<'c, 'a> {
             }
             VarTy::Array(_, n) => {
                 if dc.init.is_none() {
-                    // The VM zeroes arrays when the frame is created.
+                    // The VM zeroes arrays when the frame is created, which
+                    // covers a declaration that runs once per call. Inside
+                    // a loop it runs again, and should again start at 0.
+                    if self.loops > 0 {
+                        out.push(self.zero_fill(id, s, 0, n as i64, span));
+                    }
                     return;
                 }
                 let k = init.len();

@@ -374,3 +374,16 @@ fn indexing_a_call_is_an_error_not_a_panic() {
     let out = src_err("f() { return 1; } main() { int x = f()[0]; f()[1] = 2; }");
     assert!(out.contains("only arrays can be indexed"), "{out}");
 }
+
+#[test]
+fn arrays_declared_in_loops_are_zeroed_each_time() {
+    // Once per call: the VM's frame zeroing is enough, no code.
+    let m = src_ok("main() { int a[8]; }");
+    assert!(proc(&m, "main").body.is_empty());
+    // In a loop the declaration runs again and must start at 0 again.
+    let m = src_ok("main() { while (1) { int a[8]; a[0]++; } }");
+    let Stmt::Loop { body, .. } = &proc(&m, "main").body[0] else {
+        panic!()
+    };
+    assert!(matches!(&body[0], Stmt::Block(b) if matches!(b[1], Stmt::Loop { .. })));
+}
