@@ -33,7 +33,11 @@
 //!   previous version's module.
 //! - [`callgraph::DeltaStar`]: δ* of a module.
 //! - [`diff::diff`]: which procedures changed between two modules and why.
-//! - [`changes::parse`]: the changes file of SPEC §4.3.
+//! - [`changes::parse`]: the changes file of SPEC §4.3, and
+//!   [`changes::check_against`] a computed diff.
+//! - [`object::write_object`] / [`object::read_object`] and
+//!   [`object::write_delta`] / [`object::read_delta`]: `ucc build` output;
+//!   [`object::DeltaFile::check_module`] cross-checks a `.delta` with its `.o`.
 
 #![warn(missing_docs)]
 
