@@ -1,0 +1,529 @@
+//! Results: the JSON schema, the live table printed while benchmarks run,
+//! and BENCHMARKS.md rendered from the JSON (so `--render-only` can redo it
+//! without measuring anything).
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// How a measured value must compare with its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// At most the target (times, overhead ratios).
+    #[serde(rename = "<=")]
+    Le,
+    /// At least the target (throughput ratios, speed-ups).
+    #[serde(rename = ">=")]
+    Ge,
+}
+
+/// A SPEC §7 target for one result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Target {
+    /// The comparison.
+    pub op: Op,
+    /// The bound, in the result's unit.
+    pub value: f64,
+    /// The SPEC's wording, shortened.
+    pub spec: String,
+}
+
+/// One measured result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Entry {
+    /// Stable identifier, `group.name`.
+    pub id: String,
+    /// Benchmark group (calls, pause, waiting, load, remote).
+    pub group: String,
+    /// What was measured, for people.
+    pub title: String,
+    /// The reported value (a median unless the notes say otherwise).
+    pub value: f64,
+    /// Its unit.
+    pub unit: String,
+    /// The SPEC target, when there is one.
+    pub target: Option<Target>,
+    /// Whether the target was met (absent without a target).
+    pub met: Option<bool>,
+    /// value / target: how far from the bound (1.0 = exactly on it).
+    pub ratio: Option<f64>,
+    /// The individual runs the value summarizes.
+    pub runs: Vec<f64>,
+    /// How it was measured, and for a miss, by how much and why.
+    pub notes: String,
+}
+
+impl Entry {
+    /// A result without a target.
+    pub fn info(id: &str, title: &str, value: f64, unit: &str, runs: Vec<f64>) -> Entry {
+        Entry {
+            id: id.to_string(),
+            group: id.split('.').next().unwrap_or(id).to_string(),
+            title: title.to_string(),
+            value,
+            unit: unit.to_string(),
+            target: None,
+            met: None,
+            ratio: None,
+            runs,
+            notes: String::new(),
+        }
+    }
+
+    /// Attach a target and work out `met` and `ratio`.
+    pub fn target(mut self, op: Op, value: f64, spec: &str) -> Entry {
+        self.met = Some(match op {
+            Op::Le => self.value <= value,
+            Op::Ge => self.value >= value,
+        });
+        self.ratio = Some(self.value / value);
+        self.target = Some(Target {
+            op,
+            value,
+            spec: spec.to_string(),
+        });
+        self
+    }
+
+    /// Append a note (sentences accumulate).
+    pub fn note(mut self, text: impl AsRef<str>) -> Entry {
+        if !self.notes.is_empty() {
+            self.notes.push(' ');
+        }
+        self.notes.push_str(text.as_ref());
+        self
+    }
+
+    /// Has a target and missed it.
+    pub fn missed(&self) -> bool {
+        self.met == Some(false)
+    }
+}
+
+/// The machine the run was made on.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPU model from /proc/cpuinfo.
+    pub cpu: String,
+    /// Logical CPUs available.
+    pub cores: usize,
+    /// UTC date and time of the run.
+    pub date: String,
+    /// Kernel (uname -sr).
+    pub os: String,
+    /// rustc version.
+    pub rustc: String,
+    /// gcc version.
+    pub gcc: String,
+    /// Erlang/OTP release, when installed.
+    pub erlang: Option<String>,
+    /// LuaJIT version, when installed.
+    pub luajit: Option<String>,
+    /// The exact commands of this run (build and benchmark).
+    pub commands: Vec<String>,
+}
+
+/// One size of the load benchmark (for the table and the plot).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoadPoint {
+    /// Procedures in the program.
+    pub procs: usize,
+    /// Call edges between them.
+    pub edges: usize,
+    /// Source size in bytes.
+    pub source_bytes: usize,
+    /// compiler::compile (parse + check), median ms.
+    pub compile_ms: f64,
+    /// DeltaStar::of_module, median ms.
+    pub delta_ms: f64,
+    /// Vm::load (JIT + placement), median ms.
+    pub load_ms: f64,
+    /// The three together, median of per-run sums, ms.
+    pub total_ms: f64,
+}
+
+/// Everything a run produced: what `--out` holds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Results {
+    /// Where and how it ran.
+    pub machine: Machine,
+    /// `--quick` mode (fewer runs, smaller sizes).
+    pub quick: bool,
+    /// Results in the order they were measured.
+    pub results: Vec<Entry>,
+    /// Load benchmark sizes.
+    pub load_series: Vec<LoadPoint>,
+    /// Benchmarks that could not run, with why.
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Results {
+    /// Record a result and print it as a table row at once.
+    pub fn add(&mut self, e: Entry) {
+        println!("{}", row(&e));
+        self.results.push(e);
+    }
+
+    /// Record that a benchmark (or part of one) could not run.
+    pub fn skip(&mut self, what: &str, why: impl std::fmt::Display) {
+        println!("  -- skipped {what}: {why}");
+        self.skipped.push((what.to_string(), why.to_string()));
+    }
+
+    /// Read a results file.
+    pub fn load(path: &Path) -> Result<Results> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Write it as pretty JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)? + "\n";
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+/// Print the live table's header.
+pub fn header() {
+    println!(
+        "{:<44} {:>14} {:<10} {:<14} {}",
+        "benchmark", "value", "unit", "target", "met"
+    );
+    println!("{}", "-".repeat(92));
+}
+
+fn row(e: &Entry) -> String {
+    let target = e
+        .target
+        .as_ref()
+        .map(|t| format!("{} {}", op_str(t.op), num(t.value)))
+        .unwrap_or_default();
+    let met = match e.met {
+        Some(true) => "met",
+        Some(false) => "MISSED",
+        None => "",
+    };
+    format!(
+        "{:<44} {:>14} {:<10} {:<14} {}",
+        e.id,
+        num(e.value),
+        e.unit,
+        target,
+        met
+    )
+}
+
+fn op_str(op: Op) -> &'static str {
+    match op {
+        Op::Le => "≤",
+        Op::Ge => "≥",
+    }
+}
+
+/// A number with about four significant digits, no exponent.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let a = x.abs();
+    if a >= 1000.0 {
+        format!("{x:.0}")
+    } else if a >= 100.0 {
+        format!("{x:.1}")
+    } else if a >= 10.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// How the result stands against its target, in words: "met, 20% to
+/// spare" or "missed by 35%".
+pub fn verdict(e: &Entry) -> String {
+    let (Some(t), Some(met)) = (&e.target, e.met) else {
+        return String::new();
+    };
+    let r = e.value / t.value;
+    // For an upper bound, the distance is how far above (or below) it the
+    // value lies; for a lower bound, how far below (or above).
+    let pct = match t.op {
+        Op::Le => (r - 1.0) * 100.0,
+        Op::Ge => (1.0 - r) * 100.0,
+    };
+    if met {
+        format!("**met** ({:.0}% to spare)", -pct)
+    } else {
+        format!("**MISSED** by {pct:.0}%")
+    }
+}
+
+const GROUPS: &[(&str, &str)] = &[
+    ("calls", "1. Calls, loops and safepoints"),
+    ("pause", "2. Update pause"),
+    ("waiting", "3. Throughput while an update waits"),
+    ("load", "4. Load: compile, δ*, JIT and placement"),
+    ("remote", "5. Remote updates: ush → pup over loopback"),
+];
+
+/// BENCHMARKS.md from a results file. `svg` is the plot's path relative to
+/// the Markdown file.
+pub fn render(r: &Results, svg: &str) -> String {
+    let mut s = String::new();
+    let m = &r.machine;
+    let _ = writeln!(s, "# podus benchmarks\n");
+    let _ = writeln!(
+        s,
+        "Every performance target of SPEC §7, measured side by side in one run by \
+         `podus-bench` (bench/). This file is generated from `bench/results.json`; \
+         do not edit it by hand.\n"
+    );
+    let _ = writeln!(
+        s,
+        "**How to run:** `cargo run --release -p podus-bench` (a few minutes on 2 cores; \
+         `-- --quick` for a smoke run under a minute, `-- --only calls,load` for some \
+         benchmarks, `-- --render-only` to redo this file from the JSON). The remote \
+         benchmark starts `target/release/pup` and `pupmapper`, so build them first with \
+         `cargo build --release`. Optional comparisons need `gcc`, `erl`/`erlc` \
+         (Debian: erlang-nox) and `luajit`; `valgrind` gives instruction counts where \
+         `perf` cannot.\n"
+    );
+    let _ = writeln!(s, "## Machine\n");
+    let _ = writeln!(s, "| | |\n| --- | --- |");
+    let _ = writeln!(s, "| CPU | {} ({} logical cores) |", m.cpu, m.cores);
+    let _ = writeln!(s, "| date | {} |", m.date);
+    let _ = writeln!(s, "| OS | {} |", m.os);
+    let _ = writeln!(s, "| rustc | {} |", m.rustc);
+    let _ = writeln!(s, "| gcc | {} |", m.gcc);
+    let _ = writeln!(
+        s,
+        "| Erlang | {} |",
+        m.erlang.as_deref().unwrap_or("not installed")
+    );
+    let _ = writeln!(
+        s,
+        "| LuaJIT | {} |",
+        m.luajit.as_deref().unwrap_or("not installed")
+    );
+    let _ = writeln!(
+        s,
+        "| mode | {} |\n",
+        if r.quick {
+            "--quick (fewer runs, smaller sizes: a smoke run, not the reference numbers)"
+        } else {
+            "full"
+        }
+    );
+    let _ = writeln!(s, "Commands of this run:\n\n```sh");
+    for c in &m.commands {
+        let _ = writeln!(s, "{c}");
+    }
+    let _ = writeln!(s, "```\n");
+    let _ = writeln!(
+        s,
+        "The machine is shared and noisy: values are medians of several runs, \
+         alternatives are measured interleaved in the same run, and the targets that \
+         compare two things are judged on ratios.\n"
+    );
+
+    let _ = writeln!(s, "## Summary against SPEC §7\n");
+    let _ = writeln!(
+        s,
+        "| target (SPEC §7) | result | measured | bound | verdict |"
+    );
+    let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
+    for e in r.results.iter().filter(|e| e.target.is_some()) {
+        let t = e.target.as_ref().unwrap();
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} {} | {} {} | {} |",
+            t.spec,
+            e.id,
+            num(e.value),
+            e.unit,
+            op_str(t.op),
+            num(t.value),
+            verdict(e)
+        );
+    }
+    let met = r.results.iter().filter(|e| e.met == Some(true)).count();
+    let missed: Vec<&Entry> = r.results.iter().filter(|e| e.missed()).collect();
+    let _ = writeln!(
+        s,
+        "\n{met} targets met, {} missed{}.\n",
+        missed.len(),
+        if r.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} parts skipped (see below)", r.skipped.len())
+        }
+    );
+    if !missed.is_empty() {
+        let _ = writeln!(s, "### Misses, by how much and why\n");
+        for e in &missed {
+            let _ = writeln!(s, "- `{}` — {}. {}", e.id, verdict(e), e.notes);
+        }
+        let _ = writeln!(s);
+    }
+
+    for (g, title) in GROUPS {
+        let es: Vec<&Entry> = r.results.iter().filter(|e| e.group == *g).collect();
+        let sk: Vec<&(String, String)> = r.skipped.iter().filter(|k| k.0.starts_with(g)).collect();
+        if es.is_empty() && sk.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "## {title}\n");
+        let _ = writeln!(s, "| result | what | value | target | verdict | runs |");
+        let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- |");
+        for e in &es {
+            let target = e
+                .target
+                .as_ref()
+                .map(|t| format!("{} {}", op_str(t.op), num(t.value)))
+                .unwrap_or_else(|| "—".into());
+            let runs: Vec<String> = e.runs.iter().map(|x| num(*x)).collect();
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} {} | {} | {} | {} |",
+                e.id,
+                e.title,
+                num(e.value),
+                e.unit,
+                target,
+                verdict(e),
+                if runs.is_empty() {
+                    "—".to_string()
+                } else {
+                    runs.join(" ")
+                }
+            );
+        }
+        let _ = writeln!(s);
+        for e in es.iter().filter(|e| !e.notes.is_empty()) {
+            let _ = writeln!(s, "- `{}`: {}", e.id, e.notes);
+        }
+        for (what, why) in &sk {
+            let _ = writeln!(s, "- skipped `{what}`: {why}");
+        }
+        let _ = writeln!(s);
+        if *g == "load" && !r.load_series.is_empty() {
+            let _ = writeln!(
+                s,
+                "| procedures | call edges | source | compile (parse+check) | δ* | vm.load (JIT+placement) | total |"
+            );
+            let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            for p in &r.load_series {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} KiB | {} ms | {} ms | {} ms | {} ms |",
+                    p.procs,
+                    p.edges,
+                    p.source_bytes / 1024,
+                    num(p.compile_ms),
+                    num(p.delta_ms),
+                    num(p.load_ms),
+                    num(p.total_ms)
+                );
+            }
+            let _ = writeln!(s);
+            if let Some(g) = growth(&r.load_series) {
+                let _ = writeln!(s, "{g}\n");
+            }
+            let _ = writeln!(s, "![load time vs program size, log-log]({svg})\n");
+        }
+    }
+    s
+}
+
+/// How each load phase grows with size: the log-log slope between the
+/// smallest and largest sizes (1 = linear, 2 = quadratic).
+fn growth(ps: &[LoadPoint]) -> Option<String> {
+    let (a, b) = (ps.first()?, ps.last()?);
+    if b.procs <= a.procs {
+        return None;
+    }
+    let k = (b.procs as f64 / a.procs as f64).ln();
+    let slope = |x: f64, y: f64| (y / x).ln() / k;
+    Some(format!(
+        "Growth from {} to {} procedures (log-log slope; 1 = linear, 2 = quadratic): \
+         compile {:.2}, δ* {:.2}, vm.load {:.2}, total {:.2}.",
+        a.procs,
+        b.procs,
+        slope(a.compile_ms, b.compile_ms),
+        slope(a.delta_ms, b.delta_ms),
+        slope(a.load_ms, b.load_ms),
+        slope(a.total_ms, b.total_ms)
+    ))
+}
+
+/// The load-time plot (SVG, log-log): time of each phase vs procedures.
+pub fn plot(ps: &[LoadPoint], path: &Path) -> Result<()> {
+    use plotters::prelude::*;
+    if ps.is_empty() {
+        return Ok(());
+    }
+    let xmin = ps.iter().map(|p| p.procs).min().unwrap() as f64;
+    let xmax = ps.iter().map(|p| p.procs).max().unwrap() as f64;
+    let ys = ps
+        .iter()
+        .flat_map(|p| [p.compile_ms, p.delta_ms, p.load_ms, p.total_ms]);
+    let ymin = ys.clone().fold(f64::INFINITY, f64::min).max(1e-3);
+    let ymax = ys.fold(0.0, f64::max).max(ymin * 10.0);
+    let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("podus load time vs program size", ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(
+            (xmin * 0.8..xmax * 1.25).log_scale(),
+            (ymin * 0.5..ymax * 2.0).log_scale(),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    chart
+        .configure_mesh()
+        .x_desc("procedures (≈5 call edges each)")
+        .y_desc("milliseconds (median)")
+        .draw()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let series: [(&str, RGBColor, fn(&LoadPoint) -> f64); 4] = [
+        ("compile (parse+check)", BLUE, |p| p.compile_ms),
+        ("δ* (of_module)", GREEN, |p| p.delta_ms),
+        ("vm.load (JIT+placement)", RED, |p| p.load_ms),
+        ("total", BLACK, |p| p.total_ms),
+    ];
+    for (label, color, f) in series {
+        let pts: Vec<(f64, f64)> = ps
+            .iter()
+            .map(|p| (p.procs as f64, f(p).max(1e-3)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        chart
+            .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    // The SPEC bound for the whole 10,000-procedure load.
+    chart
+        .draw_series(LineSeries::new(
+            vec![(xmin * 0.8, 2000.0), (xmax * 1.25, 2000.0)],
+            RGBColor(160, 160, 160).stroke_width(1),
+        ))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .label("2 s target (10,000 procedures)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RGBColor(160, 160, 160)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
