@@ -108,7 +108,7 @@ pub fn main() -> i32 {
     match cli.serve() {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("pup: {e}");
+            crate::log!("pup: {e}");
             1
         }
     }
@@ -170,7 +170,7 @@ impl Cli {
                 .name("pup-signals".into())
                 .spawn(move || {
                     if let Ok(signal) = signals.wait() {
-                        eprintln!("pup: {signal}, unregistering and shutting down");
+                        crate::log!("pup: {signal}, unregistering and shutting down");
                     }
                     shutdown.trigger();
                 })
@@ -186,7 +186,7 @@ impl Cli {
         // A mapper that went away first has nothing left to unregister from
         // (and forgets dead pups anyway): worth a word, not a failure.
         if let Err(e) = link.unregister() {
-            eprintln!(
+            crate::log!(
                 "pup: could not unregister program {name} from the pupmapper at {mapper}: {e}"
             );
         }

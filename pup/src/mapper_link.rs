@@ -289,15 +289,15 @@ fn keep(
         }
         match &now {
             LinkState::Registered => {
-                eprintln!("pup: re-registered {entry} with the pupmapper at {mapper}")
+                crate::log!("pup: re-registered {entry} with the pupmapper at {mapper}")
             }
             LinkState::MapperUnreachable(e) => {
-                eprintln!(
+                crate::log!(
                     "pup: lost the pupmapper at {mapper} ({e}); will re-register when it is back"
                 )
             }
             LinkState::Refused(m) => {
-                eprintln!("pup: the pupmapper at {mapper} refused {entry}: {m}")
+                crate::log!("pup: the pupmapper at {mapper} refused {entry}: {m}")
             }
         }
         *current = now;

@@ -34,6 +34,10 @@ use crate::trace;
 const QUEUE: usize = 4096;
 /// How long a new connection has for its `Hello` and authentication.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest frame accepted before authentication. A `Hello` and a challenge
+/// response are a few dozen bytes; a stranger must not make the pup buffer
+/// (or wait for) the 16 MiB an authenticated ush may send as a module.
+const HANDSHAKE_MAX_FRAME: usize = 4 << 10;
 
 /// How a pup serves.
 pub struct ServerOptions {
@@ -154,7 +158,7 @@ impl Session {
 
     /// Ends a connection whose ush stopped reading.
     fn cut(&self) {
-        eprintln!(
+        crate::log!(
             "pup: a ush stopped reading (connection {}); closing it",
             self.id
         );
@@ -177,9 +181,7 @@ impl Hub {
     /// A trace line: to stderr with `--debug`, and to every ush that asked.
     fn trace(&self, line: &str) {
         if self.debug_stderr {
-            let mut err = io::stderr().lock();
-            let _ = writeln!(err, "{line}");
-            let _ = err.flush();
+            trace::to_stderr(&format!("{line}\n"));
         }
         for s in self.snapshot() {
             if s.debug.load(Ordering::SeqCst) {
@@ -290,7 +292,7 @@ impl Server {
                         io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
                     ) {
                         // EMFILE and the like: back off, keep serving.
-                        eprintln!("pup: accept failed: {e}");
+                        crate::log!("pup: accept failed: {e}");
                         self.ctx.shutdown.wait_timeout(Duration::from_millis(100));
                     }
                     continue;
@@ -338,7 +340,7 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
             Event::ProcedureReturned => hub.trace(trace::PROCEDURE_TERMINATED),
             Event::GroupCommitted { to, members, .. } => ctx.program.record_commit(to, &members),
             Event::GroupFailed { to, members, error } => {
-                eprintln!(
+                crate::log!(
                     "pup: the update to version {to} could not apply {}: {error}",
                     members.join(" ")
                 );
@@ -356,9 +358,12 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
             Event::Exited(status) => {
                 let message = exit_message(&status);
                 if matches!(status, ExitStatus::Error(_)) {
-                    eprint!("pup: program {} stopped: {message}", ctx.program.name());
+                    trace::to_stderr(&format!(
+                        "pup: program {} stopped: {message}",
+                        ctx.program.name()
+                    ));
                 } else if hub.debug_stderr {
-                    eprintln!("pup: program {} ended: {message}", ctx.program.name());
+                    crate::log!("pup: program {} ended: {message}", ctx.program.name());
                 }
                 hub.broadcast(Notice::Exited {
                     code: status.code(),
@@ -377,7 +382,7 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
 /// Starts a thread for a new connection, or refuses it when full.
 fn spawn_connection(ctx: &Arc<Ctx>, stream: TcpStream, peer: SocketAddr) {
     let limits = Limits {
-        max_frame: MAX_FRAME,
+        max_frame: HANDSHAKE_MAX_FRAME,
         idle_timeout: Some(HANDSHAKE_TIMEOUT),
         frame_timeout: Some(HANDSHAKE_TIMEOUT),
         write_timeout: Some(HANDSHAKE_TIMEOUT),
@@ -394,17 +399,33 @@ fn spawn_connection(ctx: &Arc<Ctx>, stream: TcpStream, peer: SocketAddr) {
     if let Ok(s) = conn.stream().try_clone() {
         lock(&ctx.streams).insert(id, s);
     }
-    let ctx2 = ctx.clone();
-    let spawned = thread::Builder::new()
+    let slot = Slot {
+        ctx: ctx.clone(),
+        id,
+    };
+    // If the thread cannot start, the closure (and the slot in it) is
+    // dropped, which gives the slot back.
+    let _ = thread::Builder::new()
         .name(format!("pup-conn-{id}"))
         .spawn(move || {
-            connection(&ctx2, conn, peer, id);
-            lock(&ctx2.streams).remove(&id);
-            ctx2.open.fetch_sub(1, Ordering::SeqCst);
+            let slot = slot;
+            connection(&slot.ctx, conn, peer, id);
         });
-    if spawned.is_err() {
-        lock(&ctx.streams).remove(&id);
-        ctx.open.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// A connection's claim on the daemon: its place in the connection count,
+/// its stream in the shutdown list and its session in the hub. Given back
+/// on drop, so that even a connection thread that panics cannot leak it.
+struct Slot {
+    ctx: Arc<Ctx>,
+    id: u64,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.ctx.hub.sessions).remove(&self.id);
+        lock(&self.ctx.streams).remove(&self.id);
+        self.ctx.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -441,7 +462,7 @@ fn connection(ctx: &Arc<Ctx>, mut conn: Connection, peer: SocketAddr, id: u64) {
         Ok(Peer::Ush(_)) => {}
         Ok(Peer::Alert(alert)) => {
             if ctx.hub.debug_stderr {
-                eprintln!(
+                crate::log!(
                     "pup: the pupmapper says a ush looked up program {}",
                     alert.name
                 );
@@ -456,7 +477,7 @@ fn connection(ctx: &Arc<Ctx>, mut conn: Connection, peer: SocketAddr, id: u64) {
         Err(_) => return,
     }
     if let Err(e) = auth::server_authenticate(&mut conn, &ctx.cookie) {
-        eprintln!("pup: refused a ush from {peer}: {e}");
+        crate::log!("pup: refused a ush from {peer}: {e}");
         return;
     }
     // An authenticated ush may stay quiet for as long as it likes; frames
