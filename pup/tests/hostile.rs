@@ -815,14 +815,11 @@ fn a_cookie_others_can_read_or_write_is_refused_with_a_clear_message() {
     }
 }
 
-/// The pup reads up to 16 MiB of a frame before it has authenticated
-/// anyone: an unauthenticated client can make it buffer 16 MiB per
-/// connection, 1 GiB over its 64 slots. A `Hello` and a challenge response
-/// are well under 1 KiB, so a small limit until authentication (as the
-/// pupmapper has, 64 KiB) would refuse such a frame at its prefix.
-/// Ignored until pup/src/server.rs applies one; see RELIABILITY.md.
+/// Before it has authenticated anyone the pup accepts only small frames
+/// (a `Hello` and a challenge response are well under 1 KiB), so an
+/// unauthenticated client cannot make it buffer 16 MiB per connection, 1 GiB
+/// over its 64 slots: such a frame is refused at its prefix.
 #[test]
-#[ignore = "the pup accepts 16 MiB frames before authentication (RELIABILITY.md, open)"]
 fn a_large_frame_before_authentication_is_refused_at_its_prefix() {
     let mut pup = start_pup();
     for phase in [Phase::Fresh, Phase::Challenged] {
@@ -844,15 +841,11 @@ fn a_large_frame_before_authentication_is_refused_at_its_prefix() {
 
 /// A pup whose standard error has gone away (the terminal it was started
 /// from closed, or the process reading its pipe died) must go on serving:
-/// its log lines are worth less than its program. Today `eprintln!`
-/// panics on the broken pipe inside the connection thread that logs a
-/// refused ush, after the refusal but before the thread gives its
-/// connection slot back, so each refused ush leaks a slot and after 64 the
-/// pup refuses everyone. The event thread (`GroupFailed`, program errors)
-/// and the mapper keeper (re-registration) log the same way.
-/// Ignored until pup/src logs without panicking; see RELIABILITY.md.
+/// its log lines are worth less than its program. (`eprintln!` would panic
+/// on the broken pipe inside the connection thread that logs a refused ush;
+/// had that thread kept its connection slot, after 64 refusals the pup
+/// would refuse everyone. The event thread and the mapper keeper log too.)
 #[test]
-#[ignore = "eprintln! on a closed stderr panics pup threads and leaks slots (RELIABILITY.md, open)"]
 fn a_pup_whose_stderr_is_gone_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let cookie_path = dir.path().join("cookie");
