@@ -94,9 +94,9 @@ lines and, when the update completes, `*** Program NAME updated to version V suc
     },
     CommandDoc {
         name: "procs",
-        args: "",
+        args: "[NAME...]",
         summary: "procedures with their committed version and bindings per table",
-        details: "",
+        details: "With names, only those procedures.",
     },
     CommandDoc {
         name: "stack",

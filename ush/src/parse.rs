@@ -92,8 +92,8 @@ pub enum Command {
     Status,
     /// `versions`
     Versions,
-    /// `procs`
-    Procs,
+    /// `procs [NAME...]`
+    Procs(Vec<String>),
     /// `stack`
     Stack,
     /// `delta [V]`
@@ -438,10 +438,7 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
             plain(0)?;
             Command::Versions
         }
-        "procs" => {
-            plain(0)?;
-            Command::Procs
-        }
+        "procs" => Command::Procs(plain(usize::MAX)?.positional),
         "stack" => {
             plain(0)?;
             Command::Stack
@@ -676,6 +673,11 @@ mod tests {
             Command::Set(SetOption::Errexit, false)
         );
         assert_eq!(p("exit"), Command::Quit);
+        assert_eq!(p("procs"), Command::Procs(vec![]));
+        assert_eq!(
+            p("procs main work"),
+            Command::Procs(vec!["main".into(), "work".into()])
+        );
         assert_eq!(p("help update"), Command::Help(Some("update".into())));
     }
 

@@ -92,6 +92,8 @@ const PARTIAL_LINE_WAIT: Duration = Duration::from_secs(1);
 /// How long `wait` keeps listening for a completion notice after the pup
 /// said nothing is pending (the notice travels separately from the reply).
 const COMPLETION_GRACE: Duration = Duration::from_secs(3);
+/// How often `wait` asks the pup directly while it listens for notices.
+const SAFETY_CHECK: Duration = Duration::from_secs(5);
 /// Default bound of `expect`.
 const EXPECT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -630,7 +632,7 @@ impl Shell {
                     r => Err(Self::unexpected(r)),
                 }
             }
-            Command::Status | Command::Versions | Command::Procs => {
+            Command::Status | Command::Versions | Command::Procs(_) => {
                 let name = self.connected()?;
                 let host = self.conn(&name).host.clone();
                 match self.call(Request::Status)? {
@@ -638,10 +640,24 @@ impl Shell {
                         let c = self.conn(&name);
                         c.learn_order(s.bindings.iter().map(|b| (b.0, b.1.clone())));
                         c.versions.extend(s.versions.iter().map(|v| v.0));
-                        let lines = match cmd {
+                        let lines = match &cmd {
                             Command::Status => format::status_lines(&name, &host, &s),
                             Command::Versions => format::versions_lines(&s),
-                            _ => format::procs_lines(&s),
+                            Command::Procs(only) => {
+                                if let Some(n) =
+                                    only.iter().find(|n| !s.bindings.iter().any(|b| &b.1 == *n))
+                                {
+                                    return Err(format!(
+                                        "procs: program {name} has no procedure {n}"
+                                    ));
+                                }
+                                let mut s = s.clone();
+                                if !only.is_empty() {
+                                    s.bindings.retain(|b| only.contains(&b.1));
+                                }
+                                format::procs_lines(&s)
+                            }
+                            _ => unreachable!("matched above"),
                         };
                         self.lines(lines);
                         Ok(())
@@ -940,46 +956,79 @@ impl Shell {
         Ok(())
     }
 
+    /// `wait`: until no update is pending.
+    ///
+    /// Updates this ush knows of (begun here, or pending when it connected)
+    /// end with a completion notice, so those are awaited by listening —
+    /// which keeps program output flowing and sends the pup nothing (each
+    /// request would add an `INTERRUPT!` line to its trace). A rare
+    /// `Wait { 0 }` guards against a notice that never comes. With none
+    /// known, the pup is asked directly, one second at a time so that
+    /// Ctrl-C can end the wait.
     fn wait(&mut self, timeout: Option<Duration>) -> CmdResult {
         let name = self.connected()?;
-        let start = Instant::now();
-        let deadline = timeout.map(|t| start + t);
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let timed_out = |what: &str| {
+            format!(
+                "wait: {what} of program {name} is still pending after {:?}",
+                timeout.unwrap_or_default()
+            )
+        };
+        let known = |sh: &Shell| sh.conns.get(&name).is_some_and(|c| !c.pending.is_empty());
+        if known(self) {
+            let mut last_check = Instant::now();
+            while known(self) {
+                if self.interrupted() {
+                    return Err("wait: interrupted".into());
+                }
+                let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                if left == Some(Duration::ZERO) {
+                    return Err(timed_out("an update"));
+                }
+                self.pump_wait(
+                    left.unwrap_or(Duration::MAX)
+                        .min(Duration::from_millis(100)),
+                );
+                if known(self) && last_check.elapsed() >= SAFETY_CHECK {
+                    last_check = Instant::now();
+                    if let Response::Waited { done: true } =
+                        self.call(Request::Wait { timeout_ms: 0 })?
+                    {
+                        // Done, but its notice is late: give it a moment.
+                        let grace = Instant::now() + COMPLETION_GRACE;
+                        while known(self) && Instant::now() < grace {
+                            self.pump_wait(grace - Instant::now());
+                        }
+                        if let Some(c) = self.conns.get_mut(&name) {
+                            c.pending.clear();
+                        }
+                    }
+                }
+            }
+            return Ok(());
+        }
         loop {
             if self.interrupted() {
                 return Err("wait: interrupted".into());
             }
-            let slice = match deadline {
-                Some(d) => d.saturating_duration_since(Instant::now()),
-                None => Duration::from_millis(250),
-            }
-            .min(Duration::from_millis(250));
-            let done = match self.call(Request::Wait {
+            let slice = deadline
+                .map(|d| d.saturating_duration_since(Instant::now()))
+                .unwrap_or(Duration::MAX)
+                .min(Duration::from_secs(1));
+            match self.call(Request::Wait {
                 timeout_ms: slice.as_millis() as u64,
             })? {
-                Response::Waited { done } => done,
+                Response::Waited { done: true } => break,
+                Response::Waited { done: false } => {}
                 r => return Err(Self::unexpected(r)),
-            };
+            }
             self.pump();
-            if done {
-                break;
-            }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(format!(
-                    "wait: an update of program {name} is still pending after {:?}",
-                    timeout.unwrap_or_default()
-                ));
+                return Err(timed_out("an update begun elsewhere"));
             }
         }
-        // The completion notice travels apart from the reply: let it arrive
-        // so that the script's next line comes after it.
-        let grace = Instant::now() + COMPLETION_GRACE;
-        while Instant::now() < grace && self.conns.get(&name).is_some_and(|c| !c.pending.is_empty())
-        {
-            self.pump_wait(grace - Instant::now());
-        }
-        if let Some(c) = self.conns.get_mut(&name) {
-            c.pending.clear();
-        }
+        // Show the completion notice before the script goes on.
+        self.pump_wait(Duration::from_millis(200));
         Ok(())
     }
 
