@@ -200,6 +200,13 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
         series.push(p);
     }
 
+    if !o.sizes.contains(&10_000) {
+        r.skip(
+            "load.total.n10000",
+            "the 10,000-procedure program was not measured in this run (--quick or --load-sizes)",
+        );
+    }
+
     // δ* on a random graph (the SPEC's own setting).
     let (nodes, nedges) = (10_000usize, 50_000usize);
     let mut rng = Rng(42);

@@ -70,7 +70,7 @@ struct Cli {
     #[arg(long)]
     render_only: bool,
     /// Program sizes for the load benchmark (default 100,300,1000,3000,10000;
-    /// --quick 100,1000,10000), e.g. to profile one size.
+    /// --quick 100,1000,3000), e.g. to profile one size.
     #[arg(long, value_delimiter = ',', hide = true)]
     load_sizes: Option<Vec<usize>>,
     /// Internal: run UC fib(N) once and exit (what callgrind counts for the
@@ -150,8 +150,9 @@ fn main() -> Result<()> {
     if want("waiting") {
         section("waiting");
         let o = waiting::Opts {
-            runs: if q { 1 } else { 5 },
-            window: std::time::Duration::from_millis(if q { 500 } else { 1000 }),
+            runs: if q { 1 } else { 3 },
+            cycles: if q { 3 } else { 4 },
+            window: std::time::Duration::from_millis(if q { 300 } else { 600 }),
         };
         if let Err(e) = waiting::run(&o, &mut r) {
             r.skip("waiting", format!("failed: {e:#}"));
@@ -164,7 +165,7 @@ fn main() -> Result<()> {
             sizes: if let Some(s) = &cli.load_sizes {
                 s.clone()
             } else if q {
-                vec![100, 1000, 10_000]
+                vec![100, 1000, 3000]
             } else {
                 vec![100, 300, 1000, 3000, 10_000]
             },
@@ -277,6 +278,9 @@ fn machine(cli: &Cli) -> report::Machine {
         gcc,
         erlang,
         luajit,
-        commands: vec!["cargo build --release".into(), run],
+        commands: vec![
+            "cargo build --release -p pup -p pupmapper -p podus-bench".into(),
+            run,
+        ],
     }
 }

@@ -285,7 +285,7 @@ pub fn render(r: &Results, svg: &str) -> String {
          `-- --quick` for a smoke run under a minute, `-- --only calls,load` for some \
          benchmarks, `-- --render-only` to redo this file from the JSON). The remote \
          benchmark starts `target/release/pup` and `pupmapper`, so build them first with \
-         `cargo build --release`. Optional comparisons need `gcc`, `erl`/`erlc` \
+         `cargo build --release -p pup -p pupmapper`. Optional comparisons need `gcc`, `erl`/`erlc` \
          (Debian: erlang-nox) and `luajit`; `valgrind` gives instruction counts where \
          `perf` cannot.\n"
     );
