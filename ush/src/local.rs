@@ -33,9 +33,20 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 /// The process IDs of the children this ush started, shared with the
 /// signal thread so that it can stop them whatever the main thread is doing.
 #[derive(Clone, Debug, Default)]
-pub struct Children(Arc<Mutex<Vec<i32>>>);
+pub struct Children(Arc<Mutex<Vec<i32>>>, Arc<Mutex<Option<PathBuf>>>);
 
 impl Children {
+    /// Records the session's temp dir, which [`Children::stop_all`] removes
+    /// (a signal ends ush without running destructors).
+    fn set_dir(&self, dir: &Path) {
+        *self.1.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.to_path_buf());
+    }
+
+    /// True if any child is registered.
+    pub fn any(&self) -> bool {
+        !self.0.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
     fn add(&self, pid: u32) {
         self.0
             .lock()
@@ -76,6 +87,9 @@ impl Children {
                 let _ = waitpid(Pid::from_raw(p), None);
             }
         }
+        if let Some(dir) = self.1.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -113,6 +127,7 @@ impl Local {
             .map_err(|e| format!("--local: cannot create a temp dir: {e}"))?;
         let cookie_path = dir.path().join("cookie");
         pup::auth::Cookie::load_or_create(&cookie_path).map_err(|e| format!("--local: {e}"))?;
+        children.set_dir(dir.path());
         let mut cmd = Command::new(find_bin("pupmapper"));
         cmd.args(["--port", "0", "--listen", "127.0.0.1"]);
         let log = dir.path().join("pupmapper.log");

@@ -35,6 +35,9 @@ pub fn install(
                     interrupt.store(true, Ordering::SeqCst);
                     continue;
                 }
+                if children.any() {
+                    eprintln!("ush: {sig}: stopping the pups and the pupmapper this ush started");
+                }
                 children.stop_all();
                 // The shell's own output is flushed line by line; nothing
                 // else needs saving.
