@@ -163,6 +163,49 @@ pub fn load_lines(
     out
 }
 
+/// What an update from `old` (version `from`) to `new` will do with the
+/// static data of the procedures that change (SPEC §2.1): statics with the
+/// same name and type are carried over, the others start from their
+/// initializers; an mproc, if any, runs after the carry-over.
+pub fn statics_lines(
+    from: u64,
+    old: &compiler::ir::Module,
+    new: &compiler::ir::Module,
+) -> Vec<String> {
+    let d = compiler::diff::diff(old, new);
+    let (mut carried, mut reset) = (Vec::new(), Vec::new());
+    for c in &d.changed {
+        let (Some(o), Some(n)) = (
+            old.procs.iter().find(|p| p.name == c.name),
+            new.procs.iter().find(|p| p.name == c.name),
+        ) else {
+            continue;
+        };
+        for st in &n.statics {
+            let name = format!("{}.{}", n.name, st.name);
+            if o.statics.iter().any(|x| x.name == st.name && x.ty == st.ty) {
+                carried.push(name);
+            } else {
+                reset.push(name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if !carried.is_empty() {
+        out.push(format!(
+            "static data carried over from version {from} on update: {}",
+            carried.join(", ")
+        ));
+    }
+    if !reset.is_empty() {
+        out.push(format!(
+            "static data started afresh on update: {}",
+            reset.join(", ")
+        ));
+    }
+    out
+}
+
 /// Orders procedure names as the program declares them (`order`, the
 /// procedure-ID order); names it does not know go last, sorted.
 pub fn in_order(names: &[String], order: &[String]) -> Vec<String> {
@@ -548,6 +591,28 @@ mod tests {
                 "Version 1 mprocedures loaded successfully",
             ]
         );
+    }
+
+    #[test]
+    fn statics_carried_or_started_afresh() {
+        let old = compiler::compile(
+            "a.uc",
+            "main() { f(); g(); }\nf() { static int n = 1; static double d; n++; }\ng() { static int k; k++; }\n",
+        )
+        .unwrap();
+        let new = compiler::compile(
+            "b.uc",
+            "main() { f(); g(); }\nf() { static int n = 1; static int d; n += 2; }\ng() { static int k; k++; }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            statics_lines(1, &old, &new),
+            [
+                "static data carried over from version 1 on update: f.n",
+                "static data started afresh on update: f.d",
+            ]
+        );
+        assert!(statics_lines(1, &old, &old).is_empty());
     }
 
     #[test]

@@ -894,13 +894,28 @@ impl Shell {
         };
         let c = self.conn(&name);
         let prev = c.versions.range(..version).next_back().copied();
+        // What an update from the previous version will carry, when this
+        // ush loaded that version too.
+        let statics = match (prev, &prev_module) {
+            (Some(p), Some(m)) if c.modules.contains_key(&p) => {
+                format::statics_lines(p, m, &module)
+            }
+            _ => Vec::new(),
+        };
         c.versions.insert(version);
         c.modules.insert(version, Arc::new(module));
         c.learn_order(info.procs.iter().map(|p| (p.id, p.name.clone())));
         let host = c.host.clone();
-        self.lines(format::load_lines(
-            &name, &host, &how, procs, &matrix, &info, prev,
-        ));
+        let mut lines = format::load_lines(&name, &host, &how, procs, &matrix, &info, prev);
+        // Before the closing "... loaded successfully" lines.
+        let tail = lines
+            .iter()
+            .rev()
+            .take_while(|l| l.starts_with("Version "))
+            .count();
+        let at = lines.len() - tail;
+        lines.splice(at..at, statics);
+        self.lines(lines);
         Ok(())
     }
 
