@@ -7,7 +7,10 @@ use std::process::Command;
 #[test]
 fn every_corpus_program_runs_under_pup_exec() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "uc"));
     files.sort();
     assert!(files.len() >= 40);
@@ -29,16 +32,28 @@ fn every_corpus_program_runs_under_pup_exec() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if stdout != want {
-            failures.push(format!("{name}: stdout differs\n--- want\n{want}--- got\n{stdout}"));
+            failures.push(format!(
+                "{name}: stdout differs\n--- want\n{want}--- got\n{stdout}"
+            ));
         }
         if out.status.code() != Some(want_exit) {
-            failures.push(format!("{name}: exit {:?}, want {want_exit}; stderr: {stderr}", out.status.code()));
+            failures.push(format!(
+                "{name}: exit {:?}, want {want_exit}; stderr: {stderr}",
+                out.status.code()
+            ));
         }
         if let Some(err) = expect.lines().find_map(|l| l.strip_prefix("error:")) {
             if !stderr.contains(err.trim()) || !stderr.contains("v1:proc:") {
-                failures.push(format!("{name}: stderr lacks {err:?} or a backtrace: {stderr}"));
+                failures.push(format!(
+                    "{name}: stderr lacks {err:?} or a backtrace: {stderr}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
