@@ -15,7 +15,60 @@
 //! way cranelift-jit-demo walks its AST. Source spans are kept only where the
 //! VM reports something to the user (runtime errors name the procedure).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Deepest nesting of statements, expressions or places a decoded module
+/// may have. Decoding recurses once per level (about half a KiB of stack
+/// each), so without a bound a forged object of a few MiB could exhaust the
+/// decoding thread's stack and abort a pup; real programs stay far below.
+pub const MAX_DECODE_DEPTH: u32 = 1000;
+
+thread_local! {
+    static DECODE_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of decoding nesting, released on drop.
+struct DepthGuard;
+
+impl DepthGuard {
+    fn enter<E: serde::de::Error>() -> Result<DepthGuard, E> {
+        DECODE_DEPTH.with(|d| {
+            if d.get() >= MAX_DECODE_DEPTH {
+                return Err(E::custom(format!(
+                    "IR nested deeper than {MAX_DECODE_DEPTH} levels"
+                )));
+            }
+            d.set(d.get() + 1);
+            Ok(DepthGuard)
+        })
+    }
+}
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        DECODE_DEPTH.with(|d| d.set(d.get() - 1));
+    }
+}
+
+/// The recursive IR types serialize as derived, and deserialize as derived
+/// under a [`DepthGuard`] (serde's `remote = "Self"` pattern).
+macro_rules! bounded_serde {
+    ($($t:ident),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $t::serialize(self, s)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let _guard = DepthGuard::enter::<D::Error>()?;
+                $t::deserialize(d)
+            }
+        }
+    )*};
+}
+
+bounded_serde!(Stmt, Expr, Place);
 
 /// A scalar value type. `int` is 64-bit wrapping; `double` is IEEE binary64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -236,6 +289,7 @@ pub struct MProc {
 
 /// A statement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub enum Stmt {
     /// Evaluate for side effects.
     Expr(Expr),
@@ -271,6 +325,7 @@ pub enum Stmt {
 
 /// A typed expression.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Expr {
     /// The value's type; `None` only for calls of void procedures and of
     /// void builtins, which appear only as expression statements.
@@ -320,6 +375,7 @@ pub enum UnOp {
 
 /// An lvalue or array: where a value lives.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub enum Place {
     /// A local scalar slot (or parameter).
     Local(LocalId),

@@ -119,3 +119,66 @@ fn malformed_delta_files_name_the_line() {
     let cut: String = good.lines().take(6).map(|l| format!("{l}\n")).collect();
     assert!(read_delta(&cut).unwrap_err().message.contains("ends early"));
 }
+
+/// Regression: a forged object nesting an expression 200,000 levels deep
+/// (1.2 MB, well under a frame) aborted the decoding process with a stack
+/// overflow. Decoding is now bounded by `ir::MAX_DECODE_DEPTH` and fails
+/// cleanly on a thread with a connection thread's 2 MiB stack.
+#[test]
+fn deeply_nested_objects_are_refused_not_a_stack_overflow() {
+    use compiler::ir::*;
+    let deep = |n: usize| {
+        let mut e = Expr {
+            ty: Some(Scalar::Int),
+            kind: ExprKind::Int(1),
+            span: Span::default(),
+        };
+        for _ in 0..n {
+            e = Expr {
+                ty: Some(Scalar::Int),
+                kind: ExprKind::Unary {
+                    op: UnOp::Neg,
+                    operand: Box::new(e),
+                },
+                span: Span::default(),
+            };
+        }
+        Module {
+            file: "deep.uc".into(),
+            procs: vec![Proc {
+                name: "main".into(),
+                sig: Signature {
+                    params: vec![],
+                    ret: RetTy::Void,
+                },
+                locals: vec![],
+                statics: vec![],
+                data_size: 0,
+                body: vec![Stmt::Expr(e)],
+                callees: vec![],
+                globals_used: vec![],
+                span: Span::default(),
+            }],
+            globals: vec![],
+            iprocs: vec![],
+            mprocs: vec![],
+        }
+    };
+    for (n, ok) in [(500usize, true), (200_000, false)] {
+        // Building, encoding and dropping the deep module needs a big stack;
+        // decoding must not.
+        let bytes = std::thread::Builder::new()
+            .stack_size(512 << 20)
+            .spawn(move || compiler::object::write_object(&deep(n)))
+            .unwrap()
+            .join()
+            .unwrap();
+        let decoded = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || compiler::object::read_object(&bytes).map(|m| std::mem::forget(m)))
+            .unwrap()
+            .join()
+            .expect("decoding must not overflow the stack");
+        assert_eq!(decoded.is_ok(), ok, "depth {n}");
+    }
+}

@@ -117,6 +117,29 @@ impl Codegen {
 
     /// Compile one unit to position-independent bytes (no relocations).
     pub fn compile(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, String> {
+        // Whatever a module holds, a load must end in code or an error, never
+        // in a panic on the loading thread (which would also poison the VM's
+        // state lock). After a panic the contexts are rebuilt from scratch.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.compile_inner(unit, env)
+        }));
+        match r {
+            Ok(r) => r,
+            Err(p) => {
+                let what = p
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| p.downcast_ref::<&str>().copied())
+                    .unwrap_or("unknown")
+                    .to_string();
+                self.fctx = FunctionBuilderContext::new();
+                self.ctx = cranelift_codegen::Context::new();
+                Err(format!("code generation failed on malformed IR: {what}"))
+            }
+        }
+    }
+
+    fn compile_inner(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, String> {
         self.ctx.clear();
         let (sig, locals, body, is_mproc) = match unit {
             Unit::Proc { sig, locals, body } => ((*sig).clone(), *locals, *body, false),
@@ -146,6 +169,7 @@ impl Codegen {
                 old_base: None,
                 sigs: HashMap::new(),
                 call_sites: 0,
+                depth: 0,
             };
             tx.prologue(&sig, locals, is_mproc)?;
             for s in body {
@@ -226,7 +250,14 @@ struct Tx<'a, 'e, 'b> {
     old_base: Option<Value>,
     sigs: HashMap<Vec<u8>, SigRef>,
     call_sites: u32,
+    /// Current expression nesting (bounded: the translator recurses).
+    depth: u32,
 }
+
+/// Deepest expression nesting a module may have. The compiler never comes
+/// close for real programs; a forged module could otherwise exhaust the
+/// loading thread's stack.
+pub const MAX_NESTING: u32 = 500;
 
 type R<T> = Result<T, String>;
 
@@ -426,6 +457,18 @@ impl Tx<'_, '_, '_> {
     }
 
     fn stmt(&mut self, s: &Stmt) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(format!(
+                "statements nested deeper than {MAX_NESTING} levels"
+            ));
+        }
+        let r = self.stmt_unchecked(s);
+        self.depth -= 1;
+        r
+    }
+
+    fn stmt_unchecked(&mut self, s: &Stmt) -> R<()> {
         match s {
             Stmt::Expr(e) => {
                 self.expr(e)?;
@@ -718,7 +761,31 @@ impl Tx<'_, '_, '_> {
         })
     }
 
+    /// Lower an expression and check that what it produced is what the IR
+    /// says it is. The pup validates everything it is sent: a module that
+    /// decodes but whose types do not add up is refused here, with a load
+    /// error, before Cranelift (whose verifier is off in release builds) sees
+    /// an ill-typed instruction.
     fn expr(&mut self, e: &Expr) -> R<Option<Value>> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(format!(
+                "expression nested deeper than {MAX_NESTING} levels"
+            ));
+        }
+        let v = self.expr_unchecked(e);
+        self.depth -= 1;
+        match (v?, e.ty) {
+            (Some(v), Some(t)) if self.b.func.dfg.value_type(v) == clif_ty(t) => Ok(Some(v)),
+            (Some(_), Some(t)) => Err(format!(
+                "malformed IR: an expression claims to be {t:?} but is not"
+            )),
+            (None, Some(t)) => Err(format!("malformed IR: a {t:?} expression has no value")),
+            (v, None) => Ok(v),
+        }
+    }
+
+    fn expr_unchecked(&mut self, e: &Expr) -> R<Option<Value>> {
         let span = e.span.start;
         let v = match &e.kind {
             ExprKind::Int(i) => self.iconst(*i),
