@@ -486,6 +486,8 @@ pub(crate) fn begin(
         .filter(|p| changed.contains(*p))
         .cloned()
         .collect();
+    let failed = outcome.failed.clone();
+    outcome.announce(sh);
     UpdateBegun {
         id,
         from,
@@ -496,7 +498,7 @@ pub(crate) fn begin(
         warped_unchanged: warped,
         committed,
         pending: still.clone(),
-        failed: outcome.failed,
+        failed,
         notes,
         return_interrupts: enabled,
         complete: still.is_empty(),
@@ -507,6 +509,16 @@ pub(crate) fn begin(
 struct CheckOutcome {
     committed: Vec<Vec<String>>,
     failed: Vec<(Vec<String>, String)>,
+    /// `UpdateComplete` events to send once the dispatch is over.
+    completed: Vec<Event>,
+}
+
+impl CheckOutcome {
+    fn announce(self, sh: &Shared) {
+        for e in self.completed {
+            sh.bus.emit(e);
+        }
+    }
 }
 
 /// Commit every group that is inactive now; finish updates with nothing left.
@@ -547,8 +559,10 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
             blocked.extend(g.members.iter().cloned());
         }
     }
+    // Completions are announced by the caller after the dispatcher's DI POP
+    // and EOF, in the paper's order.
     for up in pending.iter().filter(|u| u.groups.is_empty()) {
-        sh.bus.emit(Event::UpdateComplete {
+        out.completed.push(Event::UpdateComplete {
             to: up.to,
             applied: up.applied.clone(),
             not_applied: up.not_applied.clone(),
@@ -599,32 +613,38 @@ pub(crate) fn recheck(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
         return;
     }
     sh.bus.emit(Event::Primitive(Primitive::GetRts));
-    check(sh, st, frames);
+    let outcome = check(sh, st, frames);
     arm(sh, st, frames, false);
     retire(sh, st, frames);
     sh.bus.emit(Event::Primitive(Primitive::Eof));
+    outcome.announce(sh);
 }
 
 /// The program ended: nothing is on the stack, so everything can commit.
 pub(crate) fn on_exit(sh: &Shared, st: &mut State) {
     sh.ctx.drop_barrier();
     if !st.engine.pending.is_empty() {
-        check(sh, st, &[]);
+        let outcome = check(sh, st, &[]);
+        st.engine.return_interrupts = false;
+        retire(sh, st, &[]);
+        outcome.announce(sh);
+        return;
     }
     st.engine.return_interrupts = false;
     retire(sh, st, &[]);
 }
 
 /// Abandon the pending groups of update `id` (or of all). Program paused.
-pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>, _why: &str) -> usize {
+pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>) -> usize {
     let mut n = 0;
+    let mut outcome = CheckOutcome::default();
     let mut pending = std::mem::take(&mut st.engine.pending);
     for up in pending.iter_mut().filter(|u| id.is_none_or(|i| i == u.id)) {
         n += up.groups.len();
         for g in up.groups.drain(..) {
             up.not_applied.push(g.members);
         }
-        sh.bus.emit(Event::UpdateComplete {
+        outcome.completed.push(Event::UpdateComplete {
             to: up.to,
             applied: up.applied.clone(),
             not_applied: up.not_applied.clone(),
@@ -636,6 +656,7 @@ pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>, _why: &str) 
         arm(sh, st, &[], false);
     }
     sh.cv.notify_all();
+    outcome.announce(sh);
     n
 }
 

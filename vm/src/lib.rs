@@ -761,9 +761,7 @@ impl Vm {
                                 Err(())
                             }
                         },
-                        |sh, st, _, ()| {
-                            engine::abandon(sh, st, Some(id), "the within deadline passed")
-                        },
+                        |sh, st, _, ()| engine::abandon(sh, st, Some(id)),
                     );
                 }
             });
@@ -774,9 +772,7 @@ impl Vm {
     /// Abandon every pending group (SPEC §5.3 `abort`). Returns how many
     /// groups were abandoned.
     pub fn abort_updates(&self) -> usize {
-        pause(&self.shared, |sh, st, _| {
-            engine::abandon(sh, st, None, "aborted")
-        })
+        pause(&self.shared, |sh, st, _| engine::abandon(sh, st, None))
     }
 
     /// Block until no update is pending (or the timeout passes); true if none is.
