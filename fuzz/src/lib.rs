@@ -8,10 +8,13 @@
 //! survives an encode/decode round trip, so a decoder that "accepts" by
 //! misreading is caught too.
 //!
-//! Crashes found by these targets are kept as files under
-//! `fuzz/regressions/TARGET/` and replayed by
-//! `tests/tests/faults.rs::fuzz_regressions_replay` in the normal test
-//! suite, which repeats the same calls as the functions here.
+//! Crashes found by these targets are kept as files: once fixed, under
+//! `fuzz/regressions/TARGET/`, replayed by `scripts/fuzz.sh` and, through
+//! the same decoders, the compiler and the VM (this crate's property
+//! checks aside), by `tests/tests/faults.rs::fuzz_regressions_replay` in the
+//! normal test suite, which cannot build libFuzzer targets; until fixed,
+//! under `fuzz/open/TARGET/`, replayed by the ignored test recording them
+//! (RELIABILITY.md).
 
 use std::fmt::Debug;
 use std::io::{self, Read};

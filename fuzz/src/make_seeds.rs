@@ -122,7 +122,12 @@ fn main() {
     // The pup's messages (kinds as in podus_fuzz::pup_stream).
     let t = "frame_pup";
     frame_seed(t, "hello", 0, &[pup::frame::hello(), mp::alert_hello()]);
-    frame_seed(t, "hello-reply", 1, &[HelloReply::Welcome(pup::frame::hello())]);
+    frame_seed(
+        t,
+        "hello-reply",
+        1,
+        &[HelloReply::Welcome(pup::frame::hello())],
+    );
     let nonce = Nonce([3; auth::NONCE_LEN]);
     frame_seed(t, "challenge", 2, &[auth::Challenge { nonce }]);
     let cookie = Cookie::from_secret(b"seed-cookie-0123456789abcdef");
