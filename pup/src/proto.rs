@@ -192,6 +192,17 @@ pub enum Notice {
         /// backtrace).
         message: String,
     },
+    /// Statics moved into a new version when a procedure (or global) was
+    /// committed: carried over by name and type, or left at their new
+    /// initial values (before the procedure's mprocedure ran).
+    Carried {
+        /// The procedure or global.
+        name: String,
+        /// Statics carried over.
+        carried: Vec<String>,
+        /// Statics reset to their new initializers.
+        reset: Vec<String>,
+    },
     /// A pup debug-trace line (`pup: UPDATE dispatcher received command GET RTS`).
     Trace(String),
 }

@@ -370,10 +370,18 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
                     message,
                 });
             }
+            Event::Carried {
+                name,
+                carried,
+                reset,
+            } => hub.broadcast(Notice::Carried {
+                name,
+                carried,
+                reset,
+            }),
             Event::Loaded { .. }
             | Event::Started { .. }
             | Event::UpdateBegan { .. }
-            | Event::Carried { .. }
             | Event::Retired { .. } => {}
         }
     }

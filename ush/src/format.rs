@@ -317,6 +317,23 @@ pub fn group_failed_line(
     )
 }
 
+/// What a commit did with a procedure's (or global's) statics: SPEC §2.1's
+/// report of what was carried and what was reset, before its mproc ran.
+pub fn carried_line(name: &str, carried: &[String], reset: &[String]) -> String {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(" ")
+        }
+    };
+    format!(
+        "statics of {name}: carried {}; reset {}",
+        list(carried),
+        list(reset)
+    )
+}
+
 /// The line for the end of the program.
 pub fn exited_line(program: &str, code: i64, message: &str) -> String {
     let message = message.trim_end();
@@ -344,6 +361,11 @@ pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<
         }
         Notice::Exited { code, message } => vec![exited_line(program, *code, message)],
         Notice::Trace(t) => vec![t.trim_end().to_string()],
+        Notice::Carried {
+            name,
+            carried,
+            reset,
+        } => vec![carried_line(name, carried, reset)],
     })
 }
 
@@ -468,6 +490,18 @@ pub fn pups_lines(host: &str, entries: &[PupEntry]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn carried_statics_are_reported_by_name() {
+        assert_eq!(
+            carried_line("do_pizza", &["pd".into()], &[]),
+            "statics of do_pizza: carried pd; reset none"
+        );
+        assert_eq!(
+            carried_line("g", &[], &["a".into(), "b".into()]),
+            "statics of g: carried none; reset a b"
+        );
+    }
+
     use super::*;
 
     fn s(v: &[&str]) -> Vec<String> {

@@ -537,7 +537,7 @@ impl Shell {
                 self.flush_partial(name);
                 self.lines(lines);
             }
-            Notice::Trace(_) | Notice::GroupFailed { .. } => {
+            Notice::Trace(_) | Notice::GroupFailed { .. } | Notice::Carried { .. } => {
                 let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
                 let lines = lines.into_iter().map(|l| format!("{tag}{l}")).collect();
                 self.lines(lines);
