@@ -52,7 +52,7 @@ impl Cli {
             .name("pupmapper-signals".into())
             .spawn(move || {
                 if let Ok(signal) = signals.wait() {
-                    eprintln!("pupmapper: {signal}, shutting down");
+                    crate::log!("pupmapper: {signal}, shutting down");
                 }
                 stopper.trigger();
             })

@@ -26,6 +26,27 @@
 //!   is bounded by a timeout.*
 //! - [`cli`] — the `pupmapper` binary's arguments and main loop.
 
+/// Writes one line to the daemon's standard error, ignoring failures.
+///
+/// Every log line goes through here rather than `eprintln!`, which panics
+/// when stderr is gone (a closed terminal, a dead supervisor reading the
+/// pipe): a lost log line must never take down a connection thread, the
+/// sweeper, or the registration it was logging.
+pub fn log_line(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}");
+    let _ = err.flush();
+}
+
+/// [`log_line`] with `format!` arguments.
+#[macro_export]
+macro_rules! log {
+    ($($arg:tt)*) => {
+        $crate::log_line(&format!($($arg)*))
+    };
+}
+
 pub mod cli;
 pub mod client;
 pub mod frame;

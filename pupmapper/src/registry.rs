@@ -97,7 +97,7 @@ impl Registry {
         let mut map = self.lock();
         if map.get(&entry.name) == Some(entry) {
             map.remove(&entry.name);
-            eprintln!("pupmapper: dropped {entry}: {reason}");
+            crate::log!("pupmapper: dropped {entry}: {reason}");
         }
     }
 
@@ -117,7 +117,7 @@ impl Registry {
                 let mut map = self.lock();
                 match map.get(&entry.name) {
                     None => {
-                        eprintln!("pupmapper: registered {entry}");
+                        crate::log!("pupmapper: registered {entry}");
                         map.insert(entry.name.clone(), entry);
                         return Response::Registered;
                     }
@@ -125,7 +125,7 @@ impl Registry {
                     Some(old) if *old == entry => return Response::Registered,
                     // Same process, new port: it moved; nobody else is involved.
                     Some(old) if old.pid == entry.pid => {
-                        eprintln!("pupmapper: re-registered {entry} (was port {})", old.port);
+                        crate::log!("pupmapper: re-registered {entry} (was port {})", old.port);
                         map.insert(entry.name.clone(), entry);
                         return Response::Registered;
                     }
@@ -141,7 +141,7 @@ impl Registry {
             let mut map = self.lock();
             match map.get(&entry.name) {
                 Some(old) if *old == existing => {
-                    eprintln!(
+                    crate::log!(
                         "pupmapper: registered {entry}, replacing dead pid {}",
                         old.pid
                     );
@@ -149,7 +149,7 @@ impl Registry {
                     return Response::Registered;
                 }
                 None => {
-                    eprintln!("pupmapper: registered {entry}");
+                    crate::log!("pupmapper: registered {entry}");
                     map.insert(entry.name.clone(), entry);
                     return Response::Registered;
                 }
@@ -171,7 +171,7 @@ impl Registry {
                 name: name.to_string(),
             },
             Some(old) if old.pid == pid => {
-                eprintln!("pupmapper: unregistered {old}");
+                crate::log!("pupmapper: unregistered {old}");
                 map.remove(name);
                 Response::Ok
             }

@@ -235,7 +235,7 @@ pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> io
                     e.kind(),
                     io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
                 ) {
-                    eprintln!("pupmapper: accept failed: {e}");
+                    crate::log!("pupmapper: accept failed: {e}");
                     shutdown.wait_timeout(Duration::from_millis(100));
                 }
                 continue;
@@ -250,6 +250,18 @@ pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> io
     connections.drain(config.drain_timeout);
     let _ = sweeper.join();
     Ok(())
+}
+
+/// A connection's reserved slot, given back when dropped.
+struct Slot<'a> {
+    connections: &'a Connections,
+    id: u64,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.connections.release(self.id);
+    }
 }
 
 /// Admits and starts one connection, or refuses it when the daemon is full.
@@ -281,8 +293,13 @@ fn spawn_connection(
         .spawn({
             let connections = connections.clone();
             move || {
+                // Released on drop, so that even a panicking connection
+                // thread gives its slot back.
+                let _slot = Slot {
+                    connections: &connections,
+                    id,
+                };
                 serve(conn, peer, &registry, &config);
-                connections.release(id);
             }
         });
     if spawned.is_err() {
