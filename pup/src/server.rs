@@ -379,10 +379,8 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
                 carried,
                 reset,
             }),
-            Event::Loaded { .. }
-            | Event::Started { .. }
-            | Event::UpdateBegan { .. }
-            | Event::Retired { .. } => {}
+            Event::Retired { version, .. } => ctx.program.forget_version(version),
+            Event::Loaded { .. } | Event::Started { .. } | Event::UpdateBegan { .. } => {}
         }
     }
 }

@@ -243,8 +243,7 @@ impl Program {
 
     /// The pup state the trace reports.
     pub fn pup_state(&self) -> PupState {
-        let st = self.vm.status();
-        PupState::of(&st.program, st.pending.len())
+        PupState::of(&self.vm.program_state(), self.vm.pending_updates())
     }
 
     /// Notes that an update committed `members` to version `to` (from the
@@ -255,6 +254,12 @@ impl Program {
             let v = updated.entry(m.clone()).or_insert(to);
             *v = (*v).max(to);
         }
+    }
+
+    /// A version space was retired: forget what the pup kept about it, so
+    /// that a pup doing thousands of updates does not grow.
+    pub fn forget_version(&self, version: u64) {
+        lock(&self.entries).remove(&version);
     }
 
     /// Who the pup is and what it holds.

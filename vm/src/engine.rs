@@ -23,6 +23,9 @@ use compiler::changes::ChangesFile;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+/// How many retired version numbers the engine remembers by number.
+pub const RECENT_RETIRED: usize = 64;
+
 /// One semantic group: updated atomically.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
@@ -58,8 +61,11 @@ pub struct Engine {
     pub cur: HashMap<String, u64>,
     /// Updates with groups still waiting, oldest first.
     pub pending: Vec<Update>,
-    /// Retired version numbers.
-    pub retired: Vec<u64>,
+    /// The most recently retired version numbers (at most
+    /// [`RECENT_RETIRED`]): a pup doing thousands of updates must not grow.
+    pub retired: std::collections::VecDeque<u64>,
+    /// How many versions have been retired in all.
+    pub retired_count: u64,
     /// Return interrupts enabled (a barrier is wanted).
     pub return_interrupts: bool,
     next_id: u64,
@@ -228,6 +234,7 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
             .ok_or(UpdateError::NoVersion(from))?,
     };
     if !st.versions.contains_key(&from) && !st.engine.retired.contains(&from) {
+        // (A version retired long ago is simply "not loaded".)
         return Err(UpdateError::NoVersion(from));
     }
     let target = st.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
@@ -903,7 +910,11 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
         if let Some(ver) = st.versions.remove(&v) {
             let _ = sh.space.release_slot(ver.slot);
             st.slots[ver.slot as usize] = false;
-            st.engine.retired.push(v);
+            st.engine.retired.push_back(v);
+            if st.engine.retired.len() > RECENT_RETIRED {
+                st.engine.retired.pop_front();
+            }
+            st.engine.retired_count += 1;
             sh.bus.emit(Event::Retired {
                 version: v,
                 slot: ver.slot,
@@ -917,8 +928,10 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
 pub struct Status {
     /// Live versions: (number, slot, procedures, code bytes).
     pub versions: Vec<(u64, u32, usize, u64)>,
-    /// Retired versions.
+    /// The most recently retired versions.
     pub retired: Vec<u64>,
+    /// How many versions were retired in all.
+    pub retired_count: u64,
     /// Highest running version number.
     pub hrvn: u64,
     /// The program.
@@ -973,7 +986,8 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
             .values()
             .map(|v| (v.number, v.slot, v.procs.len(), v.code_bytes))
             .collect(),
-        retired: st.engine.retired.clone(),
+        retired: st.engine.retired.iter().copied().collect(),
+        retired_count: st.engine.retired_count,
         hrvn: st.engine.hrvn,
         program: st.ctl.program.clone(),
         pending: st

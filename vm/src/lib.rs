@@ -573,9 +573,7 @@ impl Vm {
         let sh = &*self.shared;
         let t0 = Instant::now();
         let mut st = sh.lock();
-        if st.versions.keys().next_back().is_some_and(|&n| n >= number)
-            || st.engine.retired.contains(&number)
-        {
+        if st.versions.keys().next_back().is_some_and(|&n| n >= number) {
             return Err(LoadError::BadNumber(number));
         }
         let slot = st
@@ -788,6 +786,11 @@ impl Vm {
             st = sh.cv.wait_timeout(st, deadline - now).unwrap().0;
         }
         true
+    }
+
+    /// How many updates have groups still waiting (cheap, unlike [`Vm::status`]).
+    pub fn pending_updates(&self) -> usize {
+        self.shared.lock().engine.pending.len()
     }
 
     /// A snapshot of what the VM holds.
