@@ -50,8 +50,11 @@ pub struct Entry {
     pub ratio: Option<f64>,
     /// The individual runs the value summarizes.
     pub runs: Vec<f64>,
-    /// How it was measured, and for a miss, by how much and why.
+    /// How it was measured.
     pub notes: String,
+    /// For a missed target: what we believe the reason is.
+    #[serde(default)]
+    pub why: String,
 }
 
 impl Entry {
@@ -68,6 +71,7 @@ impl Entry {
             ratio: None,
             runs,
             notes: String::new(),
+            why: String::new(),
         }
     }
 
@@ -92,6 +96,17 @@ impl Entry {
             self.notes.push(' ');
         }
         self.notes.push_str(text.as_ref());
+        self
+    }
+
+    /// Say why a missed target was missed (kept only when it was).
+    pub fn why(mut self, text: impl AsRef<str>) -> Entry {
+        if self.missed() {
+            if !self.why.is_empty() {
+                self.why.push(' ');
+            }
+            self.why.push_str(text.as_ref());
+        }
         self
     }
 
@@ -188,8 +203,8 @@ impl Results {
 /// Print the live table's header.
 pub fn header() {
     println!(
-        "{:<44} {:>14} {:<10} {:<14} {}",
-        "benchmark", "value", "unit", "target", "met"
+        "{:<44} {:>14} {:<10} {:<14} met",
+        "benchmark", "value", "unit", "target"
     );
     println!("{}", "-".repeat(92));
 }
@@ -362,7 +377,12 @@ pub fn render(r: &Results, svg: &str) -> String {
     if !missed.is_empty() {
         let _ = writeln!(s, "### Misses, by how much and why\n");
         for e in &missed {
-            let _ = writeln!(s, "- `{}` — {}. {}", e.id, verdict(e), e.notes);
+            let why = if e.why.is_empty() {
+                "(no explanation recorded)"
+            } else {
+                e.why.as_str()
+            };
+            let _ = writeln!(s, "- `{}` — {}. {}", e.id, verdict(e), why);
         }
         let _ = writeln!(s);
     }
@@ -400,8 +420,15 @@ pub fn render(r: &Results, svg: &str) -> String {
             );
         }
         let _ = writeln!(s);
-        for e in es.iter().filter(|e| !e.notes.is_empty()) {
-            let _ = writeln!(s, "- `{}`: {}", e.id, e.notes);
+        for e in es
+            .iter()
+            .filter(|e| !e.notes.is_empty() || !e.why.is_empty())
+        {
+            let mut text = e.notes.clone();
+            if !e.why.is_empty() {
+                text.push_str(&format!(" **Why missed:** {}", e.why));
+            }
+            let _ = writeln!(s, "- `{}`: {}", e.id, text.trim());
         }
         for (what, why) in &sk {
             let _ = writeln!(s, "- skipped `{what}`: {why}");
@@ -488,7 +515,9 @@ pub fn plot(ps: &[LoadPoint], path: &Path) -> Result<()> {
         .y_desc("milliseconds (median)")
         .draw()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let series: [(&str, RGBColor, fn(&LoadPoint) -> f64); 4] = [
+    /// A plotted phase: label, colour, and which field of a point it is.
+    type Series = (&'static str, RGBColor, fn(&LoadPoint) -> f64);
+    let series: [Series; 4] = [
         ("compile (parse+check)", BLUE, |p| p.compile_ms),
         ("δ* (of_module)", GREEN, |p| p.delta_ms),
         ("vm.load (JIT+placement)", RED, |p| p.load_ms),

@@ -163,15 +163,12 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
         "Median over cycles of each pending window against the mean of the undisturbed \
          windows just before and after it.",
     );
-    let e = if e.missed() {
-        e.note(
-            "While the update is pending the return barrier sits on work's frame, which never \
-             returns, so no poll or call should cost more than before; a miss here means the \
-             pending state adds work to the loop.",
-        )
-    } else {
-        e
-    };
+    let e = e.why(
+        "While the update is pending the return barrier sits on work's frame, which never \
+         returns, so no poll or call should cost more than before; a miss here means the \
+         pending state adds work to the loop, or that the machine's drift was not cancelled \
+         (see the per-window values).",
+    );
     r.add(e);
     Ok(())
 }
