@@ -86,7 +86,10 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     // Default paths are relative to the repository root, wherever the tool
     // is started from (cargo run starts it in the invoking directory).
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .context("finding the repository root")?;
     let at_root = |p: &Path| {
         if p.is_absolute() {
             p.to_path_buf()
@@ -129,7 +132,7 @@ fn main() -> Result<()> {
     if want("calls") {
         section("calls");
         let o = calls::Opts {
-            runs: if q { 3 } else { 9 },
+            runs: if q { 3 } else { 15 },
             fib_n: if q { 30 } else { 32 },
             loop_n: if q { 30_000_000 } else { 100_000_000 },
         };

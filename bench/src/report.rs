@@ -371,7 +371,7 @@ pub fn render(r: &Results, svg: &str) -> String {
         if r.skipped.is_empty() {
             String::new()
         } else {
-            format!(", {} parts skipped (see below)", r.skipped.len())
+            format!(", {} part(s) skipped (see below)", r.skipped.len())
         }
     );
     if !missed.is_empty() {
@@ -512,6 +512,14 @@ pub fn plot(ps: &[LoadPoint], path: &Path) -> Result<()> {
     chart
         .configure_mesh()
         .x_desc("procedures (≈5 call edges each)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| {
+            if *y >= 1.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y}")
+            }
+        })
         .y_desc("milliseconds (median)")
         .draw()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -541,11 +549,16 @@ pub fn plot(ps: &[LoadPoint], path: &Path) -> Result<()> {
     chart
         .draw_series(LineSeries::new(
             vec![(xmin * 0.8, 2000.0), (xmax * 1.25, 2000.0)],
-            RGBColor(160, 160, 160).stroke_width(1),
+            RGBColor(230, 120, 0).stroke_width(2),
         ))
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .label("2 s target (10,000 procedures)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RGBColor(160, 160, 160)));
+        .legend(|(x, y)| {
+            PathElement::new(
+                vec![(x, y), (x + 20, y)],
+                RGBColor(230, 120, 0).stroke_width(2),
+            )
+        });
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
