@@ -546,20 +546,17 @@ fn replay_object(data: &[u8]) {
 }
 
 /// Object bytes that decode into a module the compiler could never have
-/// produced (found by the `object_load` fuzz target, kept in
-/// `fuzz/open/object_load/`): a double-typed operation on an int operand.
-/// The pup must refuse such a load with an error and go on. Today
-/// `read_object` trusts the decoded IR and, in a release build (where
-/// Cranelift's verifier is off), code generation panics inside the
-/// connection thread: the ush gets no reply, the thread never gives its
-/// connection slot back, and the VM's state lock is poisoned mid-load.
-/// Ignored until the IR is validated on load; see RELIABILITY.md.
+/// produced (the `object_load` fuzz target's crashes, kept in
+/// `fuzz/regressions/object_load/`; the first was a double-typed operation
+/// on an int operand) are refused with an error, and the pup and its
+/// program go on. They used to panic Cranelift inside the connection
+/// thread in release builds, where its verifier is off (fixed in 0fe6054:
+/// codegen checks machine types and a panic becomes a load error).
 #[test]
-#[ignore = "malformed IR in a Load panics the pup's code generator (RELIABILITY.md, open)"]
 fn a_malformed_module_is_refused_and_the_pup_goes_on() {
-    let dir = podus_tests::repo().join("fuzz/open/object_load");
+    let dir = podus_tests::repo().join("fuzz/regressions/object_load");
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fuzz/open/object_load")
+        .expect("fuzz/regressions/object_load")
         .flatten()
         .map(|e| e.path())
         .collect();
@@ -602,15 +599,13 @@ fn a_malformed_module_is_refused_and_the_pup_goes_on() {
 }
 
 /// A pupmapper whose standard error has gone away (started from a
-/// terminal that closed, or by a supervisor that died) must still map
-/// names. Today its log lines are `eprintln!`s, which panic on the broken
-/// pipe: registration logs before it inserts, so no pup can register, the
-/// panicking connection thread never frees its slot, and the pups' keepers
-/// retry every second until all 256 slots are gone. The pup has the same
-/// fault (pup/tests/hostile.rs, `a_pup_whose_stderr_is_gone_keeps_serving`).
-/// Ignored until the daemons log without panicking; see RELIABILITY.md.
+/// terminal that closed, or by a supervisor that died) still maps names.
+/// Its log lines used to be `eprintln!`s, which panic on the broken pipe:
+/// registration logged before it inserted, so no pup could register, and
+/// the panicking thread kept its connection slot (fixed in 9a351ed). The
+/// pup's side is `pup/tests/hostile.rs`,
+/// `a_pup_whose_stderr_is_gone_keeps_serving`.
 #[test]
-#[ignore = "eprintln! on a closed stderr panics pupmapper threads (RELIABILITY.md, open)"]
 fn a_pupmapper_whose_stderr_is_gone_still_registers_pups() {
     let env = Env::new();
     let mut c = env.command("pupmapper");
