@@ -189,6 +189,7 @@ fn main() -> Result<()> {
         }
     }
 
+    r.machine.load_avg.push(load_avg());
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).ok();
     }
@@ -222,6 +223,13 @@ fn pathdiff(svg: &Path, base: &Path) -> String {
     s.strip_prefix(&b)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| s.display().to_string())
+}
+
+/// The first three fields of /proc/loadavg.
+fn load_avg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// What machine, tools and command this run is.
@@ -285,5 +293,6 @@ fn machine(cli: &Cli) -> report::Machine {
             "cargo build --release -p pup -p pupmapper -p podus-bench".into(),
             run,
         ],
+        load_avg: vec![load_avg()],
     }
 }

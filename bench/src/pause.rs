@@ -137,6 +137,8 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
             v.iter().map(|s| f(s) / 1e3).collect()
         };
         let pauses = us(&with_sub, |s| s.pause_ns);
+        let fastest = pauses.iter().copied().fold(f64::INFINITY, f64::min);
+        let slowest = pauses.iter().copied().fold(0.0, f64::max);
         let mut e = Entry::info(
             &format!("pause.k{k}"),
             &format!("pause to commit {k} changed procedures (program-measured)"),
@@ -147,7 +149,11 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
         .note(
             "Vm::last_pause_ns after begin_update, with an event subscriber attached as a pup \
              has one; all groups inactive, so the whole update commits in this one pause.",
-        );
+        )
+        .note(format!(
+            "Runs spread from {fastest:.0} to {slowest:.0} µs: on a shared 2-core machine a \
+             thread descheduled inside the pause stretches it."
+        ));
         if retries > 0 {
             e = e.note(format!(
                 "{retries} runs found the driver on the stack and were repeated."

@@ -137,6 +137,10 @@ pub struct Machine {
     pub luajit: Option<String>,
     /// The exact commands of this run (build and benchmark).
     pub commands: Vec<String>,
+    /// /proc/loadavg when the run started and when it ended: how busy the
+    /// shared machine was.
+    #[serde(default)]
+    pub load_avg: Vec<String>,
 }
 
 /// One size of the load benchmark (for the table and the plot).
@@ -321,6 +325,13 @@ pub fn render(r: &Results, svg: &str) -> String {
         "| LuaJIT | {} |",
         m.luajit.as_deref().unwrap_or("not installed")
     );
+    if !m.load_avg.is_empty() {
+        let _ = writeln!(
+            s,
+            "| load average (1, 5, 15 min) | {} |",
+            m.load_avg.join(" at the start; ") + " at the end"
+        );
+    }
     let _ = writeln!(
         s,
         "| mode | {} |\n",
