@@ -93,6 +93,9 @@ impl Codegen {
         };
         set(&mut flags, "opt_level", "speed")?;
         set(&mut flags, "preserve_frame_pointers", "true")?;
+        // r15 holds the running code's context (set by podus_enter), so a
+        // safepoint is one compare against memory and a branch.
+        set(&mut flags, "enable_pinned_reg", "true")?;
         set(&mut flags, "unwind_info", "false")?;
         set(&mut flags, "is_pic", "false")?;
         set(
@@ -336,7 +339,7 @@ impl Tx<'_, '_, '_> {
         if is_mproc {
             self.old_base = Some(params[pi]);
         }
-        self.poll();
+        self.poll(true);
         Ok(())
     }
 
@@ -348,30 +351,40 @@ impl Tx<'_, '_, '_> {
     }
 
     /// A safepoint: `if sp < ctx.limit { rt_safepoint(ctx, fp, sp, self) }`.
-    fn poll(&mut self) {
+    ///
+    /// At procedure entry the check is `sp < ctx.limit`: the stack check and
+    /// the request check in one compare. A loop back-edge cannot grow the
+    /// stack, so there it only asks whether a request raised the word to
+    /// `u64::MAX` — without reading sp, whose copy Cranelift would otherwise
+    /// keep alive in a register across the whole loop.
+    fn poll(&mut self, entry: bool) {
         if !self.env.safepoints {
             return;
         }
-        let sp = self.b.ins().get_stack_pointer(types::I64);
-        let ctx = self.iconst(self.env.ctx as i64);
+        let ctx = self.b.ins().get_pinned_reg(types::I64);
         let lim = self
             .b
             .ins()
             .load(types::I64, MemFlagsData::trusted(), ctx, 0);
-        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, lim);
+        let below = if entry {
+            let sp = self.b.ins().get_stack_pointer(types::I64);
+            self.b.ins().icmp(IntCC::UnsignedLessThan, sp, lim)
+        } else {
+            self.b.ins().icmp_imm_s(IntCC::Equal, lim, -1)
+        };
         let slow = self.b.create_block();
         let cont = self.b.create_block();
         self.b.ins().brif(below, slow, &[], cont, &[]);
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
-        let fp = self.b.ins().get_frame_pointer(types::I64);
-        let pc = self.iconst(self.env.self_pc as i64);
-        self.call_rt(
-            runtime::rt_safepoint as *const () as u64,
-            &[ctx, fp, sp, pc],
-            &[types::I64; 4],
-            None,
-        );
+        // The stub finds the context (r15), the frame (rbp), the stack
+        // pointer and the procedure (its return address) itself, and saves
+        // every register: the call clobbers nothing and takes no argument,
+        // so the poll constrains register allocation not at all.
+        let sig = clif::Signature::new(CallConv::PreserveAll);
+        let sr = self.sigref(sig);
+        let stub = self.iconst(runtime::safepoint_stub_addr(entry) as i64);
+        self.b.ins().call_indirect(sr, stub, &[]);
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cont);
     }
@@ -511,7 +524,7 @@ impl Tx<'_, '_, '_> {
                 self.b.ins().jump(stepb, &[]);
                 self.b.switch_to_block(stepb);
                 self.stmts(step)?;
-                self.poll();
+                self.poll(false);
                 self.b.ins().jump(header, &[]);
                 self.b.switch_to_block(exit);
             }

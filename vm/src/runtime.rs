@@ -2,7 +2,8 @@
 //! the entry/unwind/return-barrier trampolines, and the builtins.
 //!
 //! Invariants:
-//! - Generated code touches only [`Ctx::limit`] (offset 0). A safepoint is
+//! - Generated code touches only [`Ctx::limit`] (offset 0), through r15,
+//!   which holds the context while code runs. A safepoint is
 //!   `sp < ctx.limit` — one load and a never-taken branch. Stack overflow and
 //!   every request (pause, stop, abort) share that one word, as Go's stack
 //!   guard does: a request stores `u64::MAX` into it.
@@ -342,7 +343,25 @@ pub unsafe fn run_code(ctx: &Ctx, entry: u64, arg: u64, stack_size: usize) -> Ex
     ctx.take_status().unwrap_or(ExitStatus::Returned)
 }
 
+/// Address of the safepoint stub generated code calls, without arguments
+/// and with Cranelift's PreserveAll convention, when a poll fails: at
+/// procedure entry (`entry`) or at a loop back-edge. The stub saves every
+/// caller-saved register (the general ones and xmm0–15) and calls
+/// [`rt_safepoint`] with what it finds: the context in r15, the frame in rbp,
+/// the caller's stack pointer, and its own return address — an address in
+/// the polling procedure's code, which identifies it. A back-edge passes
+/// `u64::MAX` as the stack pointer: a loop cannot overflow the stack.
+pub fn safepoint_stub_addr(entry: bool) -> u64 {
+    if entry {
+        podus_safepoint_entry as *const () as u64
+    } else {
+        podus_safepoint_loop as *const () as u64
+    }
+}
+
 unsafe extern "C" {
+    fn podus_safepoint_entry();
+    fn podus_safepoint_loop();
     // The context travels as an integer: the assembly only reads and writes
     // its `entry_sp` word at offset 16.
     fn podus_enter(entry: u64, ctx: u64, arg: u64) -> u64;
@@ -370,6 +389,9 @@ std::arch::global_asm!(
     "push r15",
     "sub rsp, 8",
     "mov [rsi + 16], rsp",
+    // r15 is Cranelift's pinned register: generated code finds its context
+    // there. Callee-saved, so the runtime's Rust code preserves it.
+    "mov r15, rsi",
     "mov rax, rdi",
     "mov rdi, rdx",
     "call rax",
@@ -409,7 +431,132 @@ std::arch::global_asm!(
     "movsd xmm0, [rsp + 8]",
     "add rsp, 32",
     "jmp r11",
+    "",
+    ".globl podus_safepoint_entry",
+    ".p2align 4",
+    "podus_safepoint_entry:",
+    "push rax",
+    "push rcx",
+    "push rdx",
+    "push rsi",
+    "push rdi",
+    "push r8",
+    "push r9",
+    "push r10",
+    "push r11",
+    "sub rsp, 256",
+    "movdqu [rsp + 0], xmm0",
+    "movdqu [rsp + 16], xmm1",
+    "movdqu [rsp + 32], xmm2",
+    "movdqu [rsp + 48], xmm3",
+    "movdqu [rsp + 64], xmm4",
+    "movdqu [rsp + 80], xmm5",
+    "movdqu [rsp + 96], xmm6",
+    "movdqu [rsp + 112], xmm7",
+    "movdqu [rsp + 128], xmm8",
+    "movdqu [rsp + 144], xmm9",
+    "movdqu [rsp + 160], xmm10",
+    "movdqu [rsp + 176], xmm11",
+    "movdqu [rsp + 192], xmm12",
+    "movdqu [rsp + 208], xmm13",
+    "movdqu [rsp + 224], xmm14",
+    "movdqu [rsp + 240], xmm15",
+    "mov rdi, r15",
+    "mov rsi, rbp",
+    "lea rdx, [rsp + 336]",
+    "mov rcx, [rsp + 328]",
+    "call {safepoint}",
+    "movdqu xmm0, [rsp + 0]",
+    "movdqu xmm1, [rsp + 16]",
+    "movdqu xmm2, [rsp + 32]",
+    "movdqu xmm3, [rsp + 48]",
+    "movdqu xmm4, [rsp + 64]",
+    "movdqu xmm5, [rsp + 80]",
+    "movdqu xmm6, [rsp + 96]",
+    "movdqu xmm7, [rsp + 112]",
+    "movdqu xmm8, [rsp + 128]",
+    "movdqu xmm9, [rsp + 144]",
+    "movdqu xmm10, [rsp + 160]",
+    "movdqu xmm11, [rsp + 176]",
+    "movdqu xmm12, [rsp + 192]",
+    "movdqu xmm13, [rsp + 208]",
+    "movdqu xmm14, [rsp + 224]",
+    "movdqu xmm15, [rsp + 240]",
+    "add rsp, 256",
+    "pop r11",
+    "pop r10",
+    "pop r9",
+    "pop r8",
+    "pop rdi",
+    "pop rsi",
+    "pop rdx",
+    "pop rcx",
+    "pop rax",
+    "ret",
+    "",
+    ".globl podus_safepoint_loop",
+    ".p2align 4",
+    "podus_safepoint_loop:",
+    "push rax",
+    "push rcx",
+    "push rdx",
+    "push rsi",
+    "push rdi",
+    "push r8",
+    "push r9",
+    "push r10",
+    "push r11",
+    "sub rsp, 256",
+    "movdqu [rsp + 0], xmm0",
+    "movdqu [rsp + 16], xmm1",
+    "movdqu [rsp + 32], xmm2",
+    "movdqu [rsp + 48], xmm3",
+    "movdqu [rsp + 64], xmm4",
+    "movdqu [rsp + 80], xmm5",
+    "movdqu [rsp + 96], xmm6",
+    "movdqu [rsp + 112], xmm7",
+    "movdqu [rsp + 128], xmm8",
+    "movdqu [rsp + 144], xmm9",
+    "movdqu [rsp + 160], xmm10",
+    "movdqu [rsp + 176], xmm11",
+    "movdqu [rsp + 192], xmm12",
+    "movdqu [rsp + 208], xmm13",
+    "movdqu [rsp + 224], xmm14",
+    "movdqu [rsp + 240], xmm15",
+    "mov rdi, r15",
+    "mov rsi, rbp",
+    "mov rdx, -1",
+    "mov rcx, [rsp + 328]",
+    "call {safepoint}",
+    "movdqu xmm0, [rsp + 0]",
+    "movdqu xmm1, [rsp + 16]",
+    "movdqu xmm2, [rsp + 32]",
+    "movdqu xmm3, [rsp + 48]",
+    "movdqu xmm4, [rsp + 64]",
+    "movdqu xmm5, [rsp + 80]",
+    "movdqu xmm6, [rsp + 96]",
+    "movdqu xmm7, [rsp + 112]",
+    "movdqu xmm8, [rsp + 128]",
+    "movdqu xmm9, [rsp + 144]",
+    "movdqu xmm10, [rsp + 160]",
+    "movdqu xmm11, [rsp + 176]",
+    "movdqu xmm12, [rsp + 192]",
+    "movdqu xmm13, [rsp + 208]",
+    "movdqu xmm14, [rsp + 224]",
+    "movdqu xmm15, [rsp + 240]",
+    "add rsp, 256",
+    "pop r11",
+    "pop r10",
+    "pop r9",
+    "pop r8",
+    "pop rdi",
+    "pop rsi",
+    "pop rdx",
+    "pop rcx",
+    "pop rax",
+    "ret",
     hit = sym rt_barrier_hit,
+    safepoint = sym rt_safepoint,
 );
 
 extern "C" fn rt_barrier_hit(fp: u64) -> u64 {
