@@ -3,10 +3,8 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# Default: 30 s for each of frame_pupmapper, frame_pup, uc_compile and
-# changes_parse. object_load (object bytes loaded into a VM) is run only
-# when named: it finds a known open crash within seconds (malformed IR
-# panics Cranelift; see RELIABILITY.md), which would hide anything else.
+# Default: 30 s for each of frame_pupmapper, frame_pup, uc_compile,
+# changes_parse and object_load (object bytes loaded into a VM).
 #
 # First the saved crashes in fuzz/regressions/TARGET/ are replayed (each
 # must now pass), then each target runs from seeds written by
@@ -15,7 +13,7 @@
 # exit 1 once every target has run. Turn each one into a regression: fix
 # it, copy the input to fuzz/regressions/TARGET/ (replayed by
 # tests/tests/faults.rs in the normal test suite), and describe it in
-# RELIABILITY.md.
+# RELIABILITY.md. (`cargo fuzz tmin -O TARGET INPUT` shrinks an input first.)
 #
 # cargo-fuzz needs nightly compiler flags; RUSTC_BOOTSTRAP=1 lets the
 # stable toolchain accept them. The first build of the instrumented
@@ -28,7 +26,7 @@ shift || true
 if [ "$#" -gt 0 ]; then
   targets=("$@")
 else
-  targets=(frame_pupmapper frame_pup uc_compile changes_parse)
+  targets=(frame_pupmapper frame_pup uc_compile changes_parse object_load)
 fi
 case "$secs" in
   '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2; exit 2 ;;
