@@ -70,7 +70,7 @@ pub struct Engine {
     pub return_interrupts: bool,
     next_id: u64,
     /// Pause times of recent commits (ns), newest last (bounded).
-    pub pauses: Vec<u64>,
+    pub pauses: std::collections::VecDeque<u64>,
 }
 
 impl Engine {
@@ -535,17 +535,20 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
     let mut blocked: HashSet<String> = HashSet::new();
     for up in pending.iter_mut() {
         let old = old_frame_names(frames, up.to);
-        let mut i = 0;
-        while i < up.groups.len() {
-            let g = &up.groups[i];
-            let Some(target) = st.versions.get(&up.to) else {
-                break;
+        // Groups that stay are moved to `kept` in order (removing committed
+        // ones from the front of a Vec would be quadratic in the pause).
+        let mut kept = Vec::with_capacity(up.groups.len());
+        for g in std::mem::take(&mut up.groups) {
+            let stays = match st.versions.get(&up.to) {
+                Some(target) => {
+                    g.members.iter().any(|m| blocked.contains(m)) || is_active(&g, target, &old)
+                }
+                None => true,
             };
-            if g.members.iter().any(|m| blocked.contains(m)) || is_active(g, target, &old) {
-                i += 1;
+            if stays {
+                kept.push(g);
                 continue;
             }
-            let g = up.groups.remove(i);
             match commit_group(sh, st, up, &g) {
                 Ok(()) => {
                     out.committed.push(g.members.clone());
@@ -562,6 +565,7 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
                 }
             }
         }
+        up.groups = kept;
         for g in &up.groups {
             blocked.extend(g.members.iter().cloned());
         }
@@ -668,9 +672,9 @@ pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>) -> usize {
 }
 
 fn data_restore(v: &Version, addr: u64) {
-    if let Some((a, bytes)) = v.init_data.iter().find(|(a, _)| *a == addr) {
+    if let Some(bytes) = v.init_data.get(&addr) {
         // SAFETY: an owned, committed data segment of a live version.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), *a as *mut u8, bytes.len()) };
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) };
     }
 }
 
@@ -818,9 +822,9 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
         st.engine.cur.insert(p.clone(), to);
     }
     let pause_ns = t0.elapsed().as_nanos() as u64;
-    st.engine.pauses.push(pause_ns);
+    st.engine.pauses.push_back(pause_ns);
     if st.engine.pauses.len() > 1024 {
-        st.engine.pauses.remove(0);
+        st.engine.pauses.pop_front();
     }
     sh.bus.emit(Event::GroupCommitted {
         to,
@@ -1005,6 +1009,6 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
             .collect(),
         bindings,
         return_interrupts: st.engine.return_interrupts,
-        pauses: st.engine.pauses.clone(),
+        pauses: st.engine.pauses.iter().copied().collect(),
     }
 }

@@ -452,6 +452,10 @@ pub(crate) fn pause_with<P, T, E>(
     Ok(r)
 }
 
+/// Rows and columns of δ* a load report shows (the whole matrix is one
+/// `delta` request away).
+pub const LOAD_REPORT_MATRIX: usize = 32;
+
 /// What a load reports (SPEC §5.3 `load`).
 #[derive(Clone, Debug)]
 pub struct LoadReport {
@@ -612,7 +616,7 @@ impl Vm {
                 p.sort();
                 p
             },
-            delta_matrix: v.delta_matrix(),
+            delta_matrix: v.delta_matrix(LOAD_REPORT_MATRIX),
             code_bytes: v.code_bytes,
             space_base: v.space_base(&sh.space),
             iprocs: v

@@ -95,7 +95,7 @@ pub struct Version {
     pub index: HashMap<String, usize>,
     /// Initial contents of the data segments this version owns, so a failed
     /// prepare can be undone: (address, bytes).
-    pub init_data: Vec<(u64, Vec<u8>)>,
+    pub init_data: HashMap<u64, Vec<u8>>,
     /// Printf descriptors and `%s` literals: never read from Rust, but the
     /// version's code points at them, so they live exactly as long as it.
     #[allow(dead_code)]
@@ -130,17 +130,39 @@ impl Version {
         }
     }
 
-    /// The δ* matrix in procedure-ID order, rows of `0 1 1`.
-    pub fn delta_matrix(&self) -> String {
-        let names = self.names_by_id();
-        let mut s = String::new();
-        for p in &names {
-            let row: Vec<&str> = names
-                .iter()
-                .map(|q| if self.reaches(p, q) { "1" } else { "0" })
-                .collect();
-            s.push_str(&row.join(" "));
+    /// The δ* matrix in procedure-ID order, rows of `0 1 1`, at most
+    /// `max` rows and columns: a load reports it (as the paper's ush prints a
+    /// "shrunk" table), and a 10,000-procedure program must not make it
+    /// render 10^8 cells. Lines past the limit end in `...`, and a last line
+    /// says how much was left out.
+    pub fn delta_matrix(&self, max: usize) -> String {
+        // Module indices in ID order, so each cell is a bit test.
+        let mut order: Vec<(u32, usize)> = self
+            .procs
+            .iter()
+            .map(|(n, p)| (p.id, self.index[n]))
+            .collect();
+        order.sort_unstable();
+        let n = order.len();
+        let shown = n.min(max);
+        let mut s = String::with_capacity(shown * (2 * shown + 5));
+        for &(_, p) in &order[..shown] {
+            let row = self.delta.row(p);
+            for (k, &(_, q)) in order[..shown].iter().enumerate() {
+                if k > 0 {
+                    s.push(' ');
+                }
+                s.push(if row.contains(q) { '1' } else { '0' });
+            }
+            if shown < n {
+                s.push_str(" ...");
+            }
             s.push('\n');
+        }
+        if shown < n {
+            s.push_str(&format!(
+                ":\n({n} x {n}; the first {shown} rows and columns shown)\n"
+            ));
         }
         s
     }
@@ -299,18 +321,20 @@ fn load_inner(
         ids.insert(g.name.clone(), names.intern(&g.name).map_err(inv)?);
     }
 
-    let mut init_data = Vec::new();
-    let alloc_data =
-        |id: u32, bytes: Vec<u8>, init_data: &mut Vec<(u64, Vec<u8>)>| -> Result<u64, LoadError> {
-            let addr = space.segment(slot, SegType::Data, id);
-            if !bytes.is_empty() {
-                space.protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
-                // SAFETY: freshly committed RW pages of this new version.
-                unsafe { space.write(addr, &bytes) };
-                init_data.push((addr, bytes));
-            }
-            Ok(addr)
-        };
+    let mut init_data = HashMap::new();
+    let alloc_data = |id: u32,
+                      bytes: Vec<u8>,
+                      init_data: &mut HashMap<u64, Vec<u8>>|
+     -> Result<u64, LoadError> {
+        let addr = space.segment(slot, SegType::Data, id);
+        if !bytes.is_empty() {
+            space.protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
+            // SAFETY: freshly committed RW pages of this new version.
+            unsafe { space.write(addr, &bytes) };
+            init_data.insert(addr, bytes);
+        }
+        Ok(addr)
+    };
 
     // Globals: shared with the previous version when unchanged.
     let mut globals = HashMap::new();
@@ -413,35 +437,20 @@ fn load_inner(
     };
     let mut code_bytes = 0;
 
-    for p in &module.procs {
-        let info = procs.get(&p.name).unwrap();
-        let mut env = Env {
-            ctx: ctxs.program,
-            table,
-            self_pc: info.code,
-            statics_base: info.data,
-            statics: &p.statics,
-            globals: &gmap,
-            callees: &callees,
-            old_statics: &[],
-            printfs: &mut printfs,
-            strings: &mut strings,
-            safepoints: ctxs.safepoints,
-        };
-        let unit = Unit::Proc {
-            sig: &p.sig,
-            locals: &p.locals,
-            body: &p.body,
-        };
-        let bytes = cg
-            .compile(&unit, &mut env)
-            .map_err(|e| inv(format!("procedure {}: {e}", p.name)))?;
+    // Compile every procedure, on all cores for a large version: Cranelift
+    // is the bulk of a load's time, and procedures compile independently.
+    let (code, thread_printfs) = compile_procs(cg, &module, &procs, &gmap, &callees, table, ctxs)?;
+    for (p, bytes) in module.procs.iter().zip(code) {
+        let info = procs.get_mut(&p.name).unwrap();
         placer.put_code(info.code, &bytes, &p.name)?;
         code_bytes += bytes.len() as u64;
-        let code = info.code;
-        procs.get_mut(&p.name).unwrap().size = bytes.len() as u32;
+        info.size = bytes.len() as u32;
         // SAFETY: the table was committed RW above and is not yet in use.
-        unsafe { *((table + 8 * ids[&p.name] as u64) as *mut u64) = code };
+        unsafe { *((table + 8 * ids[&p.name] as u64) as *mut u64) = info.code };
+    }
+    for (pf, st) in thread_printfs {
+        printfs.extend(pf);
+        strings.extend(st);
     }
 
     let mut iprocs = BTreeMap::new();
@@ -622,6 +631,94 @@ fn load_inner(
         strings,
         code_bytes,
     })
+}
+
+/// Printf descriptors and string literals made while compiling, per thread.
+type Owned = (Vec<Box<Printf>>, Vec<CString>);
+
+/// Procedures smaller than this are compiled on the calling thread only.
+const PARALLEL_FROM: usize = 64;
+
+/// Compile the module's procedures, in module order. Large modules are
+/// split across the machine's cores, each with its own code generator.
+fn compile_procs(
+    cg: &mut Codegen,
+    module: &Module,
+    procs: &BTreeMap<String, ProcInfo>,
+    gmap: &HashMap<String, (u64, VarTy)>,
+    callees: &HashMap<String, (u32, Signature)>,
+    table: u64,
+    ctxs: &Ctxs,
+) -> Result<(Vec<Vec<u8>>, Vec<Owned>), LoadError> {
+    let compile_chunk = |cg: &mut Codegen,
+                         chunk: &[compiler::ir::Proc]|
+     -> Result<(Vec<Vec<u8>>, Owned), LoadError> {
+        let mut owned: Owned = (Vec::new(), Vec::new());
+        let mut out = Vec::with_capacity(chunk.len());
+        for p in chunk {
+            let info = &procs[&p.name];
+            let mut env = Env {
+                ctx: ctxs.program,
+                table,
+                self_pc: info.code,
+                statics_base: info.data,
+                statics: &p.statics,
+                globals: gmap,
+                callees,
+                old_statics: &[],
+                printfs: &mut owned.0,
+                strings: &mut owned.1,
+                safepoints: ctxs.safepoints,
+            };
+            let unit = Unit::Proc {
+                sig: &p.sig,
+                locals: &p.locals,
+                body: &p.body,
+            };
+            let bytes = cg
+                .compile(&unit, &mut env)
+                .map_err(|e| LoadError::Invalid(format!("procedure {}: {e}", p.name)))?;
+            out.push(bytes);
+        }
+        Ok((out, owned))
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || module.procs.len() < PARALLEL_FROM {
+        let (code, owned) = compile_chunk(cg, &module.procs)?;
+        return Ok((code, vec![owned]));
+    }
+    let per = module.procs.len().div_ceil(threads);
+    let chunks: Vec<&[compiler::ir::Proc]> = module.procs.chunks(per).collect();
+    let results: Vec<Result<(Vec<Vec<u8>>, Owned), LoadError>> = std::thread::scope(|scope| {
+        let (first, rest) = chunks.split_first().expect("at least one chunk");
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut own = Codegen::new().map_err(LoadError::Invalid)?;
+                    compile_chunk(&mut own, chunk)
+                })
+            })
+            .collect();
+        let mut results = vec![compile_chunk(cg, first)];
+        for h in handles {
+            results
+                .push(h.join().unwrap_or_else(|_| {
+                    Err(LoadError::Invalid("a compiler thread failed".into()))
+                }));
+        }
+        results
+    });
+    let mut code = Vec::with_capacity(module.procs.len());
+    let mut owned = Vec::new();
+    for r in results {
+        let (c, o) = r?;
+        code.extend(c);
+        owned.push(o);
+    }
+    Ok((code, owned))
 }
 
 /// `int (int, double[])` style rendering of a signature.
