@@ -305,12 +305,11 @@ fn load_miss(p: &LoadPoint, smaller: &[LoadPoint]) -> String {
 
 /// What a profile (perf record -e cpu-clock) of vm.load showed while this
 /// benchmark was written.
-const LOAD_NOTE: &str = "A cpu-clock profile of a 10,000-procedure load shows two costs. \
-(1) Quadratic, about 57% of all samples: Vm::load fills LoadReport::delta_matrix, the whole δ* \
-matrix as text (vm/src/version.rs, Version::delta_matrix): for each of the 10^8 cells \
-Version::reaches does two SipHash lookups of procedure names (hashing, memcmp) and each row is \
-joined into a string, 200 MB in all — which a pup then also sends in LoadInfo. (2) Linear: \
-Cranelift at opt_level=speed (egraph pass, regalloc2) with its allocations, about half a \
-millisecond per generated procedure on this machine, plus two mprotect calls per procedure \
-(RW to write, RX to seal). Without (1) the load would still take several seconds here: \
-meeting 2 s needs the JIT to be cheaper per procedure or spread over both cores.";
+const LOAD_NOTE: &str = "Profiles of vm.load (perf record -e cpu-clock): almost all of it is \
+Cranelift at opt_level=speed — regalloc2, the egraph pass and their allocations — about half a \
+millisecond per generated procedure on this machine, compiled on all cores since the load \
+splits procedures between threads (which helps only when the second core is free). An earlier \
+version also rendered the whole δ* matrix as text for the load report, 10^8 hashed cells at \
+10,000 procedures (16 s in all then); the report now shows a 32x32 corner. Meeting 2 s needs a \
+cheaper JIT per procedure (e.g. opt_level=none for very large loads, or compiling lazily on \
+first call).";
