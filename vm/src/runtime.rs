@@ -534,7 +534,11 @@ unsafe fn leave(ctx: &Ctx, status: ExitStatus) -> ! {
 
 /// Safepoint slow path: the limit check failed. Either the stack really is
 /// exhausted, or a request is pending.
-pub extern "C" fn rt_safepoint(ctx: *const Ctx, fp: u64, sp: u64, pc: u64) {
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for.
+pub unsafe extern "C" fn rt_safepoint(ctx: *const Ctx, fp: u64, sp: u64, pc: u64) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     if sp < ctx.real_limit.load(SeqCst) {
@@ -551,7 +555,11 @@ pub extern "C" fn rt_safepoint(ctx: *const Ctx, fp: u64, sp: u64, pc: u64) {
 }
 
 /// A runtime error detected by generated code (never returns).
-pub extern "C" fn rt_trap(ctx: *const Ctx, kind: u32, fp: u64, pc: u64, span: u32) {
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for.
+pub unsafe extern "C" fn rt_trap(ctx: *const Ctx, kind: u32, fp: u64, pc: u64, span: u32) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     let err = ctx
@@ -562,7 +570,11 @@ pub extern "C" fn rt_trap(ctx: *const Ctx, kind: u32, fp: u64, pc: u64, span: u3
 }
 
 /// `exit(code)` (never returns).
-pub extern "C" fn rt_exit(ctx: *const Ctx, code: i64) {
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for.
+pub unsafe extern "C" fn rt_exit(ctx: *const Ctx, code: i64) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     // SAFETY: nothing with a destructor is live here.
@@ -571,7 +583,11 @@ pub extern "C" fn rt_exit(ctx: *const Ctx, code: i64) {
 
 /// `sleep_ms(ms)`: a safepoint that waits; an update can happen meanwhile,
 /// after which the remaining time is slept.
-pub extern "C" fn rt_sleep(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for.
+pub unsafe extern "C" fn rt_sleep(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     let deadline = Instant::now() + Duration::from_millis(ms.max(0) as u64);
@@ -600,7 +616,11 @@ pub extern "C" fn rt_now_ms() -> i64 {
 /// `printf`: `desc` is a [`Printf`] owned by the code's version; `args`
 /// holds one 8-byte slot per conversion (int, double bits, or a pointer to
 /// a NUL-terminated literal for `%s`).
-pub extern "C" fn rt_printf(ctx: *const Ctx, desc: *const Printf, args: *const u64) {
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for, a descriptor that lives as long as its version, and one argument slot per conversion.
+pub unsafe extern "C" fn rt_printf(ctx: *const Ctx, desc: *const Printf, args: *const u64) {
     // SAFETY: generated code passes its own context and a descriptor that
     // lives as long as its version; `args` has one slot per conversion.
     let (ctx, desc) = unsafe { (&*ctx, &*desc) };
