@@ -678,6 +678,15 @@ fn data_restore(v: &Version, addr: u64) {
     }
 }
 
+/// One data segment a commit prepares: the target's segment and its slots
+/// (name, offset, type), and the old segment with its slots, if any.
+struct DataMove<'a> {
+    name: &'a String,
+    new_base: u64,
+    new: Vec<(&'a str, u32, compiler::ir::VarTy)>,
+    old: Option<(u64, Vec<(&'a str, u32, compiler::ir::VarTy)>)>,
+}
+
 /// Prepare (carry-over, mprocs) and commit one group.
 fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(), String> {
     let t0 = Instant::now();
@@ -687,7 +696,10 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
     let mut carried_events = Vec::new();
     let mut result: Result<(), String> = Ok(());
 
-    // Prepare: procedures' statics.
+    // What moves: each member's statics and each changed global's value (a
+    // global is one "static" at offset 0 of its own segment). Only segments
+    // the target version owns are written.
+    let mut moves: Vec<DataMove> = Vec::new();
     for p in &g.members {
         let Some(np) = target.procs.get(p) else {
             continue;
@@ -700,90 +712,88 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
             .versions
             .get(&src)
             .and_then(|v| v.procs.get(p))
-            .filter(|op| op.data != 0 && op.data != np.data);
-        data_restore(target, np.data);
-        touched.push(np.data);
+            .filter(|op| op.data != 0 && op.data != np.data)
+            .map(|op| {
+                (
+                    op.data,
+                    op.statics
+                        .iter()
+                        .map(|o| (o.name.as_str(), o.offset, o.ty))
+                        .collect(),
+                )
+            });
+        let new = np
+            .statics
+            .iter()
+            .map(|s| (s.name.as_str(), s.offset, s.ty))
+            .collect();
+        moves.push(DataMove {
+            name: p,
+            new_base: np.data,
+            new,
+            old,
+        });
+    }
+    for gname in &g.globals {
+        let Some(ng) = target.globals.get(gname) else {
+            continue;
+        };
+        if ng.owner != to {
+            continue;
+        }
+        let old = st
+            .versions
+            .get(&up.from)
+            .and_then(|v| v.globals.get(gname))
+            .filter(|og| og.addr != ng.addr)
+            .map(|og| (og.addr, vec![(gname.as_str(), 0, og.ty)]));
+        moves.push(DataMove {
+            name: gname,
+            new_base: ng.addr,
+            new: vec![(gname.as_str(), 0, ng.ty)],
+            old,
+        });
+    }
+
+    // Prepare: restore the new segment, carry same-name same-type values
+    // over, then run the mprocedure (which sees old data read-only).
+    for m in &moves {
+        data_restore(target, m.new_base);
+        touched.push(m.new_base);
         let (mut carried, mut reset) = (vec![], vec![]);
-        for s in &np.statics {
-            match old.and_then(|op| {
-                op.statics
+        for &(name, off, ty) in &m.new {
+            let from = m.old.as_ref().and_then(|(base, slots)| {
+                slots
                     .iter()
-                    .find(|o| o.name == s.name && o.ty == s.ty)
-                    .map(|o| (op, o))
-            }) {
-                Some((op, o)) => {
+                    .find(|o| o.0 == name && o.2 == ty)
+                    .map(|o| base + o.1 as u64)
+            });
+            match from {
+                Some(src) => {
                     // SAFETY: both are committed data segments of live versions.
                     unsafe {
                         std::ptr::copy_nonoverlapping(
-                            (op.data + o.offset as u64) as *const u8,
-                            (np.data + s.offset as u64) as *mut u8,
-                            s.ty.size() as usize,
+                            src as *const u8,
+                            (m.new_base + off as u64) as *mut u8,
+                            ty.size() as usize,
                         )
                     };
-                    carried.push(s.name.clone());
+                    carried.push(name.to_string());
                 }
-                None => reset.push(s.name.clone()),
+                None => reset.push(name.to_string()),
             }
         }
         carried_events.push(Event::Carried {
-            name: p.clone(),
+            name: m.name.clone(),
             carried,
             reset,
         });
-        if let Some(m) = target.mprocs.get(p) {
-            match sh.run_mproc(m.addr, old.map(|o| o.data).unwrap_or(0)) {
+        if let Some(mp) = target.mprocs.get(m.name) {
+            match sh.run_mproc(mp.addr, m.old.as_ref().map_or(0, |o| o.0)) {
                 ExitStatus::Returned => {}
                 other => {
-                    result = Err(mproc_failure(p, other));
+                    result = Err(mproc_failure(m.name, other));
                     break;
-                }
-            }
-        }
-    }
-    // Prepare: globals.
-    if result.is_ok() {
-        for gname in &g.globals {
-            let Some(ng) = target.globals.get(gname) else {
-                continue;
-            };
-            if ng.owner != to {
-                continue;
-            }
-            let old = st
-                .versions
-                .get(&up.from)
-                .and_then(|v| v.globals.get(gname))
-                .filter(|og| og.addr != ng.addr);
-            data_restore(target, ng.addr);
-            touched.push(ng.addr);
-            let mut carried = vec![];
-            let mut reset = vec![];
-            match old {
-                Some(og) if og.ty == ng.ty => {
-                    // SAFETY: both committed data segments of live versions.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            og.addr as *const u8,
-                            ng.addr as *mut u8,
-                            ng.ty.size() as usize,
-                        )
-                    };
-                    carried.push(gname.clone());
-                }
-                _ => reset.push(gname.clone()),
-            }
-            carried_events.push(Event::Carried {
-                name: gname.clone(),
-                carried,
-                reset,
-            });
-            if let Some(m) = target.mprocs.get(gname) {
-                match sh.run_mproc(m.addr, old.map(|o| o.addr).unwrap_or(0)) {
-                    ExitStatus::Returned => {}
-                    other => {
-                        result = Err(mproc_failure(gname, other));
-                        break;
-                    }
                 }
             }
         }
