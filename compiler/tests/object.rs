@@ -175,7 +175,7 @@ fn deeply_nested_objects_are_refused_not_a_stack_overflow() {
             .unwrap();
         let decoded = std::thread::Builder::new()
             .stack_size(2 << 20)
-            .spawn(move || compiler::object::read_object(&bytes).map(|m| std::mem::forget(m)))
+            .spawn(move || compiler::object::read_object(&bytes).map(std::mem::forget))
             .unwrap()
             .join()
             .expect("decoding must not overflow the stack");

@@ -446,9 +446,17 @@ pub(crate) fn pause_with<P, T, E>(
     } else {
         None
     };
+    if at.is_some() {
+        sh.bus.defer();
+    }
     let r = f(sh, &mut st, at, p);
-    st.ctl.pause_waiters -= 1;
-    sh.cv.notify_all();
+    // Let the program go first, then send what `f` had to say (see
+    // `events::Bus`): observers are not the program's business.
+    sh.bus.flush(move || {
+        st.ctl.pause_waiters -= 1;
+        sh.cv.notify_all();
+        drop(st);
+    });
     Ok(r)
 }
 
@@ -633,6 +641,7 @@ impl Vm {
             load_ns: t0.elapsed().as_nanos() as u64,
         };
         st.versions.insert(number, v);
+        st.engine.versions_gen += 1;
         sh.bus.emit(Event::Loaded { version: number });
         Ok(report)
     }

@@ -771,3 +771,47 @@ fn interprocedure_chains_span_several_versions() {
     );
     assert_eq!(vm.abort_updates(), 2, "main stays old in both updates");
 }
+
+/// A group's binding stores are worked out when the update is planned; a
+/// version loaded while the group waits makes the engine work them out
+/// again at the commit. Either way `table_1[a]` must end up at a's
+/// version-2 code, and unchanged b's binding must stay where it was.
+#[test]
+fn a_group_waiting_across_a_load_commits_the_right_bindings() {
+    let (vm, cap) = common::vm();
+    vm.load(
+        1,
+        common::compile("ab1.uc", &AB.replace("V a", "v1 a")),
+        None,
+    )
+    .unwrap();
+    vm.run(None).unwrap();
+    vm.load(
+        2,
+        common::compile("ab2.uc", &AB.replace("V a", "v2 a")),
+        None,
+    )
+    .unwrap();
+    cap.wait_contains("v1 a", 1, T);
+    let begun = vm
+        .begin_update(UpdateRequest {
+            to: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(begun.pending.contains(&vec!["a".to_string()]), "{begun:?}");
+    // A version comes while a is still running its version-1 activation.
+    vm.load(
+        3,
+        common::compile("ab3.uc", &AB.replace("V a", "v3 a")),
+        None,
+    )
+    .unwrap();
+    assert!(vm.wait_updates(T), "a's group never committed");
+    // a changed and moved; b did not change, so its binding stays (warped).
+    for (p, v) in [("a", 2), ("b", 1)] {
+        let target = vm.decode(vm.binding(1, p).unwrap()).unwrap();
+        assert_eq!(target, format!("v{v}:proc:{p}+0x0"), "table_1[{p}]");
+    }
+    cap.wait_contains("v2 a", 1, T);
+}
