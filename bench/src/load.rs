@@ -311,5 +311,10 @@ millisecond per generated procedure on this machine, compiled on all cores since
 splits procedures between threads (which helps only when the second core is free). An earlier \
 version also rendered the whole δ* matrix as text for the load report, 10^8 hashed cells at \
 10,000 procedures (16 s in all then); the report now shows a 32x32 corner. Meeting 2 s needs a \
-cheaper JIT per procedure (e.g. opt_level=none for very large loads, or compiling lazily on \
-first call).";
+cheaper JIT per procedure. Tried once (2026-11-23, same machine, Cranelift settings switched by \
+hand, not kept): total at 10,000 procedures 2216 ms with opt_level=none, 1946 ms with the \
+single-pass register allocator, 1323 ms with both; but the single-pass allocator left fib \
+no faster than before and opt_level=none gives up the optimizations the call and loop \
+targets need, so the shipping JIT stays at opt_level=speed for every load. A cheaper tier \
+for very large loads (recompiled later in the background) or lazy compilation on first call \
+would be the way to meet it.";
