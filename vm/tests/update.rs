@@ -644,28 +644,20 @@ a() {
 main() { while (1) a(); }
 "#;
 
+/// Load version `v` of [`AB`], whose `a` prints `v<v> a`.
+fn load_ab(vm: &vm::Vm, v: u64) {
+    let src = AB.replace("V a", &format!("v{v} a"));
+    vm.load(v, common::compile(&format!("ab{v}.uc"), &src), None)
+        .unwrap();
+}
+
 #[test]
 fn simultaneous_updates_commit_per_procedure_in_version_order() {
     let (vm, cap) = common::vm();
-    vm.load(
-        1,
-        common::compile("ab1.uc", &AB.replace("V a", "v1 a")),
-        None,
-    )
-    .unwrap();
+    load_ab(&vm, 1);
     vm.run(None).unwrap();
-    vm.load(
-        2,
-        common::compile("ab2.uc", &AB.replace("V a", "v2 a")),
-        None,
-    )
-    .unwrap();
-    vm.load(
-        3,
-        common::compile("ab3.uc", &AB.replace("V a", "v3 a")),
-        None,
-    )
-    .unwrap();
+    load_ab(&vm, 2);
+    load_ab(&vm, 3);
     cap.wait_contains("v1 a", 1, T);
     let ev = vm.subscribe();
     // 1 -> 2 while a() runs: b commits at once, a waits for its return.
@@ -779,19 +771,9 @@ fn interprocedure_chains_span_several_versions() {
 #[test]
 fn a_group_waiting_across_a_load_commits_the_right_bindings() {
     let (vm, cap) = common::vm();
-    vm.load(
-        1,
-        common::compile("ab1.uc", &AB.replace("V a", "v1 a")),
-        None,
-    )
-    .unwrap();
+    load_ab(&vm, 1);
     vm.run(None).unwrap();
-    vm.load(
-        2,
-        common::compile("ab2.uc", &AB.replace("V a", "v2 a")),
-        None,
-    )
-    .unwrap();
+    load_ab(&vm, 2);
     cap.wait_contains("v1 a", 1, T);
     let begun = vm
         .begin_update(UpdateRequest {
@@ -801,12 +783,7 @@ fn a_group_waiting_across_a_load_commits_the_right_bindings() {
         .unwrap();
     assert!(begun.pending.contains(&vec!["a".to_string()]), "{begun:?}");
     // A version comes while a is still running its version-1 activation.
-    vm.load(
-        3,
-        common::compile("ab3.uc", &AB.replace("V a", "v3 a")),
-        None,
-    )
-    .unwrap();
+    load_ab(&vm, 3);
     assert!(vm.wait_updates(T), "a's group never committed");
     // a changed and moved; b did not change, so its binding stays (warped).
     for (p, v) in [("a", 2), ("b", 1)] {
