@@ -223,6 +223,13 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
+    // Shared with the integration tests (tests/common).
+    mod closed_port {
+        include!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/common/closed_port.rs"
+        ));
+    }
     use super::*;
     use std::net::TcpListener;
 
@@ -269,9 +276,18 @@ mod tests {
         };
         assert!(matches!(r.register(other.clone()), Response::Error(_)));
         drop(listener);
-        // Port now closed: the holder is dead and gets replaced.
-        assert_eq!(r.register(other.clone()), Response::Registered);
-        assert_eq!(r.lock().get("pizza"), Some(&other));
+        // A holder whose port is closed is dead and gets replaced. The port
+        // stays bound (not listening) so that no other test's listener can
+        // take it in the meantime and make the dead holder look alive.
+        let (_reserved, closed) = closed_port::bound_but_closed_port();
+        let dead = me("oven", closed);
+        assert_eq!(r.register(dead), Response::Registered);
+        let heir = PupEntry {
+            pid: 1,
+            ..me("oven", closed)
+        };
+        assert_eq!(r.register(heir.clone()), Response::Registered);
+        assert_eq!(r.lock().get("oven"), Some(&heir));
     }
 
     #[test]

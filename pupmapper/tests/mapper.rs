@@ -38,12 +38,6 @@ impl Drop for Sleeper {
     }
 }
 
-/// A loopback port that nobody listens on (bound, then released).
-fn closed_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 fn listener() -> (TcpListener, u16) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -142,13 +136,15 @@ fn pup_with_closed_port_is_dropped() {
     let mapper = TestMapper::start();
     let mut c = mapper.client();
     let mut pup = Sleeper::spawn();
-    c.register("pizza", pup.pid(), closed_port()).unwrap();
+    let (_reserved, closed) = common::bound_but_closed_port();
+    c.register("pizza", pup.pid(), closed).unwrap();
     pup.kill();
     assert_eq!(c.lookup("pizza").unwrap(), None);
 
     // A live process whose port is closed is just as unreachable.
     let alive = Sleeper::spawn();
-    c.register("pasta", alive.pid(), closed_port()).unwrap();
+    let (_reserved2, closed2) = common::bound_but_closed_port();
+    c.register("pasta", alive.pid(), closed2).unwrap();
     assert_eq!(c.list().unwrap(), vec![]);
     assert_eq!(c.lookup("pasta").unwrap(), None);
 }

@@ -2,6 +2,10 @@
 //! on an OS-assigned loopback port, raw sockets, and bounded polling.
 #![allow(dead_code)] // each test file uses a different subset
 
+mod closed_port;
+#[allow(unused_imports)] // not every test file needs it
+pub use closed_port::bound_but_closed_port;
+
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
