@@ -207,17 +207,14 @@ fn old_frames(frames: &[FrameInfo], target: &Version, to: u64) -> Vec<usize> {
 /// SPEC §4.1: a group is active if a member is on the stack in an old
 /// frame or its new version can reach (δ*) a procedure that is.
 fn is_active(g: &Group, target: &Version, old: &[usize]) -> bool {
-    if g.pre.idx.len() != g.members.len() {
-        // Not precomputed against this target: look the names up.
-        return g.members.iter().any(|m| match target.index.get(m) {
-            Some(&i) => old.iter().any(|&q| i == q || target.delta.reaches(i, q)),
-            None => false,
-        });
+    let hit = |i: usize| old.iter().any(|&q| i == q || target.delta.reaches(i, q));
+    if g.pre.idx.len() == g.members.len() {
+        return g.pre.idx.iter().any(|&i| hit(i));
     }
-    g.pre
-        .idx
+    // Not precomputed against this target: look the names up.
+    g.members
         .iter()
-        .any(|&i| old.iter().any(|&q| i == q || target.delta.reaches(i, q)))
+        .any(|m| target.index.get(m).is_some_and(|&i| hit(i)))
 }
 
 struct Uf {

@@ -122,14 +122,6 @@ impl Version {
         v.into_iter().map(|(_, n)| n).collect()
     }
 
-    /// Does P's new version reach Q (δ*)?
-    pub fn reaches(&self, p: &str, q: &str) -> bool {
-        match (self.index.get(p), self.index.get(q)) {
-            (Some(&i), Some(&j)) => self.delta.reaches(i, j),
-            _ => false,
-        }
-    }
-
     /// The δ* matrix in procedure-ID order, rows of `0 1 1`, at most
     /// `max` rows and columns: a load reports it (as the paper's ush prints a
     /// "shrunk" table), and a 10,000-procedure program must not make it
