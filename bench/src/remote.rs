@@ -2,7 +2,7 @@
 //!
 //! Real processes on loopback: a private `pupmapper --port 0` and `pup`
 //! daemons started from target/release, a cookie in a temporary directory,
-//! and this process as the ush (through `pup::client`, the library ush
+//! and this process as the ush (through `pup_client::client`, the library ush
 //! uses). Measured: the round trip of a request, connecting by name, a load
 //! and an update of one pup; then one client updating a fleet of 10 and 100
 //! pups one after the other, as one ush would (lookup, connect and
@@ -12,9 +12,9 @@
 use crate::report::{Entry, Op, Results};
 use crate::util::median;
 use anyhow::{Context, Result, bail};
-use pup::auth::Cookie;
-use pup::client::{PupClient, connect_by_name};
-use pup::proto::{Request, Response, UpdateSpec};
+use pup_client::auth::Cookie;
+use pup_client::client::{PupClient, connect_by_name};
+use pup_client::proto::{Request, Response, UpdateSpec};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -258,7 +258,7 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
             "µs",
             t_rtt,
         )
-        .note("pup::client, the library ush uses, on an authenticated connection."),
+        .note("pup_client::client, the library ush uses, on an authenticated connection."),
     );
     r.add(Entry::info(
         "remote.connect",

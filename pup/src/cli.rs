@@ -118,11 +118,11 @@ impl Cli {
     /// Runs the daemon until SIGINT or SIGTERM.
     pub fn serve(self) -> Result<(), String> {
         let name = self.name.clone().unwrap_or_default();
-        pupmapper::proto::validate_name(&name)?;
+        pupmapper_client::proto::validate_name(&name)?;
         let addr = listen_addr(&self.listen, self.port)?;
         let mapper = match &self.mapper {
-            Some(m) => pupmapper::proto::mapper_addr(m)?,
-            None => format!("127.0.0.1:{}", pupmapper::proto::default_port()?),
+            Some(m) => pupmapper_client::proto::mapper_addr(m)?,
+            None => format!("127.0.0.1:{}", pupmapper_client::proto::default_port()?),
         };
 
         // Block the signals before any thread starts, so that every thread

@@ -1,21 +1,18 @@
 //! pup, the Program Update Processor (SPEC §5.2): a daemon that holds one
 //! named program in a [`vm::Vm`], runs it, and applies the updates a ush
-//! sends while it runs; plus the client ush uses to talk to it.
+//! sends while it runs.
+//!
+//! The wire types, the frame codec with the pup's `Hello`, the cookie and
+//! challenge–response, and the client ush uses live in the `pup-client`
+//! crate, so that a ush never links the VM; they are re-exported here as
+//! [`proto`], [`frame`], [`auth`] and [`client`] so the server speaks
+//! exactly those types.
 //!
 //! Modules, and the invariant each keeps:
 //!
-//! - [`proto`] — the wire types. *Only these cross the wire; each request
-//!   gets exactly one reply, and notices come between replies.*
-//! - [`frame`] — the shared frame codec and the pup's `Hello`. *A read never
-//!   buffers more than the frame limit nor waits past its timeouts.*
-//! - [`auth`] — the cookie file and the challenge–response. *The cookie never
-//!   crosses the wire, a cookie file others can read is refused, and without
-//!   a valid response nothing but the handshake is answered.*
 //! - [`mapper_link`] — registration with the pupmapper and classification of
 //!   incoming connections. *The keeper stops before the pup unregisters, so a
 //!   leaving pup is never re-registered.*
-//! - [`client`] — [`client::PupClient`], for ush. *Every call is bounded by a
-//!   timeout, and a late reply is never taken for a later request's.*
 //! - [`state`] — the program and what the pup remembers about it. *All of
 //!   it lives in the pup, not in a connection, so a ush can leave and come
 //!   back at any time, even mid-update; VM-acting requests run one at a time
@@ -31,13 +28,12 @@
 //! - [`cli`] — the `pup` binary. *The ready line is printed only once the
 //!   pup listens and is registered; it unregisters on exit, SIGINT and
 //!   SIGTERM included.*
-pub mod auth;
 pub mod cli;
-pub mod client;
 pub mod exec;
-pub mod frame;
 pub mod mapper_link;
-pub mod proto;
 pub mod server;
 pub mod state;
 pub mod trace;
+
+pub use pup_client::{auth, client, frame, proto};
+pub use wire::log;

@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use pupmapper::client::{ClientError, MapperClient};
-use pupmapper::proto::{self, MapperAlert, PupEntry};
-use pupmapper::server::Shutdown;
+use pupmapper_client::client::{ClientError, MapperClient};
+use pupmapper_client::proto::{self, MapperAlert, PupEntry};
+use wire::Shutdown;
 
 use crate::frame::{self, Connection, HandshakeError, Hello};
 
@@ -311,8 +311,8 @@ mod tests {
     use std::net::{SocketAddr, TcpListener};
     use std::time::Instant;
 
-    use pupmapper::frame::{HelloReply, Limits};
     use pupmapper::server::{self, Config};
+    use wire::frame::{HelloReply, Limits};
 
     const PATIENCE: Duration = Duration::from_secs(10);
 

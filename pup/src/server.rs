@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
-use pupmapper::server::Shutdown;
 use vm::{Event, ExitStatus, VmConfig};
+use wire::{Shutdown, wake_addr};
 
 use crate::auth::{self, Cookie};
 use crate::frame::{self, Connection, HandshakeError, Limits, MAX_FRAME};
@@ -78,10 +78,7 @@ impl ServerOptions {
 
 /// This host's name, or `localhost` if it cannot be read.
 pub fn host_name() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "localhost".to_string())
+    wire::host_name().unwrap_or_else(|| "localhost".to_string())
 }
 
 /// Why the server could not start.
@@ -314,18 +311,6 @@ impl Server {
 /// `serve(listener, opts)`: [`Server::new`] then [`Server::run`].
 pub fn serve(listener: TcpListener, opts: ServerOptions) -> Result<(), ServeError> {
     Server::new(opts)?.run(listener)
-}
-
-/// The address that reaches `local` (a wildcard bind is reachable on loopback).
-fn wake_addr(local: SocketAddr) -> SocketAddr {
-    let mut a = local;
-    if a.ip().is_unspecified() {
-        a.set_ip(match a {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    a
 }
 
 /// The VM's events, in order: program output and trace lines to the

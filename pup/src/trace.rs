@@ -100,23 +100,16 @@ pub const PROCEDURE_TERMINATED: &str = "pup: PROCEDURE INVOCATION TERMINATED!";
 
 /// Writes `text` to the pup's standard error, ignoring failures.
 ///
-/// Every pup log and trace line goes through here rather than `eprintln!`,
-/// which panics when stderr is gone (the terminal closed, or the process
-/// reading the pipe died): a pup's log is worth less than its program, so a
-/// lost line must never take a connection thread or the event thread down.
+/// Every pup trace line goes through here (log lines through [`wire::log!`])
+/// rather than `eprintln!`, which panics when stderr is gone (the terminal
+/// closed, or the process reading the pipe died): a pup's log is worth less
+/// than its program, so a lost line must never take a connection thread or
+/// the event thread down.
 pub fn to_stderr(text: &str) {
     use std::io::Write;
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();
-}
-
-/// [`to_stderr`] with `format!` arguments and a newline.
-#[macro_export]
-macro_rules! log {
-    ($($arg:tt)*) => {
-        $crate::trace::to_stderr(&format!("{}\n", format_args!($($arg)*)))
-    };
 }
 
 #[cfg(test)]

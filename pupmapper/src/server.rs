@@ -7,9 +7,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{
-    IpAddr, Ipv4Addr, Ipv6Addr, Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream,
-};
+use std::net::{Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -18,6 +16,10 @@ use std::time::{Duration, Instant};
 use crate::frame::{Connection, HandshakeError, Limits};
 use crate::proto::{self, PupEntry, Request, Response};
 use crate::registry::Registry;
+use wire::wake_addr;
+
+/// The daemon's stop signal, shared with every podus daemon (see [`wire::shutdown`]).
+pub use wire::Shutdown;
 
 /// Largest request frame the mapper accepts. Requests are a name and two
 /// integers, so a small bound costs nothing and limits what a hostile client
@@ -57,80 +59,6 @@ impl Default for Config {
             drain_timeout: Duration::from_secs(5),
         }
     }
-}
-
-/// A shutdown signal shared between the server and whoever stops it.
-///
-/// Cloning shares the signal. [`Shutdown::trigger`] wakes the accept loop
-/// (by connecting to the listener), the sweeper, and every connection thread.
-#[derive(Debug, Clone, Default)]
-pub struct Shutdown {
-    inner: Arc<ShutdownInner>,
-}
-
-#[derive(Debug, Default)]
-struct ShutdownInner {
-    fired: Mutex<bool>,
-    cv: Condvar,
-    /// Where to connect to wake a blocked `accept`; set by [`run_with`].
-    wake_addr: Mutex<Option<SocketAddr>>,
-}
-
-impl Shutdown {
-    /// A signal that has not fired.
-    pub fn new() -> Shutdown {
-        Shutdown::default()
-    }
-
-    /// Fires the signal; idempotent and callable from any thread.
-    pub fn trigger(&self) {
-        *self.inner.fired.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.inner.cv.notify_all();
-        let wake = *self
-            .inner
-            .wake_addr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(addr) = wake {
-            // The accept loop sees the flag on this connection and stops.
-            let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
-        }
-    }
-
-    /// Whether the signal has fired.
-    pub fn is_triggered(&self) -> bool {
-        *self.inner.fired.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits up to `timeout` for the signal; returns whether it fired.
-    pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let fired = self.inner.fired.lock().unwrap_or_else(|e| e.into_inner());
-        let (fired, _) = self
-            .inner
-            .cv
-            .wait_timeout_while(fired, timeout, |fired| !*fired)
-            .unwrap_or_else(|e| e.into_inner());
-        *fired
-    }
-
-    fn set_wake_addr(&self, addr: SocketAddr) {
-        *self
-            .inner
-            .wake_addr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(addr);
-    }
-}
-
-/// The address to connect to in order to reach `local` (a wildcard bind is
-/// reachable on loopback).
-fn wake_addr(local: SocketAddr) -> SocketAddr {
-    let ip = match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, local.port())
 }
 
 /// Whether `peer` is on this host, i.e. may register and unregister: it

@@ -11,7 +11,7 @@
 //! - the fuzz targets' saved crashes (`fuzz/regressions/`), replayed.
 //!
 //! Ushes are played by the real `ush` where its behaviour is the point (it
-//! is killed, or it must report something) and by `pup::client` where the
+//! is killed, or it must report something) and by `pup_client::client` where the
 //! test needs the pup's exact answers. Waits are bounded and on output
 //! lines or status answers, never on sleeps.
 
@@ -19,9 +19,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use podus_tests::{Daemon, Env, READY, eventually};
-use pup::auth::Cookie;
-use pup::client::{ClientError, PupClient, connect_by_name};
-use pup::proto::{Notice, Request, Response, StatusInfo, UpdateSpec};
+use pup_client::auth::Cookie;
+use pup_client::client::{ClientError, PupClient, connect_by_name};
+use pup_client::proto::{Notice, Request, Response, StatusInfo, UpdateSpec};
 
 /// Upper bound of every wait in these tests.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -210,7 +210,7 @@ fn a_restarted_pupmapper_gets_its_pups_back() {
     // Both pups register again on their own.
     let mapper_addr = env.mapper_addr();
     let list = eventually("both pups to re-register", PATIENCE, || {
-        let mut mc = pupmapper::client::MapperClient::connect(mapper_addr.as_str()).ok()?;
+        let mut mc = pupmapper_client::client::MapperClient::connect(mapper_addr.as_str()).ok()?;
         let list = mc.list().ok()?;
         (list.len() == 2).then_some(list)
     });
@@ -525,13 +525,14 @@ fn replay_frames(data: &[u8]) {
     // Every wire type the targets decode, from the same bytes.
     let stream = data.get(2..).unwrap_or_default();
     let mut r = stream;
-    let _ = pupmapper::frame::read_frame::<pupmapper::proto::Request>(&mut r, 1 << 20);
+    let _ =
+        pupmapper_client::frame::read_frame::<pupmapper_client::proto::Request>(&mut r, 1 << 20);
     let mut r = stream;
-    let _ = pupmapper::frame::read_frame::<pup::proto::Request>(&mut r, 1 << 20);
+    let _ = pupmapper_client::frame::read_frame::<pup_client::proto::Request>(&mut r, 1 << 20);
     let mut r = stream;
-    let _ = pupmapper::frame::read_frame::<pup::proto::ServerMsg>(&mut r, 1 << 20);
+    let _ = pupmapper_client::frame::read_frame::<pup_client::proto::ServerMsg>(&mut r, 1 << 20);
     let mut r = stream;
-    let _ = pupmapper::frame::read_frame::<pup::auth::Response>(&mut r, 1 << 20);
+    let _ = pupmapper_client::frame::read_frame::<pup_client::auth::Response>(&mut r, 1 << 20);
 }
 
 fn replay_object(data: &[u8]) {
@@ -631,7 +632,7 @@ fn a_pupmapper_whose_stderr_is_gone_still_registers_pups() {
     let pup = Daemon::spawn("pup logless", p);
     let registered = Instant::now() + PATIENCE;
     let listed = loop {
-        let list = pupmapper::client::MapperClient::connect(mapper_addr.as_str())
+        let list = pupmapper_client::client::MapperClient::connect(mapper_addr.as_str())
             .and_then(|mut m| m.list())
             .unwrap_or_default();
         if !list.is_empty() || Instant::now() >= registered {

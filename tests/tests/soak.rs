@@ -20,9 +20,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use podus_tests::Env;
-use pup::auth::Cookie;
-use pup::client::PupClient;
-use pup::proto::{Notice, Request, Response};
+use pup_client::auth::Cookie;
+use pup_client::client::PupClient;
+use pup_client::proto::{Notice, Request, Response};
 
 /// Version `v` of the soaked program: `step` prints `v{v} N` with a
 /// counter carried across every update in a static. Odd versions sleep

@@ -6,8 +6,8 @@
 //! lines arrive. Where the paper has a line for something, the text is the
 //! paper's (typos fixed); everything else is worded in the same plain style.
 
-use pup::proto::{FrameRow, LoadInfo, Notice, PupInfo, StatusInfo, UpdateInfo};
-use pupmapper::proto::PupEntry;
+use pup_client::proto::{FrameRow, LoadInfo, Notice, PupInfo, StatusInfo, UpdateInfo};
+use pupmapper_client::proto::PupEntry;
 
 /// Rows and columns of δ* shown by `load` before abbreviating (`delta`
 /// shows everything).

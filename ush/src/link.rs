@@ -1,5 +1,5 @@
 //! How the shell reaches pups: the [`Link`] and [`Connector`] traits and
-//! their real implementations over `pup::client` and `pupmapper::client`.
+//! their real implementations over `pup_client::client` and `pupmapper_client::client`.
 //!
 //! Invariant: the shell talks to pups only through these traits, so its
 //! logic (errexit, notices, waits) is unit-tested against a fake pup and
@@ -9,11 +9,11 @@ use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use pup::auth::{self, Cookie};
-use pup::client::{ClientError, PupClient};
-use pup::proto::{Notice, Request, Response};
-use pupmapper::client::MapperClient;
-use pupmapper::proto::PupEntry;
+use pup_client::auth::{self, Cookie};
+use pup_client::client::{ClientError, PupClient};
+use pup_client::proto::{Notice, Request, Response};
+use pupmapper_client::client::MapperClient;
+use pupmapper_client::proto::PupEntry;
 
 use crate::local::Local;
 
@@ -129,17 +129,17 @@ impl NetConnector {
         match (host, &self.local) {
             (None, Some(l)) => Ok((l.mapper_addr().to_string(), "localhost".into())),
             (None, None) => Ok((
-                pupmapper::proto::mapper_addr("127.0.0.1")?,
+                pupmapper_client::proto::mapper_addr("127.0.0.1")?,
                 crate::sysinfo::hostname(),
             )),
-            (Some(h), _) => Ok((pupmapper::proto::mapper_addr(h)?, h.to_string())),
+            (Some(h), _) => Ok((pupmapper_client::proto::mapper_addr(h)?, h.to_string())),
         }
     }
 }
 
 fn mapper_client(addr: &str, host: &str) -> Result<MapperClient, String> {
     MapperClient::connect(addr).map_err(|e| match e {
-        pupmapper::client::ClientError::Connect { source, .. } => format!(
+        pupmapper_client::client::ClientError::Connect { source, .. } => format!(
             "cannot reach the pupmapper on host {host} ({addr}): {source} (is pupmapper running there?)"
         ),
         e => format!("pupmapper on host {host}: {e}"),

@@ -126,7 +126,8 @@ impl Local {
             .tempdir()
             .map_err(|e| format!("--local: cannot create a temp dir: {e}"))?;
         let cookie_path = dir.path().join("cookie");
-        pup::auth::Cookie::load_or_create(&cookie_path).map_err(|e| format!("--local: {e}"))?;
+        pup_client::auth::Cookie::load_or_create(&cookie_path)
+            .map_err(|e| format!("--local: {e}"))?;
         children.set_dir(dir.path());
         let mut cmd = Command::new(find_bin("pupmapper"));
         cmd.args(["--port", "0", "--listen", "127.0.0.1"]);
@@ -269,7 +270,7 @@ fn spawn_until_ready(
     let log_file =
         File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let err_file = log_file.try_clone().map_err(|e| e.to_string())?;
-    cmd.env(pup::auth::COOKIE_ENV, cookie)
+    cmd.env(pup_client::auth::COOKIE_ENV, cookie)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(err_file)

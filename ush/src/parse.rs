@@ -361,7 +361,7 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
         "program" => {
             let a = plain(1)?;
             let n = a.positional.first().ok_or_else(usage_err)?;
-            pupmapper::proto::validate_name(n).map_err(|e| format!("program: {e}"))?;
+            pupmapper_client::proto::validate_name(n).map_err(|e| format!("program: {e}"))?;
             Command::Program(n.clone())
         }
         "connect" => Command::Connect(plain(1)?.positional.first().cloned()),

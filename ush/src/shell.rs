@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use compiler::callgraph::DeltaStar;
 use compiler::ir::Module;
-use pup::proto::{Notice, Request, Response, UpdateSpec};
+use pup_client::proto::{Notice, Request, Response, UpdateSpec};
 
 use crate::format::{self, LoadHow};
 use crate::link::{Connector, Link};
@@ -1168,8 +1168,8 @@ mod tests {
 
     use super::*;
     use crate::link::Connected;
-    use pup::proto::{LoadInfo, ProcRow, PupInfo, StatusInfo, UpdateInfo};
-    use pupmapper::proto::PupEntry;
+    use pup_client::proto::{LoadInfo, ProcRow, PupInfo, StatusInfo, UpdateInfo};
+    use pupmapper_client::proto::PupEntry;
     use std::collections::VecDeque;
 
     /// What a fake pup holds; shared with the test.

@@ -4,11 +4,7 @@
 
 /// This host's name.
 pub fn hostname() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown".into())
+    wire::host_name().unwrap_or_else(|| "unknown".into())
 }
 
 /// The OS and its release, e.g. `Linux 6.8.0`.

@@ -20,8 +20,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use pupmapper::client::MapperClient;
-use pupmapper::proto::PupEntry;
+use pupmapper_client::client::MapperClient;
+use pupmapper_client::proto::PupEntry;
 
 use crate::auth::{self, AuthError, Cookie};
 use crate::frame::{self, Connection, FrameError, HandshakeError, Limits, MAX_FRAME};
@@ -74,7 +74,7 @@ pub enum ClientError {
     Unexpected(String),
     /// The pupmapper could not be asked.
     #[error("{0}")]
-    Mapper(#[from] pupmapper::client::ClientError),
+    Mapper(#[from] pupmapper_client::client::ClientError),
     /// The pupmapper has no pup for the name.
     #[error("no pup for program {name} on host {host}")]
     NoSuchPup {
@@ -291,7 +291,7 @@ pub fn connect_by_name(
     name: &str,
     cookie: &Cookie,
 ) -> Result<(PupClient, PupEntryLike), ClientError> {
-    let addr = pupmapper::proto::mapper_addr(mapper).map_err(|e| ClientError::Connect {
+    let addr = pupmapper_client::proto::mapper_addr(mapper).map_err(|e| ClientError::Connect {
         addr: mapper.to_string(),
         source: io::Error::new(io::ErrorKind::InvalidInput, e),
     })?;
