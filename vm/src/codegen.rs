@@ -118,6 +118,12 @@ impl Codegen {
         })
     }
 
+    /// The target this generator compiles for: a version's `JITModule` is
+    /// built for the same one (see `version::load`).
+    pub fn isa(&self) -> OwnedTargetIsa {
+        self.isa.clone()
+    }
+
     /// Compile one unit to position-independent bytes (no relocations).
     pub fn compile(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, String> {
         // Whatever a module holds, a load must end in code or an error, never

@@ -1002,7 +1002,8 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
     for v in dead {
         if let Some(ver) = st.versions.remove(&v) {
             st.engine.versions_gen += 1;
-            let _ = sh.space.release_slot(ver.slot);
+            // SAFETY: `ver` is dead: no frame runs it, no table points into it.
+            unsafe { ver.release(&sh.space) };
             st.slots[ver.slot as usize] = false;
             st.engine.retired.push_back(v);
             if st.engine.retired.len() > RECENT_RETIRED {

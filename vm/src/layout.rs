@@ -1,6 +1,8 @@
 //! The large address: `other | version | type | proc ID | disp` (SPEC §3).
 //!
-//! All field widths live here and nowhere else. A field is decoded as
+//! All field widths live here and nowhere else, and so do the offsets into
+//! the runtime context that generated code and assembly rely on (each pinned
+//! by a compile-time assertion). A field is decoded as
 //! `((addr - base) >> shift) & mask`, so the region base (`other`) needs no
 //! alignment beyond a page.
 
@@ -29,6 +31,18 @@ pub const SEGMENT_SIZE: u64 = 1 << DISP_BITS;
 pub const SLOTS: u32 = 1 << VERSION_BITS;
 /// Largest procedure ID.
 pub const MAX_PROC_ID: u32 = (1 << PROC_BITS) - 1;
+
+/// Offset of [`crate::runtime::Ctx::limit`]: generated code loads it at
+/// every safepoint (`codegen`, through the pinned register r15).
+pub const CTX_LIMIT: usize = 0;
+/// Offset of [`crate::runtime::Ctx::entry_sp`]: `podus_enter` stores the
+/// stack pointer there and `podus_unwind` reloads it (`runtime`'s assembly).
+pub const CTX_ENTRY_SP: usize = 16;
+
+// Code that is not Rust addresses these fields by number: a reordered or
+// resized `Ctx` must fail to compile, not corrupt a stack at run time.
+const _: () = assert!(std::mem::offset_of!(crate::runtime::Ctx, limit) == CTX_LIMIT);
+const _: () = assert!(std::mem::offset_of!(crate::runtime::Ctx, entry_sp) == CTX_ENTRY_SP);
 
 const fn mask(bits: u32) -> u64 {
     (1u64 << bits) - 1

@@ -4,11 +4,21 @@
 //! Invariant (W^X): a page is never writable and executable at once. Code is
 //! written while its pages are RW and only then flipped to RX; data and
 //! binding tables are RW and never executable.
+//!
+//! Code reaches the reservation through cranelift-jit: each version's
+//! `JITModule` allocates from a [`PlacingMemory`], which puts every function
+//! at exactly the address it was told (the procedure's segment start), keeps
+//! it RW until `finalize` and flips it to RX there.
 
 use crate::layout::{LargeAddr, REGION_SIZE, SEGMENT_SIZE, SLOTS, SegType, VERSION_SHIFT};
+use cranelift_jit::{BranchProtection, JITMemoryKind, JITMemoryProvider};
+use cranelift_module::{ModuleError, ModuleResult};
 use memmap2::{MmapMut, MmapOptions};
 use nix::sys::mman::{ProtFlags, mprotect};
+use std::io;
 use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Page size used for rounding (x86-64 Linux).
 pub const PAGE: u64 = 4096;
@@ -27,6 +37,45 @@ pub enum Prot {
     ReadWrite,
     /// Readable and executable (finished code).
     ReadExec,
+}
+
+/// `mprotect` of `[addr, addr+len)` (page-rounded), which the caller has
+/// checked lies inside a live reservation.
+fn protect_range(addr: u64, len: u64, prot: Prot) -> Result<(), SpaceError> {
+    let len = page_round(len);
+    if len == 0 {
+        return Ok(());
+    }
+    let flags = match prot {
+        Prot::None => ProtFlags::PROT_NONE,
+        Prot::ReadWrite => ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+        Prot::ReadExec => ProtFlags::PROT_READ | ProtFlags::PROT_EXEC,
+    };
+    // SAFETY: the range lies inside the reservation (the callers' check),
+    // which is our own mapping.
+    unsafe { mprotect(NonNull::new(addr as *mut _).unwrap(), len as usize, flags) }
+        .map_err(|err| SpaceError::Protect { addr, len, err })
+}
+
+/// `PROT_NONE` and `MADV_DONTNEED` on `[addr, addr+len)`, which the caller
+/// has checked lies inside a live reservation.
+fn release_range(addr: u64, len: u64) -> Result<(), SpaceError> {
+    let len = page_round(len);
+    if len == 0 {
+        return Ok(());
+    }
+    protect_range(addr, len, Prot::None)?;
+    // SAFETY: the range lies inside our own private anonymous mapping;
+    // MADV_DONTNEED drops its pages (they read as zero if recommitted).
+    let rc = unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) };
+    if rc != 0 {
+        return Err(SpaceError::Protect {
+            addr,
+            len,
+            err: nix::Error::last(),
+        });
+    }
+    Ok(())
 }
 
 /// The reserved region. Dropping it unmaps everything.
@@ -107,39 +156,14 @@ impl AddressSpace {
     /// Change protection of `[addr, addr+len)` (page-rounded).
     pub fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<(), SpaceError> {
         debug_assert!(addr >= self.base && addr + len <= self.base + REGION_SIZE);
-        let len = page_round(len);
-        if len == 0 {
-            return Ok(());
-        }
-        let flags = match prot {
-            Prot::None => ProtFlags::PROT_NONE,
-            Prot::ReadWrite => ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-            Prot::ReadExec => ProtFlags::PROT_READ | ProtFlags::PROT_EXEC,
-        };
-        // SAFETY: the range lies inside our own mapping.
-        unsafe { mprotect(NonNull::new(addr as *mut _).unwrap(), len as usize, flags) }
-            .map_err(|err| SpaceError::Protect { addr, len, err })
+        protect_range(addr, len, prot)
     }
 
     /// Give the pages of `[addr, addr+len)` back to the OS and make them
     /// inaccessible again: what "unmapped" means inside the reservation.
     pub fn release(&self, addr: u64, len: u64) -> Result<(), SpaceError> {
-        let len = page_round(len);
-        if len == 0 {
-            return Ok(());
-        }
-        self.protect(addr, len, Prot::None)?;
-        // SAFETY: the range lies inside our own private anonymous mapping;
-        // MADV_DONTNEED drops its pages (they read as zero if recommitted).
-        let rc = unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) };
-        if rc != 0 {
-            return Err(SpaceError::Protect {
-                addr,
-                len,
-                err: nix::Error::last(),
-            });
-        }
-        Ok(())
+        debug_assert!(addr >= self.base && addr + len <= self.base + REGION_SIZE);
+        release_range(addr, len)
     }
 
     /// Release a whole version space (every segment of the slot).
@@ -213,4 +237,147 @@ impl AddressSpace {
 /// into the next procedure's segment.
 pub fn fits_segment(len: u64) -> bool {
     len <= SEGMENT_SIZE
+}
+
+/// Where the next function a version's `JITModule` defines must go: set by
+/// the loader just before `define_function_bytes`, taken (reset to none) by
+/// the one allocation that function makes.
+#[derive(Clone, Debug, Default)]
+pub struct NextCode(Arc<AtomicU64>);
+
+impl NextCode {
+    /// The next allocation goes to `addr`, a segment start.
+    pub fn set(&self, addr: u64) {
+        self.0.store(addr, Ordering::Relaxed);
+    }
+
+    /// Takes the address set last, if any: each is used once.
+    fn take(&self) -> Option<u64> {
+        match self.0.swap(0, Ordering::Relaxed) {
+            0 => None,
+            a => Some(a),
+        }
+    }
+}
+
+/// A `JITMemoryProvider` that allocates inside the reservation, each
+/// function at exactly the address it was told through [`NextCode`].
+///
+/// Cranelift-jit makes exactly one executable allocation per defined
+/// function; this provider turns that allocation into "commit the segment
+/// start RW" (the pattern of cranelift-jit's own `ArenaMemoryProvider`),
+/// flips every committed range to RX in [`JITMemoryProvider::finalize`]
+/// (after clearing the instruction cache where the target needs it), and
+/// gives the pages back to the OS in [`JITMemoryProvider::free_memory`].
+/// It refuses data allocations: a version's data and table are placed by
+/// the loader, not by the JIT, and are never executable.
+///
+/// The procedures' code segments of a version are one block, committed RW
+/// with one call at the first allocation in it and flipped RX with one call:
+/// a protection change per procedure would leave two mappings per procedure
+/// (code, then the PROT_NONE rest of its segment), and Linux allows 65,530
+/// mappings per process (`vm.max_map_count`), which a 20,000-procedure
+/// program would exceed. Interprocedures and mprocedures, few, are
+/// committed one by one.
+///
+/// It holds the reservation's base, not a borrow of it: it only touches
+/// memory while a load or a retirement runs, both of which hold the
+/// [`AddressSpace`]; dropping it does nothing.
+pub struct PlacingMemory {
+    base: u64,
+    next: NextCode,
+    /// The block of procedure segments, `(start, len)`.
+    block: (u64, u64),
+    /// Whether the block has been committed RW (it is then in `writing`).
+    block_open: bool,
+    /// Ranges committed RW, not yet finalized.
+    writing: Vec<(u64, u64)>,
+    /// Ranges finalized RX.
+    done: Vec<(u64, u64)>,
+}
+
+impl PlacingMemory {
+    /// A provider for the reservation `space`, placing where `next` says;
+    /// `block` is the version's span of procedure segments.
+    pub fn new(space: &AddressSpace, next: NextCode, block: (u64, u64)) -> PlacingMemory {
+        debug_assert!(block.0 >= space.base && block.0 + block.1 <= space.base + REGION_SIZE);
+        PlacingMemory {
+            base: space.base,
+            next,
+            block,
+            block_open: false,
+            writing: Vec::new(),
+            done: Vec::new(),
+        }
+    }
+}
+
+fn jit_error(e: SpaceError) -> ModuleError {
+    ModuleError::Allocation {
+        err: io::Error::other(e),
+    }
+}
+
+impl JITMemoryProvider for PlacingMemory {
+    fn allocate(&mut self, size: usize, align: u64, kind: JITMemoryKind) -> io::Result<*mut u8> {
+        if !matches!(kind, JITMemoryKind::Executable) {
+            return Err(io::Error::other(
+                "podus places only code through the JIT; data is placed by the loader",
+            ));
+        }
+        let addr = self.next.take().ok_or_else(|| {
+            io::Error::other("a JIT allocation without an address to place it at")
+        })?;
+        let size = size as u64;
+        let in_region = addr >= self.base && addr + size <= self.base + REGION_SIZE;
+        let aligned = align.is_power_of_two() && addr % align == 0;
+        if !in_region || !aligned || size > SEGMENT_SIZE {
+            return Err(io::Error::other(format!(
+                "cannot place {size} bytes aligned to {align} at {addr:#x}"
+            )));
+        }
+        let (start, len) = self.block;
+        if addr >= start && addr + size <= start + len {
+            if !self.block_open {
+                if self.done.contains(&self.block) {
+                    return Err(io::Error::other("the version's code is already final"));
+                }
+                protect_range(start, len, Prot::ReadWrite).map_err(io::Error::other)?;
+                self.writing.push(self.block);
+                self.block_open = true;
+            }
+        } else {
+            protect_range(addr, size, Prot::ReadWrite).map_err(io::Error::other)?;
+            self.writing.push((addr, size));
+        }
+        Ok(addr as *mut u8)
+    }
+
+    fn finalize(&mut self, _branch_protection: BranchProtection) -> ModuleResult<()> {
+        for (addr, len) in std::mem::take(&mut self.writing) {
+            // SAFETY: [addr, addr+len) was committed RW by `allocate` and
+            // holds the code just written there.
+            unsafe {
+                wasmtime_internal_jit_icache_coherence::clear_cache(addr as *const _, len as usize)
+            }
+            .map_err(|e| ModuleError::Allocation {
+                err: io::Error::other(e.to_string()),
+            })?;
+            protect_range(addr, len, Prot::ReadExec).map_err(jit_error)?;
+            self.done.push((addr, len));
+        }
+        self.block_open = false;
+        wasmtime_internal_jit_icache_coherence::pipeline_flush_mt().map_err(|e| {
+            ModuleError::Allocation {
+                err: io::Error::other(e.to_string()),
+            }
+        })?;
+        Ok(())
+    }
+
+    unsafe fn free_memory(&mut self) {
+        for (addr, len) in self.done.drain(..).chain(self.writing.drain(..)) {
+            let _ = release_range(addr, len);
+        }
+    }
 }

@@ -13,9 +13,13 @@ use crate::codegen::{Codegen, Env, Unit};
 use crate::layout::{SEGMENT_SIZE, SegType};
 use crate::names::NameService;
 use crate::runtime::Printf;
-use crate::space::{AddressSpace, Prot, page_round};
+use crate::space::{AddressSpace, NextCode, PlacingMemory, Prot, page_round};
 use compiler::callgraph::DeltaStar;
+use compiler::check::sig_string;
 use compiler::ir::{Const, Module, Signature, Static, VarTy};
+use cranelift_codegen::isa::CallConv;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::Module as _;
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CString;
 use std::sync::Arc;
@@ -102,6 +106,8 @@ pub struct Version {
     pub(crate) printfs: Vec<Box<Printf>>,
     #[allow(dead_code)]
     pub(crate) strings: Vec<CString>,
+    /// The `JITModule` that placed the code.
+    pub(crate) code: VersionCode,
     /// Total bytes of procedure code.
     pub code_bytes: u64,
 }
@@ -163,6 +169,18 @@ impl Version {
     pub fn space_base(&self, space: &AddressSpace) -> u64 {
         space.segment(self.slot, SegType::Proc, 0)
     }
+
+    /// Gives the version's space back to the OS: its code through its
+    /// `JITModule`, then the whole slot (data and table).
+    ///
+    /// # Safety
+    /// The version must be retired: no frame of it is live, no binding
+    /// table points into it, and no thread will enter it again.
+    pub(crate) unsafe fn release(&self, space: &AddressSpace) {
+        // SAFETY: per the caller's contract.
+        unsafe { self.code.free() };
+        let _ = space.release_slot(self.slot);
+    }
 }
 
 /// Why a load failed. Nothing of the version stays loaded.
@@ -193,6 +211,14 @@ pub enum LoadError {
     /// The OS refused memory.
     #[error("{0}")]
     Space(#[from] crate::space::SpaceError),
+    /// Cranelift-jit could not place a unit.
+    #[error("cannot place {name}: {err}")]
+    Jit {
+        /// What was being placed.
+        name: String,
+        /// Cranelift-jit's error.
+        err: String,
+    },
 }
 
 /// Where the loaded code's runtime lives.
@@ -221,13 +247,30 @@ fn const_bytes(init: &[Const], ty: VarTy) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// A segment being filled: committed RW now, protected when done.
-struct Placer<'s> {
-    space: &'s AddressSpace,
-    code: Vec<(u64, u64)>,
+/// A version's code on its way in: one `JITModule` per version, whose
+/// memory provider ([`PlacingMemory`]) puts each function at exactly the
+/// segment start it is told. Code is compiled before (in parallel, by
+/// [`Codegen`]), so each unit is declared and defined from its bytes here;
+/// [`Placer::seal`] is the module's `finalize_definitions`, where every page
+/// flips from RW to RX.
+struct Placer {
+    jit: JITModule,
+    next: NextCode,
 }
 
-impl Placer<'_> {
+impl Placer {
+    /// `procs` is the version's span of procedure segments (see
+    /// [`PlacingMemory`] for why it is one block).
+    fn new(space: &AddressSpace, cg: &Codegen, procs: (u64, u64)) -> Placer {
+        let next = NextCode::default();
+        let mut builder = JITBuilder::with_isa(cg.isa(), cranelift_module::default_libcall_names());
+        builder.memory_provider(Box::new(PlacingMemory::new(space, next.clone(), procs)));
+        Placer {
+            jit: JITModule::new(builder),
+            next,
+        }
+    }
+
     fn put_code(&mut self, addr: u64, bytes: &[u8], name: &str) -> Result<(), LoadError> {
         if bytes.len() as u64 > SEGMENT_SIZE {
             return Err(LoadError::TooLarge {
@@ -236,19 +279,49 @@ impl Placer<'_> {
                 max: SEGMENT_SIZE,
             });
         }
-        self.space
-            .protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
-        // SAFETY: just committed RW; nothing runs this version yet.
-        unsafe { self.space.write(addr, bytes) };
-        self.code.push((addr, bytes.len() as u64));
+        let jit_err = |e: cranelift_module::ModuleError| LoadError::Jit {
+            name: name.into(),
+            err: e.to_string(),
+        };
+        // The signature is not used by a definition from bytes: the code
+        // was compiled with its own, and nothing links against the name.
+        let sig = cranelift_codegen::ir::Signature::new(CallConv::SystemV);
+        let id = self.jit.declare_anonymous_function(&sig).map_err(jit_err)?;
+        self.next.set(addr);
+        // No relocations: generated code reaches everything through the
+        // binding table and constants (`Codegen::compile` refuses any).
+        self.jit
+            .define_function_bytes(id, 1, bytes, &[])
+            .map_err(jit_err)?;
         Ok(())
     }
 
-    fn seal(&self) -> Result<(), LoadError> {
-        for &(a, n) in &self.code {
-            self.space.protect(a, n, Prot::ReadExec)?;
+    fn seal(mut self) -> Result<VersionCode, LoadError> {
+        self.jit
+            .finalize_definitions()
+            .map_err(|e| LoadError::Jit {
+                name: "the version".into(),
+                err: e.to_string(),
+            })?;
+        Ok(VersionCode(std::sync::Mutex::new(Some(self.jit))))
+    }
+}
+
+/// A loaded version's `JITModule`, kept so that retiring the version can
+/// free its code through [`JITModule::free_memory`]. Nothing else reads it.
+pub(crate) struct VersionCode(std::sync::Mutex<Option<JITModule>>);
+
+impl VersionCode {
+    /// Gives the code's pages back ([`PlacingMemory`]'s `free_memory`).
+    ///
+    /// # Safety
+    /// No thread may run, or return into, this version's code afterwards.
+    unsafe fn free(&self) {
+        let jit = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(jit) = jit {
+            // SAFETY: per the caller's contract.
+            unsafe { jit.free_memory() };
         }
-        Ok(())
     }
 }
 
@@ -423,10 +496,11 @@ fn load_inner(
     let no_callees = HashMap::new();
     let mut printfs = Vec::new();
     let mut strings = Vec::new();
-    let mut placer = Placer {
-        space,
-        code: Vec::new(),
-    };
+    let code_block = (
+        space.segment(slot, SegType::Proc, 0),
+        SEGMENT_SIZE * (max_id as u64 + 1),
+    );
+    let mut placer = Placer::new(space, cg, code_block);
     let mut code_bytes = 0;
 
     // Compile every procedure, on all cores for a large version: Cranelift
@@ -597,7 +671,7 @@ fn load_inner(
         );
     }
 
-    placer.seal()?;
+    let code = placer.seal()?;
     let delta = DeltaStar::of_module(&module);
     let index = module
         .procs
@@ -621,6 +695,7 @@ fn load_inner(
         init_data,
         printfs,
         strings,
+        code,
         code_bytes,
     })
 }
@@ -711,25 +786,6 @@ fn compile_procs(
         owned.push(o);
     }
     Ok((code, owned))
-}
-
-/// `int (int, double[])` style rendering of a signature.
-pub fn sig_string(s: &Signature) -> String {
-    use compiler::ir::{ParamTy, RetTy, Scalar};
-    let sc = |t: Scalar| if t == Scalar::Int { "int" } else { "double" };
-    let ps: Vec<String> = s
-        .params
-        .iter()
-        .map(|p| match p {
-            ParamTy::Scalar(t) => sc(*t).to_string(),
-            ParamTy::ArrayRef(t) => format!("{}[]", sc(*t)),
-        })
-        .collect();
-    let r = match s.ret {
-        RetTy::Void => "void",
-        RetTy::Scalar(t) => sc(t),
-    };
-    format!("{r} ({})", ps.join(", "))
 }
 
 fn ty_string(t: VarTy) -> String {
