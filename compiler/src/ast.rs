@@ -12,13 +12,128 @@ pub struct Ident {
     pub span: Span,
 }
 
-/// A scalar type keyword.
+/// A scalar type, after its spelling is resolved (`long`, `short`, `char`,
+/// `signed` are spellings of `int`; `float` of `double`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TypeName {
     /// `int`
     Int,
+    /// `unsigned` (64-bit)
+    UInt,
     /// `double`
     Double,
+}
+
+/// One word of a declaration's specifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecWord {
+    /// `int`
+    Int,
+    /// `double`
+    Double,
+    /// `float`
+    Float,
+    /// `void`
+    Void,
+    /// `long`
+    Long,
+    /// `short`
+    Short,
+    /// `char`
+    Char,
+    /// `signed`
+    Signed,
+    /// `unsigned`
+    Unsigned,
+    /// `static`
+    Static,
+    /// `const`
+    Const,
+}
+
+/// Resolved declaration specifiers: `static const unsigned long`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Specs {
+    /// `static` was written.
+    pub is_static: bool,
+    /// `const` was written.
+    pub is_const: bool,
+    /// The type; `None` for `void`.
+    pub ty: Option<TypeName>,
+}
+
+/// Resolves the words of a declaration's specifiers the way C does, or
+/// says what is wrong with them.
+pub fn resolve_specs(words: &[SpecWord]) -> Result<Specs, String> {
+    use SpecWord as W;
+    let count = |w: W| words.iter().filter(|x| **x == w).count();
+    for w in [W::Static, W::Const] {
+        if count(w) > 1 {
+            return Err(format!("`{}` is written twice", spec_word(w)));
+        }
+    }
+    let is_static = count(W::Static) == 1;
+    let is_const = count(W::Const) == 1;
+    let types: Vec<W> = words
+        .iter()
+        .copied()
+        .filter(|w| !matches!(w, W::Static | W::Const))
+        .collect();
+    let n = |w: W| types.iter().filter(|x| **x == w).count();
+    let (ints, longs, shorts, chars) = (n(W::Int), n(W::Long), n(W::Short), n(W::Char));
+    let (signed, unsigned) = (n(W::Signed), n(W::Unsigned));
+    let (doubles, floats, voids) = (n(W::Double), n(W::Float), n(W::Void));
+    let ty = if types.is_empty() {
+        return Err("a declaration needs a type (`int`, `double`, ...)".into());
+    } else if voids > 0 {
+        if types.len() > 1 {
+            return Err("`void` cannot be combined with another type".into());
+        }
+        None
+    } else if doubles + floats > 0 {
+        // `long double` is accepted as a double too.
+        if doubles + floats > 1 || types.len() - doubles - floats > longs.min(1) {
+            return Err("this combination of type words is not a C type".into());
+        }
+        Some(TypeName::Double)
+    } else {
+        if ints > 1 || shorts > 1 || chars > 1 || longs > 2 || signed + unsigned > 1 {
+            return Err("this combination of type words is not a C type".into());
+        }
+        if shorts + chars + (longs > 0) as usize > 1 {
+            return Err("this combination of type words is not a C type".into());
+        }
+        if chars == 1 && ints == 1 {
+            return Err("`char int` is not a C type".into());
+        }
+        Some(if unsigned == 1 {
+            TypeName::UInt
+        } else {
+            TypeName::Int
+        })
+    };
+    Ok(Specs {
+        is_static,
+        is_const,
+        ty,
+    })
+}
+
+/// The keyword of a specifier word.
+pub fn spec_word(w: SpecWord) -> &'static str {
+    match w {
+        SpecWord::Int => "int",
+        SpecWord::Double => "double",
+        SpecWord::Float => "float",
+        SpecWord::Void => "void",
+        SpecWord::Long => "long",
+        SpecWord::Short => "short",
+        SpecWord::Char => "char",
+        SpecWord::Signed => "signed",
+        SpecWord::Unsigned => "unsigned",
+        SpecWord::Static => "static",
+        SpecWord::Const => "const",
+    }
 }
 
 /// A written return type; `None` in [`ProcDef::ret`] means omitted (int).
@@ -74,6 +189,8 @@ pub struct Prototype {
 pub struct Decl {
     /// `static` was written.
     pub is_static: bool,
+    /// `const` was written: the variables may not be assigned.
+    pub is_const: bool,
     /// The element type.
     pub ty: TypeName,
     /// One or more declarators.
@@ -89,6 +206,8 @@ pub struct Declarator {
     pub name: Ident,
     /// `[N]`: the array length expression (must fold to a constant).
     pub dim: Option<Expr>,
+    /// `[]`: an array whose length is its initializer list's.
+    pub open_len: bool,
     /// `= init`.
     pub init: Option<Init>,
     /// The declarator with its initializer.
@@ -109,12 +228,38 @@ pub enum Init {
 pub struct ParamDecl {
     /// Its element type.
     pub ty: TypeName,
-    /// Its name.
+    /// Its name (empty when a prototype leaves it out).
     pub name: Ident,
     /// `[]` was written: an array passed by reference.
     pub is_array: bool,
     /// The whole parameter declaration.
     pub span: Span,
+}
+
+/// A parameter as the parser reads it: `ty` is `None` for `void`, which
+/// only `(void)` may use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamItem {
+    /// The parameter (typed `int` when `ty` is `None`).
+    pub param: ParamDecl,
+    /// The written type.
+    pub ty: Option<TypeName>,
+}
+
+impl ParamItem {
+    /// A parameter from its specifiers (`const` and `static` are ignored:
+    /// the checker has nothing to enforce on a by-value copy).
+    pub fn new(specs: (Specs, Span), name: Ident, is_array: bool, span: Span) -> ParamItem {
+        ParamItem {
+            param: ParamDecl {
+                ty: specs.0.ty.unwrap_or(TypeName::Int),
+                name,
+                is_array,
+                span,
+            },
+            ty: specs.0.ty,
+        }
+    }
 }
 
 /// A parameter list as written.
@@ -198,6 +343,27 @@ pub enum Stmt {
     Continue(Span),
     /// `return [value];`
     Return(Option<Expr>, Span),
+    /// `do body while (cond);`
+    DoWhile {
+        /// The body.
+        body: Box<Stmt>,
+        /// The condition, tested after each pass.
+        cond: Expr,
+    },
+    /// `switch (value) body`: the body's `case`/`default` labels are
+    /// [`Stmt::Case`] and [`Stmt::Default`] statements.
+    Switch {
+        /// The switched-on value.
+        value: Expr,
+        /// The body (a block in practice).
+        body: Box<Stmt>,
+        /// The `switch` keyword.
+        span: Span,
+    },
+    /// `case value:` (a label; only directly inside a switch body).
+    Case(Expr, Span),
+    /// `default:`
+    Default(Span),
     /// `{ ... }`
     Block(Vec<Stmt>),
     /// `;`
@@ -235,6 +401,16 @@ pub enum BinOp {
     And,
     /// `||`
     Or,
+    /// `&`
+    BitAnd,
+    /// `|`
+    BitOr,
+    /// `^`
+    BitXor,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
 }
 
 impl BinOp {
@@ -254,6 +430,11 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::And => "&&",
             BinOp::Or => "||",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
         }
     }
 }
@@ -267,6 +448,8 @@ pub enum UnOp {
     Plus,
     /// `!x`
     Not,
+    /// `~x`
+    BitNot,
 }
 
 /// An expression with its span.
@@ -283,6 +466,8 @@ pub struct Expr {
 pub enum ExprKind {
     /// An integer (or character) literal.
     Int(i64),
+    /// An unsigned integer literal (`5U`, or too large for a signed one).
+    UInt(i64),
     /// A floating-point literal.
     Double(f64),
     /// A string literal.
@@ -321,6 +506,10 @@ pub enum ExprKind {
     Unary(UnOp, Box<Expr>),
     /// `(int) x`, `(double) x`.
     Cast(TypeName, Box<Expr>),
+    /// `cond ? a : b`.
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `a, b`: evaluates `a`, then yields `b`.
+    Comma(Box<Expr>, Box<Expr>),
 }
 
 /// The [`Span`] of byte range `l..r` (the parser's locations).

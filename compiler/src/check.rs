@@ -23,6 +23,22 @@ pub const MAX_ARRAY_LEN: u32 = 1 << 16;
 /// Names that the language reserves for builtins.
 const BUILTINS: &[&str] = &["printf", "sleep_ms", "now_ms", "len", "exit"];
 
+/// The C library functions UC provides (SPEC 2.2). A program may define
+/// its own procedure of one of these names, which then wins, as a C
+/// program's own definition would.
+const LIBC: &[&str] = &[
+    "sqrt", "floor", "ceil", "fabs", "sin", "cos", "tan", "atan", "atan2", "exp", "log", "log10",
+    "pow", "fmod", "abs", "labs", "putchar", "puts", "rand", "srand",
+];
+
+/// C features UC leaves out that show up as calls, with what to say.
+const LEFT_OUT_CALLS: &[(&str, &str)] = &[
+    ("malloc", "UC has no dynamic memory (`malloc`): use a fixed-size array"),
+    ("calloc", "UC has no dynamic memory (`calloc`): use a fixed-size array"),
+    ("realloc", "UC has no dynamic memory (`realloc`): use a fixed-size array"),
+    ("free", "UC has no dynamic memory (`free`): arrays are fixed-size"),
+];
+
 /// Checks a parsed program. `prev` is the module of the version being
 /// replaced, when known: it gives `old.NAME` its type and is what `iproc`
 /// signatures are checked against.
@@ -50,15 +66,13 @@ pub fn check(
 fn scalar(t: TypeName) -> Scalar {
     match t {
         TypeName::Int => Scalar::Int,
+        TypeName::UInt => Scalar::UInt,
         TypeName::Double => Scalar::Double,
     }
 }
 
 fn scalar_name(s: Scalar) -> &'static str {
-    match s {
-        Scalar::Int => "int",
-        Scalar::Double => "double",
-    }
+    s.name()
 }
 
 /// `int`, `double[]`, ... as a person would write the parameter type.
@@ -86,14 +100,82 @@ pub fn sig_string(sig: &Signature) -> String {
 fn a_scalar(s: Scalar) -> &'static str {
     match s {
         Scalar::Int => "an int",
+        Scalar::UInt => "an unsigned",
         Scalar::Double => "a double",
     }
 }
 
 fn zero(s: Scalar) -> Const {
     match s {
-        Scalar::Int => Const::Int(0),
+        Scalar::Int | Scalar::UInt => Const::Int(0),
         Scalar::Double => Const::Double(0.0),
+    }
+}
+
+/// The literal 0 of type `s`.
+fn zero_expr(s: Scalar, span: Span) -> Expr {
+    let mut e = lit(zero(s), span);
+    e.ty = Some(s);
+    e
+}
+
+/// A folded constant, with C's three arithmetic types.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum FConst {
+    I(i64),
+    U(u64),
+    D(f64),
+}
+
+impl FConst {
+    fn ty(self) -> Scalar {
+        match self {
+            FConst::I(_) => Scalar::Int,
+            FConst::U(_) => Scalar::UInt,
+            FConst::D(_) => Scalar::Double,
+        }
+    }
+
+    /// Converts as C does (double → integer truncates, saturating).
+    fn to(self, s: Scalar) -> FConst {
+        match (self, s) {
+            (FConst::I(v), Scalar::Int) => FConst::I(v),
+            (FConst::I(v), Scalar::UInt) => FConst::U(v as u64),
+            (FConst::I(v), Scalar::Double) => FConst::D(v as f64),
+            (FConst::U(v), Scalar::Int) => FConst::I(v as i64),
+            (FConst::U(v), Scalar::UInt) => FConst::U(v),
+            (FConst::U(v), Scalar::Double) => FConst::D(v as f64),
+            (FConst::D(v), Scalar::Int) => FConst::I(v as i64),
+            (FConst::D(v), Scalar::UInt) => FConst::U(v as u64),
+            (FConst::D(v), Scalar::Double) => FConst::D(v),
+        }
+    }
+
+    fn truth(self) -> bool {
+        match self {
+            FConst::I(v) => v != 0,
+            FConst::U(v) => v != 0,
+            FConst::D(v) => v != 0.0,
+        }
+    }
+
+    fn to_const(self) -> Const {
+        match self {
+            FConst::I(v) => Const::Int(v),
+            FConst::U(v) => Const::Int(v as i64),
+            FConst::D(v) => Const::Double(v),
+        }
+    }
+}
+
+/// C's usual arithmetic conversions: the common type of two operands.
+fn common(a: Scalar, b: Scalar) -> Scalar {
+    if a == Scalar::Double || b == Scalar::Double {
+        Scalar::Double
+    } else if a == Scalar::UInt || b == Scalar::UInt {
+        Scalar::UInt
+    } else {
+        Scalar::Int
     }
 }
 
@@ -121,6 +203,8 @@ struct Env {
     globals: HashMap<String, (VarTy, Span)>,
     /// Statics of each checked procedure (for its mproc).
     statics: HashMap<String, Vec<Static>>,
+    /// Globals declared `const`.
+    const_globals: BTreeSet<String>,
 }
 
 struct Checker<'a> {
@@ -148,17 +232,15 @@ impl Checker<'_> {
         for item in &prog.items {
             match item {
                 ast::Item::Global(decl) => {
-                    if decl.is_static {
-                        self.err(
-                            "`static` is only for variables inside procedures",
-                            decl.span,
-                            "a top-level variable is already static; remove `static`",
-                        );
-                    }
+                    // `static` on a global changes nothing: a UC program is
+                    // one translation unit.
                     for d in &decl.declarators {
                         if self.claim_top_name(&d.name)
                             && let Some(g) = self.global(decl.ty, d)
                         {
+                            if decl.is_const {
+                                self.env.const_globals.insert(g.name.clone());
+                            }
                             self.env.globals.insert(g.name.clone(), (g.ty, g.span));
                             globals.push(g);
                         }
@@ -421,7 +503,11 @@ impl Checker<'_> {
 
     /// The length of `name[dim]`.
     fn array_len(&mut self, name: &ast::Ident, dim: &ast::Expr) -> Option<u32> {
-        match self.fold(dim) {
+        let n = match self.fold(dim) {
+            Some(FConst::U(n)) => Some(Const::Int(n.min(i64::MAX as u64) as i64)),
+            other => other.map(FConst::to_const),
+        };
+        match n {
             Some(Const::Int(n)) if n >= 1 && n <= MAX_ARRAY_LEN as i64 => Some(n as u32),
             Some(Const::Int(n)) => {
                 self.err(
@@ -445,6 +531,29 @@ impl Checker<'_> {
 
     /// The type of a declarator of element type `ty`.
     fn var_ty(&mut self, ty: TypeName, d: &ast::Declarator) -> Option<VarTy> {
+        if d.open_len {
+            return match &d.init {
+                Some(Init::List(items, span)) if !items.is_empty() => {
+                    if items.len() > MAX_ARRAY_LEN as usize {
+                        self.err(
+                            format!("array `{}` has length {}", d.name.name, items.len()),
+                            *span,
+                            format!("the length must be between 1 and {MAX_ARRAY_LEN}"),
+                        );
+                        return None;
+                    }
+                    Some(VarTy::Array(scalar(ty), items.len() as u32))
+                }
+                _ => {
+                    self.err(
+                        format!("array `{}` has no length", d.name.name),
+                        d.name.span,
+                        "write the length in the brackets, or give a nonempty brace list",
+                    );
+                    None
+                }
+            };
+        }
         match &d.dim {
             None => Some(VarTy::Scalar(scalar(ty))),
             Some(dim) => Some(VarTy::Array(scalar(ty), self.array_len(&d.name, dim)?)),
@@ -502,64 +611,90 @@ impl Checker<'_> {
 
     /// Folds `e` and converts it to `s` as an assignment would.
     fn const_of(&mut self, s: Scalar, e: &ast::Expr) -> Option<Const> {
-        match (self.fold(e)?, s) {
-            (Const::Int(v), Scalar::Int) => Some(Const::Int(v)),
-            (Const::Int(v), Scalar::Double) => Some(Const::Double(v as f64)),
-            (Const::Double(v), Scalar::Double) => Some(Const::Double(v)),
-            (Const::Double(_), Scalar::Int) => {
-                self.err(
-                    "a double initializer for an int needs a cast",
-                    e.span,
-                    "this is a double; write `(int)` to convert it",
-                );
-                None
-            }
-        }
+        Some(self.fold(e)?.to(s).to_const())
     }
 
-    /// Constant folding with UC's run-time semantics (wrapping ints,
-    /// truncating casts), for static and global initializers and array
-    /// lengths.
-    fn fold(&mut self, e: &ast::Expr) -> Option<Const> {
+    /// Constant folding with UC's run-time semantics (wrapping ints, C's
+    /// usual arithmetic conversions, truncating casts), for static and
+    /// global initializers, array lengths and case labels.
+    fn fold(&mut self, e: &ast::Expr) -> Option<FConst> {
+        use FConst::{D, I, U};
         use ast::ExprKind as K;
-        let as_f = |c: Const| match c {
-            Const::Int(v) => v as f64,
-            Const::Double(v) => v,
-        };
-        let truth = |c: Const| match c {
-            Const::Int(v) => v != 0,
-            Const::Double(v) => v != 0.0,
-        };
         Some(match &e.kind {
-            K::Int(v) => Const::Int(*v),
-            K::Double(v) => Const::Double(*v),
+            K::Int(v) => I(*v),
+            K::UInt(v) => U(*v as u64),
+            K::Double(v) => D(*v),
             K::Unary(op, x) => {
                 let x = self.fold(x)?;
                 match (op, x) {
                     (ast::UnOp::Plus, x) => x,
-                    (ast::UnOp::Neg, Const::Int(v)) => Const::Int(v.wrapping_neg()),
-                    (ast::UnOp::Neg, Const::Double(v)) => Const::Double(-v),
-                    (ast::UnOp::Not, x) => Const::Int(!truth(x) as i64),
+                    (ast::UnOp::Neg, I(v)) => I(v.wrapping_neg()),
+                    (ast::UnOp::Neg, U(v)) => U(v.wrapping_neg()),
+                    (ast::UnOp::Neg, D(v)) => D(-v),
+                    (ast::UnOp::Not, x) => I(!x.truth() as i64),
+                    (ast::UnOp::BitNot, I(v)) => I(!v),
+                    (ast::UnOp::BitNot, U(v)) => U(!v),
+                    (ast::UnOp::BitNot, D(_)) => {
+                        self.err("`~` needs an integer operand", e.span, "this is a double");
+                        return None;
+                    }
                 }
             }
-            K::Cast(t, x) => match (scalar(*t), self.fold(x)?) {
-                (Scalar::Int, Const::Double(v)) => Const::Int(v as i64),
-                (Scalar::Double, Const::Int(v)) => Const::Double(v as f64),
-                (_, c) => c,
-            },
+            K::Cast(t, x) => self.fold(x)?.to(scalar(*t)),
+            K::Cond(c, a, b) => {
+                let (c, a, b) = (self.fold(c)?, self.fold(a)?, self.fold(b)?);
+                let t = common(a.ty(), b.ty());
+                if c.truth() { a.to(t) } else { b.to(t) }
+            }
             K::Binary(op, a, b) => {
                 let (a, b) = (self.fold(a)?, self.fold(b)?);
                 use ast::BinOp as B;
                 match op {
-                    B::And => return Some(Const::Int((truth(a) && truth(b)) as i64)),
-                    B::Or => return Some(Const::Int((truth(a) || truth(b)) as i64)),
+                    B::And => return Some(I((a.truth() && b.truth()) as i64)),
+                    B::Or => return Some(I((a.truth() || b.truth()) as i64)),
+                    B::Shl | B::Shr => {
+                        let n = match b {
+                            I(n) => n,
+                            U(n) => n as i64,
+                            D(_) => -1,
+                        };
+                        if !(0..64).contains(&n) || matches!(a, D(_)) {
+                            self.err(
+                                "bad shift in a constant expression",
+                                e.span,
+                                "shifts need integer operands and a count in 0..63",
+                            );
+                            return None;
+                        }
+                        return Some(match (op, a) {
+                            (B::Shl, I(x)) => I(x.wrapping_shl(n as u32)),
+                            (B::Shl, U(x)) => U(x.wrapping_shl(n as u32)),
+                            (_, I(x)) => I(x >> n),
+                            (_, U(x)) => U(x >> n),
+                            _ => unreachable!("checked above"),
+                        });
+                    }
                     _ => {}
                 }
-                match (a, b) {
-                    (Const::Int(x), Const::Int(y)) => match op {
-                        B::Add => Const::Int(x.wrapping_add(y)),
-                        B::Sub => Const::Int(x.wrapping_sub(y)),
-                        B::Mul => Const::Int(x.wrapping_mul(y)),
+                let t = common(a.ty(), b.ty());
+                let cmp = |o: std::cmp::Ordering| -> FConst {
+                    use std::cmp::Ordering::*;
+                    I(match op {
+                        B::Eq => o == Equal,
+                        B::Ne => o != Equal,
+                        B::Lt => o == Less,
+                        B::Le => o != Greater,
+                        B::Gt => o == Greater,
+                        _ => o != Less,
+                    } as i64)
+                };
+                let is_cmp = matches!(op, B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge);
+                match (a.to(t), b.to(t)) {
+                    (I(x), I(y)) => match op {
+                        _ if is_cmp => cmp(x.cmp(&y)),
+                        B::Add => I(x.wrapping_add(y)),
+                        B::Sub => I(x.wrapping_sub(y)),
+                        B::Mul => I(x.wrapping_mul(y)),
                         B::Div | B::Rem if y == 0 => {
                             self.err(
                                 "division by zero in a constant expression",
@@ -568,47 +703,58 @@ impl Checker<'_> {
                             );
                             return None;
                         }
-                        B::Div => Const::Int(x.wrapping_div(y)),
-                        B::Rem => Const::Int(x.wrapping_rem(y)),
-                        B::Eq => Const::Int((x == y) as i64),
-                        B::Ne => Const::Int((x != y) as i64),
-                        B::Lt => Const::Int((x < y) as i64),
-                        B::Le => Const::Int((x <= y) as i64),
-                        B::Gt => Const::Int((x > y) as i64),
-                        B::Ge => Const::Int((x >= y) as i64),
-                        B::And | B::Or => unreachable!("handled above"),
+                        B::Div => I(x.wrapping_div(y)),
+                        B::Rem => I(x.wrapping_rem(y)),
+                        B::BitAnd => I(x & y),
+                        B::BitOr => I(x | y),
+                        _ => I(x ^ y),
                     },
-                    _ => {
-                        let (x, y) = (as_f(a), as_f(b));
-                        match op {
-                            B::Add => Const::Double(x + y),
-                            B::Sub => Const::Double(x - y),
-                            B::Mul => Const::Double(x * y),
-                            B::Div => Const::Double(x / y),
-                            B::Rem => {
-                                self.err(
-                                    "`%` needs int operands",
-                                    e.span,
-                                    "an operand is a double",
-                                );
-                                return None;
-                            }
-                            B::Eq => Const::Int((x == y) as i64),
-                            B::Ne => Const::Int((x != y) as i64),
-                            B::Lt => Const::Int((x < y) as i64),
-                            B::Le => Const::Int((x <= y) as i64),
-                            B::Gt => Const::Int((x > y) as i64),
-                            B::Ge => Const::Int((x >= y) as i64),
-                            B::And | B::Or => unreachable!("handled above"),
+                    (U(x), U(y)) => match op {
+                        _ if is_cmp => cmp(x.cmp(&y)),
+                        B::Add => U(x.wrapping_add(y)),
+                        B::Sub => U(x.wrapping_sub(y)),
+                        B::Mul => U(x.wrapping_mul(y)),
+                        B::Div | B::Rem if y == 0 => {
+                            self.err(
+                                "division by zero in a constant expression",
+                                e.span,
+                                "the divisor is 0",
+                            );
+                            return None;
                         }
-                    }
+                        B::Div => U(x / y),
+                        B::Rem => U(x % y),
+                        B::BitAnd => U(x & y),
+                        B::BitOr => U(x | y),
+                        _ => U(x ^ y),
+                    },
+                    (D(x), D(y)) => match op {
+                        _ if is_cmp => match x.partial_cmp(&y) {
+                            Some(o) => cmp(o),
+                            // NaN: only `!=` holds.
+                            None => I((*op == B::Ne) as i64),
+                        },
+                        B::Add => D(x + y),
+                        B::Sub => D(x - y),
+                        B::Mul => D(x * y),
+                        B::Div => D(x / y),
+                        _ => {
+                            self.err(
+                                format!("`{}` needs integer operands", op.symbol()),
+                                e.span,
+                                "an operand is a double",
+                            );
+                            return None;
+                        }
+                    },
+                    _ => unreachable!("both converted to the common type"),
                 }
             }
             _ => {
                 self.err(
                     "not a constant expression",
                     e.span,
-                    "static and global initializers and array lengths must be constants",
+                    "static and global initializers, array lengths and case labels must be constants",
                 );
                 return None;
             }
@@ -822,6 +968,11 @@ struct FnCx<'c, 'a> {
     old_statics: Vec<OldStatic>,
     scopes: Vec<HashMap<String, Binding>>,
     loops: u32,
+    /// Enclosing loops and switches (what `break` may leave).
+    breakables: u32,
+    /// Locals and statics declared `const`.
+    const_locals: BTreeSet<LocalId>,
+    const_statics: BTreeSet<ir::StaticId>,
     callees: BTreeSet<String>,
     globals_used: BTreeSet<String>,
 }
@@ -839,6 +990,9 @@ impl<'c, 'a> FnCx<'c, 'a> {
             old_statics: Vec::new(),
             scopes: vec![HashMap::new()],
             loops: 0,
+            breakables: 0,
+            const_locals: BTreeSet::new(),
+            const_statics: BTreeSet::new(),
             callees: BTreeSet::new(),
             globals_used: BTreeSet::new(),
         }
@@ -911,9 +1065,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             }
             ast::Stmt::While { cond, body } => {
                 let c = self.cond(cond);
-                self.loops += 1;
-                let body = self.sub_body(body);
-                self.loops -= 1;
+                let body = self.loop_body(body);
                 if let Some(cond) = c {
                     out.push(Stmt::Loop {
                         cond: Some(cond),
@@ -943,9 +1095,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     None => Some(None),
                     Some(s) => self.expr_stmt(s).map(Some),
                 };
-                self.loops += 1;
-                let body = self.sub_body(body);
-                self.loops -= 1;
+                let body = self.loop_body(body);
                 self.scopes.pop();
                 let (Some(cond), Some(step)) = (c, st) else {
                     return;
@@ -961,14 +1111,42 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     out.push(Stmt::Block(block));
                 }
             }
+            ast::Stmt::DoWhile { body, cond } => {
+                let body = self.loop_body(body);
+                if let Some(cond) = self.cond(cond) {
+                    out.push(Stmt::DoWhile { body, cond });
+                }
+            }
+            ast::Stmt::Switch { value, body, span } => self.switch(value, body, *span, out),
+            ast::Stmt::Case(_, span) | ast::Stmt::Default(span) => {
+                let word = if matches!(s, ast::Stmt::Case(..)) {
+                    "case"
+                } else {
+                    "default"
+                };
+                self.err(
+                    format!("`{word}` label not directly inside a switch body"),
+                    *span,
+                    "UC takes `case` and `default` labels only at the top level of a switch's braces",
+                );
+            }
             ast::Stmt::Break(span) | ast::Stmt::Continue(span) => {
                 let is_break = matches!(s, ast::Stmt::Break(_));
                 let word = if is_break { "break" } else { "continue" };
-                if self.loops == 0 {
+                let inside = if is_break {
+                    self.breakables
+                } else {
+                    self.loops
+                };
+                if inside == 0 {
                     self.err(
                         format!("`{word}` outside of a loop"),
                         *span,
-                        "only allowed inside `while` or `for`",
+                        if is_break {
+                            "only allowed inside `while`, `for`, `do` or `switch`"
+                        } else {
+                            "only allowed inside `while`, `for` or `do`"
+                        },
                     );
                 } else {
                     out.push(if is_break {
@@ -985,6 +1163,143 @@ impl<'c, 'a> FnCx<'c, 'a> {
             }
             ast::Stmt::Empty | ast::Stmt::Error => {}
         }
+    }
+
+    /// A loop body: `break` and `continue` are allowed in it.
+    fn loop_body(&mut self, body: &ast::Stmt) -> Vec<Stmt> {
+        self.loops += 1;
+        self.breakables += 1;
+        let body = self.sub_body(body);
+        self.loops -= 1;
+        self.breakables -= 1;
+        body
+    }
+
+    /// `switch (value) { case ...: ... }`: the labels at the top level of
+    /// the body split it into arms (one scope for the whole body, as in C).
+    fn switch(&mut self, value: &ast::Expr, body: &ast::Stmt, span: Span, out: &mut Vec<Stmt>) {
+        let v = self.value(value);
+        let v = match v {
+            Some(v) if v.ty == Some(Scalar::Double) => {
+                self.err(
+                    "a switch value must be an integer",
+                    value.span,
+                    "this is a double",
+                );
+                None
+            }
+            other => other,
+        };
+        let switch_ty = v.as_ref().and_then(|v| v.ty).unwrap_or(Scalar::Int);
+        let items: &[ast::Stmt] = match body {
+            ast::Stmt::Block(b) => b,
+            other => std::slice::from_ref(other),
+        };
+        self.scopes.push(HashMap::new());
+        self.breakables += 1;
+        let mut arms: Vec<ir::SwitchArm> = Vec::new();
+        let mut seen: HashMap<i64, Span> = HashMap::new();
+        let mut default_at: Option<Span> = None;
+        let mut ok = true;
+        for item in items {
+            match item {
+                ast::Stmt::Case(e, lspan) => {
+                    let c = self.ck.fold(e);
+                    let label = match c {
+                        Some(FConst::D(_)) => {
+                            self.err(
+                                "a case label must be an integer constant",
+                                e.span,
+                                "this is a double",
+                            );
+                            ok = false;
+                            continue;
+                        }
+                        Some(c) => match c.to(switch_ty).to_const() {
+                            Const::Int(v) => v,
+                            Const::Double(_) => unreachable!("converted to an integer"),
+                        },
+                        None => {
+                            ok = false;
+                            continue;
+                        }
+                    };
+                    if let Some(first) = seen.get(&label).copied() {
+                        let note = format!("the first one is at {}", self.ck.at_line(first));
+                        self.ck.diags.push(
+                            Diagnostic::error(
+                                format!("duplicate case label {label}"),
+                                *lspan,
+                                "each case value may appear once",
+                            )
+                            .with_note(note),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    seen.insert(label, *lspan);
+                    arms.push(ir::SwitchArm {
+                        labels: vec![label],
+                        default: false,
+                        body: Vec::new(),
+                    });
+                }
+                ast::Stmt::Default(lspan) => {
+                    if let Some(first) = default_at {
+                        let note = format!("the first one is at {}", self.ck.at_line(first));
+                        self.ck.diags.push(
+                            Diagnostic::error(
+                                "a second `default` label",
+                                *lspan,
+                                "a switch has at most one default",
+                            )
+                            .with_note(note),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    default_at = Some(*lspan);
+                    arms.push(ir::SwitchArm {
+                        labels: Vec::new(),
+                        default: true,
+                        body: Vec::new(),
+                    });
+                }
+                other => match arms.last_mut() {
+                    Some(arm) => {
+                        let mut body = std::mem::take(&mut arm.body);
+                        self.stmt(other, &mut body);
+                        arms.last_mut().expect("an arm").body = body;
+                    }
+                    None => {
+                        // C never runs these; a declaration here would be
+                        // legal but is almost always a mistake.
+                        let mut dropped = Vec::new();
+                        self.stmt(other, &mut dropped);
+                        if !matches!(other, ast::Stmt::Empty) {
+                            self.err(
+                                "a statement before the first `case` label of a switch never runs",
+                                span,
+                                "move it before the switch, or after a label",
+                            );
+                            ok = false;
+                        }
+                    }
+                },
+            }
+        }
+        self.breakables -= 1;
+        self.scopes.pop();
+        let Some(v) = v else { return };
+        if !ok {
+            return;
+        }
+        let value = if v.ty == Some(Scalar::UInt) {
+            cast(v, Scalar::Int)
+        } else {
+            v
+        };
+        out.push(Stmt::Switch { value, arms });
     }
 
     fn ret_stmt(&mut self, value: Option<&ast::Expr>, span: Span, out: &mut Vec<Stmt>) {
@@ -1006,7 +1321,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             }
             // C allows a bare `return;` in an int procedure (K&R code does
             // it); the caller then sees 0.
-            (RetTy::Scalar(s), None) => out.push(Stmt::Return(Some(lit(zero(s), span)))),
+            (RetTy::Scalar(s), None) => out.push(Stmt::Return(Some(zero_expr(s, span)))),
             (RetTy::Scalar(s), Some(v)) => {
                 let Some(e) = self.value(v) else { return };
                 let what = format!("the return value of `{}`", self.name);
@@ -1060,6 +1375,17 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 self.static_decl(d.ty, dc);
             } else {
                 self.local_decl(d.ty, dc, out);
+            }
+            if d.is_const {
+                match self.scopes.last().and_then(|s| s.get(&dc.name.name)) {
+                    Some(Binding::Local(id, ..)) => {
+                        self.const_locals.insert(*id);
+                    }
+                    Some(Binding::Static(id, ..)) => {
+                        self.const_statics.insert(*id);
+                    }
+                    None => {}
+                }
             }
         }
     }
@@ -1175,7 +1501,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 let value = init
                     .into_iter()
                     .next()
-                    .unwrap_or_else(|| lit(zero(s), span));
+                    .unwrap_or_else(|| zero_expr(s, span));
                 out.push(Stmt::Expr(assign(Place::Local(id), value, span)));
             }
             VarTy::Array(_, n) => {
@@ -1226,7 +1552,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     },
                     span,
                 }),
-                body: vec![Stmt::Expr(assign(elem, lit(zero(s), span), span))],
+                body: vec![Stmt::Expr(assign(elem, zero_expr(s, span), span))],
                 step: vec![Stmt::Expr(Expr {
                     ty: Some(Scalar::Int),
                     kind: ExprKind::IncDec {
@@ -1290,7 +1616,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             self.err(
                 format!("`{name}` is a procedure, not a variable"),
                 span,
-                format!("call it: `{name}(...)`"),
+                format!("call it: `{name}(...)` (UC has no function pointers)"),
             );
         } else {
             let mut d = Diagnostic::error(
@@ -1472,6 +1798,14 @@ impl<'c, 'a> FnCx<'c, 'a> {
             );
             return None;
         }
+        if self.is_const_place(&r.place) {
+            self.err(
+                format!("{} is const", r.what),
+                e.span,
+                format!("a `const` variable cannot be changed with `{op}`"),
+            );
+            return None;
+        }
         match r.ty {
             PlaceTy::Scalar(s) => Some((r.place, s, r.what)),
             PlaceTy::Array(_) => {
@@ -1482,6 +1816,17 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 );
                 None
             }
+        }
+    }
+
+    /// Whether a place is (an element of) a `const` variable.
+    fn is_const_place(&self, p: &Place) -> bool {
+        match p {
+            Place::Local(id) => self.const_locals.contains(id),
+            Place::Static(id) => matches!(self.ctx, Ctx::Proc) && self.const_statics.contains(id),
+            Place::Global(name) => self.ck.env.const_globals.contains(name),
+            Place::OldStatic(_) => false,
+            Place::Index { base, .. } => self.is_const_place(base),
         }
     }
 
@@ -1548,17 +1893,18 @@ impl<'c, 'a> FnCx<'c, 'a> {
         Some(truthy(v))
     }
 
-    /// Converts `e` to `to`: int to double implicitly; double to int is an
-    /// error that says a cast is needed.
+    /// Converts `e` to `to` as C's assignment does: any scalar to any
+    /// other, each conversion an explicit cast (double → integer
+    /// truncates toward zero).
     fn coerce(&mut self, e: Expr, to: Scalar, what: &str) -> Option<Expr> {
-        match (e.ty, to) {
-            (Some(from), to) if from == to => Some(e),
-            (Some(Scalar::Int), Scalar::Double) => Some(cast(e, Scalar::Double)),
-            _ => {
+        match e.ty {
+            Some(from) if from == to => Some(e),
+            Some(_) => Some(cast(e, to)),
+            None => {
                 self.err(
-                    format!("{what} is an int, but this is a double: the conversion needs a cast"),
+                    format!("{what} needs a value, but this call returns none"),
                     e.span,
-                    "write `(int)` to convert, truncating toward zero",
+                    "a void procedure or builtin cannot be used in an expression",
                 );
                 None
             }
@@ -1570,6 +1916,10 @@ impl<'c, 'a> FnCx<'c, 'a> {
         let span = e.span;
         match &e.kind {
             K::Int(v) => Some(lit(Const::Int(*v), span)),
+            K::UInt(v) => Some(zero_expr(Scalar::UInt, span)).map(|mut e| {
+                e.kind = ExprKind::Int(*v);
+                e
+            }),
             K::Double(v) => Some(lit(Const::Double(*v), span)),
             K::Str(_) => {
                 self.err(
@@ -1590,25 +1940,54 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 let t = self.target(target, &opname);
                 let v = self.value(value);
                 let ((place, ty, what), v) = (t?, v?);
-                let op = op.map(arith_op);
-                if op == Some(BinOp::Rem) && ty == Scalar::Double {
+                let Some(op) = *op else {
+                    let v = self.coerce(v, ty, &what)?;
+                    return Some(assign(place, v, span));
+                };
+                // `x op= v` is `x = (T) (x op v)` with C's conversions. When
+                // `x op v` is computed in x's own type with v converted to
+                // it, the IR's compound form (the place evaluated once)
+                // says exactly that.
+                let load = Expr {
+                    ty: Some(ty),
+                    kind: ExprKind::Load(place.clone()),
+                    span: target.span,
+                };
+                let vt = v.ty.expect("a value");
+                let shift = matches!(op, ast::BinOp::Shl | ast::BinOp::Shr);
+                let full = self.arith(op, load, v.clone(), span, target.span, value.span)?;
+                let ExprKind::Binary { op: irop, .. } = full.kind else {
+                    unreachable!("arith builds a binary")
+                };
+                if shift || full.ty == Some(ty) && (common(ty, vt) == ty) {
+                    let v = if shift {
+                        self.shift_count(v, ty)
+                    } else {
+                        self.coerce(v, ty, &what)?
+                    };
+                    return Some(Expr {
+                        ty: Some(ty),
+                        kind: ExprKind::Assign {
+                            place,
+                            op: Some(irop),
+                            value: Box::new(v),
+                        },
+                        span,
+                    });
+                }
+                // Computed in another type (`i += 0.5`, `i /= u`): load,
+                // compute and store, which evaluates the place twice, so
+                // only for places without side effects.
+                if !pure_place(&place) {
                     self.err(
-                        "`%=` needs an int variable",
+                        format!("`{opname}` here mixes types and its target has side effects"),
                         target.span,
-                        "this is a double",
+                        "UC evaluates such a target twice; compute the index into a variable first",
                     );
                     return None;
                 }
-                let v = self.coerce(v, ty, &what)?;
-                Some(Expr {
-                    ty: Some(ty),
-                    kind: ExprKind::Assign {
-                        place,
-                        op,
-                        value: Box::new(v),
-                    },
-                    span,
-                })
+                let v = self.coerce(full, ty, &what)?;
+                Some(assign(place, v, span))
             }
             K::IncDec {
                 target,
@@ -1632,6 +2011,20 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 let v = self.value(x)?;
                 Some(match op {
                     ast::UnOp::Plus => Expr { span, ..v },
+                    ast::UnOp::BitNot => {
+                        if v.ty == Some(Scalar::Double) {
+                            self.err("`~` needs an integer operand", x.span, "this is a double");
+                            return None;
+                        }
+                        Expr {
+                            ty: v.ty,
+                            kind: ExprKind::Unary {
+                                op: UnOp::BitNot,
+                                operand: Box::new(v),
+                            },
+                            span,
+                        }
+                    }
                     ast::UnOp::Neg => Expr {
                         ty: v.ty,
                         kind: ExprKind::Unary {
@@ -1667,6 +2060,49 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     }
                 })
             }
+            K::Cond(c, a, b) => {
+                let c = self.cond(c);
+                let (a, b) = (self.expr_stmt(a), self.expr_stmt(b));
+                let (c, a, b) = (c?, a?, b?);
+                let (a, b, ty) = match (a.ty, b.ty) {
+                    (None, None) => (a, b, None),
+                    (Some(x), Some(y)) => {
+                        let t = common(x, y);
+                        let a = self.coerce(a, t, "the `?:` operand")?;
+                        let b = self.coerce(b, t, "the `?:` operand")?;
+                        (a, b, Some(t))
+                    }
+                    _ => {
+                        self.err(
+                            "one operand of `?:` has a value and the other does not",
+                            span,
+                            "both must be values, or both void calls",
+                        );
+                        return None;
+                    }
+                };
+                Some(Expr {
+                    ty,
+                    kind: ExprKind::Cond {
+                        cond: Box::new(c),
+                        then: Box::new(a),
+                        els: Box::new(b),
+                    },
+                    span,
+                })
+            }
+            K::Comma(a, b) => {
+                let (a, b) = (self.expr_stmt(a), self.expr_stmt(b));
+                let (a, b) = (a?, b?);
+                Some(Expr {
+                    ty: b.ty,
+                    kind: ExprKind::Comma {
+                        first: Box::new(a),
+                        then: Box::new(b),
+                    },
+                    span,
+                })
+            }
         }
     }
 
@@ -1685,30 +2121,92 @@ impl<'c, 'a> FnCx<'c, 'a> {
             });
         }
         let (l, r) = (self.value(a), self.value(b));
-        let (mut l, mut r) = (l?, r?);
-        let op = arith_op(op);
-        if op == BinOp::Rem && (l.ty == Some(Scalar::Double) || r.ty == Some(Scalar::Double)) {
-            let bad = if l.ty == Some(Scalar::Double) { &l } else { &r };
-            self.err("`%` needs int operands", bad.span, "this is a double");
+        self.arith(op, l?, r?, span, a.span, b.span)
+    }
+
+    /// A shift count, converted to the shifted value's type (the IR's
+    /// operands have equal types; the count's 64 bits are what is checked).
+    fn shift_count(&mut self, n: Expr, to: Scalar) -> Expr {
+        if n.ty == Some(to) { n } else { cast(n, to) }
+    }
+
+    /// `l op r` on checked operands, with C's usual arithmetic conversions
+    /// and the unsigned operators where signedness matters.
+    fn arith(
+        &mut self,
+        op: ast::BinOp,
+        l: Expr,
+        r: Expr,
+        span: Span,
+        lspan: Span,
+        rspan: Span,
+    ) -> Option<Expr> {
+        use ast::BinOp as B;
+        let (lt, rt) = (l.ty.expect("a value"), r.ty.expect("a value"));
+        let integer_only = matches!(
+            op,
+            B::Rem | B::BitAnd | B::BitOr | B::BitXor | B::Shl | B::Shr
+        );
+        if integer_only && (lt == Scalar::Double || rt == Scalar::Double) {
+            let bad = if lt == Scalar::Double { lspan } else { rspan };
+            self.err(
+                format!("`{}` needs integer operands", op.symbol()),
+                bad,
+                "this is a double",
+            );
             return None;
         }
-        // The usual arithmetic conversion: a double on either side makes
-        // both doubles.
-        if l.ty != r.ty {
-            if l.ty == Some(Scalar::Int) {
-                l = cast(l, Scalar::Double);
-            } else {
-                r = cast(r, Scalar::Double);
-            }
+        if let B::Shl | B::Shr = op {
+            // The result has the left operand's type; the count's type
+            // does not matter.
+            let r = self.shift_count(r, lt);
+            let irop = match (op, lt) {
+                (B::Shl, _) => BinOp::Shl,
+                (_, Scalar::UInt) => BinOp::UShr,
+                _ => BinOp::Shr,
+            };
+            return Some(Expr {
+                ty: Some(lt),
+                kind: ExprKind::Binary {
+                    op: irop,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r),
+                },
+                span,
+            });
         }
-        let ty = match op {
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Scalar::Int,
-            _ => l.ty.expect("checked values have types"),
+        let t = common(lt, rt);
+        let l = if lt == t { l } else { cast(l, t) };
+        let r = if rt == t { r } else { cast(r, t) };
+        let u = t == Scalar::UInt;
+        let irop = match op {
+            B::Add => BinOp::Add,
+            B::Sub => BinOp::Sub,
+            B::Mul => BinOp::Mul,
+            B::Div if u => BinOp::UDiv,
+            B::Div => BinOp::Div,
+            B::Rem if u => BinOp::URem,
+            B::Rem => BinOp::Rem,
+            B::Eq => BinOp::Eq,
+            B::Ne => BinOp::Ne,
+            B::Lt if u => BinOp::ULt,
+            B::Lt => BinOp::Lt,
+            B::Le if u => BinOp::ULe,
+            B::Le => BinOp::Le,
+            B::Gt if u => BinOp::UGt,
+            B::Gt => BinOp::Gt,
+            B::Ge if u => BinOp::UGe,
+            B::Ge => BinOp::Ge,
+            B::BitAnd => BinOp::BitAnd,
+            B::BitOr => BinOp::BitOr,
+            B::BitXor => BinOp::BitXor,
+            B::And | B::Or | B::Shl | B::Shr => unreachable!("handled by the callers"),
         };
+        let ty = if irop.is_comparison() { Scalar::Int } else { t };
         Some(Expr {
             ty: Some(ty),
             kind: ExprKind::Binary {
-                op,
+                op: irop,
                 lhs: Box::new(l),
                 rhs: Box::new(r),
             },
@@ -1723,7 +2221,18 @@ impl<'c, 'a> FnCx<'c, 'a> {
         if BUILTINS.contains(&n) {
             return self.builtin(name, args, span);
         }
+        if LIBC.contains(&n) && !self.ck.env.procs.contains_key(n) {
+            return self.libc(name, args, span);
+        }
         let Some((sig, def_span)) = self.ck.env.procs.get(n).cloned() else {
+            if let Some((_, why)) = LEFT_OUT_CALLS.iter().find(|(f, _)| *f == n) {
+                self.err(
+                    format!("`{n}` is not available in UC"),
+                    name.span,
+                    *why,
+                );
+                return None;
+            }
             if self.ck.env.globals.contains_key(n) || self.lookup_scope(n).is_some() {
                 self.err(
                     format!("`{n}` is a variable, not a procedure"),
@@ -1950,6 +2459,99 @@ impl<'c, 'a> FnCx<'c, 'a> {
         }
     }
 
+    /// A call of one of the C library functions of SPEC 2.2.
+    fn libc(&mut self, name: &ast::Ident, args: &[ast::Expr], span: Span) -> Option<Expr> {
+        let n = name.name.as_str();
+        let math1 = Builtin::MATH1.iter().find(|(f, _)| *f == n).map(|x| x.1);
+        let math2 = Builtin::MATH2.iter().find(|(f, _)| *f == n).map(|x| x.1);
+        let (params, ret, usage): (&[Scalar], Option<Scalar>, String) = if math1.is_some() {
+            (&[Scalar::Double], Some(Scalar::Double), format!("{n}(x)"))
+        } else if math2.is_some() {
+            (
+                &[Scalar::Double, Scalar::Double],
+                Some(Scalar::Double),
+                format!("{n}(x, y)"),
+            )
+        } else {
+            match n {
+                "abs" | "labs" => (&[Scalar::Int], Some(Scalar::Int), format!("{n}(n)")),
+                "rand" => (&[], Some(Scalar::Int), "rand()".into()),
+                "srand" => (&[Scalar::UInt], None, "srand(seed)".into()),
+                "putchar" => (&[Scalar::Int], None, "putchar(c)".into()),
+                _ => (&[], None, "puts(\"text\")".into()),
+            }
+        };
+        if n == "puts" {
+            // puts("text") prints the text and a newline: a printf.
+            return match args {
+                [ast::Expr {
+                    kind: ast::ExprKind::Str(text),
+                    ..
+                }] => Some(Expr {
+                    ty: None,
+                    kind: ExprKind::Printf {
+                        pieces: vec![FmtPiece::Lit(format!("{text}\n"))],
+                        args: Vec::new(),
+                    },
+                    span,
+                }),
+                _ => {
+                    self.err(
+                        "`puts` takes one string literal",
+                        span,
+                        "expected `puts(\"text\")` (UC has no string values)",
+                    );
+                    None
+                }
+            };
+        }
+        if args.len() != params.len() {
+            self.err(
+                format!(
+                    "`{n}` takes {} argument{} but {} {} given",
+                    params.len(),
+                    if params.len() == 1 { "" } else { "s" },
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
+                ),
+                span,
+                format!("expected `{usage}`"),
+            );
+            return None;
+        }
+        let mut vals = Vec::new();
+        for (i, (a, p)) in args.iter().zip(params).enumerate() {
+            let what = format!("argument {} of `{n}`", i + 1);
+            let v = self.value(a).and_then(|v| self.coerce(v, *p, &what));
+            vals.push(v);
+        }
+        let vals: Vec<Expr> = vals.into_iter().collect::<Option<_>>()?;
+        if n == "putchar" {
+            // putchar(c) prints one byte: a printf of `%c`.
+            return Some(Expr {
+                ty: None,
+                kind: ExprKind::Printf {
+                    pieces: vec![FmtPiece::Conv {
+                        spec: "%c".into(),
+                        conv: 'c',
+                    }],
+                    args: vals.into_iter().map(PrintArg::Value).collect(),
+                },
+                span,
+            });
+        }
+        let which = math1.or(math2).unwrap_or(match n {
+            "abs" | "labs" => Builtin::Abs,
+            "rand" => Builtin::Rand,
+            _ => Builtin::Srand,
+        });
+        Some(Expr {
+            ty: ret,
+            kind: ExprKind::Builtin { which, args: vals },
+            span,
+        })
+    }
+
     fn printf(&mut self, args: &[ast::Expr], span: Span) -> Option<Expr> {
         let Some(fmt) = args.first() else {
             self.err(
@@ -1973,7 +2575,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 self.err(
                     format!("bad printf format: {msg}"),
                     fmt.span,
-                    "supported: %d %i %c %f %lf %e %g %s %% with flags, width and precision",
+                    "supported: %d %i %u %x %X %o %c %s %f %F %e %E %g %G %a %A %% with flags, width, precision and h hh l ll z j t",
                 );
                 return None;
             }
@@ -1986,27 +2588,50 @@ impl<'c, 'a> FnCx<'c, 'a> {
             })
             .collect();
         let rest = &args[1..];
-        if convs.len() != rest.len() {
+        let wanted: usize = convs.iter().map(|(spec, _)| 1 + spec.matches('*').count()).sum();
+        if wanted != rest.len() {
             self.err(
                 format!(
-                    "the format has {} conversion{} but {} argument{} given",
-                    convs.len(),
-                    if convs.len() == 1 { "" } else { "s" },
+                    "the format takes {} argument{} but {} {} given",
+                    wanted,
+                    if wanted == 1 { "" } else { "s" },
                     rest.len(),
-                    if rest.len() == 1 { " is" } else { "s are" }
+                    if rest.len() == 1 { "is" } else { "are" }
                 ),
                 span,
                 format!(
                     "expected {} argument{} after the format",
-                    convs.len(),
-                    if convs.len() == 1 { "" } else { "s" }
+                    wanted,
+                    if wanted == 1 { "" } else { "s" }
                 ),
             );
             return None;
         }
         let mut out = Vec::new();
         let mut ok = true;
-        for (i, ((spec, conv), a)) in convs.iter().zip(rest).enumerate() {
+        let mut next = rest.iter().enumerate();
+        for (spec, conv) in &convs {
+            for _ in 0..spec.matches('*').count() {
+                let (i, a) = next.next().expect("counted above");
+                let argno = i + 2;
+                let arg = match self.value(a) {
+                    Some(v) if v.ty == Some(Scalar::Double) => {
+                        self.err(
+                            format!("the `*` of `{spec}` takes an int, but argument {argno} is a double"),
+                            a.span,
+                            "a width or precision is an int",
+                        );
+                        None
+                    }
+                    Some(v) => Some(PrintArg::Value(self.shift_count(v, Scalar::Int))),
+                    None => None,
+                };
+                match arg {
+                    Some(a) => out.push(a),
+                    None => ok = false,
+                }
+            }
+            let (i, a) = next.next().expect("counted above");
             let argno = i + 2;
             let arg = if *conv == 's' {
                 match &a.kind {
@@ -2023,17 +2648,11 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     }
                 }
             } else {
-                let want = if matches!(conv, 'f' | 'e' | 'g') {
-                    Scalar::Double
-                } else {
-                    Scalar::Int
-                };
+                let double = "fFeEgGaA".contains(*conv);
+                let want = if double { "a double" } else { "an integer" };
                 if let ast::ExprKind::Str(_) = a.kind {
                     self.err(
-                        format!(
-                            "`{spec}` expects {}, but argument {argno} is a string literal",
-                            scalar_name(want)
-                        ),
+                        format!("`{spec}` expects {want}, but argument {argno} is a string literal"),
                         a.span,
                         "use `%s` for strings",
                     );
@@ -2041,18 +2660,24 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 } else {
                     match self.value(a) {
                         None => None,
-                        Some(v) if v.ty == Some(want) => Some(PrintArg::Value(v)),
+                        Some(v) if double == (v.ty == Some(Scalar::Double)) => {
+                            Some(PrintArg::Value(if double {
+                                v
+                            } else {
+                                // The runtime formats the 64 bits as the
+                                // conversion says; the IR passes an int.
+                                self.shift_count(v, Scalar::Int)
+                            }))
+                        }
                         Some(v) => {
                             let have = scalar_name(v.ty.expect("a value"));
-                            let fix = match want {
-                                Scalar::Double => "write `(double)` to convert, or use `%d`",
-                                Scalar::Int => "write `(int)` to convert, or use `%f`",
+                            let fix = if double {
+                                "write `(double)` to convert, or use `%d`"
+                            } else {
+                                "write `(int)` to convert, or use `%f`"
                             };
                             self.err(
-                                format!(
-                                    "`{spec}` expects {}, but argument {argno} has type {have}",
-                                    scalar_name(want)
-                                ),
+                                format!("`{spec}` expects {want}, but argument {argno} has type {have}"),
                                 a.span,
                                 fix,
                             );
@@ -2074,22 +2699,24 @@ impl<'c, 'a> FnCx<'c, 'a> {
     }
 }
 
-/// The IR operator of an arithmetic or comparison AST operator.
-fn arith_op(op: ast::BinOp) -> BinOp {
-    use ast::BinOp as B;
-    match op {
-        B::Add => BinOp::Add,
-        B::Sub => BinOp::Sub,
-        B::Mul => BinOp::Mul,
-        B::Div => BinOp::Div,
-        B::Rem => BinOp::Rem,
-        B::Eq => BinOp::Eq,
-        B::Ne => BinOp::Ne,
-        B::Lt => BinOp::Lt,
-        B::Le => BinOp::Le,
-        B::Gt => BinOp::Gt,
-        B::Ge => BinOp::Ge,
-        B::And | B::Or => unreachable!("logic operators are lowered to ExprKind::Logic"),
+/// A place whose evaluation has no side effects (its indexes are pure),
+/// so evaluating it twice is the same as once.
+fn pure_place(p: &Place) -> bool {
+    match p {
+        Place::Index { base, index } => pure_place(base) && pure_expr(index),
+        _ => true,
+    }
+}
+
+fn pure_expr(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int(_) | ExprKind::Double(_) => true,
+        ExprKind::Load(p) | ExprKind::Len(p) => pure_place(p),
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Logic { lhs, rhs, .. } => {
+            pure_expr(lhs) && pure_expr(rhs)
+        }
+        ExprKind::Unary { operand, .. } | ExprKind::Cast { operand, .. } => pure_expr(operand),
+        _ => false,
     }
 }
 
@@ -2105,8 +2732,12 @@ fn cast(e: Expr, to: Scalar) -> Expr {
     }
 }
 
-/// An int condition from a value: doubles become `d != 0.0`.
+/// An int condition from a value: doubles become `d != 0.0`, unsigned
+/// values are cast (same bits).
 fn truthy(v: Expr) -> Expr {
+    if v.ty == Some(Scalar::UInt) {
+        return cast(v, Scalar::Int);
+    }
     if v.ty == Some(Scalar::Double) {
         let span = v.span;
         Expr {
@@ -2157,69 +2788,70 @@ fn call_expr(callee: &str, sig: &Signature, args: Vec<Arg>, span: Span) -> Expr 
 }
 
 /// Splits a printf format into literal text and conversions, checking each
-/// conversion is one UC supports: `%[flags][width][.prec][l|ll]conv`.
+/// conversion is one UC supports:
+/// `%[flags][width|*][.prec|.*][hh|h|l|ll|z|j|t]conv`.
 pub fn parse_format(text: &str) -> Result<Vec<FmtPiece>, String> {
     let mut pieces = Vec::new();
     let mut lit_text = String::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         if c != '%' {
             lit_text.push(c);
             continue;
         }
-        if let Some((_, '%')) = chars.peek() {
+        if let Some('%') = chars.peek() {
             chars.next();
             lit_text.push('%');
             continue;
         }
         let mut spec = String::from("%");
-        while let Some(&(_, f)) = chars.peek() {
-            if "-+ #0".contains(f) {
-                spec.push(f);
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        while let Some(&(_, d)) = chars.peek() {
-            if d.is_ascii_digit() {
-                spec.push(d);
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        if let Some(&(_, '.')) = chars.peek() {
-            spec.push('.');
-            chars.next();
-            while let Some(&(_, d)) = chars.peek() {
-                if d.is_ascii_digit() {
+        let take = |spec: &mut String, chars: &mut std::iter::Peekable<std::str::Chars>, f: &dyn Fn(char) -> bool| {
+            while let Some(&d) = chars.peek() {
+                if f(d) {
                     spec.push(d);
                     chars.next();
                 } else {
                     break;
                 }
             }
-        }
-        let mut longs = 0;
-        while let Some(&(_, 'l')) = chars.peek() {
-            spec.push('l');
-            longs += 1;
+        };
+        take(&mut spec, &mut chars, &|f| "-+ #0".contains(f));
+        if let Some('*') = chars.peek() {
+            spec.push('*');
             chars.next();
+        } else {
+            take(&mut spec, &mut chars, &|d| d.is_ascii_digit());
         }
-        let Some((_, conv)) = chars.next() else {
+        if let Some('.') = chars.peek() {
+            spec.push('.');
+            chars.next();
+            if let Some('*') = chars.peek() {
+                spec.push('*');
+                chars.next();
+            } else {
+                take(&mut spec, &mut chars, &|d| d.is_ascii_digit());
+            }
+        }
+        let len_start = spec.len();
+        take(&mut spec, &mut chars, &|d| "hlzjtL".contains(d));
+        let length = spec[len_start..].to_string();
+        let Some(conv) = chars.next() else {
             return Err(format!(
                 "`{spec}` at the end of the format has no conversion letter"
             ));
         };
         spec.push(conv);
-        let ok_long = match conv {
-            'd' | 'i' => longs <= 2,
-            'f' | 'e' | 'g' => longs <= 1,
-            'c' | 's' => longs == 0,
+        let ok_len = match conv {
+            'd' | 'i' | 'u' | 'x' | 'X' | 'o' => {
+                matches!(length.as_str(), "" | "h" | "hh" | "l" | "ll" | "z" | "j" | "t")
+            }
+            'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'a' | 'A' => matches!(length.as_str(), "" | "l"),
+            'c' | 's' => length.is_empty(),
+            'p' => return Err(format!("`{spec}`: UC has no pointers")),
+            'n' => return Err(format!("`{spec}` is not supported")),
             _ => return Err(format!("`{spec}` is not a supported conversion")),
         };
-        if !ok_long {
+        if !ok_len {
             return Err(format!(
                 "`{spec}` has a length modifier UC does not support"
             ));
@@ -2263,7 +2895,10 @@ mod tests {
                 FmtPiece::Lit("\n".into()),
             ]
         );
-        assert!(parse_format("%x").is_err());
+        assert!(parse_format("%lld %lli %1000d %*d %.*f %hhx %zu %#o %+e %G").is_ok());
+        assert!(parse_format("%y").is_err());
+        assert!(parse_format("%p").is_err());
+        assert!(parse_format("%Lf").is_err());
         assert!(parse_format("%").is_err());
         assert!(parse_format("%ls").is_err());
     }

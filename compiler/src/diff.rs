@@ -255,6 +255,16 @@ fn zero_stmt(s: &mut Stmt) {
             body.iter_mut().chain(step.iter_mut()).for_each(zero_stmt);
         }
         Stmt::Return(Some(e)) => zero_expr(e),
+        Stmt::DoWhile { body, cond } => {
+            body.iter_mut().for_each(zero_stmt);
+            zero_expr(cond);
+        }
+        Stmt::Switch { value, arms } => {
+            zero_expr(value);
+            arms.iter_mut()
+                .flat_map(|a| a.body.iter_mut())
+                .for_each(zero_stmt);
+        }
         Stmt::Block(b) => b.iter_mut().for_each(zero_stmt),
         Stmt::Break | Stmt::Continue | Stmt::Return(None) => {}
     }
@@ -276,9 +286,19 @@ fn zero_expr(e: &mut Expr) {
             zero_place(place);
             zero_expr(value);
         }
-        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Logic { lhs, rhs, .. } => {
+        ExprKind::Binary { lhs, rhs, .. }
+        | ExprKind::Logic { lhs, rhs, .. }
+        | ExprKind::Comma {
+            first: lhs,
+            then: rhs,
+        } => {
             zero_expr(lhs);
             zero_expr(rhs);
+        }
+        ExprKind::Cond { cond, then, els } => {
+            zero_expr(cond);
+            zero_expr(then);
+            zero_expr(els);
         }
         ExprKind::Unary { operand, .. } | ExprKind::Cast { operand, .. } => zero_expr(operand),
         ExprKind::Call { args, .. } => {

@@ -70,13 +70,33 @@ macro_rules! bounded_serde {
 
 bounded_serde!(Stmt, Expr, Place);
 
-/// A scalar value type. `int` is 64-bit wrapping; `double` is IEEE binary64.
+/// A scalar value type. `int` is 64-bit wrapping; `unsigned` is 64-bit
+/// unsigned (modulo 2^64); `double` is IEEE binary64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Scalar {
     /// 64-bit signed, wrapping.
     Int,
     /// IEEE 754 binary64.
     Double,
+    /// 64-bit unsigned (C's `unsigned long`). Its constants are stored as
+    /// [`Const::Int`] holding the same 64 bits.
+    UInt,
+}
+
+impl Scalar {
+    /// The type as C spells it (`int`, `unsigned`, `double`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scalar::Int => "int",
+            Scalar::UInt => "unsigned",
+            Scalar::Double => "double",
+        }
+    }
+
+    /// `int` or `unsigned`: held in a 64-bit integer register.
+    pub fn is_integer(self) -> bool {
+        matches!(self, Scalar::Int | Scalar::UInt)
+    }
 }
 
 /// The type of a variable (local, static, global): a scalar or a fixed array.
@@ -319,8 +339,38 @@ pub enum Stmt {
     /// Return, with a value of the procedure's return type (already
     /// converted) or none for void.
     Return(Option<Expr>),
+    /// `do body while (cond);`: the body runs, then `cond` (int) decides
+    /// whether to go again. `continue` jumps to the test; the back-edge is
+    /// a safepoint.
+    DoWhile {
+        /// The body.
+        body: Vec<Stmt>,
+        /// Int-typed condition.
+        cond: Expr,
+    },
+    /// `switch`: the arm whose label equals `value` runs, else the
+    /// `default` arm, else nothing; an arm falls through into the next one
+    /// unless it breaks. `break` leaves the switch; `continue` belongs to
+    /// the enclosing loop.
+    Switch {
+        /// Int-typed value (an unsigned one is cast: labels compare bits).
+        value: Expr,
+        /// The arms in source order (distinct labels, at most one default).
+        arms: Vec<SwitchArm>,
+    },
     /// A nested block (scoping is already resolved; kept for structure).
     Block(Vec<Stmt>),
+}
+
+/// One `case`/`default` label and the statements after it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SwitchArm {
+    /// The case values (64 bits, already converted to the switch's type).
+    pub labels: Vec<i64>,
+    /// This arm is (also) the `default`.
+    pub default: bool,
+    /// The statements up to the next label.
+    pub body: Vec<Stmt>,
 }
 
 /// A typed expression.
@@ -336,8 +386,12 @@ pub struct Expr {
     pub span: Span,
 }
 
-/// Binary operators. Arithmetic operands have equal types (the checker
-/// inserts casts); `%` is int only; comparisons yield int 0/1.
+/// Binary operators. Operands have equal types (the checker inserts casts,
+/// after C's usual arithmetic conversions); `%`, the bitwise operators and
+/// shifts are on `int`/`unsigned` only; comparisons yield int 0/1. Where
+/// signedness changes the result, unsigned operands have their own
+/// operators (`UDiv`, `URem`, `UShr`, `ULt`, ...); `Add Sub Mul Eq Ne`
+/// and the bitwise ones are the same bits for both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BinOp {
     /// `+`
@@ -362,6 +416,38 @@ pub enum BinOp {
     Gt,
     /// `>=`
     Ge,
+    /// `&`
+    BitAnd,
+    /// `|`
+    BitOr,
+    /// `^`
+    BitXor,
+    /// `<<` (a count outside 0..63 is a runtime error)
+    Shl,
+    /// `>>` on int: arithmetic (sign-filling), count checked as for `Shl`
+    Shr,
+    /// `>>` on unsigned: logical (zero-filling)
+    UShr,
+    /// `/` on unsigned (traps on zero divisor)
+    UDiv,
+    /// `%` on unsigned (traps on zero divisor)
+    URem,
+    /// `<` on unsigned
+    ULt,
+    /// `<=` on unsigned
+    ULe,
+    /// `>` on unsigned
+    UGt,
+    /// `>=` on unsigned
+    UGe,
+}
+
+impl BinOp {
+    /// A comparison: its result is an int 0/1 whatever the operands.
+    pub fn is_comparison(self) -> bool {
+        use BinOp::*;
+        matches!(self, Eq | Ne | Lt | Le | Gt | Ge | ULt | ULe | UGt | UGe)
+    }
 }
 
 /// Unary operators.
@@ -371,6 +457,8 @@ pub enum UnOp {
     Neg,
     /// `!x` on int: 1 if zero else 0 (on double: 1 if == 0.0)
     Not,
+    /// `~x` on int or unsigned
+    BitNot,
 }
 
 /// An lvalue or array: where a value lives.
@@ -407,6 +495,63 @@ pub enum Builtin {
     NowMs,
     /// `exit(int)`: stops the program with that exit code.
     Exit,
+    /// `sqrt(double)`: double.
+    Sqrt,
+    /// `floor(double)`: double.
+    Floor,
+    /// `ceil(double)`: double.
+    Ceil,
+    /// `fabs(double)`: double.
+    Fabs,
+    /// `sin(double)`: double (the C library's).
+    Sin,
+    /// `cos(double)`: double.
+    Cos,
+    /// `tan(double)`: double.
+    Tan,
+    /// `atan(double)`: double.
+    Atan,
+    /// `atan2(double, double)`: double.
+    Atan2,
+    /// `exp(double)`: double.
+    Exp,
+    /// `log(double)`: double.
+    Log,
+    /// `log10(double)`: double.
+    Log10,
+    /// `pow(double, double)`: double.
+    Pow,
+    /// `fmod(double, double)`: double.
+    Fmod,
+    /// `abs(int)` / `labs(int)`: int (wrapping: `abs(INT_MIN)` is INT_MIN).
+    Abs,
+    /// `rand()`: int in 0..2^31, glibc's sequence.
+    Rand,
+    /// `srand(unsigned)`: void; seeds `rand` as glibc does.
+    Srand,
+}
+
+impl Builtin {
+    /// The math functions of one double argument, by C name.
+    pub const MATH1: &'static [(&'static str, Builtin)] = &[
+        ("sqrt", Builtin::Sqrt),
+        ("floor", Builtin::Floor),
+        ("ceil", Builtin::Ceil),
+        ("fabs", Builtin::Fabs),
+        ("sin", Builtin::Sin),
+        ("cos", Builtin::Cos),
+        ("tan", Builtin::Tan),
+        ("atan", Builtin::Atan),
+        ("exp", Builtin::Exp),
+        ("log", Builtin::Log),
+        ("log10", Builtin::Log10),
+    ];
+    /// The math functions of two double arguments.
+    pub const MATH2: &'static [(&'static str, Builtin)] = &[
+        ("atan2", Builtin::Atan2),
+        ("pow", Builtin::Pow),
+        ("fmod", Builtin::Fmod),
+    ];
 }
 
 /// One piece of a checked `printf` format.
@@ -414,13 +559,14 @@ pub enum Builtin {
 pub enum FmtPiece {
     /// Text printed as is (`%%` already turned into `%`).
     Lit(String),
-    /// A conversion consuming the next argument. `spec` is the whole C
-    /// conversion as written, e.g. `%d`, `%.2lf`, `%-8.3e`, `%5s`; the
-    /// runtime formats it as C's printf would.
+    /// A conversion consuming the next argument (and, before it, one int
+    /// argument per `*` in the width and precision). `spec` is the whole C
+    /// conversion as written, e.g. `%d`, `%.2lf`, `%-8.3e`, `%5s`, `%*lu`;
+    /// the runtime formats it as C's printf would.
     Conv {
         /// The conversion text, starting with `%`.
         spec: String,
-        /// The conversion letter: one of `d i f e g c s` (`lf` → `f`).
+        /// The conversion letter: one of `d i u x X o c s f F e E g G a A`.
         conv: char,
     },
 }
@@ -498,8 +644,27 @@ pub enum ExprKind {
         /// Right operand (int).
         rhs: Box<Expr>,
     },
-    /// Conversion between int and double (`(int)` truncates toward zero,
-    /// saturating; NaN → 0).
+    /// `cond ? then : els`: only the chosen operand is evaluated. Both
+    /// have the expression's type (`None`: both are void calls).
+    Cond {
+        /// Int-typed condition.
+        cond: Box<Expr>,
+        /// Value when nonzero.
+        then: Box<Expr>,
+        /// Value when zero.
+        els: Box<Expr>,
+    },
+    /// `first, then`: `first` is evaluated for its effects (it may be a
+    /// void call), then `then` gives the value.
+    Comma {
+        /// Evaluated and dropped.
+        first: Box<Expr>,
+        /// The value.
+        then: Box<Expr>,
+    },
+    /// Conversion between scalar types: int/unsigned → double rounds;
+    /// double → int/unsigned truncates toward zero, saturating (NaN → 0);
+    /// int ↔ unsigned keeps the 64 bits.
     Cast {
         /// The target type.
         to: Scalar,

@@ -20,8 +20,14 @@ pub enum LexError {
     BadChar(char),
     /// An integer literal that does not fit in 64 bits.
     IntTooLarge,
-    /// `012`: C would read it as octal, which UC does not support.
+    /// `09`: a leading zero makes an octal literal, which has no 8 or 9.
     Octal,
+    /// An integer suffix C does not have (`5lu` is fine, `5x` is not).
+    BadSuffix(String),
+    /// A preprocessor problem (an unsupported directive, a bad `#define`).
+    Preprocessor(String),
+    /// A problem the parser found in a byte range (bad type words).
+    At(String, usize, usize),
     /// A malformed floating-point literal.
     BadDouble,
     /// A string literal without its closing quote on the same line.
@@ -51,8 +57,10 @@ impl fmt::Display for LexError {
             LexError::IntTooLarge => write!(f, "integer literal does not fit in 64 bits"),
             LexError::Octal => write!(
                 f,
-                "integer literal with a leading zero (octal is not supported; write it in decimal)"
+                "an octal literal (leading zero) has a digit 8 or 9"
             ),
+            LexError::BadSuffix(s) => write!(f, "`{s}` is not an integer suffix (use U, L, LL, UL or ULL)"),
+            LexError::Preprocessor(m) | LexError::At(m, _, _) => write!(f, "{m}"),
             LexError::BadDouble => write!(f, "malformed floating-point literal"),
             LexError::UnterminatedString => {
                 write!(f, "unterminated string literal (missing closing `\"`)")
@@ -118,15 +126,57 @@ pub enum Tok {
     /// `new`
     #[token("new")]
     KwNew,
+    /// `long`
+    #[token("long")]
+    KwLong,
+    /// `short`
+    #[token("short")]
+    KwShort,
+    /// `char`
+    #[token("char")]
+    KwChar,
+    /// `signed`
+    #[token("signed")]
+    KwSigned,
+    /// `unsigned`
+    #[token("unsigned")]
+    KwUnsigned,
+    /// `float`
+    #[token("float")]
+    KwFloat,
+    /// `const`
+    #[token("const")]
+    KwConst,
+    /// `do`
+    #[token("do")]
+    KwDo,
+    /// `switch`
+    #[token("switch")]
+    KwSwitch,
+    /// `case`
+    #[token("case")]
+    KwCase,
+    /// `default`
+    #[token("default")]
+    KwDefault,
+    /// A C feature UC leaves out (`struct`, `goto`, `typedef`, ...): the
+    /// parser rejects it with a diagnostic that names it.
+    #[regex("struct|union|enum|goto|typedef|sizeof|extern|register|volatile", |lex| lex.slice().to_string())]
+    Unsupported(String),
+    /// A preprocessor line (`#include ...`, `#define ...`), whole; the
+    /// [`Lexer`] interprets it and never passes it on.
+    #[regex(r"#([^\n\\]|\\[^\n]|\\\n)*", |lex| lex.slice().to_string(), allow_greedy = true)]
+    Directive(String),
 
     /// An identifier.
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
-    /// An integer literal (decimal or `0x` hex) or a character literal.
-    #[regex(r"[0-9]+", int_literal)]
-    #[regex(r"0[xX][0-9a-fA-F]+", hex_literal)]
+    /// An integer literal (decimal, octal or `0x` hex, with an optional
+    /// `L`/`LL`/`U` suffix) or a character literal.
+    #[regex(r"[0-9]+[uUlL]*", int_literal)]
+    #[regex(r"0[xX][0-9a-fA-F]+[uUlL]*", int_literal)]
     #[regex(r"'([^'\\\n]|\\[^\n])*'?", char_literal)]
-    IntLit(i64),
+    IntLit(IntLit),
     /// A floating-point literal.
     #[regex(r"[0-9]+\.[0-9]*([eE][+-]?[0-9]+)?", double_literal)]
     #[regex(r"\.[0-9]+([eE][+-]?[0-9]+)?", double_literal)]
@@ -229,6 +279,48 @@ pub enum Tok {
     /// `!`
     #[token("!")]
     Bang,
+    /// `?`
+    #[token("?")]
+    Question,
+    /// `:`
+    #[token(":")]
+    Colon,
+    /// `&`
+    #[token("&")]
+    Amp,
+    /// `|`
+    #[token("|")]
+    Pipe,
+    /// `^`
+    #[token("^")]
+    Caret,
+    /// `~`
+    #[token("~")]
+    Tilde,
+    /// `<<`
+    #[token("<<")]
+    Shl,
+    /// `>>`
+    #[token(">>")]
+    Shr,
+    /// `&=`
+    #[token("&=")]
+    AndAssign,
+    /// `|=`
+    #[token("|=")]
+    OrAssign,
+    /// `^=`
+    #[token("^=")]
+    XorAssign,
+    /// `<<=`
+    #[token("<<=")]
+    ShlAssign,
+    /// `>>=`
+    #[token(">>=")]
+    ShrAssign,
+    /// `->` (only to say that UC has no pointers or structs)
+    #[token("->")]
+    Arrow,
 
     /// A lexical error, passed on to the parser so that it can recover.
     Error(LexError),
@@ -252,8 +344,21 @@ impl fmt::Display for Tok {
             Tok::KwIproc => "iproc",
             Tok::KwOld => "old",
             Tok::KwNew => "new",
+            Tok::KwLong => "long",
+            Tok::KwShort => "short",
+            Tok::KwChar => "char",
+            Tok::KwSigned => "signed",
+            Tok::KwUnsigned => "unsigned",
+            Tok::KwFloat => "float",
+            Tok::KwConst => "const",
+            Tok::KwDo => "do",
+            Tok::KwSwitch => "switch",
+            Tok::KwCase => "case",
+            Tok::KwDefault => "default",
             Tok::Ident(name) => return write!(f, "identifier `{name}`"),
-            Tok::IntLit(v) => return write!(f, "integer `{v}`"),
+            Tok::IntLit(v) => return write!(f, "integer `{}`", v.value),
+            Tok::Directive(_) => return write!(f, "a preprocessor line"),
+            Tok::Unsupported(w) => return write!(f, "`{w}`"),
             Tok::DoubleLit(v) => return write!(f, "number `{v:?}`"),
             Tok::Str(_) => return write!(f, "string literal"),
             Tok::LParen => "(",
@@ -287,6 +392,20 @@ impl fmt::Display for Tok {
             Tok::AndAnd => "&&",
             Tok::OrOr => "||",
             Tok::Bang => "!",
+            Tok::Question => "?",
+            Tok::Colon => ":",
+            Tok::Amp => "&",
+            Tok::Pipe => "|",
+            Tok::Caret => "^",
+            Tok::Tilde => "~",
+            Tok::Shl => "<<",
+            Tok::Shr => ">>",
+            Tok::AndAssign => "&=",
+            Tok::OrAssign => "|=",
+            Tok::XorAssign => "^=",
+            Tok::ShlAssign => "<<=",
+            Tok::ShrAssign => ">>=",
+            Tok::Arrow => "->",
             Tok::Error(e) => return write!(f, "{e}"),
         };
         write!(f, "`{s}`")
@@ -308,19 +427,56 @@ fn block_comment(lex: &mut logos::Lexer<'_, Tok>) -> Result<logos::Skip, LexErro
     }
 }
 
-fn int_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<i64, LexError> {
-    let s = lex.slice();
-    if s.len() > 1 && s.starts_with('0') {
-        return Err(LexError::Octal);
-    }
-    s.parse().map_err(|_| LexError::IntTooLarge)
+/// An integer literal's value and whether C gives it an unsigned type
+/// (a `U` suffix, or a value above `i64::MAX`, which C makes unsigned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntLit {
+    /// The value's 64 bits.
+    pub value: i64,
+    /// It is an `unsigned` constant.
+    pub unsigned: bool,
 }
 
-fn hex_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<i64, LexError> {
-    // Like C, a hex literal may use all 64 bits (0xffffffffffffffff is -1).
-    u64::from_str_radix(&lex.slice()[2..], 16)
-        .map(|v| v as i64)
-        .map_err(|_| LexError::IntTooLarge)
+impl IntLit {
+    /// A signed literal.
+    pub fn int(value: i64) -> IntLit {
+        IntLit {
+            value,
+            unsigned: false,
+        }
+    }
+}
+
+fn int_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<IntLit, LexError> {
+    let s = lex.slice();
+    let digits = s.trim_end_matches(['u', 'U', 'l', 'L']);
+    let suffix = &s[digits.len()..];
+    let lower = suffix.to_ascii_lowercase();
+    // C's suffixes: u, l, ll and their combinations (`ul`, `llu`, ...);
+    // the case of the two l's must agree (`lL` is not a suffix).
+    let ok_suffix = matches!(
+        lower.as_str(),
+        "" | "u" | "l" | "ll" | "ul" | "lu" | "ull" | "llu"
+    ) && !suffix.contains("lL")
+        && !suffix.contains("Ll");
+    if !ok_suffix {
+        return Err(LexError::BadSuffix(suffix.to_string()));
+    }
+    let (body, radix) = if let Some(h) = digits.strip_prefix("0x").or(digits.strip_prefix("0X")) {
+        (h, 16)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (&digits[1..], 8)
+    } else {
+        (digits, 10)
+    };
+    if radix == 8 && body.contains(['8', '9']) {
+        return Err(LexError::Octal);
+    }
+    let v = u64::from_str_radix(body, radix).map_err(|_| LexError::IntTooLarge)?;
+    Ok(IntLit {
+        value: v as i64,
+        unsigned: lower.contains('u') || v > i64::MAX as u64,
+    })
 }
 
 fn double_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<f64, LexError> {
@@ -336,11 +492,35 @@ fn unescape(body: &str, quote: char) -> Result<Option<String>, LexError> {
         match c {
             '\\' => {
                 let e = chars.next().ok_or(LexError::UnterminatedString)?;
+                if e.is_digit(8) || e == 'x' {
+                    // `\0`, `\012`, `\x41`: a byte given by its code.
+                    let (radix, max, mut v) = if e == 'x' {
+                        (16, 2, 0)
+                    } else {
+                        (8, 2, e.to_digit(8).unwrap_or(0))
+                    };
+                    let mut n = 0;
+                    while n < max {
+                        let mut look = chars.clone();
+                        match look.next().and_then(|d| d.to_digit(radix)) {
+                            Some(d) => {
+                                v = v * radix + d;
+                                chars = look;
+                                n += 1;
+                            }
+                            None => break,
+                        }
+                    }
+                    if e == 'x' && n == 0 {
+                        return Err(LexError::BadEscape('x'));
+                    }
+                    out.push(char::from_u32(v & 0xff).unwrap_or('\0'));
+                    continue;
+                }
                 out.push(match e {
                     'n' => '\n',
                     't' => '\t',
                     'r' => '\r',
-                    '0' => '\0',
                     'a' => '\x07',
                     'b' => '\x08',
                     'f' => '\x0c',
@@ -367,11 +547,11 @@ fn string_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<String, LexError> {
     unescape(&lex.slice()[1..], '"')?.ok_or(LexError::UnterminatedString)
 }
 
-fn char_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<i64, LexError> {
+fn char_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<IntLit, LexError> {
     let s = unescape(&lex.slice()[1..], '\'')?.ok_or(LexError::BadCharLit)?;
     let mut chars = s.chars();
     match (chars.next(), chars.next()) {
-        (Some(c), None) => Ok(c as i64),
+        (Some(c), None) => Ok(IntLit::int(c as i64)),
         _ => Err(LexError::BadCharLit),
     }
 }
@@ -379,17 +559,113 @@ fn char_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<i64, LexError> {
 /// A token with its byte range, as LALRPOP's external-lexer interface wants.
 pub type Spanned<T, L, E> = Result<(L, T, L), E>;
 
-/// The token stream of one source text.
+/// The token stream of one source text, after preprocessing: `#include
+/// <...>` lines are dropped, object-like `#define`s are expanded (their
+/// tokens carry the span of the name they replace, so messages point at the
+/// use), and every other directive becomes an error token that says why.
 pub struct Lexer<'src> {
+    src: &'src str,
     inner: logos::SpannedIter<'src, Tok>,
+    macros: std::collections::HashMap<String, Vec<Tok>>,
+    pending: std::collections::VecDeque<(usize, Tok, usize)>,
 }
 
 impl<'src> Lexer<'src> {
     /// Lexes `src`.
     pub fn new(src: &'src str) -> Self {
         Lexer {
+            src,
             inner: Tok::lexer(src).spanned(),
+            macros: std::collections::HashMap::new(),
+            pending: std::collections::VecDeque::new(),
         }
+    }
+
+    /// Interprets one directive; `Some(error)` if it is not one UC accepts.
+    fn directive(&mut self, text: &str, start: usize) -> Option<LexError> {
+        let line_start = self.src[..start]
+            .trim_end_matches([' ', '\t'])
+            .ends_with('\n')
+            || self.src[..start].trim_end_matches([' ', '\t']).is_empty();
+        if !line_start {
+            return Some(LexError::Preprocessor(
+                "`#` must start a preprocessor line".into(),
+            ));
+        }
+        let text = text[1..].replace("\\\r\n", " ").replace("\\\n", " ");
+        let text = text.trim();
+        let word_end = text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(text.len());
+        let (word, rest) = (&text[..word_end], text[word_end..].trim_start());
+        match word {
+            "" => None,
+            "include" => {
+                if rest.starts_with('<') {
+                    None
+                } else {
+                    Some(LexError::Preprocessor(
+                        "`#include \"...\"`: UC programs are one file (only `#include <...>` of standard headers is accepted, and ignored)".into(),
+                    ))
+                }
+            }
+            "define" => {
+                let name_end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                let name = &rest[..name_end];
+                if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                    return Some(LexError::Preprocessor(
+                        "`#define` needs a macro name".into(),
+                    ));
+                }
+                let body = &rest[name_end..];
+                if body.starts_with('(') {
+                    return Some(LexError::Preprocessor(format!(
+                        "function-like macro `{name}(...)`: UC expands only object-like `#define NAME value`; write a procedure instead"
+                    )));
+                }
+                let mut toks = Vec::new();
+                for t in Tok::lexer(body) {
+                    match t {
+                        Ok(Tok::Directive(_)) => {
+                            return Some(LexError::Preprocessor(format!(
+                                "`#` in the replacement of `{name}`: UC has no `#` or `##` operators"
+                            )));
+                        }
+                        Ok(t) => toks.push(t),
+                        Err(e) => return Some(e),
+                    }
+                }
+                self.macros.insert(name.to_string(), toks);
+                None
+            }
+            "undef" => {
+                self.macros.remove(rest);
+                None
+            }
+            "if" | "ifdef" | "ifndef" | "elif" | "else" | "endif" => Some(LexError::Preprocessor(
+                format!("`#{word}`: conditional compilation is not supported in UC"),
+            )),
+            other => Some(LexError::Preprocessor(format!(
+                "`#{other}` is not supported (UC accepts `#include <...>` and `#define NAME value`)"
+            ))),
+        }
+    }
+
+    /// The tokens `name` stands for, expanded; `active` holds the macros
+    /// being expanded (a macro is not expanded inside itself, as in C).
+    fn expand(&self, name: &str, active: &mut Vec<String>, out: &mut Vec<Tok>) {
+        active.push(name.to_string());
+        for t in &self.macros[name] {
+            match t {
+                Tok::Ident(n) if self.macros.contains_key(n) && !active.contains(n) => {
+                    self.expand(n, active, out)
+                }
+                t => out.push(t.clone()),
+            }
+        }
+        active.pop();
     }
 }
 
@@ -397,19 +673,37 @@ impl Iterator for Lexer<'_> {
     type Item = Spanned<Tok, usize, LexError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (tok, span) = self.inner.next()?;
-        let (start, mut end) = (span.start, span.end);
-        let tok = tok.unwrap_or_else(|e| {
-            // An unclosed comment or string runs to the end of the line or
-            // file; point at its opening instead of underlining all that.
-            match e {
-                LexError::UnterminatedComment => end = start + 2,
-                LexError::UnterminatedString => end = start + 1,
-                _ => {}
+        loop {
+            if let Some(t) = self.pending.pop_front() {
+                return Some(Ok(t));
             }
-            Tok::Error(e)
-        });
-        Some(Ok((start, tok, end)))
+            let (tok, span) = self.inner.next()?;
+            let (start, mut end) = (span.start, span.end);
+            let tok = tok.unwrap_or_else(|e| {
+                // An unclosed comment or string runs to the end of the line or
+                // file; point at its opening instead of underlining all that.
+                match e {
+                    LexError::UnterminatedComment => end = start + 2,
+                    LexError::UnterminatedString => end = start + 1,
+                    _ => {}
+                }
+                Tok::Error(e)
+            });
+            match tok {
+                Tok::Directive(text) => {
+                    if let Some(e) = self.directive(&text, start) {
+                        let line_end = text.find('\n').map_or(end, |i| start + i);
+                        return Some(Ok((start, Tok::Error(e), line_end)));
+                    }
+                }
+                Tok::Ident(name) if self.macros.contains_key(&name) => {
+                    let mut out = Vec::new();
+                    self.expand(&name, &mut Vec::new(), &mut out);
+                    self.pending.extend(out.into_iter().map(|t| (start, t, end)));
+                }
+                tok => return Some(Ok((start, tok, end))),
+            }
+        }
     }
 }
 
@@ -428,11 +722,11 @@ mod tests {
             vec![
                 Tok::KwInt,
                 Tok::Ident("intx".into()),
-                Tok::IntLit(12),
+                Tok::IntLit(IntLit::int(12)),
                 Tok::DoubleLit(1.5),
                 Tok::DoubleLit(0.5),
                 Tok::DoubleLit(1000.0),
-                Tok::IntLit(97),
+                Tok::IntLit(IntLit::int(97)),
                 Tok::Str("a\n".into()),
                 Tok::KwOld,
                 Tok::Dot,

@@ -71,8 +71,11 @@ pub fn compile_update(
     src: &str,
     prev: Option<&ir::Module>,
 ) -> Result<ir::Module, Diagnostics> {
-    let (program, syntax) = parse::parse(src);
+    let (program, mut syntax) = parse::parse(src);
     if !syntax.is_empty() {
+        // Recovered errors come in the order the parser met them, and the
+        // final one last; a reader wants them in source order.
+        syntax.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(Diagnostics(syntax));
     }
     check::check(file, src, &program, prev).map_err(Diagnostics)

@@ -162,6 +162,7 @@ fn parse_scalar(s: &str) -> Option<Scalar> {
     match s {
         "int" => Some(Scalar::Int),
         "double" => Some(Scalar::Double),
+        "unsigned" => Some(Scalar::UInt),
         _ => None,
     }
 }

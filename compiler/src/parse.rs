@@ -42,6 +42,9 @@ fn to_diagnostic(e: ParseError<usize, Tok, LexError>, src: &str) -> Diagnostic {
             token: (l, Tok::Error(err), r),
             ..
         } => Diagnostic::error(err.to_string(), sp(l, r), "not valid UC here"),
+        ParseError::User {
+            error: LexError::At(msg, l, r),
+        } => Diagnostic::error(msg, sp(l, r), "not valid C here"),
         ParseError::User { error } => {
             Diagnostic::error(error.to_string(), sp(src.len(), src.len()), "here")
         }

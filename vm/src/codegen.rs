@@ -211,7 +211,7 @@ impl Codegen {
 
 fn clif_ty(s: Scalar) -> clif::Type {
     match s {
-        Scalar::Int => types::I64,
+        Scalar::Int | Scalar::UInt => types::I64,
         Scalar::Double => types::F64,
     }
 }
@@ -253,8 +253,9 @@ struct Tx<'a, 'e, 'b> {
     b: FunctionBuilder<'b>,
     env: &'e mut Env<'a>,
     locals: Vec<Slot>,
-    /// (continue target, break target) of enclosing loops.
-    loops: Vec<(Block, Block)>,
+    /// (continue target, break target) of enclosing loops and switches (a
+    /// switch passes its loop's continue target on, or has none).
+    loops: Vec<(Option<Block>, Block)>,
     ret: RetTy,
     old_base: Option<Value>,
     sigs: HashMap<Vec<u8>, SigRef>,
@@ -329,10 +330,24 @@ impl Tx<'_, '_, '_> {
                         8 * n,
                         3,
                     ));
-                    // Zero it: C leaves it undefined, UC promises zero.
-                    let z = self.iconst(0);
-                    for k in 0..n {
-                        self.b.ins().stack_store(types::I64, z, ss, (8 * k) as i32);
+                    // Zero it: C leaves it undefined, UC promises zero. A
+                    // few stores for a small array; memset for a large one,
+                    // whose unrolled stores would not fit the code segment.
+                    if n <= 16 {
+                        let z = self.iconst(0);
+                        for k in 0..n {
+                            self.b.ins().stack_store(types::I64, z, ss, (8 * k) as i32);
+                        }
+                    } else {
+                        let a = self.b.ins().stack_addr(types::I64, ss, 0);
+                        let z = self.b.ins().iconst(types::I32, 0);
+                        let len = self.iconst(8 * n as i64);
+                        self.call_rt(
+                            libc::memset as *const () as u64,
+                            &[a, z, len],
+                            &[types::I64, types::I32, types::I64],
+                            Some(types::I64),
+                        );
                     }
                     Slot::Array(ss, t, n)
                 }
@@ -351,7 +366,7 @@ impl Tx<'_, '_, '_> {
 
     fn zero(&mut self, t: Scalar) -> Value {
         match t {
-            Scalar::Int => self.iconst(0),
+            Scalar::Int | Scalar::UInt => self.iconst(0),
             Scalar::Double => self.b.ins().f64const(0.0),
         }
     }
@@ -524,7 +539,7 @@ impl Tx<'_, '_, '_> {
                     }
                 }
                 self.b.switch_to_block(bodyb);
-                self.loops.push((stepb, exit));
+                self.loops.push((Some(stepb), exit));
                 self.stmts(body)?;
                 self.loops.pop();
                 self.b.ins().jump(stepb, &[]);
@@ -534,12 +549,66 @@ impl Tx<'_, '_, '_> {
                 self.b.ins().jump(header, &[]);
                 self.b.switch_to_block(exit);
             }
+            Stmt::DoWhile { body, cond } => {
+                let bodyb = self.b.create_block();
+                let test = self.b.create_block();
+                let exit = self.b.create_block();
+                self.b.ins().jump(bodyb, &[]);
+                self.b.switch_to_block(bodyb);
+                self.loops.push((Some(test), exit));
+                self.stmts(body)?;
+                self.loops.pop();
+                self.b.ins().jump(test, &[]);
+                self.b.switch_to_block(test);
+                let c = self.int(cond)?;
+                let again = self.b.create_block();
+                self.b.ins().brif(c, again, &[], exit, &[]);
+                self.b.switch_to_block(again);
+                self.poll(false);
+                self.b.ins().jump(bodyb, &[]);
+                self.b.switch_to_block(exit);
+            }
+            Stmt::Switch { value, arms } => {
+                let v = self.int(value)?;
+                let exit = self.b.create_block();
+                let blocks: Vec<Block> = arms.iter().map(|_| self.b.create_block()).collect();
+                let mut sw = cranelift_frontend::Switch::new();
+                let mut default = exit;
+                let mut seen = std::collections::HashSet::new();
+                for (arm, blk) in arms.iter().zip(&blocks) {
+                    for l in &arm.labels {
+                        if !seen.insert(*l) {
+                            return Err(format!("duplicate case label {l}"));
+                        }
+                        sw.set_entry(*l as u64 as u128, *blk);
+                    }
+                    if arm.default {
+                        default = *blk;
+                    }
+                }
+                sw.emit(&mut self.b, v, default);
+                let cont = self.loops.last().and_then(|l| l.0);
+                self.loops.push((cont, exit));
+                for (i, arm) in arms.iter().enumerate() {
+                    self.b.switch_to_block(blocks[i]);
+                    self.stmts(&arm.body)?;
+                    // Fall through into the next arm, or leave.
+                    let next = blocks.get(i + 1).copied().unwrap_or(exit);
+                    self.b.ins().jump(next, &[]);
+                }
+                self.loops.pop();
+                self.b.switch_to_block(exit);
+            }
             Stmt::Break | Stmt::Continue => {
                 let &(cont, brk) = self
                     .loops
                     .last()
                     .ok_or("break or continue outside a loop")?;
-                let target = if matches!(s, Stmt::Break) { brk } else { cont };
+                let target = if matches!(s, Stmt::Break) {
+                    brk
+                } else {
+                    cont.ok_or("continue outside a loop")?
+                };
                 self.b.ins().jump(target, &[]);
                 self.dead_block();
             }
@@ -557,15 +626,7 @@ impl Tx<'_, '_, '_> {
                         // which its body may not have been checked against.
                         let from = e.ty.ok_or("return of no value")?;
                         let v = self.scalar(e, from)?;
-                        let v = match (from, t) {
-                            (Scalar::Int, Scalar::Double) => {
-                                self.b.ins().fcvt_from_sint(types::F64, v)
-                            }
-                            (Scalar::Double, Scalar::Int) => {
-                                self.b.ins().fcvt_to_sint_sat(types::I64, v)
-                            }
-                            _ => v,
-                        };
+                        let v = self.convert(v, from, t);
                         self.b.ins().return_(&[v]);
                     }
                     (Some(e), RetTy::Void) => {
@@ -717,13 +778,65 @@ impl Tx<'_, '_, '_> {
         }
     }
 
+    /// Converts a value between scalar types, as [`ExprKind::Cast`] says.
+    fn convert(&mut self, v: Value, from: Scalar, to: Scalar) -> Value {
+        match (from, to) {
+            (Scalar::Int, Scalar::Double) => self.b.ins().fcvt_from_sint(types::F64, v),
+            (Scalar::UInt, Scalar::Double) => self.b.ins().fcvt_from_uint(types::F64, v),
+            (Scalar::Double, Scalar::Int) => self.b.ins().fcvt_to_sint_sat(types::I64, v),
+            (Scalar::Double, Scalar::UInt) => self.b.ins().fcvt_to_uint_sat(types::I64, v),
+            _ => v,
+        }
+    }
+
     fn binop(&mut self, op: BinOp, t: Scalar, l: Value, r: Value, span: u32) -> R<Value> {
         use BinOp::*;
         Ok(match t {
-            Scalar::Int => match op {
+            Scalar::Int | Scalar::UInt => match op {
                 Add => self.b.ins().iadd(l, r),
                 Sub => self.b.ins().isub(l, r),
                 Mul => self.b.ins().imul(l, r),
+                BitAnd => self.b.ins().band(l, r),
+                BitOr => self.b.ins().bor(l, r),
+                BitXor => self.b.ins().bxor(l, r),
+                Shl | Shr | UShr => {
+                    // A count outside 0..63 (negative ones too, as unsigned)
+                    // is a runtime error rather than C's undefined behaviour.
+                    let bad = self
+                        .b
+                        .ins()
+                        .icmp_imm_u(IntCC::UnsignedGreaterThan, r, 63);
+                    self.trap_if(bad, TrapKind::BadShift, span);
+                    match op {
+                        Shl => self.b.ins().ishl(l, r),
+                        Shr => self.b.ins().sshr(l, r),
+                        _ => self.b.ins().ushr(l, r),
+                    }
+                }
+                UDiv | URem => {
+                    let zero = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                    let kind = if op == UDiv {
+                        TrapKind::DivByZero
+                    } else {
+                        TrapKind::RemByZero
+                    };
+                    self.trap_if(zero, kind, span);
+                    if op == UDiv {
+                        self.b.ins().udiv(l, r)
+                    } else {
+                        self.b.ins().urem(l, r)
+                    }
+                }
+                ULt | ULe | UGt | UGe => {
+                    let cc = match op {
+                        ULt => IntCC::UnsignedLessThan,
+                        ULe => IntCC::UnsignedLessThanOrEqual,
+                        UGt => IntCC::UnsignedGreaterThan,
+                        _ => IntCC::UnsignedGreaterThanOrEqual,
+                    };
+                    let c = self.b.ins().icmp(cc, l, r);
+                    self.b.ins().uextend(types::I64, c)
+                }
                 Div | Rem => {
                     let zero = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
                     let kind = if op == Div {
@@ -763,7 +876,8 @@ impl Tx<'_, '_, '_> {
                 Sub => self.b.ins().fsub(l, r),
                 Mul => self.b.ins().fmul(l, r),
                 Div => self.b.ins().fdiv(l, r),
-                Rem => return Err("% on doubles".into()),
+                Rem | BitAnd | BitOr | BitXor | Shl | Shr | UShr | UDiv | URem | ULt | ULe
+                | UGt | UGe => return Err(format!("{op:?} on doubles")),
                 Eq | Ne | Lt | Le | Gt | Ge => {
                     let cc = match op {
                         Eq => FloatCC::Equal,
@@ -835,7 +949,7 @@ impl Tx<'_, '_, '_> {
                 let lv = self.lval(place)?;
                 let cur = self.read(&lv);
                 let new = match Self::lval_ty(&lv) {
-                    Scalar::Int => self.b.ins().iadd_imm_s(cur, *delta as i64),
+                    Scalar::Int | Scalar::UInt => self.b.ins().iadd_imm_s(cur, *delta as i64),
                     Scalar::Double => {
                         let d = self.b.ins().f64const(*delta as f64);
                         self.b.ins().fadd(cur, d)
@@ -854,9 +968,14 @@ impl Tx<'_, '_, '_> {
                 let t = operand.ty.ok_or("operand has no value")?;
                 let x = self.scalar(operand, t)?;
                 match (op, t) {
-                    (UnOp::Neg, Scalar::Int) => self.b.ins().ineg(x),
+                    (UnOp::Neg, Scalar::Int | Scalar::UInt) => self.b.ins().ineg(x),
                     (UnOp::Neg, Scalar::Double) => self.b.ins().fneg(x),
-                    (UnOp::Not, Scalar::Int) => {
+                    (UnOp::BitNot, Scalar::Int | Scalar::UInt) => self.b.ins().bnot(x),
+                    (UnOp::BitNot, Scalar::Double) => return Err("~ on a double".into()),
+                    (UnOp::Not, Scalar::Int | Scalar::UInt) => {
+                        if e.ty != Some(Scalar::Int) {
+                            return Err("! must yield an int".into());
+                        }
                         let c = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
                         self.b.ins().uextend(types::I64, c)
                     }
@@ -890,11 +1009,35 @@ impl Tx<'_, '_, '_> {
             ExprKind::Cast { to, operand } => {
                 let from = operand.ty.ok_or("cast of no value")?;
                 let x = self.scalar(operand, from)?;
-                match (from, to) {
-                    (Scalar::Int, Scalar::Double) => self.b.ins().fcvt_from_sint(types::F64, x),
-                    (Scalar::Double, Scalar::Int) => self.b.ins().fcvt_to_sint_sat(types::I64, x),
-                    _ => x,
+                self.convert(x, from, *to)
+            }
+            ExprKind::Cond { cond, then, els } => {
+                if then.ty != e.ty || els.ty != e.ty {
+                    return Err("?: operands do not have its type".into());
                 }
+                let c = self.int(cond)?;
+                let tb = self.b.create_block();
+                let eb = self.b.create_block();
+                let join = self.b.create_block();
+                let res = e.ty.map(|t| self.b.append_block_param(join, clif_ty(t)));
+                self.b.ins().brif(c, tb, &[], eb, &[]);
+                for (blk, arm) in [(tb, then), (eb, els)] {
+                    self.b.switch_to_block(blk);
+                    let v = self.expr(arm)?;
+                    match v {
+                        Some(v) => self.b.ins().jump(join, &[v.into()]),
+                        None => self.b.ins().jump(join, &[]),
+                    };
+                }
+                self.b.switch_to_block(join);
+                match res {
+                    Some(r) => r,
+                    None => return Ok(None),
+                }
+            }
+            ExprKind::Comma { first, then } => {
+                self.expr(first)?;
+                return self.expr(then);
             }
             ExprKind::Call { callee, args } => return self.call(callee, args),
             ExprKind::Len(p) => {
@@ -967,7 +1110,11 @@ impl Tx<'_, '_, '_> {
                 FmtPiece::Lit(s) => desc.pieces.push(PrintPiece::Lit(s.as_bytes().to_vec())),
                 FmtPiece::Conv { spec, conv } => {
                     let piece = crate::runtime::prepare_conv(spec, *conv)?;
-                    if let PrintPiece::Conv { kind, .. } = &piece {
+                    if let PrintPiece::Conv { kind, stars, .. } = &piece {
+                        // Each `*` takes an int slot before the value.
+                        for _ in 0..*stars {
+                            kinds.push(ConvKind::Int);
+                        }
                         kinds.push(*kind);
                     }
                     desc.pieces.push(piece);
@@ -989,7 +1136,9 @@ impl Tx<'_, '_, '_> {
         ));
         for (i, (a, k)) in args.iter().zip(&kinds).enumerate() {
             let v = match (a, k) {
-                (PrintArg::Value(e), ConvKind::Int | ConvKind::Char) => self.int(e)?,
+                (PrintArg::Value(e), ConvKind::Int | ConvKind::ShortInt | ConvKind::Char) => {
+                    self.int(e)?
+                }
                 (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::Double)?,
                 (PrintArg::Str(s), ConvKind::Str) => {
                     let c =
@@ -1045,6 +1194,71 @@ impl Tx<'_, '_, '_> {
                     &[],
                     Some(types::I64),
                 ))
+            }
+            Builtin::Sqrt | Builtin::Floor | Builtin::Ceil | Builtin::Fabs => {
+                let [x] = args else {
+                    return Err("a math builtin takes one argument".into());
+                };
+                let x = self.scalar(x, Scalar::Double)?;
+                Ok(Some(match which {
+                    Builtin::Sqrt => self.b.ins().sqrt(x),
+                    Builtin::Floor => self.b.ins().floor(x),
+                    Builtin::Ceil => self.b.ins().ceil(x),
+                    _ => self.b.ins().fabs(x),
+                }))
+            }
+            Builtin::Sin
+            | Builtin::Cos
+            | Builtin::Tan
+            | Builtin::Atan
+            | Builtin::Exp
+            | Builtin::Log
+            | Builtin::Log10
+            | Builtin::Atan2
+            | Builtin::Pow
+            | Builtin::Fmod => {
+                let f = runtime::math_addr(which).ok_or("no such math function")?;
+                let two = matches!(which, Builtin::Atan2 | Builtin::Pow | Builtin::Fmod);
+                if args.len() != 1 + two as usize {
+                    return Err(format!("{which:?} takes {} arguments", 1 + two as usize));
+                }
+                let mut vals = Vec::new();
+                for a in args {
+                    vals.push(self.scalar(a, Scalar::Double)?);
+                }
+                let tys = vec![types::F64; vals.len()];
+                Ok(self.call_rt(f, &vals, &tys, Some(types::F64)))
+            }
+            Builtin::Abs => {
+                let [x] = args else {
+                    return Err("abs takes one argument".into());
+                };
+                let x = self.int(x)?;
+                Ok(Some(self.b.ins().iabs(x)))
+            }
+            Builtin::Rand => {
+                if !args.is_empty() {
+                    return Err("rand takes no arguments".into());
+                }
+                Ok(self.call_rt(
+                    runtime::rt_rand as *const () as u64,
+                    &[],
+                    &[],
+                    Some(types::I64),
+                ))
+            }
+            Builtin::Srand => {
+                let [x] = args else {
+                    return Err("srand takes one argument".into());
+                };
+                let x = self.scalar(x, Scalar::UInt)?;
+                self.call_rt(
+                    runtime::rt_srand as *const () as u64,
+                    &[x],
+                    &[types::I64],
+                    None,
+                );
+                Ok(None)
             }
             Builtin::Exit => {
                 let [code] = args else {

@@ -667,11 +667,13 @@ impl Vm {
             .versions
             .get(&v)
             .ok_or_else(|| VmError::State(format!("version {v} is not loaded")))?;
-        let entry = ver
+        let main = ver
             .procs
             .get("main")
-            .ok_or_else(|| VmError::State("no main".into()))?
-            .code;
+            .ok_or_else(|| VmError::State("no main".into()))?;
+        let entry = main.code;
+        // C: main's return value is the program's exit code.
+        let returns_int = main.sig.ret == compiler::ir::RetTy::Scalar(compiler::ir::Scalar::Int);
         st_ref.engine.on_run(v, ver);
         st.ctl.running = true;
         st.ctl.program = ProgramState::Running { version: v };
@@ -688,7 +690,14 @@ impl Vm {
             .stack_size(stack + (4 << 20))
             .spawn(move || {
                 // SAFETY: entry is the main procedure compiled for this ctx.
-                let status = unsafe { runtime::run_code(&sh2.ctx, entry, 0, stack) };
+                let (status, value) =
+                    unsafe { runtime::run_code_value(&sh2.ctx, entry, 0, stack) };
+                let status = match status {
+                    ExitStatus::Returned if returns_int && value != 0 => {
+                        ExitStatus::Exit(value as i64)
+                    }
+                    st => st,
+                };
                 let mut st = sh2.lock();
                 st.ctl.running = false;
                 st.ctl.program = ProgramState::Exited(status.clone());

@@ -65,6 +65,8 @@ pub enum TrapKind {
     OutOfBounds = 3,
     /// The stack limit was reached.
     StackOverflow = 4,
+    /// A shift count outside 0..63.
+    BadShift = 5,
 }
 
 impl TrapKind {
@@ -73,6 +75,7 @@ impl TrapKind {
             1 => TrapKind::DivByZero,
             2 => TrapKind::RemByZero,
             3 => TrapKind::OutOfBounds,
+            5 => TrapKind::BadShift,
             _ => TrapKind::StackOverflow,
         }
     }
@@ -84,6 +87,7 @@ impl TrapKind {
             TrapKind::RemByZero => "division by zero (remainder)",
             TrapKind::OutOfBounds => "array index out of bounds",
             TrapKind::StackOverflow => "stack overflow",
+            TrapKind::BadShift => "shift count outside 0..63",
         }
     }
 }
@@ -324,6 +328,22 @@ thread_local! {
 /// `entry` must be generated code taking at most one i64 argument whose
 /// safepoints and builtins use `ctx`.
 pub unsafe fn run_code(ctx: &Ctx, entry: u64, arg: u64, stack_size: usize) -> ExitStatus {
+    // SAFETY: the same contract.
+    unsafe { run_code_value(ctx, entry, arg, stack_size).0 }
+}
+
+/// [`run_code`], also giving what the code left in the integer return
+/// register: an int-returning entry's return value when the status is
+/// [`ExitStatus::Returned`] (meaningless otherwise).
+///
+/// # Safety
+/// As for [`run_code`].
+pub unsafe fn run_code_value(
+    ctx: &Ctx,
+    entry: u64,
+    arg: u64,
+    stack_size: usize,
+) -> (ExitStatus, u64) {
     let here = &arg as *const u64 as u64;
     // Leave room for the runtime's own frames (printf, the host) below the
     // last generated frame, and for the largest frame generated code makes.
@@ -337,10 +357,10 @@ pub unsafe fn run_code(ctx: &Ctx, entry: u64, arg: u64, stack_size: usize) -> Ex
     let prev = CURRENT.with(|c| c.replace(ctx));
     // SAFETY: per the contract; podus_enter returns here either normally or
     // through podus_unwind.
-    unsafe { podus_enter(entry, ctx as *const Ctx as u64, arg) };
+    let value = unsafe { podus_enter(entry, ctx as *const Ctx as u64, arg) };
     CURRENT.with(|c| c.set(prev));
     ctx.drop_barrier();
-    ctx.take_status().unwrap_or(ExitStatus::Returned)
+    (ctx.take_status().unwrap_or(ExitStatus::Returned), value)
 }
 
 /// Address of the safepoint stub generated code calls, without arguments
@@ -629,11 +649,18 @@ pub unsafe extern "C" fn rt_printf(ctx: *const Ctx, desc: *const Printf, args: *
     for piece in &desc.pieces {
         match piece {
             PrintPiece::Lit(b) => out.extend_from_slice(b),
-            PrintPiece::Conv { cfmt, kind } => {
-                // SAFETY: one slot per conversion, per the contract.
+            PrintPiece::Conv { cfmt, kind, stars } => {
+                // SAFETY: one slot per `*` and one per conversion, per the
+                // contract.
+                let mut star = [0i64; 2];
+                for s in star.iter_mut().take(*stars as usize) {
+                    *s = unsafe { *args.add(i) } as i64;
+                    i += 1;
+                }
+                // SAFETY: as above.
                 let raw = unsafe { *args.add(i) };
                 i += 1;
-                c_format(&mut out, cfmt, *kind, raw);
+                c_format(&mut out, cfmt, *kind, &star[..*stars as usize], raw);
             }
         }
     }
@@ -643,8 +670,10 @@ pub unsafe extern "C" fn rt_printf(ctx: *const Ctx, desc: *const Printf, args: *
 /// The argument kind of a printf conversion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvKind {
-    /// `%d %i` (as C `long long`).
+    /// `%d %i %u %x %X %o` (as C `long long`).
     Int,
+    /// `%hd %hhx ...`: passed as a C `int`, which the conversion narrows.
+    ShortInt,
     /// `%c`.
     Char,
     /// `%f %e %g`.
@@ -664,6 +693,8 @@ pub enum PrintPiece {
         cfmt: CString,
         /// What the argument slot holds.
         kind: ConvKind,
+        /// How many `*` (width, precision) int slots come before it.
+        stars: u8,
     },
 }
 
@@ -675,82 +706,128 @@ pub struct Printf {
     pub pieces: Vec<PrintPiece>,
 }
 
+/// Widths and precisions beyond this are refused at load (and a `*`
+/// argument is clamped to it), so that one conversion cannot ask for
+/// gigabytes of output.
+pub const MAX_FIELD: i64 = 1_000_000;
+
 /// Check a conversion as the compiler wrote it and turn it into the C
 /// format that prints it. The pup re-validates everything it is sent, so a
-/// forged format cannot reach libc's printf with `%n` or `*`.
+/// forged format cannot reach libc's printf with `%n` or a bad `*`.
 pub fn prepare_conv(spec: &str, conv: char) -> Result<PrintPiece, String> {
-    let body = spec
-        .strip_prefix('%')
-        .ok_or_else(|| format!("bad conversion {spec:?}"))?;
-    let mut flags = String::new();
+    let bad = || format!("bad conversion {spec:?}");
+    let body = spec.strip_prefix('%').ok_or_else(bad)?;
     let mut chars = body.chars().peekable();
+    let mut cf = String::from("%");
+    let mut stars = 0u8;
+    let mut flags = 0;
     while let Some(&c) = chars.peek() {
-        if "-+ #0".contains(c) && flags.len() < 5 {
-            flags.push(c);
+        if "-+ #0".contains(c) && flags < 5 {
+            cf.push(c);
+            flags += 1;
             chars.next();
         } else {
             break;
         }
     }
-    let mut width = String::new();
-    while let Some(&c) = chars.peek() {
-        if c.is_ascii_digit() && width.len() < 3 {
-            width.push(c);
+    // Width, then precision: digits (bounded) or one `*`.
+    for part in 0..2 {
+        if part == 1 {
+            if chars.peek() != Some(&'.') {
+                break;
+            }
+            cf.push('.');
             chars.next();
-        } else {
-            break;
         }
-    }
-    let mut prec = String::new();
-    if chars.peek() == Some(&'.') {
-        chars.next();
-        prec.push('.');
+        if chars.peek() == Some(&'*') {
+            cf.push('*');
+            stars += 1;
+            chars.next();
+            continue;
+        }
+        let mut digits = String::new();
         while let Some(&c) = chars.peek() {
-            if c.is_ascii_digit() && prec.len() < 4 {
-                prec.push(c);
+            if c.is_ascii_digit() {
+                digits.push(c);
                 chars.next();
             } else {
                 break;
             }
         }
+        if !digits.is_empty() {
+            let v: i64 = digits.parse().unwrap_or(i64::MAX);
+            if v > MAX_FIELD {
+                return Err(format!("{spec:?}: a width or precision above {MAX_FIELD}"));
+            }
+            cf.push_str(&v.to_string());
+        }
     }
-    if chars.peek() == Some(&'l') {
-        chars.next();
+    let mut length = String::new();
+    while let Some(&c) = chars.peek() {
+        if "hlzjt".contains(c) && length.len() < 2 {
+            length.push(c);
+            chars.next();
+        } else {
+            break;
+        }
     }
     let last: String = chars.collect();
     if last.len() != 1 || last.chars().next() != Some(conv) {
-        return Err(format!("bad conversion {spec:?}"));
+        return Err(bad());
     }
-    let (kind, c_conv) = match conv {
-        'd' => (ConvKind::Int, "lld"),
-        'i' => (ConvKind::Int, "lli"),
-        'c' => (ConvKind::Char, "c"),
-        'f' => (ConvKind::Double, "f"),
-        'e' => (ConvKind::Double, "e"),
-        'g' => (ConvKind::Double, "g"),
-        's' => (ConvKind::Str, "s"),
+    let int_len_ok = matches!(length.as_str(), "" | "h" | "hh" | "l" | "ll" | "z" | "j" | "t");
+    let kind = match conv {
+        'd' | 'i' | 'u' | 'x' | 'X' | 'o' if int_len_ok => {
+            if length.starts_with('h') {
+                cf.push_str(&length);
+                ConvKind::ShortInt
+            } else {
+                cf.push_str("ll");
+                ConvKind::Int
+            }
+        }
+        'c' if length.is_empty() => ConvKind::Char,
+        'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'a' | 'A' if length.is_empty() || length == "l" => {
+            ConvKind::Double
+        }
+        's' if length.is_empty() => ConvKind::Str,
         _ => return Err(format!("unsupported conversion {spec:?}")),
     };
-    let cfmt = CString::new(format!("%{flags}{width}{prec}{c_conv}")).map_err(|e| e.to_string())?;
-    Ok(PrintPiece::Conv { cfmt, kind })
+    cf.push(conv);
+    let cfmt = CString::new(cf).map_err(|e| e.to_string())?;
+    Ok(PrintPiece::Conv { cfmt, kind, stars })
 }
 
 /// Format one conversion exactly as C's printf does, by asking libc.
-fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, raw: u64) {
+/// `star` holds the `*` width and precision the format asks for.
+fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, star: &[i64], raw: u64) {
     let mut buf = [0u8; 512];
+    let st: Vec<libc::c_int> = star
+        .iter()
+        .map(|v| (*v).clamp(-MAX_FIELD, MAX_FIELD) as libc::c_int)
+        .collect();
     let call = |buf: &mut [u8]| -> i32 {
         let p = buf.as_mut_ptr() as *mut libc::c_char;
         let n = buf.len();
+        let f = cfmt.as_ptr();
+        macro_rules! fmt {
+            ($arg:expr) => {
+                match st.as_slice() {
+                    [] => libc::snprintf(p, n, f, $arg),
+                    [a] => libc::snprintf(p, n, f, *a, $arg),
+                    [a, b, ..] => libc::snprintf(p, n, f, *a, *b, $arg),
+                }
+            };
+        }
         // SAFETY: cfmt holds exactly one validated conversion matching the
-        // argument passed; snprintf never writes past n bytes.
+        // argument passed, preceded by one int per `*`; snprintf never
+        // writes past n bytes.
         unsafe {
             match kind {
-                ConvKind::Int => {
-                    libc::snprintf(p, n, cfmt.as_ptr(), raw as i64 as libc::c_longlong)
-                }
-                ConvKind::Char => libc::snprintf(p, n, cfmt.as_ptr(), raw as i64 as libc::c_int),
-                ConvKind::Double => libc::snprintf(p, n, cfmt.as_ptr(), f64::from_bits(raw)),
-                ConvKind::Str => libc::snprintf(p, n, cfmt.as_ptr(), raw as *const libc::c_char),
+                ConvKind::Int => fmt!(raw as i64 as libc::c_longlong),
+                ConvKind::ShortInt | ConvKind::Char => fmt!(raw as i64 as libc::c_int),
+                ConvKind::Double => fmt!(f64::from_bits(raw)),
+                ConvKind::Str => fmt!(raw as *const libc::c_char),
             }
         }
     };
@@ -768,16 +845,138 @@ fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, raw: u64) {
     }
 }
 
+/// The C library's math functions of one argument, for generated code
+/// (indexed by [`math1_addr`]); Rust's `f64` methods call the system libm,
+/// which is what gcc's build of a C program calls too.
+extern "C" fn rt_sin(x: f64) -> f64 {
+    x.sin()
+}
+extern "C" fn rt_cos(x: f64) -> f64 {
+    x.cos()
+}
+extern "C" fn rt_tan(x: f64) -> f64 {
+    x.tan()
+}
+extern "C" fn rt_atan(x: f64) -> f64 {
+    x.atan()
+}
+extern "C" fn rt_exp(x: f64) -> f64 {
+    x.exp()
+}
+extern "C" fn rt_log(x: f64) -> f64 {
+    x.ln()
+}
+extern "C" fn rt_log10(x: f64) -> f64 {
+    x.log10()
+}
+extern "C" fn rt_atan2(y: f64, x: f64) -> f64 {
+    y.atan2(x)
+}
+extern "C" fn rt_pow(x: f64, y: f64) -> f64 {
+    x.powf(y)
+}
+extern "C" fn rt_fmod(x: f64, y: f64) -> f64 {
+    x % y
+}
+
+/// Address of the runtime function computing a math builtin that is not a
+/// machine instruction, or `None` (sqrt, floor, ceil, fabs are inline).
+pub fn math_addr(b: compiler::ir::Builtin) -> Option<u64> {
+    use compiler::ir::Builtin as B;
+    let one = |f: extern "C" fn(f64) -> f64| Some(f as *const () as u64);
+    let two = |f: extern "C" fn(f64, f64) -> f64| Some(f as *const () as u64);
+    match b {
+        B::Sin => one(rt_sin),
+        B::Cos => one(rt_cos),
+        B::Tan => one(rt_tan),
+        B::Atan => one(rt_atan),
+        B::Exp => one(rt_exp),
+        B::Log => one(rt_log),
+        B::Log10 => one(rt_log10),
+        B::Atan2 => two(rt_atan2),
+        B::Pow => two(rt_pow),
+        B::Fmod => two(rt_fmod),
+        _ => None,
+    }
+}
+
+/// glibc's `random()` (TYPE_3: an additive feedback generator over 31
+/// words, r[i] = r[i-31] + r[i-3]), so that `rand()` gives the numbers a
+/// C program built with gcc prints for the same seed.
+pub struct GlibcRand {
+    r: [i32; 34],
+    /// Index of the newest word in the ring buffer of the last 34.
+    i: usize,
+}
+
+impl GlibcRand {
+    /// The state after `srand(seed)` (seed 0 acts as 1, as in glibc).
+    pub fn new(seed: u32) -> GlibcRand {
+        let mut r = [0i32; 34];
+        let seed = if seed == 0 { 1 } else { seed };
+        r[0] = seed as i32;
+        let mut word = seed as i64;
+        for k in 1..31 {
+            // glibc: word = 16807 * word % 2147483647, by Schrage's method.
+            let hi = word / 127_773;
+            let lo = word % 127_773;
+            word = 16_807 * lo - 2_836 * hi;
+            if word < 0 {
+                word += 2_147_483_647;
+            }
+            r[k] = word as i32;
+        }
+        for k in 31..34 {
+            r[k] = r[k - 31];
+        }
+        let mut g = GlibcRand { r, i: 33 };
+        // glibc discards the first 310 outputs.
+        for _ in 0..310 {
+            g.step();
+        }
+        g
+    }
+
+    fn step(&mut self) -> u32 {
+        let n = (self.i + 1) % 34;
+        let v = self.r[(n + 34 - 31) % 34].wrapping_add(self.r[(n + 34 - 3) % 34]);
+        self.r[n] = v;
+        self.i = n;
+        v as u32
+    }
+
+    /// The next `rand()` value, in 0..2^31.
+    pub fn next(&mut self) -> i64 {
+        (self.step() >> 1) as i64
+    }
+}
+
+thread_local! {
+    /// The program's `rand` state. A program runs on one thread, so this is
+    /// per program, like a C process's; it starts as `srand(1)`.
+    static RAND: std::cell::RefCell<Option<GlibcRand>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `rand()`.
+pub extern "C" fn rt_rand() -> i64 {
+    RAND.with(|r| r.borrow_mut().get_or_insert_with(|| GlibcRand::new(1)).next())
+}
+
+/// `srand(seed)`: C's seed is an `unsigned int`, so the low 32 bits count.
+pub extern "C" fn rt_srand(seed: i64) {
+    RAND.with(|r| *r.borrow_mut() = Some(GlibcRand::new(seed as u32)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn fmt1(spec: &str, conv: char, raw: u64) -> String {
-        let PrintPiece::Conv { cfmt, kind } = prepare_conv(spec, conv).unwrap() else {
+        let PrintPiece::Conv { cfmt, kind, .. } = prepare_conv(spec, conv).unwrap() else {
             panic!()
         };
         let mut out = Vec::new();
-        c_format(&mut out, &cfmt, kind, raw);
+        c_format(&mut out, &cfmt, kind, &[], raw);
         String::from_utf8(out).unwrap()
     }
 
@@ -795,8 +994,43 @@ mod tests {
     #[test]
     fn refuses_dangerous_conversions() {
         assert!(prepare_conv("%n", 'n').is_err());
-        assert!(prepare_conv("%*d", 'd').is_err());
+        assert!(prepare_conv("%**d", 'd').is_err());
         assert!(prepare_conv("%d%n", 'd').is_err());
-        assert!(prepare_conv("%99999d", 'd').is_err());
+        assert!(prepare_conv("%9999999d", 'd').is_err());
+        assert!(prepare_conv("%Lf", 'f').is_err());
+    }
+
+    #[test]
+    fn long_modifiers_and_wide_fields_format_like_c() {
+        // The bugs of issue 12: `%lld`, `%lli` and 4+-digit widths.
+        assert_eq!(fmt1("%lld", 'd', 1234567890123), "1234567890123");
+        assert_eq!(fmt1("%lli", 'i', (-5i64) as u64), "-5");
+        assert_eq!(fmt1("%1000d", 'd', 7).len(), 1000);
+        assert_eq!(fmt1("%.1000f", 'f', 1.0f64.to_bits()).len(), 1002);
+        assert_eq!(fmt1("%lu", 'u', u64::MAX), "18446744073709551615");
+        assert_eq!(fmt1("%lx", 'x', 255), "ff");
+        assert_eq!(fmt1("%#o", 'o', 8), "010");
+        assert_eq!(fmt1("%hd", 'd', 70000), "4464");
+        assert_eq!(fmt1("%hhu", 'u', 300), "44");
+        assert_eq!(fmt1("%08.3f", 'f', 3.14159f64.to_bits()), "0003.142");
+    }
+
+    #[test]
+    fn stars_take_their_ints() {
+        let PrintPiece::Conv { cfmt, kind, stars } = prepare_conv("%*.*f", 'f').unwrap() else {
+            panic!()
+        };
+        assert_eq!(stars, 2);
+        let mut out = Vec::new();
+        c_format(&mut out, &cfmt, kind, &[8, 2], 3.14159f64.to_bits());
+        assert_eq!(String::from_utf8(out).unwrap(), "    3.14");
+    }
+
+    #[test]
+    fn rand_is_glibcs_sequence() {
+        // glibc's first values after srand(1), the default seed.
+        let mut g = GlibcRand::new(1);
+        let first: Vec<i64> = (0..3).map(|_| g.next()).collect();
+        assert_eq!(first, vec![1804289383, 846930886, 1681692777]);
     }
 }

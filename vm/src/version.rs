@@ -790,7 +790,7 @@ fn compile_procs(
 
 fn ty_string(t: VarTy) -> String {
     use compiler::ir::Scalar;
-    let sc = |t: Scalar| if t == Scalar::Int { "int" } else { "double" };
+    let sc = |t: Scalar| t.name();
     match t {
         VarTy::Scalar(s) => sc(s).to_string(),
         VarTy::Array(s, n) => format!("{}[{n}]", sc(s)),
