@@ -568,6 +568,9 @@ pub struct Lexer<'src> {
     inner: logos::SpannedIter<'src, Tok>,
     macros: std::collections::HashMap<String, Vec<Tok>>,
     pending: std::collections::VecDeque<(usize, Tok, usize)>,
+    /// Drop bad directives instead of yielding error tokens (the parser's
+    /// run, when a separate pass reports them).
+    quiet: bool,
 }
 
 impl<'src> Lexer<'src> {
@@ -578,7 +581,14 @@ impl<'src> Lexer<'src> {
             inner: Tok::lexer(src).spanned(),
             macros: std::collections::HashMap::new(),
             pending: std::collections::VecDeque::new(),
+            quiet: false,
         }
+    }
+
+    /// The same stream with bad preprocessor lines dropped silently.
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
+        self
     }
 
     /// Interprets one directive; `Some(error)` if it is not one UC accepts.
@@ -691,7 +701,9 @@ impl Iterator for Lexer<'_> {
             });
             match tok {
                 Tok::Directive(text) => {
-                    if let Some(e) = self.directive(&text, start) {
+                    if let Some(e) = self.directive(&text, start)
+                        && !self.quiet
+                    {
                         let line_end = text.find('\n').map_or(end, |i| start + i);
                         return Some(Ok((start, Tok::Error(e), line_end)));
                     }

@@ -16,12 +16,29 @@ lalrpop_util::lalrpop_mod!(
 /// Parses a UC source file. The program is complete only if no diagnostic
 /// came back; with errors it holds what recovery could salvage.
 pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
-    let mut recovered = Vec::new();
-    let result = grammar::ProgramParser::new().parse(&mut recovered, Lexer::new(src));
-    let mut diags: Vec<Diagnostic> = recovered
-        .into_iter()
-        .map(|r| to_diagnostic(r.error, src))
+    // Preprocessor errors are collected in a pass of their own: as tokens
+    // they could be swallowed by the parser's recovery after an earlier
+    // error, and each bad directive deserves its own diagnostic.
+    let mut diags: Vec<Diagnostic> = Lexer::new(src)
+        .filter_map(|t| match t {
+            Ok((l, Tok::Error(e @ LexError::Preprocessor(_)), r)) => Some(Diagnostic::error(
+                e.to_string(),
+                Span {
+                    start: l as u32,
+                    end: r as u32,
+                },
+                "not valid UC here",
+            )),
+            _ => None,
+        })
         .collect();
+    let mut recovered = Vec::new();
+    let result = grammar::ProgramParser::new().parse(&mut recovered, Lexer::new(src).quiet());
+    diags.extend(
+        recovered
+            .into_iter()
+            .map(|r| to_diagnostic(r.error, src)),
+    );
     let program = match result {
         Ok(p) => p,
         Err(e) => {
@@ -51,6 +68,13 @@ fn to_diagnostic(e: ParseError<usize, Tok, LexError>, src: &str) -> Diagnostic {
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
             expected,
+        } if left_out(&tok, &expected).is_some() => {
+            let (msg, label) = left_out(&tok, &expected).expect("checked");
+            Diagnostic::error(msg, sp(l, r), label)
+        }
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
         } => Diagnostic::error(
             format!("unexpected {tok}"),
             sp(l, r),
@@ -74,6 +98,53 @@ fn to_diagnostic(e: ParseError<usize, Tok, LexError>, src: &str) -> Diagnostic {
     }
 }
 
+/// A C feature UC leaves out (SPEC 2.2), recognized by the token the
+/// parser stopped at: the message names the feature instead of listing
+/// the tokens that were expected.
+fn left_out(tok: &Tok, expected: &[String]) -> Option<(String, String)> {
+    let has = |t: &str| expected.iter().any(|e| e == t);
+    let out = |m: &str, l: &str| Some((m.to_string(), l.to_string()));
+    match tok {
+        Tok::Unsupported(w) => match w.as_str() {
+            "struct" | "union" | "enum" => out(
+                &format!("`{w}` is not supported: UC has no structs, unions or enums"),
+                "use arrays and separate variables",
+            ),
+            "goto" => out("`goto` is not supported in UC", "use a loop with `break` or `continue`"),
+            "typedef" => out("`typedef` is not supported in UC", "write the type itself"),
+            "sizeof" => out(
+                "`sizeof` is not supported in UC",
+                "use `len(a)` for the length of an array",
+            ),
+            _ => out(
+                &format!("`{w}` is not supported in UC"),
+                "remove it (one translation unit, no storage classes besides `static`)",
+            ),
+        },
+        Tok::Arrow => out(
+            "`->` is not supported: UC has no pointers or structs",
+            "not valid UC here",
+        ),
+        Tok::Star if has("Ident") && !has("IntLit") => out(
+            "pointers are not supported in UC",
+            "declare a variable or a fixed-size array; arrays are passed by reference",
+        ),
+        Tok::Amp if has("IntLit") => out(
+            "`&` (address-of) is not supported: UC has no pointers",
+            "pass the array itself, or return the value",
+        ),
+        Tok::LParen if has("Ident") && !has("IntLit") => out(
+            "function pointers are not supported in UC",
+            "call procedures by name",
+        ),
+        Tok::Colon if !has("\":\"") => out(
+            "unexpected `:`: UC has no statement labels (and no `goto`)",
+            format!("expected {}", summarize_expected(expected)).as_str(),
+        ),
+        _ => None,
+    }
+}
+
 const EXPR_START: &[&str] = &[
     "Ident",
     "IntLit",
@@ -83,6 +154,7 @@ const EXPR_START: &[&str] = &[
     "\"-\"",
     "\"+\"",
     "\"!\"",
+    "\"~\"",
     "\"++\"",
     "\"--\"",
     "\"old\"",
@@ -98,13 +170,26 @@ const STMT_START: &[&str] = &[
     "\"static\"",
     "\"int\"",
     "\"double\"",
+    "\"void\"",
+    "\"long\"",
+    "\"short\"",
+    "\"char\"",
+    "\"signed\"",
+    "\"unsigned\"",
+    "\"float\"",
+    "\"const\"",
+    "\"do\"",
+    "\"switch\"",
+    "\"case\"",
+    "\"default\"",
     "\"{\"",
     "\";\"",
 ];
 const OPERATORS: &[&str] = &[
     "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"%\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"",
     "\">=\"", "\"&&\"", "\"||\"", "\"=\"", "\"+=\"", "\"-=\"", "\"*=\"", "\"/=\"", "\"%=\"",
-    "\"++\"", "\"--\"", "\"[\"",
+    "\"++\"", "\"--\"", "\"[\"", "\"?\"", "\"&\"", "\"|\"", "\"^\"", "\"<<\"", "\">>\"",
+    "\"&=\"", "\"|=\"", "\"^=\"", "\"<<=\"", "\">>=\"",
 ];
 
 /// Turns LALRPOP's list of acceptable terminals into words a person reads:

@@ -69,13 +69,15 @@ fn every_error_program_fails_with_positions_and_carets() {
 #[test]
 fn several_independent_errors_are_all_reported() {
     let src = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors/double_to_int_needs_cast.uc"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors/const_assigned.uc"),
     )
     .unwrap();
     let d = compiler::compile("x.uc", &src).unwrap_err();
-    assert_eq!(d.0.len(), 4, "{d}");
+    assert_eq!(d.0.len(), 5, "{d}");
+    assert!(d.0.iter().all(|d| d.message.contains("is const")), "{d}");
+    // In source order.
     assert!(
-        d.0.iter().all(|d| d.message.contains("needs a cast")),
+        d.0.windows(2).all(|w| w[0].span.start < w[1].span.start),
         "{d}"
     );
 
@@ -85,4 +87,21 @@ fn several_independent_errors_are_all_reported() {
     .unwrap();
     let d = compiler::compile("x.uc", &src).unwrap_err();
     assert_eq!(d.0.len(), 3, "{d}");
+}
+
+/// Issue 12: several syntax errors, including the parser's final one and
+/// the preprocessor's, come out in source order.
+#[test]
+fn diagnostics_are_in_source_order() {
+    for src in [
+        "#if X\nmain() { int x = ; }\n#define F(x) x\nf() { y = ; }\nint g(",
+        "main() { x = 1 +; }\n#pragma once\nf() { int; }\n}",
+    ] {
+        let d = compiler::compile("x.uc", src).unwrap_err();
+        assert!(d.0.len() >= 3, "{d}");
+        assert!(
+            d.0.windows(2).all(|w| w[0].span.start <= w[1].span.start),
+            "{d}"
+        );
+    }
 }

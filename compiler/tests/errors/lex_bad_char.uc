@@ -1,5 +1,5 @@
 main()
 {
     int x = 3 @ 4;
-    int y = 012;
+    int y = 09;
 }

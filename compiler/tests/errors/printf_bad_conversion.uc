@@ -1,4 +1,6 @@
 main()
 {
-    printf("hex %x\n", 255);
+    printf("pointer %p\n", 255);
+    printf("long double %Lf\n", 1.5);
+    printf("count %n\n", 1);
 }
