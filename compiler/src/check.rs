@@ -1759,7 +1759,10 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 return None;
             }
         };
-        let i = i?;
+        let mut i = i?;
+        if i.ty == Some(Scalar::UInt) {
+            i = cast(i, Scalar::Int);
+        }
         if i.ty != Some(Scalar::Int) {
             self.err(
                 "an array index must be an int (a double needs a cast)",

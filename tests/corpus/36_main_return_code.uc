@@ -1,5 +1,5 @@
-/* 36_main_return_code: whatever main returns, the exit code is 0 (only
-   exit(n) sets it). */
+/* 36_main_return_code: main's return value is the program's exit code, as
+   in C (SPEC 2.2; issue 12 changed this from "always 0"). */
 int main()
 {
     printf("main returns 42\n");
