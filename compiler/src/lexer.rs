@@ -55,11 +55,11 @@ impl fmt::Display for LexError {
             LexError::UnexpectedChar => write!(f, "unexpected character"),
             LexError::BadChar(c) => write!(f, "unexpected character `{}`", c.escape_debug()),
             LexError::IntTooLarge => write!(f, "integer literal does not fit in 64 bits"),
-            LexError::Octal => write!(
+            LexError::Octal => write!(f, "an octal literal (leading zero) has a digit 8 or 9"),
+            LexError::BadSuffix(s) => write!(
                 f,
-                "an octal literal (leading zero) has a digit 8 or 9"
+                "`{s}` is not an integer suffix (use U, L, LL, UL or ULL)"
             ),
-            LexError::BadSuffix(s) => write!(f, "`{s}` is not an integer suffix (use U, L, LL, UL or ULL)"),
             LexError::Preprocessor(m) | LexError::At(m, _, _) => write!(f, "{m}"),
             LexError::BadDouble => write!(f, "malformed floating-point literal"),
             LexError::UnterminatedString => {
@@ -711,7 +711,8 @@ impl Iterator for Lexer<'_> {
                 Tok::Ident(name) if self.macros.contains_key(&name) => {
                     let mut out = Vec::new();
                     self.expand(&name, &mut Vec::new(), &mut out);
-                    self.pending.extend(out.into_iter().map(|t| (start, t, end)));
+                    self.pending
+                        .extend(out.into_iter().map(|t| (start, t, end)));
                 }
                 tok => return Some(Ok((start, tok, end))),
             }

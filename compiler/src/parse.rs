@@ -34,11 +34,7 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
         .collect();
     let mut recovered = Vec::new();
     let result = grammar::ProgramParser::new().parse(&mut recovered, Lexer::new(src).quiet());
-    diags.extend(
-        recovered
-            .into_iter()
-            .map(|r| to_diagnostic(r.error, src)),
-    );
+    diags.extend(recovered.into_iter().map(|r| to_diagnostic(r.error, src)));
     let program = match result {
         Ok(p) => p,
         Err(e) => {
@@ -110,7 +106,10 @@ fn left_out(tok: &Tok, expected: &[String]) -> Option<(String, String)> {
                 &format!("`{w}` is not supported: UC has no structs, unions or enums"),
                 "use arrays and separate variables",
             ),
-            "goto" => out("`goto` is not supported in UC", "use a loop with `break` or `continue`"),
+            "goto" => out(
+                "`goto` is not supported in UC",
+                "use a loop with `break` or `continue`",
+            ),
             "typedef" => out("`typedef` is not supported in UC", "write the type itself"),
             "sizeof" => out(
                 "`sizeof` is not supported in UC",
@@ -188,8 +187,8 @@ const STMT_START: &[&str] = &[
 const OPERATORS: &[&str] = &[
     "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"%\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"",
     "\">=\"", "\"&&\"", "\"||\"", "\"=\"", "\"+=\"", "\"-=\"", "\"*=\"", "\"/=\"", "\"%=\"",
-    "\"++\"", "\"--\"", "\"[\"", "\"?\"", "\"&\"", "\"|\"", "\"^\"", "\"<<\"", "\">>\"",
-    "\"&=\"", "\"|=\"", "\"^=\"", "\"<<=\"", "\">>=\"",
+    "\"++\"", "\"--\"", "\"[\"", "\"?\"", "\"&\"", "\"|\"", "\"^\"", "\"<<\"", "\">>\"", "\"&=\"",
+    "\"|=\"", "\"^=\"", "\"<<=\"", "\">>=\"",
 ];
 
 /// Turns LALRPOP's list of acceptable terminals into words a person reads:

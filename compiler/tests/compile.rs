@@ -138,7 +138,13 @@ fn old_static_type_comes_from_the_previous_version() {
         panic!("{e:?}")
     };
     assert!(
-        matches!(value.kind, ExprKind::Cast { to: Scalar::Int, .. }),
+        matches!(
+            value.kind,
+            ExprKind::Cast {
+                to: Scalar::Int,
+                ..
+            }
+        ),
         "{value:?}"
     );
     // A static the previous version did not have is named.

@@ -122,7 +122,14 @@ fn unsigned_operations_have_their_own_operators() {
     let src = "unsigned long f(unsigned long a, long b) { return a / b + a % b + (a >> 3) + (a < b) + (b >> 2) + b / 2; }\nint main() { return 0; }";
     let mm = m(src);
     let got = ops(body(&mm, "f"));
-    for op in [BinOp::UDiv, BinOp::URem, BinOp::UShr, BinOp::ULt, BinOp::Shr, BinOp::Div] {
+    for op in [
+        BinOp::UDiv,
+        BinOp::URem,
+        BinOp::UShr,
+        BinOp::ULt,
+        BinOp::Shr,
+        BinOp::Div,
+    ] {
         assert!(got.contains(&op), "{op:?} missing from {got:?}");
     }
     assert_explicit(body(&mm, "f"));
@@ -235,7 +242,8 @@ fn delta_star_and_delta_files_see_the_new_constructs() {
 /// the check against the computed diff.
 #[test]
 fn a_changes_file_for_a_define_edit() {
-    let v1 = "#define RATE 3\nlong price(long n) { return n * RATE; }\nint main() { return price(2); }";
+    let v1 =
+        "#define RATE 3\nlong price(long n) { return n * RATE; }\nint main() { return price(2); }";
     let v2 = v1.replace("RATE 3", "RATE 4");
     let d = diff(&m(v1), &m(&v2));
     let cf = compiler::changes::parse("c.sd", "update 1 -> 2\nchanged price\n").unwrap();

@@ -802,10 +802,7 @@ impl Tx<'_, '_, '_> {
                 Shl | Shr | UShr => {
                     // A count outside 0..63 (negative ones too, as unsigned)
                     // is a runtime error rather than C's undefined behaviour.
-                    let bad = self
-                        .b
-                        .ins()
-                        .icmp_imm_u(IntCC::UnsignedGreaterThan, r, 63);
+                    let bad = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, r, 63);
                     self.trap_if(bad, TrapKind::BadShift, span);
                     match op {
                         Shl => self.b.ins().ishl(l, r),

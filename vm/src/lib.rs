@@ -690,8 +690,7 @@ impl Vm {
             .stack_size(stack + (4 << 20))
             .spawn(move || {
                 // SAFETY: entry is the main procedure compiled for this ctx.
-                let (status, value) =
-                    unsafe { runtime::run_code_value(&sh2.ctx, entry, 0, stack) };
+                let (status, value) = unsafe { runtime::run_code_value(&sh2.ctx, entry, 0, stack) };
                 let status = match status {
                     ExitStatus::Returned if returns_int && value != 0 => {
                         ExitStatus::Exit(value as i64)

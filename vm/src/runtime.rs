@@ -775,7 +775,10 @@ pub fn prepare_conv(spec: &str, conv: char) -> Result<PrintPiece, String> {
     if last.len() != 1 || last.chars().next() != Some(conv) {
         return Err(bad());
     }
-    let int_len_ok = matches!(length.as_str(), "" | "h" | "hh" | "l" | "ll" | "z" | "j" | "t");
+    let int_len_ok = matches!(
+        length.as_str(),
+        "" | "h" | "hh" | "l" | "ll" | "z" | "j" | "t"
+    );
     let kind = match conv {
         'd' | 'i' | 'u' | 'x' | 'X' | 'o' if int_len_ok => {
             if length.starts_with('h') {
@@ -959,7 +962,11 @@ thread_local! {
 
 /// `rand()`.
 pub extern "C" fn rt_rand() -> i64 {
-    RAND.with(|r| r.borrow_mut().get_or_insert_with(|| GlibcRand::new(1)).next())
+    RAND.with(|r| {
+        r.borrow_mut()
+            .get_or_insert_with(|| GlibcRand::new(1))
+            .next()
+    })
 }
 
 /// `srand(seed)`: C's seed is an `unsigned int`, so the low 32 bits count.

@@ -53,7 +53,11 @@ fn long_long_conversions_and_wide_fields_load() {
 
 #[test]
 fn a_shift_count_outside_0_to_63_is_a_runtime_error() {
-    for (expr, ok) in [("1 << n", false), ("8 >> n", false), ("-1L >> (n - 1)", true)] {
+    for (expr, ok) in [
+        ("1 << n", false),
+        ("8 >> n", false),
+        ("-1L >> (n - 1)", true),
+    ] {
         let src = format!(
             "long f(long n) {{ return {expr}; }}\nint main() {{ printf(\"%ld\\n\", f(63)); printf(\"%ld\\n\", f(64)); return 0; }}"
         );
@@ -65,9 +69,21 @@ fn a_shift_count_outside_0_to_63_is_a_runtime_error() {
         let ExitStatus::Error(e) = st else {
             panic!("{expr}: want a runtime error, got {st:?}")
         };
-        assert!(e.message.contains("shift count outside 0..63"), "{}", e.message);
-        assert!(e.message.contains('f'), "names the procedure: {}", e.message);
-        assert_eq!(out.lines().count(), 1, "f(63) printed, f(64) trapped: {out}");
+        assert!(
+            e.message.contains("shift count outside 0..63"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains('f'),
+            "names the procedure: {}",
+            e.message
+        );
+        assert_eq!(
+            out.lines().count(),
+            1,
+            "f(63) printed, f(64) trapped: {out}"
+        );
     }
     // Negative counts too (they are huge as unsigned).
     let (st, _) = run("neg.uc", "int main() { long n = -1; return 1 << n; }");
@@ -109,7 +125,10 @@ fn an_unsigned_static_is_carried_over() {
     for (i, line) in out.lines().enumerate() {
         let n = i as u64 + 1;
         let want = format!("{n} {}", h % 1000);
-        assert!(line.ends_with(&want), "line {n} {line:?}, want {want:?}\n{out}");
+        assert!(
+            line.ends_with(&want),
+            "line {n} {line:?}, want {want:?}\n{out}"
+        );
         h = (h ^ n).wrapping_mul(1099511628211);
     }
 }
@@ -176,11 +195,7 @@ fn a_switch_inside_an_iproc() {
     let out = cap.wait_for("old calls through the iproc", T, |s| {
         s.lines().skip_while(|l| *l != "20").count() >= 3
     });
-    let after: Vec<&str> = out
-        .lines()
-        .skip_while(|l| *l != "20")
-        .take(3)
-        .collect();
+    let after: Vec<&str> = out.lines().skip_while(|l| *l != "20").take(3).collect();
     assert_eq!(after.len(), 3, "{out}");
     assert_eq!(after, ["20", "10", "10"], "{out}");
     vm.abort_updates();

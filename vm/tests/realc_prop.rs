@@ -51,7 +51,14 @@ fn expr(t: Ty, depth: u32) -> BoxedStrategy<String> {
     let s = || expr(Ty::S, depth - 1);
     let u = || expr(Ty::U, depth - 1);
     let same = move || expr(t, depth - 1);
-    let arith = prop_oneof![Just("+"), Just("-"), Just("*"), Just("&"), Just("|"), Just("^")];
+    let arith = prop_oneof![
+        Just("+"),
+        Just("-"),
+        Just("*"),
+        Just("&"),
+        Just("|"),
+        Just("^")
+    ];
     let cmp = prop_oneof![
         Just("<"),
         Just("<="),
@@ -65,12 +72,18 @@ fn expr(t: Ty, depth: u32) -> BoxedStrategy<String> {
         (same(), arith.clone(), same())
             .prop_map(|(x, o, y)| format!("({x} {o} {y})"))
             .boxed(),
-        (same(), same()).prop_map(|(x, y)| format!("(~{x} ^ -{y})")).boxed(),
-        (same(), s()).prop_map(|(x, n)| format!("({x} >> ({n} & 63))")).boxed(),
+        (same(), same())
+            .prop_map(|(x, y)| format!("(~{x} ^ -{y})"))
+            .boxed(),
+        (same(), s())
+            .prop_map(|(x, n)| format!("({x} >> ({n} & 63))"))
+            .boxed(),
         (s(), same(), same())
             .prop_map(|(c, x, y)| format!("({c} ? {x} : {y})"))
             .boxed(),
-        (s(), same()).prop_map(|(x, y)| format!("({x}, {y})")).boxed(),
+        (s(), same())
+            .prop_map(|(x, y)| format!("({x}, {y})"))
+            .boxed(),
         // Comparisons, mixed signedness included (usual conversions).
         (prop_oneof![s(), u()], cmp, prop_oneof![s(), u()])
             .prop_map(move |(x, o, y)| match t {
@@ -93,7 +106,9 @@ fn expr(t: Ty, depth: u32) -> BoxedStrategy<String> {
             (u(), prop_oneof![Just("/"), Just("%")], u())
                 .prop_map(|(x, o, y)| format!("({x} {o} ({y} | 1UL))"))
                 .boxed(),
-            (u(), s()).prop_map(|(x, n)| format!("({x} << ({n} & 63))")).boxed(),
+            (u(), s())
+                .prop_map(|(x, n)| format!("({x} << ({n} & 63))"))
+                .boxed(),
             s().prop_map(|x| format!("((unsigned long) {x})")).boxed(),
             // Mixed operands: the signed one converts to unsigned.
             (s(), arith, u())
@@ -143,7 +158,10 @@ fn program() -> impl Strategy<Value = String> {
 }
 
 fn gcc_present() -> bool {
-    Command::new("gcc").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("gcc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 static N: AtomicUsize = AtomicUsize::new(0);
@@ -164,7 +182,11 @@ fn gcc_output(src: &str) -> String {
         .arg(&c)
         .output()
         .unwrap();
-    assert!(cc.status.success(), "gcc failed:\n{}\n{src}", String::from_utf8_lossy(&cc.stderr));
+    assert!(
+        cc.status.success(),
+        "gcc failed:\n{}\n{src}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
     let out = Command::new(&exe).output().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     assert!(out.status.success(), "the C program failed:\n{src}");

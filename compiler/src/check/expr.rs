@@ -1,0 +1,663 @@
+//! Places and expressions: name resolution, C's usual arithmetic
+//! conversions, the unsigned operators, `?:` and the comma operator.
+
+use super::*;
+
+impl FnCx<'_, '_> {
+    // ------------------------------------------------------------ places
+
+    /// Resolves a name to a place.
+    pub(super) fn name_place(&mut self, name: &str, span: Span) -> Option<Resolved> {
+        let var = |place: Place, ty: VarTy| {
+            let ty = match ty {
+                VarTy::Scalar(s) => PlaceTy::Scalar(s),
+                VarTy::Array(s, _) => PlaceTy::Array(s),
+            };
+            Some(Resolved {
+                place,
+                ty,
+                read_only: false,
+                what: format!("`{name}`"),
+            })
+        };
+        if let Some(b) = self.lookup_scope(name) {
+            return match b {
+                Binding::Local(id, lty, _) => {
+                    let ty = match lty {
+                        LocalTy::Scalar(s) => PlaceTy::Scalar(s),
+                        LocalTy::Array(s, _) | LocalTy::ArrayRef(s) => PlaceTy::Array(s),
+                    };
+                    Some(Resolved {
+                        place: Place::Local(id),
+                        ty,
+                        read_only: false,
+                        what: format!("`{name}`"),
+                    })
+                }
+                Binding::Static(id, ty, _) => var(Place::Static(id), ty),
+            };
+        }
+        if let Ctx::MProc {
+            target: MTarget::Proc(statics),
+        } = &self.ctx
+            && let Some(i) = statics.iter().position(|s| s.name == name)
+        {
+            return var(Place::Static(i as ir::StaticId), statics[i].ty);
+        }
+        if let Some((ty, _)) = self.ck.env.globals.get(name).copied() {
+            if let Ctx::Proc = self.ctx {
+                self.globals_used.insert(name.to_string());
+            }
+            return var(Place::Global(name.to_string()), ty);
+        }
+        if self.ck.env.procs.contains_key(name) || BUILTINS.contains(&name) {
+            self.err(
+                format!("`{name}` is a procedure, not a variable"),
+                span,
+                format!("call it: `{name}(...)` (UC has no function pointers)"),
+            );
+        } else {
+            let mut d = Diagnostic::error(
+                format!("undeclared variable `{name}`"),
+                span,
+                "not declared in this scope",
+            );
+            if let Ctx::MProc { .. } = self.ctx {
+                d = d.with_note(format!(
+                    "in an mproc, plain names are the new statics of `{}`, globals and the mproc's own locals",
+                    self.name
+                ));
+            }
+            self.ck.diags.push(d);
+        }
+        None
+    }
+
+    /// `old.NAME` in an mproc.
+    pub(super) fn old_place(&mut self, name: &ast::Ident, span: Span) -> Option<Resolved> {
+        let Ctx::MProc { target } = &self.ctx else {
+            self.err(
+                format!("`old.{}` outside of an mproc", name.name),
+                span,
+                "old statics can only be read in `mproc P { ... }`",
+            );
+            return None;
+        };
+        let n = &name.name;
+        let p = self.name.clone();
+        let ty: Result<VarTy, (String, String)> = match target {
+            MTarget::Global(gty) => {
+                if n != &p {
+                    Err((
+                        format!("`old.{n}` in the mproc of global `{p}`"),
+                        format!("only `old.{p}` can be read here"),
+                    ))
+                } else {
+                    match self.ck.prev {
+                        None => Ok(*gty),
+                        Some(prev) => match prev.globals.iter().find(|g| &g.name == n) {
+                            Some(g) => Ok(g.ty),
+                            None => Err((
+                                format!("`old.{n}`: the previous version has no global `{n}`"),
+                                "nothing to read".to_string(),
+                            )),
+                        },
+                    }
+                }
+            }
+            MTarget::Proc(new_statics) => match self.ck.prev {
+                Some(prev) => match prev.procs.iter().find(|q| q.name == p) {
+                    None => Err((
+                        format!("`old.{n}`: the previous version has no procedure `{p}`"),
+                        "nothing to read".to_string(),
+                    )),
+                    Some(q) => match q.statics.iter().find(|s| &s.name == n) {
+                        Some(s) => Ok(s.ty),
+                        None => Err((
+                            format!("`old.{n}`: `{p}` has no static `{n}` in the previous version"),
+                            "no such old static".to_string(),
+                        )),
+                    },
+                },
+                None => match new_statics.iter().find(|s| &s.name == n) {
+                    Some(s) => Ok(s.ty),
+                    None => Err((
+                        format!("old.{n}: unknown type; give the previous version"),
+                        format!(
+                            "`{p}` has no static `{n}` in this version to take the type from (ucc build --prev OLD.uc)"
+                        ),
+                    )),
+                },
+            },
+        };
+        let ty = match ty {
+            Ok(t) => t,
+            Err((msg, label)) => {
+                self.err(msg, span, label);
+                return None;
+            }
+        };
+        let idx = match self.old_statics.iter().position(|o| &o.name == n) {
+            Some(i) => i,
+            None => {
+                self.old_statics.push(OldStatic {
+                    name: n.clone(),
+                    ty,
+                });
+                self.old_statics.len() - 1
+            }
+        };
+        Some(Resolved {
+            place: Place::OldStatic(idx as ir::StaticId),
+            ty: match ty {
+                VarTy::Scalar(s) => PlaceTy::Scalar(s),
+                VarTy::Array(s, _) => PlaceTy::Array(s),
+            },
+            read_only: true,
+            what: format!("`old.{n}`"),
+        })
+    }
+
+    /// Resolves an expression that names a place: a variable, `old.X`, or
+    /// an element. `None` for other expressions (no error reported).
+    pub(super) fn try_place(&mut self, e: &ast::Expr) -> Option<Option<Resolved>> {
+        use ast::ExprKind as K;
+        Some(match &e.kind {
+            K::Var(name) => self.name_place(name, e.span),
+            K::Old(name) => self.old_place(name, e.span),
+            K::Index(base, idx) => self.index_place(base, idx),
+            _ => return None,
+        })
+    }
+
+    /// `base[idx]`: the base must be an array place, the index an int.
+    pub(super) fn index_place(&mut self, base: &ast::Expr, idx: &ast::Expr) -> Option<Resolved> {
+        let b = self.try_place(base);
+        let i = self.value(idx);
+        let b = match b {
+            Some(b) => b,
+            None => {
+                self.err(
+                    "only arrays can be indexed",
+                    base.span,
+                    "this is not an array variable",
+                );
+                None
+            }
+        };
+        let b = b?;
+        let elem = match b.ty {
+            PlaceTy::Array(s) => s,
+            PlaceTy::Scalar(s) => {
+                self.err(
+                    format!("{} is not an array", b.what),
+                    base.span,
+                    format!("this is {}; only arrays can be indexed", a_scalar(s)),
+                );
+                return None;
+            }
+        };
+        let mut i = i?;
+        if i.ty == Some(Scalar::UInt) {
+            i = cast(i, Scalar::Int);
+        }
+        if i.ty != Some(Scalar::Int) {
+            self.err(
+                "an array index must be an int (a double needs a cast)",
+                idx.span,
+                "this is a double; write `(int)` to convert it",
+            );
+            return None;
+        }
+        Some(Resolved {
+            place: Place::Index {
+                base: Box::new(b.place),
+                index: Box::new(i),
+            },
+            ty: PlaceTy::Scalar(elem),
+            read_only: b.read_only,
+            what: format!("an element of {}", b.what),
+        })
+    }
+
+    /// A place that is to be written (`=`, `op=`, `++`, `--`).
+    pub(super) fn target(&mut self, e: &ast::Expr, op: &str) -> Option<(Place, Scalar, String)> {
+        let Some(r) = self.try_place(e) else {
+            self.err(
+                format!("cannot assign to this expression with `{op}`"),
+                e.span,
+                "expected a variable or an array element",
+            );
+            return None;
+        };
+        let r = r?;
+        if r.read_only {
+            self.err(
+                format!("{} is read-only", r.what),
+                e.span,
+                "old statics can be read, not written; assign to the new static instead",
+            );
+            return None;
+        }
+        if self.is_const_place(&r.place) {
+            self.err(
+                format!("{} is const", r.what),
+                e.span,
+                format!("a `const` variable cannot be changed with `{op}`"),
+            );
+            return None;
+        }
+        match r.ty {
+            PlaceTy::Scalar(s) => Some((r.place, s, r.what)),
+            PlaceTy::Array(_) => {
+                self.err(
+                    format!("cannot assign to array {}", r.what),
+                    e.span,
+                    "assign to its elements one by one",
+                );
+                None
+            }
+        }
+    }
+
+    /// Whether a place is (an element of) a `const` variable.
+    pub(super) fn is_const_place(&self, p: &Place) -> bool {
+        match p {
+            Place::Local(id) => self.const_locals.contains(id),
+            Place::Static(id) => matches!(self.ctx, Ctx::Proc) && self.const_statics.contains(id),
+            Place::Global(name) => self.ck.env.const_globals.contains(name),
+            Place::OldStatic(_) => false,
+            Place::Index { base, .. } => self.is_const_place(base),
+        }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    /// An expression or a whole array.
+    pub(super) fn operand(&mut self, e: &ast::Expr) -> Option<Operand> {
+        use ast::ExprKind as K;
+        if let K::Var(_) | K::Old(_) | K::Index(..) = e.kind {
+            let r = self.try_place(e).expect("a place expression")?;
+            return Some(match r.ty {
+                PlaceTy::Scalar(s) => Operand::Value(Expr {
+                    ty: Some(s),
+                    kind: ExprKind::Load(r.place),
+                    span: e.span,
+                }),
+                PlaceTy::Array(_) => Operand::Array(r, e.span),
+            });
+        }
+        self.expr(e).map(Operand::Value)
+    }
+
+    /// A scalar value: not an array, not a void call.
+    pub(super) fn value(&mut self, e: &ast::Expr) -> Option<Expr> {
+        match self.operand(e)? {
+            Operand::Value(v) if v.ty.is_some() => Some(v),
+            Operand::Value(_) => {
+                self.err(
+                    "this call returns no value",
+                    e.span,
+                    "a void procedure or builtin cannot be used in an expression",
+                );
+                None
+            }
+            Operand::Array(r, span) => {
+                self.err(
+                    format!("{} is an array, not a value", r.what),
+                    span,
+                    "index it, or pass it to a procedure that takes an array",
+                );
+                None
+            }
+        }
+    }
+
+    /// An expression statement: any scalar or a void call.
+    pub(super) fn expr_stmt(&mut self, e: &ast::Expr) -> Option<Expr> {
+        match self.operand(e)? {
+            Operand::Value(v) => Some(v),
+            Operand::Array(r, span) => {
+                self.err(
+                    format!("{} is an array; this statement does nothing", r.what),
+                    span,
+                    "expected an assignment or a call",
+                );
+                None
+            }
+        }
+    }
+
+    /// A condition: an int, or a double compared with 0.0 (C truth).
+    pub(super) fn cond(&mut self, e: &ast::Expr) -> Option<Expr> {
+        let v = self.value(e)?;
+        Some(truthy(v))
+    }
+
+    /// Converts `e` to `to` as C's assignment does: any scalar to any
+    /// other, each conversion an explicit cast (double → integer
+    /// truncates toward zero).
+    pub(super) fn coerce(&mut self, e: Expr, to: Scalar, what: &str) -> Option<Expr> {
+        match e.ty {
+            Some(from) if from == to => Some(e),
+            Some(_) => Some(cast(e, to)),
+            None => {
+                self.err(
+                    format!("{what} needs a value, but this call returns none"),
+                    e.span,
+                    "a void procedure or builtin cannot be used in an expression",
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn expr(&mut self, e: &ast::Expr) -> Option<Expr> {
+        use ast::ExprKind as K;
+        let span = e.span;
+        match &e.kind {
+            K::Int(v) => Some(lit(Const::Int(*v), span)),
+            K::UInt(v) => Some(zero_expr(Scalar::UInt, span)).map(|mut e| {
+                e.kind = ExprKind::Int(*v);
+                e
+            }),
+            K::Double(v) => Some(lit(Const::Double(*v), span)),
+            K::Str(_) => {
+                self.err(
+                    "a string literal can only be a printf format or argument",
+                    span,
+                    "UC has no string values",
+                );
+                None
+            }
+            K::Var(_) | K::Old(_) | K::Index(..) => self.value(e),
+            K::Call(name, args) => self.call(name, args, span),
+            K::NewCall(name, args) => self.new_call(name, args, span),
+            K::Assign { target, op, value } => {
+                let opname = match op {
+                    None => "=".to_string(),
+                    Some(o) => format!("{}=", o.symbol()),
+                };
+                let t = self.target(target, &opname);
+                let v = self.value(value);
+                let ((place, ty, what), v) = (t?, v?);
+                let Some(op) = *op else {
+                    let v = self.coerce(v, ty, &what)?;
+                    return Some(assign(place, v, span));
+                };
+                // `x op= v` is `x = (T) (x op v)` with C's conversions. When
+                // `x op v` is computed in x's own type with v converted to
+                // it, the IR's compound form (the place evaluated once)
+                // says exactly that.
+                let load = Expr {
+                    ty: Some(ty),
+                    kind: ExprKind::Load(place.clone()),
+                    span: target.span,
+                };
+                let vt = v.ty.expect("a value");
+                let shift = matches!(op, ast::BinOp::Shl | ast::BinOp::Shr);
+                let full = self.arith(op, load, v.clone(), span, target.span, value.span)?;
+                let ExprKind::Binary { op: irop, .. } = full.kind else {
+                    unreachable!("arith builds a binary")
+                };
+                if shift || full.ty == Some(ty) && (common(ty, vt) == ty) {
+                    let v = if shift {
+                        self.shift_count(v, ty)
+                    } else {
+                        self.coerce(v, ty, &what)?
+                    };
+                    return Some(Expr {
+                        ty: Some(ty),
+                        kind: ExprKind::Assign {
+                            place,
+                            op: Some(irop),
+                            value: Box::new(v),
+                        },
+                        span,
+                    });
+                }
+                // Computed in another type (`i += 0.5`, `i /= u`): load,
+                // compute and store, which evaluates the place twice, so
+                // only for places without side effects.
+                if !pure_place(&place) {
+                    self.err(
+                        format!("`{opname}` here mixes types and its target has side effects"),
+                        target.span,
+                        "UC evaluates such a target twice; compute the index into a variable first",
+                    );
+                    return None;
+                }
+                let v = self.coerce(full, ty, &what)?;
+                Some(assign(place, v, span))
+            }
+            K::IncDec {
+                target,
+                delta,
+                prefix,
+            } => {
+                let op = if *delta > 0 { "++" } else { "--" };
+                let (place, ty, _) = self.target(target, op)?;
+                Some(Expr {
+                    ty: Some(ty),
+                    kind: ExprKind::IncDec {
+                        place,
+                        delta: *delta,
+                        prefix: *prefix,
+                    },
+                    span,
+                })
+            }
+            K::Binary(op, a, b) => self.binary(*op, a, b, span),
+            K::Unary(op, x) => {
+                let v = self.value(x)?;
+                Some(match op {
+                    ast::UnOp::Plus => Expr { span, ..v },
+                    ast::UnOp::BitNot => {
+                        if v.ty == Some(Scalar::Double) {
+                            self.err("`~` needs an integer operand", x.span, "this is a double");
+                            return None;
+                        }
+                        Expr {
+                            ty: v.ty,
+                            kind: ExprKind::Unary {
+                                op: UnOp::BitNot,
+                                operand: Box::new(v),
+                            },
+                            span,
+                        }
+                    }
+                    ast::UnOp::Neg => Expr {
+                        ty: v.ty,
+                        kind: ExprKind::Unary {
+                            op: UnOp::Neg,
+                            operand: Box::new(v),
+                        },
+                        span,
+                    },
+                    ast::UnOp::Not => {
+                        // The IR's Not is on ints; a double is first
+                        // turned into its C truth value (d != 0.0).
+                        let v = truthy(v);
+                        Expr {
+                            ty: Some(Scalar::Int),
+                            kind: ExprKind::Unary {
+                                op: UnOp::Not,
+                                operand: Box::new(v),
+                            },
+                            span,
+                        }
+                    }
+                })
+            }
+            K::Cast(t, x) => {
+                let v = self.value(x)?;
+                let to = scalar(*t);
+                Some(if v.ty == Some(to) {
+                    Expr { span, ..v }
+                } else {
+                    Expr {
+                        span,
+                        ..cast(v, to)
+                    }
+                })
+            }
+            K::Cond(c, a, b) => {
+                let c = self.cond(c);
+                let (a, b) = (self.expr_stmt(a), self.expr_stmt(b));
+                let (c, a, b) = (c?, a?, b?);
+                let (a, b, ty) = match (a.ty, b.ty) {
+                    (None, None) => (a, b, None),
+                    (Some(x), Some(y)) => {
+                        let t = common(x, y);
+                        let a = self.coerce(a, t, "the `?:` operand")?;
+                        let b = self.coerce(b, t, "the `?:` operand")?;
+                        (a, b, Some(t))
+                    }
+                    _ => {
+                        self.err(
+                            "one operand of `?:` has a value and the other does not",
+                            span,
+                            "both must be values, or both void calls",
+                        );
+                        return None;
+                    }
+                };
+                Some(Expr {
+                    ty,
+                    kind: ExprKind::Cond {
+                        cond: Box::new(c),
+                        then: Box::new(a),
+                        els: Box::new(b),
+                    },
+                    span,
+                })
+            }
+            K::Comma(a, b) => {
+                let (a, b) = (self.expr_stmt(a), self.expr_stmt(b));
+                let (a, b) = (a?, b?);
+                Some(Expr {
+                    ty: b.ty,
+                    kind: ExprKind::Comma {
+                        first: Box::new(a),
+                        then: Box::new(b),
+                    },
+                    span,
+                })
+            }
+        }
+    }
+
+    pub(super) fn binary(
+        &mut self,
+        op: ast::BinOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+    ) -> Option<Expr> {
+        use ast::BinOp as B;
+        if let B::And | B::Or = op {
+            let (l, r) = (self.cond(a), self.cond(b));
+            return Some(Expr {
+                ty: Some(Scalar::Int),
+                kind: ExprKind::Logic {
+                    and: op == B::And,
+                    lhs: Box::new(l?),
+                    rhs: Box::new(r?),
+                },
+                span,
+            });
+        }
+        let (l, r) = (self.value(a), self.value(b));
+        self.arith(op, l?, r?, span, a.span, b.span)
+    }
+
+    /// A shift count, converted to the shifted value's type (the IR's
+    /// operands have equal types; the count's 64 bits are what is checked).
+    pub(super) fn shift_count(&mut self, n: Expr, to: Scalar) -> Expr {
+        if n.ty == Some(to) { n } else { cast(n, to) }
+    }
+
+    /// `l op r` on checked operands, with C's usual arithmetic conversions
+    /// and the unsigned operators where signedness matters.
+    pub(super) fn arith(
+        &mut self,
+        op: ast::BinOp,
+        l: Expr,
+        r: Expr,
+        span: Span,
+        lspan: Span,
+        rspan: Span,
+    ) -> Option<Expr> {
+        use ast::BinOp as B;
+        let (lt, rt) = (l.ty.expect("a value"), r.ty.expect("a value"));
+        let integer_only = matches!(
+            op,
+            B::Rem | B::BitAnd | B::BitOr | B::BitXor | B::Shl | B::Shr
+        );
+        if integer_only && (lt == Scalar::Double || rt == Scalar::Double) {
+            let bad = if lt == Scalar::Double { lspan } else { rspan };
+            self.err(
+                format!("`{}` needs integer operands", op.symbol()),
+                bad,
+                "this is a double",
+            );
+            return None;
+        }
+        if let B::Shl | B::Shr = op {
+            // The result has the left operand's type; the count's type
+            // does not matter.
+            let r = self.shift_count(r, lt);
+            let irop = match (op, lt) {
+                (B::Shl, _) => BinOp::Shl,
+                (_, Scalar::UInt) => BinOp::UShr,
+                _ => BinOp::Shr,
+            };
+            return Some(Expr {
+                ty: Some(lt),
+                kind: ExprKind::Binary {
+                    op: irop,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r),
+                },
+                span,
+            });
+        }
+        let t = common(lt, rt);
+        let l = if lt == t { l } else { cast(l, t) };
+        let r = if rt == t { r } else { cast(r, t) };
+        let u = t == Scalar::UInt;
+        let irop = match op {
+            B::Add => BinOp::Add,
+            B::Sub => BinOp::Sub,
+            B::Mul => BinOp::Mul,
+            B::Div if u => BinOp::UDiv,
+            B::Div => BinOp::Div,
+            B::Rem if u => BinOp::URem,
+            B::Rem => BinOp::Rem,
+            B::Eq => BinOp::Eq,
+            B::Ne => BinOp::Ne,
+            B::Lt if u => BinOp::ULt,
+            B::Lt => BinOp::Lt,
+            B::Le if u => BinOp::ULe,
+            B::Le => BinOp::Le,
+            B::Gt if u => BinOp::UGt,
+            B::Gt => BinOp::Gt,
+            B::Ge if u => BinOp::UGe,
+            B::Ge => BinOp::Ge,
+            B::BitAnd => BinOp::BitAnd,
+            B::BitOr => BinOp::BitOr,
+            B::BitXor => BinOp::BitXor,
+            B::And | B::Or | B::Shl | B::Shr => unreachable!("handled by the callers"),
+        };
+        let ty = if irop.is_comparison() { Scalar::Int } else { t };
+        Some(Expr {
+            ty: Some(ty),
+            kind: ExprKind::Binary {
+                op: irop,
+                lhs: Box::new(l),
+                rhs: Box::new(r),
+            },
+            span,
+        })
+    }
+}

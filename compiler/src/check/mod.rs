@@ -1,0 +1,832 @@
+//! Name resolution and type checking: syntax tree in, [`ir::Module`] out.
+//!
+//! The checker keeps going after an error: an expression that fails yields
+//! `None`, the enclosing statement is dropped, and checking continues with
+//! the next one, so one run reports every independent mistake without
+//! cascades. The IR is only returned when no error was found, so it always
+//! satisfies the invariants documented in [`crate::ir`].
+//!
+//! The checker's five jobs live in submodules: the top level (this
+//! file: the shared name space, signatures, procedure/iproc/mproc
+//! bodies), [`consts`] (constant folding with C's semantics, array
+//! lengths, static initializers), [`stmt`] (statements and
+//! declarations), [`expr`] (places and expressions with C's
+//! conversions) and [`call`] (calls, builtins and printf formats).
+
+use crate::ast::{self, Init, Params, RetName, TypeName};
+use crate::diag::{Diagnostic, line_col};
+use crate::ir::{
+    self, Arg, BinOp, Builtin, Const, Expr, ExprKind, FmtPiece, Global, IProc, Local, LocalId,
+    LocalTy, MProc, Module, OldStatic, ParamTy, Place, PrintArg, Proc, RetTy, Scalar, Signature,
+    Span, Static, Stmt, UnOp, VarTy,
+};
+use std::collections::{BTreeSet, HashMap};
+
+/// The longest array UC accepts (elements). Large enough for real
+/// programs, small enough that sizes stay far from `u32` overflow and a
+/// stack frame stays sane.
+pub const MAX_ARRAY_LEN: u32 = 1 << 16;
+
+/// Names that the language reserves for builtins.
+const BUILTINS: &[&str] = &["printf", "sleep_ms", "now_ms", "len", "exit"];
+
+/// The C library functions UC provides (SPEC 2.2). A program may define
+/// its own procedure of one of these names, which then wins, as a C
+/// program's own definition would.
+const LIBC: &[&str] = &[
+    "sqrt", "floor", "ceil", "fabs", "sin", "cos", "tan", "atan", "atan2", "exp", "log", "log10",
+    "pow", "fmod", "abs", "labs", "putchar", "puts", "rand", "srand",
+];
+
+/// C features UC leaves out that show up as calls, with what to say.
+const LEFT_OUT_CALLS: &[(&str, &str)] = &[
+    (
+        "malloc",
+        "UC has no dynamic memory (`malloc`): use a fixed-size array",
+    ),
+    (
+        "calloc",
+        "UC has no dynamic memory (`calloc`): use a fixed-size array",
+    ),
+    (
+        "realloc",
+        "UC has no dynamic memory (`realloc`): use a fixed-size array",
+    ),
+    (
+        "free",
+        "UC has no dynamic memory (`free`): arrays are fixed-size",
+    ),
+];
+
+/// Checks a parsed program. `prev` is the module of the version being
+/// replaced, when known: it gives `old.NAME` its type and is what `iproc`
+/// signatures are checked against.
+pub fn check(
+    file: &str,
+    src: &str,
+    prog: &ast::Program,
+    prev: Option<&Module>,
+) -> Result<Module, Vec<Diagnostic>> {
+    let mut ck = Checker {
+        src,
+        prev,
+        diags: Vec::new(),
+        env: Env::default(),
+    };
+    let module = ck.module(file, prog);
+    if ck.diags.is_empty() {
+        Ok(module)
+    } else {
+        ck.diags.sort_by_key(|d| (d.span.start, d.span.end));
+        Err(ck.diags)
+    }
+}
+
+fn scalar(t: TypeName) -> Scalar {
+    match t {
+        TypeName::Int => Scalar::Int,
+        TypeName::UInt => Scalar::UInt,
+        TypeName::Double => Scalar::Double,
+    }
+}
+
+fn scalar_name(s: Scalar) -> &'static str {
+    s.name()
+}
+
+/// `int`, `double[]`, ... as a person would write the parameter type.
+pub fn param_ty_name(p: ParamTy) -> String {
+    match p {
+        ParamTy::Scalar(s) => scalar_name(s).to_string(),
+        ParamTy::ArrayRef(s) => format!("{}[]", scalar_name(s)),
+    }
+}
+
+fn ret_name(r: RetTy) -> &'static str {
+    match r {
+        RetTy::Void => "void",
+        RetTy::Scalar(s) => scalar_name(s),
+    }
+}
+
+/// `(int, double[]) -> void`: a signature as messages and delta files show it.
+pub fn sig_string(sig: &Signature) -> String {
+    let params: Vec<String> = sig.params.iter().map(|p| param_ty_name(*p)).collect();
+    format!("({}) -> {}", params.join(", "), ret_name(sig.ret))
+}
+
+/// `an int` / `a double`, for messages.
+fn a_scalar(s: Scalar) -> &'static str {
+    match s {
+        Scalar::Int => "an int",
+        Scalar::UInt => "an unsigned",
+        Scalar::Double => "a double",
+    }
+}
+
+fn zero(s: Scalar) -> Const {
+    match s {
+        Scalar::Int | Scalar::UInt => Const::Int(0),
+        Scalar::Double => Const::Double(0.0),
+    }
+}
+
+/// The literal 0 of type `s`.
+fn zero_expr(s: Scalar, span: Span) -> Expr {
+    let mut e = lit(zero(s), span);
+    e.ty = Some(s);
+    e
+}
+
+/// A folded constant, with C's three arithmetic types.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum FConst {
+    I(i64),
+    U(u64),
+    D(f64),
+}
+
+impl FConst {
+    fn ty(self) -> Scalar {
+        match self {
+            FConst::I(_) => Scalar::Int,
+            FConst::U(_) => Scalar::UInt,
+            FConst::D(_) => Scalar::Double,
+        }
+    }
+
+    /// Converts as C does (double → integer truncates, saturating).
+    fn to(self, s: Scalar) -> FConst {
+        match (self, s) {
+            (FConst::I(v), Scalar::Int) => FConst::I(v),
+            (FConst::I(v), Scalar::UInt) => FConst::U(v as u64),
+            (FConst::I(v), Scalar::Double) => FConst::D(v as f64),
+            (FConst::U(v), Scalar::Int) => FConst::I(v as i64),
+            (FConst::U(v), Scalar::UInt) => FConst::U(v),
+            (FConst::U(v), Scalar::Double) => FConst::D(v as f64),
+            (FConst::D(v), Scalar::Int) => FConst::I(v as i64),
+            (FConst::D(v), Scalar::UInt) => FConst::U(v as u64),
+            (FConst::D(v), Scalar::Double) => FConst::D(v),
+        }
+    }
+
+    fn truth(self) -> bool {
+        match self {
+            FConst::I(v) => v != 0,
+            FConst::U(v) => v != 0,
+            FConst::D(v) => v != 0.0,
+        }
+    }
+
+    fn to_const(self) -> Const {
+        match self {
+            FConst::I(v) => Const::Int(v),
+            FConst::U(v) => Const::Int(v as i64),
+            FConst::D(v) => Const::Double(v),
+        }
+    }
+}
+
+/// C's usual arithmetic conversions: the common type of two operands.
+fn common(a: Scalar, b: Scalar) -> Scalar {
+    if a == Scalar::Double || b == Scalar::Double {
+        Scalar::Double
+    } else if a == Scalar::UInt || b == Scalar::UInt {
+        Scalar::UInt
+    } else {
+        Scalar::Int
+    }
+}
+
+fn lit(c: Const, span: Span) -> Expr {
+    match c {
+        Const::Int(v) => Expr {
+            ty: Some(Scalar::Int),
+            kind: ExprKind::Int(v),
+            span,
+        },
+        Const::Double(v) => Expr {
+            ty: Some(Scalar::Double),
+            kind: ExprKind::Double(v),
+            span,
+        },
+    }
+}
+
+/// What the top level declares; read-only while bodies are checked.
+#[derive(Default)]
+struct Env {
+    /// Procedures by name: signature, definition span, index in `procs`.
+    procs: HashMap<String, (Signature, Span)>,
+    /// Globals by name: type and definition span.
+    globals: HashMap<String, (VarTy, Span)>,
+    /// Statics of each checked procedure (for its mproc).
+    statics: HashMap<String, Vec<Static>>,
+    /// Globals declared `const`.
+    const_globals: BTreeSet<String>,
+}
+
+struct Checker<'a> {
+    src: &'a str,
+    prev: Option<&'a Module>,
+    diags: Vec<Diagnostic>,
+    env: Env,
+}
+
+mod call;
+mod consts;
+mod expr;
+mod stmt;
+
+pub use call::parse_format;
+
+impl Checker<'_> {
+    fn err(&mut self, message: impl Into<String>, span: Span, label: impl Into<String>) {
+        self.diags.push(Diagnostic::error(message, span, label));
+    }
+
+    fn at_line(&self, span: Span) -> String {
+        let (line, col) = line_col(self.src, span.start as usize);
+        format!("line {line}, column {col}")
+    }
+
+    fn module(&mut self, file: &str, prog: &ast::Program) -> Module {
+        // Pass 1: the shared name space of procedures and globals, so that
+        // calls may precede definitions (as in the pizza listing).
+        let mut globals = Vec::new();
+        let mut proc_defs = Vec::new();
+        for item in &prog.items {
+            match item {
+                ast::Item::Global(decl) => {
+                    // `static` on a global changes nothing: a UC program is
+                    // one translation unit.
+                    for d in &decl.declarators {
+                        if self.claim_top_name(&d.name)
+                            && let Some(g) = self.global(decl.ty, d)
+                        {
+                            if decl.is_const {
+                                self.env.const_globals.insert(g.name.clone());
+                            }
+                            self.env.globals.insert(g.name.clone(), (g.ty, g.span));
+                            globals.push(g);
+                        }
+                    }
+                }
+                ast::Item::Proc(def) => {
+                    let (sig, params) = self.signature(def);
+                    let claimed = self.claim_top_name(&def.name);
+                    if claimed {
+                        self.env
+                            .procs
+                            .insert(def.name.name.clone(), (sig.clone(), def.name.span));
+                    }
+                    proc_defs.push((def, sig, params, claimed));
+                }
+                ast::Item::IProc(_) | ast::Item::MProc(_) | ast::Item::Prototype(_) => {}
+            }
+        }
+        for item in &prog.items {
+            if let ast::Item::Prototype(decl) = item {
+                self.prototype(decl);
+            }
+        }
+        match self.env.procs.get("main") {
+            None => self.err(
+                "no `main` procedure",
+                Span::default(),
+                "a UC program starts at `main()`; define it in this file",
+            ),
+            Some((sig, span)) if !sig.params.is_empty() => {
+                let span = *span;
+                self.err(
+                    "`main` must take no parameters",
+                    span,
+                    "declare it as `main()`",
+                );
+            }
+            Some(_) => {}
+        }
+
+        // Pass 2: bodies. Procedures first, so that an mproc can see the
+        // statics of the procedure it serves.
+        let mut procs = Vec::new();
+        for (def, sig, params, claimed) in proc_defs {
+            let p = self.proc(def, sig, &params);
+            // A duplicate's body is still checked, for its own errors.
+            if !claimed {
+                continue;
+            }
+            self.env.statics.insert(p.name.clone(), p.statics.clone());
+            procs.push(p);
+        }
+        let mut iprocs: Vec<IProc> = Vec::new();
+        let mut mprocs: Vec<MProc> = Vec::new();
+        let mut iproc_spans: HashMap<String, Span> = HashMap::new();
+        let mut mproc_spans: HashMap<String, Span> = HashMap::new();
+        for item in &prog.items {
+            match item {
+                ast::Item::IProc(def) => {
+                    if let Some(first) = iproc_spans.get(&def.name.name).copied() {
+                        let note = format!("the first one is at {}", self.at_line(first));
+                        self.diags.push(
+                            Diagnostic::error(
+                                format!("a second iproc for `{}`", def.name.name),
+                                def.name.span,
+                                "one iproc per procedure and version",
+                            )
+                            .with_note(note),
+                        );
+                        continue;
+                    }
+                    iproc_spans.insert(def.name.name.clone(), def.name.span);
+                    if let Some(ip) = self.iproc(def) {
+                        iprocs.push(ip);
+                    }
+                }
+                ast::Item::MProc(def) => {
+                    if let Some(first) = mproc_spans.get(&def.name.name).copied() {
+                        let note = format!("the first one is at {}", self.at_line(first));
+                        self.diags.push(
+                            Diagnostic::error(
+                                format!("a second mproc for `{}`", def.name.name),
+                                def.name.span,
+                                "one mproc per procedure or global and version",
+                            )
+                            .with_note(note),
+                        );
+                        continue;
+                    }
+                    mproc_spans.insert(def.name.name.clone(), def.name.span);
+                    if let Some(mp) = self.mproc(def) {
+                        mprocs.push(mp);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Module {
+            file: file.to_string(),
+            procs,
+            globals,
+            iprocs,
+            mprocs,
+        }
+    }
+
+    /// Checks a forward declaration against the definition.
+    fn prototype(&mut self, decl: &ast::Prototype) {
+        let name = &decl.name.name;
+        let Some((def_sig, def_span)) = self.env.procs.get(name).cloned() else {
+            let label = if self.env.globals.contains_key(name) {
+                "this name is a global variable"
+            } else {
+                "define it in this file (UC programs are one file)"
+            };
+            self.err(
+                format!("`{name}` is declared but never defined"),
+                decl.name.span,
+                label,
+            );
+            return;
+        };
+        let as_def = ast::ProcDef {
+            ret: decl.ret,
+            name: decl.name.clone(),
+            params: Params::Ansi(decl.params.clone()),
+            body: Vec::new(),
+            span: decl.span,
+        };
+        let (sig, _) = self.signature(&as_def);
+        let matches = if decl.unspecified {
+            sig.ret == def_sig.ret
+        } else {
+            sig == def_sig
+        };
+        if !matches {
+            let note = format!(
+                "the definition at {} is {}",
+                self.at_line(def_span),
+                sig_string(&def_sig)
+            );
+            self.diags.push(
+                Diagnostic::error(
+                    format!("this declaration of `{name}` does not match its definition"),
+                    decl.span,
+                    if decl.unspecified {
+                        format!("declared to return {}", ret_name(sig.ret))
+                    } else {
+                        format!("declared as {}", sig_string(&sig))
+                    },
+                )
+                .with_note(note),
+            );
+        }
+    }
+
+    /// Reserves a top-level name; false (with an error) if it is taken.
+    fn claim_top_name(&mut self, name: &ast::Ident) -> bool {
+        if BUILTINS.contains(&name.name.as_str()) {
+            self.err(
+                format!("`{}` is a builtin and cannot be redefined", name.name),
+                name.span,
+                "choose another name",
+            );
+            return false;
+        }
+        let first = self
+            .env
+            .procs
+            .get(&name.name)
+            .map(|p| p.1)
+            .or_else(|| self.env.globals.get(&name.name).map(|g| g.1));
+        if let Some(first) = first {
+            let note = format!("first defined at {}", self.at_line(first));
+            self.diags.push(
+                Diagnostic::error(
+                    format!("`{}` is defined twice", name.name),
+                    name.span,
+                    "procedures and globals share one name space",
+                )
+                .with_note(note),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Resolves a parameter list (ANSI or K&R) and return type.
+    fn signature(&mut self, def: &ast::ProcDef) -> (Signature, Vec<(ast::Ident, ParamTy)>) {
+        let mut params: Vec<(ast::Ident, ParamTy)> = Vec::new();
+        let pty = |ty: TypeName, is_array: bool| {
+            if is_array {
+                ParamTy::ArrayRef(scalar(ty))
+            } else {
+                ParamTy::Scalar(scalar(ty))
+            }
+        };
+        match &def.params {
+            Params::Ansi(ps) => {
+                for p in ps {
+                    if params.iter().any(|(n, _)| n.name == p.name.name) {
+                        self.err(
+                            format!("parameter `{}` is declared twice", p.name.name),
+                            p.name.span,
+                            "parameter names must be distinct",
+                        );
+                    }
+                    params.push((p.name.clone(), pty(p.ty, p.is_array)));
+                }
+            }
+            Params::KnR { names, decls } => {
+                let mut declared: HashMap<&str, &ast::ParamDecl> = HashMap::new();
+                for d in decls {
+                    if !names.iter().any(|n| n.name == d.name.name) {
+                        self.err(
+                            format!(
+                                "`{}` is declared but is not a parameter of `{}`",
+                                d.name.name, def.name.name
+                            ),
+                            d.name.span,
+                            "not in the parameter list",
+                        );
+                    } else if declared.insert(&d.name.name, d).is_some() {
+                        self.err(
+                            format!("parameter `{}` is declared twice", d.name.name),
+                            d.name.span,
+                            "already declared above",
+                        );
+                    }
+                }
+                for n in names {
+                    // A repeated name is still a parameter slot, so that
+                    // calls are not also reported for a wrong arity.
+                    if params.iter().any(|(p, _)| p.name == n.name) {
+                        self.err(
+                            format!("parameter `{}` is listed twice", n.name),
+                            n.span,
+                            "parameter names must be distinct",
+                        );
+                    }
+                    // K&R: a parameter nobody declared is an int.
+                    let ty = declared
+                        .get(n.name.as_str())
+                        .map_or(ParamTy::Scalar(Scalar::Int), |d| pty(d.ty, d.is_array));
+                    params.push((n.clone(), ty));
+                }
+            }
+        }
+        let ret = match def.ret {
+            None => RetTy::Scalar(Scalar::Int),
+            Some((RetName::Void, _)) => RetTy::Void,
+            Some((RetName::Scalar(t), _)) => RetTy::Scalar(scalar(t)),
+        };
+        let sig = Signature {
+            params: params.iter().map(|p| p.1).collect(),
+            ret,
+        };
+        (sig, params)
+    }
+
+    fn global(&mut self, ty: TypeName, d: &ast::Declarator) -> Option<Global> {
+        let vty = self.var_ty(ty, d)?;
+        let init = self.const_init(vty, d)?;
+        Some(Global {
+            name: d.name.name.clone(),
+            ty: vty,
+            init,
+            span: d.name.span,
+        })
+    }
+
+    fn proc(
+        &mut self,
+        def: &ast::ProcDef,
+        sig: Signature,
+        params: &[(ast::Ident, ParamTy)],
+    ) -> Proc {
+        let mut fx = FnCx::new(self, Ctx::Proc, sig.ret, &def.name.name);
+        fx.bind_params(params);
+        let body = fx.stmts_in_scope(&def.body, false);
+        let FnCx {
+            locals,
+            statics,
+            data_size,
+            callees,
+            globals_used,
+            ..
+        } = fx;
+        Proc {
+            name: def.name.name.clone(),
+            sig,
+            locals,
+            statics,
+            data_size,
+            body,
+            callees: callees.into_iter().collect(),
+            globals_used: globals_used.into_iter().collect(),
+            span: def.span,
+        }
+    }
+
+    fn iproc(&mut self, def: &ast::ProcDef) -> Option<IProc> {
+        let name = &def.name.name;
+        let Some((new_sig, _)) = self.env.procs.get(name).cloned() else {
+            self.err(
+                format!("iproc `{name}`: there is no procedure `{name}` in this version"),
+                def.name.span,
+                "an iproc maps old calls of a procedure of the new version",
+            );
+            return None;
+        };
+        let (declared, params) = self.signature(def);
+        let prev_sig = match self.prev {
+            None => None,
+            Some(prev) => match prev.procs.iter().find(|p| &p.name == name) {
+                Some(p) => Some(p.sig.clone()),
+                None => {
+                    self.err(
+                        format!("iproc `{name}`: the previous version has no procedure `{name}`"),
+                        def.name.span,
+                        "no old callers to map",
+                    );
+                    return None;
+                }
+            },
+        };
+        // The old return type: as written, else the previous version's,
+        // else (no previous version at hand) the new one's, since an iproc
+        // usually exists because the parameters changed.
+        let ret = match (def.ret, &prev_sig) {
+            (Some(_), _) => declared.ret,
+            (None, Some(p)) => p.ret,
+            (None, None) => new_sig.ret,
+        };
+        let old_sig = Signature {
+            params: declared.params,
+            ret,
+        };
+        if let Some(p) = &prev_sig
+            && p != &old_sig
+        {
+            self.diags.push(
+                    Diagnostic::error(
+                        format!(
+                            "iproc `{name}` declares the old signature {} but the previous version's `{name}` is {}",
+                            sig_string(&old_sig),
+                            sig_string(p)
+                        ),
+                        def.name.span,
+                        "the iproc must take exactly what old callers pass",
+                    )
+                    .with_note(format!(
+                        "the new `{name}` is {}; call it with new.{name}(...)",
+                        sig_string(&new_sig)
+                    )),
+                );
+        }
+        let mut fx = FnCx::new(self, Ctx::IProc { new_sig }, old_sig.ret, name);
+        fx.bind_params(&params);
+        let body = fx.stmts_in_scope(&def.body, false);
+        let locals = fx.locals;
+        Some(IProc {
+            name: name.clone(),
+            old_sig,
+            locals,
+            body,
+            span: def.span,
+        })
+    }
+
+    fn mproc(&mut self, def: &ast::MProcDef) -> Option<MProc> {
+        let name = &def.name.name;
+        let target = if let Some(statics) = self.env.statics.get(name) {
+            MTarget::Proc(statics.clone())
+        } else if self.env.procs.contains_key(name) {
+            // A procedure whose body failed to check: its error is reported.
+            return None;
+        } else if let Some((ty, _)) = self.env.globals.get(name) {
+            MTarget::Global(*ty)
+        } else {
+            self.err(
+                format!("mproc `{name}`: there is no procedure or global `{name}` in this version"),
+                def.name.span,
+                "an mproc serves a procedure or a global of this file",
+            );
+            return None;
+        };
+        let mut fx = FnCx::new(self, Ctx::MProc { target }, RetTy::Void, name);
+        let body = fx.stmts_in_scope(&def.body, true);
+        let (locals, old_statics) = (fx.locals, fx.old_statics);
+        Some(MProc {
+            name: name.clone(),
+            locals,
+            old_statics,
+            body,
+            span: def.span,
+        })
+    }
+}
+
+/// What an mproc serves.
+enum MTarget {
+    /// A procedure, with its new statics.
+    Proc(Vec<Static>),
+    /// A global, with its new type.
+    Global(VarTy),
+}
+
+/// What kind of body is being checked.
+enum Ctx {
+    Proc,
+    IProc { new_sig: Signature },
+    MProc { target: MTarget },
+}
+
+impl Ctx {
+    fn what(&self) -> &'static str {
+        match self {
+            Ctx::Proc => "a procedure",
+            Ctx::IProc { .. } => "an iproc",
+            Ctx::MProc { .. } => "an mproc",
+        }
+    }
+}
+
+/// A name bound in a block scope.
+#[derive(Clone, Copy)]
+enum Binding {
+    Local(LocalId, LocalTy, Span),
+    Static(ir::StaticId, VarTy, Span),
+}
+
+/// The type of a resolved place.
+#[derive(Clone, Copy, PartialEq)]
+enum PlaceTy {
+    Scalar(Scalar),
+    Array(Scalar),
+}
+
+/// A resolved place: where, what type, and whether it may be written.
+struct Resolved {
+    place: Place,
+    ty: PlaceTy,
+    read_only: bool,
+    /// What to call it in messages (`a`, `old.pd`, `a[...]`).
+    what: String,
+}
+
+/// An expression that may also be a whole array (only call arguments and
+/// `len` accept those).
+enum Operand {
+    Value(Expr),
+    Array(Resolved, Span),
+}
+
+/// Checks one body (procedure, iproc or mproc).
+struct FnCx<'c, 'a> {
+    ck: &'c mut Checker<'a>,
+    ctx: Ctx,
+    ret: RetTy,
+    name: String,
+    locals: Vec<Local>,
+    statics: Vec<Static>,
+    data_size: u32,
+    old_statics: Vec<OldStatic>,
+    scopes: Vec<HashMap<String, Binding>>,
+    loops: u32,
+    /// Enclosing loops and switches (what `break` may leave).
+    breakables: u32,
+    /// Locals and statics declared `const`.
+    const_locals: BTreeSet<LocalId>,
+    const_statics: BTreeSet<ir::StaticId>,
+    callees: BTreeSet<String>,
+    globals_used: BTreeSet<String>,
+}
+
+/// A place whose evaluation has no side effects (its indexes are pure),
+/// so evaluating it twice is the same as once.
+fn pure_place(p: &Place) -> bool {
+    match p {
+        Place::Index { base, index } => pure_place(base) && pure_expr(index),
+        _ => true,
+    }
+}
+
+fn pure_expr(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int(_) | ExprKind::Double(_) => true,
+        ExprKind::Load(p) | ExprKind::Len(p) => pure_place(p),
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Logic { lhs, rhs, .. } => {
+            pure_expr(lhs) && pure_expr(rhs)
+        }
+        ExprKind::Unary { operand, .. } | ExprKind::Cast { operand, .. } => pure_expr(operand),
+        _ => false,
+    }
+}
+
+fn cast(e: Expr, to: Scalar) -> Expr {
+    let span = e.span;
+    Expr {
+        ty: Some(to),
+        kind: ExprKind::Cast {
+            to,
+            operand: Box::new(e),
+        },
+        span,
+    }
+}
+
+/// An int condition from a value: doubles become `d != 0.0`, unsigned
+/// values are cast (same bits).
+fn truthy(v: Expr) -> Expr {
+    if v.ty == Some(Scalar::UInt) {
+        return cast(v, Scalar::Int);
+    }
+    if v.ty == Some(Scalar::Double) {
+        let span = v.span;
+        Expr {
+            ty: Some(Scalar::Int),
+            kind: ExprKind::Binary {
+                op: BinOp::Ne,
+                lhs: Box::new(v),
+                rhs: Box::new(lit(Const::Double(0.0), span)),
+            },
+            span,
+        }
+    } else {
+        v
+    }
+}
+
+fn assign(place: Place, value: Expr, span: Span) -> Expr {
+    Expr {
+        ty: value.ty,
+        kind: ExprKind::Assign {
+            place,
+            op: None,
+            value: Box::new(value),
+        },
+        span,
+    }
+}
+
+fn index(base: Place, i: i64, span: Span) -> Place {
+    Place::Index {
+        base: Box::new(base),
+        index: Box::new(lit(Const::Int(i), span)),
+    }
+}
+
+fn call_expr(callee: &str, sig: &Signature, args: Vec<Arg>, span: Span) -> Expr {
+    Expr {
+        ty: match sig.ret {
+            RetTy::Void => None,
+            RetTy::Scalar(s) => Some(s),
+        },
+        kind: ExprKind::Call {
+            callee: callee.to_string(),
+            args,
+        },
+        span,
+    }
+}
