@@ -6,7 +6,9 @@
 //! the network code stays here. Errors are already worded for the user.
 
 use std::net::ToSocketAddrs;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pup_client::auth::{self, Cookie};
@@ -57,6 +59,24 @@ pub trait Connector: Send {
     fn pups(&mut self, host: Option<&str>) -> Result<(String, Vec<PupEntry>), String>;
     /// Stops whatever this connector started (pups, pupmapper). Idempotent.
     fn shutdown(&mut self) {}
+    /// A [`Dial`] that reaches many pups at once from worker threads
+    /// (fleets, SPEC §5.5).
+    fn dialer(&mut self) -> Result<Arc<dyn Dial>, String> {
+        Err("this ush cannot reach a fleet".into())
+    }
+    /// Under `ush --local`, starts `program`'s pup on this host if none
+    /// runs: `Ok(true)` if it was started now. Elsewhere does nothing.
+    fn start_local(&mut self, _program: &str, _debug: bool) -> Result<bool, String> {
+        Ok(false)
+    }
+}
+
+/// Connects to pups from any thread: the fleet commands open one
+/// connection per pup, many at once.
+pub trait Dial: Send + Sync {
+    /// Connects to `program`'s pup through `host`'s pupmapper (`None`: this
+    /// host, or the private pupmapper of `--local`).
+    fn dial(&self, program: &str, host: Option<&str>) -> Result<Box<dyn Link>, String>;
 }
 
 /// A [`Link`] over a real [`PupClient`].
@@ -137,6 +157,74 @@ impl NetConnector {
     }
 }
 
+/// Looks `program` up at the pupmapper `addr` (of host `host_name`, for
+/// messages), retrying for `wait`, and connects to its pup with `cookie`.
+fn open(
+    cookie: &Cookie,
+    addr: &str,
+    host_name: &str,
+    program: &str,
+    wait: Duration,
+) -> Result<PupClient, String> {
+    let mut mc = mapper_client(addr, host_name)?;
+    let deadline = Instant::now() + wait;
+    let entry = loop {
+        match mc
+            .lookup(program)
+            .map_err(|e| format!("pupmapper on host {host_name}: {e}"))?
+        {
+            Some(e) => break e,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            None => {
+                return Err(format!(
+                    "no pup for program {program} on host {host_name} (start one there with `pup {program}`)"
+                ));
+            }
+        }
+    };
+    let ip = mc.addr().ip();
+    let pup_addr = (ip, entry.port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("no address for the pup")?;
+    PupClient::connect(pup_addr, cookie).map_err(|e| match e {
+        ClientError::Auth(_) | ClientError::Closed => {
+            let path = cookie
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(built in)".into());
+            format!(
+                "the pup for program {program} on host {host_name} refused this ush: {e} \
+                 (our cookie is {path}; it must hold the same secret as the pup's)"
+            )
+        }
+        e => format!("pup for program {program} on host {host_name}: {e}"),
+    })
+}
+
+/// The real [`Dial`]: the cookie, and the private pupmapper of `--local`
+/// for pups on this host.
+struct NetDial {
+    cookie: Cookie,
+    local_mapper: Option<SocketAddr>,
+}
+
+impl Dial for NetDial {
+    fn dial(&self, program: &str, host: Option<&str>) -> Result<Box<dyn Link>, String> {
+        let (addr, host_name) = match (host, self.local_mapper) {
+            (None, Some(m)) => (m.to_string(), "localhost".to_string()),
+            (None, None) => (
+                pupmapper::proto::mapper_addr("127.0.0.1")?,
+                crate::sysinfo::hostname(),
+            ),
+            (Some(h), _) => (pupmapper::proto::mapper_addr(h)?, h.to_string()),
+        };
+        let client = open(&self.cookie, &addr, &host_name, program, Duration::ZERO)?;
+        Ok(Box::new(PupLink(client)))
+    }
+}
+
 fn mapper_client(addr: &str, host: &str) -> Result<MapperClient, String> {
     MapperClient::connect(addr).map_err(|e| match e {
         pupmapper_client::client::ClientError::Connect { source, .. } => format!(
@@ -161,43 +249,10 @@ impl Connector for NetConnector {
             started = local.ensure_pup(program, debug)?;
         }
         let (addr, host_name) = self.mapper_for(host)?;
-        let mut mc = mapper_client(&addr, &host_name)?;
         // A pup just started registers before it prints its ready line, but
         // allow a moment for a mapper that answers lookups from a snapshot.
-        let deadline = Instant::now() + Duration::from_secs(if started { 5 } else { 0 });
-        let entry = loop {
-            match mc
-                .lookup(program)
-                .map_err(|e| format!("pupmapper on host {host_name}: {e}"))?
-            {
-                Some(e) => break e,
-                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-                None => {
-                    return Err(format!(
-                        "no pup for program {program} on host {host_name} (start one there with `pup {program}`)"
-                    ));
-                }
-            }
-        };
-        let ip = mc.addr().ip();
-        let pup_addr = (ip, entry.port)
-            .to_socket_addrs()
-            .map_err(|e| e.to_string())?
-            .next()
-            .ok_or("no address for the pup")?;
-        let client = PupClient::connect(pup_addr, &cookie).map_err(|e| match e {
-            ClientError::Auth(_) | ClientError::Closed => {
-                let path = cookie
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "(built in)".into());
-                format!(
-                    "the pup for program {program} on host {host_name} refused this ush: {e} \
-                     (our cookie is {path}; it must hold the same secret as the pup's)"
-                )
-            }
-            e => format!("pup for program {program} on host {host_name}: {e}"),
-        })?;
+        let wait = Duration::from_secs(if started { 5 } else { 0 });
+        let client = open(&cookie, &addr, &host_name, program, wait)?;
         Ok(Connected {
             link: Box::new(PupLink(client)),
             started,
@@ -216,6 +271,20 @@ impl Connector for NetConnector {
     fn shutdown(&mut self) {
         if let Some(l) = &mut self.local {
             l.shutdown();
+        }
+    }
+
+    fn dialer(&mut self) -> Result<Arc<dyn Dial>, String> {
+        Ok(Arc::new(NetDial {
+            cookie: self.cookie()?,
+            local_mapper: self.local.as_ref().map(Local::mapper_addr),
+        }))
+    }
+
+    fn start_local(&mut self, program: &str, debug: bool) -> Result<bool, String> {
+        match &mut self.local {
+            Some(l) => l.ensure_pup(program, debug),
+            None => Ok(false),
         }
     }
 }
