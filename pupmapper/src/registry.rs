@@ -50,7 +50,12 @@ fn process_exists(pid: u32) -> bool {
 /// at `host` (the mapper's own address) or else on 127.0.0.1. On success,
 /// optionally sends the alert over that connection. Returns why the pup is
 /// considered dead.
-fn probe(entry: &PupEntry, host: IpAddr, timeout: Duration, alert: bool) -> Result<(), &'static str> {
+fn probe(
+    entry: &PupEntry,
+    host: IpAddr,
+    timeout: Duration,
+    alert: bool,
+) -> Result<(), &'static str> {
     // A killed but unreaped pup is a zombie and still passes the process
     // check; the port check catches it because its sockets are closed.
     if !process_exists(entry.pid) {
@@ -61,9 +66,10 @@ fn probe(entry: &PupEntry, host: IpAddr, timeout: Duration, alert: bool) -> Resu
     if host != loopback {
         tries.push(loopback);
     }
-    let Some(mut stream) = tries.into_iter().find_map(|ip| {
-        TcpStream::connect_timeout(&SocketAddr::new(ip, entry.port), timeout).ok()
-    }) else {
+    let Some(mut stream) = tries
+        .into_iter()
+        .find_map(|ip| TcpStream::connect_timeout(&SocketAddr::new(ip, entry.port), timeout).ok())
+    else {
         return Err("port closed");
     };
     if alert {
@@ -225,13 +231,15 @@ impl Registry {
         let snapshot: Vec<PupEntry> = self.lock().values().cloned().collect();
         snapshot
             .into_iter()
-            .filter(|entry| match probe(entry, self.host_ip, self.probe_timeout, false) {
-                Ok(()) => true,
-                Err(reason) => {
-                    self.drop_dead(entry, reason);
-                    false
-                }
-            })
+            .filter(
+                |entry| match probe(entry, self.host_ip, self.probe_timeout, false) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        self.drop_dead(entry, reason);
+                        false
+                    }
+                },
+            )
             .collect()
     }
 

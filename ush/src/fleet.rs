@@ -314,9 +314,18 @@ fn call_all(
         .collect())
 }
 
-/// A pup's version in words: its HRVN, and any update still pending.
+/// A pup's version in words: the version its procedures are committed to
+/// (`1..2` when they differ, as after a partial or aborted update; `-`
+/// before any load), and any update still pending.
 pub fn version_words(s: &StatusInfo) -> String {
-    let mut v = s.hrvn.to_string();
+    let lo = s.bindings.iter().map(|b| b.2).min();
+    let hi = s.bindings.iter().map(|b| b.2).max();
+    let mut v = match (lo, hi) {
+        (Some(lo), Some(hi)) if lo < hi => format!("{lo}..{hi}"),
+        (Some(v), _) => v.to_string(),
+        (None, _) if s.versions.is_empty() => "-".to_string(),
+        (None, _) => s.hrvn.to_string(),
+    };
     for (_, to, _) in &s.pending {
         v.push_str(&format!(" (update to {to} pending)"));
     }
@@ -593,7 +602,11 @@ mod tests {
         assert_eq!(r, which.iter().map(|i| Some(i * 2)).collect::<Vec<_>>());
         assert!(most.load(Ordering::SeqCst) <= 4);
         stop.store(true, Ordering::SeqCst);
-        assert!(parallel(&which, 4, &stop, |i| i).iter().all(Option::is_none));
+        assert!(
+            parallel(&which, 4, &stop, |i| i)
+                .iter()
+                .all(Option::is_none)
+        );
     }
 
     #[test]

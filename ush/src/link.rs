@@ -5,8 +5,8 @@
 //! logic (errexit, notices, waits) is unit-tested against a fake pup and
 //! the network code stays here. Errors are already worded for the user.
 
-use std::net::ToSocketAddrs;
 use std::net::SocketAddr;
+use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

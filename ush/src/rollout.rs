@@ -191,7 +191,12 @@ fn parse_update(words: &[String]) -> Result<UpdateOpts, String> {
                     .ok_or_else(|| format!("rollout update: --strategy {value} needs N"))?,
             );
         }
-        strategy = match parts.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        strategy = match parts
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             ["all"] => Strategy::All,
             ["rolling", n] => match n.strip_suffix('%') {
                 Some(p) => {
@@ -423,12 +428,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
             None => {}
         }
     };
-    let groups = |g: &[Vec<String>]| {
-        g.iter()
-            .map(|m| m.join(" "))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    let groups = |g: &[Vec<String>]| g.iter().map(|m| m.join(" ")).collect::<Vec<_>>().join("; ");
     if abort_deadline.is_some() {
         return End::Failed(format!(
             "aborted (the rollout halted): {} of {} applied",
@@ -447,10 +447,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
         } else {
             format!(" ({})", errors.join("; "))
         };
-        return End::Failed(format!(
-            "{how}; not applied: {}{why}",
-            groups(&not_applied)
-        ));
+        return End::Failed(format!("{how}; not applied: {}{why}", groups(&not_applied)));
     }
     let Some(re) = &job.health else {
         return End::Done;
@@ -483,9 +480,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
                 }
             }
             Some(Notice::Exited { message, .. }) => {
-                return End::Failed(format!(
-                    "the program ended after the update: {message}"
-                ));
+                return End::Failed(format!("the program ended after the update: {message}"));
             }
             Some(_) => {}
             None if link.is_closed() => return lost("the connection closed after the update"),
@@ -758,7 +753,10 @@ fn update(ctx: &mut Ctx<'_>, o: &UpdateOpts) -> CmdResult {
                 &format!(
                     "rollout: soaking for {}: {} must keep running",
                     human(d),
-                    plural(healthy.len(), "canary")
+                    match healthy.len() {
+                        1 => "1 canary".to_string(),
+                        k => format!("{k} canaries"),
+                    }
                 ),
             );
             let res = fleet::parallel(&healthy, CONCURRENCY, &AtomicBool::new(false), |i| {
@@ -947,9 +945,7 @@ mod tests {
 
     #[test]
     fn parses_strategies_and_gates() {
-        let o = upd(
-            "rollout update 2 --strategy rolling 4 --health 'v2 step' --health-within 3s",
-        );
+        let o = upd("rollout update 2 --strategy rolling 4 --health 'v2 step' --health-within 3s");
         assert_eq!(o.target, UpdateTarget::Version(2));
         assert_eq!(o.strategy, Strategy::Rolling(BatchSize::Count(4)));
         assert_eq!(o.health.as_deref(), Some("v2 step"));
@@ -1004,7 +1000,10 @@ mod tests {
             4,
             "25% of 10 is 3 (rounded up): 3+3+3+1"
         );
-        assert_eq!(batches(Strategy::Canary(1), 3), vec![vec![0], vec![1], vec![2]]);
+        assert_eq!(
+            batches(Strategy::Canary(1), 3),
+            vec![vec![0], vec![1], vec![2]]
+        );
         assert!(batches(Strategy::All, 0).is_empty());
     }
 
