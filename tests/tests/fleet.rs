@@ -398,7 +398,7 @@ fn a_halt_aborts_pending_updates_and_ctrl_c_leaves_them_in_the_pups() {
     env.write("spin2.uc", SPIN2);
     let _mapper = env.start_mapper();
     let mapper = env.mapper_addr();
-    let _pups: Vec<Daemon> = ["s1", "s2", "h", "c1", "c2"]
+    let _pups: Vec<Daemon> = ["s1", "s2", "h", "c1", "c2", "w1", "w2"]
         .iter()
         .map(|n| pup_at(&env, n, &mapper))
         .collect();
@@ -434,6 +434,26 @@ fn a_halt_aborts_pending_updates_and_ctrl_c_leaves_them_in_the_pups() {
         "{out}"
     );
     assert!(!row(&out, 1, "s1").contains("pending"), "{out}");
+
+    // --within bounds each pup's update: the pup abandons the groups it
+    // could not apply, and that pup has failed.
+    let r = script(
+        &env,
+        false,
+        "fleet w1 w2\nrollout load 1 spin1.uc\nrollout load 2 spin2.uc\nrollout run\n\
+         rollout update 2 --within 300ms --max-failures 5\n",
+    );
+    let out = r.all();
+    assert_eq!(
+        summaries(&out),
+        ["rollout: 2 pups: 0 updated, 2 failed, 0 not touched"],
+        "{out}"
+    );
+    assert!(
+        row(&out, 0, "w2").contains("nothing applied; not applied: work"),
+        "{out}"
+    );
+    assert_eq!(r.code, Some(1), "{out}");
 
     // Ctrl-C while updates are in flight: ush ends, the pups keep them.
     env.write(
