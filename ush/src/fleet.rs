@@ -398,15 +398,24 @@ pub fn list(ctx: &mut Ctx<'_>) -> CmdResult {
                 rows.push(vec![
                     m.label(),
                     "?".into(),
+                    "?".into(),
+                    "?".into(),
                     format!("unexpected answer: {r:?}"),
                 ]);
             }
             Err(e) => {
                 bad += 1;
-                rows.push(vec![m.label(), "?".into(), format!("unreachable: {e}")]);
+                rows.push(vec![
+                    m.label(),
+                    "?".into(),
+                    "unreachable".into(),
+                    "?".into(),
+                    e,
+                ]);
             }
         }
     }
+    // The last column holds pending updates, or why a pup could not be read.
     let mut lines = table(&["pup", "version", "program", "loaded", "pending"], &rows);
     let mut summary = format!("fleet: {}", plural(members.len(), "pup"));
     for (v, n) in &at {

@@ -146,14 +146,20 @@ impl NetConnector {
 
     /// The mapper address for `host`, and the host's name for messages.
     fn mapper_for(&self, host: Option<&str>) -> Result<(String, String), String> {
-        match (host, &self.local) {
-            (None, Some(l)) => Ok((l.mapper_addr().to_string(), "localhost".into())),
-            (None, None) => Ok((
-                pupmapper_client::proto::mapper_addr("127.0.0.1")?,
-                crate::sysinfo::hostname(),
-            )),
-            (Some(h), _) => Ok((pupmapper_client::proto::mapper_addr(h)?, h.to_string())),
-        }
+        mapper_for(host, self.local.as_ref().map(Local::mapper_addr))
+    }
+}
+
+/// The pupmapper address for `host` (`None`: this host's, or the private
+/// one of `--local` at `local`), and the host's name for messages.
+fn mapper_for(host: Option<&str>, local: Option<SocketAddr>) -> Result<(String, String), String> {
+    match (host, local) {
+        (None, Some(m)) => Ok((m.to_string(), "localhost".into())),
+        (None, None) => Ok((
+            pupmapper::proto::mapper_addr("127.0.0.1")?,
+            crate::sysinfo::hostname(),
+        )),
+        (Some(h), _) => Ok((pupmapper::proto::mapper_addr(h)?, h.to_string())),
     }
 }
 
@@ -212,14 +218,7 @@ struct NetDial {
 
 impl Dial for NetDial {
     fn dial(&self, program: &str, host: Option<&str>) -> Result<Box<dyn Link>, String> {
-        let (addr, host_name) = match (host, self.local_mapper) {
-            (None, Some(m)) => (m.to_string(), "localhost".to_string()),
-            (None, None) => (
-                pupmapper::proto::mapper_addr("127.0.0.1")?,
-                crate::sysinfo::hostname(),
-            ),
-            (Some(h), _) => (pupmapper::proto::mapper_addr(h)?, h.to_string()),
-        };
+        let (addr, host_name) = mapper_for(host, self.local_mapper)?;
         let client = open(&self.cookie, &addr, &host_name, program, Duration::ZERO)?;
         Ok(Box::new(PupLink(client)))
     }
