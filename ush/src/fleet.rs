@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use compiler::ir::Module;
-use pup::proto::{Request, Response, StatusInfo};
+use pup_client::proto::{Request, Response, StatusInfo};
 
 use crate::link::{Connector, Dial};
 use crate::shell::{CmdResult, Settings, Sink};
@@ -139,7 +139,7 @@ pub fn parse_member(s: &str) -> Result<Member, String> {
         }
         None => (s, None),
     };
-    pupmapper::proto::validate_name(name).map_err(|e| format!("`{s}`: {e}"))?;
+    pupmapper_client::proto::validate_name(name).map_err(|e| format!("`{s}`: {e}"))?;
     Ok(Member {
         name: name.to_string(),
         host,

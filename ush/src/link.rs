@@ -156,10 +156,10 @@ fn mapper_for(host: Option<&str>, local: Option<SocketAddr>) -> Result<(String, 
     match (host, local) {
         (None, Some(m)) => Ok((m.to_string(), "localhost".into())),
         (None, None) => Ok((
-            pupmapper::proto::mapper_addr("127.0.0.1")?,
+            pupmapper_client::proto::mapper_addr("127.0.0.1")?,
             crate::sysinfo::hostname(),
         )),
-        (Some(h), _) => Ok((pupmapper::proto::mapper_addr(h)?, h.to_string())),
+        (Some(h), _) => Ok((pupmapper_client::proto::mapper_addr(h)?, h.to_string())),
     }
 }
 

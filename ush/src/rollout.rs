@@ -23,7 +23,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pup::proto::{Notice, Request, Response, StatusInfo, UpdateSpec};
+use pup_client::proto::{Notice, Request, Response, StatusInfo, UpdateSpec};
 use regex::Regex;
 
 use crate::fleet::{self, CONCURRENCY, Ctx, Member, plural, version_words};
