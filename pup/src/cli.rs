@@ -41,9 +41,11 @@ pub struct Cli {
     /// The pupmapper to register with [default: 127.0.0.1 and $PODUS_PUPMAPPER_PORT or 7727]
     #[arg(long, value_name = "HOST:PORT")]
     pub mapper: Option<String>,
-    /// Address to listen on (ADDR or ADDR:PORT); only loopback clients can reach the default
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
-    pub listen: String,
+    /// Address to listen on (ADDR or ADDR:PORT) [default: the pupmapper's address when it is a
+    /// loopback one (127.0.0.2 for `--mapper 127.0.0.2:P`: a second "host" on this machine),
+    /// else 127.0.0.1]; only loopback clients can reach the default
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     /// TCP port to listen on [default: any free port]
     #[arg(long, value_name = "P")]
     pub port: Option<u16>,
@@ -75,6 +77,16 @@ fn listen_addr(listen: &str, port: Option<u16>) -> Result<SocketAddr, String> {
         .parse()
         .map_err(|_| format!("--listen {listen:?} is not an IP address"))?;
     Ok(SocketAddr::new(ip, port.unwrap_or(0)))
+}
+
+/// Where a pup listens unless told: the pupmapper's own address when that
+/// is a loopback one (the mapper probes and ushes reach this host's pups
+/// there), else 127.0.0.1.
+fn default_listen(mapper: &str) -> String {
+    match mapper.parse::<SocketAddr>() {
+        Ok(sa) if sa.ip().is_loopback() => sa.ip().to_string(),
+        _ => "127.0.0.1".to_string(),
+    }
 }
 
 /// The operating system as the banner names it: `Linux version 6.8.0`.
@@ -119,11 +131,15 @@ impl Cli {
     pub fn serve(self) -> Result<(), String> {
         let name = self.name.clone().unwrap_or_default();
         pupmapper_client::proto::validate_name(&name)?;
-        let addr = listen_addr(&self.listen, self.port)?;
         let mapper = match &self.mapper {
             Some(m) => pupmapper_client::proto::mapper_addr(m)?,
             None => format!("127.0.0.1:{}", pupmapper_client::proto::default_port()?),
         };
+        let listen = match &self.listen {
+            Some(l) => l.clone(),
+            None => default_listen(&mapper),
+        };
+        let addr = listen_addr(&listen, self.port)?;
 
         // Block the signals before any thread starts, so that every thread
         // inherits the mask and only the waiter below receives them.
@@ -217,6 +233,14 @@ mod tests {
             SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), 0)
         );
         assert!(listen_addr("nowhere", None).is_err());
+    }
+
+    #[test]
+    fn pups_listen_on_their_mappers_loopback_address() {
+        assert_eq!(default_listen("127.0.0.3:7727"), "127.0.0.3");
+        assert_eq!(default_listen("[::1]:7727"), "::1");
+        assert_eq!(default_listen("10.1.2.3:7727"), "127.0.0.1");
+        assert_eq!(default_listen("gto:7727"), "127.0.0.1");
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub struct Cli {
     /// TCP port to listen on (0: any free port) [default: $PODUS_PUPMAPPER_PORT or 7727]
     #[arg(long)]
     pub port: Option<u16>,
-    /// Address to listen on; only loopback clients can reach the default
+    /// Address to listen on; only loopback clients can reach the default.
+    /// Pups registering here are probed at this address, so mappers on
+    /// 127.0.0.2, 127.0.0.3, … (with `pup --mapper 127.0.0.2:P`) stand for
+    /// several hosts on one machine
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub listen: IpAddr,
 }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -26,6 +26,10 @@ const REGISTER_ATTEMPTS: usize = 4;
 pub(crate) struct Registry {
     entries: Mutex<BTreeMap<String, PupEntry>>,
     probe_timeout: Duration,
+    /// The host address pups are probed at first: the address the mapper
+    /// listens on (a mapper on 127.0.0.2 stands for a "host" whose pups
+    /// listen on 127.0.0.2), then 127.0.0.1.
+    host_ip: IpAddr,
 }
 
 /// Whether process `pid` exists. `kill(pid, 0)` sends nothing; `ESRCH` means
@@ -42,17 +46,30 @@ fn process_exists(pid: u32) -> bool {
     !matches!(kill(Pid::from_raw(raw), None), Err(Errno::ESRCH))
 }
 
-/// Checks that `entry`'s process exists and its port accepts a connection on
-/// loopback. On success, optionally sends the alert over that connection.
-/// Returns why the pup is considered dead.
-fn probe(entry: &PupEntry, timeout: Duration, alert: bool) -> Result<(), &'static str> {
+/// Checks that `entry`'s process exists and its port accepts a connection
+/// at `host` (the mapper's own address) or else on 127.0.0.1. On success,
+/// optionally sends the alert over that connection. Returns why the pup is
+/// considered dead.
+fn probe(
+    entry: &PupEntry,
+    host: IpAddr,
+    timeout: Duration,
+    alert: bool,
+) -> Result<(), &'static str> {
     // A killed but unreaped pup is a zombie and still passes the process
     // check; the port check catches it because its sockets are closed.
     if !process_exists(entry.pid) {
         return Err("process gone");
     }
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, entry.port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, timeout) else {
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let mut tries = vec![host];
+    if host != loopback {
+        tries.push(loopback);
+    }
+    let Some(mut stream) = tries
+        .into_iter()
+        .find_map(|ip| TcpStream::connect_timeout(&SocketAddr::new(ip, entry.port), timeout).ok())
+    else {
         return Err("port closed");
     };
     if alert {
@@ -78,11 +95,20 @@ fn probe(entry: &PupEntry, timeout: Duration, alert: bool) -> Result<(), &'stati
 }
 
 impl Registry {
-    /// An empty table whose probes wait at most `probe_timeout` to connect.
+    /// An empty table whose probes wait at most `probe_timeout` to connect
+    /// to pups on 127.0.0.1.
+    #[cfg(test)]
     pub(crate) fn new(probe_timeout: Duration) -> Registry {
+        Registry::on_host(probe_timeout, IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// An empty table whose probes try `host` (the mapper's own address)
+    /// before 127.0.0.1.
+    pub(crate) fn on_host(probe_timeout: Duration, host: IpAddr) -> Registry {
         Registry {
             entries: Mutex::new(BTreeMap::new()),
             probe_timeout,
+            host_ip: host,
         }
     }
 
@@ -132,7 +158,7 @@ impl Registry {
                     Some(old) => old.clone(),
                 }
             };
-            if probe(&existing, self.probe_timeout, false).is_ok() {
+            if probe(&existing, self.host_ip, self.probe_timeout, false).is_ok() {
                 return Response::Error(format!(
                     "program {} is already held by the live pup with pid {} on port {}",
                     existing.name, existing.pid, existing.port
@@ -191,7 +217,7 @@ impl Registry {
         let Some(entry) = entry else {
             return not_found();
         };
-        match probe(&entry, self.probe_timeout, true) {
+        match probe(&entry, self.host_ip, self.probe_timeout, true) {
             Ok(()) => Response::Found(entry),
             Err(reason) => {
                 self.drop_dead(&entry, reason);
@@ -205,13 +231,15 @@ impl Registry {
         let snapshot: Vec<PupEntry> = self.lock().values().cloned().collect();
         snapshot
             .into_iter()
-            .filter(|entry| match probe(entry, self.probe_timeout, false) {
-                Ok(()) => true,
-                Err(reason) => {
-                    self.drop_dead(entry, reason);
-                    false
-                }
-            })
+            .filter(
+                |entry| match probe(entry, self.host_ip, self.probe_timeout, false) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        self.drop_dead(entry, reason);
+                        false
+                    }
+                },
+            )
             .collect()
     }
 

@@ -134,8 +134,11 @@ pub fn run(listener: TcpListener, shutdown: Shutdown) -> io::Result<()> {
 /// Errors only if the listener's address cannot be read; failures of single
 /// connections never end the daemon.
 pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Result<()> {
-    shutdown.set_wake_addr(wake_addr(listener.local_addr()?));
-    let registry = Arc::new(Registry::new(config.probe_timeout));
+    let local = wake_addr(listener.local_addr()?);
+    shutdown.set_wake_addr(local);
+    // Pups of this host listen where the mapper does (`--listen 127.0.0.2`
+    // makes a second "host" on loopback), so that is where they are probed.
+    let registry = Arc::new(Registry::on_host(config.probe_timeout, local.ip()));
     let connections = Arc::new(Connections::default());
     let config = Arc::new(config);
 

@@ -101,6 +101,7 @@ pub fn main() -> i32 {
     let mut shell = Shell::new(Box::new(connector), Box::new(StdSink), cwd.clone());
     shell.set_interrupt_flag(interrupt);
     shell.settings.prompt = cli.prompt.clone();
+    shell.settings.progress_bar = std::io::stderr().is_terminal();
     shell.settings.color = match cli.color {
         Color::Always => true,
         Color::Never => false,

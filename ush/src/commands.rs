@@ -170,6 +170,33 @@ to their own log.",
 echo (default on for ush -f): show each script command after the prompt.",
     },
     CommandDoc {
+        name: "fleet",
+        args: "[PUP... | --file FILE]",
+        summary: "set the current fleet (NAME@HOST[:PORT], NAME: this host), or list it",
+        details: "A fleet is the same program in many pups on many hosts (SPEC 5.5). Entries \
+are NAME@HOST[:PORT] (HOST's pupmapper) or NAME alone for this host; in a file, one or more \
+per line, `#` starts a comment. With ush --local, entries on this host start their private \
+pups as `connect` does. `fleet` alone lists every pup with its state.",
+    },
+    CommandDoc {
+        name: "rollout",
+        args: "load|run|stop|status|update ...",
+        summary: "load, run, stop, inspect or update every pup of the fleet",
+        details: "rollout load V FILE.uc | run [V] | stop | status | update V|CHANGES [OPTIONS]. \
+load, run and stop do what the single-pup commands do, on every pup in \
+parallel (at most 32 at once); load compiles once. status re-reads every pup and prints the \
+table. update V|CHANGES [--strategy all | rolling N | rolling N% | canary N] [--soak D] \
+[--health REGEX [--health-within D]] [--max-failures K] [--within D]: rolling updates batches \
+of N, the next once each pup of the batch is done; canary updates N pups, waits --soak D of \
+healthy running, then the rest in batches of N. A pup is done when its update completes and, \
+with --health, its program prints a line matching REGEX within --health-within (default 10s) \
+after it; it fails on a partial update, nothing applied, no health line, a trap, or an \
+unreachable pup. More than K failures (default 0) halt the rollout: nothing further is \
+touched and pending updates in flight are aborted. --within D bounds each pup's update. Ends \
+with a table and `rollout: N pups: D updated, F failed, W not touched`; fails unless every \
+pup was updated.",
+    },
+    CommandDoc {
         name: "help",
         args: "[CMD]",
         summary: "list the commands, or explain one",
@@ -327,6 +354,8 @@ mod tests {
             "help",
             "quit",
             "exit",
+            "fleet a b@h:1",
+            "rollout status",
         ];
         for s in samples {
             let word = s.split_whitespace().next().unwrap();

@@ -5,8 +5,10 @@
 //! logic (errexit, notices, waits) is unit-tested against a fake pup and
 //! the network code stays here. Errors are already worded for the user.
 
+use std::net::SocketAddr;
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pup_client::auth::{self, Cookie};
@@ -57,6 +59,24 @@ pub trait Connector: Send {
     fn pups(&mut self, host: Option<&str>) -> Result<(String, Vec<PupEntry>), String>;
     /// Stops whatever this connector started (pups, pupmapper). Idempotent.
     fn shutdown(&mut self) {}
+    /// A [`Dial`] that reaches many pups at once from worker threads
+    /// (fleets, SPEC §5.5).
+    fn dialer(&mut self) -> Result<Arc<dyn Dial>, String> {
+        Err("this ush cannot reach a fleet".into())
+    }
+    /// Under `ush --local`, starts `program`'s pup on this host if none
+    /// runs: `Ok(true)` if it was started now. Elsewhere does nothing.
+    fn start_local(&mut self, _program: &str, _debug: bool) -> Result<bool, String> {
+        Ok(false)
+    }
+}
+
+/// Connects to pups from any thread: the fleet commands open one
+/// connection per pup, many at once.
+pub trait Dial: Send + Sync {
+    /// Connects to `program`'s pup through `host`'s pupmapper (`None`: this
+    /// host, or the private pupmapper of `--local`).
+    fn dial(&self, program: &str, host: Option<&str>) -> Result<Box<dyn Link>, String>;
 }
 
 /// A [`Link`] over a real [`PupClient`].
@@ -126,14 +146,81 @@ impl NetConnector {
 
     /// The mapper address for `host`, and the host's name for messages.
     fn mapper_for(&self, host: Option<&str>) -> Result<(String, String), String> {
-        match (host, &self.local) {
-            (None, Some(l)) => Ok((l.mapper_addr().to_string(), "localhost".into())),
-            (None, None) => Ok((
-                pupmapper_client::proto::mapper_addr("127.0.0.1")?,
-                crate::sysinfo::hostname(),
-            )),
-            (Some(h), _) => Ok((pupmapper_client::proto::mapper_addr(h)?, h.to_string())),
+        mapper_for(host, self.local.as_ref().map(Local::mapper_addr))
+    }
+}
+
+/// The pupmapper address for `host` (`None`: this host's, or the private
+/// one of `--local` at `local`), and the host's name for messages.
+fn mapper_for(host: Option<&str>, local: Option<SocketAddr>) -> Result<(String, String), String> {
+    match (host, local) {
+        (None, Some(m)) => Ok((m.to_string(), "localhost".into())),
+        (None, None) => Ok((
+            pupmapper_client::proto::mapper_addr("127.0.0.1")?,
+            crate::sysinfo::hostname(),
+        )),
+        (Some(h), _) => Ok((pupmapper_client::proto::mapper_addr(h)?, h.to_string())),
+    }
+}
+
+/// Looks `program` up at the pupmapper `addr` (of host `host_name`, for
+/// messages), retrying for `wait`, and connects to its pup with `cookie`.
+fn open(
+    cookie: &Cookie,
+    addr: &str,
+    host_name: &str,
+    program: &str,
+    wait: Duration,
+) -> Result<PupClient, String> {
+    let mut mc = mapper_client(addr, host_name)?;
+    let deadline = Instant::now() + wait;
+    let entry = loop {
+        match mc
+            .lookup(program)
+            .map_err(|e| format!("pupmapper on host {host_name}: {e}"))?
+        {
+            Some(e) => break e,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            None => {
+                return Err(format!(
+                    "no pup for program {program} on host {host_name} (start one there with `pup {program}`)"
+                ));
+            }
         }
+    };
+    let ip = mc.addr().ip();
+    let pup_addr = (ip, entry.port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("no address for the pup")?;
+    PupClient::connect(pup_addr, cookie).map_err(|e| match e {
+        ClientError::Auth(_) | ClientError::Closed => {
+            let path = cookie
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(built in)".into());
+            format!(
+                "the pup for program {program} on host {host_name} refused this ush: {e} \
+                 (our cookie is {path}; it must hold the same secret as the pup's)"
+            )
+        }
+        e => format!("pup for program {program} on host {host_name}: {e}"),
+    })
+}
+
+/// The real [`Dial`]: the cookie, and the private pupmapper of `--local`
+/// for pups on this host.
+struct NetDial {
+    cookie: Cookie,
+    local_mapper: Option<SocketAddr>,
+}
+
+impl Dial for NetDial {
+    fn dial(&self, program: &str, host: Option<&str>) -> Result<Box<dyn Link>, String> {
+        let (addr, host_name) = mapper_for(host, self.local_mapper)?;
+        let client = open(&self.cookie, &addr, &host_name, program, Duration::ZERO)?;
+        Ok(Box::new(PupLink(client)))
     }
 }
 
@@ -161,43 +248,10 @@ impl Connector for NetConnector {
             started = local.ensure_pup(program, debug)?;
         }
         let (addr, host_name) = self.mapper_for(host)?;
-        let mut mc = mapper_client(&addr, &host_name)?;
         // A pup just started registers before it prints its ready line, but
         // allow a moment for a mapper that answers lookups from a snapshot.
-        let deadline = Instant::now() + Duration::from_secs(if started { 5 } else { 0 });
-        let entry = loop {
-            match mc
-                .lookup(program)
-                .map_err(|e| format!("pupmapper on host {host_name}: {e}"))?
-            {
-                Some(e) => break e,
-                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-                None => {
-                    return Err(format!(
-                        "no pup for program {program} on host {host_name} (start one there with `pup {program}`)"
-                    ));
-                }
-            }
-        };
-        let ip = mc.addr().ip();
-        let pup_addr = (ip, entry.port)
-            .to_socket_addrs()
-            .map_err(|e| e.to_string())?
-            .next()
-            .ok_or("no address for the pup")?;
-        let client = PupClient::connect(pup_addr, &cookie).map_err(|e| match e {
-            ClientError::Auth(_) | ClientError::Closed => {
-                let path = cookie
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "(built in)".into());
-                format!(
-                    "the pup for program {program} on host {host_name} refused this ush: {e} \
-                     (our cookie is {path}; it must hold the same secret as the pup's)"
-                )
-            }
-            e => format!("pup for program {program} on host {host_name}: {e}"),
-        })?;
+        let wait = Duration::from_secs(if started { 5 } else { 0 });
+        let client = open(&cookie, &addr, &host_name, program, wait)?;
         Ok(Connected {
             link: Box::new(PupLink(client)),
             started,
@@ -216,6 +270,20 @@ impl Connector for NetConnector {
     fn shutdown(&mut self) {
         if let Some(l) = &mut self.local {
             l.shutdown();
+        }
+    }
+
+    fn dialer(&mut self) -> Result<Arc<dyn Dial>, String> {
+        Ok(Arc::new(NetDial {
+            cookie: self.cookie()?,
+            local_mapper: self.local.as_ref().map(Local::mapper_addr),
+        }))
+    }
+
+    fn start_local(&mut self, program: &str, debug: bool) -> Result<bool, String> {
+        match &mut self.local {
+            Some(l) => l.ensure_pup(program, debug),
+            None => Ok(false),
         }
     }
 }

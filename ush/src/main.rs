@@ -18,6 +18,11 @@
 //!   testable with a fake pup. Errors come out worded for the user.
 //! - [`local`]: `ush --local`'s private pupmapper, pups, cookie and logs.
 //!   Every child is tracked from spawn to reaping.
+//! - [`fleet`]: `fleet` and the parallel `rollout load|run|stop|status`:
+//!   many pups on many hosts, each reached on its own connection, at most
+//!   [`fleet::CONCURRENCY`] at once.
+//! - [`rollout`]: `rollout update`: strategies, health gates, halting,
+//!   progress and the final table (SPEC §5.5).
 //! - [`repl`]: rustyline, history, completion; notices printed while the
 //!   user types.
 //! - [`signals`]: SIGINT/SIGTERM/SIGHUP on their own thread; children are
@@ -26,11 +31,13 @@
 
 mod cli;
 mod commands;
+mod fleet;
 mod format;
 mod link;
 mod local;
 mod parse;
 mod repl;
+mod rollout;
 mod shell;
 mod signals;
 mod sysinfo;

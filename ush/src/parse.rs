@@ -130,6 +130,10 @@ pub enum Command {
     },
     /// `help [CMD]`
     Help(Option<String>),
+    /// `fleet [PUP... | --file FILE]` (SPEC §5.5)
+    Fleet(crate::fleet::FleetCmd),
+    /// `rollout load|run|stop|status|update …` (SPEC §5.5)
+    Rollout(crate::rollout::RolloutCmd),
 }
 
 /// Splits a line into its commands at `;` outside quotes, dropping a
@@ -275,12 +279,12 @@ pub fn address(s: &str) -> Result<u64, String> {
 
 /// Splits `--flag VALUE` options (and bare `--switch`es) from positional
 /// words. `flags` lists the options that take a value.
-struct Args {
-    positional: Vec<String>,
+pub(crate) struct Args {
+    pub(crate) positional: Vec<String>,
     options: Vec<(String, Option<String>)>,
 }
 
-fn split_args(
+pub(crate) fn split_args(
     cmd: &str,
     words: &[String],
     valued: &[&str],
@@ -320,17 +324,17 @@ fn split_args(
 }
 
 impl Args {
-    fn opt(&self, name: &str) -> Option<&str> {
+    pub(crate) fn opt(&self, name: &str) -> Option<&str> {
         self.options
             .iter()
             .rev()
             .find(|(n, _)| n == name)
             .and_then(|(_, v)| v.as_deref())
     }
-    fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.options.iter().any(|(n, _)| n == name)
     }
-    fn at_most(&self, cmd: &str, n: usize) -> Result<(), String> {
+    pub(crate) fn at_most(&self, cmd: &str, n: usize) -> Result<(), String> {
         if self.positional.len() > n {
             Err(format!(
                 "{cmd}: unexpected argument `{}` (usage: {})",
@@ -517,6 +521,8 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
             }
         }
         "help" | "?" => Command::Help(plain(1)?.positional.first().cloned()),
+        "fleet" => Command::Fleet(crate::fleet::parse(rest)?),
+        "rollout" => Command::Rollout(crate::rollout::parse(rest)?),
         other => {
             return Err(match crate::commands::suggest(other) {
                 Some(s) => format!("unknown command `{other}` (did you mean `{s}`? try `help`)"),

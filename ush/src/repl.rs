@@ -26,7 +26,7 @@ use rustyline::{CompletionType, Config, Context, Editor, ExternalPrinter, Helper
 use crate::shell::{Shell, Sink};
 
 /// Commands whose arguments are file names.
-const FILE_COMMANDS: &[&str] = &["load", "source", "update", "graph"];
+const FILE_COMMANDS: &[&str] = &["load", "source", "update", "graph", "fleet", "rollout"];
 
 /// Completes command names, file names (for commands that take files) and
 /// the current program's procedure names.

@@ -70,6 +70,8 @@ pub struct Settings {
     pub color: bool,
     /// The prompt.
     pub prompt: String,
+    /// Show rollout progress as a bar on the terminal (else as plain lines).
+    pub progress_bar: bool,
 }
 
 impl Default for Settings {
@@ -80,6 +82,7 @@ impl Default for Settings {
             debug: false,
             color: false,
             prompt: "> ".into(),
+            progress_bar: false,
         }
     }
 }
@@ -146,6 +149,8 @@ pub struct Shell {
     interrupt: Arc<AtomicBool>,
     quit: bool,
     depth: usize,
+    /// The current fleet and the versions compiled for it (SPEC §5.5).
+    fleet: crate::fleet::FleetState,
 }
 
 /// A failed command: its message, already worded for the user.
@@ -177,6 +182,19 @@ impl Shell {
             interrupt: Arc::new(AtomicBool::new(false)),
             quit: false,
             depth: 0,
+            fleet: crate::fleet::FleetState::default(),
+        }
+    }
+
+    /// What the fleet commands use of the shell (see [`crate::fleet`]).
+    fn fleet_ctx(&mut self) -> crate::fleet::Ctx<'_> {
+        crate::fleet::Ctx {
+            connector: &mut *self.connector,
+            sink: &mut *self.sink,
+            base_dir: &self.base_dir,
+            settings: &self.settings,
+            interrupt: &self.interrupt,
+            state: &mut self.fleet,
         }
     }
 
@@ -773,6 +791,8 @@ impl Shell {
                 Ok(())
             }
             Command::Expect { pattern, timeout } => self.expect(&pattern, timeout),
+            Command::Fleet(c) => crate::fleet::run(&mut self.fleet_ctx(), c),
+            Command::Rollout(c) => crate::rollout::run(&mut self.fleet_ctx(), c),
             Command::Help(topic) => {
                 let text = crate::commands::help(topic.as_deref())?;
                 self.print(&text);
