@@ -100,6 +100,10 @@ pub fn banner(name: &str, host: &str) -> String {
 
 /// Parses the command line and runs; the process exit code.
 pub fn main() -> i32 {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("--test-update") {
+        return crate::testupdate::main(args.collect());
+    }
     let cli = Cli::parse();
     if let Some(path) = &cli.exec {
         let stack = cli.stack.map(|mb| (mb as usize) << 20);

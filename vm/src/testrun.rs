@@ -579,6 +579,18 @@ pub fn test_update(cfg: &Config, out: &mut dyn Write) -> Result<Summary, String>
             ));
         }
     }
+    if !old
+        .output
+        .split(|&b| b == b'\n')
+        .any(|l| (cfg.record_start)(&String::from_utf8_lossy(l)))
+    {
+        return Err(format!(
+            "--records {:?} matches no line of what OLD {} prints in {}, so there would be no records to check; give a regular expression that matches the first line of each record",
+            cfg.records_text,
+            cfg.old.file,
+            secs(cfg.run_for_ms * 2)
+        ));
+    }
     let candidates = old.before_half;
     if candidates == 0 {
         return Err(format!(

@@ -219,6 +219,13 @@ fn bad_input_gets_errors_that_say_what_to_change() {
         "{e}"
     );
 
+    // A record regex that matches nothing would check nothing.
+    let mut cfg = pizza_config("pizza2.changes.sd");
+    cfg.record_start = Arc::new(|l: &str| l.contains("calzone"));
+    cfg.records_text = "calzone".into();
+    let e = testrun::test_update(&cfg, &mut Vec::new()).unwrap_err();
+    assert!(e.contains("--records \"calzone\" matches no line"), "{e}");
+
     // A reference run that traps.
     let trap = program(
         "trap.uc",
@@ -241,11 +248,14 @@ fn bad_input_gets_errors_that_say_what_to_change() {
         "{e}"
     );
 
-    // A program that ends at once has its points (main's entry), but one that
-    // sleeps past the first half first has none.
-    let late = program("late.uc", "main() { sleep_ms(100000); printf(\"x\\n\"); }");
-    let mut cfg = config(late.clone(), late, UpdateRequest::default(), "x");
+    // A program that ends early is fine: its records are checked to its end.
+    let short = program(
+        "short.uc",
+        "main() { int i; for (i = 0; i < 3; i++) { printf(\"x %d\\n\", i); sleep_ms(10); } }",
+    );
+    let mut cfg = config(short.clone(), short, UpdateRequest::default(), "x ");
     cfg.run_for_ms = 1000;
-    let s = testrun::test_update(&cfg, &mut Vec::new());
-    assert!(s.is_ok(), "main's entry is a safepoint at time 0: {s:?}");
+    let (s, out) = report(&cfg);
+    assert!(s.failed == 0 && s.tested > 3, "{out}");
+    assert!(out.contains("(it ends at 0.030s)"), "{out}");
 }
