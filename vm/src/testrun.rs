@@ -477,7 +477,7 @@ pub struct PointResult {
     pub note: Option<String>,
     /// The first offending record, with its index and line.
     pub offending: Option<(usize, usize, String)>,
-    /// The run.
+    /// The run (without its output, which was judged and dropped).
     pub run: Run,
 }
 
@@ -525,13 +525,24 @@ fn describe_trap(what: &str, cfg: &Config, st: &ExitStatus) -> Option<String> {
     }
 }
 
-/// Choose at most `n` of the points `1..=p`, spread evenly.
+/// Choose at most `n` of the points `1..=p`, spread evenly: one in each
+/// of `n` equal strata, at an offset within the stratum that varies from
+/// one stratum to the next (the golden-ratio sequence). A fixed offset
+/// would alias with a program's period: pizza's 8 safepoints per pizza and
+/// a stride that is a multiple of 8 would try one state only.
 pub fn choose_points(p: u64, n: usize) -> Vec<u64> {
     let n = n as u64;
     if p <= n {
         return (1..=p).collect();
     }
-    (0..n).map(|i| 1 + i * p / n).collect()
+    const PHI_FRAC: f64 = 0.618_033_988_749_895;
+    (0..n)
+        .map(|i| {
+            let (lo, hi) = (i * p / n, (i + 1) * p / n);
+            let off = ((i as f64 * PHI_FRAC).fract() * (hi - lo) as f64) as u64;
+            1 + lo + off.min(hi - lo - 1)
+        })
+        .collect()
 }
 
 /// Run the reference runs, then one updated run per chosen point (on
@@ -626,7 +637,9 @@ pub fn test_update(cfg: &Config, out: &mut dyn Write) -> Result<Summary, String>
 
     // The updated runs, in parallel: each thread takes the next point.
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Run, String>>>> =
+    // Each run is judged as soon as it ends and its output dropped, so
+    // memory does not grow with the number of points.
+    let results: Mutex<Vec<Option<Result<PointResult, String>>>> =
         Mutex::new((0..chosen.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..cfg.threads.max(1).min(chosen.len()) {
@@ -636,7 +649,8 @@ pub fn test_update(cfg: &Config, out: &mut dyn Write) -> Result<Summary, String>
                     if i >= chosen.len() {
                         break;
                     }
-                    let r = run_one(cfg, Which::Update(chosen[i]));
+                    let r = run_one(cfg, Which::Update(chosen[i]))
+                        .map(|run| judge(cfg, chosen[i], run, &known));
                     let stop = r.is_err();
                     results.lock().unwrap()[i] = Some(r);
                     if stop {
@@ -647,9 +661,9 @@ pub fn test_update(cfg: &Config, out: &mut dyn Write) -> Result<Summary, String>
         }
     });
     let mut points = Vec::with_capacity(chosen.len());
-    for (i, r) in results.into_inner().unwrap().into_iter().enumerate() {
+    for r in results.into_inner().unwrap() {
         let Some(r) = r else { continue };
-        points.push(judge(cfg, chosen[i], r?, &known));
+        points.push(r?);
     }
 
     // Distinct states, and the report: each failing state once in full
@@ -791,6 +805,8 @@ fn judge(cfg: &Config, point: u64, run: Run, known: &HashSet<&[u8]>) -> PointRes
             failure = Some(msg);
         }
     }
+    let mut run = run;
+    run.output = Vec::new();
     PointResult {
         point,
         state,
@@ -950,7 +966,15 @@ mod tests {
     #[test]
     fn points_are_spread_evenly() {
         assert_eq!(choose_points(3, 10), vec![1, 2, 3]);
-        assert_eq!(choose_points(10, 5), vec![1, 3, 5, 7, 9]);
+        let c = choose_points(10, 5);
+        assert_eq!(c.len(), 5);
+        for (i, k) in c.iter().enumerate() {
+            assert!((2 * i as u64 + 1..=2 * i as u64 + 2).contains(k), "{c:?}");
+        }
+        // A stride that is a multiple of a program's period still reaches
+        // every phase of it.
+        let phases: HashSet<u64> = choose_points(12_000, 100).iter().map(|k| k % 8).collect();
+        assert_eq!(phases.len(), 8);
         let c = choose_points(12345, 1000);
         assert_eq!(c.len(), 1000);
         assert!(c.windows(2).all(|w| w[0] < w[1]));
