@@ -29,6 +29,10 @@ pub const BUILD_DATE: &str = env!("PUP_BUILD_DATE");
 /// `pup --exec FILE.uc` compiles and runs one program without mapper or
 /// network and exits with the program's exit code (1 on a compile or
 /// runtime error).
+///
+/// `pup --test-update OLD.uc NEW.uc [CHANGES] --records REGEX ...` is the
+/// private test pup that ush's `test-update` starts (see
+/// `pup --test-update --help`).
 #[derive(Debug, Parser)]
 #[command(name = "pup", version, after_help = trace::STATES_HELP)]
 pub struct Cli {
