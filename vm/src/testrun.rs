@@ -182,11 +182,11 @@ impl TestMode {
             i.capped = true;
             return Err(ExitStatus::Stopped);
         }
-        if let Some(req) = i.dry_run.take() {
-            if let Err(e) = engine::plan(st, &req) {
-                i.plan_error = Some(e.to_string());
-                return Err(ExitStatus::Stopped);
-            }
+        if let Some(req) = i.dry_run.take()
+            && let Err(e) = engine::plan(st, &req)
+        {
+            i.plan_error = Some(e.to_string());
+            return Err(ExitStatus::Stopped);
         }
         if i.update_at == Some(n) {
             let req = i.request.take().unwrap_or_default();
