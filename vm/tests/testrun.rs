@@ -259,3 +259,60 @@ fn bad_input_gets_errors_that_say_what_to_change() {
     assert!(s.failed == 0 && s.tested > 3, "{out}");
     assert!(out.contains("(it ends at 0.030s)"), "{out}");
 }
+
+const LOOP1: &str = r#"
+void tick(int n) { printf("tick %d\n", n); }
+main() { int n; for (n = 1; ; n++) { tick(n); sleep_ms(100); } }
+"#;
+const LOOP2: &str = r#"
+void tick(int n) { printf("tick %d\n", n); }
+main() { int n; for (n = 1; ; n++) { tick(n); printf("  (v2)\n"); sleep_ms(100); } }
+"#;
+
+fn looping() -> Config {
+    let mut c = config(
+        program("loop1.uc", LOOP1),
+        program("loop2.uc", LOOP2),
+        UpdateRequest::default(),
+        "tick",
+    );
+    c.run_for_ms = 2_000;
+    c
+}
+
+#[test]
+fn an_update_still_pending_at_the_end_fails_unless_allowed() {
+    // main never returns, so its group waits to the end of every run.
+    let (s, out) = report(&looping());
+    assert_eq!(s.failed, s.tested, "{out}");
+    assert!(
+        out.contains("still pending at the end of the run (2.000s): {main} waiting"),
+        "{out}"
+    );
+
+    let mut cfg = looping();
+    cfg.allow_pending = true;
+    let (s, out) = report(&cfg);
+    assert_eq!(s.failed, 0, "{out}");
+    assert!(out.contains("allowed by --allow-pending"), "{out}");
+}
+
+#[test]
+fn within_counts_virtual_time_and_an_abandoned_group_fails_the_point() {
+    let mut cfg = looping();
+    cfg.request.within = Some(std::time::Duration::from_millis(500));
+    let (s, out) = report(&cfg);
+    assert_eq!(s.failed, s.tested, "{out}");
+    assert!(
+        out.contains("not applied in full: {main} at safepoint"),
+        "{out}"
+    );
+    // Abandoned 500 ms (virtual) after it began, whatever the point.
+    let p = &s.points[s.points.len() / 2];
+    let began = p.run.begun.as_ref().unwrap().clock_ms;
+    let gave_up = p.run.commits.iter().find(|c| !c.applied).unwrap().clock_ms;
+    assert!(
+        gave_up >= began + 500 && gave_up <= began + 600,
+        "{began} {gave_up}"
+    );
+}
