@@ -618,12 +618,15 @@ pub fn test_update(cfg: &Config, out: &mut dyn Write) -> Result<Summary, String>
     };
     let _ = writeln!(
         out,
-        "test-update: OLD {} reaches {candidates} safepoints in the first {} of --for {}{ended}; testing {} of them on {} threads",
+        "test-update: OLD {} reaches {candidates} safepoints in the first {} of --for {}{ended}; testing {} of them on {}",
         cfg.old.file,
         secs(cfg.run_for_ms / 2),
         secs(cfg.run_for_ms),
         chosen.len(),
-        cfg.threads.max(1).min(chosen.len())
+        match cfg.threads.max(1).min(chosen.len()) {
+            1 => "1 thread".to_string(),
+            n => format!("{n} threads"),
+        }
     );
     let _ = out.flush();
 
