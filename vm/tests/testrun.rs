@@ -316,3 +316,20 @@ fn within_counts_virtual_time_and_an_abandoned_group_fails_the_point() {
         "{began} {gave_up}"
     );
 }
+
+#[test]
+fn an_mproc_that_sleeps_takes_no_virtual_time_and_does_not_hang() {
+    let old = program(
+        "m1.uc",
+        "void step() { static int n = 0; n++; printf(\"step %d\\n\", n); }\nmain() { while (1) { step(); sleep_ms(100); } }",
+    );
+    let new = program(
+        "m2.uc",
+        "void step() { static int n = 0; n++; printf(\"step %d\\n\", n); }\nmproc step { sleep_ms(100000); n = old.n; }\nmain() { while (1) { step(); sleep_ms(100); } }",
+    );
+    let mut cfg = config(old, new, UpdateRequest::default(), "step");
+    cfg.run_for_ms = 2_000;
+    let (s, out) = report(&cfg);
+    assert_eq!(s.failed, 0, "{out}");
+    assert!(s.tested > 10, "{out}");
+}
