@@ -157,3 +157,67 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> TestUpdateCli {
+        TestUpdateCli::try_parse_from(
+            std::iter::once("pup --test-update").chain(args.iter().copied()),
+        )
+        .unwrap()
+    }
+
+    fn pizza(f: &str) -> String {
+        format!("{}/../samples/pizza/{f}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn arguments_and_defaults() {
+        let (a, b, c) = (
+            pizza("pizza1.uc"),
+            pizza("pizza2.uc"),
+            pizza("pizza2.changes.sd"),
+        );
+        let cfg = config(&cli(&[&a, &b, &c, "--records", "pizza number"])).unwrap();
+        assert_eq!((cfg.run_for_ms, cfg.points), (60_000, 1000));
+        assert!(cfg.request.together.len() == 1 && cfg.request.from.is_none());
+        assert!((cfg.record_start)(
+            "TC pizza number 3 preparation begins..."
+        ));
+        assert!(!(cfg.record_start)("pizza 3 baked for 10 minutes"));
+        let cfg = config(&cli(&[
+            &a,
+            &b,
+            "--records",
+            "x",
+            "--for",
+            "2s",
+            "--points",
+            "7",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (cfg.run_for_ms, cfg.points, cfg.changes_file),
+            (2000, 7, None)
+        );
+        assert!(TestUpdateCli::try_parse_from(["pup --test-update", &a, &b]).is_err());
+    }
+
+    #[test]
+    fn bad_input_says_what_to_change() {
+        let (a, b) = (pizza("pizza1.uc"), pizza("pizza2.uc"));
+        let e = |args: &[&str]| config(&cli(args)).err().unwrap();
+        assert!(
+            e(&[&a, &b, "--records", "a(b"])
+                .contains("--records: the regular expression \"a(b\" does not compile")
+        );
+        assert!(e(&[&a, &b, "--records", "x", "--for", "soon"]).contains("--for soon"));
+        assert!(e(&[&a, &b, "--records", "x", "--points", "0"]).contains("--points"));
+        assert!(
+            e(&[&a, &b, &b, "--records", "x"]).contains("is a source file, not a changes file")
+        );
+        assert!(e(&[&a, "nosuch.uc", "--records", "x"]).contains("cannot read NEW nosuch.uc"));
+    }
+}
