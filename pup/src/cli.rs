@@ -29,6 +29,10 @@ pub const BUILD_DATE: &str = env!("PUP_BUILD_DATE");
 /// `pup --exec FILE.uc` compiles and runs one program without mapper or
 /// network and exits with the program's exit code (1 on a compile or
 /// runtime error).
+///
+/// `pup --test-update OLD.uc NEW.uc [CHANGES] --records REGEX ...` is the
+/// private test pup that ush's `test-update` starts (see
+/// `pup --test-update --help`).
 #[derive(Debug, Parser)]
 #[command(name = "pup", version, after_help = trace::STATES_HELP)]
 pub struct Cli {
@@ -112,6 +116,10 @@ pub fn banner(name: &str, host: &str) -> String {
 
 /// Parses the command line and runs; the process exit code.
 pub fn main() -> i32 {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("--test-update") {
+        return crate::testupdate::main(args.collect());
+    }
     let cli = Cli::parse();
     if let Some(path) = &cli.exec {
         let stack = cli.stack.map(|mb| (mb as usize) << 20);

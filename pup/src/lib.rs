@@ -25,6 +25,9 @@
 //!   connection, never blocks the VM's events.*
 //! - [`exec`] — `pup --exec FILE.uc`. *Whatever happens to the program, the
 //!   process reports it and exits with 1 or the program's code.*
+//! - [`testupdate`] — `pup --test-update`, the private test pup of ush's
+//!   `test-update`. *It touches no network: the report goes to standard
+//!   output and the verdict is the exit status.*
 //! - [`cli`] — the `pup` binary. *The ready line is printed only once the
 //!   pup listens and is registered; it unregisters on exit, SIGINT and
 //!   SIGTERM included.*
@@ -33,6 +36,7 @@ pub mod exec;
 pub mod mapper_link;
 pub mod server;
 pub mod state;
+pub mod testupdate;
 pub mod trace;
 
 pub use pup_client::{auth, client, frame, proto};

@@ -138,6 +138,21 @@ lines and, when the update completes, `*** Program NAME updated to version V suc
 `expect` matched (needs `output on`). The timeout defaults to 60s.",
     },
     CommandDoc {
+        name: "test-update",
+        args: "OLD NEW [CHANGES] --records RE",
+        summary: "try an update at its update points, under virtual time",
+        details: "Options: --for D, --points N, --allow-pending. OLD and NEW are UC \
+source files, RE a regular expression. Needs no pup or connection: runs in a private test pup, under virtual time (sleep_ms passes at once): \
+OLD and NEW alone for twice --for (default 60s), then OLD once per update point (a safepoint \
+in the first half of --for; at most --points, default 1000, spread evenly) with the update \
+begun there by the normal algorithm. Output is cut into records at lines matching RE; every \
+record of an updated run but the last must appear byte for byte in the OLD or the NEW run. A \
+trap, or an update still pending at the end (only reported with --allow-pending), fails the \
+point. Prints each failing point (its stack, when groups committed, the first offending record \
+next to the nearest records of both runs) and `test-update: N update points tested (M distinct \
+states): K failed`; fails when K > 0.",
+    },
+    CommandDoc {
         name: "stop",
         args: "",
         summary: "end the running program (the pup stays)",
@@ -346,6 +361,7 @@ mod tests {
             "addr 0",
             "output on",
             "expect x",
+            "test-update a.uc b.uc --records x",
             "stop",
             "debug on",
             "source f",

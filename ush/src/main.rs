@@ -28,6 +28,8 @@
 //! - [`signals`]: SIGINT/SIGTERM/SIGHUP on their own thread; children are
 //!   stopped before ush exits.
 //! - [`sysinfo`]: host name, OS and build date for the banner.
+//! - [`testupdate`]: `test-update` through a private test pup (ush links no
+//!   VM). The child is always waited for.
 
 mod cli;
 mod commands;
@@ -41,6 +43,7 @@ mod rollout;
 mod shell;
 mod signals;
 mod sysinfo;
+mod testupdate;
 
 fn main() {
     std::process::exit(cli::main());

@@ -134,6 +134,8 @@ pub enum Command {
     Fleet(crate::fleet::FleetCmd),
     /// `rollout load|run|stop|status|update …` (SPEC §5.5)
     Rollout(crate::rollout::RolloutCmd),
+    /// `test-update OLD NEW [CHANGES] --records RE [--for D] [--points N] [--allow-pending]`
+    TestUpdate(crate::testupdate::TestUpdate),
 }
 
 /// Splits a line into its commands at `;` outside quotes, dropping a
@@ -523,6 +525,42 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
         "help" | "?" => Command::Help(plain(1)?.positional.first().cloned()),
         "fleet" => Command::Fleet(crate::fleet::parse(rest)?),
         "rollout" => Command::Rollout(crate::rollout::parse(rest)?),
+        "test-update" => {
+            let a = split_args(cmd, rest, &["records", "for", "points"], &["allow-pending"])?;
+            a.at_most(cmd, 3)?;
+            let [old, new, changes @ ..] = &a.positional[..] else {
+                return Err(usage_err());
+            };
+            let records = a
+                .opt("records")
+                .ok_or_else(|| {
+                    format!(
+                        "test-update: --records REGEX is required (usage: {})",
+                        crate::commands::usage(cmd)
+                    )
+                })?
+                .to_string();
+            let run_for = a
+                .opt("for")
+                .map(|d| duration(d).map(|_| d.to_string()))
+                .transpose()?;
+            let points = a
+                .opt("points")
+                .map(|n| match n.parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(format!("test-update: --points {n}: give a positive number")),
+                })
+                .transpose()?;
+            Command::TestUpdate(crate::testupdate::TestUpdate {
+                old: old.clone(),
+                new: new.clone(),
+                changes: changes.first().cloned(),
+                records,
+                run_for,
+                points,
+                allow_pending: a.has("allow-pending"),
+            })
+        }
         other => {
             return Err(match crate::commands::suggest(other) {
                 Some(s) => format!("unknown command `{other}` (did you mean `{s}`? try `help`)"),

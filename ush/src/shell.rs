@@ -798,6 +798,10 @@ impl Shell {
                 self.print(&text);
                 Ok(())
             }
+            Command::TestUpdate(t) => {
+                let args = t.pup_args();
+                crate::testupdate::run(args, &self.base_dir, &mut *self.sink, &self.interrupt)
+            }
         }
     }
 

@@ -28,6 +28,7 @@ pub mod layout;
 pub mod names;
 pub mod runtime;
 pub mod space;
+pub mod testrun;
 pub mod version;
 
 pub use engine::{UpdateBegun, UpdateError, UpdateRequest};
@@ -171,6 +172,8 @@ pub(crate) struct Shared {
     config: VmConfig,
     mproc_tx: Mutex<Option<Sender<(u64, u64)>>>,
     mproc_rx: Mutex<Option<Receiver<ExitStatus>>>,
+    /// Set for a test run (`test-update`): virtual time, counted safepoints.
+    test: std::sync::OnceLock<Arc<testrun::TestMode>>,
 }
 
 impl Shared {
@@ -309,6 +312,9 @@ impl Host for Shared {
             return Ok(());
         }
         let mut st = self.lock();
+        if let Some(t) = self.test.get() {
+            t.at_safepoint(self, &mut st, fp, pc)?;
+        }
         loop {
             let req = ctx.requests.load(std::sync::atomic::Ordering::SeqCst);
             if req & REQ_STOP != 0 {
@@ -361,6 +367,32 @@ impl Host for Shared {
         // SAFETY: we are the program thread, at the barrier.
         let frames = unsafe { self.walk(&st, fp, pc) };
         engine::recheck(self, &mut st, &frames);
+        if let Some(t) = self.test.get() {
+            t.observe(&st);
+        }
+    }
+
+    fn virtual_sleep(
+        &self,
+        ctx: &Ctx,
+        ms: i64,
+        fp: u64,
+        pc: u64,
+    ) -> Option<Result<(), ExitStatus>> {
+        let t = self.test.get()?;
+        if std::ptr::eq(ctx, &self.mctx) {
+            // An mproc runs while the program waits: its sleeps take no time.
+            return Some(Ok(()));
+        }
+        // A sleep is a safepoint (counted), then the time passes at once.
+        Some(
+            self.handle_requests(ctx, fp, pc)
+                .and_then(|()| t.advance(ms)),
+        )
+    }
+
+    fn virtual_now(&self) -> Option<i64> {
+        self.test.get().map(|t| t.now())
     }
 
     fn runtime_error(
@@ -534,6 +566,7 @@ impl Vm {
                 config,
                 mproc_tx: Mutex::new(None),
                 mproc_rx: Mutex::new(None),
+                test: std::sync::OnceLock::new(),
             }
         });
         let (jtx, jrx) = channel::<(u64, u64)>();
@@ -562,6 +595,19 @@ impl Vm {
             program: Mutex::new(None),
             mproc_thread: Some(mproc_thread),
         })
+    }
+
+    /// Make this VM a test run (`test-update`, SPEC §4.2.2) before it runs:
+    /// virtual time, and every safepoint counted by `mode`.
+    pub fn set_test_mode(&self, mode: Arc<testrun::TestMode>) -> Result<(), VmError> {
+        let sh = &*self.shared;
+        if sh.lock().ctl.running || sh.test.set(mode).is_err() {
+            return Err(VmError::State(
+                "test mode is set once, before the program runs".into(),
+            ));
+        }
+        sh.ctx.request(runtime::REQ_TEST);
+        Ok(())
     }
 
     /// Region base (the `other` field).
@@ -700,6 +746,9 @@ impl Vm {
                 let mut st = sh2.lock();
                 st.ctl.running = false;
                 st.ctl.program = ProgramState::Exited(status.clone());
+                if let Some(t) = sh2.test.get() {
+                    t.at_end(&st);
+                }
                 engine::on_exit(&sh2, &mut st);
                 sh2.cv.notify_all();
                 drop(st);

@@ -25,6 +25,9 @@ pub const REQ_PAUSE: u32 = 1;
 pub const REQ_STOP: u32 = 2;
 /// Request bit: abort an mprocedure (time limit passed).
 pub const REQ_ABORT: u32 = 4;
+/// Request bit held for the whole of a test run (`test-update`): every poll
+/// fails, so the host sees (and counts) every safepoint.
+pub const REQ_TEST: u32 = 8;
 
 /// Why code running in a context stopped.
 #[derive(Clone, Debug, PartialEq)]
@@ -132,6 +135,21 @@ pub trait Host: Send + Sync {
     /// running code) with source offset `span`.
     fn runtime_error(&self, ctx: &Ctx, kind: TrapKind, fp: u64, pc: u64, span: u32)
     -> RuntimeError;
+    /// Under virtual time (test runs): `sleep_ms(ms)` as a safepoint that
+    /// advances the virtual clock at once; `None` means real time.
+    fn virtual_sleep(
+        &self,
+        _ctx: &Ctx,
+        _ms: i64,
+        _fp: u64,
+        _pc: u64,
+    ) -> Option<Result<(), ExitStatus>> {
+        None
+    }
+    /// Under virtual time: what `now_ms()` reads; `None` means real time.
+    fn virtual_now(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// The per-thread context block whose address is baked into generated code.
@@ -610,6 +628,13 @@ pub unsafe extern "C" fn rt_exit(ctx: *const Ctx, code: i64) {
 pub unsafe extern "C" fn rt_sleep(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
+    if let Some(r) = ctx.host().virtual_sleep(ctx, ms, fp, pc) {
+        if let Err(st) = r {
+            // SAFETY: nothing with a destructor is live here.
+            unsafe { leave(ctx, st) }
+        }
+        return;
+    }
     let deadline = Instant::now() + Duration::from_millis(ms.max(0) as u64);
     loop {
         let requested = ctx.host().sleep_until(ctx, deadline);
@@ -625,8 +650,16 @@ pub unsafe extern "C" fn rt_sleep(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
     }
 }
 
-/// `now_ms()`: milliseconds since the Unix epoch.
+/// `now_ms()`: milliseconds since the Unix epoch (or the virtual clock of
+/// a test run).
 pub extern "C" fn rt_now_ms() -> i64 {
+    let ctx = CURRENT.with(|c| c.get());
+    if !ctx.is_null() {
+        // SAFETY: CURRENT is set only while code runs in that context.
+        if let Some(t) = unsafe { &*ctx }.host().virtual_now() {
+            return t;
+        }
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
