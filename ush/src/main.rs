@@ -26,6 +26,7 @@
 
 mod cli;
 mod commands;
+mod delta_view;
 mod format;
 mod link;
 mod local;
