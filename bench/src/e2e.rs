@@ -137,7 +137,9 @@ fn one(bin: &Path, file: &Path, name: &str, dir: &Path) -> Result<(f64, u64, u64
     };
     let wall = t0.elapsed().as_secs_f64();
     let text = std::fs::read_to_string(&out).unwrap_or_default();
-    if !status.success() || !text.contains(&format!("Version 1 of program {name} loaded successfully")) {
+    if !status.success()
+        || !text.contains(&format!("Version 1 of program {name} loaded successfully"))
+    {
         let tail: String = text.lines().rev().take(3).collect::<Vec<_>>().join(" / ");
         bail!("{name}: the load failed: {tail}");
     }
@@ -181,7 +183,11 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
         )
         .note("ush --local -c \"program x; connect; load 1 pN.uc; quit\": compile in ush, δ*, send, compile and place in the pup");
         if n == 10_000 {
-            e = e.target(Op::Le, 2.0, "SPEC §7: 10,000 procedures through ush in under 2 s");
+            e = e.target(
+                Op::Le,
+                2.0,
+                "SPEC §7: 10,000 procedures through ush in under 2 s",
+            );
         }
         r.add(e);
         r.add(
@@ -202,7 +208,11 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
             ush,
         );
         if n == 50_000 {
-            e = e.target(Op::Le, 300.0, "SPEC §7: 50,000 procedures with ush under 300 MiB");
+            e = e.target(
+                Op::Le,
+                300.0,
+                "SPEC §7: 50,000 procedures with ush under 300 MiB",
+            );
         }
         r.add(e);
         r.add(Entry::info(

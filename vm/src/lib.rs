@@ -24,6 +24,7 @@
 pub mod codegen;
 pub mod engine;
 pub mod events;
+pub mod floor;
 pub mod layout;
 pub mod names;
 pub mod runtime;
