@@ -242,8 +242,15 @@ fn write_report(r: &Results, md: &Path, svg: &Path) -> Result<()> {
         println!("wrote {}", svg.display());
     }
     let rel = pathdiff(svg, md.parent().unwrap_or(Path::new(".")));
-    std::fs::write(md, report::render(r, &rel))
-        .with_context(|| format!("writing {}", md.display()))?;
+    let mut text = report::render(r, &rel);
+    // Hand-kept before/after measurements of past changes, which one run
+    // cannot produce, follow the generated part.
+    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("history.md");
+    if let Ok(h) = std::fs::read_to_string(&history) {
+        text.push('\n');
+        text.push_str(&h);
+    }
+    std::fs::write(md, text).with_context(|| format!("writing {}", md.display()))?;
     println!("wrote {}", md.display());
     Ok(())
 }
