@@ -18,9 +18,15 @@ pub fn more_line(version: u64, n: usize) -> String {
 pub fn lines(program: &str, v: &DeltaViewInfo, of: Option<&str>) -> Vec<String> {
     let n = v.total as usize;
     let mut out = vec![format!(
-        "delta* of version {} of program {program} ({n} procedures, {} components):",
-        v.version, v.components
+        "delta* of version {} of program {program} ({n} procedures):",
+        v.version
     )];
+    if n > 0 && v.components as usize != n {
+        out.push(format!(
+            "  ({} strongly connected components: some procedures call each other in cycles)",
+            v.components
+        ));
+    }
     if let Some(name) = of {
         return reach_lines(out, name, v);
     }
