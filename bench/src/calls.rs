@@ -401,6 +401,9 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
     let mut t_loop = Vec::new();
     let mut t_loop_nosp = Vec::new();
     let mut t_loop_c = Vec::new();
+    let floor = vm::floor::FloorFib::new()
+        .map_err(|e| anyhow::anyhow!("Cranelift's own fib does not compile: {e}"))?;
+    let mut t_floor = Vec::new();
     println!(
         "  calls: fib({}) = {} calls, loop of {} iterations, {} interleaved rounds",
         o.fib_n, calls, o.loop_n, o.runs
@@ -409,6 +412,14 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
         t_empty.push(uc_empty.time()?);
         t_uc.push(uc_fib.time()?);
         t_uc_nosp.push(uc_fib_nosp.time()?);
+        {
+            let t = std::time::Instant::now();
+            let v = floor.call(std::hint::black_box(o.fib_n as i64));
+            t_floor.push(t.elapsed().as_nanos() as f64);
+            if v.to_string() != fib_expect {
+                bail!("Cranelift's own fib gave {v}, expected {fib_expect}");
+            }
+        }
         for (i, (_, _, exe)) in c_fib.iter().enumerate() {
             t_c[i].push(run_timed(Command::new(exe).arg(&n), &fib_expect)?);
         }
@@ -512,7 +523,48 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
         );
     }
 
+    let floor_pc = per(&t_floor, calls, 0.0);
+    r.add(
+        Entry::info(
+            "calls.fib.cranelift_floor",
+            "Cranelift's own fib: direct calls, no binding table, no safepoints",
+            median(&floor_pc),
+            "ns/call",
+            floor_pc.clone(),
+        )
+        .note(
+            "vm::floor::FloorFib: the same Cranelift settings as UC code (opt_level=speed, frame \
+             pointers, pinned r15), calls patched to the function itself, timed in-process.",
+        ),
+    );
+    r.add(
+        ratio(
+            "calls.fib.uc_vs_floor",
+            "UC fib / Cranelift's own direct-call fib",
+            &uc,
+            &floor_pc,
+        )
+        .target(
+            Op::Le,
+            1.05,
+            "SPEC §7: recursive fib in UC within 1.05× of Cranelift's own direct-call fib",
+        ),
+    );
     let idx = |n: &str| c_fib.iter().position(|c| c.0 == n);
+    if let Some(t) = idx("c_table") {
+        r.add(
+            ratio(
+                "calls.fib.floor_vs_c_table",
+                "Cranelift's own fib / C through a function-pointer table",
+                &floor_pc,
+                &c[t],
+            )
+            .note(
+                "The engine's code quality, not the design's: UC / C table is this times \
+                 UC / Cranelift floor.",
+            ),
+        );
+    }
     if let Some(t) = idx("c_table") {
         let e = ratio(
             "calls.fib.uc_vs_c_table",

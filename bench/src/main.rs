@@ -17,6 +17,8 @@
 //!   procedure, from the program's own output timestamps.
 //! - `load.rs`: compile, δ* and vm.load of generated 100 … 10,000-procedure
 //!   programs, and δ* of a random 10,000-node, 50,000-edge graph.
+//! - `e2e.rs`: `load` end to end through `ush --local` at 1,000 / 10,000 /
+//!   50,000 procedures: wall time, ush and pup peak RSS, bytes on the wire.
 //! - `remote.rs`: ush→pup round trips over loopback and one client
 //!   updating a fleet of 10 and 100 pups (real pupmapper and pup processes).
 //! - `report.rs`: the JSON schema, the live table, BENCHMARKS.md and the
@@ -27,6 +29,7 @@
 //! we believe it happens), never hidden and never a failure.
 
 mod calls;
+mod e2e;
 mod load;
 mod pause;
 mod remote;
@@ -41,7 +44,7 @@ use std::path::{Path, PathBuf};
 
 /// The benchmark names `--only` accepts, in the order they run (remote last:
 /// it needs the release binaries of pup and pupmapper).
-const ALL: &[&str] = &["calls", "pause", "waiting", "load", "remote"];
+const ALL: &[&str] = &["calls", "pause", "waiting", "load", "e2e", "remote"];
 
 /// Command line.
 #[derive(Parser, Debug)]
@@ -73,6 +76,14 @@ struct Cli {
     /// --quick 100,1000,3000), e.g. to profile one size.
     #[arg(long, value_delimiter = ',', hide = true)]
     load_sizes: Option<Vec<usize>>,
+    /// Program sizes for the end-to-end load through ush (default
+    /// 1000,10000,50000; --quick 1000,10000).
+    #[arg(long, value_delimiter = ',')]
+    e2e_sizes: Option<Vec<usize>>,
+    /// Where the end-to-end load finds ush, pup and pupmapper (default:
+    /// target/release), e.g. a build of an older commit for "before".
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
     /// Internal: run UC fib(N) once and exit (what callgrind counts for the
     /// UC instruction counts).
     #[arg(long, hide = true)]
@@ -132,8 +143,9 @@ fn main() -> Result<()> {
     if want("calls") {
         section("calls");
         let o = calls::Opts {
-            runs: if q { 3 } else { 15 },
-            fib_n: if q { 30 } else { 32 },
+            // SPEC §7: fib(35), ten interleaved rounds with the C variants.
+            runs: if q { 3 } else { 10 },
+            fib_n: if q { 30 } else { 35 },
             loop_n: if q { 30_000_000 } else { 100_000_000 },
         };
         if let Err(e) = calls::run(&o, &mut r) {
@@ -177,6 +189,27 @@ fn main() -> Result<()> {
             r.skip("load", format!("failed: {e:#}"));
         }
     }
+    if want("e2e") {
+        section("e2e");
+        let o = e2e::Opts {
+            runs: if q { 1 } else { 3 },
+            sizes: cli.e2e_sizes.clone().unwrap_or_else(|| {
+                if q {
+                    vec![1000, 10_000]
+                } else {
+                    vec![1000, 10_000, 50_000]
+                }
+            }),
+            bin_dir: cli
+                .bin_dir
+                .clone()
+                .map(|d| at_root(&d))
+                .unwrap_or_else(|| root.join("target/release")),
+        };
+        if let Err(e) = e2e::run(&o, &mut r) {
+            r.skip("e2e", format!("failed: {e:#}"));
+        }
+    }
     if want("remote") {
         section("remote");
         let o = remote::Opts {
@@ -209,8 +242,15 @@ fn write_report(r: &Results, md: &Path, svg: &Path) -> Result<()> {
         println!("wrote {}", svg.display());
     }
     let rel = pathdiff(svg, md.parent().unwrap_or(Path::new(".")));
-    std::fs::write(md, report::render(r, &rel))
-        .with_context(|| format!("writing {}", md.display()))?;
+    let mut text = report::render(r, &rel);
+    // Hand-kept before/after measurements of past changes, which one run
+    // cannot produce, follow the generated part.
+    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("history.md");
+    if let Ok(h) = std::fs::read_to_string(&history) {
+        text.push('\n');
+        text.push_str(&h);
+    }
+    std::fs::write(md, text).with_context(|| format!("writing {}", md.display()))?;
     println!("wrote {}", md.display());
     Ok(())
 }

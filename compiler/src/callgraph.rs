@@ -2,24 +2,102 @@
 //! call edges (SPEC §4.1). P is in δ*(P) only if P is on a call cycle
 //! (recursion, mutual recursion or a self-loop).
 //!
-//! Computed once per loaded version, on the condensation of the call graph:
-//! Tarjan's SCCs come out in reverse topological order, so when a component
-//! is reached every component it calls already has its row, and its own row
-//! is the union of those rows and of the callees themselves. That is one
-//! bitset union per distinct edge between components, instead of a graph
-//! search per procedure.
+//! Kept as what it is, a sparse relation: the strongly connected components
+//! of the call graph and the edges of its condensation (a DAG). Memory and
+//! everything written or sent grow with procedures plus edges; the n × n
+//! matrix is never built. Questions are answered from that structure:
+//!
+//! - `reaches(p, q)`: one pass over the components that can lie between
+//!   them, computing every component that reaches q's, memoized per q (an
+//!   update asks about the same few procedures on the stack many times);
+//! - `corner(rows, cols)`: the cells a person is shown, by one pass over the
+//!   condensation carrying a bitset as wide as the columns asked for;
+//! - `row(p)`: δ*(p) as a bitset, by one search from p.
+//!
+//! Tarjan's algorithm numbers the components callees first (reverse
+//! topological order), so every condensation edge goes from a higher
+//! component number to a lower one; passes in increasing order see each
+//! component's callees before it.
 
 use crate::ir::Module;
 use fixedbitset::FixedBitSet;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 
-/// The δ* relation of one call graph, as one reachability row per
-/// procedure (indices as given to [`DeltaStar::compute`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Memoized "which components reach component c" sets kept at most.
+const MEMO_MAX: usize = 256;
+
+/// The δ* relation of one call graph (indices as given to
+/// [`DeltaStar::compute`]), as SCCs plus condensation edges.
 pub struct DeltaStar {
-    rows: Vec<FixedBitSet>,
+    /// Component of each procedure.
+    comp_of: Vec<u32>,
+    /// Members of component c: `members[member_start[c]..member_start[c+1]]`,
+    /// ascending.
+    member_start: Vec<u32>,
+    members: Vec<u32>,
+    /// Direct callee components of c, ascending, deduplicated:
+    /// `succ[succ_start[c]..succ_start[c+1]]`; all smaller than c.
+    succ_start: Vec<u32>,
+    succ: Vec<u32>,
+    /// Components on a cycle (more than one member, or a self-loop).
+    cyclic: FixedBitSet,
+    /// For a component c: the components that reach it by one or more
+    /// condensation edges (filled on demand by [`DeltaStar::reaches`]).
+    memo: Mutex<HashMap<u32, Arc<FixedBitSet>>>,
+}
+
+/// One component as [`DeltaStar::from_components`] takes it and
+/// [`DeltaStar::component`] gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Component {
+    /// Procedure indices, ascending.
+    pub members: Vec<u32>,
+    /// On a call cycle: every member reaches every member.
+    pub cyclic: bool,
+    /// Components it calls directly, ascending, each smaller than its own
+    /// number.
+    pub calls: Vec<u32>,
+}
+
+impl Clone for DeltaStar {
+    fn clone(&self) -> Self {
+        DeltaStar {
+            comp_of: self.comp_of.clone(),
+            member_start: self.member_start.clone(),
+            members: self.members.clone(),
+            succ_start: self.succ_start.clone(),
+            succ: self.succ.clone(),
+            cyclic: self.cyclic.clone(),
+            memo: Mutex::default(),
+        }
+    }
+}
+
+impl PartialEq for DeltaStar {
+    fn eq(&self, other: &Self) -> bool {
+        self.comp_of == other.comp_of
+            && self.member_start == other.member_start
+            && self.members == other.members
+            && self.succ_start == other.succ_start
+            && self.succ == other.succ
+            && self.cyclic == other.cyclic
+    }
+}
+
+impl Eq for DeltaStar {}
+
+impl fmt::Debug for DeltaStar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeltaStar")
+            .field("procedures", &self.len())
+            .field("components", &self.components())
+            .field("condensation_edges", &self.succ.len())
+            .finish()
+    }
 }
 
 impl DeltaStar {
@@ -40,46 +118,57 @@ impl DeltaStar {
 
         // Reverse topological order: callees' components come first.
         let sccs = tarjan_scc(&g);
-        let mut comp_of = vec![0usize; n];
-        for (c, members) in sccs.iter().enumerate() {
-            for v in members {
-                comp_of[v.index()] = c;
+        let mut comp_of = vec![0u32; n];
+        for (c, ms) in sccs.iter().enumerate() {
+            for v in ms {
+                comp_of[v.index()] = c as u32;
             }
         }
-
-        let mut comp_rows: Vec<FixedBitSet> = Vec::with_capacity(sccs.len());
-        // Marks the successor components already merged into the current
-        // row, so a component called by many edges is merged once.
-        let mut seen_by = vec![usize::MAX; sccs.len()];
-        for (c, members) in sccs.iter().enumerate() {
-            let mut row = FixedBitSet::with_capacity(n);
-            let mut cyclic = members.len() > 1;
-            for &u in members {
+        let mut member_start = Vec::with_capacity(sccs.len() + 1);
+        let mut members = Vec::with_capacity(n);
+        let mut succ_start = Vec::with_capacity(sccs.len() + 1);
+        let mut succ = Vec::new();
+        let mut cyclic = FixedBitSet::with_capacity(sccs.len());
+        // The component whose successors are being collected, per successor,
+        // so each condensation edge is kept once.
+        let mut seen_by = vec![u32::MAX; sccs.len()];
+        for (c, ms) in sccs.iter().enumerate() {
+            let c32 = c as u32;
+            member_start.push(members.len() as u32);
+            succ_start.push(succ.len() as u32);
+            let from = members.len();
+            members.extend(ms.iter().map(|v| v.index() as u32));
+            members[from..].sort_unstable();
+            if ms.len() > 1 {
+                cyclic.insert(c);
+            }
+            let s_from = succ.len();
+            for &u in ms {
                 for v in g.neighbors(u) {
                     let cv = comp_of[v.index()];
-                    if cv == c {
-                        // Only a self-loop can make a one-member
-                        // component cyclic.
-                        cyclic = true;
-                        continue;
-                    }
-                    row.insert(v.index());
-                    if seen_by[cv] != c {
-                        seen_by[cv] = c;
-                        row.union_with(&comp_rows[cv]);
+                    if cv == c32 {
+                        // Only a self-loop can make a one-member component
+                        // cyclic.
+                        cyclic.insert(c);
+                    } else if seen_by[cv as usize] != c32 {
+                        seen_by[cv as usize] = c32;
+                        succ.push(cv);
                     }
                 }
             }
-            if cyclic {
-                for &u in members {
-                    row.insert(u.index());
-                }
-            }
-            comp_rows.push(row);
+            succ[s_from..].sort_unstable();
         }
-
-        let rows = (0..n).map(|p| comp_rows[comp_of[p]].clone()).collect();
-        DeltaStar { rows }
+        member_start.push(members.len() as u32);
+        succ_start.push(succ.len() as u32);
+        DeltaStar {
+            comp_of,
+            member_start,
+            members,
+            succ_start,
+            succ,
+            cyclic,
+            memo: Mutex::default(),
+        }
     }
 
     /// δ* of a module's procedures, indexed in `module.procs` order; edges
@@ -106,41 +195,245 @@ impl DeltaStar {
         DeltaStar::compute(module.procs.len(), &edges)
     }
 
+    /// Rebuilds δ* from its components as written (a `.delta` file):
+    /// components numbered in order, callees first. Checks that they
+    /// partition `0..n` and that every edge goes to a smaller component.
+    pub fn from_components(n: usize, comps: &[Component]) -> Result<DeltaStar, String> {
+        let mut comp_of = vec![u32::MAX; n];
+        let mut member_start = Vec::with_capacity(comps.len() + 1);
+        let mut members = Vec::with_capacity(n);
+        let mut succ_start = Vec::with_capacity(comps.len() + 1);
+        let mut succ = Vec::new();
+        let mut cyclic = FixedBitSet::with_capacity(comps.len());
+        for (c, comp) in comps.iter().enumerate() {
+            if comp.members.is_empty() {
+                return Err(format!("component {c} has no members"));
+            }
+            if comp.members.len() > 1 && !comp.cyclic {
+                return Err(format!(
+                    "component {c} has {} members but is not marked as a cycle",
+                    comp.members.len()
+                ));
+            }
+            member_start.push(members.len() as u32);
+            succ_start.push(succ.len() as u32);
+            let mut last = None;
+            for &m in &comp.members {
+                let slot = comp_of
+                    .get_mut(m as usize)
+                    .ok_or_else(|| format!("component {c} names procedure {m} of {n}"))?;
+                if *slot != u32::MAX || last.is_some_and(|l| l >= m) {
+                    return Err(format!(
+                        "procedure {m} is listed twice or out of order (component {c})"
+                    ));
+                }
+                *slot = c as u32;
+                last = Some(m);
+            }
+            members.extend_from_slice(&comp.members);
+            let mut last = None;
+            for &s in &comp.calls {
+                if s as usize >= c || last.is_some_and(|l| l >= s) {
+                    return Err(format!(
+                        "component {c} calls component {s}: calls must name smaller components, ascending"
+                    ));
+                }
+                last = Some(s);
+            }
+            succ.extend_from_slice(&comp.calls);
+            if comp.cyclic {
+                cyclic.insert(c);
+            }
+        }
+        if let Some(p) = comp_of.iter().position(|&c| c == u32::MAX) {
+            return Err(format!("procedure {p} is in no component"));
+        }
+        member_start.push(members.len() as u32);
+        succ_start.push(succ.len() as u32);
+        Ok(DeltaStar {
+            comp_of,
+            member_start,
+            members,
+            succ_start,
+            succ,
+            cyclic,
+            memo: Mutex::default(),
+        })
+    }
+
     /// Number of procedures.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.comp_of.len()
     }
 
     /// True for the graph of no procedures.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.comp_of.is_empty()
+    }
+
+    /// Number of strongly connected components.
+    pub fn components(&self) -> usize {
+        self.member_start.len().saturating_sub(1)
+    }
+
+    /// Number of edges of the condensation.
+    pub fn condensation_edges(&self) -> usize {
+        self.succ.len()
+    }
+
+    /// The component of procedure `p`.
+    pub fn component_of(&self, p: usize) -> usize {
+        self.comp_of[p] as usize
+    }
+
+    fn members_of(&self, c: usize) -> &[u32] {
+        &self.members[self.member_start[c] as usize..self.member_start[c + 1] as usize]
+    }
+
+    fn succ_of(&self, c: usize) -> &[u32] {
+        &self.succ[self.succ_start[c] as usize..self.succ_start[c + 1] as usize]
+    }
+
+    /// Component `c` as written to a `.delta` file.
+    pub fn component(&self, c: usize) -> Component {
+        Component {
+            members: self.members_of(c).to_vec(),
+            cyclic: self.cyclic.contains(c),
+            calls: self.succ_of(c).to_vec(),
+        }
+    }
+
+    /// The components that reach component `c` by one or more edges.
+    fn reaching(&self, c: u32) -> Arc<FixedBitSet> {
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = memo.get(&c) {
+            return s.clone();
+        }
+        let nc = self.components();
+        let mut set = FixedBitSet::with_capacity(nc);
+        // Only components numbered above c can reach it.
+        for k in c as usize + 1..nc {
+            if self
+                .succ_of(k)
+                .iter()
+                .any(|&s| s == c || (s > c && set.contains(s as usize)))
+            {
+                set.insert(k);
+            }
+        }
+        let set = Arc::new(set);
+        if memo.len() >= MEMO_MAX {
+            memo.clear();
+        }
+        memo.insert(c, set.clone());
+        set
     }
 
     /// Is `q` in δ*(`p`)?
     pub fn reaches(&self, p: usize, q: usize) -> bool {
-        self.rows[p].contains(q)
+        let (cp, cq) = (self.comp_of[p], self.comp_of[q]);
+        if cp == cq {
+            return self.cyclic.contains(cp as usize);
+        }
+        cp > cq && self.reaching(cq).contains(cp as usize)
     }
 
     /// δ*(`p`) as a bitset over procedure indices.
-    pub fn row(&self, p: usize) -> &FixedBitSet {
-        &self.rows[p]
+    pub fn row(&self, p: usize) -> FixedBitSet {
+        let cp = self.comp_of[p] as usize;
+        let mut row = FixedBitSet::with_capacity(self.len());
+        let mut seen = FixedBitSet::with_capacity(self.components());
+        let mut stack: Vec<u32> = self.succ_of(cp).to_vec();
+        if self.cyclic.contains(cp) {
+            stack.push(cp as u32);
+        }
+        while let Some(c) = stack.pop() {
+            if seen.put(c as usize) {
+                continue;
+            }
+            for &m in self.members_of(c as usize) {
+                row.insert(m as usize);
+            }
+            stack.extend(
+                self.succ_of(c as usize)
+                    .iter()
+                    .filter(|&&s| !seen.contains(s as usize)),
+            );
+        }
+        row
     }
 
-    /// The matrix as text: one line per procedure in index order, entries
-    /// `0`/`1` separated by spaces (the paper's `0 1 1 1 1` rows).
-    pub fn matrix_string(&self) -> String {
-        let n = self.rows.len();
-        let mut out = String::with_capacity(n * (2 * n + 1));
-        for row in &self.rows {
-            for q in 0..n {
-                if q > 0 {
+    /// The cells of δ* at the given rows and columns: `out[i]` has bit `j`
+    /// set if `cols[j]` is in δ*(`rows[i]`). One pass over the condensation
+    /// with a bitset as wide as `cols` per component: what a person is
+    /// shown costs procedures plus edges, times the columns shown / 64.
+    pub fn corner(&self, rows: &[usize], cols: &[usize]) -> Vec<FixedBitSet> {
+        let nc = self.components();
+        let k = cols.len();
+        let words = k.div_ceil(64).max(1);
+        // Columns in each component, and what each component reaches.
+        let mut own = vec![0u64; nc * words];
+        for (j, &q) in cols.iter().enumerate() {
+            own[self.comp_of[q] as usize * words + j / 64] |= 1 << (j % 64);
+        }
+        let lowest = cols
+            .iter()
+            .map(|&q| self.comp_of[q] as usize)
+            .min()
+            .unwrap_or(nc);
+        let mut reach = vec![0u64; nc * words];
+        let mut acc = vec![0u64; words];
+        for c in lowest..nc {
+            acc.iter_mut().for_each(|w| *w = 0);
+            for &s in self.succ_of(c) {
+                let s = s as usize;
+                for w in 0..words {
+                    acc[w] |= reach[s * words + w] | own[s * words + w];
+                }
+            }
+            reach[c * words..(c + 1) * words].copy_from_slice(&acc);
+        }
+        rows.iter()
+            .map(|&p| {
+                let cp = self.comp_of[p] as usize;
+                let mut bits = FixedBitSet::with_capacity(k);
+                for (j, &q) in cols.iter().enumerate() {
+                    let hit = if self.comp_of[q] as usize == cp {
+                        self.cyclic.contains(cp)
+                    } else {
+                        reach[cp * words + j / 64] >> (j % 64) & 1 == 1
+                    };
+                    bits.set(j, hit);
+                }
+                bits
+            })
+            .collect()
+    }
+
+    /// The rows `rows` restricted to the columns `cols`, as text: one line
+    /// per row, entries `0`/`1` separated by spaces (the paper's `0 1 1 1 1`
+    /// rows).
+    pub fn corner_string(&self, rows: &[usize], cols: &[usize]) -> String {
+        let cells = self.corner(rows, cols);
+        let mut out = String::with_capacity(rows.len() * (2 * cols.len() + 1));
+        for bits in cells {
+            for j in 0..cols.len() {
+                if j > 0 {
                     out.push(' ');
                 }
-                out.push(if row.contains(q) { '1' } else { '0' });
+                out.push(if bits.contains(j) { '1' } else { '0' });
             }
             out.push('\n');
         }
         out
+    }
+
+    /// The whole matrix as text, one line per procedure in index order. It
+    /// has n² cells: for small programs and tests; a person is shown a
+    /// corner ([`DeltaStar::corner_string`]).
+    pub fn matrix_string(&self) -> String {
+        let all: Vec<usize> = (0..self.len()).collect();
+        self.corner_string(&all, &all)
     }
 }
 
@@ -159,6 +452,22 @@ mod tests {
         assert!(!d.reaches(0, 0));
         assert!(d.reaches(3, 3));
         assert!(!d.reaches(4, 4));
+        assert_eq!(d.row(0).ones().collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(d.corner_string(&[0, 4], &[2, 0]), "1 0\n0 0\n");
+        assert_eq!(d.components(), 4);
+    }
+
+    #[test]
+    fn components_round_trip() {
+        let d = DeltaStar::compute(6, &[(0, 1), (1, 2), (2, 1), (3, 3), (5, 0), (5, 1)]);
+        let comps: Vec<Component> = (0..d.components()).map(|c| d.component(c)).collect();
+        let back = DeltaStar::from_components(6, &comps).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(back.matrix_string(), d.matrix_string());
+        let mut bad = comps.clone();
+        bad[0].members.clear();
+        assert!(DeltaStar::from_components(6, &bad).is_err());
+        assert!(DeltaStar::from_components(7, &comps).is_err());
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! - `FILE.o`: the checked module, postcard-encoded behind a magic number
 //!   and a format version ([`write_object`], [`read_object`]).
 //! - `FILE.delta`: a text file a person can read — the procedure table
-//!   (ID, name, signature, callees) and the δ* matrix ([`write_delta`],
-//!   [`read_delta`]). [`DeltaFile::check_module`] cross-checks it against an
+//!   (ID, name, signature, callees) and δ* as its strongly connected
+//!   components and the calls between them ([`write_delta`],
+//!   [`read_delta`]): it grows with procedures plus edges, never with the
+//!   n × n matrix. [`DeltaFile::check_module`] cross-checks it against an
 //!   object file, so `load V FILE.delta FILE.o` refuses a mismatched pair.
 
-use crate::callgraph::DeltaStar;
+use crate::callgraph::{Component, DeltaStar};
 use crate::check::sig_string;
 use crate::ir::{Module, ParamTy, RetTy, Scalar, Signature};
 use serde::{Deserialize, Serialize};
@@ -117,8 +119,8 @@ pub struct DeltaFile {
     pub file: String,
     /// The procedure table, in ID order.
     pub procs: Vec<DeltaProc>,
-    /// δ* as written: `matrix[p][q]` is true if q ∈ δ*(p).
-    pub matrix: Vec<Vec<bool>>,
+    /// δ* as written (components and the calls between them).
+    pub delta: DeltaStar,
 }
 
 /// Why a delta file was refused.
@@ -133,28 +135,54 @@ pub struct DeltaError {
 
 const DELTA_HEADER: &str = "# podus delta file";
 
+/// The `.delta` format this build writes and reads (format 1 held the n × n
+/// matrix).
+pub const DELTA_FORMAT: u32 = 2;
+
 /// Writes the `.delta` text of a module.
+///
+/// After the procedure table, δ* as components numbered callees first, one
+/// line each: `cK: IDs -> components it calls`, `cK*:` for a cycle (every
+/// member reaches every member, itself included). δ*(P) is every member of
+/// every component reachable from P's by one or more arrows, plus P's own
+/// component's members if it is starred.
 pub fn write_delta(module: &Module) -> String {
+    use std::fmt::Write as _;
     let delta = DeltaStar::of_module(module);
     let mut out = String::new();
     out.push_str(DELTA_HEADER);
     out.push_str(" (ucc build): procedure table and delta*\n");
-    out.push_str(&format!("format {FORMAT}\n"));
-    out.push_str(&format!("file {}\n", module.file));
-    out.push_str(&format!("procedures {}\n", module.procs.len()));
+    let _ = writeln!(out, "format {DELTA_FORMAT}");
+    let _ = writeln!(out, "file {}", module.file);
+    let _ = writeln!(out, "procedures {}", module.procs.len());
     for (i, p) in module.procs.iter().enumerate() {
-        out.push_str(&format!("{i} {} {} |", p.name, sig_string(&p.sig)));
+        let _ = write!(out, "{i} {} {} |", p.name, sig_string(&p.sig));
         for c in &p.callees {
             out.push(' ');
             out.push_str(c);
         }
         out.push('\n');
     }
-    out.push_str(&format!(
-        "delta* computed for {} procedures:\n",
-        module.procs.len()
-    ));
-    out.push_str(&delta.matrix_string());
+    let _ = writeln!(
+        out,
+        "delta* computed for {} procedures: {} components, {} calls between them",
+        module.procs.len(),
+        delta.components(),
+        delta.condensation_edges()
+    );
+    out.push_str("# cK: procedure IDs -> components called; * marks a cycle; callees come first\n");
+    for c in 0..delta.components() {
+        let comp = delta.component(c);
+        let _ = write!(out, "c{c}{}:", if comp.cyclic { "*" } else { "" });
+        for m in &comp.members {
+            let _ = write!(out, " {m}");
+        }
+        out.push_str(" ->");
+        for s in &comp.calls {
+            let _ = write!(out, " {s}");
+        }
+        out.push('\n');
+    }
     out
 }
 
@@ -208,11 +236,13 @@ pub fn read_delta(text: &str) -> Result<DeltaFile, DeltaError> {
     }
     let (n, l) = next("the format line")?;
     match l.strip_prefix("format ").map(str::parse::<u32>) {
-        Some(Ok(FORMAT)) => {}
+        Some(Ok(DELTA_FORMAT)) => {}
         Some(Ok(f)) => {
             return Err(err(
                 n,
-                format!("format {f} is not supported (this build reads format {FORMAT})"),
+                format!(
+                    "format {f} is not supported (this build reads format {DELTA_FORMAT}); rebuild it with this ucc"
+                ),
             ));
         }
         _ => return Err(err(n, "expected `format N`".into())),
@@ -255,35 +285,56 @@ pub fn read_delta(text: &str) -> Result<DeltaFile, DeltaError> {
         });
     }
     let (n, l) = next("the delta* heading")?;
-    if l != format!("delta* computed for {count} procedures:") {
+    let heading = format!("delta* computed for {count} procedures: ");
+    let ncomps: usize = l
+        .strip_prefix(&heading)
+        .and_then(|r| r.split_once(" components"))
+        .and_then(|(k, _)| k.parse().ok())
+        .ok_or_else(|| err(n, format!("expected `{heading}K components, ...`")))?;
+    if ncomps > count {
         return Err(err(
             n,
-            format!("expected `delta* computed for {count} procedures:`"),
+            format!("{ncomps} components for {count} procedures"),
         ));
     }
-    let mut matrix = Vec::with_capacity(count);
-    for _ in 0..count {
-        let (n, l) = next("a delta* row")?;
-        let row = l
-            .split(' ')
-            .map(|b| match b {
-                "0" => Some(false),
-                "1" => Some(true),
-                _ => None,
-            })
-            .collect::<Option<Vec<bool>>>()
-            .filter(|r| r.len() == count)
-            .ok_or_else(|| err(n, format!("expected {count} entries of 0 or 1")))?;
-        matrix.push(row);
+    let mut comps = Vec::with_capacity(ncomps);
+    let mut last = n;
+    while comps.len() < ncomps {
+        let (n, l) = next("a delta* component line")?;
+        last = n;
+        if l.starts_with('#') {
+            continue;
+        }
+        let c = comps.len();
+        let bad = |why: &str| err(n, format!("bad component line ({why}): `{l}`"));
+        let (head, rest) = l.split_once(':').ok_or_else(|| bad("no `:`"))?;
+        let (num, cyclic) = match head.strip_suffix('*') {
+            Some(h) => (h, true),
+            None => (head, false),
+        };
+        if num != format!("c{c}") {
+            return Err(bad(&format!("expected component c{c}")));
+        }
+        let (ms, calls) = rest.split_once(" ->").ok_or_else(|| bad("no `->`"))?;
+        let nums = |s: &str| {
+            s.split_whitespace()
+                .map(|x| x.parse::<u32>().ok())
+                .collect::<Option<Vec<u32>>>()
+        };
+        comps.push(Component {
+            members: nums(ms).ok_or_else(|| bad("bad procedure ID"))?,
+            cyclic,
+            calls: nums(calls).ok_or_else(|| bad("bad component number"))?,
+        });
     }
+    let delta = DeltaStar::from_components(count, &comps).map_err(|e| err(last, e))?;
     if let Some((n, l)) = lines.find(|(_, l)| !l.trim().is_empty()) {
-        return Err(err(n, format!("unexpected text after the matrix: `{l}`")));
+        return Err(err(
+            n,
+            format!("unexpected text after the components: `{l}`"),
+        ));
     }
-    Ok(DeltaFile {
-        file,
-        procs,
-        matrix,
-    })
+    Ok(DeltaFile { file, procs, delta })
 }
 
 impl DeltaFile {
@@ -320,16 +371,10 @@ impl DeltaFile {
                 ));
             }
         }
-        let delta = DeltaStar::of_module(module);
-        for (p, row) in self.matrix.iter().enumerate() {
-            for (q, &bit) in row.iter().enumerate() {
-                if bit != delta.reaches(p, q) {
-                    return Err(format!(
-                        "the delta* matrix disagrees with the call graph at ({}, {})",
-                        self.procs[p].name, self.procs[q].name
-                    ));
-                }
-            }
+        if self.delta != DeltaStar::of_module(module) {
+            return Err(
+                "the delta* components disagree with the call graph of the object file".into(),
+            );
         }
         Ok(())
     }

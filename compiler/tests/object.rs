@@ -63,14 +63,7 @@ fn delta_round_trips_and_matches_its_module() {
     assert_eq!(d.procs[0].name, "avg");
     assert_eq!(d.procs[0].sig, m.procs[0].sig);
     assert_eq!(d.procs[2].callees, ["avg", "f"]);
-    assert_eq!(
-        d.matrix,
-        vec![
-            vec![false, false, false],
-            vec![false, true, false],
-            vec![true, true, false]
-        ]
-    );
+    assert_eq!(d.delta.matrix_string(), "0 0 0\n0 1 0\n1 1 0\n");
     d.check_module(&m).unwrap();
 }
 
@@ -95,10 +88,13 @@ fn delta_cross_check_catches_a_mismatched_pair() {
         "{e}"
     );
 
-    // A tampered matrix is caught even when the table agrees.
-    let tampered = write_delta(&m).replace("0 1 0\n", "0 0 0\n");
+    // Tampered components are caught even when the table agrees: f (1)
+    // loses its self-loop.
+    let good = write_delta(&m);
+    let tampered = good.replace("c1*: 1 ->", "c1: 1 ->");
+    assert_ne!(tampered, good, "{good}");
     let e = read_delta(&tampered).unwrap().check_module(&m).unwrap_err();
-    assert!(e.contains("delta* matrix disagrees"), "{e}");
+    assert!(e.contains("delta* components disagree"), "{e}");
 }
 
 #[test]
@@ -107,15 +103,17 @@ fn malformed_delta_files_name_the_line() {
     let good = write_delta(&m);
     let e = read_delta("hello\n").unwrap_err();
     assert_eq!(e.line, 1);
-    let e = read_delta(&good.replace("format 1", "format 9")).unwrap_err();
+    let e = read_delta(&good.replace("format 2", "format 9")).unwrap_err();
     assert!(
         e.to_string().contains("line 2: format 9 is not supported"),
         "{e}"
     );
     let e = read_delta(&good.replace("(double[], int)", "(string)")).unwrap_err();
     assert!(e.message.contains("bad signature"), "{e}");
-    let e = read_delta(&good.replace("0 1 0\n", "0 2 0\n")).unwrap_err();
-    assert!(e.message.contains("entries of 0 or 1"), "{e}");
+    let e = read_delta(&good.replace("c1*: 1 ->", "c1*: x ->")).unwrap_err();
+    assert!(e.message.contains("bad procedure ID"), "{e}");
+    let e = read_delta(&good.replace("c1*: 1 ->", "c1*: 0 ->")).unwrap_err();
+    assert!(e.message.contains("listed twice"), "{e}");
     let cut: String = good.lines().take(6).map(|l| format!("{l}\n")).collect();
     assert!(read_delta(&cut).unwrap_err().message.contains("ends early"));
 }

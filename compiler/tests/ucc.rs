@@ -120,7 +120,12 @@ fn build_writes_delta_and_object_that_agree() {
     let df = compiler::object::read_delta(&delta).unwrap();
     assert_eq!(df.procs.len(), 5);
     df.check_module(&module).unwrap();
-    assert!(delta.contains("0 1 1 1 1\n0 0 1 1 1\n"), "{delta}");
+    // main (0) calls do_pizza (1), which calls the three leaves.
+    assert!(
+        delta.contains("components, ") && delta.contains(": 0 -> "),
+        "{delta}"
+    );
+    assert!(df.delta.reaches(0, 4) && df.delta.reaches(1, 2) && !df.delta.reaches(2, 3));
 
     // --prev also takes an object file.
     let out = ucc(&[

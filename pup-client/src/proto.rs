@@ -80,6 +80,71 @@ pub enum Request {
     Stop,
     /// Close this connection (the pup keeps its state).
     Bye,
+    /// Begin a load too large for one frame: `object_len` bytes of object,
+    /// then `source_len` bytes of source text, follow in
+    /// [`Request::LoadChunk`]s (each under the frame limit), and
+    /// [`Request::LoadEnd`] loads them. Answered with `Ok`, or refused in
+    /// words before anything is sent (a version that cannot load, sizes
+    /// over [`MAX_LOAD_BYTES`]).
+    LoadBegin {
+        /// Version number.
+        version: u64,
+        /// Bytes of object file that follow.
+        object_len: u64,
+        /// Bytes of source text that follow the object, if any.
+        source_len: Option<u64>,
+    },
+    /// The next bytes of the load begun by [`Request::LoadBegin`]; answered
+    /// with `Ok`.
+    LoadChunk {
+        /// At most [`LOAD_CHUNK`] bytes.
+        data: Vec<u8>,
+    },
+    /// All chunks sent: load them (answered like [`Request::Load`]).
+    LoadEnd,
+    /// A block of δ* (or one procedure's row), as [`Response::DeltaView`].
+    DeltaView(DeltaViewSpec),
+}
+
+/// Bytes of a load sent per [`Request::LoadChunk`].
+pub const LOAD_CHUNK: usize = 4 << 20;
+/// The most object plus source bytes a pup accepts for one load.
+pub const MAX_LOAD_BYTES: u64 = 2 << 30;
+
+/// Which part of δ* to show.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeltaViewSpec {
+    /// Version (default: the newest).
+    pub version: Option<u64>,
+    /// First row shown (procedure ID order, 0-based position).
+    pub row: u32,
+    /// First column shown.
+    pub col: u32,
+    /// Rows and columns shown (the pup caps it).
+    pub size: u32,
+    /// Instead of a block: δ*(this procedure) as names.
+    pub of: Option<String>,
+}
+
+/// A block of δ*, or one procedure's row.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeltaViewInfo {
+    /// The version.
+    pub version: u64,
+    /// Procedures in the version.
+    pub total: u32,
+    /// Components of its call graph.
+    pub components: u32,
+    /// The rows shown: (position, name).
+    pub rows: Vec<(u32, String)>,
+    /// The columns shown: (position, name).
+    pub cols: Vec<(u32, String)>,
+    /// One line of `0 1 1` per row shown.
+    pub cells: Vec<String>,
+    /// For `of`: how many procedures δ*(of) holds.
+    pub reach_count: u32,
+    /// For `of`: the first of them by ID.
+    pub reach: Vec<String>,
 }
 
 /// An update as ush asks for it (a changes file, or flags).
@@ -159,6 +224,8 @@ pub enum Response {
         /// The decoded form.
         decoded: Option<String>,
     },
+    /// Answer to [`Request::DeltaView`].
+    DeltaView(DeltaViewInfo),
 }
 
 /// Unasked news from the pup.

@@ -110,6 +110,97 @@ struct Session {
     held: Mutex<Option<Vec<Notice>>>,
     /// To cut the connection off when it stops reading.
     stream: TcpStream,
+    /// A load arriving in chunks (`LoadBegin` .. `LoadEnd`).
+    upload: Mutex<Option<Upload>>,
+}
+
+/// A load arriving in chunks: the object, then the source, in one buffer
+/// that never grows past what `LoadBegin` declared.
+struct Upload {
+    version: u64,
+    object_len: usize,
+    source_len: Option<usize>,
+    buf: Vec<u8>,
+}
+
+impl Upload {
+    fn total(&self) -> usize {
+        self.object_len + self.source_len.unwrap_or(0)
+    }
+}
+
+/// `LoadBegin`: refuse in words what cannot be accepted, before any byte
+/// of it is sent.
+fn load_begin(
+    session: &Session,
+    version: u64,
+    object_len: u64,
+    source_len: Option<u64>,
+) -> Response {
+    let total = object_len.saturating_add(source_len.unwrap_or(0));
+    if total > crate::proto::MAX_LOAD_BYTES {
+        return Response::Error(format!(
+            "version {version}: the object and source are {total} bytes, more than the {} bytes a pup accepts for one load; nothing was sent",
+            crate::proto::MAX_LOAD_BYTES
+        ));
+    }
+    *lock(&session.upload) = Some(Upload {
+        version,
+        object_len: object_len as usize,
+        source_len: source_len.map(|n| n as usize),
+        buf: Vec::new(),
+    });
+    Response::Ok
+}
+
+/// `LoadChunk`: append, never past the declared size.
+fn load_chunk(session: &Session, data: &[u8]) -> Response {
+    let mut up = lock(&session.upload);
+    let Some(u) = up.as_mut() else {
+        return Response::Error("a load chunk arrived with no load begun".into());
+    };
+    if u.buf.len() + data.len() > u.total() {
+        let v = u.version;
+        *up = None;
+        return Response::Error(format!(
+            "version {v}: more bytes arrived than the load declared; the load is abandoned"
+        ));
+    }
+    if u.buf.is_empty() {
+        // Most of the declared size at once, and only once bytes arrive.
+        u.buf.reserve(u.total().min(64 << 20));
+    }
+    u.buf.extend_from_slice(data);
+    Response::Ok
+}
+
+/// `LoadEnd`: load what arrived.
+fn load_end(session: &Session, program: &Program) -> Response {
+    let Some(u) = lock(&session.upload).take() else {
+        return Response::Error("a load ended with no load begun".into());
+    };
+    if u.buf.len() != u.total() {
+        return Response::Error(format!(
+            "version {}: the load declared {} bytes but {} arrived; nothing was loaded",
+            u.version,
+            u.total(),
+            u.buf.len()
+        ));
+    }
+    let (object, source) = u.buf.split_at(u.object_len);
+    let source = match u.source_len {
+        Some(_) => match std::str::from_utf8(source) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                return Response::Error(format!(
+                    "version {}: the source text is not UTF-8; nothing was loaded",
+                    u.version
+                ));
+            }
+        },
+        None => None,
+    };
+    program.load(u.version, object, source)
 }
 
 impl Session {
@@ -493,6 +584,7 @@ fn connection(ctx: &Arc<Ctx>, mut conn: Connection, peer: SocketAddr, id: u64) {
         debug: AtomicBool::new(false),
         held: Mutex::new(None),
         stream: cut,
+        upload: Mutex::new(None),
     });
     let writer = match thread::Builder::new()
         .name(format!("pup-write-{id}"))
@@ -571,6 +663,12 @@ fn handle(ctx: &Ctx, session: &Session, conn: &Connection, req: Request) -> bool
             Response::Ok
         }
         Request::Bye => Response::Ok,
+        Request::LoadBegin {
+            version,
+            object_len,
+            source_len,
+        } => load_begin(session, version, object_len, source_len),
+        Request::LoadChunk { data } => load_chunk(session, &data),
         req => {
             let _serial = program.serialize();
             match req {
@@ -591,7 +689,11 @@ fn handle(ctx: &Ctx, session: &Session, conn: &Connection, req: Request) -> bool
                 Request::Graph { version } => program.graph(version),
                 Request::Addr { addr } => program.addr(addr),
                 Request::Stop => program.stop(),
-                Request::Wait { .. }
+                Request::LoadEnd => load_end(session, program),
+                Request::DeltaView(spec) => program.delta_view(&spec),
+                Request::LoadBegin { .. }
+                | Request::LoadChunk { .. }
+                | Request::Wait { .. }
                 | Request::Output { .. }
                 | Request::Debug { .. }
                 | Request::Bye => unreachable!("answered above"),

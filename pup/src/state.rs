@@ -11,7 +11,7 @@
 //!   numbers, durations, list and name sizes); the VM itself checks modules
 //!   and signatures at load and names against the target version at update.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -22,7 +22,8 @@ use vm::layout::SegType;
 use vm::{ExitStatus, ProgramState, UpdateBegun, UpdateRequest, Vm, VmConfig, VmError};
 
 use crate::proto::{
-    FrameRow, LoadInfo, ProcRow, PupInfo, Response, StatusInfo, UpdateInfo, UpdateSpec,
+    DeltaViewInfo, DeltaViewSpec, FrameRow, LoadInfo, ProcRow, PupInfo, Response, StatusInfo,
+    UpdateInfo, UpdateSpec,
 };
 use crate::trace::PupState;
 
@@ -37,6 +38,12 @@ pub const MAX_UPDATE_NAMES: usize = 100_000;
 pub const MAX_NAME_LEN: usize = 1024;
 /// How often a `Wait` looks whether its ush is still there.
 const WAIT_SLICE: Duration = Duration::from_millis(200);
+/// Rows and columns of δ* a plain `delta` request answers with.
+pub const DELTA_SHOWN: u32 = 32;
+/// Most rows and columns one `DeltaView` answers with.
+pub const DELTA_VIEW_MAX: u32 = 256;
+/// Most names of one procedure's δ* row a `DeltaView` lists.
+pub const DELTA_REACH_SHOWN: usize = 200;
 
 /// The one program of a pup, and its history as far as ushes ask about it.
 pub struct Program {
@@ -435,41 +442,101 @@ impl Program {
         }
     }
 
-    /// δ* of a version: procedure names and matrix rows in ID order.
+    /// δ* of a version: procedure names in ID order and the matrix's first
+    /// [`DELTA_SHOWN`] rows and columns (the rest is one `DeltaView` away;
+    /// the whole matrix has n² cells).
     pub fn delta(&self, version: Option<u64>) -> Response {
-        let v = match self.version_or_newest(version) {
-            Ok(v) => v,
+        let spec = DeltaViewSpec {
+            version,
+            size: DELTA_SHOWN,
+            ..Default::default()
+        };
+        let (v, names, view) = match self.delta_parts(&spec) {
+            Ok(x) => x,
             Err(e) => return Response::Error(e),
         };
-        let Some(module) = self.vm.module(v) else {
-            return Response::Error(format!("version {v} is not loaded"));
-        };
-        let names: Vec<String> = self.vm.procs(v).into_iter().map(|(_, n)| n).collect();
-        let ds = DeltaStar::of_module(&module);
-        // δ* is indexed in module order; the pup shows procedure-ID order.
-        let index: BTreeMap<&str, usize> = module
-            .procs
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.as_str(), i))
-            .collect();
         let mut matrix = String::new();
-        for p in &names {
-            let row: Vec<&str> = names
-                .iter()
-                .map(|q| match (index.get(p.as_str()), index.get(q.as_str())) {
-                    (Some(&i), Some(&j)) if ds.reaches(i, j) => "1",
-                    _ => "0",
-                })
-                .collect();
-            matrix.push_str(&row.join(" "));
-            matrix.push('\n');
+        let cut = view.cols.len() < names.len();
+        for row in &view.cells {
+            matrix.push_str(row);
+            matrix.push_str(if cut { " ...\n" } else { "\n" });
+        }
+        if view.rows.len() < names.len() {
+            matrix.push_str(":\n");
         }
         Response::Delta {
             version: v,
             names,
             matrix,
         }
+    }
+
+    /// A block of δ* in procedure-ID order, or one procedure's row.
+    pub fn delta_view(&self, spec: &DeltaViewSpec) -> Response {
+        match self.delta_parts(spec) {
+            Ok((_, _, view)) => Response::DeltaView(view),
+            Err(e) => Response::Error(e),
+        }
+    }
+
+    fn delta_parts(
+        &self,
+        spec: &DeltaViewSpec,
+    ) -> Result<(u64, Vec<String>, DeltaViewInfo), String> {
+        let v = self.version_or_newest(spec.version)?;
+        let module = self
+            .vm
+            .module(v)
+            .ok_or_else(|| format!("version {v} is not loaded"))?;
+        let names: Vec<String> = self.vm.procs(v).into_iter().map(|(_, n)| n).collect();
+        let ds = DeltaStar::of_module(&module);
+        // δ* is indexed in module order; the pup shows procedure-ID order.
+        let index: HashMap<&str, usize> = module
+            .procs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i))
+            .collect();
+        let idx = |pos: usize| index.get(names[pos].as_str()).copied();
+        let mut view = DeltaViewInfo {
+            version: v,
+            total: names.len() as u32,
+            components: ds.components() as u32,
+            ..Default::default()
+        };
+        if let Some(of) = &spec.of {
+            let p = index
+                .get(of.as_str())
+                .ok_or_else(|| format!("version {v} has no procedure {of}"))?;
+            let row = ds.row(*p);
+            for (pos, n) in names.iter().enumerate() {
+                if idx(pos).is_some_and(|q| row.contains(q)) {
+                    view.reach_count += 1;
+                    if view.reach.len() < DELTA_REACH_SHOWN {
+                        view.reach.push(n.clone());
+                    }
+                }
+            }
+            return Ok((v, names, view));
+        }
+        let size = spec.size.clamp(1, DELTA_VIEW_MAX) as usize;
+        let span = |from: u32| {
+            let from = (from as usize).min(names.len());
+            (from..(from + size).min(names.len())).filter(|&pos| idx(pos).is_some())
+        };
+        let rows: Vec<usize> = span(spec.row).collect();
+        let cols: Vec<usize> = span(spec.col).collect();
+        let ri: Vec<usize> = rows.iter().filter_map(|&p| idx(p)).collect();
+        let ci: Vec<usize> = cols.iter().filter_map(|&p| idx(p)).collect();
+        for bits in ds.corner(&ri, &ci) {
+            let cells: Vec<&str> = (0..ci.len())
+                .map(|j| if bits.contains(j) { "1" } else { "0" })
+                .collect();
+            view.cells.push(cells.join(" "));
+        }
+        view.rows = rows.iter().map(|&p| (p as u32, names[p].clone())).collect();
+        view.cols = cols.iter().map(|&p| (p as u32, names[p].clone())).collect();
+        Ok((v, names, view))
     }
 
     /// The call graph of a version as Graphviz DOT, each procedure coloured

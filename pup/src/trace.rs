@@ -72,6 +72,8 @@ pub fn command_name(req: &Request) -> &'static str {
         Request::Debug { .. } => "DEBUG",
         Request::Stop => "STOP",
         Request::Bye => "BYE",
+        Request::LoadBegin { .. } | Request::LoadChunk { .. } | Request::LoadEnd => "LOAD",
+        Request::DeltaView(_) => "DELTA",
     }
 }
 

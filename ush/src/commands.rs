@@ -106,9 +106,10 @@ lines and, when the update completes, `*** Program NAME updated to version V suc
     },
     CommandDoc {
         name: "delta",
-        args: "[V]",
-        summary: "the delta* matrix of version V (default: the newest)",
-        details: "",
+        args: "[V] [at ROW COL | NAME]",
+        summary: "the delta* matrix of version V (default: the newest), a corner at a time",
+        details: "Shows the first 16 rows and columns; `at ROW COL` shows the 16 x 16 block \
+from that row and column (procedure-ID order), NAME lists the procedures NAME reaches.",
     },
     CommandDoc {
         name: "graph",

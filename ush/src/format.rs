@@ -119,6 +119,9 @@ pub fn load_lines(
     ));
     out.push(format!("delta* computed for {procs} procedures in {x}:"));
     out.extend(matrix_rows(matrix, MATRIX_SHOWN));
+    if procs > MATRIX_SHOWN {
+        out.push(crate::delta_view::more_line(info.version, procs));
+    }
     out.push(format!(
         "program object code image requires {} bytes",
         info.code_bytes
@@ -456,19 +459,6 @@ pub fn stack_lines(program: &str, frames: &[FrameRow]) -> Vec<String> {
             f.name, f.decoded, f.pc
         ));
     }
-    out
-}
-
-/// `delta`: procedure names then the full matrix.
-pub fn delta_lines(program: &str, version: u64, names: &[String], matrix: &str) -> Vec<String> {
-    let mut out = vec![format!(
-        "delta* of version {version} of program {program} ({} procedures):",
-        names.len()
-    )];
-    for (i, n) in names.iter().enumerate() {
-        out.push(format!("  {i:4} {n}"));
-    }
-    out.extend(matrix_rows(matrix, usize::MAX));
     out
 }
 

@@ -33,6 +33,7 @@
 
 mod cli;
 mod commands;
+mod delta_view;
 mod fleet;
 mod format;
 mod link;

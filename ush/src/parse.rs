@@ -98,6 +98,16 @@ pub enum Command {
     Stack,
     /// `delta [V]`
     Delta(Option<u64>),
+    /// `delta [V] at ROW COL` or `delta [V] NAME`: a block of δ*, or one
+    /// procedure's row.
+    DeltaView {
+        /// Version (default: the newest).
+        version: Option<u64>,
+        /// First row and column of the block.
+        at: (u32, u32),
+        /// One procedure's row instead.
+        of: Option<String>,
+    },
     /// `graph [V] [--dot FILE | --svg FILE]`
     Graph {
         /// Version (default: the newest).
@@ -449,13 +459,35 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
             plain(0)?;
             Command::Stack
         }
-        "delta" => Command::Delta(
-            plain(1)?
-                .positional
-                .first()
-                .map(|v| version(v))
-                .transpose()?,
-        ),
+        "delta" => {
+            let a = plain(4)?;
+            let mut pos = a.positional.as_slice();
+            let v = match pos.first() {
+                Some(x) if x.bytes().all(|b| b.is_ascii_digit()) => {
+                    pos = &pos[1..];
+                    Some(version(x)?)
+                }
+                _ => None,
+            };
+            let num = |s: &str| {
+                s.parse::<u32>()
+                    .map_err(|_| format!("delta: `{s}` is not a row or column number"))
+            };
+            match pos {
+                [] => Command::Delta(v),
+                [at, r, c] if at == "at" => Command::DeltaView {
+                    version: v,
+                    at: (num(r)?, num(c)?),
+                    of: None,
+                },
+                [name] => Command::DeltaView {
+                    version: v,
+                    at: (0, 0),
+                    of: Some(name.clone()),
+                },
+                _ => return Err("usage: delta [V] [at ROW COL | NAME]".into()),
+            }
+        }
         "graph" => {
             let a = split_args(cmd, rest, &["dot", "svg"], &[])?;
             a.at_most(cmd, 1)?;

@@ -693,20 +693,8 @@ impl Shell {
                     r => Err(Self::unexpected(r)),
                 }
             }
-            Command::Delta(v) => {
-                let name = self.connected()?;
-                match self.call(Request::Delta { version: v })? {
-                    Response::Delta {
-                        version,
-                        names,
-                        matrix,
-                    } => {
-                        self.lines(format::delta_lines(&name, version, &names, &matrix));
-                        Ok(())
-                    }
-                    r => Err(Self::unexpected(r)),
-                }
-            }
+            Command::Delta(v) => self.delta_view(v, (0, 0), None),
+            Command::DeltaView { version, at, of } => self.delta_view(version, at, of),
             Command::Graph { version, out } => self.graph(version, out),
             Command::Addr(a) => {
                 let name = self.connected()?;
@@ -906,13 +894,12 @@ impl Shell {
                 (module, bytes, src, LoadHow::Delta(delta))
             }
         };
-        let matrix = DeltaStar::of_module(&module).matrix_string();
+        // The corner the report shows, one row and column past it so the
+        // rows say they go on: δ* has n² cells.
         let procs = module.procs.len();
-        let info = match self.call(Request::Load {
-            version,
-            object,
-            source: src,
-        })? {
+        let shown: Vec<usize> = (0..procs.min(format::MATRIX_SHOWN + 1)).collect();
+        let matrix = DeltaStar::of_module(&module).corner_string(&shown, &shown);
+        let info = match self.send_load(version, object, src)? {
             Response::Loaded(info) => info,
             r => return Err(Self::unexpected(r)),
         };
@@ -941,6 +928,65 @@ impl Shell {
         lines.splice(at..at, statics);
         self.lines(lines);
         Ok(())
+    }
+
+    /// Sends a load: in one frame when it is small, else in chunks
+    /// (`LoadBegin`, `LoadChunk`s, `LoadEnd`), each well under the frame
+    /// limit; a pup that cannot take it says so before the bytes are sent.
+    fn send_load(
+        &mut self,
+        version: u64,
+        object: Vec<u8>,
+        source: Option<String>,
+    ) -> Result<Response, String> {
+        use pup_client::proto::LOAD_CHUNK;
+        let total = object.len() + source.as_ref().map_or(0, String::len);
+        if total <= LOAD_CHUNK {
+            return self.call(Request::Load {
+                version,
+                object,
+                source,
+            });
+        }
+        self.call(Request::LoadBegin {
+            version,
+            object_len: object.len() as u64,
+            source_len: source.as_ref().map(|s| s.len() as u64),
+        })
+        .map_err(|e| format!("load: {e}"))?;
+        let src = source.map(String::into_bytes).unwrap_or_default();
+        for part in [object, src] {
+            for chunk in part.chunks(LOAD_CHUNK) {
+                self.call(Request::LoadChunk {
+                    data: chunk.to_vec(),
+                })?;
+            }
+        }
+        self.call(Request::LoadEnd)
+    }
+
+    /// `delta`: a block of δ* from the pup, or one procedure's row.
+    fn delta_view(
+        &mut self,
+        version: Option<u64>,
+        at: (u32, u32),
+        of: Option<String>,
+    ) -> CmdResult {
+        let name = self.connected()?;
+        let spec = pup_client::proto::DeltaViewSpec {
+            version,
+            row: at.0,
+            col: at.1,
+            size: crate::delta_view::SHOWN,
+            of: of.clone(),
+        };
+        match self.call(Request::DeltaView(spec))? {
+            Response::DeltaView(v) => {
+                self.lines(crate::delta_view::lines(&name, &v, of.as_deref()));
+                Ok(())
+            }
+            r => Err(Self::unexpected(r)),
+        }
     }
 
     fn update(

@@ -76,6 +76,17 @@ pub enum Unit<'a> {
     },
 }
 
+/// How hard Cranelift works on a load's code (see ARCHITECTURE.md, "Load
+/// time").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// `opt_level=speed`, backtracking register allocation.
+    Optimized,
+    /// `opt_level=none`, single-pass register allocation: several times
+    /// faster to compile, for loads of many procedures.
+    Quick,
+}
+
 /// A reusable Cranelift compilation context (one per load: declare all,
 /// define all, as cranelift-jit-demo does).
 pub struct Codegen {
@@ -87,11 +98,22 @@ pub struct Codegen {
 impl Codegen {
     /// A code generator for this machine.
     pub fn new() -> Result<Codegen, String> {
+        Codegen::with_tier(Tier::Optimized)
+    }
+
+    /// A code generator of the given tier.
+    pub fn with_tier(tier: Tier) -> Result<Codegen, String> {
         let mut flags = settings::builder();
         let set = |f: &mut settings::Builder, k: &str, v: &str| {
             f.set(k, v).map_err(|e| format!("{k}: {e}"))
         };
-        set(&mut flags, "opt_level", "speed")?;
+        match tier {
+            Tier::Optimized => set(&mut flags, "opt_level", "speed")?,
+            Tier::Quick => {
+                set(&mut flags, "opt_level", "none")?;
+                set(&mut flags, "regalloc_algorithm", "single_pass")?;
+            }
+        }
         set(&mut flags, "preserve_frame_pointers", "true")?;
         // r15 holds the running code's context (set by podus_enter), so a
         // safepoint is one compare against memory and a branch.

@@ -24,6 +24,7 @@
 pub mod codegen;
 pub mod engine;
 pub mod events;
+pub mod floor;
 pub mod layout;
 pub mod names;
 pub mod runtime;
@@ -153,10 +154,12 @@ pub(crate) struct Ctl {
 
 /// Everything guarded by the state lock.
 pub(crate) struct State {
-    pub names: names::NameService,
-    pub versions: BTreeMap<u64, Version>,
+    /// Shared with a load in progress, which interns into a copy and swaps
+    /// it in when it commits (loads are serialized by `Shared::loader`).
+    pub names: Arc<names::NameService>,
+    /// Shared so a load can read the version it builds on without the lock.
+    pub versions: BTreeMap<u64, Arc<Version>>,
     pub slots: [bool; SLOTS as usize],
-    pub cg: codegen::Codegen,
     pub engine: engine::Engine,
     pub ctl: Ctl,
 }
@@ -166,6 +169,9 @@ pub(crate) struct Shared {
     mctx: Ctx,
     pub space: space::AddressSpace,
     st: Mutex<State>,
+    /// Serializes loads and holds their code generator: a load compiles
+    /// with this lock, not the program's (`st`), held.
+    loader: Mutex<codegen::Codegen>,
     cv: Condvar,
     wake: (Mutex<u64>, Condvar),
     pub bus: events::Bus,
@@ -550,7 +556,6 @@ impl Vm {
                     names: Default::default(),
                     versions: BTreeMap::new(),
                     slots: [false; SLOTS as usize],
-                    cg,
                     engine: engine::Engine::default(),
                     ctl: Ctl {
                         running: false,
@@ -560,6 +565,7 @@ impl Vm {
                         program: ProgramState::Idle,
                     },
                 }),
+                loader: Mutex::new(cg),
                 cv: Condvar::new(),
                 wake: (Mutex::new(0), Condvar::new()),
                 bus: events::Bus::default(),
@@ -630,35 +636,51 @@ impl Vm {
     ) -> Result<LoadReport, LoadError> {
         let sh = &*self.shared;
         let t0 = Instant::now();
-        let mut st = sh.lock();
-        if st.versions.keys().next_back().is_some_and(|&n| n >= number) {
-            return Err(LoadError::BadNumber(number));
-        }
-        let slot = st
-            .slots
-            .iter()
-            .position(|u| !u)
-            .ok_or(LoadError::NoSlot(SLOTS))? as u32;
+        // Loads run one at a time; the program's lock is held only to read
+        // what the load builds on and to publish it (SPEC §7: a load never
+        // pauses the running program for more than 1 ms).
+        let mut cg = sh.loader.lock().unwrap_or_else(|p| p.into_inner());
+        let (slot, prev, names) = {
+            let mut st = sh.lock();
+            if st.versions.keys().next_back().is_some_and(|&n| n >= number) {
+                return Err(LoadError::BadNumber(number));
+            }
+            let slot = st
+                .slots
+                .iter()
+                .position(|u| !u)
+                .ok_or(LoadError::NoSlot(SLOTS))? as u32;
+            // Reserved: retiring never frees it, other loads wait above.
+            st.slots[slot as usize] = true;
+            // The newest version is never retired, so `prev` stays loaded.
+            let prev = st.versions.values().next_back().cloned();
+            (slot, prev, st.names.clone())
+        };
         let ctxs = version::Ctxs {
             program: &sh.ctx as *const Ctx as u64,
             mproc: &sh.mctx as *const Ctx as u64,
             safepoints: sh.config.safepoints,
         };
-        let st = &mut *st;
-        let prev = st.versions.values().next_back();
+        let mut new_names = (*names).clone();
         let v = version::load(
             &sh.space,
-            &mut st.names,
-            &mut st.cg,
-            prev,
+            &mut new_names,
+            &mut cg,
+            prev.as_deref(),
             number,
             slot,
             Arc::new(module),
             source.map(Arc::from),
             &ctxs,
-        )?;
-        st.slots[slot as usize] = true;
-        let report = LoadReport {
+        );
+        let v = match v {
+            Ok(v) => v,
+            Err(e) => {
+                sh.lock().slots[slot as usize] = false;
+                return Err(e);
+            }
+        };
+        let mut report = LoadReport {
             version: number,
             slot,
             procs: {
@@ -684,10 +706,20 @@ impl Vm {
                 .map(|(n, a)| (n.clone(), a.addr, a.size))
                 .collect(),
             table: v.table,
-            load_ns: t0.elapsed().as_nanos() as u64,
+            load_ns: 0,
         };
-        st.versions.insert(number, v);
-        st.engine.versions_gen += 1;
+        let new_names = Arc::new(new_names);
+        let v = Arc::new(v);
+        {
+            let mut st = sh.lock();
+            // The old name service and `prev` are still held here, so
+            // nothing is freed under the lock.
+            st.names = new_names;
+            st.versions.insert(number, v);
+            st.engine.versions_gen += 1;
+        }
+        drop((names, prev));
+        report.load_ns = t0.elapsed().as_nanos() as u64;
         sh.bus.emit(Event::Loaded { version: number });
         Ok(report)
     }

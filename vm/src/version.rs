@@ -9,7 +9,7 @@
 //! - an unchanged procedure or global shares the data segment of the version
 //!   that owns it, so running code of both versions sees one copy.
 
-use crate::codegen::{Codegen, Env, Unit};
+use crate::codegen::{Codegen, Env, Tier, Unit};
 use crate::layout::{SEGMENT_SIZE, SegType};
 use crate::names::NameService;
 use crate::runtime::Printf;
@@ -143,14 +143,15 @@ impl Version {
         order.sort_unstable();
         let n = order.len();
         let shown = n.min(max);
+        let idx: Vec<usize> = order[..shown].iter().map(|&(_, p)| p).collect();
+        let cells = self.delta.corner(&idx, &idx);
         let mut s = String::with_capacity(shown * (2 * shown + 5));
-        for &(_, p) in &order[..shown] {
-            let row = self.delta.row(p);
-            for (k, &(_, q)) in order[..shown].iter().enumerate() {
+        for row in &cells {
+            for k in 0..shown {
                 if k > 0 {
                     s.push(' ');
                 }
-                s.push(if row.contains(q) { '1' } else { '0' });
+                s.push(if row.contains(k) { '1' } else { '0' });
             }
             if shown < n {
                 s.push_str(" ...");
@@ -386,6 +387,14 @@ fn load_inner(
         ids.insert(g.name.clone(), names.intern(&g.name).map_err(inv)?);
     }
 
+    // The data segments of this version are one block, made writable with
+    // one call: a protection change per segment leaves two mappings per
+    // procedure with statics, and Linux allows 65,530 per process
+    // (`vm.max_map_count`), which a 20,000-procedure program exceeded. (The
+    // code segments are one block too: see `PlacingMemory`.)
+    let span = SEGMENT_SIZE * (ids.values().copied().max().unwrap_or(0) as u64 + 1);
+    space.protect(space.segment(slot, SegType::Data, 0), span, Prot::ReadWrite)?;
+
     let mut init_data = HashMap::new();
     let alloc_data = |id: u32,
                       bytes: Vec<u8>,
@@ -393,7 +402,6 @@ fn load_inner(
      -> Result<u64, LoadError> {
         let addr = space.segment(slot, SegType::Data, id);
         if !bytes.is_empty() {
-            space.protect(addr, bytes.len() as u64, Prot::ReadWrite)?;
             // SAFETY: freshly committed RW pages of this new version.
             unsafe { space.write(addr, &bytes) };
             init_data.insert(addr, bytes);
@@ -706,6 +714,24 @@ type Owned = (Vec<Box<Printf>>, Vec<CString>);
 /// Procedures smaller than this are compiled on the calling thread only.
 const PARALLEL_FROM: usize = 64;
 
+/// Loads of at least this many procedures compile with [`Tier::Quick`]
+/// (ARCHITECTURE.md, "Load time"); `PODUS_QUICK_TIER_FROM` overrides it (for
+/// benchmarks).
+pub const QUICK_TIER_FROM: usize = 2000;
+
+/// The tier a load of `procs` procedures compiles with.
+pub fn tier_for(procs: usize) -> Tier {
+    let from = std::env::var("PODUS_QUICK_TIER_FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(QUICK_TIER_FROM);
+    if procs >= from {
+        Tier::Quick
+    } else {
+        Tier::Optimized
+    }
+}
+
 /// Compile the module's procedures, in module order. Large modules are
 /// split across the machine's cores, each with its own code generator.
 fn compile_procs(
@@ -752,24 +778,53 @@ fn compile_procs(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
+    let tier = tier_for(module.procs.len());
+    if tier == Tier::Quick {
+        // The shared generator is the optimizing one; quick ones are made
+        // per thread (building one costs microseconds).
+        let mut quick = Codegen::with_tier(tier).map_err(LoadError::Invalid)?;
+        if threads < 2 {
+            let (code, owned) = compile_chunk(&mut quick, &module.procs)?;
+            return Ok((code, vec![owned]));
+        }
+        return compile_parallel(Box::new(quick), module, threads, tier, &compile_chunk);
+    }
     if threads < 2 || module.procs.len() < PARALLEL_FROM {
         let (code, owned) = compile_chunk(cg, &module.procs)?;
         return Ok((code, vec![owned]));
     }
+    compile_parallel(cg, module, threads, Tier::Optimized, &compile_chunk)
+}
+
+type Chunk = (Vec<Vec<u8>>, Owned);
+
+/// Compiles `module`'s procedures in `threads` chunks: the first on this
+/// thread with `cg`, the others each with a generator of `tier` of its own.
+fn compile_parallel<G, F>(
+    mut cg: G,
+    module: &Module,
+    threads: usize,
+    tier: Tier,
+    compile_chunk: &F,
+) -> Result<(Vec<Vec<u8>>, Vec<Owned>), LoadError>
+where
+    G: std::ops::DerefMut<Target = Codegen>,
+    F: Fn(&mut Codegen, &[compiler::ir::Proc]) -> Result<Chunk, LoadError> + Sync,
+{
     let per = module.procs.len().div_ceil(threads);
     let chunks: Vec<&[compiler::ir::Proc]> = module.procs.chunks(per).collect();
-    let results: Vec<Result<(Vec<Vec<u8>>, Owned), LoadError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Chunk, LoadError>> = std::thread::scope(|scope| {
         let (first, rest) = chunks.split_first().expect("at least one chunk");
         let handles: Vec<_> = rest
             .iter()
             .map(|chunk| {
                 scope.spawn(move || {
-                    let mut own = Codegen::new().map_err(LoadError::Invalid)?;
+                    let mut own = Codegen::with_tier(tier).map_err(LoadError::Invalid)?;
                     compile_chunk(&mut own, chunk)
                 })
             })
             .collect();
-        let mut results = vec![compile_chunk(cg, first)];
+        let mut results = vec![compile_chunk(&mut cg, first)];
         for h in handles {
             results
                 .push(h.join().unwrap_or_else(|_| {

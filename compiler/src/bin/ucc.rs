@@ -209,6 +209,18 @@ fn delta_report(m: &ir::Module) -> String {
         "delta* computed for {} procedures:\n",
         m.procs.len()
     ));
-    out.push_str(&DeltaStar::of_module(m).matrix_string());
+    // A person reads a corner: the whole matrix has n² cells.
+    let shown: Vec<usize> = (0..m.procs.len().min(DELTA_SHOWN)).collect();
+    out.push_str(&DeltaStar::of_module(m).corner_string(&shown, &shown));
+    if shown.len() < m.procs.len() {
+        out.push_str(&format!(
+            "(the first {} rows and columns of {n} x {n}; `ucc build` writes all of delta* to the .delta file)\n",
+            shown.len(),
+            n = m.procs.len()
+        ));
+    }
     out
 }
+
+/// Rows and columns of δ* that `ucc delta` prints.
+const DELTA_SHOWN: usize = 64;
