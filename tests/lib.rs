@@ -143,8 +143,14 @@ impl Env {
 
     /// Starts a pupmapper on a free port; later commands use it by default.
     pub fn start_mapper(&mut self) -> Daemon {
+        self.start_mapper_on(0)
+    }
+
+    /// Starts a pupmapper on `port` (0: a free one); later commands use it
+    /// by default.
+    pub fn start_mapper_on(&mut self, port: u16) -> Daemon {
         let mut c = self.command("pupmapper");
-        c.args(["--port", "0"]);
+        c.args(["--port", &port.to_string()]);
         let d = Daemon::spawn("pupmapper", c);
         let line = d.wait_line(|l| l.starts_with("pupmapper listening on "), READY);
         let port = line
@@ -166,7 +172,14 @@ impl Env {
 
     /// Starts `pup NAME` registered with this test's pupmapper.
     pub fn start_pup(&self, name: &str, extra: &[&str]) -> Daemon {
+        self.start_pup_env(name, extra, &[])
+    }
+
+    /// [`Env::start_pup`] with extra environment variables (such as the
+    /// VM's test pause point, `vm::HOLD_ENV`).
+    pub fn start_pup_env(&self, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut c = self.command("pup");
+        c.envs(env.iter().copied());
         c.arg(name)
             .args(["--mapper", &self.mapper_addr(), "--quiet-output"])
             .args(extra);

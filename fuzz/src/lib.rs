@@ -10,9 +10,9 @@
 //!
 //! Crashes found by these targets are kept as files: once fixed, under
 //! `fuzz/regressions/TARGET/`, replayed by `scripts/fuzz.sh` and, through
-//! the same decoders, the compiler and the VM (this crate's property
-//! checks aside), by `tests/tests/faults.rs::fuzz_regressions_replay` in the
-//! normal test suite, which cannot build libFuzzer targets; until fixed,
+//! these very functions (this file is compiled into the test), by
+//! `tests/tests/fuzz_replay.rs` in the normal test suite, which cannot
+//! build libFuzzer targets; until fixed,
 //! under `fuzz/open/TARGET/`, replayed by the ignored test recording them
 //! (RELIABILITY.md).
 

@@ -306,6 +306,13 @@ fn keep(
 
 #[cfg(test)]
 mod tests {
+    // The pupmapper's test helper for ports (a closed port, a reserved one).
+    mod closed_port {
+        include!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../pupmapper/tests/common/closed_port.rs"
+        ));
+    }
     use super::*;
     use std::io;
     use std::net::{SocketAddr, TcpListener};
@@ -430,7 +437,10 @@ mod tests {
 
     #[test]
     fn re_registers_when_the_mapper_restarts() {
-        let mut mapper = Mapper::start("127.0.0.1:0");
+        // The port stays reserved while no mapper listens on it, so the
+        // new mapper can have it back (a freed port could be taken).
+        let (_reserved, port) = closed_port::reserved_port();
+        let mut mapper = Mapper::start(&format!("127.0.0.1:{port}"));
         let addr = mapper.addr;
         let (_listener, link) = pup(&mapper, "pizza");
         mapper.stop();

@@ -2,6 +2,8 @@
 //! to run UC code must print each program's verified output, exit with its
 //! code, and report runtime errors on stderr with a decoded backtrace.
 
+mod common;
+
 use std::process::Command;
 
 #[test]
@@ -17,11 +19,10 @@ fn every_corpus_program_runs_under_pup_exec() {
     let mut failures = Vec::new();
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let out = Command::new(env!("CARGO_BIN_EXE_pup"))
-            .arg("--exec")
-            .arg(path)
-            .output()
-            .expect("pup runs");
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pup"));
+        c.arg("--exec").arg(path);
+        // Bounded: a program that hangs fails the test with its name.
+        let out = common::output_bounded(c, common::PATIENCE);
         let want = std::fs::read_to_string(path.with_extension("out")).unwrap();
         let expect = std::fs::read_to_string(path.with_extension("expect")).unwrap_or_default();
         let want_exit: i32 = expect
@@ -42,12 +43,12 @@ fn every_corpus_program_runs_under_pup_exec() {
                 out.status.code()
             ));
         }
-        if let Some(err) = expect.lines().find_map(|l| l.strip_prefix("error:")) {
-            if !stderr.contains(err.trim()) || !stderr.contains("v1:proc:") {
-                failures.push(format!(
-                    "{name}: stderr lacks {err:?} or a backtrace: {stderr}"
-                ));
-            }
+        if let Some(err) = expect.lines().find_map(|l| l.strip_prefix("error:"))
+            && (!stderr.contains(err.trim()) || !stderr.contains("v1:proc:"))
+        {
+            failures.push(format!(
+                "{name}: stderr lacks {err:?} or a backtrace: {stderr}"
+            ));
         }
     }
     assert!(

@@ -4,6 +4,9 @@
 
 mod common;
 
+#[path = "../../pupmapper/tests/common/closed_port.rs"]
+mod closed_port;
+
 use common::{
     Home, Mapper, PATIENCE, Pup, changes, load, pizza, spawn_pup, wait_exit, wait_notice,
 };
@@ -63,7 +66,16 @@ fn banner_ready_line_and_registration() {
 fn pizza_loads_runs_and_updates_over_the_wire_with_the_debug_trace() {
     let home = Home::new();
     let mapper = Mapper::start();
-    let pup = Pup::start(&home, &mapper, "pizza", &["--debug"]);
+    // The pup holds the program right after it prints the oven line of
+    // pizza 2 until the update asks it to pause (vm's test pause point),
+    // so the update lands in mix_ingredients whatever the machine's load.
+    let pup = Pup::start_env(
+        &home,
+        &mapper,
+        "pizza",
+        &["--debug"],
+        &[(vm::HOLD_ENV, "Fahrenheit for pizza 2")],
+    );
     let mut c = pup.client(&home);
     let mut watcher = pup.client(&home);
     assert_eq!(
@@ -81,7 +93,8 @@ fn pizza_loads_runs_and_updates_over_the_wire_with_the_debug_trace() {
         other => panic!("{other:?}"),
     }
     load(&mut c, 2, pizza(2, 1500, 10)); // loaded while version 1 runs
-    // Right after the oven line of pizza 2, the program is mixing pizza 2.
+    // Right after the oven line of pizza 2 the program is held; the update
+    // finds it at mix_ingredients' entry, the next safepoint.
     pup.stdout.wait_contains("Fahrenheit for pizza 2", 1);
     let info = match c
         .call(Request::Update(changes("pizza2.changes.sd")))
@@ -515,12 +528,9 @@ fn sigint_unregisters_too() {
 #[test]
 fn an_unreachable_mapper_is_a_clear_error() {
     let home = Home::new();
-    // A port nobody listens on any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port bound but not listening, for as long as the test runs: a
+    // connection is refused, and no other test can take the port.
+    let (_reserved, port) = closed_port::bound_but_closed_port();
     let (mut child, _out, err) = spawn_pup(&home, &["x", "--mapper", &format!("127.0.0.1:{port}")]);
     let st = wait_exit(&mut child);
     assert_eq!(st.code(), Some(1));

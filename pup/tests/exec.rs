@@ -5,11 +5,9 @@ mod common;
 use std::process::Command;
 
 fn exec(path: &std::path::Path) -> std::process::Output {
-    Command::new(common::pup_bin())
-        .arg("--exec")
-        .arg(path)
-        .output()
-        .expect("run pup --exec")
+    let mut c = Command::new(common::pup_bin());
+    c.arg("--exec").arg(path);
+    common::output_bounded(c, common::PATIENCE)
 }
 
 #[test]

@@ -11,6 +11,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use pupmapper::client::MapperClient;
 
+#[path = "common/closed_port.rs"]
+mod closed_port;
+
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A running `pupmapper`, killed if a test fails before stopping it.
@@ -142,12 +145,9 @@ fn exits_cleanly_on_sigint_with_a_client_connected() {
 
 #[test]
 fn port_comes_from_the_environment() {
-    // Find a free port; the small race with other processes is acceptable.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port held for this test (bound, not listening), which the daemon
+    // may bind but no other test can be given meanwhile.
+    let (_reserved, port) = closed_port::reserved_port();
     let port_text = port.to_string();
     let d = Daemon::start(&[], &[("PODUS_PUPMAPPER_PORT", &port_text)]);
     assert_eq!(d.addr.port(), port);

@@ -8,15 +8,20 @@
 //!   wire: the group fails, the program goes on unchanged, and a later
 //!   version can finish the job;
 //! - a version whose code does not fit a segment: nothing of it is loaded;
-//! - the fuzz targets' saved crashes (`fuzz/regressions/`), replayed.
+//! - the `object_load` fuzz target's saved crashes, sent to a pup in a
+//!   `Load` (every saved input goes through the targets' own checks in
+//!   `fuzz_replay.rs`).
 //!
 //! Ushes are played by the real `ush` where its behaviour is the point (it
-//! is killed, or it must report something) and by `pup_client::client` where the
-//! test needs the pup's exact answers. Waits are bounded and on output
+//! is killed, or it must report something) and by `pup_client::client`
+//! where the test needs the pup's exact answers. Waits are bounded and on output
 //! lines or status answers, never on sleeps.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+#[path = "../../pupmapper/tests/common/closed_port.rs"]
+mod closed_port;
 
 use podus_tests::{Daemon, Env, READY, eventually};
 use pup_client::auth::Cookie;
@@ -179,14 +184,11 @@ fn a_ush_killed_mid_update_leaves_the_update_to_complete_in_the_pup() {
 #[test]
 fn a_restarted_pupmapper_gets_its_pups_back() {
     let mut env = Env::new();
-    let mut mapper = env.start_mapper();
-    let port: u16 = env
-        .mapper_addr()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    // The port stays reserved for this test while no mapper listens on it
+    // (bound, not listening), so the restarted mapper gets it back: a port
+    // merely freed by the killed mapper could be taken by another test.
+    let (_reserved, port) = closed_port::reserved_port();
+    let mut mapper = env.start_mapper_on(port);
     let (_pup_a, addr_a) = start_pup(&env, "alpha");
     let (_pup_b, _) = start_pup(&env, "beta");
     let mut c = client(&env, addr_a);
@@ -466,86 +468,6 @@ fn a_version_too_large_for_a_segment_loads_nothing_over_the_wire() {
     load(&mut c, 2, small);
 }
 
-/// Replays the inputs the fuzz targets once crashed on (kept under
-/// `fuzz/regressions/TARGET/`) through the same calls the targets make
-/// (`fuzz/src/lib.rs`), so a fixed crash stays fixed in the normal test
-/// suite, which cannot build the libFuzzer targets themselves.
-#[test]
-fn fuzz_regressions_replay() {
-    let root = podus_tests::repo().join("fuzz/regressions");
-    let mut replayed = 0;
-    for (target, run) in [
-        ("uc_compile", replay_uc as fn(&[u8])),
-        ("changes_parse", replay_changes),
-        ("frame_pupmapper", replay_frames),
-        ("frame_pup", replay_frames),
-        ("object_load", replay_object),
-    ] {
-        let dir = root.join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        files.sort();
-        for f in files {
-            let data = std::fs::read(&f).unwrap();
-            eprintln!("replaying {}", f.display());
-            run(&data);
-            replayed += 1;
-        }
-    }
-    eprintln!("{replayed} saved fuzz inputs replayed");
-}
-
-fn replay_uc(data: &[u8]) {
-    let src = String::from_utf8_lossy(data);
-    match compiler::compile("fuzz.uc", &src) {
-        Err(d) => {
-            let _ = d.render("fuzz.uc", &src, false);
-        }
-        Ok(m) => {
-            let obj = compiler::object::write_object(&m);
-            compiler::object::read_object(&obj).unwrap();
-            let _ = compiler::compile_update("fuzz2.uc", &src, Some(&m));
-        }
-    }
-}
-
-fn replay_changes(data: &[u8]) {
-    let src = String::from_utf8_lossy(data);
-    if let Err(d) = compiler::changes::parse("fuzz.changes", &src) {
-        let _ = d.render("fuzz.changes", &src, false);
-    }
-    for w in src.split_whitespace().take(16) {
-        let _ = compiler::changes::parse_duration(w);
-    }
-}
-
-fn replay_frames(data: &[u8]) {
-    // Every wire type the targets decode, from the same bytes.
-    let stream = data.get(2..).unwrap_or_default();
-    let mut r = stream;
-    let _ =
-        pupmapper_client::frame::read_frame::<pupmapper_client::proto::Request>(&mut r, 1 << 20);
-    let mut r = stream;
-    let _ = pupmapper_client::frame::read_frame::<pup_client::proto::Request>(&mut r, 1 << 20);
-    let mut r = stream;
-    let _ = pupmapper_client::frame::read_frame::<pup_client::proto::ServerMsg>(&mut r, 1 << 20);
-    let mut r = stream;
-    let _ = pupmapper_client::frame::read_frame::<pup_client::auth::Response>(&mut r, 1 << 20);
-}
-
-fn replay_object(data: &[u8]) {
-    if let Ok(m) = compiler::object::read_object(data) {
-        let vm = vm::Vm::new(vm::VmConfig {
-            output: std::sync::Arc::new(|_: &[u8]| {}),
-            ..vm::VmConfig::default()
-        })
-        .expect("VM");
-        let _ = vm.load(1, m, None);
-    }
-}
-
 /// Object bytes that decode into a module the compiler could never have
 /// produced (the `object_load` fuzz target's crashes, kept in
 /// `fuzz/regressions/object_load/`; the first was a double-typed operation
@@ -556,10 +478,16 @@ fn replay_object(data: &[u8]) {
 #[test]
 fn a_malformed_module_is_refused_and_the_pup_goes_on() {
     let dir = podus_tests::repo().join("fuzz/regressions/object_load");
+    // The crashes, not the `seed-*` inputs (well-formed objects that load).
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .expect("fuzz/regressions/object_load")
         .flatten()
         .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with("seed-") && n != "README.md")
+        })
         .collect();
     inputs.sort();
     assert!(!inputs.is_empty());
@@ -618,8 +546,19 @@ fn a_pupmapper_whose_stderr_is_gone_still_registers_pups() {
     // Close our end of its stderr before it logs anything.
     drop(mapper.stderr.take());
     let mut out = std::io::BufReader::new(mapper.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut out, &mut line).expect("the ready line");
+    // Read on a thread so that a mapper which never says it is ready fails
+    // the test after READY instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut out, &mut line);
+        // The reader goes back too: its end of the pipe stays open.
+        let _ = tx.send((line, out));
+    });
+    let (line, _out) = rx.recv_timeout(READY).unwrap_or_else(|_| {
+        let _ = mapper.kill();
+        panic!("the pupmapper printed no ready line within {READY:?}")
+    });
     let port: u16 = line
         .trim()
         .rsplit(':')

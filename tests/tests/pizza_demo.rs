@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use podus_tests::{Env, Run, repo};
+use podus_tests::{Env, Run, repo, run_bounded};
 
 /// The demos end by themselves in about 15 s; this bound is for a loaded machine.
 const LIMIT: Duration = Duration::from_secs(90);
@@ -13,10 +13,20 @@ const LIMIT: Duration = Duration::from_secs(90);
 fn run_demo(script: &str) -> Run {
     let env = Env::new();
     let path = repo().join("samples/pizza").join(script);
-    let run = env.ush(
-        &["--local", "--color", "never", "-f", path.to_str().unwrap()],
-        LIMIT,
-    );
+    // The pup `ush --local` starts inherits the VM's test pause point: the
+    // program is held right after the oven line of pizza 2 until the
+    // script's update asks it to pause, so the update lands in
+    // mix_ingredients (as the paper's does) however loaded the machine is,
+    // not wherever the 1.2 s mixing sleep happened to be.
+    let mut c = env.command("ush");
+    c.env(vm::HOLD_ENV, "Fahrenheit for pizza 2").args([
+        "--local",
+        "--color",
+        "never",
+        "-f",
+        path.to_str().unwrap(),
+    ]);
+    let run = run_bounded(c, LIMIT);
     run.assert_ok();
     // --local cleaned up after itself: its temp dir is gone and its
     // pupmapper no longer answers.

@@ -36,7 +36,10 @@ say(n) int n; {{ printf(\"{word} says %d\\n\", n); }}
 fn disconnect_while_an_update_is_pending_then_see_it_complete() {
     let mut env = Env::new();
     let _mapper = env.start_mapper();
-    let _pup = env.start_pup("r", &[]);
+    // The VM's test pause point holds the program right after it prints
+    // "round 1" until the update asks it to pause: the update lands inside
+    // that call of `work`, however long the ush took to send it.
+    let _pup = env.start_pup_env("r", &[], &[(vm::HOLD_ENV, "round 1\n")]);
     env.write("slow1.uc", SLOW_V1);
     env.write("slow2.uc", SLOW_V2);
     let first = env.ush_c(

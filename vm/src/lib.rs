@@ -63,7 +63,23 @@ pub struct VmConfig {
     pub safepoints: bool,
     /// Time limit of one mprocedure run.
     pub mproc_timeout: Duration,
+    /// A test-only pause point. The first time the program prints output
+    /// containing these bytes (within one `printf`), its thread is held
+    /// right after that output until something asks the program to pause
+    /// or stop (an update, a stack walk, `stop`; at most [`HOLD_LIMIT`]).
+    /// A test that waits for that output and then begins an update finds
+    /// the program at the first safepoint after that `printf`, not wherever
+    /// a sleep happened to end when the update arrived. Default:
+    /// `$PODUS_TEST_HOLD_AFTER_OUTPUT` (so that a test can give it to a pup
+    /// it starts, or to one `ush --local` starts), else none.
+    pub hold_after_output: Option<Vec<u8>>,
 }
+
+/// Longest a [`VmConfig::hold_after_output`] pause point holds the program.
+pub const HOLD_LIMIT: Duration = Duration::from_secs(120);
+
+/// The environment variable that sets [`VmConfig::hold_after_output`].
+pub const HOLD_ENV: &str = "PODUS_TEST_HOLD_AFTER_OUTPUT";
 
 impl Default for VmConfig {
     fn default() -> Self {
@@ -77,6 +93,9 @@ impl Default for VmConfig {
             }),
             safepoints: true,
             mproc_timeout: Duration::from_secs(2),
+            hold_after_output: std::env::var_os(HOLD_ENV)
+                .filter(|v| !v.is_empty())
+                .map(|v| std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec()),
         }
     }
 }
@@ -180,6 +199,8 @@ pub(crate) struct Shared {
     mproc_rx: Mutex<Option<Receiver<ExitStatus>>>,
     /// Set for a test run (`test-update`): virtual time, counted safepoints.
     test: std::sync::OnceLock<Arc<testrun::TestMode>>,
+    /// The [`VmConfig::hold_after_output`] pause point was used.
+    held: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -306,6 +327,15 @@ impl Host for Shared {
         (self.config.output)(bytes);
         if self.bus.has_subscribers() {
             self.bus.emit(Event::Output(bytes.to_vec()));
+        }
+        if let Some(needle) = &self.config.hold_after_output
+            && !needle.is_empty()
+            && bytes.windows(needle.len()).any(|w| w == needle.as_slice())
+            && !self.held.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            // The test pause point: wait for any request (it is served at
+            // the program's next safepoint).
+            self.sleep_until(&self.ctx, Instant::now() + HOLD_LIMIT);
         }
     }
 
@@ -573,6 +603,7 @@ impl Vm {
                 mproc_tx: Mutex::new(None),
                 mproc_rx: Mutex::new(None),
                 test: std::sync::OnceLock::new(),
+                held: std::sync::atomic::AtomicBool::new(false),
             }
         });
         let (jtx, jrx) = channel::<(u64, u64)>();

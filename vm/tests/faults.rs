@@ -241,9 +241,66 @@ const LONG_RUN: u64 = 10_000;
 /// where the workspace's crates are unoptimized, it takes 40–50 s on two
 /// busy cores, so it is ignored there to keep debug runs short (run it with
 /// `cargo test --release -p vm --test faults`, or `-- --ignored`).
+///
+/// The process's RSS is only this test's when nothing else runs in the
+/// process, so the test runs itself again as a child process of the test
+/// binary, alone (`--exact`), and measures there; the parent waits for the
+/// child (bounded) and fails with its output.
 #[test]
 #[cfg_attr(debug_assertions, ignore = "slow unoptimized; run with --release")]
 fn ten_thousand_updates_in_bounded_memory() {
+    const NAME: &str = "ten_thousand_updates_in_bounded_memory";
+    if std::env::var_os(ALONE).is_some() {
+        ten_thousand_updates_alone();
+        return;
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+        .arg("--include-ignored")
+        .env(ALONE, "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the test binary again");
+    let drain = |r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut r = r;
+            let mut s = String::new();
+            let _ = std::io::Read::read_to_string(&mut r, &mut s);
+            s
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    // About 15 s alone; the bound is for a loaded 2-core machine.
+    let limit = Duration::from_secs(600);
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for the child") {
+            break Some(s);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = format!("{}{}", out.join().unwrap(), err.join().unwrap());
+    eprintln!("{text}");
+    let status = status.unwrap_or_else(|| panic!("the child did not finish within {limit:?}"));
+    assert!(status.success(), "the child run failed ({status}):\n{text}");
+    assert!(
+        text.contains("1 passed"),
+        "the child ran no test (filter {NAME:?}?):\n{text}"
+    );
+}
+
+/// Set in the child process [`ten_thousand_updates_in_bounded_memory`] starts.
+const ALONE: &str = "PODUS_TEST_ALONE";
+
+fn ten_thousand_updates_alone() {
     let tally = Arc::new(Tally::default());
     let sink = tally.clone();
     let vm = Vm::new(VmConfig {

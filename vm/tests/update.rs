@@ -10,14 +10,15 @@ use vm::{ExitStatus, UpdateRequest, Vm};
 
 const T: Duration = Duration::from_secs(30);
 
-/// The pizza samples with the pacing shortened: mixing keeps a long window
-/// (where the test's update lands), the other steps are quick.
+/// The pizza samples with the pacing shortened. No step needs a long
+/// window for the update to land in: the VM's test pause point holds the
+/// program where the test wants the update (see `run_pizza_update`).
 fn pizza(v: u32) -> (compiler::ir::Module, String) {
     let path = common::repo(&format!("samples/pizza/pizza{v}.uc"));
     let src = std::fs::read_to_string(path)
         .unwrap()
         .replace("sleep_ms(200)", "sleep_ms(10)")
-        .replace("sleep_ms(1200)", "sleep_ms(700)")
+        .replace("sleep_ms(1200)", "sleep_ms(10)")
         .replace("sleep_ms(600)", "sleep_ms(10)");
     (common::compile(&format!("pizza{v}.uc"), &src), src)
 }
@@ -90,15 +91,26 @@ fn consecutive_starts(out: &str) {
 }
 
 fn run_pizza_update(changes_file: &str) -> (Vm, std::sync::Arc<Capture>, vm::UpdateBegun) {
-    let (vm, cap) = common::vm();
+    // The VM's test pause point holds the program right after the oven
+    // line of pizza 2 until the update asks it to pause, so the update
+    // finds it at the next safepoint, mix_ingredients' entry, however
+    // late this thread gets to ask.
+    let (vm, cap) =
+        common::vm_with(|c| c.hold_after_output = Some(b"Fahrenheit for pizza 2".to_vec()));
     let (m1, s1) = pizza(1);
     vm.load(1, m1, Some(&s1)).unwrap();
     vm.run(None).unwrap();
     let (m2, s2) = pizza(2);
     vm.load(2, m2, Some(&s2)).unwrap(); // loaded while version 1 runs
-    // Right after the oven line of pizza 2, the program is mixing pizza 2.
+    // Right after the oven line of pizza 2, the program is held.
     cap.wait_contains("Fahrenheit for pizza 2", 1, T);
     let begun = vm.begin_update(changes(changes_file)).unwrap();
+    let stack: Vec<&str> = begun.backtrace.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        stack,
+        ["mix_ingredients", "do_pizza", "main"],
+        "the update did not land where the pause point holds the program"
+    );
     assert!(vm.wait_updates(T), "update did not complete");
     cap.wait_contains("TC pizza number 4 preparation complete", 1, T);
     (vm, cap, begun)
@@ -209,15 +221,20 @@ fn an_always_active_procedure_never_updates_and_within_ends_it() {
         vm.wait_updates(T),
         "the within deadline must end the update"
     );
-    let done = ev.iter().find_map(|e| match e {
-        vm::Event::UpdateComplete {
-            applied,
-            not_applied,
-            ..
-        } => Some((applied, not_applied)),
-        _ => None,
-    });
-    let (applied, not_applied) = done.unwrap();
+    // Bounded: a missing event fails here instead of hanging the test.
+    let deadline = std::time::Instant::now() + T;
+    let (applied, not_applied) = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match ev.recv_timeout(left) {
+            Ok(vm::Event::UpdateComplete {
+                applied,
+                not_applied,
+                ..
+            }) => break (applied, not_applied),
+            Ok(_) => {}
+            Err(e) => panic!("no UpdateComplete event within {T:?} ({e})"),
+        }
+    };
     assert_eq!(applied, vec![vec!["helper".to_string()]]);
     assert_eq!(not_applied, vec![vec!["spin".to_string()]]);
     // Old spin keeps running, calling the new helper.
@@ -255,14 +272,15 @@ fn an_atomic_update_changes_nothing_until_all_can_change() {
         !cap.text().contains("spin v1 2"),
         "helper must not have changed"
     );
-    assert_eq!(
-        vm.binding(1, "helper"),
-        vm.status()
-            .bindings
-            .iter()
-            .find(|b| b.1 == "helper")
-            .map(|_| vm.binding(1, "helper").unwrap())
-    );
+    // helper's committed version is still 1, and version 1's table still
+    // reaches version 1's code.
+    let st = vm.status();
+    let (_, _, committed, _) = st
+        .bindings
+        .iter()
+        .find(|b| b.1 == "helper")
+        .expect("helper is in the status");
+    assert_eq!(*committed, 1, "helper was committed to version {committed}");
     assert!(
         vm.decode(vm.binding(1, "helper").unwrap())
             .unwrap()

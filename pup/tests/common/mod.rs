@@ -208,8 +208,18 @@ pub fn pup_bin() -> &'static str {
 
 /// Starts `pup` with `args`, the cookie of `home`, and captured output.
 pub fn spawn_pup(home: &Home, args: &[&str]) -> (Child, Arc<Lines>, Arc<Lines>) {
+    spawn_pup_env(home, args, &[])
+}
+
+/// [`spawn_pup`] with extra environment variables.
+pub fn spawn_pup_env(
+    home: &Home,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, Arc<Lines>, Arc<Lines>) {
     let mut child = Command::new(pup_bin())
         .args(args)
+        .envs(env.iter().copied())
         .env("PODUS_COOKIE", home.cookie_path())
         .env_remove("PODUS_PUPMAPPER_PORT")
         .stdin(Stdio::null())
@@ -227,10 +237,21 @@ pub fn spawn_pup(home: &Home, args: &[&str]) -> (Child, Arc<Lines>, Arc<Lines>) 
 impl Pup {
     /// Starts `pup NAME --mapper MAPPER extra...` and waits for its ready line.
     pub fn start(home: &Home, mapper: &Mapper, name: &str, extra: &[&str]) -> Pup {
+        Pup::start_env(home, mapper, name, extra, &[])
+    }
+
+    /// [`Pup::start`] with extra environment variables.
+    pub fn start_env(
+        home: &Home,
+        mapper: &Mapper,
+        name: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Pup {
         let m = mapper.addr.to_string();
         let mut args = vec![name, "--mapper", m.as_str()];
         args.extend_from_slice(extra);
-        let (child, stdout, stderr) = spawn_pup(home, &args);
+        let (child, stdout, stderr) = spawn_pup_env(home, &args, env);
         let ready = format!("pup {name} listening on ");
         let lines = stdout.wait_for(&format!("the ready line {ready:?}"), |l| {
             l.iter().any(|x| x.starts_with(&ready))
@@ -345,5 +366,53 @@ pub fn wait_notice(client: &mut PupClient, what: &str, pred: impl Fn(&Notice) ->
                 client.is_closed()
             ),
         }
+    }
+}
+
+/// Runs `c` to completion like `Command::output`, but bounded: a command
+/// still running after `limit` is killed and the test fails with what it
+/// printed (a program that hangs must fail the test, not hang it).
+pub fn output_bounded(mut c: Command, limit: Duration) -> std::process::Output {
+    use std::io::Read;
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {c:?}: {e}"));
+    let read = |mut r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out = read(Box::new(child.stdout.take().expect("piped")));
+    let err = read(Box::new(child.stderr.take().expect("piped")));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break Some(s);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let stdout = out.join().expect("stdout reader");
+    let stderr = err.join().expect("stderr reader");
+    match status {
+        Some(status) => std::process::Output {
+            status,
+            stdout,
+            stderr,
+        },
+        None => panic!(
+            "{c:?} did not finish within {limit:?}; it printed:\n{}{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        ),
     }
 }

@@ -4,7 +4,7 @@
 
 mod closed_port;
 #[allow(unused_imports)] // not every test file needs it
-pub use closed_port::bound_but_closed_port;
+pub use closed_port::{bound_but_closed_port, reserved_port};
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,0 +1,2 @@
+main() { printf("héllo\n"); }
+é

@@ -1,0 +1,1 @@
+main() { printf("never closed); }
