@@ -196,26 +196,21 @@ impl AddressSpace {
         let mut total = 0;
         let mut inside = false;
         for line in smaps.lines() {
-            if let Some((range, _)) = line.split_once(' ') {
-                if let Some((lo, hi)) = range.split_once('-') {
-                    if let (Ok(lo), Ok(hi)) =
-                        (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16))
-                    {
-                        inside = lo >= self.base && hi <= self.base + REGION_SIZE;
-                        continue;
-                    }
-                }
+            if let Some((range, _)) = line.split_once(' ')
+                && let Some((lo, hi)) = range.split_once('-')
+                && let (Ok(lo), Ok(hi)) = (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16))
+            {
+                inside = lo >= self.base && hi <= self.base + REGION_SIZE;
+                continue;
             }
-            if inside {
-                if let Some(rest) = line.strip_prefix("Rss:") {
-                    let kb: u64 = rest
-                        .trim()
-                        .trim_end_matches("kB")
-                        .trim()
-                        .parse()
-                        .unwrap_or(0);
-                    total += kb * 1024;
-                }
+            if inside && let Some(rest) = line.strip_prefix("Rss:") {
+                let kb: u64 = rest
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
+                total += kb * 1024;
             }
         }
         total

@@ -101,8 +101,9 @@ pub struct Version {
     /// prepare can be undone: (address, bytes).
     pub init_data: HashMap<u64, Vec<u8>>,
     /// Printf descriptors and `%s` literals: never read from Rust, but the
-    /// version's code points at them, so they live exactly as long as it.
-    #[allow(dead_code)]
+    /// version's code points at them, so they live exactly as long as it
+    /// (boxed so that their addresses stay put while the vector grows).
+    #[allow(dead_code, clippy::vec_box)]
     pub(crate) printfs: Vec<Box<Printf>>,
     #[allow(dead_code)]
     pub(crate) strings: Vec<CString>,
