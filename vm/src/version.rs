@@ -218,7 +218,8 @@ pub enum LoadError {
         /// What was being placed.
         name: String,
         /// Cranelift-jit's error.
-        err: String,
+        #[source]
+        err: Box<cranelift_module::ModuleError>,
     },
 }
 
@@ -280,9 +281,9 @@ impl Placer {
                 max: SEGMENT_SIZE,
             });
         }
-        let jit_err = |e: cranelift_module::ModuleError| LoadError::Jit {
+        let jit_err = |e| LoadError::Jit {
             name: name.into(),
-            err: e.to_string(),
+            err: Box::new(e),
         };
         // The signature is not used by a definition from bytes: the code
         // was compiled with its own, and nothing links against the name.
@@ -302,7 +303,7 @@ impl Placer {
             .finalize_definitions()
             .map_err(|e| LoadError::Jit {
                 name: "the version".into(),
-                err: e.to_string(),
+                err: Box::new(e),
             })?;
         Ok(VersionCode(std::sync::Mutex::new(Some(self.jit))))
     }
