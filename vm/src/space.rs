@@ -196,26 +196,21 @@ impl AddressSpace {
         let mut total = 0;
         let mut inside = false;
         for line in smaps.lines() {
-            if let Some((range, _)) = line.split_once(' ') {
-                if let Some((lo, hi)) = range.split_once('-') {
-                    if let (Ok(lo), Ok(hi)) =
-                        (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16))
-                    {
-                        inside = lo >= self.base && hi <= self.base + REGION_SIZE;
-                        continue;
-                    }
-                }
+            if let Some((range, _)) = line.split_once(' ')
+                && let Some((lo, hi)) = range.split_once('-')
+                && let (Ok(lo), Ok(hi)) = (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16))
+            {
+                inside = lo >= self.base && hi <= self.base + REGION_SIZE;
+                continue;
             }
-            if inside {
-                if let Some(rest) = line.strip_prefix("Rss:") {
-                    let kb: u64 = rest
-                        .trim()
-                        .trim_end_matches("kB")
-                        .trim()
-                        .parse()
-                        .unwrap_or(0);
-                    total += kb * 1024;
-                }
+            if inside && let Some(rest) = line.strip_prefix("Rss:") {
+                let kb: u64 = rest
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
+                total += kb * 1024;
             }
         }
         total
@@ -379,5 +374,71 @@ impl JITMemoryProvider for PlacingMemory {
         for (addr, len) in self.done.drain(..).chain(self.writing.drain(..)) {
             let _ = release_range(addr, len);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The permissions `/proc/self/maps` shows for the page holding `addr`.
+    fn perms_of(addr: u64) -> String {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        for line in maps.lines() {
+            let mut parts = line.split_whitespace();
+            let (Some(range), Some(perms)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let (lo, hi) = range.split_once('-').unwrap();
+            let (lo, hi) = (
+                u64::from_str_radix(lo, 16).unwrap(),
+                u64::from_str_radix(hi, 16).unwrap(),
+            );
+            if (lo..hi).contains(&addr) {
+                return perms.to_string();
+            }
+        }
+        panic!("{addr:#x} is in no mapping");
+    }
+
+    #[test]
+    fn placing_memory_puts_each_function_exactly_where_told_and_flips_it_at_finalize() {
+        let space = AddressSpace::reserve().unwrap();
+        let next = NextCode::default();
+        let block = (space.segment(1, SegType::Proc, 0), 4 * SEGMENT_SIZE);
+        let mut mem = PlacingMemory::new(&space, next.clone(), block);
+        let exec = || JITMemoryKind::Executable;
+
+        // Nothing told, nothing placed.
+        assert!(mem.allocate(16, 16, exec()).is_err());
+
+        let at = space.segment(1, SegType::Proc, 2);
+        next.set(at);
+        let p = mem.allocate(100, 16, exec()).unwrap();
+        assert_eq!(p as u64, at);
+        // SAFETY: just committed RW by the provider.
+        unsafe { p.write(0xc3) };
+        assert_eq!(perms_of(at), "rw-p");
+        // An address is used once.
+        assert!(mem.allocate(16, 16, exec()).is_err());
+
+        // Data is the loader's, never the JIT's.
+        next.set(space.segment(1, SegType::Data, 0));
+        assert!(mem.allocate(16, 8, JITMemoryKind::Writable).is_err());
+        // A unit larger than its segment is refused.
+        next.set(space.segment(1, SegType::Proc, 3));
+        assert!(mem.allocate(SEGMENT_SIZE as usize + 1, 16, exec()).is_err());
+        // Outside the block (an interprocedure), also exactly where told.
+        let ip = space.segment(1, SegType::IProc, 2);
+        next.set(ip);
+        assert_eq!(mem.allocate(10, 16, exec()).unwrap() as u64, ip);
+
+        mem.finalize(BranchProtection::None).unwrap();
+        assert_eq!(perms_of(at), "r-xp");
+        assert_eq!(perms_of(ip), "r-xp");
+        // SAFETY: the code placed here is never run.
+        unsafe { mem.free_memory() };
+        assert_eq!(perms_of(at), "---p");
+        assert_eq!(perms_of(ip), "---p");
     }
 }

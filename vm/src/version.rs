@@ -101,8 +101,9 @@ pub struct Version {
     /// prepare can be undone: (address, bytes).
     pub init_data: HashMap<u64, Vec<u8>>,
     /// Printf descriptors and `%s` literals: never read from Rust, but the
-    /// version's code points at them, so they live exactly as long as it.
-    #[allow(dead_code)]
+    /// version's code points at them, so they live exactly as long as it
+    /// (boxed so that their addresses stay put while the vector grows).
+    #[allow(dead_code, clippy::vec_box)]
     pub(crate) printfs: Vec<Box<Printf>>,
     #[allow(dead_code)]
     pub(crate) strings: Vec<CString>,
@@ -218,7 +219,8 @@ pub enum LoadError {
         /// What was being placed.
         name: String,
         /// Cranelift-jit's error.
-        err: String,
+        #[source]
+        err: Box<cranelift_module::ModuleError>,
     },
 }
 
@@ -280,9 +282,9 @@ impl Placer {
                 max: SEGMENT_SIZE,
             });
         }
-        let jit_err = |e: cranelift_module::ModuleError| LoadError::Jit {
+        let jit_err = |e| LoadError::Jit {
             name: name.into(),
-            err: e.to_string(),
+            err: Box::new(e),
         };
         // The signature is not used by a definition from bytes: the code
         // was compiled with its own, and nothing links against the name.
@@ -302,7 +304,7 @@ impl Placer {
             .finalize_definitions()
             .map_err(|e| LoadError::Jit {
                 name: "the version".into(),
-                err: e.to_string(),
+                err: Box::new(e),
             })?;
         Ok(VersionCode(std::sync::Mutex::new(Some(self.jit))))
     }
