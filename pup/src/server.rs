@@ -140,8 +140,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// One entry of a session's outbox.
 enum Item {
-    /// A reply or a notice.
-    Msg(ServerMsg),
+    /// A reply or a notice (boxed: output items are the many small ones).
+    Msg(Box<ServerMsg>),
     /// Program output, coalesced up to [`OUTPUT_FRAME`] bytes.
     Output(Vec<u8>),
     /// Output skipped here because the ush was too far behind.
@@ -178,7 +178,7 @@ impl Outbox {
             return false;
         }
         st.msgs += 1;
-        st.items.push_back(Item::Msg(m));
+        st.items.push_back(Item::Msg(Box::new(m)));
         drop(st);
         self.cv.notify_one();
         true
@@ -229,7 +229,7 @@ impl Outbox {
                 return Some(match item {
                     Item::Msg(m) => {
                         st.msgs -= 1;
-                        m
+                        *m
                     }
                     Item::Output(v) => {
                         st.output_bytes -= v.len();

@@ -367,7 +367,7 @@ pub unsafe fn walk_stack_ends(
     let barrier = podus_return_barrier as *const () as u64;
     let slot = ctx.barrier_slot.load(SeqCst);
     loop {
-        if fp == 0 || fp % 8 != 0 {
+        if fp == 0 || !fp.is_multiple_of(8) {
             break;
         }
         // SAFETY: generated code keeps frame pointers, so fp points at
