@@ -398,10 +398,13 @@ mod tests {
     #[test]
     fn output_bytes_keep_their_wire_encoding_and_round_trip() {
         let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
-        let new = postcard::to_stdvec(&Notice::Output(bytes.clone())).unwrap();
-        let old = postcard::to_stdvec(&Plain::Output(bytes.clone())).unwrap();
+        let (mut new, mut old) = (Vec::new(), Vec::new());
+        wire::frame::write_frame(&mut new, &Notice::Output(bytes.clone())).unwrap();
+        wire::frame::write_frame(&mut old, &Plain::Output(bytes.clone())).unwrap();
         assert_eq!(new, old, "the same bytes on the wire");
-        let back: Notice = postcard::from_bytes(&new).unwrap();
+        let back: Notice = wire::frame::read_frame(&mut &new[..], 1 << 20)
+            .unwrap()
+            .unwrap();
         assert_eq!(back, Notice::Output(bytes));
     }
 }

@@ -26,10 +26,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use podus_tests::{Env, READY, eventually};
-use pup::auth::Cookie;
-use pup::client::PupClient;
-use pup::frame::{Connection, Limits, MAX_FRAME};
-use pup::proto::{Notice, Request, Response, ServerMsg};
+use pup_client::auth::Cookie;
+use pup_client::client::PupClient;
+use pup_client::frame::{Connection, Limits, MAX_FRAME};
+use pup_client::proto::{Notice, Request, Response, ServerMsg};
 
 /// Upper bound of every wait in these tests.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -201,8 +201,9 @@ fn stalled_ush(addr: SocketAddr, cookie: &Cookie) -> Connection {
         write_timeout: Some(PATIENCE),
     };
     let mut conn = Connection::connect(&addr, Duration::from_secs(5), limits).expect("connect");
-    conn.offer_hello(&pup::frame::hello()).expect("hello");
-    pup::auth::client_authenticate(&mut conn, cookie).expect("authenticate");
+    conn.offer_hello(&pup_client::frame::hello())
+        .expect("hello");
+    pup_client::auth::client_authenticate(&mut conn, cookie).expect("authenticate");
     conn.write_frame(&Request::Output { on: true }).unwrap();
     match conn.read_frame::<ServerMsg>().unwrap() {
         Some(ServerMsg::Reply(Response::Ok)) => {}
