@@ -1056,7 +1056,9 @@ fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, star: &[i64], raw
 
 /// The C library's math functions of one argument, for generated code
 /// (indexed by [`math1_addr`]); Rust's `f64` methods call the system libm,
-/// which is what gcc's build of a C program calls too.
+/// which is what gcc's build of a C program calls too. (Pure float
+/// operations that cannot panic: the one kind of `extern "C"` entry point
+/// not run under `guarded`.)
 extern "C" fn rt_sin(x: f64) -> f64 {
     x.sin()
 }
@@ -1168,16 +1170,20 @@ thread_local! {
 
 /// `rand()`.
 pub extern "C" fn rt_rand() -> i64 {
-    RAND.with(|r| {
-        r.borrow_mut()
-            .get_or_insert_with(|| GlibcRand::new(1))
-            .next_value()
+    guarded(CURRENT.with(|c| c.get()), || {
+        RAND.with(|r| {
+            r.borrow_mut()
+                .get_or_insert_with(|| GlibcRand::new(1))
+                .next_value()
+        })
     })
 }
 
 /// `srand(seed)`: C's seed is an `unsigned int`, so the low 32 bits count.
 pub extern "C" fn rt_srand(seed: i64) {
-    RAND.with(|r| *r.borrow_mut() = Some(GlibcRand::new(seed as u32)));
+    guarded(CURRENT.with(|c| c.get()), || {
+        RAND.with(|r| *r.borrow_mut() = Some(GlibcRand::new(seed as u32)))
+    });
 }
 
 #[cfg(test)]
