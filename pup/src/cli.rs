@@ -5,6 +5,7 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::thread;
+use std::time::Duration;
 
 use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
@@ -65,6 +66,41 @@ pub struct Cli {
     /// Do not copy program output to the pup's standard output (ushes can still stream it)
     #[arg(long)]
     pub quiet_output: bool,
+    /// Disconnect an authenticated ush that asks nothing and is sent nothing for this long
+    /// (`500ms`, `30s`, `10m`, `1h`; `off` for never)
+    #[arg(long, value_name = "D", default_value = "1h", value_parser = parse_idle)]
+    pub idle_timeout: IdleTimeout,
+}
+
+/// The value of `--idle-timeout`: a duration, or none for `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdleTimeout(pub Option<Duration>);
+
+/// `500ms`, `30s`, `10m`, `1h`, or `off`.
+fn parse_idle(s: &str) -> Result<IdleTimeout, String> {
+    if s == "off" {
+        return Ok(IdleTimeout(None));
+    }
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 500ms, 30s, 10m or 1h"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => {
+            return Err(format!(
+                "{s:?} is not a duration like 500ms, 30s, 10m or 1h"
+            ));
+        }
+    };
+    if d.is_zero() {
+        return Err("the idle timeout must be longer than 0 (or `off`)".to_string());
+    }
+    Ok(IdleTimeout(Some(d)))
 }
 
 /// `ADDR` or `ADDR:PORT`.
@@ -173,6 +209,7 @@ impl Cli {
         opts.host = host;
         opts.debug = self.debug;
         opts.quiet_output = self.quiet_output;
+        opts.idle_timeout = self.idle_timeout.0;
         opts.stack_size = self.stack.map(|mb| (mb as usize) << 20);
         let shutdown = opts.shutdown.clone();
         let server = Server::new(opts).map_err(|e| e.to_string())?;
@@ -257,6 +294,22 @@ mod tests {
         assert!(b.starts_with("program update processor version "), "{b}");
         assert!(b.contains("(compiled on "), "{b}");
         assert!(b.ends_with(" on host gto for program x"), "{b}");
+    }
+
+    #[test]
+    fn idle_timeouts() {
+        assert_eq!(parse_idle("off"), Ok(IdleTimeout(None)));
+        assert_eq!(
+            parse_idle("500ms"),
+            Ok(IdleTimeout(Some(Duration::from_millis(500))))
+        );
+        assert_eq!(
+            parse_idle("2m"),
+            Ok(IdleTimeout(Some(Duration::from_secs(120))))
+        );
+        assert!(parse_idle("0s").is_err());
+        assert!(parse_idle("5").is_err());
+        assert!(parse_idle("x").is_err());
     }
 
     #[test]

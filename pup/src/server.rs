@@ -5,35 +5,70 @@
 //! then the challenge–response of [`crate::auth`]; only then is it
 //! registered with the hub and its requests read. Each authenticated
 //! connection has a reader (its own thread: requests in, replies out through
-//! the writer) and a writer thread fed by a bounded channel, so neither a
-//! slow ush nor the VM's event stream can block anyone else: notices to a
-//! ush that stopped reading are dropped (output, trace) or end that
-//! connection (completion notices), never the daemon.
+//! the writer) and a writer thread fed by the session's [`Outbox`], so
+//! neither a slow ush nor the VM's event stream can block anyone else.
+//!
+//! Program output (SPEC §5.2): the program thread may run at most
+//! [`PROGRAM_AHEAD`] bytes ahead of the event thread, which writes
+//! everything to the pup's stdout (so the program waits on a full stdout as
+//! on a full pipe, and on nothing else). Each streaming ush gets the output
+//! through its outbox, coalesced into frames of up to [`OUTPUT_FRAME`]
+//! bytes; a ush more than [`OUTPUT_BEHIND`] bytes behind has the excess
+//! skipped and is told exactly how many bytes it missed
+//! ([`Notice::OutputSkipped`]), in place in its stream; it is never cut off
+//! for being slow. Trace lines to a ush that is far behind are dropped;
+//! replies and completion notices are never dropped (a ush with
+//! [`QUEUE`] of them unread is disconnected and can reconnect).
+//!
+//! Fairness (SPEC §5.4): connections still in their handshake are limited
+//! per peer address ([`MAX_HANDSHAKES_PER_PEER`]) and in total (a quarter
+//! of the slots stay for authenticated ushes), and the whole handshake has
+//! one deadline ([`HANDSHAKE_TIMEOUT`]); an authenticated ush that neither
+//! asks anything nor receives anything for the configured idle timeout is
+//! disconnected.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Write};
-use std::net::{Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use vm::{Event, ExitStatus, VmConfig};
 use wire::{Shutdown, wake_addr};
 
 use crate::auth::{self, Cookie};
-use crate::frame::{self, Connection, HandshakeError, Limits, MAX_FRAME};
+use crate::frame::{self, Connection, FrameError, HandshakeError, Limits, MAX_FRAME};
 use crate::mapper_link::{Peer, accept_peer};
 use crate::proto::{Notice, Request, Response, ServerMsg};
 use crate::state::{Program, exit_message};
 use crate::trace;
 
-/// Messages queued for one ush before it counts as not reading.
+/// Messages other than program output (replies, notices, trace lines)
+/// queued for one ush before it counts as not reading.
 const QUEUE: usize = 4096;
-/// How long a new connection has for its `Hello` and authentication.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes of program output buffered for one ush; output beyond that while
+/// the ush is behind is skipped for it (and counted, and reported).
+pub const OUTPUT_BEHIND: usize = 4 << 20;
+/// Largest program-output frame sent to a ush: output is coalesced up to
+/// this, so a fast program costs a frame per this many bytes, not per line.
+const OUTPUT_FRAME: usize = 256 << 10;
+/// Bytes of output the program may be ahead of the event thread (which
+/// writes it to stdout) before it waits.
+pub const PROGRAM_AHEAD: usize = 1 << 20;
+/// The pup's own stdout is written in batches up to this size.
+const STDOUT_BATCH: usize = 64 << 10;
+/// How long a new connection has for its whole handshake: `Hello` and
+/// authentication together.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections from one address that may be in their handshake at once.
+pub const MAX_HANDSHAKES_PER_PEER: usize = 8;
+/// How long a finished connection's writer may take to send what is left
+/// (the reply to `Bye`) before the socket is shut.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest frame accepted before authentication. A `Hello` and a challenge
 /// response are a few dozen bytes; a stranger must not make the pup buffer
 /// (or wait for) the 16 MiB an authenticated ush may send as a module.
@@ -55,6 +90,9 @@ pub struct ServerOptions {
     pub stack_size: Option<usize>,
     /// Most connections at once (authenticated or not); more are refused.
     pub max_connections: usize,
+    /// An authenticated ush that sends no request and is sent nothing for
+    /// this long is disconnected (`None`: never).
+    pub idle_timeout: Option<Duration>,
     /// Stops the server when triggered.
     pub shutdown: Shutdown,
 }
@@ -71,10 +109,14 @@ impl ServerOptions {
             quiet_output: false,
             stack_size: None,
             max_connections: 64,
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             shutdown: Shutdown::new(),
         }
     }
 }
+
+/// Default idle timeout of an authenticated connection (`pup --idle-timeout`).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// This host's name, or `localhost` if it cannot be read.
 pub fn host_name() -> String {
@@ -96,10 +138,123 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// One entry of a session's outbox.
+enum Item {
+    /// A reply or a notice (boxed: output items are the many small ones).
+    Msg(Box<ServerMsg>),
+    /// Program output, coalesced up to [`OUTPUT_FRAME`] bytes.
+    Output(Vec<u8>),
+    /// Output skipped here because the ush was too far behind.
+    Skipped(u64),
+}
+
+#[derive(Default)]
+struct OutboxState {
+    items: VecDeque<Item>,
+    /// Program output bytes queued.
+    output_bytes: usize,
+    /// Messages (not output) queued.
+    msgs: usize,
+    /// No more items will come; the writer drains and ends.
+    closed: bool,
+}
+
+/// What is waiting to be written to one ush, in order: replies, notices
+/// and program output. Output is bounded in bytes (the excess is counted,
+/// not queued), everything else in number.
+#[derive(Default)]
+struct Outbox {
+    state: Mutex<OutboxState>,
+    cv: Condvar,
+    /// When the writer last finished writing a frame.
+    last_sent: Mutex<Option<Instant>>,
+}
+
+impl Outbox {
+    /// Queues a reply or notice; false if [`QUEUE`] of them are unread.
+    fn push_msg(&self, m: ServerMsg) -> bool {
+        let mut st = lock(&self.state);
+        if st.msgs >= QUEUE {
+            return false;
+        }
+        st.msgs += 1;
+        st.items.push_back(Item::Msg(Box::new(m)));
+        drop(st);
+        self.cv.notify_one();
+        true
+    }
+
+    /// Queues program output, or counts it as skipped when the ush already
+    /// has [`OUTPUT_BEHIND`] bytes unread.
+    fn push_output(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut guard = lock(&self.state);
+        let st = &mut *guard;
+        if st.output_bytes + bytes.len() > OUTPUT_BEHIND {
+            match st.items.back_mut() {
+                Some(Item::Skipped(n)) => *n += bytes.len() as u64,
+                _ => st.items.push_back(Item::Skipped(bytes.len() as u64)),
+            }
+            return;
+        }
+        st.output_bytes += bytes.len();
+        if let Some(Item::Output(v)) = st.items.back_mut()
+            && v.len() + bytes.len() <= OUTPUT_FRAME
+        {
+            // The writer has not taken this item yet: it will see it.
+            v.extend_from_slice(bytes);
+            return;
+        }
+        let mut v = Vec::with_capacity(OUTPUT_FRAME.min(bytes.len().max(4096)));
+        v.extend_from_slice(bytes);
+        st.items.push_back(Item::Output(v));
+        drop(guard);
+        self.cv.notify_one();
+    }
+
+    /// No more items: the writer sends what is queued and ends.
+    fn close(&self) {
+        lock(&self.state).closed = true;
+        self.cv.notify_all();
+    }
+
+    /// The next frame to write, blocking until there is one; `None` once
+    /// closed and drained.
+    fn next(&self) -> Option<ServerMsg> {
+        let mut st = lock(&self.state);
+        loop {
+            if let Some(item) = st.items.pop_front() {
+                return Some(match item {
+                    Item::Msg(m) => {
+                        st.msgs -= 1;
+                        *m
+                    }
+                    Item::Output(v) => {
+                        st.output_bytes -= v.len();
+                        ServerMsg::Notice(Notice::Output(v))
+                    }
+                    Item::Skipped(bytes) => ServerMsg::Notice(Notice::OutputSkipped { bytes }),
+                });
+            }
+            if st.closed {
+                return None;
+            }
+            st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Something was written to the ush within `d`.
+    fn sent_within(&self, d: Duration) -> bool {
+        lock(&self.last_sent).is_some_and(|t| t.elapsed() < d)
+    }
+}
+
 /// One authenticated ush as the hub sees it.
 struct Session {
     id: u64,
-    tx: SyncSender<ServerMsg>,
+    outbox: Arc<Outbox>,
     /// Program output is streamed to it.
     output: AtomicBool,
     /// The debug trace is sent to it.
@@ -206,13 +361,13 @@ fn load_end(session: &Session, program: &Program) -> Response {
 impl Session {
     /// Queues a notice that may be dropped when the ush is not keeping up.
     fn send_lossy(&self, n: Notice) {
-        let _ = self.tx.try_send(ServerMsg::Notice(n));
+        let _ = self.outbox.push_msg(ServerMsg::Notice(n));
     }
 
     /// Queues a notice that must not be lost: a ush too far behind to take
     /// it is disconnected (it can reconnect and ask for the status).
     fn send_or_cut(&self, n: Notice) {
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(ServerMsg::Notice(n)) {
+        if !self.outbox.push_msg(ServerMsg::Notice(n)) {
             self.cut();
         }
     }
@@ -234,9 +389,9 @@ impl Session {
     /// Sends the reply, then whatever was held back meanwhile.
     fn reply(&self, r: Response) {
         let mut held = lock(&self.held);
-        // Not a blocking send: the event thread may be waiting for `held`,
-        // and a ush with a full queue is not reading its replies either.
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(ServerMsg::Reply(r)) {
+        // Never blocks: the event thread may be waiting for `held`, and a
+        // ush with a full queue is not reading its replies either.
+        if !self.outbox.push_msg(ServerMsg::Reply(r)) {
             self.cut();
         }
         for n in held.take().unwrap_or_default() {
@@ -244,10 +399,10 @@ impl Session {
         }
     }
 
-    /// Ends a connection whose ush stopped reading.
+    /// Ends a connection whose ush stopped reading its replies.
     fn cut(&self) {
         crate::log!(
-            "pup: a ush stopped reading (connection {}); closing it",
+            "pup: a ush left {QUEUE} replies and notices unread (connection {}); closing it",
             self.id
         );
         let _ = self.stream.shutdown(NetShutdown::Both);
@@ -278,17 +433,18 @@ impl Hub {
         }
     }
 
-    /// Program output: to stdout (flushed per write) unless quiet, and to
-    /// every ush streaming it.
-    fn output(&self, bytes: &[u8]) {
+    /// Program output: into the stdout batch unless quiet, and to every
+    /// ush streaming it (never blocks on a ush).
+    fn output(&self, bytes: &[u8], stdout: &mut Vec<u8>) {
         if !self.quiet_output {
-            let mut out = io::stdout().lock();
-            let _ = out.write_all(bytes);
-            let _ = out.flush();
+            stdout.extend_from_slice(bytes);
+            if stdout.len() >= STDOUT_BATCH {
+                flush_stdout(stdout);
+            }
         }
-        for s in self.snapshot() {
-            if s.output.load(Ordering::SeqCst) {
-                s.send_lossy(Notice::Output(bytes.to_vec()));
+        for s in lock(&self.sessions).values() {
+            if s.output.load(Ordering::Relaxed) {
+                s.outbox.push_output(bytes);
             }
         }
     }
@@ -301,6 +457,75 @@ impl Hub {
     }
 }
 
+/// Writes the stdout batch (blocking, as a full pipe blocks).
+fn flush_stdout(batch: &mut Vec<u8>) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(batch);
+    let _ = out.flush();
+    batch.clear();
+}
+
+/// How far the program's output is ahead of the event thread: the program
+/// waits while more than [`PROGRAM_AHEAD`] bytes are in flight, so its
+/// output is never buffered without bound, and it is paced by the pup's
+/// stdout alone (ushes never slow it: their outboxes never block).
+#[derive(Default)]
+struct Ahead {
+    bytes: AtomicUsize,
+    lock: Mutex<()>,
+    cv: Condvar,
+    /// The event thread has ended: nobody will drain, do not wait.
+    gone: AtomicBool,
+}
+
+impl Ahead {
+    /// Called on the program's thread before its output is sent as an event.
+    fn produce(&self, n: usize) {
+        let before = self.bytes.fetch_add(n, Ordering::SeqCst);
+        if before + n <= PROGRAM_AHEAD
+            // An mprocedure runs while the program is paused and its events
+            // are deferred: it must not wait for them to drain.
+            || thread::current().name() == Some("uc-mproc")
+        {
+            return;
+        }
+        let mut g = lock(&self.lock);
+        while self.bytes.load(Ordering::SeqCst) > PROGRAM_AHEAD && !self.gone.load(Ordering::SeqCst)
+        {
+            g = self
+                .cv
+                .wait_timeout(g, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Called by the event thread once output of `n` bytes is written.
+    fn consumed(&self, n: usize) {
+        let before = self.bytes.fetch_sub(n, Ordering::SeqCst);
+        if before > PROGRAM_AHEAD {
+            let _g = lock(&self.lock);
+            self.cv.notify_all();
+        }
+    }
+
+    fn end(&self) {
+        self.gone.store(true, Ordering::SeqCst);
+        let _g = lock(&self.lock);
+        self.cv.notify_all();
+    }
+}
+
+/// Handshakes in progress, per peer address and in total.
+#[derive(Default)]
+struct Handshakes {
+    per_peer: HashMap<IpAddr, usize>,
+    total: usize,
+}
+
 /// Everything the connection threads share.
 struct Ctx {
     program: Program,
@@ -309,6 +534,9 @@ struct Ctx {
     open: AtomicUsize,
     next_id: AtomicU64,
     max_connections: usize,
+    idle_timeout: Option<Duration>,
+    handshakes: Mutex<Handshakes>,
+    ahead: Arc<Ahead>,
     shutdown: Shutdown,
     /// Streams of all open connections, so shutdown can close them.
     streams: Mutex<BTreeMap<u64, TcpStream>>,
@@ -323,10 +551,13 @@ impl Server {
     /// Sets up the VM and the event thread. Separate from [`Server::run`] so
     /// that a pup can fail before it announces itself.
     pub fn new(opts: ServerOptions) -> Result<Server, ServeError> {
+        let ahead = Arc::new(Ahead::default());
+        let producer = ahead.clone();
         let mut config = VmConfig {
             // Output reaches the terminal through the event thread, in order
-            // with the trace lines (see `events`).
-            output: Arc::new(|_: &[u8]| {}),
+            // with the trace lines (see `events`); here the program only
+            // waits while that thread is too far behind.
+            output: Arc::new(move |b: &[u8]| producer.produce(b.len())),
             ..VmConfig::default()
         };
         if let Some(s) = opts.stack_size {
@@ -345,13 +576,20 @@ impl Server {
             open: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             max_connections: opts.max_connections,
+            idle_timeout: opts.idle_timeout,
+            handshakes: Mutex::new(Handshakes::default()),
+            ahead,
             shutdown: opts.shutdown,
             streams: Mutex::new(BTreeMap::new()),
         });
         let weak = Arc::downgrade(&ctx);
+        let ahead = ctx.ahead.clone();
         thread::Builder::new()
             .name("pup-events".into())
-            .spawn(move || run_events(events, weak))?;
+            .spawn(move || {
+                run_events(events, weak, &ahead);
+                ahead.end();
+            })?;
         Ok(Server { ctx })
     }
 
@@ -406,12 +644,33 @@ pub fn serve(listener: TcpListener, opts: ServerOptions) -> Result<(), ServeErro
 
 /// The VM's events, in order: program output and trace lines to the
 /// terminal and the ushes that asked, completion notices to every ush.
-fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
-    while let Ok(e) = events.recv() {
-        let Some(ctx) = ctx.upgrade() else { return };
+fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead) {
+    let mut stdout = Vec::with_capacity(STDOUT_BATCH);
+    loop {
+        // Batch stdout while events keep coming; write it out as soon as
+        // the queue is empty, so a person sees each line when it is printed.
+        let e = match events.try_recv() {
+            Ok(e) => e,
+            Err(TryRecvError::Empty) => {
+                flush_stdout(&mut stdout);
+                match events.recv() {
+                    Ok(e) => e,
+                    Err(_) => return,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
+        let Some(ctx) = ctx.upgrade() else { break };
         let hub = &ctx.hub;
+        if !matches!(e, Event::Output(_)) {
+            // Keep stdout in order with the trace on stderr.
+            flush_stdout(&mut stdout);
+        }
         match e {
-            Event::Output(bytes) => hub.output(&bytes),
+            Event::Output(bytes) => {
+                hub.output(&bytes, &mut stdout);
+                ahead.consumed(bytes.len());
+            }
             Event::Primitive(p) => hub.trace(&trace::primitive(p)),
             Event::ProcedureReturned => hub.trace(trace::PROCEDURE_TERMINATED),
             Event::GroupCommitted { to, members, .. } => ctx.program.record_commit(to, &members),
@@ -459,9 +718,12 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
             Event::Loaded { .. } | Event::Started { .. } | Event::UpdateBegan { .. } => {}
         }
     }
+    flush_stdout(&mut stdout);
 }
 
-/// Starts a thread for a new connection, or refuses it when full.
+/// Starts a thread for a new connection, or refuses it when full, or when
+/// its address already has [`MAX_HANDSHAKES_PER_PEER`] connections in
+/// their handshake, or when handshakes hold three quarters of the slots.
 fn spawn_connection(ctx: &Arc<Ctx>, stream: TcpStream, peer: SocketAddr) {
     let limits = Limits {
         max_frame: HANDSHAKE_MAX_FRAME,
@@ -477,6 +739,14 @@ fn spawn_connection(ctx: &Arc<Ctx>, stream: TcpStream, peer: SocketAddr) {
         conn.refuse(&frame::hello(), "too many connections; try again later");
         return;
     }
+    let claim = match HandshakeClaim::take(ctx, peer.ip()) {
+        Ok(c) => c,
+        Err(why) => {
+            ctx.open.fetch_sub(1, Ordering::SeqCst);
+            conn.refuse(&frame::hello(), why);
+            return;
+        }
+    };
     let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
     if let Ok(s) = conn.stream().try_clone() {
         lock(&ctx.streams).insert(id, s);
@@ -485,14 +755,67 @@ fn spawn_connection(ctx: &Arc<Ctx>, stream: TcpStream, peer: SocketAddr) {
         ctx: ctx.clone(),
         id,
     };
-    // If the thread cannot start, the closure (and the slot in it) is
-    // dropped, which gives the slot back.
+    // If the thread cannot start, the closure (and the slot and claim in
+    // it) is dropped, which gives them back.
     let _ = thread::Builder::new()
         .name(format!("pup-conn-{id}"))
         .spawn(move || {
             let slot = slot;
-            connection(&slot.ctx, conn, peer, id);
+            connection(&slot.ctx, conn, peer, id, claim);
         });
+}
+
+/// A connection's place among the handshakes in progress; given back when
+/// it authenticates or ends.
+struct HandshakeClaim {
+    ctx: Arc<Ctx>,
+    ip: IpAddr,
+    held: bool,
+}
+
+impl HandshakeClaim {
+    fn take(ctx: &Arc<Ctx>, ip: IpAddr) -> Result<HandshakeClaim, &'static str> {
+        let mut h = lock(&ctx.handshakes);
+        let mine = h.per_peer.get(&ip).copied().unwrap_or(0);
+        if mine >= MAX_HANDSHAKES_PER_PEER {
+            return Err(
+                "too many connections from your address are still in their handshake; try again later",
+            );
+        }
+        // A quarter of the slots (at least one) is kept for connections that
+        // have authenticated, so strangers cannot hold every slot.
+        let reserved = (ctx.max_connections / 4).max(1);
+        if h.total >= ctx.max_connections.saturating_sub(reserved).max(1) {
+            return Err("too many connections in their handshake; try again later");
+        }
+        *h.per_peer.entry(ip).or_insert(0) += 1;
+        h.total += 1;
+        Ok(HandshakeClaim {
+            ctx: ctx.clone(),
+            ip,
+            held: true,
+        })
+    }
+
+    fn release(&mut self) {
+        if !std::mem::take(&mut self.held) {
+            return;
+        }
+        let mut h = lock(&self.ctx.handshakes);
+        h.total -= 1;
+        if let Some(n) = h.per_peer.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                h.per_peer.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Drop for HandshakeClaim {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 /// A connection's claim on the daemon: its place in the connection count,
@@ -509,6 +832,21 @@ impl Drop for Slot {
         lock(&self.ctx.streams).remove(&self.id);
         self.ctx.open.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Sets the handshake's read limits to what is left of its deadline.
+fn handshake_limits(conn: &mut Connection, deadline: Instant) -> bool {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return false;
+    }
+    conn.set_limits(Limits {
+        max_frame: HANDSHAKE_MAX_FRAME,
+        idle_timeout: Some(left),
+        frame_timeout: Some(left),
+        write_timeout: Some(HANDSHAKE_TIMEOUT),
+    })
+    .is_ok()
 }
 
 /// Whether the peer of `stream` has closed its side (or the connection
@@ -539,7 +877,16 @@ fn peer_gone(stream: &TcpStream) -> bool {
 }
 
 /// One connection, from the handshake to its end.
-fn connection(ctx: &Arc<Ctx>, mut conn: Connection, peer: SocketAddr, id: u64) {
+fn connection(
+    ctx: &Arc<Ctx>,
+    mut conn: Connection,
+    peer: SocketAddr,
+    id: u64,
+    mut claim: HandshakeClaim,
+) {
+    // One deadline for the whole handshake, not one per frame: a peer
+    // trickling its frames cannot stretch it.
+    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
     match accept_peer(&mut conn) {
         Ok(Peer::Ush(_)) => {}
         Ok(Peer::Alert(alert)) => {
@@ -558,17 +905,22 @@ fn connection(ctx: &Arc<Ctx>, mut conn: Connection, peer: SocketAddr, id: u64) {
         }
         Err(_) => return,
     }
+    if !handshake_limits(&mut conn, deadline) {
+        return;
+    }
     if let Err(e) = auth::server_authenticate(&mut conn, &ctx.cookie) {
         crate::log!("pup: refused a ush from {peer}: {e}");
         return;
     }
-    // An authenticated ush may stay quiet for as long as it likes; frames
-    // still have to arrive whole in bounded time.
+    claim.release();
+    // An authenticated ush may stay quiet up to the idle timeout (checked
+    // below); frames still have to arrive whole in bounded time. Writes
+    // have no time limit: a ush that stops reading only misses output.
     let limits = Limits {
         max_frame: MAX_FRAME,
-        idle_timeout: None,
+        idle_timeout: ctx.idle_timeout.map(|t| t.min(Duration::from_secs(60))),
         frame_timeout: Some(Duration::from_secs(60)),
-        write_timeout: Some(Duration::from_secs(30)),
+        write_timeout: None,
     };
     if conn.set_limits(limits).is_err() {
         return;
@@ -576,29 +928,46 @@ fn connection(ctx: &Arc<Ctx>, mut conn: Connection, peer: SocketAddr, id: u64) {
     let (Ok(write_half), Ok(cut)) = (conn.stream().try_clone(), conn.stream().try_clone()) else {
         return;
     };
-    let (tx, rx) = mpsc::sync_channel::<ServerMsg>(QUEUE);
+    let outbox = Arc::new(Outbox::default());
     let session = Arc::new(Session {
         id,
-        tx,
+        outbox: outbox.clone(),
         output: AtomicBool::new(false),
         debug: AtomicBool::new(false),
         held: Mutex::new(None),
         stream: cut,
         upload: Mutex::new(None),
     });
+    let (done_tx, done_rx) = mpsc::channel::<()>();
     let writer = match thread::Builder::new()
         .name(format!("pup-write-{id}"))
-        .spawn(move || writer(write_half, rx))
-    {
+        .spawn(move || {
+            writer(write_half, &outbox);
+            let _ = done_tx.send(());
+        }) {
         Ok(w) => w,
         Err(_) => return,
     };
     lock(&ctx.hub.sessions).insert(id, session.clone());
 
+    let mut last_request = Instant::now();
     loop {
         let req = match conn.read_frame::<Request>() {
             Ok(Some(req)) => req,
             Ok(None) => break,
+            Err(FrameError::Idle) => {
+                let Some(idle) = ctx.idle_timeout else {
+                    continue;
+                };
+                if last_request.elapsed() < idle || session.outbox.sent_within(idle) {
+                    continue;
+                }
+                crate::log!(
+                    "pup: connection {id} from {peer} idle for {}s; closing it",
+                    idle.as_secs_f64()
+                );
+                break;
+            }
             Err(e) => {
                 if e.deserves_reply() {
                     session.reply(Response::Error(format!("bad request: {e}")));
@@ -608,6 +977,7 @@ fn connection(ctx: &Arc<Ctx>, mut conn: Connection, peer: SocketAddr, id: u64) {
                 break;
             }
         };
+        last_request = Instant::now();
         let bye = matches!(req, Request::Bye);
         if !handle(ctx, &session, &conn, req) {
             break;
@@ -617,22 +987,29 @@ fn connection(ctx: &Arc<Ctx>, mut conn: Connection, peer: SocketAddr, id: u64) {
         }
     }
 
-    // The writer ends once every sender is gone: ours, and any the event
-    // thread holds for a moment.
+    // Let the writer send what is queued (the reply to a `Bye`), but not
+    // for ever: the ush is leaving.
     lock(&ctx.hub.sessions).remove(&id);
+    session.outbox.close();
+    if done_rx.recv_timeout(DRAIN_TIMEOUT).is_err() {
+        let _ = conn.stream().shutdown(NetShutdown::Both);
+    }
     drop(session);
     let _ = writer.join();
     conn.close();
 }
 
-/// Writes queued messages until the queue closes or the peer fails.
-fn writer(mut stream: TcpStream, rx: Receiver<ServerMsg>) {
-    while let Ok(msg) = rx.recv() {
+/// Writes queued messages until the outbox closes or the peer fails.
+fn writer(mut stream: TcpStream, outbox: &Outbox) {
+    while let Some(msg) = outbox.next() {
         if frame::write_frame(&mut stream, &msg).is_err() {
             // Wake the reader too: this connection is over.
             let _ = stream.shutdown(NetShutdown::Both);
+            // Nothing more will be sent: let the output bound hold.
+            outbox.close();
             return;
         }
+        *lock(&outbox.last_sent) = Some(Instant::now());
     }
 }
 

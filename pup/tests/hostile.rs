@@ -31,9 +31,9 @@ use pupmapper::server::{self as mapper_server, Config, Shutdown};
 
 /// Upper bound of every wait on the pup.
 const PATIENCE: Duration = Duration::from_secs(20);
-/// The pup's limit for a connection's `Hello` and authentication, each
-/// frame (`HANDSHAKE_TIMEOUT` in pup/src/server.rs).
-const PUP_HANDSHAKE: Duration = Duration::from_secs(10);
+/// The pup's deadline for a connection's whole handshake, `Hello` and
+/// authentication (`HANDSHAKE_TIMEOUT` in pup/src/server.rs).
+const PUP_HANDSHAKE: Duration = Duration::from_secs(5);
 /// Connections the pup serves at once (`ServerOptions::new`).
 const PUP_MAX_CONNECTIONS: usize = 64;
 

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::net::IpAddr;
 use std::net::{Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -35,6 +36,10 @@ pub struct Config {
     pub handshake_timeout: Duration,
     /// Most connections served at once; more are refused.
     pub max_connections: usize,
+    /// Most connections from one address at once (the mapper has no
+    /// authentication: this is what keeps one flooding host from holding
+    /// every slot); more from it are refused.
+    pub max_per_peer: usize,
     /// How often every registration is checked for a dead pup.
     pub sweep_interval: Duration,
     /// How long a liveness probe waits for a pup's port to accept.
@@ -54,6 +59,7 @@ impl Default for Config {
             },
             handshake_timeout: Duration::from_secs(10),
             max_connections: 256,
+            max_per_peer: 64,
             sweep_interval: Duration::from_secs(3),
             probe_timeout: Duration::from_millis(500),
             drain_timeout: Duration::from_secs(5),
@@ -74,6 +80,8 @@ fn is_local(peer: &SocketAddr, ours: Option<SocketAddr>) -> bool {
 #[derive(Default)]
 struct Connections {
     open: Mutex<HashMap<u64, TcpStream>>,
+    /// Open connections per peer address.
+    peers: Mutex<HashMap<IpAddr, usize>>,
     closed: Condvar,
     next_id: AtomicU64,
 }
@@ -83,19 +91,35 @@ impl Connections {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reserves a slot for `stream` unless `max` are open.
-    fn admit(&self, stream: &TcpStream, max: usize) -> Option<u64> {
+    /// Reserves a slot for `stream` from `ip` unless `max` are open, or
+    /// `per_peer` from `ip`.
+    fn admit(&self, stream: &TcpStream, ip: IpAddr, max: usize, per_peer: usize) -> Option<u64> {
         let mut open = self.lock();
         if open.len() >= max {
             return None;
         }
+        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = peers.entry(ip).or_insert(0);
+        if *mine >= per_peer {
+            return None;
+        }
         let clone = stream.try_clone().ok()?;
+        *mine += 1;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         open.insert(id, clone);
         Some(id)
     }
 
-    fn release(&self, id: u64) {
+    fn release(&self, id: u64, ip: IpAddr) {
+        {
+            let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = peers.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    peers.remove(&ip);
+                }
+            }
+        }
         self.lock().remove(&id);
         self.closed.notify_all();
     }
@@ -187,11 +211,12 @@ pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> io
 struct Slot<'a> {
     connections: &'a Connections,
     id: u64,
+    ip: IpAddr,
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.connections.release(self.id);
+        self.connections.release(self.id, self.ip);
     }
 }
 
@@ -212,7 +237,13 @@ fn spawn_connection(
     let Ok(mut conn) = Connection::new(stream, handshake_limits) else {
         return;
     };
-    let Some(id) = connections.admit(conn.stream(), config.max_connections) else {
+    let ip = peer.ip().to_canonical();
+    let Some(id) = connections.admit(
+        conn.stream(),
+        ip,
+        config.max_connections,
+        config.max_per_peer,
+    ) else {
         // Written from the accept thread: a few bytes into a fresh socket's
         // buffer never block.
         conn.refuse(&proto::hello(), "too many connections; try again later");
@@ -229,6 +260,7 @@ fn spawn_connection(
                 let _slot = Slot {
                     connections: &connections,
                     id,
+                    ip,
                 };
                 serve(conn, peer, &registry, &config);
             }
@@ -236,7 +268,7 @@ fn spawn_connection(
     if spawned.is_err() {
         // Out of threads: the connection was moved into the failed closure
         // and is closed with it; free its slot.
-        connections.release(id);
+        connections.release(id, ip);
     }
 }
 

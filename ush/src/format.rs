@@ -369,7 +369,22 @@ pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<
             carried,
             reset,
         } => vec![carried_line(name, carried, reset)],
+        Notice::OutputSkipped { bytes } => vec![skipped_line(*bytes)],
     })
+}
+
+/// `[pup: 1,234,567 bytes of program output skipped: this ush fell behind]`
+/// (SPEC §5.2).
+pub fn skipped_line(bytes: u64) -> String {
+    let digits = bytes.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("[pup: {grouped} bytes of program output skipped: this ush fell behind]")
 }
 
 /// `status`.
@@ -741,6 +756,22 @@ mod tests {
         assert_eq!(
             exited_line("x", 0, "stopped"),
             "Program x ended (exit code 0): stopped"
+        );
+    }
+
+    #[test]
+    fn skipped_output_is_counted_in_words() {
+        assert_eq!(
+            skipped_line(1_234_567),
+            "[pup: 1,234,567 bytes of program output skipped: this ush fell behind]"
+        );
+        assert_eq!(
+            skipped_line(999),
+            "[pup: 999 bytes of program output skipped: this ush fell behind]"
+        );
+        assert_eq!(
+            skipped_line(1000),
+            "[pup: 1,000 bytes of program output skipped: this ush fell behind]"
         );
     }
 }

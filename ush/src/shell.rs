@@ -528,21 +528,39 @@ impl Shell {
                         .unwrap_or(c.expect_buf.len());
                     c.expect_buf.drain(..cut);
                 }
-                c.partial.extend_from_slice(&bytes);
-                let mut out = String::new();
-                while let Some(pos) = c.partial.iter().position(|&b| b == b'\n') {
-                    let line: Vec<u8> = c.partial.drain(..=pos).collect();
-                    out.push_str(&tag);
-                    out.push_str(&String::from_utf8_lossy(&line));
-                }
+                // Whole lines go out at once (a notice may hold thousands);
+                // the tail after the last newline waits for its end.
+                let Some(last_nl) = bytes.iter().rposition(|&b| b == b'\n') else {
+                    c.partial.extend_from_slice(&bytes);
+                    c.partial_since = c.partial_since.or(Some(Instant::now()));
+                    return;
+                };
+                let mut whole = std::mem::take(&mut c.partial);
+                whole.extend_from_slice(&bytes[..=last_nl]);
+                c.partial.extend_from_slice(&bytes[last_nl + 1..]);
                 c.partial_since = if c.partial.is_empty() {
                     None
                 } else {
-                    c.partial_since.or(Some(Instant::now()))
+                    Some(Instant::now())
                 };
-                if !out.is_empty() {
+                let text = String::from_utf8_lossy(&whole);
+                if tag.is_empty() {
+                    self.sink.out(&text);
+                } else {
+                    let mut out = String::with_capacity(text.len() + 64);
+                    for line in text.split_inclusive('\n') {
+                        out.push_str(&tag);
+                        out.push_str(line);
+                    }
                     self.sink.out(&out);
                 }
+            }
+            Notice::OutputSkipped { .. } => {
+                let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
+                // The notice stands on its own line, after what came before.
+                self.flush_partial(name);
+                let lines = lines.into_iter().map(|l| format!("{tag}{l}")).collect();
+                self.lines(lines);
             }
             Notice::UpdateComplete { to, .. } => {
                 c.pending.remove(&to);

@@ -47,6 +47,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Frames a runtime error's backtrace shows at each end of the stack.
+pub const BACKTRACE_ENDS: usize = 16;
+
 /// Where program output goes.
 pub type OutputSink = Arc<dyn Fn(&[u8]) + Send + Sync>;
 
@@ -313,14 +316,10 @@ impl Shared {
     }
 }
 
-/// 1-based line and column of a byte offset.
-pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = &src[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map(|i| offset - i).unwrap_or(offset + 1);
-    (line, col)
-}
+/// 1-based line and column (in characters) of a byte offset: the
+/// compiler's, which is safe for any offset into any UTF-8 text (a span
+/// from the wire may point inside a character or past the end).
+pub use compiler::diag::line_col;
 
 impl Host for Shared {
     fn output(&self, bytes: &[u8]) {
@@ -454,21 +453,34 @@ impl Host for Shared {
             };
         }
         let st = self.lock();
+        // However deep the stack (a stack overflow of a 4 GiB stack holds
+        // tens of millions of frames), only its ends are kept and decoded.
         // SAFETY: we are the program thread; the frames are live.
-        let frames = unsafe { self.walk(&st, fp, pc) };
+        let ends = unsafe {
+            runtime::walk_stack_ends(&self.ctx, pc, fp, |a| self.is_code(a), BACKTRACE_ENDS)
+        };
         let mut message = format!("{}{}", kind.describe(), self.source_pos(&st, pc, span));
         if kind == TrapKind::StackOverflow {
             message.push_str(&format!(
                 " (depth {} frames, stack limit {} KiB)",
-                frames.len(),
+                ends.total,
                 self.config.stack_size >> 10
             ));
         }
-        let mut backtrace: Vec<String> = frames.iter().take(20).map(|f| f.to_string()).collect();
-        if frames.len() > 20 {
-            backtrace.push(format!("... {} more frames ...", frames.len() - 21));
-            backtrace.push(frames.last().unwrap().to_string());
+        let shown = (ends.inner.len() + ends.outer.len()) as u64;
+        let mut backtrace: Vec<String> = ends
+            .inner
+            .iter()
+            .map(|&f| self.frame_info(&st, f).to_string())
+            .collect();
+        if ends.total > shown {
+            backtrace.push(format!("... {} more frames ...", ends.total - shown));
         }
+        backtrace.extend(
+            ends.outer
+                .iter()
+                .map(|&f| self.frame_info(&st, f).to_string()),
+        );
         RuntimeError {
             kind,
             message,

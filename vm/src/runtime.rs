@@ -70,6 +70,9 @@ pub enum TrapKind {
     StackOverflow = 4,
     /// A shift count outside 0..63.
     BadShift = 5,
+    /// The runtime itself failed (a panic in a host function called by
+    /// generated code, contained there).
+    Internal = 6,
 }
 
 impl TrapKind {
@@ -79,6 +82,7 @@ impl TrapKind {
             2 => TrapKind::RemByZero,
             3 => TrapKind::OutOfBounds,
             5 => TrapKind::BadShift,
+            6 => TrapKind::Internal,
             _ => TrapKind::StackOverflow,
         }
     }
@@ -91,6 +95,7 @@ impl TrapKind {
             TrapKind::OutOfBounds => "array index out of bounds",
             TrapKind::StackOverflow => "stack overflow",
             TrapKind::BadShift => "shift count outside 0..63",
+            TrapKind::Internal => "internal error in the runtime",
         }
     }
 }
@@ -110,8 +115,24 @@ impl std::fmt::Display for RuntimeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "runtime error: {}", self.message)?;
         writeln!(f, "backtrace:")?;
-        for (i, fr) in self.backtrace.iter().enumerate() {
-            writeln!(f, "  #{i} {fr}")?;
+        // Frames are numbered by their depth; the count of frames left out
+        // between the innermost and outermost ones is not a frame.
+        let mut i = 0u64;
+        for fr in &self.backtrace {
+            let skipped = fr
+                .strip_prefix("... ")
+                .and_then(|r| r.strip_suffix(" more frames ..."))
+                .and_then(|n| n.parse::<u64>().ok());
+            match skipped {
+                Some(n) => {
+                    writeln!(f, "  {fr}")?;
+                    i += n;
+                }
+                None => {
+                    writeln!(f, "  #{i} {fr}")?;
+                    i += 1;
+                }
+            }
         }
         Ok(())
     }
@@ -333,6 +354,72 @@ pub unsafe fn walk_stack(
     frames
 }
 
+/// What [`walk_stack_ends`] keeps of a stack: its innermost and outermost
+/// frames, and how many there are in all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackEnds {
+    /// Up to `keep` innermost frames, innermost first.
+    pub inner: Vec<RawFrame>,
+    /// Up to `keep` outermost frames not in `inner`, innermost first.
+    pub outer: Vec<RawFrame>,
+    /// Frames on the stack in all.
+    pub total: u64,
+}
+
+/// [`walk_stack`] in bounded memory however deep the stack: keeps the
+/// `keep` innermost and the `keep` outermost frames and counts the rest.
+///
+/// # Safety
+/// As for [`walk_stack`].
+pub unsafe fn walk_stack_ends(
+    ctx: &Ctx,
+    pc: u64,
+    mut fp: u64,
+    is_code: impl Fn(u64) -> bool,
+    keep: usize,
+) -> StackEnds {
+    let keep = keep.max(1);
+    let mut inner = vec![RawFrame { pc, fp }];
+    let mut outer = std::collections::VecDeque::with_capacity(keep);
+    let mut total = 1u64;
+    let barrier = podus_return_barrier as *const () as u64;
+    let slot = ctx.barrier_slot.load(SeqCst);
+    loop {
+        if fp == 0 || !fp.is_multiple_of(8) {
+            break;
+        }
+        // SAFETY: generated code keeps frame pointers, so fp points at
+        // [saved fp, return address] of a live frame; the chain strictly
+        // rises (checked below), so the walk ends at the stack's top.
+        let (saved_fp, mut ret) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
+        if ret == barrier && slot == fp + 8 {
+            ret = ctx.barrier_orig.load(SeqCst);
+        }
+        if !is_code(ret) || saved_fp <= fp {
+            break;
+        }
+        let f = RawFrame {
+            pc: ret,
+            fp: saved_fp,
+        };
+        total += 1;
+        if inner.len() < keep {
+            inner.push(f);
+        } else {
+            if outer.len() == keep {
+                outer.pop_front();
+            }
+            outer.push_back(f);
+        }
+        fp = saved_fp;
+    }
+    StackEnds {
+        inner,
+        outer: outer.into(),
+        total,
+    }
+}
+
 thread_local! {
     /// The context of the generated code running on this thread (for the
     /// return barrier, which gets no arguments).
@@ -344,7 +431,9 @@ thread_local! {
 ///
 /// # Safety
 /// `entry` must be generated code taking at most one i64 argument whose
-/// safepoints and builtins use `ctx`.
+/// safepoints and builtins use `ctx`, and this thread's stack must be larger
+/// than `stack_size` (its lowest `stack_size` bytes below here are given
+/// back to the system when the code ends).
 pub unsafe fn run_code(ctx: &Ctx, entry: u64, arg: u64, stack_size: usize) -> ExitStatus {
     // SAFETY: the same contract.
     unsafe { run_code_value(ctx, entry, arg, stack_size).0 }
@@ -378,7 +467,32 @@ pub unsafe fn run_code_value(
     let value = unsafe { podus_enter(entry, ctx as *const Ctx as u64, arg) };
     CURRENT.with(|c| c.set(prev));
     ctx.drop_barrier();
+    release_stack_below(here, stack_size);
     (ctx.take_status().unwrap_or(ExitStatus::Returned), value)
+}
+
+/// Gives the pages of the stack the code used back to the system: after a
+/// deep recursion they would otherwise stay resident as long as the thread
+/// lives. `here` is an address in the frame of [`run_code`], which is back
+/// from the code: nothing below it but the frames this call makes is live,
+/// and those lie within the 64 KiB left alone.
+fn release_stack_below(here: u64, stack_size: usize) {
+    const PAGE: u64 = 4096;
+    let top = here.saturating_sub(64 << 10) & !(PAGE - 1);
+    let bottom = (here.saturating_sub(stack_size as u64) + PAGE - 1) & !(PAGE - 1);
+    if top > bottom {
+        // SAFETY: [bottom, top) lies inside this thread's stack mapping
+        // (run_code's callers give it a stack larger than `stack_size`) and
+        // below every live frame; MADV_DONTNEED on private anonymous memory
+        // only makes the pages read back as zeros when next touched.
+        unsafe {
+            libc::madvise(
+                bottom as *mut libc::c_void,
+                (top - bottom) as usize,
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
 }
 
 /// Address of the safepoint stub generated code calls, without arguments
@@ -547,7 +661,7 @@ std::arch::global_asm!(
     safepoint = sym rt_safepoint,
 );
 
-extern "C" fn rt_barrier_hit(fp: u64) -> u64 {
+fn barrier_hit_impl(fp: u64) -> u64 {
     let ctx = CURRENT.with(|c| c.get());
     // SAFETY: the barrier is only ever installed on a thread running code
     // under podus_enter, which set CURRENT.
@@ -576,7 +690,7 @@ unsafe fn leave(ctx: &Ctx, status: ExitStatus) -> ! {
 /// # Safety
 /// Called only by generated code, which passes the context it was compiled
 /// for.
-pub unsafe extern "C" fn rt_safepoint(ctx: *const Ctx, fp: u64, sp: u64, pc: u64) {
+unsafe fn safepoint_impl(ctx: *const Ctx, fp: u64, sp: u64, pc: u64) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     if sp < ctx.real_limit.load(SeqCst) {
@@ -597,7 +711,7 @@ pub unsafe extern "C" fn rt_safepoint(ctx: *const Ctx, fp: u64, sp: u64, pc: u64
 /// # Safety
 /// Called only by generated code, which passes the context it was compiled
 /// for.
-pub unsafe extern "C" fn rt_trap(ctx: *const Ctx, kind: u32, fp: u64, pc: u64, span: u32) {
+unsafe fn trap_impl(ctx: *const Ctx, kind: u32, fp: u64, pc: u64, span: u32) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     let err = ctx
@@ -612,7 +726,7 @@ pub unsafe extern "C" fn rt_trap(ctx: *const Ctx, kind: u32, fp: u64, pc: u64, s
 /// # Safety
 /// Called only by generated code, which passes the context it was compiled
 /// for.
-pub unsafe extern "C" fn rt_exit(ctx: *const Ctx, code: i64) {
+unsafe fn exit_impl(ctx: *const Ctx, code: i64) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     // SAFETY: nothing with a destructor is live here.
@@ -625,7 +739,7 @@ pub unsafe extern "C" fn rt_exit(ctx: *const Ctx, code: i64) {
 /// # Safety
 /// Called only by generated code, which passes the context it was compiled
 /// for.
-pub unsafe extern "C" fn rt_sleep(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
+unsafe fn sleep_impl(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
     // SAFETY: generated code passes its own context.
     let ctx = unsafe { &*ctx };
     if let Some(r) = ctx.host().virtual_sleep(ctx, ms, fp, pc) {
@@ -652,7 +766,7 @@ pub unsafe extern "C" fn rt_sleep(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
 
 /// `now_ms()`: milliseconds since the Unix epoch (or the virtual clock of
 /// a test run).
-pub extern "C" fn rt_now_ms() -> i64 {
+fn now_ms_impl() -> i64 {
     let ctx = CURRENT.with(|c| c.get());
     if !ctx.is_null() {
         // SAFETY: CURRENT is set only while code runs in that context.
@@ -673,7 +787,7 @@ pub extern "C" fn rt_now_ms() -> i64 {
 /// # Safety
 /// Called only by generated code, which passes the context it was compiled
 /// for, a descriptor that lives as long as its version, and one argument slot per conversion.
-pub unsafe extern "C" fn rt_printf(ctx: *const Ctx, desc: *const Printf, args: *const u64) {
+unsafe fn printf_impl(ctx: *const Ctx, desc: *const Printf, args: *const u64) {
     // SAFETY: generated code passes its own context and a descriptor that
     // lives as long as its version; `args` has one slot per conversion.
     let (ctx, desc) = unsafe { (&*ctx, &*desc) };
@@ -698,6 +812,98 @@ pub unsafe extern "C" fn rt_printf(ctx: *const Ctx, desc: *const Printf, args: *
         }
     }
     ctx.host().output(&out);
+}
+
+// The host entry points generated code calls (and the trampolines call
+// for it). A panic must not unwind into generated code, which has no unwind
+// information (the process would abort): each entry point runs its body
+// under `guarded`, which turns a panic into a runtime error of the program,
+// as wasmtime's `catch_unwind_and_record_trap` turns one into a trap.
+// Every `extern "C"` function of the runtime is one of these.
+
+/// Runs the body of a host entry point called by code running in `ctx` on
+/// this thread; a panic in it ends that code with an
+/// [`TrapKind::Internal`] runtime error naming the panic.
+fn guarded<R>(ctx: *const Ctx, body: impl FnOnce() -> R) -> R {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(r) => r,
+        // Not called by generated code (no context on this thread): an
+        // ordinary Rust caller, which may unwind.
+        Err(payload) if ctx.is_null() => std::panic::resume_unwind(payload),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            drop(payload);
+            let err = RuntimeError {
+                kind: TrapKind::Internal,
+                message: format!("{}: {what}", TrapKind::Internal.describe()),
+                backtrace: vec![],
+            };
+            // SAFETY: `ctx` is the context of the code that called the entry
+            // point on this thread (its callers' contract); once `err` is
+            // moved nothing with a destructor is live in this frame, and
+            // the entry point's own frame holds only the moved body.
+            unsafe { leave(&*ctx, ExitStatus::Error(err)) }
+        }
+    }
+}
+
+extern "C" fn rt_barrier_hit(fp: u64) -> u64 {
+    guarded(CURRENT.with(|c| c.get()), || barrier_hit_impl(fp))
+}
+
+/// Safepoint slow path (see [`safepoint_impl`]).
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for.
+pub unsafe extern "C" fn rt_safepoint(ctx: *const Ctx, fp: u64, sp: u64, pc: u64) {
+    // SAFETY: forwarded under the same contract.
+    guarded(ctx, || unsafe { safepoint_impl(ctx, fp, sp, pc) })
+}
+
+/// A runtime error detected by generated code (see [`trap_impl`]).
+///
+/// # Safety
+/// As for [`rt_safepoint`].
+pub unsafe extern "C" fn rt_trap(ctx: *const Ctx, kind: u32, fp: u64, pc: u64, span: u32) {
+    // SAFETY: forwarded under the same contract.
+    guarded(ctx, || unsafe { trap_impl(ctx, kind, fp, pc, span) })
+}
+
+/// `exit(code)` (see [`exit_impl`]).
+///
+/// # Safety
+/// As for [`rt_safepoint`].
+pub unsafe extern "C" fn rt_exit(ctx: *const Ctx, code: i64) {
+    // SAFETY: forwarded under the same contract.
+    guarded(ctx, || unsafe { exit_impl(ctx, code) })
+}
+
+/// `sleep_ms(ms)` (see [`sleep_impl`]).
+///
+/// # Safety
+/// As for [`rt_safepoint`].
+pub unsafe extern "C" fn rt_sleep(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
+    // SAFETY: forwarded under the same contract.
+    guarded(ctx, || unsafe { sleep_impl(ctx, ms, fp, pc) })
+}
+
+/// `now_ms()` (see [`now_ms_impl`]).
+pub extern "C" fn rt_now_ms() -> i64 {
+    guarded(CURRENT.with(|c| c.get()), now_ms_impl)
+}
+
+/// `printf` (see [`printf_impl`]).
+///
+/// # Safety
+/// As for [`printf_impl`].
+pub unsafe extern "C" fn rt_printf(ctx: *const Ctx, desc: *const Printf, args: *const u64) {
+    // SAFETY: forwarded under the same contract.
+    guarded(ctx, || unsafe { printf_impl(ctx, desc, args) })
 }
 
 /// The argument kind of a printf conversion.
@@ -883,7 +1089,9 @@ fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, star: &[i64], raw
 
 /// The C library's math functions of one argument, for generated code
 /// (indexed by [`math1_addr`]); Rust's `f64` methods call the system libm,
-/// which is what gcc's build of a C program calls too.
+/// which is what gcc's build of a C program calls too. (Pure float
+/// operations that cannot panic: the one kind of `extern "C"` entry point
+/// not run under `guarded`.)
 extern "C" fn rt_sin(x: f64) -> f64 {
     x.sin()
 }
@@ -995,16 +1203,20 @@ thread_local! {
 
 /// `rand()`.
 pub extern "C" fn rt_rand() -> i64 {
-    RAND.with(|r| {
-        r.borrow_mut()
-            .get_or_insert_with(|| GlibcRand::new(1))
-            .next_value()
+    guarded(CURRENT.with(|c| c.get()), || {
+        RAND.with(|r| {
+            r.borrow_mut()
+                .get_or_insert_with(|| GlibcRand::new(1))
+                .next_value()
+        })
     })
 }
 
 /// `srand(seed)`: C's seed is an `unsigned int`, so the low 32 bits count.
 pub extern "C" fn rt_srand(seed: i64) {
-    RAND.with(|r| *r.borrow_mut() = Some(GlibcRand::new(seed as u32)));
+    guarded(CURRENT.with(|c| c.get()), || {
+        RAND.with(|r| *r.borrow_mut() = Some(GlibcRand::new(seed as u32)))
+    });
 }
 
 #[cfg(test)]
