@@ -335,10 +335,12 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
                 to,
                 applied,
                 not_applied,
+                reasons,
             } => hub.broadcast(Notice::UpdateComplete {
                 to,
                 applied,
                 not_applied,
+                reasons,
             }),
             Event::Exited(status) => {
                 let message = exit_message(&status);
@@ -358,10 +360,12 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
             Event::Carried {
                 name,
                 carried,
+                set,
                 reset,
             } => hub.broadcast(Notice::Carried {
                 name,
                 carried,
+                set,
                 reset,
             }),
             Event::Retired { version, .. } => ctx.program.forget_version(version),

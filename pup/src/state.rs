@@ -71,10 +71,25 @@ pub fn exit_message(status: &ExitStatus) -> String {
 }
 
 /// The program's state in words (`not started`, `running version 1`,
-/// `exited (0)`).
-pub fn program_words(program: &ProgramState, hrvn: u64) -> String {
+/// `exited (0)`), from the engine's committed versions: `behind` are the
+/// procedures not yet at the highest running version, with their versions.
+pub fn program_words(program: &ProgramState, hrvn: u64, behind: &[(String, u64)]) -> String {
     match program {
         ProgramState::Idle => "not started".to_string(),
+        ProgramState::Running { .. } if !behind.is_empty() => {
+            let list: Vec<String> = behind
+                .iter()
+                .take(8)
+                .map(|(n, v)| format!("{n} at {v}"))
+                .collect();
+            let more = if behind.len() > 8 { ", ..." } else { "" };
+            format!(
+                "running version {hrvn} in part: {} procedure{} not yet at version {hrvn} ({}{more})",
+                behind.len(),
+                if behind.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            )
+        }
         ProgramState::Running { version } if hrvn > *version => {
             format!("running version {hrvn} (started as version {version})")
         }
@@ -87,6 +102,18 @@ pub fn program_words(program: &ProgramState, hrvn: u64) -> String {
         }
         ProgramState::Exited(ExitStatus::TimedOut) => "timed out".to_string(),
     }
+}
+
+/// The procedures of the highest running version that are committed to an
+/// older one (read from the engine's one record of committed versions).
+fn behind(st: &vm::engine::Status) -> Vec<(String, u64)> {
+    st.bindings
+        .iter()
+        .filter(|(_, _, committed, table)| {
+            (1..st.hrvn).contains(committed) && table.iter().any(|(v, _)| *v == st.hrvn)
+        })
+        .map(|(_, name, committed, _)| (name.clone(), *committed))
+        .collect()
 }
 
 /// The wire form of what beginning an update found.
@@ -271,7 +298,7 @@ impl Program {
             pid: std::process::id(),
             fresh: !self.ever_loaded.load(Ordering::SeqCst),
             versions: st.versions.iter().map(|v| v.0).collect(),
-            program: program_words(&st.program, st.hrvn),
+            program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st.pending.len(),
             region_base: self.vm.region_base(),
         }
@@ -309,6 +336,7 @@ impl Program {
                     space_base: r.space_base,
                     iprocs: r.iprocs,
                     mprocs: r.mprocs,
+                    old_versions: r.old_versions,
                     table: r.table,
                     load_ns: r.load_ns,
                 })
@@ -393,7 +421,7 @@ impl Program {
             versions: st.versions.clone(),
             retired: st.retired.clone(),
             hrvn: st.hrvn,
-            program: program_words(&st.program, st.hrvn),
+            program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st
                 .pending
                 .iter()

@@ -68,17 +68,43 @@ pub struct Update {
     pub groups: Vec<Group>,
     /// Groups committed.
     pub applied: Vec<Vec<String>>,
-    /// Groups abandoned or failed.
-    pub not_applied: Vec<Vec<String>>,
+    /// Groups abandoned or failed, each with the reason.
+    pub not_applied: Vec<(Vec<String>, String)>,
+    /// The `within` the update was begun with (for the reason it names).
+    pub within: Option<Duration>,
+}
+
+/// How an update ended (SPEC §4.2.1): exactly one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every group applied.
+    Complete,
+    /// Some groups applied, the rest abandoned.
+    Partial,
+    /// No group applied.
+    NothingApplied,
+}
+
+impl Ending {
+    /// The ending of an update that applied `applied` groups and abandoned
+    /// `abandoned`.
+    pub fn of(applied: usize, abandoned: usize) -> Ending {
+        match (applied, abandoned) {
+            (_, 0) => Ending::Complete,
+            (0, _) => Ending::NothingApplied,
+            _ => Ending::Partial,
+        }
+    }
 }
 
 /// The engine's state (inside the VM's state lock).
 #[derive(Default)]
 pub struct Engine {
-    /// Highest running version number.
-    pub hrvn: u64,
-    /// Version each procedure is committed to.
+    /// Version each procedure is committed to: the one record of it that
+    /// every report reads (HRVN is derived from it).
     pub cur: HashMap<String, u64>,
+    /// Version each changed global's value was last moved to.
+    pub(crate) global_cur: HashMap<String, u64>,
     /// Updates with groups still waiting, oldest first.
     pub pending: Vec<Update>,
     /// The most recently retired version numbers (at most
@@ -99,10 +125,29 @@ pub struct Engine {
 impl Engine {
     /// The program starts running `v`: every procedure of it is current.
     pub(crate) fn on_run(&mut self, v: u64, ver: &Version) {
-        self.hrvn = v;
         self.cur = ver.procs.keys().map(|n| (n.clone(), v)).collect();
+        self.global_cur.clear();
         self.pending.clear();
         self.return_interrupts = false;
+    }
+
+    /// Highest running version number: the highest version some procedure
+    /// is committed to (0 before the program runs).
+    pub fn hrvn(&self) -> u64 {
+        self.cur.values().copied().max().unwrap_or(0)
+    }
+
+    /// The version procedure `name` will be running when an update loaded
+    /// now applies: the target of the latest pending update that will move
+    /// it, else its committed version (`None` if the program never ran it).
+    pub fn old_version(&self, name: &str) -> Option<u64> {
+        let mut v = *self.cur.get(name)?;
+        for up in &self.pending {
+            if up.groups.iter().any(|g| g.members.iter().any(|m| m == name)) {
+                v = v.max(up.to);
+            }
+        }
+        Some(v)
     }
 }
 
@@ -154,6 +199,27 @@ pub enum UpdateError {
     /// Nothing runs yet.
     #[error("no program is running (use run first)")]
     NotRunning,
+    /// The program has ended: there is nothing to update.
+    #[error("the program is not running (it has stopped); run it again before updating")]
+    Ended,
+    /// The target is older than what a procedure already runs.
+    #[error(
+        "cannot update to version {to}: {name} is already at version {committed} (an update only moves procedures forward)"
+    )]
+    Older {
+        /// Target.
+        to: u64,
+        /// A procedure at a newer version.
+        name: String,
+        /// Its committed version.
+        committed: u64,
+    },
+    /// Every procedure is at the target already.
+    #[error("every procedure is already at version {0}: nothing to update")]
+    AlreadyAt(u64),
+    /// An update to the same target is still pending.
+    #[error("an update to version {0} is already pending (wait for it, or abort it first)")]
+    AlreadyPending(u64),
     /// The changes do not fit the versions.
     #[error("{0}")]
     Changes(String),
@@ -257,23 +323,55 @@ pub(crate) struct Plan {
 
 /// Work out an update (SPEC §4.1) without touching the program.
 pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError> {
-    if matches!(st.ctl.program, ProgramState::Idle) {
-        return Err(UpdateError::NotRunning);
+    match st.ctl.program {
+        ProgramState::Idle => return Err(UpdateError::NotRunning),
+        ProgramState::Exited(_) => return Err(UpdateError::Ended),
+        ProgramState::Running { .. } if !st.ctl.running => return Err(UpdateError::Ended),
+        ProgramState::Running { .. } => {}
     }
-    let from = req.from.unwrap_or(st.engine.hrvn);
     let to = match req.to {
         Some(t) => t,
         None => *st
             .versions
             .keys()
             .next_back()
-            .ok_or(UpdateError::NoVersion(from))?,
+            .ok_or(UpdateError::NoVersion(0))?,
+    };
+    let target = st.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
+    // Versions are a number line (SPEC §4.2.1): the target may be any loaded
+    // version that no procedure has passed; the update moves those not yet
+    // at it, starting from the oldest committed version among them.
+    if let Some((name, &committed)) = st
+        .engine
+        .cur
+        .iter()
+        .filter(|(_, c)| **c > to)
+        .min_by(|a, b| a.0.cmp(b.0))
+    {
+        return Err(UpdateError::Older {
+            to,
+            name: name.clone(),
+            committed,
+        });
+    }
+    if st.engine.pending.iter().any(|u| u.to == to) {
+        return Err(UpdateError::AlreadyPending(to));
+    }
+    let behind = target
+        .procs
+        .keys()
+        .filter_map(|n| st.engine.cur.get(n).copied())
+        .filter(|&c| c < to)
+        .min();
+    let from = match (req.from, behind) {
+        (Some(f), _) => f,
+        (None, Some(b)) => b,
+        (None, None) => return Err(UpdateError::AlreadyAt(to)),
     };
     if !st.versions.contains_key(&from) && !st.engine.retired.contains(&from) {
         // (A version retired long ago is simply "not loaded".)
         return Err(UpdateError::NoVersion(from));
     }
-    let target = st.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
     if to <= from {
         return Err(UpdateError::Order { from, to });
     }
@@ -315,6 +413,9 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
             }
         }
         changed_globals.retain(|g| sv.globals.contains_key(g) && target.globals.contains_key(g));
+        // A global already moved to the target (by an earlier try of this
+        // update) keeps the value the program has given it since.
+        changed_globals.retain(|g| st.engine.global_cur.get(g).is_none_or(|&v| v < to));
     }
     if let Some(list) = &req.changed {
         let missing: Vec<&String> = changed.iter().filter(|c| !list.contains(c)).collect();
@@ -515,6 +616,7 @@ pub(crate) fn begin(
     st: &mut State,
     at: Option<(u64, u64)>,
     plan: Plan,
+    within: Option<Duration>,
 ) -> UpdateBegun {
     let Plan {
         from,
@@ -527,6 +629,17 @@ pub(crate) fn begin(
     } = plan;
     for w in &warped {
         st.engine.cur.insert(w.clone(), to);
+    }
+    // Procedures new in the target and in no group: only new code reaches
+    // them, so they run at the target from now on.
+    if let Some(target) = st.versions.get(&to) {
+        for name in target.procs.keys() {
+            if !st.engine.cur.contains_key(name)
+                && !groups.iter().any(|g| g.members.contains(name))
+            {
+                st.engine.cur.insert(name.clone(), to);
+            }
+        }
     }
     sh.bus.emit(Event::UpdateBegan { from, to });
     sh.bus.emit(Event::Primitive(Primitive::GetRts));
@@ -544,9 +657,9 @@ pub(crate) fn begin(
         groups,
         applied: vec![],
         not_applied: vec![],
+        within,
     });
     let outcome = check(sh, st, &frames);
-    st.engine.hrvn = st.engine.hrvn.max(to);
     sh.bus.emit(Event::Primitive(Primitive::SetHrvn));
     let still: Vec<Vec<String>> = st
         .engine
@@ -635,9 +748,9 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
                     sh.bus.emit(Event::GroupFailed {
                         to: up.to,
                         members: g.members.clone(),
-                        error: e,
+                        error: e.clone(),
                     });
-                    up.not_applied.push(g.members);
+                    up.not_applied.push((g.members, e));
                 }
             }
         }
@@ -649,11 +762,7 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
     // Completions are announced by the caller after the dispatcher's DI POP
     // and EOF, in the paper's order.
     for up in pending.iter().filter(|u| u.groups.is_empty()) {
-        out.completed.push(Event::UpdateComplete {
-            to: up.to,
-            applied: up.applied.clone(),
-            not_applied: up.not_applied.clone(),
-        });
+        out.completed.push(completion(up));
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;
@@ -721,21 +830,48 @@ pub(crate) fn on_exit(sh: &Shared, st: &mut State) {
     retire(sh, st, &[]);
 }
 
+/// The `UpdateComplete` event of a finished update.
+fn completion(up: &Update) -> Event {
+    Event::UpdateComplete {
+        to: up.to,
+        applied: up.applied.clone(),
+        not_applied: up.not_applied.iter().map(|(g, _)| g.clone()).collect(),
+        reasons: up.not_applied.iter().map(|(_, r)| r.clone()).collect(),
+    }
+}
+
+/// Why pending groups are abandoned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbandonReason {
+    /// The update's `within` ran out.
+    Within,
+    /// `abort`.
+    Abort,
+}
+
 /// Abandon the pending groups of update `id` (or of all). Program paused.
-pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>) -> usize {
+pub(crate) fn abandon(
+    sh: &Shared,
+    st: &mut State,
+    id: Option<u64>,
+    why: AbandonReason,
+) -> usize {
     let mut n = 0;
     let mut outcome = CheckOutcome::default();
     let mut pending = std::mem::take(&mut st.engine.pending);
     for up in pending.iter_mut().filter(|u| id.is_none_or(|i| i == u.id)) {
         n += up.groups.len();
+        let reason = match (why, up.within) {
+            (AbandonReason::Within, Some(w)) => {
+                format!("still active when within {} ran out", crate::fmt_duration(w))
+            }
+            (AbandonReason::Within, None) => "still active when within ran out".to_string(),
+            (AbandonReason::Abort, _) => "abandoned by abort while still active".to_string(),
+        };
         for g in up.groups.drain(..) {
-            up.not_applied.push(g.members);
+            up.not_applied.push((g.members, reason.clone()));
         }
-        outcome.completed.push(Event::UpdateComplete {
-            to: up.to,
-            applied: up.applied.clone(),
-            not_applied: up.not_applied.clone(),
-        });
+        outcome.completed.push(completion(up));
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;
@@ -860,20 +996,49 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
                 None => reset.push(name.to_string()),
             }
         }
-        carried_events.push(Event::Carried {
-            name: m.name.clone(),
-            carried,
-            reset,
-        });
+        let mut set = Vec::new();
         if let Some(mp) = target.mprocs.get(m.name) {
-            match sh.run_mproc(mp.addr, m.old.as_ref().map_or(0, |o| o.0)) {
-                ExitStatus::Returned => {}
-                other => {
-                    result = Err(mproc_failure(m.name, other));
+            let src = st.engine.cur.get(m.name.as_str()).copied();
+            if let (Some(compiled), Some(src)) = (mp.old_version, src) {
+                if compiled != src && m.old.is_some() {
+                    result = Err(format!(
+                        "mproc {} reads old data of version {compiled}, but {} is at version {src}: load the new version again so that its mproc is checked against version {src}",
+                        m.name, m.name
+                    ));
                     break;
                 }
             }
+            // What the statics hold before the mproc, to tell afterwards
+            // which ones it set (the report says how they finally are).
+            let before: Vec<Vec<u8>> = m
+                .new
+                .iter()
+                .map(|&(_, off, ty)| read_bytes(m.new_base + off as u64, ty.size() as usize))
+                .collect();
+            sh.set_mproc_label(Some((format!("v{to}:mproc:{}", m.name), mp.addr)));
+            let status = sh.run_mproc(mp.addr, m.old.as_ref().map_or(0, |o| o.0));
+            sh.set_mproc_label(None);
+            match status {
+                ExitStatus::Returned => {}
+                other => {
+                    result = Err(mproc_failure(&format!("mproc {}", m.name), other));
+                    break;
+                }
+            }
+            for (i, &(name, off, ty)) in m.new.iter().enumerate() {
+                if read_bytes(m.new_base + off as u64, ty.size() as usize) != before[i] {
+                    set.push(name.to_string());
+                }
+            }
+            carried.retain(|c| !set.contains(c));
+            reset.retain(|c| !set.contains(c));
         }
+        carried_events.push(Event::Carried {
+            name: m.name.clone(),
+            carried,
+            set,
+            reset,
+        });
     }
     if let Err(e) = result {
         for a in touched {
@@ -901,6 +1066,9 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
         // the same versions loaded); the program is paused or is this thread.
         unsafe { std::ptr::write_volatile(slot as *mut u64, addr) };
     }
+    for gname in &g.globals {
+        st.engine.global_cur.insert(gname.clone(), to);
+    }
     for p in &g.members {
         sh.bus.emit(Event::Primitive(Primitive::SetSdte));
         match st.engine.cur.get_mut(p) {
@@ -925,11 +1093,18 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
 
 fn mproc_failure(name: &str, st: ExitStatus) -> String {
     match st {
-        ExitStatus::TimedOut | ExitStatus::Stopped => format!("mproc {name} ran out of time"),
-        ExitStatus::Error(e) => format!("mproc {name} trapped: {}", e.message),
-        ExitStatus::Exit(c) => format!("mproc {name} called exit({c})"),
+        ExitStatus::TimedOut | ExitStatus::Stopped => format!("{name} ran out of time"),
+        ExitStatus::Error(e) => format!("{name} trapped: {}", e.message),
+        ExitStatus::Exit(c) => format!("{name} called exit({c})"),
         ExitStatus::Returned => String::new(),
     }
+}
+
+/// A copy of `len` bytes of a committed data segment.
+fn read_bytes(addr: u64, len: usize) -> Vec<u8> {
+    // SAFETY: callers pass a slot inside a committed data segment of a live
+    // version (the target's own segment being prepared).
+    unsafe { std::slice::from_raw_parts(addr as *const u8, len) }.to_vec()
 }
 
 /// What `table_u[P]` should hold once P is committed to `to`: the new code
@@ -961,7 +1136,8 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
     let newest = st.versions.keys().next_back().copied().unwrap_or(0);
     let mut busy: HashSet<u64> = frames.iter().map(|f| f.version).collect();
     busy.insert(newest);
-    busy.insert(st.engine.hrvn);
+    let hrvn = st.engine.hrvn();
+    busy.insert(hrvn);
     for up in &st.engine.pending {
         busy.insert(up.from);
         busy.insert(up.to);
@@ -996,7 +1172,7 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
         .keys()
         .copied()
         .filter(|v| {
-            *v < st.engine.hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty())
+            *v < hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty())
         })
         .collect();
     for v in dead {
@@ -1083,7 +1259,7 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
             .collect(),
         retired: st.engine.retired.iter().copied().collect(),
         retired_count: st.engine.retired_count,
-        hrvn: st.engine.hrvn,
+        hrvn: st.engine.hrvn(),
         program: st.ctl.program.clone(),
         pending: st
             .engine

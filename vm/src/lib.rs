@@ -171,6 +171,10 @@ pub(crate) struct Shared {
     config: VmConfig,
     mproc_tx: Mutex<Option<Sender<(u64, u64)>>>,
     mproc_rx: Mutex<Option<Receiver<ExitStatus>>>,
+    /// The mprocedure running on the helper thread, by its name
+    /// (`v2:mproc:tick`) and entry: a trap in it is reported by name without
+    /// the state lock, which the controller holds meanwhile.
+    mproc_label: Mutex<Option<(String, u64)>>,
 }
 
 impl Shared {
@@ -230,6 +234,11 @@ impl Shared {
         raw.into_iter().map(|f| self.frame_info(st, f)).collect()
     }
 
+    /// Name the mprocedure about to run (or none) for its trap reports.
+    pub(crate) fn set_mproc_label(&self, label: Option<(String, u64)>) {
+        *self.mproc_label.lock().unwrap_or_else(|p| p.into_inner()) = label;
+    }
+
     /// Run an mprocedure on the helper thread with the time limit.
     pub(crate) fn run_mproc(&self, entry: u64, old_base: u64) -> ExitStatus {
         let tx = self.mproc_tx.lock().unwrap();
@@ -280,6 +289,18 @@ impl Shared {
             s.push_str(&format!(" at {}:{line}:{col}", v.module.file));
         }
         s
+    }
+}
+
+/// A duration as a user writes it: `500ms`, `2s`, `1.5s`.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 || ms % 100 != 0 {
+        format!("{ms}ms")
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
     }
 }
 
@@ -372,13 +393,23 @@ impl Host for Shared {
         span: u32,
     ) -> RuntimeError {
         if std::ptr::eq(ctx, &self.mctx) {
-            // The controller holds the state lock while an mproc runs; name
-            // the code by its raw address instead of taking the lock.
-            let at = self
-                .space
-                .decode(pc)
-                .map(|a| a.to_string())
-                .unwrap_or_default();
+            // The controller holds the state lock while an mproc runs; the
+            // name comes from the label it set before running it.
+            let label = self
+                .mproc_label
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let at = match (self.space.decode(pc), label) {
+                (Some(a), Some((name, entry))) if self.space.decode(entry).is_some_and(|e| {
+                    e.slot == a.slot && e.proc_id == a.proc_id && e.ty == a.ty
+                }) =>
+                {
+                    format!("{name}+{:#x}", a.disp)
+                }
+                (Some(a), _) => a.to_string(),
+                (None, _) => String::new(),
+            };
             return RuntimeError {
                 kind,
                 message: format!("{} in mprocedure {at}", kind.describe()),
@@ -483,6 +514,9 @@ pub struct LoadReport {
     pub iprocs: Vec<(String, u64, u32)>,
     /// Mprocedures: (name, address, size).
     pub mprocs: Vec<(String, u64, u32)>,
+    /// For each iproc and mproc (by the procedure it serves): the version
+    /// its old signature or `old.NAME` reads were checked against.
+    pub old_versions: Vec<(String, u64)>,
     /// Address of the binding table.
     pub table: u64,
     /// How long placing took (compile + place), ns.
@@ -534,6 +568,7 @@ impl Vm {
                 config,
                 mproc_tx: Mutex::new(None),
                 mproc_rx: Mutex::new(None),
+                mproc_label: Mutex::new(None),
             }
         });
         let (jtx, jrx) = channel::<(u64, u64)>();
@@ -600,11 +635,22 @@ impl Vm {
         };
         let st = &mut *st;
         let prev = st.versions.values().next_back();
+        // Old code and data are per procedure (SPEC §4.2.1): an iproc's old
+        // signature and an mproc's old.NAME are checked against the version
+        // the procedure will be running when this version applies.
+        let (versions, engine) = (&st.versions, &st.engine);
+        let old_of = |name: &str| -> Option<&Version> {
+            engine
+                .old_version(name)
+                .and_then(|v| versions.get(&v))
+                .filter(|v| v.procs.contains_key(name))
+        };
         let v = version::load(
             &sh.space,
             &mut st.names,
             &mut st.cg,
             prev,
+            &old_of,
             number,
             slot,
             Arc::new(module),
@@ -636,6 +682,12 @@ impl Vm {
                 .mprocs
                 .iter()
                 .map(|(n, a)| (n.clone(), a.addr, a.size))
+                .collect(),
+            old_versions: v
+                .iprocs
+                .iter()
+                .chain(v.mprocs.iter())
+                .filter_map(|(n, a)| a.old_version.map(|o| (n.clone(), o)))
                 .collect(),
             table: v.table,
             load_ns: t0.elapsed().as_nanos() as u64,
@@ -749,7 +801,7 @@ impl Vm {
         let r = pause_with(
             &self.shared,
             |st| engine::plan(st, &req),
-            |sh, st, at, plan| engine::begin(sh, st, at, plan),
+            |sh, st, at, plan| engine::begin(sh, st, at, plan, req.within),
         )?;
         if let (Some(deadline), false) = (deadline, r.complete) {
             // The deadline is enforced by a timer: the update may be waiting
@@ -772,7 +824,9 @@ impl Vm {
                                 Err(())
                             }
                         },
-                        |sh, st, _, ()| engine::abandon(sh, st, Some(id)),
+                        |sh, st, _, ()| {
+                            engine::abandon(sh, st, Some(id), engine::AbandonReason::Within)
+                        },
                     );
                 }
             });
@@ -783,7 +837,9 @@ impl Vm {
     /// Abandon every pending group (SPEC §5.3 `abort`). Returns how many
     /// groups were abandoned.
     pub fn abort_updates(&self) -> usize {
-        pause(&self.shared, |sh, st, _| engine::abandon(sh, st, None))
+        pause(&self.shared, |sh, st, _| {
+            engine::abandon(sh, st, None, engine::AbandonReason::Abort)
+        })
     }
 
     /// Block until no update is pending (or the timeout passes); true if none is.
