@@ -178,11 +178,27 @@ pub fn load_lines(
     }
     out.push(format!("Version {v} of program {x} loaded successfully"));
     if let Some(p) = prev {
+        // "Version N": the version the iprocs and mprocs map from, which is
+        // per procedure the one it will be updated from (the pup says).
+        let from = |list: &[(String, u64, u32)]| {
+            let mut vs: Vec<u64> = list
+                .iter()
+                .filter_map(|(n, _, _)| info.old_versions.iter().find(|(m, _)| m == n))
+                .map(|(_, v)| *v)
+                .collect();
+            vs.sort_unstable();
+            vs.dedup();
+            if vs.is_empty() { vec![p] } else { vs }
+        };
         if !info.iprocs.is_empty() {
-            out.push(format!("Version {p} interprocedures loaded successfully"));
+            for v in from(&info.iprocs) {
+                out.push(format!("Version {v} interprocedures loaded successfully"));
+            }
         }
         if !info.mprocs.is_empty() {
-            out.push(format!("Version {p} mprocedures loaded successfully"));
+            for v in from(&info.mprocs) {
+                out.push(format!("Version {v} mprocedures loaded successfully"));
+            }
         }
     }
     out
@@ -303,6 +319,9 @@ fn groups(gs: &[Vec<String>], order: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// How the pup words the reason of a group abandoned by `abort`.
+pub const ABORT_REASON: &str = "abandoned by abort";
 
 /// How an update ended (SPEC §4.2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -828,7 +847,10 @@ mod tests {
                 2,
                 &[],
                 &[s(&["do_pizza"]), s(&["bake_pizza"])],
-                &s(&["mproc do_pizza trapped: division by zero", "abandoned by abort while still active"]),
+                &s(&[
+                    "mproc do_pizza trapped: division by zero",
+                    "abandoned by abort while still active"
+                ]),
                 &o
             ),
             "*** Program x update to version 2 applied nothing: not applied {do_pizza} (mproc do_pizza trapped: division by zero), {bake_pizza} (abandoned by abort while still active) ***"

@@ -533,11 +533,15 @@ impl Shell {
                 to,
                 ref applied,
                 ref not_applied,
-                ..
+                ref reasons,
             } => {
                 c.pending.remove(&to);
                 let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
-                if format::Ending::of(applied, not_applied) != format::Ending::Complete {
+                // What `abort` abandoned is what the user asked for: only
+                // the other ways an update falls short make `wait` fail.
+                let by_abort = reasons.iter().all(|r| r.starts_with(format::ABORT_REASON));
+                if format::Ending::of(applied, not_applied) != format::Ending::Complete && !by_abort
+                {
                     c.unsuccessful.extend(lines.iter().cloned());
                 }
                 self.lines(lines);
@@ -1034,7 +1038,10 @@ impl Shell {
             // would when the update applied only part or nothing.
             let deadline = Instant::now() + COMPLETION_GRACE;
             let to = info.to;
-            while self.conns.get(&name).is_some_and(|c| c.pending.contains(&to))
+            while self
+                .conns
+                .get(&name)
+                .is_some_and(|c| c.pending.contains(&to))
                 && Instant::now() < deadline
             {
                 self.pump_wait(deadline - Instant::now());
@@ -1056,7 +1063,10 @@ impl Shell {
         let lines = std::mem::take(&mut c.unsuccessful);
         let what: Vec<String> = lines
             .iter()
-            .map(|l| l.trim_matches(|ch: char| ch == '*' || ch == ' ').to_string())
+            .map(|l| {
+                l.trim_matches(|ch: char| ch == '*' || ch == ' ')
+                    .to_string()
+            })
             .collect();
         Err(format!("{cmd}: {}", what.join("; ")))
     }

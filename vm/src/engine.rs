@@ -143,7 +143,11 @@ impl Engine {
     pub fn old_version(&self, name: &str) -> Option<u64> {
         let mut v = *self.cur.get(name)?;
         for up in &self.pending {
-            if up.groups.iter().any(|g| g.members.iter().any(|m| m == name)) {
+            if up
+                .groups
+                .iter()
+                .any(|g| g.members.iter().any(|m| m == name))
+            {
                 v = v.max(up.to);
             }
         }
@@ -634,8 +638,7 @@ pub(crate) fn begin(
     // them, so they run at the target from now on.
     if let Some(target) = st.versions.get(&to) {
         for name in target.procs.keys() {
-            if !st.engine.cur.contains_key(name)
-                && !groups.iter().any(|g| g.members.contains(name))
+            if !st.engine.cur.contains_key(name) && !groups.iter().any(|g| g.members.contains(name))
             {
                 st.engine.cur.insert(name.clone(), to);
             }
@@ -850,12 +853,7 @@ pub enum AbandonReason {
 }
 
 /// Abandon the pending groups of update `id` (or of all). Program paused.
-pub(crate) fn abandon(
-    sh: &Shared,
-    st: &mut State,
-    id: Option<u64>,
-    why: AbandonReason,
-) -> usize {
+pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>, why: AbandonReason) -> usize {
     let mut n = 0;
     let mut outcome = CheckOutcome::default();
     let mut pending = std::mem::take(&mut st.engine.pending);
@@ -863,7 +861,10 @@ pub(crate) fn abandon(
         n += up.groups.len();
         let reason = match (why, up.within) {
             (AbandonReason::Within, Some(w)) => {
-                format!("still active when within {} ran out", crate::fmt_duration(w))
+                format!(
+                    "still active when within {} ran out",
+                    crate::fmt_duration(w)
+                )
             }
             (AbandonReason::Within, None) => "still active when within ran out".to_string(),
             (AbandonReason::Abort, _) => "abandoned by abort while still active".to_string(),
@@ -1171,9 +1172,7 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
         .versions
         .keys()
         .copied()
-        .filter(|v| {
-            *v < hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty())
-        })
+        .filter(|v| *v < hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty()))
         .collect();
     for v in dead {
         if let Some(ver) = st.versions.remove(&v) {

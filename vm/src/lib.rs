@@ -401,9 +401,10 @@ impl Host for Shared {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
             let at = match (self.space.decode(pc), label) {
-                (Some(a), Some((name, entry))) if self.space.decode(entry).is_some_and(|e| {
-                    e.slot == a.slot && e.proc_id == a.proc_id && e.ty == a.ty
-                }) =>
+                (Some(a), Some((name, entry)))
+                    if self.space.decode(entry).is_some_and(|e| {
+                        e.slot == a.slot && e.proc_id == a.proc_id && e.ty == a.ty
+                    }) =>
                 {
                     format!("{name}+{:#x}", a.disp)
                 }

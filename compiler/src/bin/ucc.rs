@@ -249,7 +249,10 @@ fn check_against_prev(new: &ir::Module, prev: &ir::Module) -> Vec<String> {
     let sig = |s: &ir::Signature| format!("{s:?}");
     for ip in &new.iprocs {
         if !new.procs.iter().any(|p| p.name == ip.name) {
-            errs.push(format!("iproc {} serves no procedure of this version", ip.name));
+            errs.push(format!(
+                "iproc {} serves no procedure of this version",
+                ip.name
+            ));
             continue;
         }
         match prev.procs.iter().find(|p| p.name == ip.name) {
