@@ -361,11 +361,13 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     if st.engine.pending.iter().any(|u| u.to == to) {
         return Err(UpdateError::AlreadyPending(to));
     }
+    // Where each procedure will be when this update applies: its committed
+    // version, or the target of an earlier pending update that moves it.
     let behind = target
         .procs
         .keys()
-        .filter_map(|n| st.engine.cur.get(n).copied())
-        .filter(|&c| c < to)
+        .filter(|n| st.engine.cur.get(*n).is_some_and(|&c| c < to))
+        .filter_map(|n| st.engine.old_version(n))
         .min();
     let from = match (req.from, behind) {
         (Some(f), _) => f,
@@ -462,11 +464,16 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
         }
     }
     let src_module = st.versions.get(&from).map(|v| v.module.clone());
+    // A procedure's code in the version it will be running when this update
+    // applies (SPEC §4.2.1: "old" is per procedure).
+    let old_proc = |name: &str| -> Option<&compiler::ir::Proc> {
+        let v = st.engine.old_version(name).unwrap_or(from);
+        let ver = st.versions.get(&v).or_else(|| st.versions.get(&from))?;
+        ver.index.get(name).map(|&i| &ver.module.procs[i])
+    };
     if let Some(sm) = &src_module {
         for p in &changed {
-            let (Some(old), Some(new)) =
-                (sm.procs.iter().find(|q| &q.name == p), target.procs.get(p))
-            else {
+            let (Some(old), Some(new)) = (old_proc(p), target.procs.get(p)) else {
                 continue;
             };
             let iproc_fits = target
@@ -474,10 +481,12 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
                 .get(p)
                 .is_some_and(|i| i.old_sig.as_ref() == Some(&old.sig));
             if old.sig != new.sig && !iproc_fits {
-                let callers: Vec<String> = sm
+                let callers: Vec<String> = target
+                    .module
                     .procs
                     .iter()
-                    .filter(|q| q.callees.contains(p) && target.procs.contains_key(&q.name))
+                    .filter_map(|q| old_proc(&q.name))
+                    .filter(|q| q.callees.contains(p))
                     .map(|q| q.name.clone())
                     .collect();
                 for c in &callers {
