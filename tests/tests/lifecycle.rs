@@ -170,6 +170,7 @@ procs
 set errexit on
 update 2
 wait --timeout 20s
+expect \"v2 work round\" --timeout 20s
 status
 procs
 stop
@@ -232,12 +233,12 @@ update 2
 abort
 update 2
 wait --timeout 20s
+expect \"v2 work round\" --timeout 20s
 stop
 quit
 ",
     );
     let out = run.all();
-    let stdout = &run.stdout;
     assert_eq!(run.code, Some(0), "{out}");
     assert!(
         out.contains("applied nothing: not applied {work} (abandoned by abort while still active)"),
@@ -267,7 +268,6 @@ quit
 ",
     );
     let out = run.all();
-    let stdout = &run.stdout;
     assert_ne!(run.code, Some(0), "ush -f must fail:\n{out}");
     assert!(
         out.contains("*** Program spin update to version 2 applied nothing: not applied {helper, main} (still active when within 1s ran out) ***"),
@@ -290,14 +290,18 @@ load 1 spin1.uc
 load 2 spin2.uc
 run
 sleep 200ms
+set errexit off
 update 2 --within 1s
 wait --timeout 20s
+expect \"helper v2\" --timeout 20s
 quit
 ",
     );
     let out = run.all();
-    let stdout = &run.stdout;
-    assert_ne!(run.code, Some(0), "{out}");
+    assert!(
+        err_at(&run, 9).starts_with("wait: "),
+        "wait must fail:\n{out}"
+    );
     assert!(
         out.contains("*** Program spin update to version 2 partial: applied {helper}; not applied {main} (still active when within 1s ran out) ***"),
         "{out}"
@@ -327,7 +331,7 @@ load 3 counter3.uc
 update 3
 wait --timeout 20s
 procs
-sleep 300ms
+expect \"[v2] #\" --timeout 20s
 stop
 quit
 ",
@@ -445,7 +449,7 @@ update 2
 load 3 w3.uc
 update 3
 wait --timeout 30s
-sleep 200ms
+expect \"w3 \" --timeout 20s
 stop
 quit
 ",
