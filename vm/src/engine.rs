@@ -14,6 +14,7 @@
 //! - all of this runs with the program paused (control thread) or on the
 //!   program thread itself at a return barrier.
 
+use crate::binding::{BindingTable, ProcId};
 use crate::events::{Event, Primitive};
 use crate::layout::SegType;
 use crate::runtime::ExitStatus;
@@ -45,10 +46,10 @@ pub(crate) struct Precomputed {
     /// Target-module index of each member, in `members` order: activeness
     /// is then one δ* bit test per member and old frame, with no hashing.
     idx: Vec<usize>,
-    /// The binding stores of the commit: (address of `table_u[P]`, value).
-    /// They depend only on which versions are loaded, so they hold while
-    /// the engine's `versions_gen` is still `stores_gen`.
-    stores: Vec<(u64, u64)>,
+    /// The binding stores of the commit: (`table_u`, P, value). They depend
+    /// only on which versions are loaded, so they hold (and the tables are
+    /// live) while the engine's `versions_gen` is still `stores_gen`.
+    stores: Vec<(BindingTable, ProcId, u64)>,
     stores_gen: Option<u64>,
     /// Whether any member or global has a data segment to prepare (statics
     /// to carry over or an mproc to run): such groups take the full path.
@@ -607,16 +608,17 @@ fn precompute(st: &State, to: u64, g: &mut Group) {
 
 /// The stores that rebind `members` to version `to` in every older live
 /// table (SET SDTE): each `table_u[P]` gets what [`resolve`] says.
-fn binding_stores(st: &State, to: u64, members: &[String]) -> Vec<(u64, u64)> {
+fn binding_stores(st: &State, to: u64, members: &[String]) -> Vec<(BindingTable, ProcId, u64)> {
     let mut out = Vec::with_capacity(members.len() * 2);
     for p in members {
         for (&u, uv) in st.versions.range(..to).rev() {
             let Some(addr) = resolve(st, u, p, to) else {
                 continue;
             };
-            let id = uv.procs[p].id as u64;
-            if 8 * (id + 1) <= uv.table_bytes {
-                out.push((uv.table + 8 * id, addr));
+            let table = uv.bindings();
+            let id = ProcId(uv.procs[p].id);
+            if table.entry(id).is_some() {
+                out.push((table, id, addr));
             }
         }
     }
@@ -1069,12 +1071,12 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
         fresh = binding_stores(st, to, &g.members);
         &fresh
     };
-    for &(slot, addr) in stores {
-        // SET SDTE: one aligned 8-byte store.
-        // SAFETY: `slot` is inside a committed RW table of a live version
-        // (checked against its size when the stores were worked out, with
-        // the same versions loaded); the program is paused or is this thread.
-        unsafe { std::ptr::write_volatile(slot as *mut u64, addr) };
+    for &(table, id, addr) in stores {
+        // SET SDTE. SAFETY: `table` belongs to a live version (the stores
+        // were worked out with the same versions loaded); the program is
+        // paused or is this thread; `resolve` chose code callers through
+        // this table may reach.
+        unsafe { table.set(id, addr) };
     }
     for gname in &g.globals {
         st.engine.global_cur.insert(gname.clone(), to);
@@ -1158,9 +1160,7 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
             if p.data != 0 && p.data_owner != v.number {
                 busy.insert(p.data_owner);
             }
-            if 8 * (p.id as u64 + 1) <= v.table_bytes {
-                // SAFETY: committed table of a live version.
-                let target = unsafe { *((v.table + 8 * p.id as u64) as *const u64) };
+            if let Some(target) = v.bindings().get(ProcId(p.id)) {
                 if let Some(a) = sh.space.decode(target) {
                     if let Some(&tv) = slot_of.get(&a.slot) {
                         if tv != v.number {
@@ -1237,9 +1237,10 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
     for (id, name) in names {
         let mut per = Vec::new();
         for v in st.versions.values() {
-            if v.procs.contains_key(&name) && 8 * (id as u64 + 1) <= v.table_bytes {
-                // SAFETY: committed table of a live version.
-                let t = unsafe { *((v.table + 8 * id as u64) as *const u64) };
+            if let (true, Some(t)) = (
+                v.procs.contains_key(&name),
+                v.bindings().get(ProcId(id)),
+            ) {
                 let d = sh
                     .space
                     .decode(t)

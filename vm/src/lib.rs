@@ -21,6 +21,7 @@
 //! the program thread waits for it); the program thread touches them only from
 //! its own safepoints and return barriers.
 
+pub mod binding;
 pub mod codegen;
 pub mod engine;
 pub mod events;
@@ -915,11 +916,7 @@ impl Vm {
         let st = sh.lock();
         let v = st.versions.get(&version)?;
         let id = st.names.id(name)?;
-        if 8 * (id as u64 + 1) > v.table_bytes {
-            return None;
-        }
-        // SAFETY: the table is committed and readable while its version lives.
-        Some(unsafe { *((v.table + 8 * id as u64) as *const u64) })
+        v.bindings().get(binding::ProcId(id))
     }
 
     /// Procedure names in ID order of a loaded version, with their IDs.

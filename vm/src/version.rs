@@ -74,6 +74,15 @@ pub struct AuxCode {
     pub old_version: Option<u64>,
 }
 
+impl Version {
+    /// This version's binding table.
+    pub fn bindings(&self) -> crate::binding::BindingTable {
+        // SAFETY: a version's table is committed RW from its load until the
+        // version is retired, and a Version value lives exactly that long.
+        unsafe { crate::binding::BindingTable::from_raw(self.table, self.table_bytes) }
+    }
+}
+
 /// A loaded version.
 pub struct Version {
     /// User-visible version number.
@@ -524,7 +533,11 @@ fn load_inner<'a>(
         code_bytes += bytes.len() as u64;
         info.size = bytes.len() as u32;
         // SAFETY: the table was committed RW above and is not yet in use.
-        unsafe { *((table + 8 * ids[&p.name] as u64) as *mut u64) = info.code };
+        let stored = unsafe {
+            crate::binding::BindingTable::from_raw(table, table_bytes)
+                .set(crate::binding::ProcId(ids[&p.name]), info.code)
+        };
+        debug_assert!(stored, "the table is sized for every ID");
     }
     for (pf, st) in thread_printfs {
         printfs.extend(pf);
