@@ -46,6 +46,8 @@ pub(crate) struct Precomputed {
     /// Target-module index of each member, in `members` order: activeness
     /// is then one δ* bit test per member and old frame, with no hashing.
     idx: Vec<usize>,
+    /// Procedure ID of each member, in `members` order.
+    ids: Vec<ProcId>,
     /// The binding stores of the commit: (`table_u`, P, value). They depend
     /// only on which versions are loaded, so they hold (and the tables are
     /// live) while the engine's `versions_gen` is still `stores_gen`.
@@ -103,7 +105,7 @@ impl Ending {
 pub struct Engine {
     /// Version each procedure is committed to: the one record of it that
     /// every report reads (HRVN is derived from it).
-    pub cur: HashMap<String, u64>,
+    pub cur: HashMap<ProcId, u64>,
     /// Version each changed global's value was last moved to.
     pub(crate) global_cur: HashMap<String, u64>,
     /// Updates with groups still waiting, oldest first.
@@ -126,7 +128,7 @@ pub struct Engine {
 impl Engine {
     /// The program starts running `v`: every procedure of it is current.
     pub(crate) fn on_run(&mut self, v: u64, ver: &Version) {
-        self.cur = ver.procs.keys().map(|n| (n.clone(), v)).collect();
+        self.cur = ver.procs.values().map(|p| (ProcId(p.id), v)).collect();
         self.global_cur.clear();
         self.pending.clear();
         self.return_interrupts = false;
@@ -138,17 +140,13 @@ impl Engine {
         self.cur.values().copied().max().unwrap_or(0)
     }
 
-    /// The version procedure `name` will be running when an update loaded
+    /// The version procedure `id` will be running when an update loaded
     /// now applies: the target of the latest pending update that will move
     /// it, else its committed version (`None` if the program never ran it).
-    pub fn old_version(&self, name: &str) -> Option<u64> {
-        let mut v = *self.cur.get(name)?;
+    pub fn old_version(&self, id: ProcId) -> Option<u64> {
+        let mut v = *self.cur.get(&id)?;
         for up in &self.pending {
-            if up
-                .groups
-                .iter()
-                .any(|g| g.members.iter().any(|m| m == name))
-            {
+            if up.groups.iter().any(|g| g.pre.ids.contains(&id)) {
                 v = v.max(up.to);
             }
         }
@@ -346,16 +344,16 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     // Versions are a number line (SPEC §4.2.1): the target may be any loaded
     // version that no procedure has passed; the update moves those not yet
     // at it, starting from the oldest committed version among them.
-    if let Some((name, &committed)) = st
+    if let Some((id, &committed)) = st
         .engine
         .cur
         .iter()
         .filter(|(_, c)| **c > to)
-        .min_by(|a, b| a.0.cmp(b.0))
+        .min_by_key(|(id, _)| **id)
     {
         return Err(UpdateError::Older {
             to,
-            name: name.clone(),
+            name: st.names.name(id.0).unwrap_or("?").to_string(),
             committed,
         });
     }
@@ -366,9 +364,10 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     // version, or the target of an earlier pending update that moves it.
     let behind = target
         .procs
-        .keys()
-        .filter(|n| st.engine.cur.get(*n).is_some_and(|&c| c < to))
-        .filter_map(|n| st.engine.old_version(n))
+        .values()
+        .map(|p| ProcId(p.id))
+        .filter(|id| st.engine.cur.get(id).is_some_and(|&c| c < to))
+        .filter_map(|id| st.engine.old_version(id))
         .min();
     let from = match (req.from, behind) {
         (Some(f), _) => f,
@@ -389,8 +388,8 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     let mut changed = BTreeSet::new();
     let mut reasons = Vec::new();
     let mut changed_globals = BTreeSet::new();
-    for name in target.procs.keys() {
-        let src = st.engine.cur.get(name).copied().unwrap_or(from);
+    for (name, np) in &target.procs {
+        let src = st.engine.cur.get(&ProcId(np.id)).copied().unwrap_or(from);
         if src >= to {
             continue;
         }
@@ -468,7 +467,11 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     // A procedure's code in the version it will be running when this update
     // applies (SPEC §4.2.1: "old" is per procedure).
     let old_proc = |name: &str| -> Option<&compiler::ir::Proc> {
-        let v = st.engine.old_version(name).unwrap_or(from);
+        let v = st
+            .names
+            .id(name)
+            .and_then(|id| st.engine.old_version(ProcId(id)))
+            .unwrap_or(from);
         let ver = st.versions.get(&v).or_else(|| st.versions.get(&from))?;
         ver.index.get(name).map(|&i| &ver.module.procs[i])
     };
@@ -569,7 +572,8 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     // Warp: unchanged procedures in no group are flagged new.
     let mut warped = Vec::new();
     for name in target.names_by_id() {
-        if !in_group.contains(name) && st.engine.cur.get(name).is_some_and(|&c| c < to) {
+        let id = ProcId(target.procs[name].id);
+        if !in_group.contains(name) && st.engine.cur.get(&id).is_some_and(|&c| c < to) {
             warped.push(name.to_string());
         }
     }
@@ -593,6 +597,11 @@ fn precompute(st: &State, to: u64, g: &mut Group) {
         .members
         .iter()
         .filter_map(|m| target.index.get(m).copied())
+        .collect();
+    g.pre.ids = g
+        .members
+        .iter()
+        .filter_map(|m| target.procs.get(m).map(|p| ProcId(p.id)))
         .collect();
     g.pre.has_data = !g.globals.is_empty()
         || g.members.iter().any(|m| {
@@ -642,16 +651,16 @@ pub(crate) fn begin(
         warped,
         notes,
     } = plan;
-    for w in &warped {
-        st.engine.cur.insert(w.clone(), to);
-    }
-    // Procedures new in the target and in no group: only new code reaches
-    // them, so they run at the target from now on.
     if let Some(target) = st.versions.get(&to) {
-        for name in target.procs.keys() {
-            if !st.engine.cur.contains_key(name) && !groups.iter().any(|g| g.members.contains(name))
-            {
-                st.engine.cur.insert(name.clone(), to);
+        for w in &warped {
+            st.engine.cur.insert(ProcId(target.procs[w].id), to);
+        }
+        // Procedures new in the target and in no group: only new code
+        // reaches them, so they run at the target from now on.
+        for p in target.procs.values() {
+            let id = ProcId(p.id);
+            if !st.engine.cur.contains_key(&id) && !groups.iter().any(|g| g.pre.ids.contains(&id)) {
+                st.engine.cur.insert(id, to);
             }
         }
     }
@@ -932,7 +941,12 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
         if np.data_owner != to || np.data == 0 {
             continue;
         }
-        let src = st.engine.cur.get(p).copied().unwrap_or(up.from);
+        let src = st
+            .engine
+            .cur
+            .get(&ProcId(np.id))
+            .copied()
+            .unwrap_or(up.from);
         let old = st
             .versions
             .get(&src)
@@ -1010,7 +1024,11 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
         }
         let mut set = Vec::new();
         if let Some(mp) = target.mprocs.get(m.name) {
-            let src = st.engine.cur.get(m.name.as_str()).copied();
+            let src = target
+                .procs
+                .get(m.name)
+                .and_then(|p| st.engine.cur.get(&ProcId(p.id)))
+                .copied();
             if let (Some(compiled), Some(src)) = (mp.old_version, src) {
                 if compiled != src && m.old.is_some() {
                     result = Err(format!(
@@ -1083,11 +1101,8 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
     }
     for p in &g.members {
         sh.bus.emit(Event::Primitive(Primitive::SetSdte));
-        match st.engine.cur.get_mut(p) {
-            Some(c) => *c = to,
-            None => {
-                st.engine.cur.insert(p.clone(), to);
-            }
+        if let Some(np) = target.procs.get(p) {
+            st.engine.cur.insert(ProcId(np.id), to);
         }
     }
     let pause_ns = t0.elapsed().as_nanos() as u64;
@@ -1237,10 +1252,7 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
     for (id, name) in names {
         let mut per = Vec::new();
         for v in st.versions.values() {
-            if let (true, Some(t)) = (
-                v.procs.contains_key(&name),
-                v.bindings().get(ProcId(id)),
-            ) {
+            if let (true, Some(t)) = (v.procs.contains_key(&name), v.bindings().get(ProcId(id))) {
                 let d = sh
                     .space
                     .decode(t)
@@ -1257,7 +1269,7 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
                 per.push((v.number, d));
             }
         }
-        let cur = st.engine.cur.get(&name).copied().unwrap_or(0);
+        let cur = st.engine.cur.get(&ProcId(id)).copied().unwrap_or(0);
         bindings.push((id, name, cur, per));
     }
     Status {

@@ -640,11 +640,21 @@ impl Vm {
         // Old code and data are per procedure (SPEC §4.2.1): an iproc's old
         // signature and an mproc's old.NAME are checked against the version
         // the procedure will be running when this version applies.
-        let (versions, engine) = (&st.versions, &st.engine);
+        let olds: std::collections::HashMap<String, u64> = prev
+            .map(|p| {
+                p.procs
+                    .iter()
+                    .filter_map(|(n, pi)| {
+                        let v = st.engine.old_version(binding::ProcId(pi.id))?;
+                        Some((n.clone(), v))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let versions = &st.versions;
         let old_of = |name: &str| -> Option<&Version> {
-            engine
-                .old_version(name)
-                .and_then(|v| versions.get(&v))
+            olds.get(name)
+                .and_then(|v| versions.get(v))
                 .filter(|v| v.procs.contains_key(name))
         };
         let v = version::load(
