@@ -323,7 +323,8 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>) {
             Event::Output(bytes) => hub.output(&bytes),
             Event::Primitive(p) => hub.trace(&trace::primitive(p)),
             Event::ProcedureReturned => hub.trace(trace::PROCEDURE_TERMINATED),
-            Event::GroupCommitted { to, members, .. } => ctx.program.record_commit(to, &members),
+            // Committed versions live in the engine; status and graph read them there.
+            Event::GroupCommitted { .. } => {}
             Event::GroupFailed { to, members, error } => {
                 crate::log!(
                     "pup: the update to version {to} could not apply {}: {error}",

@@ -47,8 +47,6 @@ pub struct Program {
     ever_loaded: AtomicBool,
     /// Address of `main` per loaded version (for `Execution begins at`).
     entries: Mutex<BTreeMap<u64, Option<u64>>>,
-    /// Per procedure, the newest version an update committed it to.
-    updated: Mutex<BTreeMap<String, u64>>,
     /// Serializes the requests that act on the VM.
     ops: Mutex<()>,
 }
@@ -248,7 +246,6 @@ impl Program {
             vm: Vm::new(config)?,
             ever_loaded: AtomicBool::new(false),
             entries: Mutex::new(BTreeMap::new()),
-            updated: Mutex::new(BTreeMap::new()),
             ops: Mutex::new(()),
         })
     }
@@ -273,15 +270,6 @@ impl Program {
         PupState::of(&self.vm.program_state(), self.vm.pending_updates())
     }
 
-    /// Notes that an update committed `members` to version `to` (from the
-    /// VM's events), for the call graph's "updated" state.
-    pub fn record_commit(&self, to: u64, members: &[String]) {
-        let mut updated = lock(&self.updated);
-        for m in members {
-            let v = updated.entry(m.clone()).or_insert(to);
-            *v = (*v).max(to);
-        }
-    }
 
     /// A version space was retired: forget what the pup kept about it, so
     /// that a pup doing thousands of updates does not grow.
@@ -523,7 +511,19 @@ impl Program {
             .iter()
             .flat_map(|(_, _, _, groups)| groups.iter().flatten())
             .collect();
-        let updated = lock(&self.updated).clone();
+        // "Updated" is read from the engine's one record of committed
+        // versions: a procedure committed past the version the program
+        // started as (or, once it ended, the oldest version loaded).
+        let started = match status.program {
+            ProgramState::Running { version } => version,
+            _ => status.versions.first().map_or(0, |v| v.0),
+        };
+        let updated: BTreeMap<String, u64> = status
+            .bindings
+            .iter()
+            .filter(|(_, _, committed, _)| *committed > started)
+            .map(|(_, name, committed, _)| (name.clone(), *committed))
+            .collect();
         let state_of = |name: &String| {
             if on_stack.contains(name) {
                 NodeState::OnStack
