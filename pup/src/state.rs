@@ -270,7 +270,6 @@ impl Program {
         PupState::of(&self.vm.program_state(), self.vm.pending_updates())
     }
 
-
     /// A version space was retired: forget what the pup kept about it, so
     /// that a pup doing thousands of updates does not grow.
     pub fn forget_version(&self, version: u64) {
