@@ -108,7 +108,6 @@ mod tests {
         assert_eq!(t.get(ProcId(3)), Some(0x1234));
         assert_eq!(t.get(ProcId(4)), None);
         assert_eq!(t.entry(ProcId(1)), Some(base + 8));
-        drop(t);
         assert_eq!(words[3], 0x1234);
     }
 }

@@ -911,13 +911,16 @@ fn data_restore(v: &Version, addr: u64) {
     }
 }
 
+/// A data segment's slots: (name, offset, type).
+type Slots<'a> = Vec<(&'a str, u32, compiler::ir::VarTy)>;
+
 /// One data segment a commit prepares: the target's segment and its slots
 /// (name, offset, type), and the old segment with its slots, if any.
 struct DataMove<'a> {
     name: &'a String,
     new_base: u64,
-    new: Vec<(&'a str, u32, compiler::ir::VarTy)>,
-    old: Option<(u64, Vec<(&'a str, u32, compiler::ir::VarTy)>)>,
+    new: Slots<'a>,
+    old: Option<(u64, Slots<'a>)>,
 }
 
 /// Prepare (carry-over, mprocs) and commit one group.
@@ -1029,14 +1032,15 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
                 .get(m.name)
                 .and_then(|p| st.engine.cur.get(&ProcId(p.id)))
                 .copied();
-            if let (Some(compiled), Some(src)) = (mp.old_version, src) {
-                if compiled != src && m.old.is_some() {
-                    result = Err(format!(
-                        "mproc {} reads old data of version {compiled}, but {} is at version {src}: load the new version again so that its mproc is checked against version {src}",
-                        m.name, m.name
-                    ));
-                    break;
-                }
+            if let (Some(compiled), Some(src)) = (mp.old_version, src)
+                && compiled != src
+                && m.old.is_some()
+            {
+                result = Err(format!(
+                    "mproc {} reads old data of version {compiled}, but {} is at version {src}: load the new version again so that its mproc is checked against version {src}",
+                    m.name, m.name
+                ));
+                break;
             }
             // What the statics hold before the mproc, to tell afterwards
             // which ones it set (the report says how they finally are).
@@ -1142,10 +1146,10 @@ fn resolve(st: &State, u: u64, p: &str, to: u64) -> Option<u64> {
     let sig_u = &st.versions.get(&u)?.procs.get(p)?.sig;
     let tv = st.versions.get(&to)?;
     let np = tv.procs.get(p)?;
-    if let Some(ip) = tv.iprocs.get(p) {
-        if ip.old_sig.as_ref() == Some(sig_u) {
-            return Some(ip.addr);
-        }
+    if let Some(ip) = tv.iprocs.get(p)
+        && ip.old_sig.as_ref() == Some(sig_u)
+    {
+        return Some(ip.addr);
     }
     if *sig_u == np.sig {
         return Some(np.code);
@@ -1175,14 +1179,12 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
             if p.data != 0 && p.data_owner != v.number {
                 busy.insert(p.data_owner);
             }
-            if let Some(target) = v.bindings().get(ProcId(p.id)) {
-                if let Some(a) = sh.space.decode(target) {
-                    if let Some(&tv) = slot_of.get(&a.slot) {
-                        if tv != v.number {
-                            busy.insert(tv);
-                        }
-                    }
-                }
+            if let Some(target) = v.bindings().get(ProcId(p.id))
+                && let Some(a) = sh.space.decode(target)
+                && let Some(&tv) = slot_of.get(&a.slot)
+                && tv != v.number
+            {
+                busy.insert(tv);
             }
         }
         for g in v.globals.values() {
@@ -1217,6 +1219,10 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
     }
 }
 
+/// One procedure in a [`Status`]: (ID, name, committed version, bindings:
+/// (table version, decoded target)).
+pub type ProcBindings = (u32, String, u64, Vec<(u64, String)>);
+
 /// A snapshot for `status`, `versions`, `procs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Status {
@@ -1234,7 +1240,7 @@ pub struct Status {
     pub pending: Vec<(u64, u64, u64, Vec<Vec<String>>)>,
     /// Per procedure: (ID, name, committed version, bindings: (table
     /// version, decoded target)).
-    pub bindings: Vec<(u32, String, u64, Vec<(u64, String)>)>,
+    pub bindings: Vec<ProcBindings>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
     /// Recent commit pause times, ns.

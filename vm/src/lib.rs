@@ -296,9 +296,9 @@ impl Shared {
 /// A duration as a user writes it: `500ms`, `2s`, `1.5s`.
 pub fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms < 1000 || ms % 100 != 0 {
+    if ms < 1000 || !ms.is_multiple_of(100) {
         format!("{ms}ms")
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
