@@ -211,6 +211,10 @@ pub enum Notice {
     Trace(String),
 }
 
+/// One procedure in [`StatusInfo::bindings`]: (ID, name, committed
+/// version, bindings per table: (table version, decoded target)).
+pub type ProcBindings = (u32, String, u64, Vec<(u64, String)>);
+
 /// Who a pup is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PupInfo {
@@ -334,7 +338,7 @@ pub struct StatusInfo {
     pub pending: Vec<(u64, u64, Vec<Vec<String>>)>,
     /// Per procedure: (ID, name, committed version, bindings per table:
     /// (table version, decoded target)).
-    pub bindings: Vec<(u32, String, u64, Vec<(u64, String)>)>,
+    pub bindings: Vec<ProcBindings>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
 }

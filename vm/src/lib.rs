@@ -543,7 +543,7 @@ impl Vm {
         let cg = codegen::Codegen::new().map_err(VmError::Codegen)?;
         let base = space.base();
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
-            let host: *const dyn Host = weak.as_ptr() as *const Shared;
+            let host: *const dyn Host = weak.as_ptr();
             Shared {
                 // SAFETY: the host is the Shared that owns the contexts.
                 ctx: unsafe { Ctx::new(base, host) },
