@@ -188,6 +188,7 @@ fn main() {
                 to: 2,
                 applied: vec![vec!["do_pizza".into()]],
                 not_applied: vec![],
+                reasons: vec![],
             }),
             pp::ServerMsg::Notice(pp::Notice::Exited {
                 code: 0,

@@ -242,6 +242,8 @@ pub enum Notice {
         applied: Vec<Vec<String>>,
         /// Groups abandoned or failed.
         not_applied: Vec<Vec<String>>,
+        /// Why each group of `not_applied` was not applied (same order).
+        reasons: Vec<String>,
     },
     /// A group could not be committed.
     GroupFailed {
@@ -262,12 +264,14 @@ pub enum Notice {
     },
     /// Statics moved into a new version when a procedure (or global) was
     /// committed: carried over by name and type, or left at their new
-    /// initial values (before the procedure's mprocedure ran).
+    /// initial values, as they are after the procedure's mprocedure ran.
     Carried {
         /// The procedure or global.
         name: String,
         /// Statics carried over.
         carried: Vec<String>,
+        /// Statics the mprocedure set.
+        set: Vec<String>,
         /// Statics reset to their new initializers.
         reset: Vec<String>,
     },
@@ -282,6 +286,10 @@ pub enum Notice {
         bytes: u64,
     },
 }
+
+/// One procedure in [`StatusInfo::bindings`]: (ID, name, committed
+/// version, bindings per table: (table version, decoded target)).
+pub type ProcBindings = (u32, String, u64, Vec<(u64, String)>);
 
 /// Who a pup is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -323,6 +331,9 @@ pub struct LoadInfo {
     pub iprocs: Vec<(String, u64, u32)>,
     /// Mprocedures: (name, address, bytes).
     pub mprocs: Vec<(String, u64, u32)>,
+    /// Per iproc and mproc (by procedure): the version its old signature
+    /// or `old.NAME` reads were checked against.
+    pub old_versions: Vec<(String, u64)>,
     /// Binding table address.
     pub table: u64,
     /// Time to compile and place, ns.
@@ -403,7 +414,7 @@ pub struct StatusInfo {
     pub pending: Vec<(u64, u64, Vec<Vec<String>>)>,
     /// Per procedure: (ID, name, committed version, bindings per table:
     /// (table version, decoded target)).
-    pub bindings: Vec<(u32, String, u64, Vec<(u64, String)>)>,
+    pub bindings: Vec<ProcBindings>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
 }

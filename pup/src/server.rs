@@ -673,7 +673,8 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead)
             }
             Event::Primitive(p) => hub.trace(&trace::primitive(p)),
             Event::ProcedureReturned => hub.trace(trace::PROCEDURE_TERMINATED),
-            Event::GroupCommitted { to, members, .. } => ctx.program.record_commit(to, &members),
+            // Committed versions live in the engine; status and graph read them there.
+            Event::GroupCommitted { .. } => {}
             Event::GroupFailed { to, members, error } => {
                 crate::log!(
                     "pup: the update to version {to} could not apply {}: {error}",
@@ -685,10 +686,12 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead)
                 to,
                 applied,
                 not_applied,
+                reasons,
             } => hub.broadcast(Notice::UpdateComplete {
                 to,
                 applied,
                 not_applied,
+                reasons,
             }),
             Event::Exited(status) => {
                 let message = exit_message(&status);
@@ -708,10 +711,12 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead)
             Event::Carried {
                 name,
                 carried,
+                set,
                 reset,
             } => hub.broadcast(Notice::Carried {
                 name,
                 carried,
+                set,
                 reset,
             }),
             Event::Retired { version, .. } => ctx.program.forget_version(version),

@@ -54,8 +54,6 @@ pub struct Program {
     ever_loaded: AtomicBool,
     /// Address of `main` per loaded version (for `Execution begins at`).
     entries: Mutex<BTreeMap<u64, Option<u64>>>,
-    /// Per procedure, the newest version an update committed it to.
-    updated: Mutex<BTreeMap<String, u64>>,
     /// Serializes the requests that act on the VM.
     ops: Mutex<()>,
 }
@@ -78,10 +76,25 @@ pub fn exit_message(status: &ExitStatus) -> String {
 }
 
 /// The program's state in words (`not started`, `running version 1`,
-/// `exited (0)`).
-pub fn program_words(program: &ProgramState, hrvn: u64) -> String {
+/// `exited (0)`), from the engine's committed versions: `behind` are the
+/// procedures not yet at the highest running version, with their versions.
+pub fn program_words(program: &ProgramState, hrvn: u64, behind: &[(String, u64)]) -> String {
     match program {
         ProgramState::Idle => "not started".to_string(),
+        ProgramState::Running { .. } if !behind.is_empty() => {
+            let list: Vec<String> = behind
+                .iter()
+                .take(8)
+                .map(|(n, v)| format!("{n} at {v}"))
+                .collect();
+            let more = if behind.len() > 8 { ", ..." } else { "" };
+            format!(
+                "running version {hrvn} in part: {} procedure{} not yet at version {hrvn} ({}{more})",
+                behind.len(),
+                if behind.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            )
+        }
         ProgramState::Running { version } if hrvn > *version => {
             format!("running version {hrvn} (started as version {version})")
         }
@@ -94,6 +107,18 @@ pub fn program_words(program: &ProgramState, hrvn: u64) -> String {
         }
         ProgramState::Exited(ExitStatus::TimedOut) => "timed out".to_string(),
     }
+}
+
+/// The procedures of the highest running version that are committed to an
+/// older one (read from the engine's one record of committed versions).
+fn behind(st: &vm::engine::Status) -> Vec<(String, u64)> {
+    st.bindings
+        .iter()
+        .filter(|(_, _, committed, table)| {
+            (1..st.hrvn).contains(committed) && table.iter().any(|(v, _)| *v == st.hrvn)
+        })
+        .map(|(_, name, committed, _)| (name.clone(), *committed))
+        .collect()
 }
 
 /// The wire form of what beginning an update found.
@@ -228,7 +253,6 @@ impl Program {
             vm: Vm::new(config)?,
             ever_loaded: AtomicBool::new(false),
             entries: Mutex::new(BTreeMap::new()),
-            updated: Mutex::new(BTreeMap::new()),
             ops: Mutex::new(()),
         })
     }
@@ -253,16 +277,6 @@ impl Program {
         PupState::of(&self.vm.program_state(), self.vm.pending_updates())
     }
 
-    /// Notes that an update committed `members` to version `to` (from the
-    /// VM's events), for the call graph's "updated" state.
-    pub fn record_commit(&self, to: u64, members: &[String]) {
-        let mut updated = lock(&self.updated);
-        for m in members {
-            let v = updated.entry(m.clone()).or_insert(to);
-            *v = (*v).max(to);
-        }
-    }
-
     /// A version space was retired: forget what the pup kept about it, so
     /// that a pup doing thousands of updates does not grow.
     pub fn forget_version(&self, version: u64) {
@@ -278,7 +292,7 @@ impl Program {
             pid: std::process::id(),
             fresh: !self.ever_loaded.load(Ordering::SeqCst),
             versions: st.versions.iter().map(|v| v.0).collect(),
-            program: program_words(&st.program, st.hrvn),
+            program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st.pending.len(),
             region_base: self.vm.region_base(),
         }
@@ -316,6 +330,7 @@ impl Program {
                     space_base: r.space_base,
                     iprocs: r.iprocs,
                     mprocs: r.mprocs,
+                    old_versions: r.old_versions,
                     table: r.table,
                     load_ns: r.load_ns,
                 })
@@ -400,7 +415,7 @@ impl Program {
             versions: st.versions.clone(),
             retired: st.retired.clone(),
             hrvn: st.hrvn,
-            program: program_words(&st.program, st.hrvn),
+            program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st
                 .pending
                 .iter()
@@ -562,7 +577,19 @@ impl Program {
             .iter()
             .flat_map(|(_, _, _, groups)| groups.iter().flatten())
             .collect();
-        let updated = lock(&self.updated).clone();
+        // "Updated" is read from the engine's one record of committed
+        // versions: a procedure committed past the version the program
+        // started as (or, once it ended, the oldest version loaded).
+        let started = match status.program {
+            ProgramState::Running { version } => version,
+            _ => status.versions.first().map_or(0, |v| v.0),
+        };
+        let updated: BTreeMap<String, u64> = status
+            .bindings
+            .iter()
+            .filter(|(_, _, committed, _)| *committed > started)
+            .map(|(_, name, committed, _)| (name.clone(), *committed))
+            .collect();
         let state_of = |name: &String| {
             if on_stack.contains(name) {
                 NodeState::OnStack

@@ -126,6 +126,7 @@ fn pizza_loads_runs_and_updates_over_the_wire_with_the_debug_trace() {
             to,
             applied,
             not_applied,
+            ..
         } => {
             assert_eq!(to, 2);
             assert_eq!(applied.len(), 1);

@@ -127,7 +127,7 @@ fn assert_common(run: &Run) {
         "Update of program x from version 1 to version 2 begins...",
         "4 procedures have changed between versions:",
         "program x runtime stack backtrace:",
-        "warped 1 unchanged procedures into version space 2",
+        "warped 1 unchanged procedure into version space 2",
         "computed inactive procedures:",
         "enabled procedure return interrupts",
         "Program x update initiated successfully",

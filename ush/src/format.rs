@@ -65,6 +65,15 @@ pub fn connect_lines(info: &PupInfo) -> Vec<String> {
     out
 }
 
+/// `1 procedure`, `2 procedures`: a count with its noun, singular for one.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn join_nums(v: &[u64]) -> String {
     v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
 }
@@ -113,11 +122,17 @@ pub fn load_lines(
         LoadHow::Compiled(f) => format!("compiled {f}"),
         LoadHow::Delta(f) => format!("extracted updatable procedures from delta file {f}"),
     });
-    out.push(format!("program {x} has {procs} updatable procedures"));
+    out.push(format!(
+        "program {x} has {}",
+        count(procs, "updatable procedure")
+    ));
     out.push(format!(
         "program {x}'s procedures registered with pup name service on host {h}"
     ));
-    out.push(format!("delta* computed for {procs} procedures in {x}:"));
+    out.push(format!(
+        "delta* computed for {} in {x}:",
+        count(procs, "procedure")
+    ));
     out.extend(matrix_rows(matrix, MATRIX_SHOWN));
     if procs > MATRIX_SHOWN {
         out.push(crate::delta_view::more_line(info.version, procs));
@@ -153,14 +168,40 @@ pub fn load_lines(
         out.push(format!("{kind} linking complete"));
         out.push(format!("{plural} for: {}", names.join(", ")));
         out.push("copying code to pup... complete".into());
+        // Which version each one's "old" is (SPEC §4.2.1): per procedure,
+        // the version it will be running when this one applies.
+        for n in &names {
+            if let Some((_, ov)) = info.old_versions.iter().find(|(m, _)| m == n) {
+                out.push(match kind {
+                    "iproc" => format!("iproc {n} accepts calls made to version {ov}'s {n}"),
+                    _ => format!("mproc {n}: old.NAME refers to {n} in version {ov}"),
+                });
+            }
+        }
     }
     out.push(format!("Version {v} of program {x} loaded successfully"));
     if let Some(p) = prev {
+        // "Version N": the version the iprocs and mprocs map from, which is
+        // per procedure the one it will be updated from (the pup says).
+        let from = |list: &[(String, u64, u32)]| {
+            let mut vs: Vec<u64> = list
+                .iter()
+                .filter_map(|(n, _, _)| info.old_versions.iter().find(|(m, _)| m == n))
+                .map(|(_, v)| *v)
+                .collect();
+            vs.sort_unstable();
+            vs.dedup();
+            if vs.is_empty() { vec![p] } else { vs }
+        };
         if !info.iprocs.is_empty() {
-            out.push(format!("Version {p} interprocedures loaded successfully"));
+            for v in from(&info.iprocs) {
+                out.push(format!("Version {v} interprocedures loaded successfully"));
+            }
         }
         if !info.mprocs.is_empty() {
-            out.push(format!("Version {p} mprocedures loaded successfully"));
+            for v in from(&info.mprocs) {
+                out.push(format!("Version {v} mprocedures loaded successfully"));
+            }
         }
     }
     out
@@ -240,8 +281,8 @@ pub fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<S
     out.push(format!("program {x} runtime stack backtrace:"));
     out.extend(info.backtrace.iter().cloned());
     out.push(format!(
-        "warped {} unchanged procedures into version space {b}",
-        info.warped_unchanged.len()
+        "warped {} into version space {b}",
+        count(info.warped_unchanged.len(), "unchanged procedure")
     ));
     out.push("computed inactive procedures:".into());
     let committed = in_order(&info.committed, order);
@@ -252,8 +293,8 @@ pub fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<S
     } else {
         out.extend(committed.iter().cloned());
         out.push(format!(
-            "warped {} changed procedures into version space {b}",
-            committed.len()
+            "warped {} into version space {b}",
+            count(committed.len(), "changed procedure")
         ));
     }
     out.extend(info.notes.iter().cloned());
@@ -282,26 +323,66 @@ fn groups(gs: &[Vec<String>], order: &[String]) -> String {
         .join(" ")
 }
 
-/// The asynchronous line for a finished update.
+/// How the pup words the reason of a group abandoned by `abort`.
+pub const ABORT_REASON: &str = "abandoned by abort";
+
+/// How an update ended (SPEC §4.2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every group applied.
+    Complete,
+    /// Some applied, the rest abandoned.
+    Partial,
+    /// No group applied.
+    NothingApplied,
+}
+
+impl Ending {
+    /// The ending of an update with these applied and abandoned groups.
+    pub fn of(applied: &[Vec<String>], not_applied: &[Vec<String>]) -> Ending {
+        match (applied.is_empty(), not_applied.is_empty()) {
+            (_, true) => Ending::Complete,
+            (true, false) => Ending::NothingApplied,
+            (false, false) => Ending::Partial,
+        }
+    }
+}
+
+/// The one-line summary of a finished update, which `update` and `wait`
+/// both print: complete, partial or nothing applied, with each abandoned
+/// group and its reason.
 pub fn complete_line(
     program: &str,
     to: u64,
     applied: &[Vec<String>],
     not_applied: &[Vec<String>],
+    reasons: &[String],
     order: &[String],
 ) -> String {
-    if not_applied.is_empty() {
-        format!("*** Program {program} updated to version {to} successfully ***")
-    } else {
-        let applied = if applied.is_empty() {
-            "nothing".to_string()
-        } else {
-            groups(applied, order)
-        };
-        format!(
-            "*** Program {program} update to version {to} finished: applied {applied}; not applied {} ***",
-            groups(not_applied, order)
-        )
+    let abandoned = || {
+        not_applied
+            .iter()
+            .enumerate()
+            .map(|(i, g)| match reasons.get(i) {
+                Some(r) => format!("{} ({r})", group(g, order)),
+                None => group(g, order),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match Ending::of(applied, not_applied) {
+        Ending::Complete => {
+            format!("*** Program {program} updated to version {to} successfully ***")
+        }
+        Ending::Partial => format!(
+            "*** Program {program} update to version {to} partial: applied {}; not applied {} ***",
+            groups(applied, order),
+            abandoned()
+        ),
+        Ending::NothingApplied => format!(
+            "*** Program {program} update to version {to} applied nothing: not applied {} ***",
+            abandoned()
+        ),
     }
 }
 
@@ -321,8 +402,9 @@ pub fn group_failed_line(
 }
 
 /// What a commit did with a procedure's (or global's) statics: SPEC §2.1's
-/// report of what was carried and what was reset, before its mproc ran.
-pub fn carried_line(name: &str, carried: &[String], reset: &[String]) -> String {
+/// report of what was carried and what was reset, as they are after its
+/// mproc ran (statics the mproc set are listed as such).
+pub fn carried_line(name: &str, carried: &[String], set: &[String], reset: &[String]) -> String {
     let list = |v: &[String]| {
         if v.is_empty() {
             "none".to_string()
@@ -330,11 +412,20 @@ pub fn carried_line(name: &str, carried: &[String], reset: &[String]) -> String 
             v.join(" ")
         }
     };
-    format!(
-        "statics of {name}: carried {}; reset {}",
-        list(carried),
-        list(reset)
-    )
+    if set.is_empty() {
+        format!(
+            "statics of {name}: carried {}; reset {}",
+            list(carried),
+            list(reset)
+        )
+    } else {
+        format!(
+            "statics of {name}: carried {}; set by mproc {name}: {}; reset {}",
+            list(carried),
+            list(set),
+            list(reset)
+        )
+    }
 }
 
 /// The line for the end of the program.
@@ -358,7 +449,15 @@ pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<
             to,
             applied,
             not_applied,
-        } => vec![complete_line(program, *to, applied, not_applied, order)],
+            reasons,
+        } => vec![complete_line(
+            program,
+            *to,
+            applied,
+            not_applied,
+            reasons,
+            order,
+        )],
         Notice::GroupFailed { to, members, error } => {
             vec![group_failed_line(program, *to, members, error, order)]
         }
@@ -367,8 +466,9 @@ pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<
         Notice::Carried {
             name,
             carried,
+            set,
             reset,
-        } => vec![carried_line(name, carried, reset)],
+        } => vec![carried_line(name, carried, set, reset)],
         Notice::OutputSkipped { bytes } => vec![skipped_line(*bytes)],
     })
 }
@@ -425,7 +525,8 @@ pub fn versions_lines(s: &StatusInfo) -> Vec<String> {
     }
     for (v, slot, procs, bytes) in &s.versions {
         out.push(format!(
-            "version {v}: slot {slot}, {procs} procedures, {bytes} bytes of code{}",
+            "version {v}: slot {slot}, {}, {bytes} bytes of code{}",
+            count(*procs, "procedure"),
             if *v == s.hrvn {
                 " (highest running)"
             } else {
@@ -498,11 +599,11 @@ mod tests {
     #[test]
     fn carried_statics_are_reported_by_name() {
         assert_eq!(
-            carried_line("do_pizza", &["pd".into()], &[]),
+            carried_line("do_pizza", &["pd".into()], &[], &[]),
             "statics of do_pizza: carried pd; reset none"
         );
         assert_eq!(
-            carried_line("g", &[], &["a".into(), "b".into()]),
+            carried_line("g", &[], &[], &["a".into(), "b".into()]),
             "statics of g: carried none; reset a b"
         );
     }
@@ -566,6 +667,7 @@ mod tests {
             } else {
                 vec![]
             },
+            old_versions: vec![],
             table: 0,
             load_ns: 0,
         }
@@ -706,7 +808,7 @@ mod tests {
                 "mix_ingredients",
                 "do_pizza",
                 "main",
-                "warped 1 unchanged procedures into version space 2",
+                "warped 1 unchanged procedure into version space 2",
                 "computed inactive procedures:",
                 "set_oven_temp",
                 "bake_pizza",
@@ -730,7 +832,7 @@ mod tests {
     fn completion_lines() {
         let o = pizza_order();
         assert_eq!(
-            complete_line("x", 2, &[s(&["do_pizza"])], &[], &o),
+            complete_line("x", 2, &[s(&["do_pizza"])], &[], &[], &o),
             "*** Program x updated to version 2 successfully ***"
         );
         assert_eq!(
@@ -739,10 +841,27 @@ mod tests {
                 2,
                 &[s(&["bake_pizza"])],
                 &[s(&["mix_ingredients", "do_pizza"])],
+                &s(&["still active when within 500ms ran out"]),
                 &o
             ),
-            "*** Program x update to version 2 finished: applied {bake_pizza}; not applied {do_pizza, mix_ingredients} ***"
+            "*** Program x update to version 2 partial: applied {bake_pizza}; not applied {do_pizza, mix_ingredients} (still active when within 500ms ran out) ***"
         );
+        assert_eq!(
+            complete_line(
+                "x",
+                2,
+                &[],
+                &[s(&["do_pizza"]), s(&["bake_pizza"])],
+                &s(&[
+                    "mproc do_pizza trapped: division by zero",
+                    "abandoned by abort while still active"
+                ]),
+                &o
+            ),
+            "*** Program x update to version 2 applied nothing: not applied {do_pizza} (mproc do_pizza trapped: division by zero), {bake_pizza} (abandoned by abort while still active) ***"
+        );
+        assert_eq!(count(1, "procedure"), "1 procedure");
+        assert_eq!(count(0, "procedure"), "0 procedures");
         assert_eq!(
             group_failed_line(
                 "x",

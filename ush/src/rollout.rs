@@ -416,7 +416,12 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
                 to: t,
                 applied,
                 not_applied,
-            }) if t == to => break (applied, not_applied),
+                reasons,
+            }) if t == to => {
+                // The pup's reason for each abandoned group comes first.
+                errors.splice(0..0, reasons);
+                break (applied, not_applied);
+            }
             Some(Notice::GroupFailed { members, error, .. }) => {
                 errors.push(format!("{}: {error}", members.join(" ")))
             }

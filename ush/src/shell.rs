@@ -120,6 +120,9 @@ struct Conn {
     pending: BTreeSet<u64>,
     /// The program ended since it was last started.
     exited: bool,
+    /// Summaries of updates that ended partial or with nothing applied and
+    /// that no `update` or `wait` has reported as a failure yet.
+    unsuccessful: Vec<String>,
 }
 
 impl Conn {
@@ -562,9 +565,21 @@ impl Shell {
                 let lines = lines.into_iter().map(|l| format!("{tag}{l}")).collect();
                 self.lines(lines);
             }
-            Notice::UpdateComplete { to, .. } => {
+            Notice::UpdateComplete {
+                to,
+                ref applied,
+                ref not_applied,
+                ref reasons,
+            } => {
                 c.pending.remove(&to);
                 let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
+                // What `abort` abandoned is what the user asked for: only
+                // the other ways an update falls short make `wait` fail.
+                let by_abort = reasons.iter().all(|r| r.starts_with(format::ABORT_REASON));
+                if format::Ending::of(applied, not_applied) != format::Ending::Complete && !by_abort
+                {
+                    c.unsuccessful.extend(lines.iter().cloned());
+                }
                 self.lines(lines);
             }
             Notice::Exited { .. } => {
@@ -843,6 +858,7 @@ impl Shell {
             order: Vec::new(),
             pending: BTreeSet::new(),
             exited: false,
+            unsuccessful: Vec::new(),
         };
         if connected.started {
             self.line(&format!(
@@ -872,12 +888,7 @@ impl Shell {
 
     fn load(&mut self, version: u64, source: LoadSource) -> CmdResult {
         let name = self.connected()?;
-        let prev_module = self
-            .conn(&name)
-            .modules
-            .range(..version)
-            .next_back()
-            .map(|(_, m)| m.clone());
+        let prev_module = self.old_module(&name, version);
         let (module, object, src, how) = match source {
             LoadSource::Source(f) => {
                 let path = self.resolve(&f);
@@ -1007,6 +1018,53 @@ impl Shell {
         }
     }
 
+    /// The module a new version `version` is checked against (its iprocs'
+    /// old signatures, its mprocs' `old.NAME`): per procedure, the version it
+    /// will be running when `version` applies (its committed version, or
+    /// the target of a pending update that moves it; SPEC §4.2.1), taken
+    /// from the modules this ush loaded; the newest older module otherwise.
+    fn old_module(&mut self, name: &str, version: u64) -> Option<Arc<Module>> {
+        let c = self.conn(name);
+        let (&newest, newest_m) = c.modules.range(..version).next_back()?;
+        let newest_m = newest_m.clone();
+        if c.modules.range(..version).count() < 2 {
+            return Some(newest_m);
+        }
+        let Ok(Response::Status(s)) = self.call(Request::Status) else {
+            return Some(newest_m);
+        };
+        let c = self.conn(name);
+        let mut composite = (*newest_m).clone();
+        let mut changed = false;
+        for p in composite.procs.iter_mut() {
+            let Some(&(_, _, committed, _)) = s.bindings.iter().find(|b| b.1 == p.name) else {
+                continue;
+            };
+            let pending = s
+                .pending
+                .iter()
+                .filter(|(_, _, gs)| gs.iter().any(|g| g.contains(&p.name)))
+                .map(|(_, to, _)| *to);
+            let ov = pending.fold(committed, u64::max);
+            if ov == 0 || ov == newest {
+                continue;
+            }
+            if let Some(q) = c
+                .modules
+                .get(&ov)
+                .and_then(|m| m.procs.iter().find(|q| q.name == p.name))
+            {
+                *p = q.clone();
+                changed = true;
+            }
+        }
+        Some(if changed {
+            Arc::new(composite)
+        } else {
+            newest_m
+        })
+    }
+
     fn update(
         &mut self,
         target: Option<UpdateTarget>,
@@ -1017,6 +1075,12 @@ impl Shell {
         let mut spec = UpdateSpec::default();
         match target {
             Some(UpdateTarget::Version(v)) => spec.to = Some(v),
+            Some(UpdateTarget::Changes(f)) if f.ends_with(".uc") => {
+                return Err(format!(
+                    "update: {f} is a UC source file, not a changes file; nothing was updated \
+                     (load it first: `load V {f}`, then `update V`)"
+                ));
+            }
             Some(UpdateTarget::Changes(f)) => {
                 let path = self.resolve(&f);
                 let text = std::fs::read_to_string(&path)
@@ -1056,7 +1120,43 @@ impl Shell {
         c.pending.insert(info.to);
         let lines = format::update_lines(&name, &info, &c.order);
         self.lines(lines);
+        if info.complete {
+            // Nothing is left pending: the completion notice is on its way.
+            // Print its summary here, as `wait` would, and fail as `wait`
+            // would when the update applied only part or nothing.
+            let deadline = Instant::now() + COMPLETION_GRACE;
+            let to = info.to;
+            while self
+                .conns
+                .get(&name)
+                .is_some_and(|c| c.pending.contains(&to))
+                && Instant::now() < deadline
+            {
+                self.pump_wait(deadline - Instant::now());
+            }
+            return self.take_unsuccessful(&name, "update");
+        }
         Ok(())
+    }
+
+    /// Fails (once) for every update that ended partial or with nothing
+    /// applied since the last `update` or `wait` said so.
+    fn take_unsuccessful(&mut self, name: &str, cmd: &str) -> CmdResult {
+        let Some(c) = self.conns.get_mut(name) else {
+            return Ok(());
+        };
+        if c.unsuccessful.is_empty() {
+            return Ok(());
+        }
+        let lines = std::mem::take(&mut c.unsuccessful);
+        let what: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                l.trim_matches(|ch: char| ch == '*' || ch == ' ')
+                    .to_string()
+            })
+            .collect();
+        Err(format!("{cmd}: {}", what.join("; ")))
     }
 
     /// `wait`: until no update is pending.
@@ -1108,7 +1208,7 @@ impl Shell {
                     }
                 }
             }
-            return Ok(());
+            return self.take_unsuccessful(&name, "wait");
         }
         loop {
             if self.interrupted() {
@@ -1132,7 +1232,7 @@ impl Shell {
         }
         // Show the completion notice before the script goes on.
         self.pump_wait(Duration::from_millis(200));
-        Ok(())
+        self.take_unsuccessful(&name, "wait")
     }
 
     fn expect(&mut self, pattern: &str, timeout: Option<Duration>) -> CmdResult {
@@ -1331,6 +1431,7 @@ mod tests {
                             code_bytes: 100,
                             space_base: 0x1000,
                             iprocs: vec![],
+                            old_versions: vec![],
                             mprocs: vec![],
                             table: 0,
                             load_ns: 0,
@@ -1603,6 +1704,7 @@ mod tests {
                 to: 2,
                 applied: vec![vec!["work".into()]],
                 not_applied: vec![],
+                reasons: vec![],
             },
         ];
         assert_eq!(

@@ -468,7 +468,7 @@ impl Tx<'_, '_, '_> {
         let pc = self.iconst(self.env.self_pc as i64);
         let sp = self.b.ins().iconst(types::I32, span as i64);
         self.call_rt(
-            runtime::rt_trap as *const () as u64,
+            runtime::trap_addr(),
             &[ctx, k, fp, pc, sp],
             &[types::I64, types::I32, types::I64, types::I64, types::I32],
             None,
@@ -1196,7 +1196,7 @@ impl Tx<'_, '_, '_> {
                 let fp = self.b.ins().get_frame_pointer(types::I64);
                 let pc = self.iconst(self.env.self_pc as i64);
                 self.call_rt(
-                    runtime::rt_sleep as *const () as u64,
+                    runtime::sleep_addr(),
                     &[ctx, ms, fp, pc],
                     &[types::I64; 4],
                     None,

@@ -14,6 +14,7 @@
 //! - all of this runs with the program paused (control thread) or on the
 //!   program thread itself at a return barrier.
 
+use crate::binding::{BindingTable, ProcId};
 use crate::events::{Event, Primitive};
 use crate::layout::SegType;
 use crate::runtime::ExitStatus;
@@ -45,10 +46,12 @@ pub(crate) struct Precomputed {
     /// Target-module index of each member, in `members` order: activeness
     /// is then one δ* bit test per member and old frame, with no hashing.
     idx: Vec<usize>,
-    /// The binding stores of the commit: (address of `table_u[P]`, value).
-    /// They depend only on which versions are loaded, so they hold while
-    /// the engine's `versions_gen` is still `stores_gen`.
-    stores: Vec<(u64, u64)>,
+    /// Procedure ID of each member, in `members` order.
+    ids: Vec<ProcId>,
+    /// The binding stores of the commit: (`table_u`, P, value). They depend
+    /// only on which versions are loaded, so they hold (and the tables are
+    /// live) while the engine's `versions_gen` is still `stores_gen`.
+    stores: Vec<(BindingTable, ProcId, u64)>,
     stores_gen: Option<u64>,
     /// Whether any member or global has a data segment to prepare (statics
     /// to carry over or an mproc to run): such groups take the full path.
@@ -68,17 +71,43 @@ pub struct Update {
     pub groups: Vec<Group>,
     /// Groups committed.
     pub applied: Vec<Vec<String>>,
-    /// Groups abandoned or failed.
-    pub not_applied: Vec<Vec<String>>,
+    /// Groups abandoned or failed, each with the reason.
+    pub not_applied: Vec<(Vec<String>, String)>,
+    /// The `within` the update was begun with (for the reason it names).
+    pub within: Option<Duration>,
+}
+
+/// How an update ended (SPEC §4.2.1): exactly one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every group applied.
+    Complete,
+    /// Some groups applied, the rest abandoned.
+    Partial,
+    /// No group applied.
+    NothingApplied,
+}
+
+impl Ending {
+    /// The ending of an update that applied `applied` groups and abandoned
+    /// `abandoned`.
+    pub fn of(applied: usize, abandoned: usize) -> Ending {
+        match (applied, abandoned) {
+            (_, 0) => Ending::Complete,
+            (0, _) => Ending::NothingApplied,
+            _ => Ending::Partial,
+        }
+    }
 }
 
 /// The engine's state (inside the VM's state lock).
 #[derive(Default)]
 pub struct Engine {
-    /// Highest running version number.
-    pub hrvn: u64,
-    /// Version each procedure is committed to.
-    pub cur: HashMap<String, u64>,
+    /// Version each procedure is committed to: the one record of it that
+    /// every report reads (HRVN is derived from it).
+    pub cur: HashMap<ProcId, u64>,
+    /// Version each changed global's value was last moved to.
+    pub(crate) global_cur: HashMap<String, u64>,
     /// Updates with groups still waiting, oldest first.
     pub pending: Vec<Update>,
     /// The most recently retired version numbers (at most
@@ -99,10 +128,29 @@ pub struct Engine {
 impl Engine {
     /// The program starts running `v`: every procedure of it is current.
     pub(crate) fn on_run(&mut self, v: u64, ver: &Version) {
-        self.hrvn = v;
-        self.cur = ver.procs.keys().map(|n| (n.clone(), v)).collect();
+        self.cur = ver.procs.values().map(|p| (ProcId(p.id), v)).collect();
+        self.global_cur.clear();
         self.pending.clear();
         self.return_interrupts = false;
+    }
+
+    /// Highest running version number: the highest version some procedure
+    /// is committed to (0 before the program runs).
+    pub fn hrvn(&self) -> u64 {
+        self.cur.values().copied().max().unwrap_or(0)
+    }
+
+    /// The version procedure `id` will be running when an update loaded
+    /// now applies: the target of the latest pending update that will move
+    /// it, else its committed version (`None` if the program never ran it).
+    pub fn old_version(&self, id: ProcId) -> Option<u64> {
+        let mut v = *self.cur.get(&id)?;
+        for up in &self.pending {
+            if up.groups.iter().any(|g| g.pre.ids.contains(&id)) {
+                v = v.max(up.to);
+            }
+        }
+        Some(v)
     }
 }
 
@@ -154,6 +202,27 @@ pub enum UpdateError {
     /// Nothing runs yet.
     #[error("no program is running (use run first)")]
     NotRunning,
+    /// The program has ended: there is nothing to update.
+    #[error("the program is not running (it has stopped); run it again before updating")]
+    Ended,
+    /// The target is older than what a procedure already runs.
+    #[error(
+        "cannot update to version {to}: {name} is already at version {committed} (an update only moves procedures forward)"
+    )]
+    Older {
+        /// Target.
+        to: u64,
+        /// A procedure at a newer version.
+        name: String,
+        /// Its committed version.
+        committed: u64,
+    },
+    /// Every procedure is at the target already.
+    #[error("every procedure is already at version {0}: nothing to update")]
+    AlreadyAt(u64),
+    /// An update to the same target is still pending.
+    #[error("an update to version {0} is already pending (wait for it, or abort it first)")]
+    AlreadyPending(u64),
     /// The changes do not fit the versions.
     #[error("{0}")]
     Changes(String),
@@ -257,23 +326,58 @@ pub(crate) struct Plan {
 
 /// Work out an update (SPEC §4.1) without touching the program.
 pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError> {
-    if matches!(st.ctl.program, ProgramState::Idle) {
-        return Err(UpdateError::NotRunning);
+    match st.ctl.program {
+        ProgramState::Idle => return Err(UpdateError::NotRunning),
+        ProgramState::Exited(_) => return Err(UpdateError::Ended),
+        ProgramState::Running { .. } if !st.ctl.running => return Err(UpdateError::Ended),
+        ProgramState::Running { .. } => {}
     }
-    let from = req.from.unwrap_or(st.engine.hrvn);
     let to = match req.to {
         Some(t) => t,
         None => *st
             .versions
             .keys()
             .next_back()
-            .ok_or(UpdateError::NoVersion(from))?,
+            .ok_or(UpdateError::NoVersion(0))?,
+    };
+    let target = st.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
+    // Versions are a number line (SPEC §4.2.1): the target may be any loaded
+    // version that no procedure has passed; the update moves those not yet
+    // at it, starting from the oldest committed version among them.
+    if let Some((id, &committed)) = st
+        .engine
+        .cur
+        .iter()
+        .filter(|(_, c)| **c > to)
+        .min_by_key(|(id, _)| **id)
+    {
+        return Err(UpdateError::Older {
+            to,
+            name: st.names.name(id.0).unwrap_or("?").to_string(),
+            committed,
+        });
+    }
+    if st.engine.pending.iter().any(|u| u.to == to) {
+        return Err(UpdateError::AlreadyPending(to));
+    }
+    // Where each procedure will be when this update applies: its committed
+    // version, or the target of an earlier pending update that moves it.
+    let behind = target
+        .procs
+        .values()
+        .map(|p| ProcId(p.id))
+        .filter(|id| st.engine.cur.get(id).is_some_and(|&c| c < to))
+        .filter_map(|id| st.engine.old_version(id))
+        .min();
+    let from = match (req.from, behind) {
+        (Some(f), _) => f,
+        (None, Some(b)) => b,
+        (None, None) => return Err(UpdateError::AlreadyAt(to)),
     };
     if !st.versions.contains_key(&from) && !st.engine.retired.contains(&from) {
         // (A version retired long ago is simply "not loaded".)
         return Err(UpdateError::NoVersion(from));
     }
-    let target = st.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
     if to <= from {
         return Err(UpdateError::Order { from, to });
     }
@@ -284,8 +388,8 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     let mut changed = BTreeSet::new();
     let mut reasons = Vec::new();
     let mut changed_globals = BTreeSet::new();
-    for name in target.procs.keys() {
-        let src = st.engine.cur.get(name).copied().unwrap_or(from);
+    for (name, np) in &target.procs {
+        let src = st.engine.cur.get(&ProcId(np.id)).copied().unwrap_or(from);
         if src >= to {
             continue;
         }
@@ -315,6 +419,9 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
             }
         }
         changed_globals.retain(|g| sv.globals.contains_key(g) && target.globals.contains_key(g));
+        // A global already moved to the target (by an earlier try of this
+        // update) keeps the value the program has given it since.
+        changed_globals.retain(|g| st.engine.global_cur.get(g).is_none_or(|&v| v < to));
     }
     if let Some(list) = &req.changed {
         let missing: Vec<&String> = changed.iter().filter(|c| !list.contains(c)).collect();
@@ -357,11 +464,20 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
         }
     }
     let src_module = st.versions.get(&from).map(|v| v.module.clone());
+    // A procedure's code in the version it will be running when this update
+    // applies (SPEC §4.2.1: "old" is per procedure).
+    let old_proc = |name: &str| -> Option<&compiler::ir::Proc> {
+        let v = st
+            .names
+            .id(name)
+            .and_then(|id| st.engine.old_version(ProcId(id)))
+            .unwrap_or(from);
+        let ver = st.versions.get(&v).or_else(|| st.versions.get(&from))?;
+        ver.index.get(name).map(|&i| &ver.module.procs[i])
+    };
     if let Some(sm) = &src_module {
         for p in &changed {
-            let (Some(old), Some(new)) =
-                (sm.procs.iter().find(|q| &q.name == p), target.procs.get(p))
-            else {
+            let (Some(old), Some(new)) = (old_proc(p), target.procs.get(p)) else {
                 continue;
             };
             let iproc_fits = target
@@ -369,10 +485,12 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
                 .get(p)
                 .is_some_and(|i| i.old_sig.as_ref() == Some(&old.sig));
             if old.sig != new.sig && !iproc_fits {
-                let callers: Vec<String> = sm
+                let callers: Vec<String> = target
+                    .module
                     .procs
                     .iter()
-                    .filter(|q| q.callees.contains(p) && target.procs.contains_key(&q.name))
+                    .filter_map(|q| old_proc(&q.name))
+                    .filter(|q| q.callees.contains(p))
                     .map(|q| q.name.clone())
                     .collect();
                 for c in &callers {
@@ -454,7 +572,8 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     // Warp: unchanged procedures in no group are flagged new.
     let mut warped = Vec::new();
     for name in target.names_by_id() {
-        if !in_group.contains(name) && st.engine.cur.get(name).is_some_and(|&c| c < to) {
+        let id = ProcId(target.procs[name].id);
+        if !in_group.contains(name) && st.engine.cur.get(&id).is_some_and(|&c| c < to) {
             warped.push(name.to_string());
         }
     }
@@ -479,6 +598,11 @@ fn precompute(st: &State, to: u64, g: &mut Group) {
         .iter()
         .filter_map(|m| target.index.get(m).copied())
         .collect();
+    g.pre.ids = g
+        .members
+        .iter()
+        .filter_map(|m| target.procs.get(m).map(|p| ProcId(p.id)))
+        .collect();
     g.pre.has_data = !g.globals.is_empty()
         || g.members.iter().any(|m| {
             target.mprocs.contains_key(m)
@@ -493,16 +617,17 @@ fn precompute(st: &State, to: u64, g: &mut Group) {
 
 /// The stores that rebind `members` to version `to` in every older live
 /// table (SET SDTE): each `table_u[P]` gets what [`resolve`] says.
-fn binding_stores(st: &State, to: u64, members: &[String]) -> Vec<(u64, u64)> {
+fn binding_stores(st: &State, to: u64, members: &[String]) -> Vec<(BindingTable, ProcId, u64)> {
     let mut out = Vec::with_capacity(members.len() * 2);
     for p in members {
         for (&u, uv) in st.versions.range(..to).rev() {
             let Some(addr) = resolve(st, u, p, to) else {
                 continue;
             };
-            let id = uv.procs[p].id as u64;
-            if 8 * (id + 1) <= uv.table_bytes {
-                out.push((uv.table + 8 * id, addr));
+            let table = uv.bindings();
+            let id = ProcId(uv.procs[p].id);
+            if table.entry(id).is_some() {
+                out.push((table, id, addr));
             }
         }
     }
@@ -515,6 +640,7 @@ pub(crate) fn begin(
     st: &mut State,
     at: Option<(u64, u64)>,
     plan: Plan,
+    within: Option<Duration>,
 ) -> UpdateBegun {
     let Plan {
         from,
@@ -525,8 +651,18 @@ pub(crate) fn begin(
         warped,
         notes,
     } = plan;
-    for w in &warped {
-        st.engine.cur.insert(w.clone(), to);
+    if let Some(target) = st.versions.get(&to) {
+        for w in &warped {
+            st.engine.cur.insert(ProcId(target.procs[w].id), to);
+        }
+        // Procedures new in the target and in no group: only new code
+        // reaches them, so they run at the target from now on.
+        for p in target.procs.values() {
+            let id = ProcId(p.id);
+            if !st.engine.cur.contains_key(&id) && !groups.iter().any(|g| g.pre.ids.contains(&id)) {
+                st.engine.cur.insert(id, to);
+            }
+        }
     }
     sh.bus.emit(Event::UpdateBegan { from, to });
     sh.bus.emit(Event::Primitive(Primitive::GetRts));
@@ -544,9 +680,9 @@ pub(crate) fn begin(
         groups,
         applied: vec![],
         not_applied: vec![],
+        within,
     });
     let outcome = check(sh, st, &frames);
-    st.engine.hrvn = st.engine.hrvn.max(to);
     sh.bus.emit(Event::Primitive(Primitive::SetHrvn));
     let still: Vec<Vec<String>> = st
         .engine
@@ -635,9 +771,9 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
                     sh.bus.emit(Event::GroupFailed {
                         to: up.to,
                         members: g.members.clone(),
-                        error: e,
+                        error: e.clone(),
                     });
-                    up.not_applied.push(g.members);
+                    up.not_applied.push((g.members, e));
                 }
             }
         }
@@ -649,11 +785,7 @@ fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
     // Completions are announced by the caller after the dispatcher's DI POP
     // and EOF, in the paper's order.
     for up in pending.iter().filter(|u| u.groups.is_empty()) {
-        out.completed.push(Event::UpdateComplete {
-            to: up.to,
-            applied: up.applied.clone(),
-            not_applied: up.not_applied.clone(),
-        });
+        out.completed.push(completion(up));
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;
@@ -721,21 +853,46 @@ pub(crate) fn on_exit(sh: &Shared, st: &mut State) {
     retire(sh, st, &[]);
 }
 
+/// The `UpdateComplete` event of a finished update.
+fn completion(up: &Update) -> Event {
+    Event::UpdateComplete {
+        to: up.to,
+        applied: up.applied.clone(),
+        not_applied: up.not_applied.iter().map(|(g, _)| g.clone()).collect(),
+        reasons: up.not_applied.iter().map(|(_, r)| r.clone()).collect(),
+    }
+}
+
+/// Why pending groups are abandoned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbandonReason {
+    /// The update's `within` ran out.
+    Within,
+    /// `abort`.
+    Abort,
+}
+
 /// Abandon the pending groups of update `id` (or of all). Program paused.
-pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>) -> usize {
+pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>, why: AbandonReason) -> usize {
     let mut n = 0;
     let mut outcome = CheckOutcome::default();
     let mut pending = std::mem::take(&mut st.engine.pending);
     for up in pending.iter_mut().filter(|u| id.is_none_or(|i| i == u.id)) {
         n += up.groups.len();
+        let reason = match (why, up.within) {
+            (AbandonReason::Within, Some(w)) => {
+                format!(
+                    "still active when within {} ran out",
+                    crate::fmt_duration(w)
+                )
+            }
+            (AbandonReason::Within, None) => "still active when within ran out".to_string(),
+            (AbandonReason::Abort, _) => "abandoned by abort while still active".to_string(),
+        };
         for g in up.groups.drain(..) {
-            up.not_applied.push(g.members);
+            up.not_applied.push((g.members, reason.clone()));
         }
-        outcome.completed.push(Event::UpdateComplete {
-            to: up.to,
-            applied: up.applied.clone(),
-            not_applied: up.not_applied.clone(),
-        });
+        outcome.completed.push(completion(up));
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;
@@ -754,13 +911,16 @@ fn data_restore(v: &Version, addr: u64) {
     }
 }
 
+/// A data segment's slots: (name, offset, type).
+type Slots<'a> = Vec<(&'a str, u32, compiler::ir::VarTy)>;
+
 /// One data segment a commit prepares: the target's segment and its slots
 /// (name, offset, type), and the old segment with its slots, if any.
 struct DataMove<'a> {
     name: &'a String,
     new_base: u64,
-    new: Vec<(&'a str, u32, compiler::ir::VarTy)>,
-    old: Option<(u64, Vec<(&'a str, u32, compiler::ir::VarTy)>)>,
+    new: Slots<'a>,
+    old: Option<(u64, Slots<'a>)>,
 }
 
 /// Prepare (carry-over, mprocs) and commit one group.
@@ -784,7 +944,12 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
         if np.data_owner != to || np.data == 0 {
             continue;
         }
-        let src = st.engine.cur.get(p).copied().unwrap_or(up.from);
+        let src = st
+            .engine
+            .cur
+            .get(&ProcId(np.id))
+            .copied()
+            .unwrap_or(up.from);
         let old = st
             .versions
             .get(&src)
@@ -860,20 +1025,54 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
                 None => reset.push(name.to_string()),
             }
         }
-        carried_events.push(Event::Carried {
-            name: m.name.clone(),
-            carried,
-            reset,
-        });
+        let mut set = Vec::new();
         if let Some(mp) = target.mprocs.get(m.name) {
-            match sh.run_mproc(mp.addr, m.old.as_ref().map_or(0, |o| o.0)) {
+            let src = target
+                .procs
+                .get(m.name)
+                .and_then(|p| st.engine.cur.get(&ProcId(p.id)))
+                .copied();
+            if let (Some(compiled), Some(src)) = (mp.old_version, src)
+                && compiled != src
+                && m.old.is_some()
+            {
+                result = Err(format!(
+                    "mproc {} reads old data of version {compiled}, but {} is at version {src}: load the new version again so that its mproc is checked against version {src}",
+                    m.name, m.name
+                ));
+                break;
+            }
+            // What the statics hold before the mproc, to tell afterwards
+            // which ones it set (the report says how they finally are).
+            let before: Vec<Vec<u8>> = m
+                .new
+                .iter()
+                .map(|&(_, off, ty)| read_bytes(m.new_base + off as u64, ty.size() as usize))
+                .collect();
+            sh.set_mproc_label(Some((format!("v{to}:mproc:{}", m.name), mp.addr)));
+            let status = sh.run_mproc(mp.addr, m.old.as_ref().map_or(0, |o| o.0));
+            sh.set_mproc_label(None);
+            match status {
                 ExitStatus::Returned => {}
                 other => {
-                    result = Err(mproc_failure(m.name, other));
+                    result = Err(mproc_failure(&format!("mproc {}", m.name), other));
                     break;
                 }
             }
+            for (i, &(name, off, ty)) in m.new.iter().enumerate() {
+                if read_bytes(m.new_base + off as u64, ty.size() as usize) != before[i] {
+                    set.push(name.to_string());
+                }
+            }
+            carried.retain(|c| !set.contains(c));
+            reset.retain(|c| !set.contains(c));
         }
+        carried_events.push(Event::Carried {
+            name: m.name.clone(),
+            carried,
+            set,
+            reset,
+        });
     }
     if let Err(e) = result {
         for a in touched {
@@ -894,20 +1093,20 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
         fresh = binding_stores(st, to, &g.members);
         &fresh
     };
-    for &(slot, addr) in stores {
-        // SET SDTE: one aligned 8-byte store.
-        // SAFETY: `slot` is inside a committed RW table of a live version
-        // (checked against its size when the stores were worked out, with
-        // the same versions loaded); the program is paused or is this thread.
-        unsafe { std::ptr::write_volatile(slot as *mut u64, addr) };
+    for &(table, id, addr) in stores {
+        // SET SDTE. SAFETY: `table` belongs to a live version (the stores
+        // were worked out with the same versions loaded); the program is
+        // paused or is this thread; `resolve` chose code callers through
+        // this table may reach.
+        unsafe { table.set(id, addr) };
+    }
+    for gname in &g.globals {
+        st.engine.global_cur.insert(gname.clone(), to);
     }
     for p in &g.members {
         sh.bus.emit(Event::Primitive(Primitive::SetSdte));
-        match st.engine.cur.get_mut(p) {
-            Some(c) => *c = to,
-            None => {
-                st.engine.cur.insert(p.clone(), to);
-            }
+        if let Some(np) = target.procs.get(p) {
+            st.engine.cur.insert(ProcId(np.id), to);
         }
     }
     let pause_ns = t0.elapsed().as_nanos() as u64;
@@ -925,11 +1124,18 @@ fn commit_group(sh: &Shared, st: &mut State, up: &Update, g: &Group) -> Result<(
 
 fn mproc_failure(name: &str, st: ExitStatus) -> String {
     match st {
-        ExitStatus::TimedOut | ExitStatus::Stopped => format!("mproc {name} ran out of time"),
-        ExitStatus::Error(e) => format!("mproc {name} trapped: {}", e.message),
-        ExitStatus::Exit(c) => format!("mproc {name} called exit({c})"),
+        ExitStatus::TimedOut | ExitStatus::Stopped => format!("{name} ran out of time"),
+        ExitStatus::Error(e) => format!("{name} trapped: {}", e.message),
+        ExitStatus::Exit(c) => format!("{name} called exit({c})"),
         ExitStatus::Returned => String::new(),
     }
+}
+
+/// A copy of `len` bytes of a committed data segment.
+fn read_bytes(addr: u64, len: usize) -> Vec<u8> {
+    // SAFETY: callers pass a slot inside a committed data segment of a live
+    // version (the target's own segment being prepared).
+    unsafe { std::slice::from_raw_parts(addr as *const u8, len) }.to_vec()
 }
 
 /// What `table_u[P]` should hold once P is committed to `to`: the new code
@@ -940,10 +1146,10 @@ fn resolve(st: &State, u: u64, p: &str, to: u64) -> Option<u64> {
     let sig_u = &st.versions.get(&u)?.procs.get(p)?.sig;
     let tv = st.versions.get(&to)?;
     let np = tv.procs.get(p)?;
-    if let Some(ip) = tv.iprocs.get(p) {
-        if ip.old_sig.as_ref() == Some(sig_u) {
-            return Some(ip.addr);
-        }
+    if let Some(ip) = tv.iprocs.get(p)
+        && ip.old_sig.as_ref() == Some(sig_u)
+    {
+        return Some(ip.addr);
     }
     if *sig_u == np.sig {
         return Some(np.code);
@@ -961,7 +1167,8 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
     let newest = st.versions.keys().next_back().copied().unwrap_or(0);
     let mut busy: HashSet<u64> = frames.iter().map(|f| f.version).collect();
     busy.insert(newest);
-    busy.insert(st.engine.hrvn);
+    let hrvn = st.engine.hrvn();
+    busy.insert(hrvn);
     for up in &st.engine.pending {
         busy.insert(up.from);
         busy.insert(up.to);
@@ -972,16 +1179,12 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
             if p.data != 0 && p.data_owner != v.number {
                 busy.insert(p.data_owner);
             }
-            if 8 * (p.id as u64 + 1) <= v.table_bytes {
-                // SAFETY: committed table of a live version.
-                let target = unsafe { *((v.table + 8 * p.id as u64) as *const u64) };
-                if let Some(a) = sh.space.decode(target) {
-                    if let Some(&tv) = slot_of.get(&a.slot) {
-                        if tv != v.number {
-                            busy.insert(tv);
-                        }
-                    }
-                }
+            if let Some(target) = v.bindings().get(ProcId(p.id))
+                && let Some(a) = sh.space.decode(target)
+                && let Some(&tv) = slot_of.get(&a.slot)
+                && tv != v.number
+            {
+                busy.insert(tv);
             }
         }
         for g in v.globals.values() {
@@ -995,9 +1198,7 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
         .versions
         .keys()
         .copied()
-        .filter(|v| {
-            *v < st.engine.hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty())
-        })
+        .filter(|v| *v < hrvn && !busy.contains(v) && (running || st.engine.pending.is_empty()))
         .collect();
     for v in dead {
         if let Some(ver) = st.versions.remove(&v) {
@@ -1018,6 +1219,10 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
     }
 }
 
+/// One procedure in a [`Status`]: (ID, name, committed version, bindings:
+/// (table version, decoded target)).
+pub type ProcBindings = (u32, String, u64, Vec<(u64, String)>);
+
 /// A snapshot for `status`, `versions`, `procs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Status {
@@ -1035,7 +1240,7 @@ pub struct Status {
     pub pending: Vec<(u64, u64, u64, Vec<Vec<String>>)>,
     /// Per procedure: (ID, name, committed version, bindings: (table
     /// version, decoded target)).
-    pub bindings: Vec<(u32, String, u64, Vec<(u64, String)>)>,
+    pub bindings: Vec<ProcBindings>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
     /// Recent commit pause times, ns.
@@ -1053,9 +1258,7 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
     for (id, name) in names {
         let mut per = Vec::new();
         for v in st.versions.values() {
-            if v.procs.contains_key(&name) && 8 * (id as u64 + 1) <= v.table_bytes {
-                // SAFETY: committed table of a live version.
-                let t = unsafe { *((v.table + 8 * id as u64) as *const u64) };
+            if let (true, Some(t)) = (v.procs.contains_key(&name), v.bindings().get(ProcId(id))) {
                 let d = sh
                     .space
                     .decode(t)
@@ -1072,7 +1275,7 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
                 per.push((v.number, d));
             }
         }
-        let cur = st.engine.cur.get(&name).copied().unwrap_or(0);
+        let cur = st.engine.cur.get(&ProcId(id)).copied().unwrap_or(0);
         bindings.push((id, name, cur, per));
     }
     Status {
@@ -1083,7 +1286,7 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
             .collect(),
         retired: st.engine.retired.iter().copied().collect(),
         retired_count: st.engine.retired_count,
-        hrvn: st.engine.hrvn,
+        hrvn: st.engine.hrvn(),
         program: st.ctl.program.clone(),
         pending: st
             .engine
@@ -1101,5 +1304,152 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
         bindings,
         return_interrupts: st.engine.return_interrupts,
         pauses: st.engine.pauses.iter().copied().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The engine's own rules on hand-built stacks: which groups are
+    //! active (SPEC §4.1), with real versions loaded into a VM that never
+    //! runs (so nothing but the frames given decides).
+
+    use super::*;
+    use crate::{Vm, VmConfig};
+
+    /// a -> b -> c, main -> a; d alone. Version 2 changes nothing of the
+    /// call graph; version 3 drops d.
+    const CHAIN: &str = "void c() { printf(\"c\\n\"); }\n\
+        void b() { c(); }\n\
+        void a() { b(); }\n\
+        void d() { printf(\"d\\n\"); }\n\
+        main() { while (1) { a(); d(); sleep_ms(10); } }\n";
+
+    fn vm() -> Vm {
+        let vm = Vm::new(VmConfig::default()).unwrap();
+        let m = |src: &str| compiler::compile("t.uc", src).unwrap();
+        vm.load(1, m(CHAIN), None).unwrap();
+        vm.load(2, m(&CHAIN.replace("\"c\\n\"", "\"c2\\n\"")), None)
+            .unwrap();
+        let v3 = CHAIN
+            .replace("void d() { printf(\"d\\n\"); }\n", "")
+            .replace(" d();", "");
+        vm.load(3, m(&v3), None).unwrap();
+        vm
+    }
+
+    fn frame(name: &str, version: u64, kind: SegType) -> FrameInfo {
+        FrameInfo {
+            pc: 0,
+            fp: 0,
+            version,
+            kind,
+            proc_id: 0,
+            name: name.to_string(),
+            disp: 0,
+        }
+    }
+
+    fn group(members: &[&str]) -> Group {
+        Group {
+            members: members.iter().map(|m| m.to_string()).collect(),
+            ..Group::default()
+        }
+    }
+
+    /// Whether `members` is active for an update to `to` with `stack`,
+    /// by name lookup and by the precomputed indices (both must agree).
+    fn active(vm: &Vm, to: u64, stack: &[FrameInfo], members: &[&str]) -> bool {
+        let st = vm.shared.lock();
+        let target = &st.versions[&to];
+        let old = old_frames(stack, target, to);
+        let by_name = is_active(&group(members), target, &old);
+        let mut g = group(members);
+        precompute(&st, to, &mut g);
+        assert_eq!(g.pre.ids.len(), g.pre.idx.len());
+        assert_eq!(is_active(&g, target, &old), by_name, "{members:?}");
+        by_name
+    }
+
+    #[test]
+    fn an_old_frame_makes_its_procedure_and_every_caller_in_delta_star_active() {
+        let vm = vm();
+        let stack = [
+            frame("c", 1, SegType::Proc),
+            frame("b", 1, SegType::Proc),
+            frame("a", 1, SegType::Proc),
+            frame("main", 1, SegType::Proc),
+        ];
+        for p in ["a", "b", "c", "main"] {
+            assert!(active(&vm, 2, &stack, &[p]), "{p}");
+        }
+        // d is on no stack and reaches nothing that is.
+        assert!(!active(&vm, 2, &stack, &["d"]));
+        // Only c is old; b and a reach it through δ*, d does not.
+        let only_c = [
+            frame("c", 1, SegType::Proc),
+            frame("b", 2, SegType::Proc),
+            frame("a", 2, SegType::Proc),
+            frame("main", 2, SegType::Proc),
+        ];
+        assert!(active(&vm, 2, &only_c, &["a"]));
+        assert!(active(&vm, 2, &only_c, &["c"]));
+        assert!(!active(&vm, 2, &only_c, &["d"]));
+        // A group is active if any member is.
+        assert!(active(&vm, 2, &only_c, &["d", "b"]));
+    }
+
+    #[test]
+    fn frames_of_the_target_or_newer_and_aux_code_make_nothing_active() {
+        let vm = vm();
+        let new = [
+            frame("c", 2, SegType::Proc),
+            frame("main", 2, SegType::Proc),
+        ];
+        assert!(!active(&vm, 2, &new, &["a"]));
+        assert!(!active(&vm, 2, &new, &["c"]));
+        let aux = [frame("c", 1, SegType::MProc), frame("b", 1, SegType::IProc)];
+        assert!(!active(&vm, 2, &aux, &["a"]), "iproc and mproc frames");
+        // For an update to 3, version-2 frames are old too (simultaneous
+        // updates: every version older than the target counts).
+        assert!(active(&vm, 3, &new, &["a"]));
+    }
+
+    #[test]
+    fn a_procedure_the_target_lacks_cannot_be_reached_by_its_code() {
+        let vm = vm();
+        let stack = [
+            frame("d", 1, SegType::Proc),
+            frame("main", 2, SegType::Proc),
+        ];
+        // Version 3 has no d: nothing of version 3 can call into d's frame.
+        assert!(!active(&vm, 3, &stack, &["a"]));
+        assert!(active(&vm, 2, &stack, &["d"]));
+        assert!(old_frames(&stack[..1], &vm.shared.lock().versions[&3], 3).is_empty());
+    }
+
+    #[test]
+    fn an_empty_stack_leaves_nothing_active() {
+        let vm = vm();
+        for p in ["a", "b", "c", "d", "main"] {
+            assert!(!active(&vm, 2, &[], &[p]));
+        }
+    }
+
+    #[test]
+    fn endings() {
+        assert_eq!(Ending::of(3, 0), Ending::Complete);
+        assert_eq!(Ending::of(0, 0), Ending::Complete);
+        assert_eq!(Ending::of(1, 2), Ending::Partial);
+        assert_eq!(Ending::of(0, 1), Ending::NothingApplied);
+    }
+
+    #[test]
+    fn plan_refuses_bad_requests_without_touching_the_engine() {
+        let vm = vm();
+        let st = vm.shared.lock();
+        // The program never ran: nothing to update.
+        let err = plan(&st, &UpdateRequest::default()).err();
+        assert_eq!(err, Some(UpdateError::NotRunning));
+        assert!(st.engine.cur.is_empty() && st.engine.pending.is_empty());
     }
 }

@@ -85,8 +85,11 @@ pub enum Event {
     Carried {
         /// The procedure or global.
         name: String,
-        /// Statics copied by name and type.
+        /// Statics copied by name and type (and left so by the mproc).
         carried: Vec<String>,
+        /// Statics the mproc set (their value after it ran differs from
+        /// the carried or initial one).
+        set: Vec<String>,
         /// Statics left at their new initial values.
         reset: Vec<String>,
     },
@@ -98,6 +101,8 @@ pub enum Event {
         applied: Vec<Vec<String>>,
         /// Groups not applied (abandoned, failed or timed out).
         not_applied: Vec<Vec<String>>,
+        /// Why each group of `not_applied` was not applied (same order).
+        reasons: Vec<String>,
     },
     /// A version space was retired and its memory given back.
     Retired {

@@ -21,6 +21,7 @@
 //! the program thread waits for it); the program thread touches them only from
 //! its own safepoints and return barriers.
 
+pub mod binding;
 pub mod codegen;
 pub mod engine;
 pub mod events;
@@ -204,6 +205,10 @@ pub(crate) struct Shared {
     test: std::sync::OnceLock<Arc<testrun::TestMode>>,
     /// The [`VmConfig::hold_after_output`] pause point was used.
     held: std::sync::atomic::AtomicBool,
+    /// The mprocedure running on the helper thread, by its name
+    /// (`v2:mproc:tick`) and entry: a trap in it is reported by name without
+    /// the state lock, which the controller holds meanwhile.
+    mproc_label: Mutex<Option<(String, u64)>>,
 }
 
 impl Shared {
@@ -263,6 +268,11 @@ impl Shared {
         raw.into_iter().map(|f| self.frame_info(st, f)).collect()
     }
 
+    /// Name the mprocedure about to run (or none) for its trap reports.
+    pub(crate) fn set_mproc_label(&self, label: Option<(String, u64)>) {
+        *self.mproc_label.lock().unwrap_or_else(|p| p.into_inner()) = label;
+    }
+
     /// Run an mprocedure on the helper thread with the time limit.
     pub(crate) fn run_mproc(&self, entry: u64, old_base: u64) -> ExitStatus {
         let tx = self.mproc_tx.lock().unwrap();
@@ -313,6 +323,18 @@ impl Shared {
             s.push_str(&format!(" at {}:{line}:{col}", v.module.file));
         }
         s
+    }
+}
+
+/// A duration as a user writes it: `500ms`, `2s`, `1.5s`.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 || !ms.is_multiple_of(100) {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
     }
 }
 
@@ -439,13 +461,24 @@ impl Host for Shared {
         span: u32,
     ) -> RuntimeError {
         if std::ptr::eq(ctx, &self.mctx) {
-            // The controller holds the state lock while an mproc runs; name
-            // the code by its raw address instead of taking the lock.
-            let at = self
-                .space
-                .decode(pc)
-                .map(|a| a.to_string())
-                .unwrap_or_default();
+            // The controller holds the state lock while an mproc runs; the
+            // name comes from the label it set before running it.
+            let label = self
+                .mproc_label
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let at = match (self.space.decode(pc), label) {
+                (Some(a), Some((name, entry)))
+                    if self.space.decode(entry).is_some_and(|e| {
+                        e.slot == a.slot && e.proc_id == a.proc_id && e.ty == a.ty
+                    }) =>
+                {
+                    format!("{name}+{:#x}", a.disp)
+                }
+                (Some(a), _) => a.to_string(),
+                (None, _) => String::new(),
+            };
             return RuntimeError {
                 kind,
                 message: format!("{} in mprocedure {at}", kind.describe()),
@@ -563,6 +596,9 @@ pub struct LoadReport {
     pub iprocs: Vec<(String, u64, u32)>,
     /// Mprocedures: (name, address, size).
     pub mprocs: Vec<(String, u64, u32)>,
+    /// For each iproc and mproc (by the procedure it serves): the version
+    /// its old signature or `old.NAME` reads were checked against.
+    pub old_versions: Vec<(String, u64)>,
     /// Address of the binding table.
     pub table: u64,
     /// How long placing took (compile + place), ns.
@@ -587,7 +623,7 @@ impl Vm {
         let cg = codegen::Codegen::new().map_err(VmError::Codegen)?;
         let base = space.base();
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
-            let host: *const dyn Host = weak.as_ptr() as *const Shared;
+            let host: *const dyn Host = weak.as_ptr();
             Shared {
                 // SAFETY: the host is the Shared that owns the contexts.
                 ctx: unsafe { Ctx::new(base, host) },
@@ -616,6 +652,7 @@ impl Vm {
                 mproc_rx: Mutex::new(None),
                 test: std::sync::OnceLock::new(),
                 held: std::sync::atomic::AtomicBool::new(false),
+                mproc_label: Mutex::new(None),
             }
         });
         let (jtx, jrx) = channel::<(u64, u64)>();
@@ -683,7 +720,7 @@ impl Vm {
         // what the load builds on and to publish it (SPEC §7: a load never
         // pauses the running program for more than 1 ms).
         let mut cg = sh.loader.lock().unwrap_or_else(|p| p.into_inner());
-        let (slot, prev, names) = {
+        let (slot, prev, names, olds) = {
             let mut st = sh.lock();
             if st.versions.keys().next_back().is_some_and(|&n| n >= number) {
                 return Err(LoadError::BadNumber(number));
@@ -697,19 +734,36 @@ impl Vm {
             st.slots[slot as usize] = true;
             // The newest version is never retired, so `prev` stays loaded.
             let prev = st.versions.values().next_back().cloned();
-            (slot, prev, st.names.clone())
+            let olds: std::collections::HashMap<String, Arc<Version>> = prev
+                .iter()
+                .flat_map(|p| p.procs.iter())
+                .filter_map(|(n, pi)| {
+                    let v = st.engine.old_version(binding::ProcId(pi.id))?;
+                    Some((n.clone(), st.versions.get(&v)?.clone()))
+                })
+                .collect();
+            (slot, prev, st.names.clone(), olds)
         };
         let ctxs = version::Ctxs {
             program: &sh.ctx as *const Ctx as u64,
             mproc: &sh.mctx as *const Ctx as u64,
             safepoints: sh.config.safepoints,
         };
+        // Old code and data are per procedure (SPEC §4.2.1): an iproc's old
+        // signature and an mproc's old.NAME are checked against the version
+        // the procedure will be running when this version applies.
         let mut new_names = (*names).clone();
+        let old_of = |name: &str| -> Option<&Version> {
+            olds.get(name)
+                .map(|v| &**v)
+                .filter(|v| v.procs.contains_key(name))
+        };
         let v = version::load(
             &sh.space,
             &mut new_names,
             &mut cg,
             prev.as_deref(),
+            &old_of,
             number,
             slot,
             Arc::new(module),
@@ -747,6 +801,12 @@ impl Vm {
                 .mprocs
                 .iter()
                 .map(|(n, a)| (n.clone(), a.addr, a.size))
+                .collect(),
+            old_versions: v
+                .iprocs
+                .iter()
+                .chain(v.mprocs.iter())
+                .filter_map(|(n, a)| a.old_version.map(|o| (n.clone(), o)))
                 .collect(),
             table: v.table,
             load_ns: 0,
@@ -881,7 +941,7 @@ impl Vm {
         let r = pause_with(
             &self.shared,
             |st| engine::plan(st, &req),
-            |sh, st, at, plan| engine::begin(sh, st, at, plan),
+            |sh, st, at, plan| engine::begin(sh, st, at, plan, req.within),
         )?;
         if let (Some(deadline), false) = (deadline, r.complete) {
             // The deadline is enforced by a timer: the update may be waiting
@@ -904,7 +964,9 @@ impl Vm {
                                 Err(())
                             }
                         },
-                        |sh, st, _, ()| engine::abandon(sh, st, Some(id)),
+                        |sh, st, _, ()| {
+                            engine::abandon(sh, st, Some(id), engine::AbandonReason::Within)
+                        },
                     );
                 }
             });
@@ -915,7 +977,9 @@ impl Vm {
     /// Abandon every pending group (SPEC §5.3 `abort`). Returns how many
     /// groups were abandoned.
     pub fn abort_updates(&self) -> usize {
-        pause(&self.shared, |sh, st, _| engine::abandon(sh, st, None))
+        pause(&self.shared, |sh, st, _| {
+            engine::abandon(sh, st, None, engine::AbandonReason::Abort)
+        })
     }
 
     /// Block until no update is pending (or the timeout passes); true if none is.
@@ -990,11 +1054,7 @@ impl Vm {
         let st = sh.lock();
         let v = st.versions.get(&version)?;
         let id = st.names.id(name)?;
-        if 8 * (id as u64 + 1) > v.table_bytes {
-            return None;
-        }
-        // SAFETY: the table is committed and readable while its version lives.
-        Some(unsafe { *((v.table + 8 * id as u64) as *const u64) })
+        v.bindings().get(binding::ProcId(id))
     }
 
     /// Procedure names in ID order of a loaded version, with their IDs.

@@ -1286,3 +1286,42 @@ mod tests {
         assert_eq!(first, vec![1804289383, 846930886, 1681692777]);
     }
 }
+
+// Thunks that give `rt_sleep` and `rt_trap` the real return address in the
+// calling procedure as their `pc` (the fourth argument, rcx), so that the
+// top frame of a backtrace taken in a builtin or at a trap shows its real
+// offset instead of the segment's start. At entry [rsp] is that return
+// address; the jump keeps the stack as the call left it.
+std::arch::global_asm!(
+    ".text",
+    ".globl podus_rt_sleep_pc",
+    ".p2align 4",
+    "podus_rt_sleep_pc:",
+    "mov rcx, [rsp]",
+    "jmp {sleep}",
+    "",
+    ".globl podus_rt_trap_pc",
+    ".p2align 4",
+    "podus_rt_trap_pc:",
+    "mov rcx, [rsp]",
+    "jmp {trap}",
+    sleep = sym rt_sleep,
+    trap = sym rt_trap,
+);
+
+unsafe extern "C" {
+    fn podus_rt_sleep_pc();
+    fn podus_rt_trap_pc();
+}
+
+/// Address generated code calls for `sleep_ms`: [`rt_sleep`] with the
+/// caller's real return address as `pc`.
+pub fn sleep_addr() -> u64 {
+    podus_rt_sleep_pc as *const () as u64
+}
+
+/// Address generated code calls to report a trap: [`rt_trap`] with the
+/// caller's real return address as `pc`.
+pub fn trap_addr() -> u64 {
+    podus_rt_trap_pc as *const () as u64
+}

@@ -197,7 +197,7 @@ impl TestMode {
                     return Err(ExitStatus::Stopped);
                 }
             };
-            let b = engine::begin(sh, st, Some((fp, pc)), plan);
+            let b = engine::begin(sh, st, Some((fp, pc)), plan, req.within);
             i.deadline = req
                 .within
                 .map(|w| clock.saturating_add(w.as_millis() as u64));
@@ -213,7 +213,7 @@ impl TestMode {
         }
         if i.deadline.is_some_and(|d| clock >= d) && !st.engine.pending.is_empty() {
             i.deadline = None;
-            engine::abandon(sh, st, None);
+            engine::abandon(sh, st, None, engine::AbandonReason::Within);
         }
         self.observe_locked(&mut i, st);
         Ok(())
@@ -237,9 +237,12 @@ impl TestMode {
             if still.iter().any(|(t, m)| *t == to && *m == members) {
                 continue;
             }
-            let applied = members
-                .iter()
-                .all(|p| st.engine.cur.get(p).is_some_and(|&c| c >= to));
+            let applied = members.iter().all(|p| {
+                st.names
+                    .id(p)
+                    .and_then(|id| st.engine.cur.get(&crate::binding::ProcId(id)))
+                    .is_some_and(|&c| c >= to)
+            });
             i.commits.push(Commit {
                 point,
                 clock_ms,

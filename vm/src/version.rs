@@ -69,6 +69,18 @@ pub struct AuxCode {
     pub size: u32,
     /// For an interprocedure: the old signature it accepts.
     pub old_sig: Option<Signature>,
+    /// The version its old signature (iproc) or `old.NAME` reads (mproc)
+    /// were checked against, when there was one.
+    pub old_version: Option<u64>,
+}
+
+impl Version {
+    /// This version's binding table.
+    pub fn bindings(&self) -> crate::binding::BindingTable {
+        // SAFETY: a version's table is committed RW from its load until the
+        // version is retired, and a Version value lives exactly that long.
+        unsafe { crate::binding::BindingTable::from_raw(self.table, self.table_bytes) }
+    }
 }
 
 /// A loaded version.
@@ -328,22 +340,30 @@ impl VersionCode {
     }
 }
 
+/// What a procedure's old code and data are checked against: per name,
+/// the version it will be running when the new version applies.
+pub(crate) type OldOf<'a> = dyn Fn(&str) -> Option<&'a Version> + 'a;
+
 /// Load `module` as version `number` into `slot`. `prev` is the newest
-/// version loaded before it (its data is shared where unchanged, and its
-/// signatures and statics are what iprocs and mprocs are checked against).
+/// version loaded before it (its data is shared where unchanged); `old_of`
+/// gives, per procedure, the version its iproc's old signature and its
+/// mproc's `old.NAME` are checked against (`prev` where it gives none).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn load(
+pub(crate) fn load<'a>(
     space: &AddressSpace,
     names: &mut NameService,
     cg: &mut Codegen,
-    prev: Option<&Version>,
+    prev: Option<&'a Version>,
+    old_of: &OldOf<'a>,
     number: u64,
     slot: u32,
     module: Arc<Module>,
     source: Option<Arc<str>>,
     ctxs: &Ctxs,
 ) -> Result<Version, LoadError> {
-    let r = load_inner(space, names, cg, prev, number, slot, module, source, ctxs);
+    let r = load_inner(
+        space, names, cg, prev, old_of, number, slot, module, source, ctxs,
+    );
     if r.is_err() {
         // Whatever was committed of this slot goes back.
         let _ = space.release_slot(slot);
@@ -352,11 +372,12 @@ pub(crate) fn load(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn load_inner(
+fn load_inner<'a>(
     space: &AddressSpace,
     names: &mut NameService,
     cg: &mut Codegen,
-    prev: Option<&Version>,
+    prev: Option<&'a Version>,
+    old_of: &OldOf<'a>,
     number: u64,
     slot: u32,
     module: Arc<Module>,
@@ -522,7 +543,11 @@ fn load_inner(
         code_bytes += bytes.len() as u64;
         info.size = bytes.len() as u32;
         // SAFETY: the table was committed RW above and is not yet in use.
-        unsafe { *((table + 8 * ids[&p.name] as u64) as *mut u64) = info.code };
+        let stored = unsafe {
+            crate::binding::BindingTable::from_raw(table, table_bytes)
+                .set(crate::binding::ProcId(ids[&p.name]), info.code)
+        };
+        debug_assert!(stored, "the table is sized for every ID");
     }
     for (pf, st) in thread_printfs {
         printfs.extend(pf);
@@ -540,14 +565,16 @@ fn load_inner(
         // The iproc returns P's old return type (SPEC §2.1), whatever its
         // declaration defaulted to; its parameters must match exactly.
         let mut old_sig = ip.old_sig.clone();
-        match prev.and_then(|pv| pv.procs.get(&ip.name)) {
+        let old_ver = old_of(&ip.name).or(prev);
+        match old_ver.and_then(|pv| pv.procs.get(&ip.name)) {
             Some(old) if old.sig.params != ip.old_sig.params => {
                 return Err(inv(format!(
-                    "iproc {} declares the old signature {}, but the previous version's {} is {}",
+                    "iproc {} declares the old signature {}, but {} is {} in version {} (the version it will be updated from)",
                     ip.name,
                     sig_string(&ip.old_sig),
                     ip.name,
-                    sig_string(&old.sig)
+                    sig_string(&old.sig),
+                    old_ver.map_or(0, |v| v.number)
                 )));
             }
             Some(old) => old_sig.ret = old.sig.ret,
@@ -588,6 +615,7 @@ fn load_inner(
                 addr,
                 size: bytes.len() as u32,
                 old_sig: Some(old_sig),
+                old_version: old_ver.map(|v| v.number),
             },
         );
     }
@@ -600,11 +628,13 @@ fn load_inner(
                 mp.name
             ))
         })?;
-        // Resolve old.NAME against the version being replaced.
+        // Resolve old.NAME against the version being replaced: for a
+        // procedure, the one it will be running when this version applies.
         let mut old = Vec::new();
+        let old_ver = old_of(&mp.name).or(prev);
         for os in &mp.old_statics {
             let found = match (
-                prev.and_then(|pv| pv.procs.get(&mp.name)),
+                old_ver.and_then(|pv| pv.procs.get(&mp.name)),
                 prev.and_then(|pv| pv.globals.get(&mp.name)),
             ) {
                 (Some(pp), _) => pp
@@ -619,17 +649,21 @@ fn load_inner(
                 Some((off, ty)) if ty == os.ty => old.push((off, ty)),
                 Some((_, ty)) => {
                     return Err(inv(format!(
-                        "mproc {}: old.{} is {} in the previous version, not {}",
+                        "mproc {}: old.{} is {} in version {}, not {}",
                         mp.name,
                         os.name,
                         ty_string(ty),
+                        old_ver.map_or(0, |v| v.number),
                         ty_string(os.ty)
                     )));
                 }
                 None => {
                     return Err(inv(format!(
-                        "mproc {}: the previous version has no old.{}",
-                        mp.name, os.name
+                        "mproc {}: version {} (the version {} will be updated from) has no old.{}",
+                        mp.name,
+                        old_ver.map_or(0, |v| v.number),
+                        mp.name,
+                        os.name
                     )));
                 }
             }
@@ -677,6 +711,11 @@ fn load_inner(
                 addr,
                 size: bytes.len() as u32,
                 old_sig: None,
+                old_version: if mp.old_statics.is_empty() {
+                    None
+                } else {
+                    old_ver.map(|v| v.number)
+                },
             },
         );
     }

@@ -39,11 +39,19 @@ enum Command {
     Check {
         /// The UC source file.
         file: PathBuf,
+        /// The version it will replace (`.uc` source or `.o` object): its
+        /// mprocs' `old.NAME` and its iprocs' old signatures are checked
+        /// against it, as the pup checks them at load time.
+        #[arg(long)]
+        prev: Option<PathBuf>,
     },
     /// Print the procedure table and the delta* matrix of a UC file.
     Delta {
         /// The UC source file.
         file: PathBuf,
+        /// The version it will replace (`.uc` or `.o`), as for `check`.
+        #[arg(long)]
+        prev: Option<PathBuf>,
     },
     /// Show which procedures changed between two versions, and why.
     Diff {
@@ -124,8 +132,9 @@ impl Cli {
 
     fn run(&self) -> Result<(), Failure> {
         match &self.command {
-            Command::Check { file } => {
-                let m = self.compile(file, None)?;
+            Command::Check { file, prev } => {
+                let prev = self.load_prev(prev.as_deref())?;
+                let m = self.compile_against(file, prev.as_ref())?;
                 println!(
                     "{}: ok ({} procedures, {} globals, {} iprocs, {} mprocs)",
                     file.display(),
@@ -135,8 +144,9 @@ impl Cli {
                     m.mprocs.len()
                 );
             }
-            Command::Delta { file } => {
-                let m = self.compile(file, None)?;
+            Command::Delta { file, prev } => {
+                let prev = self.load_prev(prev.as_deref())?;
+                let m = self.compile_against(file, prev.as_ref())?;
                 print!("{}", delta_report(&m));
             }
             Command::Diff { old, new } => {
@@ -158,13 +168,10 @@ impl Cli {
         Ok(())
     }
 
-    fn build(
-        &self,
-        file: &Path,
-        prev: Option<&Path>,
-        out_dir: Option<&Path>,
-    ) -> Result<(), Failure> {
-        let prev = match prev {
+    /// The previous version given with `--prev`: compiled from `.uc`, or
+    /// read from a `.o` object.
+    fn load_prev(&self, prev: Option<&Path>) -> Result<Option<ir::Module>, Failure> {
+        Ok(match prev {
             None => None,
             Some(p) if p.extension().is_some_and(|e| e == "o") => {
                 let bytes =
@@ -172,8 +179,43 @@ impl Cli {
                 Some(object::read_object(&bytes).map_err(|e| anyhow!("{}: {e}", p.display()))?)
             }
             Some(p) => Some(self.compile(p, None)?),
-        };
-        let m = self.compile(file, prev.as_ref())?;
+        })
+    }
+
+    /// Compiles `file` as the version after `prev` and applies the checks
+    /// the pup makes at load time against the version being replaced.
+    fn compile_against(
+        &self,
+        file: &Path,
+        prev: Option<&ir::Module>,
+    ) -> Result<ir::Module, Failure> {
+        let m = self.compile(file, prev)?;
+        if let Some(p) = prev {
+            let errs = check_against_prev(&m, p);
+            if !errs.is_empty() {
+                for e in &errs {
+                    eprintln!("error: {}: {e}", file.display());
+                }
+                let n = errs.len();
+                eprintln!(
+                    "ucc: {}: {n} error{}",
+                    file.display(),
+                    if n == 1 { "" } else { "s" }
+                );
+                return Err(Failure::Compile);
+            }
+        }
+        Ok(m)
+    }
+
+    fn build(
+        &self,
+        file: &Path,
+        prev: Option<&Path>,
+        out_dir: Option<&Path>,
+    ) -> Result<(), Failure> {
+        let prev = self.load_prev(prev)?;
+        let m = self.compile_against(file, prev.as_ref())?;
         let stem = file
             .file_stem()
             .ok_or_else(|| anyhow!("{} has no file name", file.display()))?;
@@ -195,6 +237,69 @@ impl Cli {
         );
         Ok(())
     }
+}
+
+/// The checks the pup makes when it loads `new` over the version it
+/// replaces (`prev`): every iproc serves a procedure of `new` that `prev`
+/// has, with exactly `prev`'s parameters; every mproc serves a procedure
+/// or global of `new`, and each `old.NAME` it reads is a static of that
+/// procedure in `prev` (or the global itself) with the type the mproc uses.
+fn check_against_prev(new: &ir::Module, prev: &ir::Module) -> Vec<String> {
+    let mut errs = Vec::new();
+    let sig = |s: &ir::Signature| format!("{s:?}");
+    for ip in &new.iprocs {
+        if !new.procs.iter().any(|p| p.name == ip.name) {
+            errs.push(format!(
+                "iproc {} serves no procedure of this version",
+                ip.name
+            ));
+            continue;
+        }
+        match prev.procs.iter().find(|p| p.name == ip.name) {
+            None => errs.push(format!(
+                "iproc {}: the previous version has no procedure {}",
+                ip.name, ip.name
+            )),
+            Some(old) if old.sig.params != ip.old_sig.params => errs.push(format!(
+                "iproc {} declares the old signature {}, but the previous version's {} is {}",
+                ip.name,
+                sig(&ip.old_sig),
+                ip.name,
+                sig(&old.sig)
+            )),
+            Some(_) => {}
+        }
+    }
+    for mp in &new.mprocs {
+        let is_proc = new.procs.iter().any(|p| p.name == mp.name);
+        let is_global = new.globals.iter().any(|g| g.name == mp.name);
+        if !is_proc && !is_global {
+            errs.push(format!("mproc {} serves nothing of this version", mp.name));
+            continue;
+        }
+        for os in &mp.old_statics {
+            let found = match (
+                prev.procs.iter().find(|p| p.name == mp.name),
+                prev.globals.iter().find(|g| g.name == mp.name),
+            ) {
+                (Some(pp), _) => pp.statics.iter().find(|s| s.name == os.name).map(|s| s.ty),
+                (None, Some(g)) if os.name == mp.name => Some(g.ty),
+                _ => None,
+            };
+            match found {
+                Some(ty) if ty == os.ty => {}
+                Some(ty) => errs.push(format!(
+                    "mproc {}: old.{} is {:?} in the previous version, not {:?}",
+                    mp.name, os.name, ty, os.ty
+                )),
+                None => errs.push(format!(
+                    "mproc {}: the previous version has no old.{}",
+                    mp.name, os.name
+                )),
+            }
+        }
+    }
+    errs
 }
 
 /// The procedure table (IDs in source order) and the δ* matrix, as the
