@@ -333,7 +333,7 @@ pub unsafe fn walk_stack(
     let barrier = podus_return_barrier as *const () as u64;
     let slot = ctx.barrier_slot.load(SeqCst);
     for _ in 0..50_000_000u64 {
-        if fp == 0 || fp % 8 != 0 {
+        if fp == 0 || !fp.is_multiple_of(8) {
             break;
         }
         // SAFETY: generated code keeps frame pointers, so fp points at
@@ -752,11 +752,9 @@ unsafe fn sleep_impl(ctx: *const Ctx, ms: i64, fp: u64, pc: u64) {
     let deadline = Instant::now() + Duration::from_millis(ms.max(0) as u64);
     loop {
         let requested = ctx.host().sleep_until(ctx, deadline);
-        if requested {
-            if let Err(st) = ctx.host().handle_requests(ctx, fp, pc) {
-                // SAFETY: nothing with a destructor is live here.
-                unsafe { leave(ctx, st) }
-            }
+        if requested && let Err(st) = ctx.host().handle_requests(ctx, fp, pc) {
+            // SAFETY: nothing with a destructor is live here.
+            unsafe { leave(ctx, st) }
         }
         if Instant::now() >= deadline {
             return;
