@@ -186,11 +186,16 @@ impl Outbox {
 
     /// Queues program output, or counts it as skipped when the ush already
     /// has [`OUTPUT_BEHIND`] bytes unread.
-    fn push_output(&self, bytes: &[u8]) {
+    /// `streaming` is read under the outbox's lock, which `output off`
+    /// also takes to clear it: no output is queued after that reply.
+    fn push_output(&self, streaming: &AtomicBool, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
         let mut guard = lock(&self.state);
+        if !streaming.load(Ordering::SeqCst) {
+            return;
+        }
         let st = &mut *guard;
         if st.output_bytes + bytes.len() > OUTPUT_BEHIND {
             match st.items.back_mut() {
@@ -443,9 +448,7 @@ impl Hub {
             }
         }
         for s in lock(&self.sessions).values() {
-            if s.output.load(Ordering::Relaxed) {
-                s.outbox.push_output(bytes);
-            }
+            s.outbox.push_output(&s.output, bytes);
         }
     }
 
@@ -1037,6 +1040,9 @@ fn handle(ctx: &Ctx, session: &Session, conn: &Connection, req: Request) -> bool
     session.hold();
     let response = match req {
         Request::Output { on } => {
+            // Under the outbox's lock, so that output is queued either
+            // before this reply or not at all (see `Outbox::push_output`).
+            let _queue = lock(&session.outbox.state);
             session.output.store(on, Ordering::SeqCst);
             Response::Ok
         }
