@@ -51,7 +51,7 @@ struct Seen {
     backtrace: Vec<String>,
 }
 
-fn attempt() -> Seen {
+fn attempt(extra: usize) -> Seen {
     let (vm, cap) = common::vm();
     let events = vm.subscribe();
     vm.load(1, common::compile("v1.uc", &program("A", 0)), None)
@@ -64,7 +64,7 @@ fn attempt() -> Seen {
     // frame (work, almost always) until it returns.
     vm.load(2, common::compile("v2.uc", &program("B", 0)), None)
         .unwrap();
-    let big = common::compile("v3.uc", &program("B", 1500));
+    let big = common::compile("v3.uc", &program("B", extra));
 
     // Timestamp the barrier's firing as it happens.
     let (tx, rx) = mpsc::channel();
@@ -114,9 +114,17 @@ fn a_barrier_firing_mid_load_does_not_wait_for_the_compiler() {
     // The barrier goes on the top frame when the update begins; in the rare
     // case the program was between calls (main on top) nothing fires, and
     // the attempt says nothing: try again in a fresh VM.
+    // The load must last several of the program's ticks to tell waiting
+    // from not; a fast machine compiles 1,500 procedures in ~150 ms, so the
+    // version grows until its load is long enough.
     let mut tries = Vec::new();
+    let mut extra = 1500;
     let seen = loop {
-        let s = attempt();
+        let s = attempt(extra);
+        if s.load.as_millis() < 4 * WORK_MS as u128 && extra < 50_000 {
+            extra *= 3;
+            continue;
+        }
         if s.during > 0 {
             break s;
         }
