@@ -618,14 +618,7 @@ fn spec_of(ctx: &mut Ctx<'_>, o: &UpdateOpts) -> Result<UpdateSpec, String> {
                     ));
                 }
             };
-            if let Some((a, b)) = cf.update {
-                spec.from = Some(a);
-                spec.to = Some(b);
-            }
-            spec.changed = cf.changed;
-            spec.together = cf.together;
-            spec.within_ms = cf.within.map(|d| d.as_millis() as u64);
-            spec.atomic = cf.atomic;
+            crate::shell::apply_changes(&mut spec, cf);
         }
     }
     if let Some(w) = o.within {

@@ -1095,14 +1095,7 @@ impl Shell {
                         ));
                     }
                 };
-                if let Some((a, b)) = cf.update {
-                    spec.from = Some(a);
-                    spec.to = Some(b);
-                }
-                spec.changed = cf.changed;
-                spec.together = cf.together;
-                spec.within_ms = cf.within.map(|d| d.as_millis() as u64);
-                spec.atomic = cf.atomic;
+                apply_changes(&mut spec, cf);
             }
             None => {}
         }
@@ -1347,6 +1340,19 @@ fn source_beside(object: &Path, module: &Module) -> Option<String> {
     } else {
         None
     }
+}
+
+/// What a changes file asks of an update, as the pup's `UpdateSpec` says it
+/// (`update CHANGES` and `rollout update CHANGES` alike).
+pub(crate) fn apply_changes(spec: &mut UpdateSpec, cf: compiler::changes::ChangesFile) {
+    if let Some((a, b)) = cf.update {
+        spec.from = Some(a);
+        spec.to = Some(b);
+    }
+    spec.changed = cf.changed;
+    spec.together = cf.together;
+    spec.within_ms = cf.within.map(|d| d.as_millis() as u64);
+    spec.atomic = cf.atomic;
 }
 
 #[cfg(test)]
