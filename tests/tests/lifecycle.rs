@@ -99,15 +99,24 @@ main() { int i; for (i = 0; i < 100000; i++) { tick(i); sleep_ms(50); } }
 
 /// Writes the sources and `script` into a fresh env and runs it.
 fn run_script(sources: &[(&str, &str)], script: &str) -> (Env, Run) {
+    run_script_held(sources, script, None)
+}
+
+/// `run_script`, with the pup's program held right after its first output
+/// containing `hold` until something asks it to pause
+/// (`$PODUS_TEST_HOLD_AFTER_OUTPUT`), so that an update lands there.
+fn run_script_held(sources: &[(&str, &str)], script: &str, hold: Option<&str>) -> (Env, Run) {
     let env = Env::new();
     for (name, text) in sources {
         env.write(name, text);
     }
     let path = env.write("script.ush", script);
-    let run = env.ush(
-        &["--local", "--color", "never", "-f", path.to_str().unwrap()],
-        LIMIT,
-    );
+    let mut c = env.command("ush");
+    c.args(["--local", "--color", "never", "-f", path.to_str().unwrap()]);
+    if let Some(h) = hold {
+        c.env("PODUS_TEST_HOLD_AFTER_OUTPUT", h);
+    }
+    let run = podus_tests::run_bounded(c, LIMIT);
     (env, run)
 }
 
@@ -154,7 +163,7 @@ fn after_nth<'a>(out: &'a str, cmd: &str, n: usize) -> &'a str {
 
 #[test]
 fn an_update_abandoned_by_within_is_retried_to_the_same_version() {
-    let (_env, run) = run_script(
+    let (_env, run) = run_script_held(
         &[("slow1.uc", SLOW1), ("slow2.uc", SLOW2)],
         "set errexit off
 program retry
@@ -176,6 +185,7 @@ procs
 stop
 quit
 ",
+        Some("v1 work round 0 step 2"),
     );
     let out = run.all();
     let stdout = &run.stdout;
@@ -221,7 +231,7 @@ quit
 
 #[test]
 fn an_update_abandoned_by_abort_is_retried_to_the_same_version() {
-    let (_env, run) = run_script(
+    let (_env, run) = run_script_held(
         &[("slow1.uc", SLOW1), ("slow2.uc", SLOW2)],
         "program retry
 connect
@@ -237,6 +247,7 @@ expect \"v2 work round\" --timeout 20s
 stop
 quit
 ",
+        Some("v1 work round 0 step 2"),
     );
     let out = run.all();
     assert_eq!(run.code, Some(0), "{out}");
@@ -437,7 +448,7 @@ void work(int r)
 mproc work { c = old.b + 1000; }
 main() { int r = 0; while (1) { work(r); r++; } }
 "#;
-    let (_env, run) = run_script(
+    let (_env, run) = run_script_held(
         &[("w1.uc", w1), ("w2.uc", w2), ("w3.uc", w3)],
         "program w
 connect
@@ -453,6 +464,7 @@ expect \"w3 \" --timeout 20s
 stop
 quit
 ",
+        Some("w1 0 7"),
     );
     let out = run.all();
     let stdout = &run.stdout;
@@ -472,7 +484,10 @@ quit
 
 #[test]
 fn bad_update_requests_change_nothing_and_say_why() {
-    let (_env, run) = run_script(
+    // The update of line 10 must find work on the stack (regression: under
+    // load it once landed between two calls of work and completed at once),
+    // so the program is held inside work until that update pauses it.
+    let (_env, run) = run_script_held(
         &[("slow1.uc", SLOW1), ("slow2.uc", SLOW2)],
         "set errexit off
 program bad
@@ -492,6 +507,7 @@ stop
 update 2
 quit
 ",
+        Some("v1 work round 0 step 2"),
     );
     let out = run.all();
     let stdout = &run.stdout;
