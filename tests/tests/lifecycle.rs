@@ -171,7 +171,7 @@ connect
 load 1 slow1.uc
 load 2 slow2.uc
 run
-sleep 300ms
+expect \"v1 work round 0 step 2\" --timeout 20s
 update 2 --within 300ms
 wait --timeout 10s
 status
@@ -238,7 +238,7 @@ connect
 load 1 slow1.uc
 load 2 slow2.uc
 run
-sleep 300ms
+expect \"v1 work round 0 step 2\" --timeout 20s
 update 2
 abort
 update 2
@@ -455,7 +455,7 @@ connect
 load 1 w1.uc
 load 2 w2.uc
 run
-sleep 200ms
+expect \"w1 0 7\" --timeout 20s
 update 2
 load 3 w3.uc
 update 3
@@ -491,13 +491,13 @@ fn bad_update_requests_change_nothing_and_say_why() {
         &[("slow1.uc", SLOW1), ("slow2.uc", SLOW2)],
         "set errexit off
 program bad
-connect
+connect; output on
 load 1 slow1.uc
 update 2
 run
 update 5
 update slow2.uc
-load 2 slow2.uc
+load 2 slow2.uc; expect \"v1 work round 0 step 2\" --timeout 20s
 update 2 --within 5s
 update 1
 update 2
