@@ -192,20 +192,22 @@ impl Checker<'_> {
                     } as i64)
                 };
                 let is_cmp = matches!(op, B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge);
-                match (a.to(t), b.to(t)) {
+                let (a, b) = (a.to(t), b.to(t));
+                // Integer division by zero, signed or not (a double's is inf/NaN).
+                if matches!(op, B::Div | B::Rem) && matches!(b, I(0) | U(0)) {
+                    self.err(
+                        "division by zero in a constant expression",
+                        e.span,
+                        "the divisor is 0",
+                    );
+                    return None;
+                }
+                match (a, b) {
                     (I(x), I(y)) => match op {
                         _ if is_cmp => cmp(x.cmp(&y)),
                         B::Add => I(x.wrapping_add(y)),
                         B::Sub => I(x.wrapping_sub(y)),
                         B::Mul => I(x.wrapping_mul(y)),
-                        B::Div | B::Rem if y == 0 => {
-                            self.err(
-                                "division by zero in a constant expression",
-                                e.span,
-                                "the divisor is 0",
-                            );
-                            return None;
-                        }
                         B::Div => I(x.wrapping_div(y)),
                         B::Rem => I(x.wrapping_rem(y)),
                         B::BitAnd => I(x & y),
@@ -217,14 +219,6 @@ impl Checker<'_> {
                         B::Add => U(x.wrapping_add(y)),
                         B::Sub => U(x.wrapping_sub(y)),
                         B::Mul => U(x.wrapping_mul(y)),
-                        B::Div | B::Rem if y == 0 => {
-                            self.err(
-                                "division by zero in a constant expression",
-                                e.span,
-                                "the divisor is 0",
-                            );
-                            return None;
-                        }
                         B::Div => U(x / y),
                         B::Rem => U(x % y),
                         B::BitAnd => U(x & y),
