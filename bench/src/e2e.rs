@@ -25,37 +25,6 @@ pub struct Opts {
     pub bin_dir: PathBuf,
 }
 
-/// The acceptance generator's program (`gen-procs.py`): each procedure has
-/// a static and up to five calls to later ones; main ticks.
-pub fn generated(n: usize) -> String {
-    let mut seed: u64 = 7;
-    let mut next = |bound: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) as usize % bound
-    };
-    let mut out = String::with_capacity(n * 300);
-    for i in 0..n {
-        out.push_str(&format!(
-            "int p{i}(int d) {{\n    static int calls;\n    int s = {};\n    calls++;\n",
-            i % 7
-        ));
-        if i + 1 < n {
-            for _ in 0..5 {
-                let c = i + 1 + next(n - i - 1);
-                out.push_str(&format!("    if (d > 0) s = s + p{c}(d - 1);\n"));
-            }
-        }
-        out.push_str("    return s + calls;\n}\n");
-    }
-    out.push_str(
-        "int tick(int k) { printf(\"%d %d\\n\", k, now_ms()); sleep_ms(5); return k + 1; }\n\
-         main() { int k = 0; while (1) { k = tick(k); if (k < 0) printf(\"%d\\n\", p0(2)); } }\n",
-    );
-    out
-}
-
 fn status_kb(pid: u32, key: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines()
@@ -151,7 +120,7 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
     let dir = tempfile::tempdir()?;
     for &n in &o.sizes {
         let file = dir.path().join(format!("p{n}.uc"));
-        let src = generated(n);
+        let src = compiler::synth::program(n);
         std::fs::write(&file, &src)?;
         let module = crate::util::compile(&format!("p{n}.uc"), &src)?;
         let wire = (compiler::object::write_object(&module).len() + src.len()) as f64 / 1e6;

@@ -326,17 +326,9 @@ pub enum Stmt {
         /// The body.
         body: Box<Stmt>,
     },
-    /// `for (init; cond; step) body`.
-    For {
-        /// The init clause: a declaration or an expression statement.
-        init: Option<Box<Stmt>>,
-        /// The condition; `None` loops forever.
-        cond: Option<Expr>,
-        /// The step expression.
-        step: Option<Expr>,
-        /// The body.
-        body: Box<Stmt>,
-    },
+    /// `for (init; cond; step) body`, boxed: it is the largest statement
+    /// and the rarest, and every statement is as large as the largest.
+    For(Box<ForLoop>),
     /// `break;`
     Break(Span),
     /// `continue;`
@@ -370,6 +362,28 @@ pub enum Stmt {
     Empty,
     /// A statement the parser skipped after a syntax error.
     Error,
+}
+
+/// The parts of a `for` statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForLoop {
+    /// The init clause: a declaration or an expression statement.
+    pub init: Option<Box<Stmt>>,
+    /// The condition; `None` loops forever.
+    pub cond: Option<Expr>,
+    /// The step expression.
+    pub step: Option<Expr>,
+    /// The body.
+    pub body: Box<Stmt>,
+}
+
+/// A call as written: `name(args)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallExpr {
+    /// The called procedure.
+    pub name: Ident,
+    /// The arguments.
+    pub args: Vec<Expr>,
 }
 
 /// Binary operators as written (assignment operators are separate).
@@ -475,11 +489,12 @@ pub enum ExprKind {
     /// A name.
     Var(String),
     /// `old.NAME` (mprocs only).
-    Old(Ident),
-    /// `name(args)`.
-    Call(Ident, Vec<Expr>),
+    Old(Box<Ident>),
+    /// `name(args)`. Calls and `old.NAME` are boxed so that every other
+    /// expression node (most of a program's syntax tree) stays small.
+    Call(Box<CallExpr>),
     /// `new.P(args)` (iprocs only).
-    NewCall(Ident, Vec<Expr>),
+    NewCall(Box<CallExpr>),
     /// `base[index]`.
     Index(Box<Expr>, Box<Expr>),
     /// `target = value` / `target op= value`.

@@ -26,6 +26,7 @@
 //! - [`object`]: the `.o` (postcard IR) and `.delta` (text) files `ucc
 //!   build` writes. Invariant: a file is checked (magic, format, cross-check)
 //!   before anything in it is trusted.
+//! - [`synth`]: generated programs for scale tests and benchmarks.
 //!
 //! Public entry points (the contract the VM, pup and ush rely on):
 //! - [`compile`]: source → [`ir::Module`] or diagnostics.
@@ -51,6 +52,7 @@ pub mod ir;
 pub mod lexer;
 pub mod object;
 pub mod parse;
+pub mod synth;
 
 pub use diag::{Diagnostic, Diagnostics};
 
@@ -78,5 +80,5 @@ pub fn compile_update(
         syntax.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(Diagnostics(syntax));
     }
-    check::check(file, src, &program, prev).map_err(Diagnostics)
+    check::check(file, src, program, prev).map_err(Diagnostics)
 }

@@ -7,43 +7,11 @@ use std::time::Duration;
 
 use podus_tests::{Env, run_bounded};
 
-/// The acceptance generator's shape (`gen-procs.py`): procedures p0..pN-1,
-/// each with a static and up to five calls to later procedures, plus a
-/// ticking main.
-fn generated(n: usize) -> String {
-    let mut seed: u64 = 7;
-    let mut next = |bound: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) as usize % bound
-    };
-    let mut out = String::with_capacity(n * 300);
-    for i in 0..n {
-        out.push_str(&format!(
-            "int p{i}(int d) {{\n    static int calls;\n    int s = {};\n    calls++;\n",
-            i % 7
-        ));
-        if i + 1 < n {
-            for _ in 0..5 {
-                let c = i + 1 + next(n - i - 1);
-                out.push_str(&format!("    if (d > 0) s = s + p{c}(d - 1);\n"));
-            }
-        }
-        out.push_str("    return s + calls;\n}\n");
-    }
-    out.push_str(
-        "int tick(int k) { printf(\"tick %d\\n\", k); sleep_ms(5); return k + 1; }\n\
-         main() { int k = 0; while (1) { k = tick(k); if (k < 0) printf(\"%d\\n\", p0(2)); } }\n",
-    );
-    out
-}
-
 #[test]
 #[cfg_attr(debug_assertions, ignore = "release only: run with --release")]
 fn fifty_thousand_procedures_load_through_ush_and_run() {
     let env = Env::new();
-    env.write("big.uc", &generated(50_000));
+    env.write("big.uc", &compiler::synth::program(50_000));
     let r = env.ush(
         &[
             "--local",

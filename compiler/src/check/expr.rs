@@ -371,8 +371,8 @@ impl FnCx<'_, '_> {
                 None
             }
             K::Var(_) | K::Old(_) | K::Index(..) => self.value(e),
-            K::Call(name, args) => self.call(name, args, span),
-            K::NewCall(name, args) => self.new_call(name, args, span),
+            K::Call(c) => self.call(&c.name, &c.args, span),
+            K::NewCall(c) => self.new_call(&c.name, &c.args, span),
             K::Assign { target, op, value } => {
                 let opname = match op {
                     None => "=".to_string(),

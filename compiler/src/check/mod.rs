@@ -61,10 +61,14 @@ const LEFT_OUT_CALLS: &[(&str, &str)] = &[
 /// Checks a parsed program. `prev` is the module of the version being
 /// replaced, when known: it gives `old.NAME` its type and is what `iproc`
 /// signatures are checked against.
+///
+/// The program is taken by value so that each procedure's body is dropped
+/// as soon as its IR exists: a large program never holds its whole syntax
+/// tree and its whole IR at once (SPEC §7, memory linear in program size).
 pub fn check(
     file: &str,
     src: &str,
-    prog: &ast::Program,
+    mut prog: ast::Program,
     prev: Option<&Module>,
 ) -> Result<Module, Vec<Diagnostic>> {
     let mut ck = Checker {
@@ -73,7 +77,7 @@ pub fn check(
         diags: Vec::new(),
         env: Env::default(),
     };
-    let module = ck.module(file, prog);
+    let module = ck.module(file, &mut prog);
     if ck.diags.is_empty() {
         Ok(module)
     } else {
@@ -250,12 +254,12 @@ impl Checker<'_> {
         format!("line {line}, column {col}")
     }
 
-    fn module(&mut self, file: &str, prog: &ast::Program) -> Module {
+    fn module(&mut self, file: &str, prog: &mut ast::Program) -> Module {
         // Pass 1: the shared name space of procedures and globals, so that
         // calls may precede definitions (as in the pizza listing).
         let mut globals = Vec::new();
         let mut proc_defs = Vec::new();
-        for item in &prog.items {
+        for (i, item) in prog.items.iter().enumerate() {
             match item {
                 ast::Item::Global(decl) => {
                     // `static` on a global changes nothing: a UC program is
@@ -280,7 +284,7 @@ impl Checker<'_> {
                             .procs
                             .insert(def.name.name.clone(), (sig.clone(), def.name.span));
                     }
-                    proc_defs.push((def, sig, params, claimed));
+                    proc_defs.push((i, sig, params, claimed));
                 }
                 ast::Item::IProc(_) | ast::Item::MProc(_) | ast::Item::Prototype(_) => {}
             }
@@ -310,8 +314,13 @@ impl Checker<'_> {
         // Pass 2: bodies. Procedures first, so that an mproc can see the
         // statics of the procedure it serves.
         let mut procs = Vec::new();
-        for (def, sig, params, claimed) in proc_defs {
+        for (i, sig, params, claimed) in proc_defs {
+            let ast::Item::Proc(def) = &mut prog.items[i] else {
+                unreachable!("proc_defs holds the indices of procedure items");
+            };
             let p = self.proc(def, sig, &params);
+            // Its IR exists now; the syntax is not needed again.
+            def.body = Vec::new();
             // A duplicate's body is still checked, for its own errors.
             if !claimed {
                 continue;
@@ -548,13 +557,15 @@ impl Checker<'_> {
         fx.bind_params(params);
         let body = fx.stmts_in_scope(&def.body, false);
         let FnCx {
-            locals,
-            statics,
+            mut locals,
+            mut statics,
             data_size,
             callees,
             globals_used,
             ..
         } = fx;
+        locals.shrink_to_fit();
+        statics.shrink_to_fit();
         Proc {
             name: def.name.name.clone(),
             sig,

@@ -61,6 +61,9 @@ impl<'c, 'a> FnCx<'c, 'a> {
         if new_scope {
             self.scopes.pop();
         }
+        // Most bodies hold one or two statements; a push-grown Vec keeps
+        // room for four, and a large program has hundreds of thousands.
+        out.shrink_to_fit();
         out
     }
 
@@ -99,12 +102,13 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     });
                 }
             }
-            ast::Stmt::For {
-                init,
-                cond,
-                step,
-                body,
-            } => {
+            ast::Stmt::For(f) => {
+                let ast::ForLoop {
+                    init,
+                    cond,
+                    step,
+                    body,
+                } = &**f;
                 // The init clause's declarations are scoped to the loop.
                 self.scopes.push(HashMap::new());
                 let mut block = Vec::new();
