@@ -56,7 +56,7 @@ struct Cli {
     /// Fewer repetitions and smaller sizes: a smoke run under a minute.
     #[arg(long)]
     quick: bool,
-    /// Run only these benchmarks (comma-separated: calls, pause, waiting, load, remote).
+    /// Run only these benchmarks (comma-separated: calls, pause, waiting, load, remote, e2e).
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
     /// Where to write the results JSON (relative paths are relative to the
@@ -240,6 +240,12 @@ fn write_report(r: &Results, md: &Path, svg: &Path) -> Result<()> {
     if !r.load_series.is_empty() {
         report::plot(&r.load_series, svg).context("drawing the load-time plot")?;
         println!("wrote {}", svg.display());
+    }
+    let e2e = report::e2e_points(r);
+    if !e2e.is_empty() {
+        let e2e_svg = svg.with_file_name("load-e2e.svg");
+        report::plot_e2e(&e2e, &e2e_svg).context("drawing the end-to-end load plot")?;
+        println!("wrote {}", e2e_svg.display());
     }
     let rel = pathdiff(svg, md.parent().unwrap_or(Path::new(".")));
     let mut text = report::render(r, &rel);

@@ -284,6 +284,10 @@ const GROUPS: &[(&str, &str)] = &[
     ("waiting", "3. Throughput while an update waits"),
     ("load", "4. Load: compile, δ*, JIT and placement"),
     ("remote", "5. Remote updates: ush → pup over loopback"),
+    (
+        "e2e",
+        "6. Load end to end through ush (SPEC §7, as users meet it)",
+    ),
 ];
 
 /// BENCHMARKS.md from a results file. `svg` is the plot's path relative to
@@ -476,6 +480,32 @@ pub fn render(r: &Results, svg: &str) -> String {
             }
             let _ = writeln!(s, "![load time vs program size, log-log]({svg})\n");
         }
+        if *g == "e2e" {
+            let pts = e2e_points(r);
+            if !pts.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "| procedures | wall (ush load, start to exit) | ush peak RSS | pup peak RSS | object + source on the wire |"
+                );
+                let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: |");
+                for p in &pts {
+                    let _ = writeln!(
+                        s,
+                        "| {} | {} s | {} MiB | {} MiB | {} MB |",
+                        p.procs,
+                        num(p.wall_s),
+                        num(p.ush_mib),
+                        num(p.pup_mib),
+                        num(p.wire_mb)
+                    );
+                }
+                let e2e_svg = e2e_svg_path(svg);
+                let _ = writeln!(
+                    s,
+                    "\n![end-to-end load through ush: wall time and peak memory vs program size, log-log]({e2e_svg})\n"
+                );
+            }
+        }
     }
     s
 }
@@ -499,6 +529,169 @@ fn growth(ps: &[LoadPoint]) -> Option<String> {
         slope(a.load_ms, b.load_ms),
         slope(a.total_ms, b.total_ms)
     ))
+}
+
+/// One size of the end-to-end load (`e2e.load.N.*` entries).
+#[derive(Clone, Copy, Debug)]
+pub struct E2ePoint {
+    /// Procedures in the program.
+    pub procs: usize,
+    /// Median wall seconds.
+    pub wall_s: f64,
+    /// Median ush peak RSS.
+    pub ush_mib: f64,
+    /// Median pup peak RSS.
+    pub pup_mib: f64,
+    /// Object plus source, MB.
+    pub wire_mb: f64,
+}
+
+/// The end-to-end load points of a run, by size.
+pub fn e2e_points(r: &Results) -> Vec<E2ePoint> {
+    let get = |n: usize, what: &str| {
+        r.results
+            .iter()
+            .find(|e| e.id == format!("e2e.load.{n}.{what}"))
+            .map(|e| e.value)
+    };
+    let mut sizes: Vec<usize> = r
+        .results
+        .iter()
+        .filter_map(|e| {
+            e.id.strip_prefix("e2e.load.")?
+                .split('.')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+        .into_iter()
+        .filter_map(|n| {
+            Some(E2ePoint {
+                procs: n,
+                wall_s: get(n, "wall")?,
+                ush_mib: get(n, "ush_rss")?,
+                pup_mib: get(n, "pup_rss")?,
+                wire_mb: get(n, "wire").unwrap_or(0.0),
+            })
+        })
+        .collect()
+}
+
+/// Where the end-to-end plot goes: beside the load-time plot.
+pub fn e2e_svg_path(load_svg: &str) -> String {
+    match load_svg.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/load-e2e.svg"),
+        None => "load-e2e.svg".to_string(),
+    }
+}
+
+/// The end-to-end plot: wall seconds (left) and peak RSS of ush and the
+/// pup (right) against procedures, log-log, with SPEC §7's bounds.
+pub fn plot_e2e(ps: &[E2ePoint], path: &Path) -> Result<()> {
+    use plotters::prelude::*;
+    if ps.is_empty() {
+        return Ok(());
+    }
+    let err = |e: &dyn std::fmt::Display| anyhow::anyhow!("{e}");
+    let xmin = ps.iter().map(|p| p.procs).min().unwrap() as f64;
+    let xmax = ps.iter().map(|p| p.procs).max().unwrap() as f64;
+    let root = SVGBackend::new(path, (960, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let root = root
+        .titled("podus: load end to end through ush", ("sans-serif", 20))
+        .map_err(|e| err(&e))?;
+    let (left, right) = root.split_horizontally(480);
+    type Series = (&'static str, RGBColor, fn(&E2ePoint) -> f64);
+    /// One panel: its area, y label, series, and SPEC bound with its label.
+    type Panel<'a, 'b> = (
+        &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+        &'static str,
+        Vec<Series>,
+        f64,
+        &'static str,
+    );
+    let panels: [Panel<'_, '_>; 2] = [
+        (
+            &left,
+            "seconds (median wall)",
+            vec![("ush load, start to exit", BLACK, |p: &E2ePoint| p.wall_s)],
+            2.0,
+            "2 s target (10,000 procedures)",
+        ),
+        (
+            &right,
+            "MiB (median peak RSS)",
+            vec![
+                ("ush", BLUE, |p: &E2ePoint| p.ush_mib),
+                ("pup", RED, |p: &E2ePoint| p.pup_mib),
+            ],
+            300.0,
+            "ush 300 MiB target (50,000 procedures)",
+        ),
+    ];
+    for (area, ydesc, series, bound, bound_label) in panels {
+        let ys = ps
+            .iter()
+            .flat_map(|p| series.iter().map(move |(_, _, f)| f(p)))
+            .chain([bound]);
+        let ymin = ys.clone().fold(f64::INFINITY, f64::min).max(1e-3);
+        let ymax = ys.fold(0.0, f64::max);
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(
+                (xmin * 0.8..xmax * 1.25).log_scale(),
+                (ymin * 0.5..ymax * 2.0).log_scale(),
+            )
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("procedures (≈5 call edges each)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.1}"))
+            .y_desc(ydesc)
+            .draw()
+            .map_err(|e| err(&e))?;
+        for (label, color, f) in series {
+            let pts: Vec<(f64, f64)> = ps
+                .iter()
+                .map(|p| (p.procs as f64, f(p).max(1e-3)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                .map_err(|e| err(&e))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+            chart
+                .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| err(&e))?;
+        }
+        let orange = RGBColor(230, 120, 0);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(xmin * 0.8, bound), (xmax * 1.25, bound)],
+                orange.stroke_width(2),
+            ))
+            .map_err(|e| err(&e))?
+            .label(bound_label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2))
+            });
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
 }
 
 /// The load-time plot (SVG, log-log): time of each phase vs procedures.

@@ -7,9 +7,7 @@
 //! `-0.0`, which `==` on floats would miss). Static names are kept: statics
 //! are carried across versions by name, so renaming one changes meaning.
 
-use crate::ir::{
-    Arg, Expr, ExprKind, Global, Local, Module, Place, PrintArg, Proc, Span, Stmt, VarTy,
-};
+use crate::ir::{Arg, Expr, ExprKind, Local, Module, Place, PrintArg, Proc, Span, Stmt, VarTy};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -138,18 +136,104 @@ impl fmt::Display for Diff {
 
 /// Compares two versions of a program.
 pub fn diff(old: &Module, new: &Module) -> Diff {
-    let old_procs: HashMap<&str, &Proc> = old.procs.iter().map(|p| (p.name.as_str(), p)).collect();
-    let new_names: HashSet<&str> = new.procs.iter().map(|p| p.name.as_str()).collect();
-    let with_iproc: HashSet<&str> = new.iprocs.iter().map(|i| i.name.as_str()).collect();
-    let with_mproc: HashSet<&str> = new.mprocs.iter().map(|m| m.name.as_str()).collect();
+    diff_summaries(&Summary::of(old), &Summary::of(new))
+}
+
+/// What [`diff`] compares of a module, without the procedure bodies: each
+/// procedure's normalized code as bytes. A large program's loader keeps
+/// this instead of the IR (a few hundred bytes per procedure, not a tree).
+///
+/// A summary made by [`Summary::digested`] keeps a 128-bit digest of each
+/// procedure's code instead of the code's bytes (as large as the object):
+/// what ush keeps of a loaded version. Summaries are compared only with
+/// summaries made the same way.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    digest: bool,
+    procs: Vec<(String, Normalized)>,
+    globals: Vec<(String, Vec<u8>)>,
+    iprocs: HashSet<String>,
+    mprocs: HashSet<String>,
+}
+
+impl Summary {
+    /// The summary of a whole module (bodies included).
+    pub fn of(m: &Module) -> Summary {
+        let mut s = Summary::default();
+        m.procs.iter().for_each(|p| s.add_proc(p));
+        s.add_rest(m);
+        s
+    }
+
+    /// An empty summary that keeps digests of procedure code.
+    pub fn digested() -> Summary {
+        Summary {
+            digest: true,
+            ..Summary::default()
+        }
+    }
+
+    /// [`Summary::of`], keeping digests of procedure code.
+    pub fn of_digested(m: &Module) -> Summary {
+        let mut s = Summary::digested();
+        m.procs.iter().for_each(|p| s.add_proc(p));
+        s.add_rest(m);
+        s
+    }
+
+    /// Adds one procedure, while its body exists (in module order).
+    pub fn add_proc(&mut self, p: &Proc) {
+        let mut n = Normalized::of(p);
+        if self.digest {
+            n.code = digest(&n.code);
+        }
+        self.procs.push((p.name.clone(), n));
+    }
+
+    /// Takes procedure `name`'s entry from `other` (the version that
+    /// procedure will be running), if both have it. Returns whether it did.
+    pub fn replace_proc_from(&mut self, name: &str, other: &Summary) -> bool {
+        let Some((_, theirs)) = other.procs.iter().find(|(n, _)| n == name) else {
+            return false;
+        };
+        match self.procs.iter_mut().find(|(n, _)| n == name) {
+            Some((_, ours)) => {
+                *ours = theirs.clone();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds `m`'s globals, iprocs and mprocs (its procedures are added one
+    /// at a time with [`Summary::add_proc`]).
+    pub fn add_rest(&mut self, m: &Module) {
+        self.globals = m
+            .globals
+            .iter()
+            .map(|g| (g.name.clone(), bytes(&(g.ty, &g.init))))
+            .collect();
+        self.iprocs = m.iprocs.iter().map(|i| i.name.clone()).collect();
+        self.mprocs = m.mprocs.iter().map(|m| m.name.clone()).collect();
+    }
+}
+
+/// [`diff`] over summaries (made the same way: both digested or neither).
+pub fn diff_summaries(old: &Summary, new: &Summary) -> Diff {
+    assert_eq!(
+        old.digest, new.digest,
+        "summaries compared are made the same way"
+    );
+    let old_procs: HashMap<&str, &Normalized> =
+        old.procs.iter().map(|(n, p)| (n.as_str(), p)).collect();
+    let new_names: HashSet<&str> = new.procs.iter().map(|(n, _)| n.as_str()).collect();
 
     let mut d = Diff::default();
-    for p in &new.procs {
-        let Some(o) = old_procs.get(p.name.as_str()) else {
-            d.added.push(p.name.clone());
+    for (name, n) in &new.procs {
+        let Some(o) = old_procs.get(name.as_str()) else {
+            d.added.push(name.clone());
             continue;
         };
-        let (o, n) = (Normalized::of(o), Normalized::of(p));
         let mut reasons = Vec::new();
         if o.code != n.code {
             reasons.push(Reason::Code);
@@ -163,17 +247,17 @@ pub fn diff(old: &Module, new: &Module) -> Diff {
         if o.globals_used != n.globals_used {
             reasons.push(Reason::GlobalsUsed);
         }
-        if with_iproc.contains(p.name.as_str()) {
+        if new.iprocs.contains(name) {
             reasons.push(Reason::IProc);
         }
-        if with_mproc.contains(p.name.as_str()) {
+        if new.mprocs.contains(name) {
             reasons.push(Reason::MProc);
         }
         if reasons.is_empty() {
-            d.unchanged.push(p.name.clone());
+            d.unchanged.push(name.clone());
         } else {
             d.changed.push(Changed {
-                name: p.name.clone(),
+                name: name.clone(),
                 reasons,
             });
         }
@@ -181,20 +265,19 @@ pub fn diff(old: &Module, new: &Module) -> Diff {
     d.removed = old
         .procs
         .iter()
-        .filter(|p| !new_names.contains(p.name.as_str()))
-        .map(|p| p.name.clone())
+        .filter(|(n, _)| !new_names.contains(n.as_str()))
+        .map(|(n, _)| n.clone())
         .collect();
 
-    let old_globals: HashMap<&str, &Global> =
-        old.globals.iter().map(|g| (g.name.as_str(), g)).collect();
-    let new_globals: HashSet<&str> = new.globals.iter().map(|g| g.name.as_str()).collect();
-    for g in &new.globals {
-        match old_globals.get(g.name.as_str()) {
-            None => d.added_globals.push(g.name.clone()),
+    let old_globals: HashMap<&str, &Vec<u8>> =
+        old.globals.iter().map(|(n, b)| (n.as_str(), b)).collect();
+    let new_globals: HashSet<&str> = new.globals.iter().map(|(n, _)| n.as_str()).collect();
+    for (name, b) in &new.globals {
+        match old_globals.get(name.as_str()) {
+            None => d.added_globals.push(name.clone()),
             Some(o) => {
-                let differs = bytes(&(o.ty, &o.init)) != bytes(&(g.ty, &g.init));
-                if differs || with_mproc.contains(g.name.as_str()) {
-                    d.changed_globals.push(g.name.clone());
+                if *o != b || new.mprocs.contains(name) {
+                    d.changed_globals.push(name.clone());
                 }
             }
         }
@@ -202,13 +285,14 @@ pub fn diff(old: &Module, new: &Module) -> Diff {
     d.removed_globals = old
         .globals
         .iter()
-        .filter(|g| !new_globals.contains(g.name.as_str()))
-        .map(|g| g.name.clone())
+        .filter(|(n, _)| !new_globals.contains(n.as_str()))
+        .map(|(n, _)| n.clone())
         .collect();
     d
 }
 
 /// The comparable parts of a procedure, each as canonical bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Normalized {
     code: Vec<u8>,
     sig: Vec<u8>,
@@ -235,6 +319,22 @@ impl Normalized {
             globals_used: bytes(&p.globals_used),
         }
     }
+}
+
+/// 128 bits of `code`: two SipHash-1-3 runs with different keys. Used
+/// only within one process (ush's summaries), never stored or sent, so the
+/// hasher's stability across Rust releases does not matter.
+fn digest(code: &[u8]) -> Vec<u8> {
+    use std::hash::Hasher;
+    let run = |key: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write_u8(key);
+        h.write(code);
+        h.finish()
+    };
+    let mut out = run(0).to_le_bytes().to_vec();
+    out.extend_from_slice(&run(1).to_le_bytes());
+    out
 }
 
 fn bytes<T: Serialize>(v: &T) -> Vec<u8> {

@@ -32,6 +32,8 @@
 //! - [`compile`]: source → [`ir::Module`] or diagnostics.
 //! - [`compile_update`]: the same, checking `iproc`/`mproc` against the
 //!   previous version's module.
+//! - [`compile_for_load`]: the same, encoded for a pup procedure by
+//!   procedure, keeping no bodies (what ush's `load` uses).
 //! - [`callgraph::DeltaStar`]: δ* of a module.
 //! - [`diff::diff`]: which procedures changed between two modules and why.
 //! - [`changes::parse`]: the changes file of SPEC §4.3, and
@@ -55,6 +57,20 @@ pub mod parse;
 pub mod synth;
 
 pub use diag::{Diagnostic, Diagnostics};
+
+/// What a loader needs of a compiled version, without its procedure
+/// bodies: the encoded object (bodies included), the module with the
+/// bodies taken out, and the summary [`diff`] compares.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The module; every `Proc::body` is empty (the object holds them).
+    pub module: ir::Module,
+    /// The `.o` bytes, exactly [`object::write_object`] of the whole module.
+    pub object: Vec<u8>,
+    /// What [`diff::diff_summaries`] needs to compare this version (with
+    /// digests of procedure code: [`diff::Summary::digested`]).
+    pub summary: diff::Summary,
+}
 
 /// Compiles one UC source file into a checked module. `file` is only used
 /// in the module (for messages); `src` is the text. Syntax errors stop
@@ -81,4 +97,101 @@ pub fn compile_update(
         return Err(Diagnostics(syntax));
     }
     check::check(file, src, program, prev).map_err(Diagnostics)
+}
+
+/// [`compile_update`] for loading: each procedure is encoded into the
+/// object and summarized as soon as it is checked, and its body dropped,
+/// so that a large program never holds all of its IR (SPEC §7: 50,000
+/// procedures through ush under 300 MiB).
+pub fn compile_for_load(
+    file: &str,
+    src: &str,
+    prev: Option<&ir::Module>,
+) -> Result<Compiled, Diagnostics> {
+    compile_for_load_with(file, src, prev, src.len() >= ITEMWISE_MIN_BYTES)
+}
+
+/// Sources at least this large are parsed item by item by
+/// [`compile_for_load`] (about 15,000 generated procedures). Each procedure
+/// is then parsed twice (once for its signature, once for its body, right
+/// before it is checked), which costs ~10% more time and keeps the syntax
+/// tree of one procedure at a time instead of all of them (about 4 KB per
+/// procedure, 200 MB at 50,000).
+pub const ITEMWISE_MIN_BYTES: usize = 4 << 20;
+
+/// [`compile_for_load`], choosing whether to parse item by item (when the
+/// source allows it: [`parse::item_ranges`]). Both ways give the same
+/// result; tests compare them.
+pub fn compile_for_load_with(
+    file: &str,
+    src: &str,
+    prev: Option<&ir::Module>,
+    itemwise: bool,
+) -> Result<Compiled, Diagnostics> {
+    let mut writer = object::ObjectWriter::new();
+    let mut summary = diff::Summary::digested();
+    let mut on_proc = |p: &mut ir::Proc, count: usize| {
+        summary.add_proc(p);
+        writer.push_proc(p, file, count);
+        p.body = Vec::new();
+    };
+    let module = match itemwise.then(|| headers(src)).flatten() {
+        Some((program, ranges)) => {
+            let mut bodies = |i: usize| -> Vec<ast::Stmt> {
+                let range = ranges[i].clone().expect("a procedure item has its range");
+                let items = parse::parse_range(src, range).expect("parsed once already");
+                match items.into_iter().next() {
+                    Some(ast::Item::Proc(def)) => def.body,
+                    _ => unreachable!("the same text parses to the same procedure"),
+                }
+            };
+            check::check_with(file, src, program, prev, Some(&mut bodies), &mut on_proc)
+        }
+        None => {
+            let (program, mut syntax) = parse::parse(src);
+            if !syntax.is_empty() {
+                syntax.sort_by_key(|d| (d.span.start, d.span.end));
+                return Err(Diagnostics(syntax));
+            }
+            check::check_with(file, src, program, prev, None, &mut on_proc)
+        }
+    }
+    .map_err(Diagnostics)?;
+    summary.add_rest(&module);
+    let object = writer.finish(&module);
+    Ok(Compiled {
+        module,
+        object,
+        summary,
+    })
+}
+
+/// Every item of `src` parsed on its own, procedures without their bodies,
+/// and for each item the range of its procedure's text (`None` for other
+/// items). `None` if the source cannot be split or an item does not parse
+/// cleanly alone (the whole-text parse then gives the usual messages).
+#[allow(clippy::type_complexity)]
+fn headers(src: &str) -> Option<(ast::Program, Vec<Option<std::ops::Range<usize>>>)> {
+    let mut items = Vec::new();
+    let mut ranges = Vec::new();
+    for r in parse::item_ranges(src)? {
+        let parsed = parse::parse_range(src, r.clone())?;
+        // A range holding a procedure must hold only it, so that its
+        // re-parse finds it first.
+        if parsed.len() > 1 && parsed.iter().any(|i| matches!(i, ast::Item::Proc(_))) {
+            return None;
+        }
+        for mut item in parsed {
+            let of_proc = match &mut item {
+                ast::Item::Proc(def) => {
+                    def.body = Vec::new();
+                    Some(r.clone())
+                }
+                _ => None,
+            };
+            items.push(item);
+            ranges.push(of_proc);
+        }
+    }
+    Some((ast::Program { items }, ranges))
 }

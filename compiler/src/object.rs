@@ -88,6 +88,59 @@ pub fn write_object(module: &Module) -> Vec<u8> {
     out
 }
 
+/// Writes a `.o` file procedure by procedure, so that a large program's
+/// bodies can be encoded and dropped as they are checked (see
+/// [`crate::compile_for_load`]). The bytes are exactly [`write_object`]'s.
+#[derive(Debug, Default)]
+pub struct ObjectWriter {
+    out: Vec<u8>,
+    count: usize,
+    pushed: usize,
+}
+
+impl ObjectWriter {
+    /// A writer with no procedures yet.
+    pub fn new() -> ObjectWriter {
+        ObjectWriter::default()
+    }
+
+    /// Encodes the next procedure (in module order), body included, of a
+    /// module of `count` procedures from `file`.
+    pub fn push_proc(&mut self, p: &crate::ir::Proc, file: &str, count: usize) {
+        if self.pushed == 0 {
+            // postcard writes a struct as its fields in order and a
+            // sequence as a varint length and its elements: the header and
+            // the procedures' count, then each procedure as it comes.
+            self.count = count;
+            self.out = postcard::to_extend(&(MAGIC, FORMAT, file, count), Vec::new())
+                .expect("IR values always serialize");
+        }
+        assert_eq!(count, self.count, "one module's procedures");
+        let out = std::mem::take(&mut self.out);
+        self.out = postcard::to_extend(p, out).expect("IR values always serialize");
+        self.pushed += 1;
+    }
+
+    /// The object of `m`, whose procedures (bodies possibly taken) are the
+    /// ones pushed, in the same order.
+    pub fn finish(self, m: &Module) -> Vec<u8> {
+        assert_eq!(
+            m.procs.len(),
+            self.pushed,
+            "every procedure of the module is pushed once"
+        );
+        let mut out = self.out;
+        if self.pushed == 0 {
+            out = postcard::to_extend(&(MAGIC, FORMAT, &m.file, 0usize), out)
+                .expect("IR values always serialize");
+        }
+        let tail = (&m.globals, &m.iprocs, &m.mprocs);
+        let mut out = postcard::to_extend(&tail, out).expect("IR values always serialize");
+        out.shrink_to_fit();
+        out
+    }
+}
+
 /// Decodes a `.o` file, checking the magic number and format first so
 /// that a wrong file gets a message rather than a decoding error.
 pub fn read_object(bytes: &[u8]) -> Result<Module, ObjectError> {

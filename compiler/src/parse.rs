@@ -2,11 +2,12 @@
 //! it could build and every syntax error it recovered from, so that one run
 //! reports several mistakes.
 
-use crate::ast::Program;
+use crate::ast::{Item, Program};
 use crate::diag::Diagnostic;
 use crate::ir::Span;
 use crate::lexer::{LexError, Lexer, Tok};
 use lalrpop_util::ParseError;
+use std::ops::Range;
 
 lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs)]
@@ -43,6 +44,72 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
         }
     };
     (program, diags)
+}
+
+/// The byte ranges of the top-level items of `src`, in order, found from
+/// tokens alone, so that a large program can be parsed item by item and
+/// never held as one syntax tree. `None` where that is not safe: a
+/// preprocessor line (a `#define` reaches across items), a token that is
+/// not valid, unbalanced brackets, or a K&R parameter declaration list
+/// (whose `;`s would look like the ends of items). The caller then parses
+/// the whole text.
+///
+/// An item ends at a `;` outside all brackets, or at a `}` that closes all
+/// brackets unless a `;`, `,` or `=` follows (an initializer list).
+pub fn item_ranges(src: &str) -> Option<Vec<Range<usize>>> {
+    use logos::Logos;
+    let mut toks = Tok::lexer(src).spanned().peekable();
+    let mut out = Vec::new();
+    let (mut depth, mut start): (u32, Option<usize>) = (0, None);
+    while let Some((tok, span)) = toks.next() {
+        let tok = tok.ok()?;
+        let begin = *start.get_or_insert(span.start);
+        match tok {
+            Tok::Directive(_) | Tok::Error(_) => return None,
+            Tok::LBrace | Tok::LParen | Tok::LBracket => depth += 1,
+            Tok::RBrace | Tok::RParen | Tok::RBracket => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    let next = toks.peek().map(|(t, _)| t.as_ref().ok());
+                    match (tok, next) {
+                        (Tok::RBrace, Some(Some(Tok::Semi | Tok::Comma | Tok::Assign))) => {}
+                        (Tok::RBrace, _) => {
+                            out.push(begin..span.end);
+                            start = None;
+                        }
+                        // A K&R list (`f(a, b) int a; ...`), or anything
+                        // else unusual after a parameter list.
+                        (Tok::RParen, Some(Some(t)))
+                            if !matches!(t, Tok::Semi | Tok::LBrace | Tok::Comma | Tok::Assign) =>
+                        {
+                            return None;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Tok::Semi if depth == 0 => {
+                out.push(begin..span.end);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    (depth == 0 && start.is_none()).then_some(out)
+}
+
+/// Parses the items in `src[range]` (one of [`item_ranges`]), with spans
+/// into the whole of `src`. `None` if the text does not parse cleanly on its
+/// own; the caller then parses the whole text, for the same messages as
+/// always.
+pub fn parse_range(src: &str, range: Range<usize>) -> Option<Vec<Item>> {
+    let at = range.start;
+    let toks = Lexer::new(&src[range]).map(|t| t.map(|(l, tok, r)| (l + at, tok, r + at)));
+    let mut recovered = Vec::new();
+    let program = grammar::ProgramParser::new()
+        .parse(&mut recovered, toks)
+        .ok()?;
+    recovered.is_empty().then_some(program.items)
 }
 
 fn to_diagnostic(e: ParseError<usize, Tok, LexError>, src: &str) -> Diagnostic {

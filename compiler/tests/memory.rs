@@ -49,6 +49,19 @@ fn peak_of_load(src: &str) -> usize {
     PEAK.load(Ordering::Relaxed) - base
 }
 
+/// Peak heap bytes above the starting point of `compile_for_load` (what
+/// ush's `load` runs), keeping its result as ush does.
+fn peak_of_load_path(src: &str, itemwise: bool) -> usize {
+    let base = NOW.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let c = compiler::compile_for_load_with("g.uc", src, None, itemwise)
+        .expect("the generated program compiles");
+    assert!(!c.object.is_empty());
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    drop(c);
+    peak
+}
+
 #[test]
 fn front_end_heap_is_linear_and_under_8_kib_per_procedure() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -69,5 +82,31 @@ fn front_end_heap_is_linear_and_under_8_kib_per_procedure() {
     assert!(
         per_large < 8 * 1024,
         "peak heap is {per_large} B per generated procedure at {large} (want < 8 KiB)"
+    );
+}
+
+#[test]
+fn the_load_path_keeps_no_bodies_and_peaks_lower() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let n = 20_000;
+    let src = compiler::synth::program(n);
+    let whole = peak_of_load(&src) / n;
+    let streamed = peak_of_load_path(&src, false) / n;
+    let itemwise = peak_of_load_path(&src, true) / n;
+    eprintln!(
+        "peak heap per procedure: {whole} B compile + write_object, {streamed} B compile_for_load, {itemwise} B item by item"
+    );
+    // Parsed whole, the syntax tree (dropped procedure by procedure) is
+    // most of what is left at the peak; the IR bodies never accumulate.
+    assert!(
+        streamed * 10 < whole * 8,
+        "compile_for_load peaks at {streamed} B/procedure, not clearly below the whole module's {whole} B"
+    );
+    // Item by item, no syntax tree accumulates either: what is left is the
+    // object (~0.8 KB per procedure, and the capacity its Vec grew to), the
+    // summary and the module without bodies.
+    assert!(
+        itemwise < 3 * 1024 && itemwise * 10 < streamed * 7,
+        "item by item peaks at {itemwise} B/procedure (want < 3 KiB, and clearly below {streamed} B)"
     );
 }

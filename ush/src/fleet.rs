@@ -484,17 +484,17 @@ pub fn load(ctx: &mut Ctx<'_>, version: u64, file: &str) -> CmdResult {
         .range(..version)
         .next_back()
         .map(|(_, m)| m.clone());
-    let module = match compiler::compile_update(file, &src, prev.as_deref()) {
-        Ok(m) => m,
-        Err(d) => {
-            let text = d.render(file, &src, ctx.settings.color);
-            ctx.sink.err(&text);
-            return Err(format!(
-                "rollout load: {file} does not compile; nothing was loaded"
-            ));
-        }
-    };
-    let object = compiler::object::write_object(&module);
+    let compiler::Compiled { module, object, .. } =
+        match compiler::compile_for_load(file, &src, prev.as_deref()) {
+            Ok(c) => c,
+            Err(d) => {
+                let text = d.render(file, &src, ctx.settings.color);
+                ctx.sink.err(&text);
+                return Err(format!(
+                    "rollout load: {file} does not compile; nothing was loaded"
+                ));
+            }
+        };
     let procs = module.procs.len();
     ctx.state.modules.insert(version, Arc::new(module));
     ctx.line(&format!(

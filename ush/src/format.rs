@@ -214,9 +214,11 @@ pub fn load_lines(
 pub fn statics_lines(
     from: u64,
     old: &compiler::ir::Module,
+    old_summary: &compiler::diff::Summary,
     new: &compiler::ir::Module,
+    new_summary: &compiler::diff::Summary,
 ) -> Vec<String> {
-    let d = compiler::diff::diff(old, new);
+    let d = compiler::diff::diff_summaries(old_summary, new_summary);
     let (mut carried, mut reset) = (Vec::new(), Vec::new());
     for c in &d.changed {
         let (Some(o), Some(n)) = (
@@ -746,14 +748,18 @@ mod tests {
             "main() { f(); g(); }\nf() { static int n = 1; static int d; n += 2; }\ng() { static int k; k++; }\n",
         )
         .unwrap();
+        let (so, sn) = (
+            compiler::diff::Summary::of_digested(&old),
+            compiler::diff::Summary::of_digested(&new),
+        );
         assert_eq!(
-            statics_lines(1, &old, &new),
+            statics_lines(1, &old, &so, &new, &sn),
             [
                 "static data carried over from version 1 on update: f.n",
                 "static data started afresh on update: f.d",
             ]
         );
-        assert!(statics_lines(1, &old, &old).is_empty());
+        assert!(statics_lines(1, &old, &so, &old, &so).is_empty());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use compiler::callgraph::DeltaStar;
+use compiler::diff::Summary;
 use compiler::ir::Module;
 use pup_client::proto::{Notice, Request, Response, UpdateSpec};
 
@@ -110,8 +111,13 @@ struct Conn {
     partial_since: Option<Instant>,
     /// Program output since the last `expect` matched.
     expect_buf: String,
-    /// Modules loaded through this ush, for `compile_update` of later versions.
+    /// Modules loaded through this ush, for `compile_update` of later
+    /// versions: without procedure bodies (the pup has them), which a large
+    /// program cannot afford to keep twice.
     modules: BTreeMap<u64, Arc<Module>>,
+    /// What `diff` compares of each module in `modules` (the bodies'
+    /// normalized code among it).
+    summaries: BTreeMap<u64, Arc<Summary>>,
     /// Versions the pup holds.
     versions: BTreeSet<u64>,
     /// Procedure names by ID (stable across versions).
@@ -854,6 +860,7 @@ impl Shell {
             partial_since: None,
             expect_buf: String::new(),
             modules: BTreeMap::new(),
+            summaries: BTreeMap::new(),
             versions: info.versions.iter().copied().collect(),
             order: Vec::new(),
             pending: BTreeSet::new(),
@@ -888,22 +895,28 @@ impl Shell {
 
     fn load(&mut self, version: u64, source: LoadSource) -> CmdResult {
         let name = self.connected()?;
-        let prev_module = self.old_module(&name, version);
-        let (module, object, src, how) = match source {
+        let old = self.old_module(&name, version);
+        let prev_module = old.as_ref().map(|o| o.0.clone());
+        let (module, object, summary, src, how) = match source {
             LoadSource::Source(f) => {
                 let path = self.resolve(&f);
                 let src = std::fs::read_to_string(&path)
                     .map_err(|e| format!("load: cannot read {}: {e}", path.display()))?;
-                let module = match compiler::compile_update(&f, &src, prev_module.as_deref()) {
-                    Ok(m) => m,
+                let c = match compiler::compile_for_load(&f, &src, prev_module.as_deref()) {
+                    Ok(c) => c,
                     Err(d) => {
                         let text = d.render(&f, &src, self.settings.color);
                         self.sink.err(&text);
                         return Err(format!("load: {f} does not compile; nothing was loaded"));
                     }
                 };
-                let object = compiler::object::write_object(&module);
-                (module, object, Some(src), LoadHow::Compiled(f))
+                (
+                    c.module,
+                    c.object,
+                    c.summary,
+                    Some(src),
+                    LoadHow::Compiled(f),
+                )
             }
             LoadSource::Built { delta, object } => {
                 let dpath = self.resolve(&delta);
@@ -914,13 +927,15 @@ impl Shell {
                     .map_err(|e| format!("load: {delta}: {e}"))?;
                 let bytes = std::fs::read(&opath)
                     .map_err(|e| format!("load: cannot read {}: {e}", opath.display()))?;
-                let module = compiler::object::read_object(&bytes)
+                let mut module = compiler::object::read_object(&bytes)
                     .map_err(|e| format!("load: {object}: {e}"))?;
                 dfile.check_module(&module).map_err(|e| {
                     format!("load: {delta} and {object} do not describe the same program: {e}")
                 })?;
                 let src = source_beside(&opath, &module);
-                (module, bytes, src, LoadHow::Delta(delta))
+                let summary = Summary::of_digested(&module);
+                module.procs.iter_mut().for_each(|p| p.body = Vec::new());
+                (module, bytes, summary, src, LoadHow::Delta(delta))
             }
         };
         // The corner the report shows, one row and column past it so the
@@ -936,14 +951,15 @@ impl Shell {
         let prev = c.versions.range(..version).next_back().copied();
         // What an update from the previous version will carry, when this
         // ush loaded that version too.
-        let statics = match (prev, &prev_module) {
-            (Some(p), Some(m)) if c.modules.contains_key(&p) => {
-                format::statics_lines(p, m, &module)
+        let statics = match (prev, &old) {
+            (Some(p), Some((m, s))) if c.modules.contains_key(&p) => {
+                format::statics_lines(p, m, s, &module, &summary)
             }
             _ => Vec::new(),
         };
         c.versions.insert(version);
         c.modules.insert(version, Arc::new(module));
+        c.summaries.insert(version, Arc::new(summary));
         c.learn_order(info.procs.iter().map(|p| (p.id, p.name.clone())));
         let host = c.host.clone();
         let mut lines = format::load_lines(&name, &host, &how, procs, &matrix, &info, prev);
@@ -1023,18 +1039,20 @@ impl Shell {
     /// will be running when `version` applies (its committed version, or
     /// the target of a pending update that moves it; SPEC §4.2.1), taken
     /// from the modules this ush loaded; the newest older module otherwise.
-    fn old_module(&mut self, name: &str, version: u64) -> Option<Arc<Module>> {
+    fn old_module(&mut self, name: &str, version: u64) -> Option<(Arc<Module>, Arc<Summary>)> {
         let c = self.conn(name);
         let (&newest, newest_m) = c.modules.range(..version).next_back()?;
         let newest_m = newest_m.clone();
+        let newest_s = c.summaries.get(&newest)?.clone();
         if c.modules.range(..version).count() < 2 {
-            return Some(newest_m);
+            return Some((newest_m, newest_s));
         }
         let Ok(Response::Status(s)) = self.call(Request::Status) else {
-            return Some(newest_m);
+            return Some((newest_m, newest_s));
         };
         let c = self.conn(name);
         let mut composite = (*newest_m).clone();
+        let mut composite_s = (*newest_s).clone();
         let mut changed = false;
         for p in composite.procs.iter_mut() {
             let Some(&(_, _, committed, _)) = s.bindings.iter().find(|b| b.1 == p.name) else {
@@ -1055,13 +1073,16 @@ impl Shell {
                 .and_then(|m| m.procs.iter().find(|q| q.name == p.name))
             {
                 *p = q.clone();
+                if let Some(os) = c.summaries.get(&ov) {
+                    composite_s.replace_proc_from(&p.name, os);
+                }
                 changed = true;
             }
         }
         Some(if changed {
-            Arc::new(composite)
+            (Arc::new(composite), Arc::new(composite_s))
         } else {
-            newest_m
+            (newest_m, newest_s)
         })
     }
 

@@ -68,8 +68,28 @@ const LEFT_OUT_CALLS: &[(&str, &str)] = &[
 pub fn check(
     file: &str,
     src: &str,
+    prog: ast::Program,
+    prev: Option<&Module>,
+) -> Result<Module, Vec<Diagnostic>> {
+    check_with(file, src, prog, prev, None, &mut |_, _| {})
+}
+
+/// [`check`], handing each procedure to `on_proc` as soon as its IR is
+/// complete (in module order, while no error has been found), before the
+/// rest are checked, with the number of procedures the module will hold.
+///
+/// With `bodies`, procedure items in `prog` come without their bodies, and
+/// `bodies(i)` gives item `i`'s body just before it is checked (a parse of
+/// that item alone): the whole syntax tree never exists at once. `on_proc` may take the body away (to encode it and
+/// drop it): the returned module then holds what was left. When the result
+/// is an error, what `on_proc` saw must be discarded.
+pub fn check_with(
+    file: &str,
+    src: &str,
     mut prog: ast::Program,
     prev: Option<&Module>,
+    bodies: Option<&mut dyn FnMut(usize) -> Vec<ast::Stmt>>,
+    on_proc: &mut dyn FnMut(&mut Proc, usize),
 ) -> Result<Module, Vec<Diagnostic>> {
     let mut ck = Checker {
         src,
@@ -77,7 +97,7 @@ pub fn check(
         diags: Vec::new(),
         env: Env::default(),
     };
-    let module = ck.module(file, &mut prog);
+    let module = ck.module(file, &mut prog, bodies, on_proc);
     if ck.diags.is_empty() {
         Ok(module)
     } else {
@@ -254,7 +274,13 @@ impl Checker<'_> {
         format!("line {line}, column {col}")
     }
 
-    fn module(&mut self, file: &str, prog: &mut ast::Program) -> Module {
+    fn module(
+        &mut self,
+        file: &str,
+        prog: &mut ast::Program,
+        mut bodies: Option<&mut dyn FnMut(usize) -> Vec<ast::Stmt>>,
+        on_proc: &mut dyn FnMut(&mut Proc, usize),
+    ) -> Module {
         // Pass 1: the shared name space of procedures and globals, so that
         // calls may precede definitions (as in the pizza listing).
         let mut globals = Vec::new();
@@ -313,12 +339,16 @@ impl Checker<'_> {
 
         // Pass 2: bodies. Procedures first, so that an mproc can see the
         // statics of the procedure it serves.
-        let mut procs = Vec::new();
+        let count = proc_defs.iter().filter(|d| d.3).count();
+        let mut procs = Vec::with_capacity(count);
         for (i, sig, params, claimed) in proc_defs {
             let ast::Item::Proc(def) = &mut prog.items[i] else {
                 unreachable!("proc_defs holds the indices of procedure items");
             };
-            let p = self.proc(def, sig, &params);
+            if let Some(bodies) = bodies.as_mut() {
+                def.body = bodies(i);
+            }
+            let mut p = self.proc(def, sig, &params);
             // Its IR exists now; the syntax is not needed again.
             def.body = Vec::new();
             // A duplicate's body is still checked, for its own errors.
@@ -326,6 +356,9 @@ impl Checker<'_> {
                 continue;
             }
             self.env.statics.insert(p.name.clone(), p.statics.clone());
+            if self.diags.is_empty() {
+                on_proc(&mut p, count);
+            }
             procs.push(p);
         }
         let mut iprocs: Vec<IProc> = Vec::new();
