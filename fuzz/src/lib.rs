@@ -204,7 +204,30 @@ pub fn uc_source(src: &str) {
         assert!(start >= last, "tokens out of order");
         last = start;
     }
-    match compiler::compile("fuzz.uc", src) {
+    let whole = compiler::compile("fuzz.uc", src);
+    // ush's load path, parsed whole and item by item, agrees with compile
+    // and write_object: the same bytes, or the same diagnostics.
+    for itemwise in [false, true] {
+        match (
+            &whole,
+            compiler::compile_for_load_with("fuzz.uc", src, None, itemwise),
+        ) {
+            (Ok(m), Ok(c)) => {
+                assert_eq!(
+                    c.object,
+                    compiler::object::write_object(m),
+                    "object (itemwise {itemwise})"
+                );
+            }
+            (Err(a), Err(b)) => assert_eq!(a.0, b.0, "diagnostics (itemwise {itemwise})"),
+            (a, b) => panic!(
+                "compile is_ok={} but compile_for_load (itemwise {itemwise}) is_ok={}",
+                a.is_ok(),
+                b.is_ok()
+            ),
+        }
+    }
+    match whole {
         Err(d) => {
             assert!(!d.0.is_empty(), "compile failed without a diagnostic");
             let text = d.render("fuzz.uc", src, false);
