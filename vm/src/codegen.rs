@@ -29,6 +29,229 @@ use std::ffi::CString;
 
 static DUMPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Why a unit could not be compiled: the code generator could not be set
+/// up, the IR does not add up (the pup validates what it is sent, and a
+/// module that decodes but is inconsistent is refused here, before
+/// Cranelift sees it), or Cranelift refused what it was given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CodegenError {
+    /// Cranelift refused one of our settings.
+    #[error("{setting}: {err}")]
+    Setting {
+        /// The setting.
+        setting: &'static str,
+        /// Cranelift's reason.
+        err: String,
+    },
+    /// No Cranelift backend for this machine.
+    #[error("{0}")]
+    Isa(String),
+    /// Cranelift panicked on the function (the generator was rebuilt).
+    #[error("code generation failed on malformed IR: {0}")]
+    Panicked(String),
+    /// Cranelift refused the function.
+    #[error("code generation failed: {0}")]
+    Cranelift(String),
+    /// The code would need relocations, so could not be copied as it is.
+    #[error("code generation produced relocations")]
+    Relocations,
+    /// Statements or expressions nested deeper than [`MAX_NESTING`].
+    #[error("{0} nested deeper than {MAX_NESTING} levels")]
+    TooDeep(Nesting),
+    /// The machine signature has another number of parameters.
+    #[error("parameter count mismatch")]
+    ParamCount,
+    /// A scalar parameter's local has another type than the signature says.
+    #[error("parameter {0} has the wrong type")]
+    ParamType(String),
+    /// An array-reference local that is not a parameter.
+    #[error("array reference {0} is not a parameter")]
+    ArrayRefNotParam(String),
+    /// The locals do not use up the parameters.
+    #[error("parameters and locals disagree")]
+    ParamsAndLocals,
+    /// A local array of no or too many elements.
+    #[error("local array {name} has {len} elements (1..=65536 allowed)")]
+    LocalArraySize {
+        /// The array.
+        name: String,
+        /// Its element count.
+        len: u32,
+    },
+    /// A `switch` with the same label twice.
+    #[error("duplicate case label {0}")]
+    DuplicateCase(i64),
+    /// `break` with no loop or switch around it.
+    #[error("break or continue outside a loop")]
+    BreakOutsideLoop,
+    /// `continue` with no loop around it.
+    #[error("continue outside a loop")]
+    ContinueOutsideLoop,
+    /// An expression of another type than its position needs.
+    #[error("expected a {expected:?} expression, found {found:?}")]
+    Expected {
+        /// The type the position needs.
+        expected: Scalar,
+        /// The type the IR gives the expression.
+        found: Option<Scalar>,
+    },
+    /// A value is needed where the IR gives none (`what` says where).
+    #[error("{what} has no value")]
+    NoValue {
+        /// "expression", "operand", "returned expression", "cast operand".
+        what: &'static str,
+    },
+    /// An expression's IR type is not the type of the code it lowers to.
+    #[error("malformed IR: an expression claims to be {0:?} but is not")]
+    ClaimsType(Scalar),
+    /// An expression typed in the IR lowers to no value.
+    #[error("malformed IR: a {0:?} expression has no value")]
+    TypedNoValue(Scalar),
+    /// A scalar place names an array (or nothing scalar).
+    #[error("{0} is not a scalar")]
+    NotScalar(PlaceName),
+    /// An array place names a scalar.
+    #[error("{0} is not an array")]
+    NotArray(PlaceName),
+    /// A place that does not exist.
+    #[error("no {0}")]
+    NoSuchPlace(PlaceName),
+    /// `old.NAME` in code that is not an mprocedure.
+    #[error("old.NAME outside an mproc")]
+    OldOutsideMproc,
+    /// An indexed place used as an array.
+    #[error("arrays of arrays are not supported")]
+    ArrayOfArrays,
+    /// An integer-only operator on doubles (`op` as the IR names it).
+    #[error("{0} on doubles")]
+    DoubleOperator(String),
+    /// `!` typed as anything but int.
+    #[error("! must yield an int")]
+    NotYieldsInt,
+    /// `?:` arms of another type than the whole.
+    #[error("?: operands do not have its type")]
+    CondOperands,
+    /// A call of a procedure the version does not have.
+    #[error("call of unknown procedure {0}")]
+    UnknownCallee(String),
+    /// A call with the wrong number of arguments.
+    #[error("call of {callee} with {given} arguments, it takes {takes}")]
+    CallArity {
+        /// The procedure called.
+        callee: String,
+        /// Arguments given.
+        given: usize,
+        /// Parameters it has.
+        takes: usize,
+    },
+    /// An array argument of the wrong element type.
+    #[error("array argument of {0} has the wrong element type")]
+    ArrayArgElement(String),
+    /// A scalar for an array parameter, or the other way round.
+    #[error("argument of {0} does not fit its parameter")]
+    ArgumentKind(String),
+    /// A printf conversion the runtime refuses.
+    #[error("{0}")]
+    Conversion(String),
+    /// A printf with more or fewer arguments than conversions.
+    #[error("printf has {conversions} conversions and {args} arguments")]
+    PrintfArity {
+        /// Argument slots the conversions take.
+        conversions: usize,
+        /// Arguments given.
+        args: usize,
+    },
+    /// A `%s` literal holding a NUL byte.
+    #[error("string literal with a NUL byte")]
+    NulInString,
+    /// A printf argument of another kind than its conversion.
+    #[error("printf argument does not fit its conversion")]
+    PrintfArgument,
+    /// A builtin with the wrong number of arguments.
+    #[error("{} takes {}", builtin_name(*.builtin), count_words(*.takes))]
+    BuiltinArity {
+        /// The builtin.
+        builtin: Builtin,
+        /// Arguments it takes.
+        takes: usize,
+    },
+    /// A math builtin the runtime does not have.
+    #[error("no math function {}", builtin_name(*.0))]
+    NoMathFunction(Builtin),
+}
+
+/// What is nested too deeply ([`CodegenError::TooDeep`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// Statements.
+    Statements,
+    /// An expression.
+    Expression,
+}
+
+impl std::fmt::Display for Nesting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Nesting::Statements => "statements",
+            Nesting::Expression => "expression",
+        })
+    }
+}
+
+/// A place of the IR as an error names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaceName {
+    /// A local, by index.
+    Local(u32),
+    /// A static, by name.
+    Static(String),
+    /// A static, by index (when there is no such static).
+    StaticId(u32),
+    /// A global, by name.
+    Global(String),
+    /// An `old.NAME` static, by index.
+    OldStatic(u32),
+}
+
+impl std::fmt::Display for PlaceName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlaceName::Local(id) => write!(f, "local {id}"),
+            PlaceName::Static(name) => write!(f, "static {name}"),
+            PlaceName::StaticId(id) => write!(f, "static #{id}"),
+            PlaceName::Global(name) => write!(f, "global {name}"),
+            PlaceName::OldStatic(id) => write!(f, "old static #{id}"),
+        }
+    }
+}
+
+/// A builtin's UC name.
+fn builtin_name(b: Builtin) -> &'static str {
+    match b {
+        Builtin::SleepMs => "sleep_ms",
+        Builtin::NowMs => "now_ms",
+        Builtin::Exit => "exit",
+        Builtin::Abs => "abs",
+        Builtin::Rand => "rand",
+        Builtin::Srand => "srand",
+        _ => Builtin::MATH1
+            .iter()
+            .chain(Builtin::MATH2)
+            .find(|(_, m)| *m == b)
+            .map_or("a math builtin", |(n, _)| n),
+    }
+}
+
+/// "no arguments", "one argument", "two arguments".
+fn count_words(n: usize) -> &'static str {
+    match n {
+        0 => "no arguments",
+        1 => "one argument",
+        2 => "two arguments",
+        _ => "more arguments",
+    }
+}
+
 /// What generated code of one procedure needs to know about the world.
 pub struct Env<'a> {
     /// Address of the [`runtime::Ctx`] the code runs with.
@@ -97,15 +320,18 @@ pub struct Codegen {
 
 impl Codegen {
     /// A code generator for this machine.
-    pub fn new() -> Result<Codegen, String> {
+    pub fn new() -> Result<Codegen, CodegenError> {
         Codegen::with_tier(Tier::Optimized)
     }
 
     /// A code generator of the given tier.
-    pub fn with_tier(tier: Tier) -> Result<Codegen, String> {
+    pub fn with_tier(tier: Tier) -> Result<Codegen, CodegenError> {
         let mut flags = settings::builder();
-        let set = |f: &mut settings::Builder, k: &str, v: &str| {
-            f.set(k, v).map_err(|e| format!("{k}: {e}"))
+        let set = |f: &mut settings::Builder, k: &'static str, v: &str| {
+            f.set(k, v).map_err(|e| CodegenError::Setting {
+                setting: k,
+                err: e.to_string(),
+            })
         };
         match tier {
             Tier::Optimized => set(&mut flags, "opt_level", "speed")?,
@@ -130,9 +356,9 @@ impl Codegen {
             },
         )?;
         let isa = cranelift_native::builder()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| CodegenError::Isa(e.to_string()))?
             .finish(settings::Flags::new(flags))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CodegenError::Isa(e.to_string()))?;
         Ok(Codegen {
             isa,
             fctx: FunctionBuilderContext::new(),
@@ -147,7 +373,7 @@ impl Codegen {
     }
 
     /// Compile one unit to position-independent bytes (no relocations).
-    pub fn compile(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, String> {
+    pub fn compile(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, CodegenError> {
         // Whatever a module holds, a load must end in code or an error, never
         // in a panic on the loading thread (which would also poison the VM's
         // state lock). After a panic the contexts are rebuilt from scratch.
@@ -165,12 +391,12 @@ impl Codegen {
                     .to_string();
                 self.fctx = FunctionBuilderContext::new();
                 self.ctx = cranelift_codegen::Context::new();
-                Err(format!("code generation failed on malformed IR: {what}"))
+                Err(CodegenError::Panicked(what))
             }
         }
     }
 
-    fn compile_inner(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, String> {
+    fn compile_inner(&mut self, unit: &Unit, env: &mut Env) -> R<Vec<u8>> {
         self.ctx.clear();
         let (sig, locals, body, is_mproc) = match unit {
             Unit::Proc { sig, locals, body } => ((*sig).clone(), *locals, *body, false),
@@ -213,9 +439,9 @@ impl Codegen {
         let code = self
             .ctx
             .compile(&*self.isa, &mut ControlPlane::default())
-            .map_err(|e| format!("code generation failed: {:?}", e.inner))?;
+            .map_err(|e| CodegenError::Cranelift(format!("{:?}", e.inner)))?;
         if !code.buffer.relocs().is_empty() {
-            return Err("code generation produced relocations".into());
+            return Err(CodegenError::Relocations);
         }
         let bytes = code.code_buffer().to_vec();
         // A developer's window into the JIT: PODUS_DUMP_CODE=DIR writes each
@@ -291,7 +517,7 @@ struct Tx<'a, 'e, 'b> {
 /// loading thread's stack.
 pub const MAX_NESTING: u32 = 500;
 
-type R<T> = Result<T, String>;
+type R<T> = Result<T, CodegenError>;
 
 impl Tx<'_, '_, '_> {
     fn iconst(&mut self, v: i64) -> Value {
@@ -310,7 +536,7 @@ impl Tx<'_, '_, '_> {
         self.b.seal_block(entry);
         let params: Vec<Value> = self.b.block_params(entry).to_vec();
         if params.len() != clif_sig(sig).params.len() + is_mproc as usize {
-            return Err("parameter count mismatch".into());
+            return Err(CodegenError::ParamCount);
         }
         let mut pi = 0;
         for (i, l) in locals.iter().enumerate() {
@@ -319,7 +545,7 @@ impl Tx<'_, '_, '_> {
                     let v = self.b.declare_var(clif_ty(t));
                     let init = if i < sig.params.len() {
                         if sig.params[i] != ParamTy::Scalar(t) {
-                            return Err(format!("parameter {} has the wrong type", l.name));
+                            return Err(CodegenError::ParamType(l.name.clone()));
                         }
                         pi += 1;
                         params[pi - 1]
@@ -331,7 +557,7 @@ impl Tx<'_, '_, '_> {
                 }
                 LocalTy::ArrayRef(t) => {
                     if i >= sig.params.len() || sig.params[i] != ParamTy::ArrayRef(t) {
-                        return Err(format!("array reference {} is not a parameter", l.name));
+                        return Err(CodegenError::ArrayRefNotParam(l.name.clone()));
                     }
                     let ptr = self.b.declare_var(types::I64);
                     let len = self.b.declare_var(types::I64);
@@ -342,10 +568,10 @@ impl Tx<'_, '_, '_> {
                 }
                 LocalTy::Array(t, n) => {
                     if n == 0 || n > 1 << 16 {
-                        return Err(format!(
-                            "local array {} has {} elements (1..=65536 allowed)",
-                            l.name, n
-                        ));
+                        return Err(CodegenError::LocalArraySize {
+                            name: l.name.clone(),
+                            len: n,
+                        });
                     }
                     let ss = self.b.create_sized_stack_slot(StackSlotData::new(
                         StackSlotKind::ExplicitSlot,
@@ -377,7 +603,7 @@ impl Tx<'_, '_, '_> {
             self.locals.push(slot);
         }
         if pi + is_mproc as usize != params.len() {
-            return Err("parameters and locals disagree".into());
+            return Err(CodegenError::ParamsAndLocals);
         }
         if is_mproc {
             self.old_base = Some(params[pi]);
@@ -515,9 +741,7 @@ impl Tx<'_, '_, '_> {
     fn stmt(&mut self, s: &Stmt) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(format!(
-                "statements nested deeper than {MAX_NESTING} levels"
-            ));
+            return Err(CodegenError::TooDeep(Nesting::Statements));
         }
         let r = self.stmt_unchecked(s);
         self.depth -= 1;
@@ -600,7 +824,7 @@ impl Tx<'_, '_, '_> {
                 for (arm, blk) in arms.iter().zip(&blocks) {
                     for l in &arm.labels {
                         if !seen.insert(*l) {
-                            return Err(format!("duplicate case label {l}"));
+                            return Err(CodegenError::DuplicateCase(*l));
                         }
                         sw.set_entry(*l as u64 as u128, *blk);
                     }
@@ -625,11 +849,11 @@ impl Tx<'_, '_, '_> {
                 let &(cont, brk) = self
                     .loops
                     .last()
-                    .ok_or("break or continue outside a loop")?;
+                    .ok_or(CodegenError::BreakOutsideLoop)?;
                 let target = if matches!(s, Stmt::Break) {
                     brk
                 } else {
-                    cont.ok_or("continue outside a loop")?
+                    cont.ok_or(CodegenError::ContinueOutsideLoop)?
                 };
                 self.b.ins().jump(target, &[]);
                 self.dead_block();
@@ -646,7 +870,9 @@ impl Tx<'_, '_, '_> {
                     (Some(e), RetTy::Scalar(t)) => {
                         // An iproc returns its procedure's old return type,
                         // which its body may not have been checked against.
-                        let from = e.ty.ok_or("return of no value")?;
+                        let from = e.ty.ok_or(CodegenError::NoValue {
+                            what: "returned expression",
+                        })?;
                         let v = self.scalar(e, from)?;
                         let v = self.convert(v, from, t);
                         self.b.ins().return_(&[v]);
@@ -668,22 +894,25 @@ impl Tx<'_, '_, '_> {
 
     fn scalar(&mut self, e: &Expr, t: Scalar) -> R<Value> {
         if e.ty != Some(t) {
-            return Err(format!("expected a {t:?} expression, found {:?}", e.ty));
+            return Err(CodegenError::Expected {
+                expected: t,
+                found: e.ty,
+            });
         }
         self.expr(e)?
-            .ok_or_else(|| "expression has no value".into())
+            .ok_or(CodegenError::NoValue { what: "expression" })
     }
 
     fn lval(&mut self, p: &Place) -> R<LVal> {
         Ok(match p {
             Place::Local(id) => match self.locals.get(*id as usize) {
                 Some(Slot::Var(v, t)) => LVal::Var(*v, *t),
-                _ => return Err(format!("local {id} is not a scalar")),
+                _ => return Err(CodegenError::NotScalar(PlaceName::Local(*id))),
             },
             Place::Static(id) => {
-                let s = self.env.statics.get(*id as usize).ok_or("no such static")?;
+                let s = self.env.statics.get(*id as usize).ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
                 let VarTy::Scalar(t) = s.ty else {
-                    return Err(format!("static {} is an array", s.name));
+                    return Err(CodegenError::NotScalar(PlaceName::Static(s.name.clone())));
                 };
                 LVal::Mem(
                     self.iconst((self.env.statics_base + s.offset as u64) as i64),
@@ -695,9 +924,9 @@ impl Tx<'_, '_, '_> {
                     .env
                     .globals
                     .get(name)
-                    .ok_or_else(|| format!("no global {name}"))?;
+                    .ok_or_else(|| CodegenError::NoSuchPlace(PlaceName::Global(name.clone())))?;
                 let VarTy::Scalar(t) = ty else {
-                    return Err(format!("global {name} is an array"));
+                    return Err(CodegenError::NotScalar(PlaceName::Global(name.clone())));
                 };
                 LVal::Mem(self.iconst(addr as i64), t)
             }
@@ -706,11 +935,11 @@ impl Tx<'_, '_, '_> {
                     .env
                     .old_statics
                     .get(*id as usize)
-                    .ok_or("no such old static")?;
+                    .ok_or(CodegenError::NoSuchPlace(PlaceName::OldStatic(*id)))?;
                 let VarTy::Scalar(t) = ty else {
-                    return Err("old static is an array".into());
+                    return Err(CodegenError::NotScalar(PlaceName::OldStatic(*id)));
                 };
-                let base = self.old_base.ok_or("old.NAME outside an mproc")?;
+                let base = self.old_base.ok_or(CodegenError::OldOutsideMproc)?;
                 LVal::Mem(self.b.ins().iadd_imm_s(base, off as i64), t)
             }
             Place::Index { base, index } => {
@@ -737,12 +966,12 @@ impl Tx<'_, '_, '_> {
                     let (ptr, len, elem) = (*ptr, *len, *elem);
                     (self.b.use_var(ptr), self.b.use_var(len), elem)
                 }
-                _ => return Err(format!("local {id} is not an array")),
+                _ => return Err(CodegenError::NotArray(PlaceName::Local(*id))),
             },
             Place::Static(id) => {
-                let s = self.env.statics.get(*id as usize).ok_or("no such static")?;
+                let s = self.env.statics.get(*id as usize).ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
                 let VarTy::Array(t, n) = s.ty else {
-                    return Err(format!("static {} is not an array", s.name));
+                    return Err(CodegenError::NotArray(PlaceName::Static(s.name.clone())));
                 };
                 let a = self.env.statics_base + s.offset as u64;
                 (self.iconst(a as i64), self.iconst(n as i64), t)
@@ -752,9 +981,9 @@ impl Tx<'_, '_, '_> {
                     .env
                     .globals
                     .get(name)
-                    .ok_or_else(|| format!("no global {name}"))?;
+                    .ok_or_else(|| CodegenError::NoSuchPlace(PlaceName::Global(name.clone())))?;
                 let VarTy::Array(t, n) = ty else {
-                    return Err(format!("global {name} is not an array"));
+                    return Err(CodegenError::NotArray(PlaceName::Global(name.clone())));
                 };
                 (self.iconst(addr as i64), self.iconst(n as i64), t)
             }
@@ -763,18 +992,18 @@ impl Tx<'_, '_, '_> {
                     .env
                     .old_statics
                     .get(*id as usize)
-                    .ok_or("no such old static")?;
+                    .ok_or(CodegenError::NoSuchPlace(PlaceName::OldStatic(*id)))?;
                 let VarTy::Array(t, n) = ty else {
-                    return Err("old static is not an array".into());
+                    return Err(CodegenError::NotArray(PlaceName::OldStatic(*id)));
                 };
-                let base = self.old_base.ok_or("old.NAME outside an mproc")?;
+                let base = self.old_base.ok_or(CodegenError::OldOutsideMproc)?;
                 (
                     self.b.ins().iadd_imm_s(base, off as i64),
                     self.iconst(n as i64),
                     t,
                 )
             }
-            Place::Index { .. } => return Err("arrays of arrays are not supported".into()),
+            Place::Index { .. } => return Err(CodegenError::ArrayOfArrays),
         })
     }
 
@@ -896,7 +1125,7 @@ impl Tx<'_, '_, '_> {
                 Mul => self.b.ins().fmul(l, r),
                 Div => self.b.ins().fdiv(l, r),
                 Rem | BitAnd | BitOr | BitXor | Shl | Shr | UShr | UDiv | URem | ULt | ULe
-                | UGt | UGe => return Err(format!("{op:?} on doubles")),
+                | UGt | UGe => return Err(CodegenError::DoubleOperator(format!("{op:?}"))),
                 Eq | Ne | Lt | Le | Gt | Ge => {
                     let cc = match op {
                         Eq => FloatCC::Equal,
@@ -921,18 +1150,14 @@ impl Tx<'_, '_, '_> {
     fn expr(&mut self, e: &Expr) -> R<Option<Value>> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(format!(
-                "expression nested deeper than {MAX_NESTING} levels"
-            ));
+            return Err(CodegenError::TooDeep(Nesting::Expression));
         }
         let v = self.expr_unchecked(e);
         self.depth -= 1;
         match (v?, e.ty) {
             (Some(v), Some(t)) if self.b.func.dfg.value_type(v) == clif_ty(t) => Ok(Some(v)),
-            (Some(_), Some(t)) => Err(format!(
-                "malformed IR: an expression claims to be {t:?} but is not"
-            )),
-            (None, Some(t)) => Err(format!("malformed IR: a {t:?} expression has no value")),
+            (Some(_), Some(t)) => Err(CodegenError::ClaimsType(t)),
+            (None, Some(t)) => Err(CodegenError::TypedNoValue(t)),
             (v, None) => Ok(v),
         }
     }
@@ -978,22 +1203,24 @@ impl Tx<'_, '_, '_> {
                 if *prefix { new } else { cur }
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let t = lhs.ty.ok_or("operand has no value")?;
+                let t = lhs.ty.ok_or(CodegenError::NoValue { what: "operand" })?;
                 let l = self.scalar(lhs, t)?;
                 let r = self.scalar(rhs, t)?;
                 self.binop(*op, t, l, r, rhs.span.start)?
             }
             ExprKind::Unary { op, operand } => {
-                let t = operand.ty.ok_or("operand has no value")?;
+                let t = operand.ty.ok_or(CodegenError::NoValue { what: "operand" })?;
                 let x = self.scalar(operand, t)?;
                 match (op, t) {
                     (UnOp::Neg, Scalar::Int | Scalar::UInt) => self.b.ins().ineg(x),
                     (UnOp::Neg, Scalar::Double) => self.b.ins().fneg(x),
                     (UnOp::BitNot, Scalar::Int | Scalar::UInt) => self.b.ins().bnot(x),
-                    (UnOp::BitNot, Scalar::Double) => return Err("~ on a double".into()),
+                    (UnOp::BitNot, Scalar::Double) => {
+                        return Err(CodegenError::DoubleOperator("~".into()));
+                    }
                     (UnOp::Not, Scalar::Int | Scalar::UInt) => {
                         if e.ty != Some(Scalar::Int) {
-                            return Err("! must yield an int".into());
+                            return Err(CodegenError::NotYieldsInt);
                         }
                         let c = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
                         self.b.ins().uextend(types::I64, c)
@@ -1026,13 +1253,15 @@ impl Tx<'_, '_, '_> {
                 res
             }
             ExprKind::Cast { to, operand } => {
-                let from = operand.ty.ok_or("cast of no value")?;
+                let from = operand.ty.ok_or(CodegenError::NoValue {
+                    what: "cast operand",
+                })?;
                 let x = self.scalar(operand, from)?;
                 self.convert(x, from, *to)
             }
             ExprKind::Cond { cond, then, els } => {
                 if then.ty != e.ty || els.ty != e.ty {
-                    return Err("?: operands do not have its type".into());
+                    return Err(CodegenError::CondOperands);
                 }
                 let c = self.int(cond)?;
                 let tb = self.b.create_block();
@@ -1078,13 +1307,13 @@ impl Tx<'_, '_, '_> {
             .callees
             .get(callee)
             .cloned()
-            .ok_or_else(|| format!("call of unknown procedure {callee}"))?;
+            .ok_or_else(|| CodegenError::UnknownCallee(callee.to_string()))?;
         if sig.params.len() != args.len() {
-            return Err(format!(
-                "call of {callee} with {} arguments, it takes {}",
-                args.len(),
-                sig.params.len()
-            ));
+            return Err(CodegenError::CallArity {
+                callee: callee.to_string(),
+                given: args.len(),
+                takes: sig.params.len(),
+            });
         }
         let mut vals = Vec::with_capacity(args.len() + 2);
         for (a, p) in args.iter().zip(&sig.params) {
@@ -1093,14 +1322,12 @@ impl Tx<'_, '_, '_> {
                 (Arg::Array(pl), ParamTy::ArrayRef(t)) => {
                     let (ptr, len, elem) = self.array(pl)?;
                     if elem != *t {
-                        return Err(format!(
-                            "array argument of {callee} has the wrong element type"
-                        ));
+                        return Err(CodegenError::ArrayArgElement(callee.to_string()));
                     }
                     vals.push(ptr);
                     vals.push(len);
                 }
-                _ => return Err(format!("argument of {callee} does not fit its parameter")),
+                _ => return Err(CodegenError::ArgumentKind(callee.to_string())),
             }
         }
         // Each call site splits the entry's address differently between the
@@ -1128,7 +1355,8 @@ impl Tx<'_, '_, '_> {
             match p {
                 FmtPiece::Lit(s) => desc.pieces.push(PrintPiece::Lit(s.as_bytes().to_vec())),
                 FmtPiece::Conv { spec, conv } => {
-                    let piece = crate::runtime::prepare_conv(spec, *conv)?;
+                    let piece = crate::runtime::prepare_conv(spec, *conv)
+                        .map_err(CodegenError::Conversion)?;
                     if let PrintPiece::Conv { kind, stars, .. } = &piece {
                         // Each `*` takes an int slot before the value.
                         for _ in 0..*stars {
@@ -1141,11 +1369,10 @@ impl Tx<'_, '_, '_> {
             }
         }
         if kinds.len() != args.len() {
-            return Err(format!(
-                "printf has {} conversions and {} arguments",
-                kinds.len(),
-                args.len()
-            ));
+            return Err(CodegenError::PrintfArity {
+                conversions: kinds.len(),
+                args: args.len(),
+            });
         }
         let n = args.len().max(1) as u32;
         let ss = self.b.create_sized_stack_slot(StackSlotData::new(
@@ -1161,12 +1388,12 @@ impl Tx<'_, '_, '_> {
                 (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::Double)?,
                 (PrintArg::Str(s), ConvKind::Str) => {
                     let c =
-                        CString::new(s.as_bytes()).map_err(|_| "string literal with a NUL byte")?;
+                        CString::new(s.as_bytes()).map_err(|_| CodegenError::NulInString)?;
                     let p = c.as_ptr() as i64;
                     self.env.strings.push(c);
                     self.iconst(p)
                 }
-                _ => return Err("printf argument does not fit its conversion".into()),
+                _ => return Err(CodegenError::PrintfArgument),
             };
             self.b.ins().stack_store(types::I64, v, ss, (8 * i) as i32);
         }
@@ -1190,7 +1417,10 @@ impl Tx<'_, '_, '_> {
         match which {
             Builtin::SleepMs => {
                 let [ms] = args else {
-                    return Err("sleep_ms takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::SleepMs,
+                        takes: 1,
+                    });
                 };
                 let ms = self.int(ms)?;
                 let fp = self.b.ins().get_frame_pointer(types::I64);
@@ -1205,7 +1435,10 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::NowMs => {
                 if !args.is_empty() {
-                    return Err("now_ms takes no arguments".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::NowMs,
+                        takes: 0,
+                    });
                 }
                 Ok(self.call_rt(
                     runtime::rt_now_ms as *const () as u64,
@@ -1216,7 +1449,10 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::Sqrt | Builtin::Floor | Builtin::Ceil | Builtin::Fabs => {
                 let [x] = args else {
-                    return Err("a math builtin takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: which,
+                        takes: 1,
+                    });
                 };
                 let x = self.scalar(x, Scalar::Double)?;
                 Ok(Some(match which {
@@ -1236,10 +1472,13 @@ impl Tx<'_, '_, '_> {
             | Builtin::Atan2
             | Builtin::Pow
             | Builtin::Fmod => {
-                let f = runtime::math_addr(which).ok_or("no such math function")?;
+                let f = runtime::math_addr(which).ok_or(CodegenError::NoMathFunction(which))?;
                 let two = matches!(which, Builtin::Atan2 | Builtin::Pow | Builtin::Fmod);
                 if args.len() != 1 + two as usize {
-                    return Err(format!("{which:?} takes {} arguments", 1 + two as usize));
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: which,
+                        takes: 1 + two as usize,
+                    });
                 }
                 let mut vals = Vec::new();
                 for a in args {
@@ -1250,14 +1489,20 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::Abs => {
                 let [x] = args else {
-                    return Err("abs takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::Abs,
+                        takes: 1,
+                    });
                 };
                 let x = self.int(x)?;
                 Ok(Some(self.b.ins().iabs(x)))
             }
             Builtin::Rand => {
                 if !args.is_empty() {
-                    return Err("rand takes no arguments".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::Rand,
+                        takes: 0,
+                    });
                 }
                 Ok(self.call_rt(
                     runtime::rt_rand as *const () as u64,
@@ -1268,7 +1513,10 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::Srand => {
                 let [x] = args else {
-                    return Err("srand takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::Srand,
+                        takes: 1,
+                    });
                 };
                 let x = self.scalar(x, Scalar::UInt)?;
                 self.call_rt(
@@ -1281,7 +1529,10 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::Exit => {
                 let [code] = args else {
-                    return Err("exit takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::Exit,
+                        takes: 1,
+                    });
                 };
                 let code = self.int(code)?;
                 self.call_rt(

@@ -112,10 +112,31 @@ pub enum VmError {
     Space(#[from] space::SpaceError),
     /// Code generator setup failed.
     #[error("code generator: {0}")]
-    Codegen(String),
-    /// The request does not fit the state.
-    #[error("{0}")]
-    State(String),
+    Codegen(#[from] codegen::CodegenError),
+    /// `run` while the program runs.
+    #[error("the program is already running")]
+    AlreadyRunning,
+    /// `run` with no version loaded.
+    #[error("no version is loaded")]
+    NoVersion,
+    /// `run` of a version that is not loaded.
+    #[error("version {0} is not loaded")]
+    NotLoaded(u64),
+    /// `run` of a version without `main`.
+    #[error("version {0} has no main procedure")]
+    NoMain(u64),
+    /// [`Vm::set_test_mode`] after the program started, or twice.
+    #[error("test mode is set once, before the program runs")]
+    TestModeLate,
+    /// The OS refused a thread.
+    #[error("cannot start the {what} thread: {err}")]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        /// The OS's reason.
+        #[source]
+        err: std::io::Error,
+    },
 }
 
 /// One decoded stack frame.
@@ -620,7 +641,7 @@ impl Vm {
     /// Reserve the address space and set up the runtime.
     pub fn new(config: VmConfig) -> Result<Vm, VmError> {
         let space = space::AddressSpace::reserve()?;
-        let cg = codegen::Codegen::new().map_err(VmError::Codegen)?;
+        let cg = codegen::Codegen::new()?;
         let base = space.base();
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
             let host: *const dyn Host = weak.as_ptr();
@@ -675,7 +696,10 @@ impl Vm {
                     }
                 }
             })
-            .map_err(|e| VmError::State(e.to_string()))?;
+            .map_err(|err| VmError::Thread {
+                what: "mprocedure",
+                err,
+            })?;
         Ok(Vm {
             shared,
             program: Mutex::new(None),
@@ -688,9 +712,7 @@ impl Vm {
     pub fn set_test_mode(&self, mode: Arc<testrun::TestMode>) -> Result<(), VmError> {
         let sh = &*self.shared;
         if sh.lock().ctl.running || sh.test.set(mode).is_err() {
-            return Err(VmError::State(
-                "test mode is set once, before the program runs".into(),
-            ));
+            return Err(VmError::TestModeLate);
         }
         sh.ctx.request(runtime::REQ_TEST);
         Ok(())
@@ -833,7 +855,7 @@ impl Vm {
         let sh = self.shared.clone();
         let mut st = sh.lock();
         if st.ctl.running {
-            return Err(VmError::State("the program is already running".into()));
+            return Err(VmError::AlreadyRunning);
         }
         let v = match version {
             Some(v) => v,
@@ -841,17 +863,17 @@ impl Vm {
                 .versions
                 .keys()
                 .next()
-                .ok_or_else(|| VmError::State("no version is loaded".into()))?,
+                .ok_or(VmError::NoVersion)?,
         };
         let st_ref = &mut *st;
         let ver = st_ref
             .versions
             .get(&v)
-            .ok_or_else(|| VmError::State(format!("version {v} is not loaded")))?;
+            .ok_or(VmError::NotLoaded(v))?;
         let main = ver
             .procs
             .get("main")
-            .ok_or_else(|| VmError::State("no main".into()))?;
+            .ok_or(VmError::NoMain(v))?;
         let entry = main.code;
         // C: main's return value is the program's exit code.
         let returns_int = main.sig.ret == compiler::ir::RetTy::Scalar(compiler::ir::Scalar::Int);
@@ -889,7 +911,10 @@ impl Vm {
                 drop(st);
                 sh2.bus.emit(Event::Exited(status));
             })
-            .map_err(|e| VmError::State(e.to_string()))?;
+            .map_err(|err| VmError::Thread {
+                what: "program",
+                err,
+            })?;
         *self.program.lock().unwrap() = Some(h);
         sh.bus.emit(Event::Started { version: v });
         Ok(v)

@@ -219,9 +219,113 @@ pub enum LoadError {
     /// Statics do not fit.
     #[error("the statics of {0} do not fit a {SEGMENT_SIZE}-byte data segment")]
     DataTooLarge(String),
-    /// The IR is inconsistent (the pup refuses what does not fit).
-    #[error("{0}")]
-    Invalid(String),
+    /// The module has no `main`.
+    #[error("the program has no main procedure")]
+    NoMain,
+    /// Two procedures of one name.
+    #[error("procedure {0} is defined twice")]
+    ProcDefinedTwice(String),
+    /// A global named like a procedure or another global.
+    #[error("{0} is defined twice")]
+    GlobalDefinedTwice(String),
+    /// Every procedure ID is taken.
+    #[error(transparent)]
+    NamesFull(#[from] crate::names::NamesFull),
+    /// More initializers than a static or global has elements.
+    #[error("{kind} {name}: too many initializers")]
+    TooManyInitializers {
+        /// "static" or "global".
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// A static whose offset puts it past its procedure's data segment.
+    #[error("static {name} of {proc} lies outside its data segment")]
+    StaticOutside {
+        /// The static.
+        name: String,
+        /// Its procedure.
+        proc: String,
+    },
+    /// A unit's IR does not compile (the pup refuses what does not fit).
+    #[error("{kind} {name}: {err}")]
+    Compile {
+        /// Procedure, interprocedure or mprocedure.
+        kind: UnitKind,
+        /// The procedure (or, for an mproc, global) it is or serves.
+        name: String,
+        /// Why.
+        #[source]
+        err: crate::codegen::CodegenError,
+    },
+    /// A code generator could not be set up.
+    #[error("code generator: {0}")]
+    Codegen(#[source] crate::codegen::CodegenError),
+    /// A compiler thread panicked.
+    #[error("a compiler thread failed")]
+    CompilerThread,
+    /// An iproc for a procedure the version does not have.
+    #[error("iproc {name} serves no procedure of version {version}")]
+    IProcServesNothing {
+        /// The procedure it names.
+        name: String,
+        /// The version being loaded.
+        version: u64,
+    },
+    /// An iproc whose old signature is not the old procedure's.
+    #[error(
+        "iproc {name} declares the old signature {declared}, but {name} is {actual} in version {version} (the version it will be updated from)"
+    )]
+    IProcOldSignature {
+        /// The procedure.
+        name: String,
+        /// The old signature the iproc declares.
+        declared: String,
+        /// The signature the procedure has in `version`.
+        actual: String,
+        /// The version it will be updated from.
+        version: u64,
+    },
+    /// An iproc for a procedure the previous version lacks.
+    #[error("iproc {0}: the previous version has no procedure {0}")]
+    IProcNoOld(String),
+    /// An mproc for a name the version does not have.
+    #[error("mproc {name} serves nothing of version {version}")]
+    MProcServesNothing {
+        /// The name it serves.
+        name: String,
+        /// The version being loaded.
+        version: u64,
+    },
+    /// An mproc's `old.NAME` of another type than in the old version.
+    #[error("mproc {name}: old.{old} is {actual} in version {version}, not {declared}")]
+    MProcOldType {
+        /// What the mproc serves.
+        name: String,
+        /// The old static or global.
+        old: String,
+        /// Its type in `version`.
+        actual: String,
+        /// The version it will be updated from.
+        version: u64,
+        /// The type the mproc declares.
+        declared: String,
+    },
+    /// An mproc's `old.NAME` the old version lacks.
+    #[error(
+        "mproc {name}: version {version} (the version {name} will be updated from) has no old.{old}"
+    )]
+    MProcNoOld {
+        /// What the mproc serves.
+        name: String,
+        /// The old static or global.
+        old: String,
+        /// The version it will be updated from.
+        version: u64,
+    },
+    /// An mproc for a procedure whose statics an older version owns.
+    #[error("mproc {0}: its procedure shares data with an older version")]
+    MProcSharedData(String),
     /// The OS refused memory.
     #[error("{0}")]
     Space(#[from] crate::space::SpaceError),
@@ -236,6 +340,27 @@ pub enum LoadError {
     },
 }
 
+/// What kind of unit failed to compile ([`LoadError::Compile`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitKind {
+    /// A procedure.
+    Procedure,
+    /// An interprocedure.
+    IProc,
+    /// An mprocedure.
+    MProc,
+}
+
+impl std::fmt::Display for UnitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UnitKind::Procedure => "procedure",
+            UnitKind::IProc => "iproc",
+            UnitKind::MProc => "mproc",
+        })
+    }
+}
+
 /// Where the loaded code's runtime lives.
 pub(crate) struct Ctxs {
     pub program: u64,
@@ -243,13 +368,15 @@ pub(crate) struct Ctxs {
     pub safepoints: bool,
 }
 
-fn const_bytes(init: &[Const], ty: VarTy) -> Result<Vec<u8>, String> {
+/// The bytes of a static or global with these initializers, or `None` if
+/// there are more initializers than elements.
+fn const_bytes(init: &[Const], ty: VarTy) -> Option<Vec<u8>> {
     let n = match ty {
         VarTy::Scalar(_) => 1,
         VarTy::Array(_, n) => n as usize,
     };
     if init.len() > n {
-        return Err("too many initializers".into());
+        return None;
     }
     let mut out = vec![0u8; n * 8];
     for (i, c) in init.iter().enumerate() {
@@ -259,7 +386,7 @@ fn const_bytes(init: &[Const], ty: VarTy) -> Result<Vec<u8>, String> {
         };
         out[i * 8..i * 8 + 8].copy_from_slice(&b);
     }
-    Ok(out)
+    Some(out)
 }
 
 /// A version's code on its way in: one `JITModule` per version, whose
@@ -384,9 +511,8 @@ fn load_inner<'a>(
     source: Option<Arc<str>>,
     ctxs: &Ctxs,
 ) -> Result<Version, LoadError> {
-    let inv = |s: String| LoadError::Invalid(s);
     if !module.procs.iter().any(|p| p.name == "main") {
-        return Err(inv("the program has no main procedure".into()));
+        return Err(LoadError::NoMain);
     }
     let diff = prev.map(|p| compiler::diff::diff(&p.module, &module));
     let unchanged_proc = |name: &str| {
@@ -399,15 +525,15 @@ fn load_inner<'a>(
     let mut ids = HashMap::new();
     for p in &module.procs {
         if ids.contains_key(&p.name) {
-            return Err(inv(format!("procedure {} is defined twice", p.name)));
+            return Err(LoadError::ProcDefinedTwice(p.name.clone()));
         }
-        ids.insert(p.name.clone(), names.intern(&p.name).map_err(inv)?);
+        ids.insert(p.name.clone(), names.intern(&p.name)?);
     }
     for g in &module.globals {
         if ids.contains_key(&g.name) {
-            return Err(inv(format!("{} is defined twice", g.name)));
+            return Err(LoadError::GlobalDefinedTwice(g.name.clone()));
         }
-        ids.insert(g.name.clone(), names.intern(&g.name).map_err(inv)?);
+        ids.insert(g.name.clone(), names.intern(&g.name)?);
     }
 
     // The data segments of this version are one block, made writable with
@@ -449,8 +575,12 @@ fn load_inner<'a>(
                 owner: pg.owner,
             },
             _ => {
-                let bytes = const_bytes(&g.init, g.ty)
-                    .map_err(|e| inv(format!("global {}: {e}", g.name)))?;
+                let bytes = const_bytes(&g.init, g.ty).ok_or_else(|| {
+                    LoadError::TooManyInitializers {
+                        kind: "global",
+                        name: g.name.clone(),
+                    }
+                })?;
                 if bytes.len() as u64 > SEGMENT_SIZE {
                     return Err(LoadError::DataTooLarge(g.name.clone()));
                 }
@@ -481,14 +611,18 @@ fn load_inner<'a>(
                 }
                 let mut bytes = vec![0u8; p.data_size as usize];
                 for s in &p.statics {
-                    let b = const_bytes(&s.init, s.ty)
-                        .map_err(|e| inv(format!("static {}: {e}", s.name)))?;
+                    let b = const_bytes(&s.init, s.ty).ok_or_else(|| {
+                        LoadError::TooManyInitializers {
+                            kind: "static",
+                            name: s.name.clone(),
+                        }
+                    })?;
                     let off = s.offset as usize;
                     if off + b.len() > bytes.len() {
-                        return Err(inv(format!(
-                            "static {} of {} lies outside its data segment",
-                            s.name, p.name
-                        )));
+                        return Err(LoadError::StaticOutside {
+                            name: s.name.clone(),
+                            proc: p.name.clone(),
+                        });
                     }
                     bytes[off..off + b.len()].copy_from_slice(&b);
                 }
@@ -557,10 +691,10 @@ fn load_inner<'a>(
     let mut iprocs = BTreeMap::new();
     for ip in &module.iprocs {
         let Some(info) = procs.get(&ip.name) else {
-            return Err(inv(format!(
-                "iproc {} serves no procedure of version {number}",
-                ip.name
-            )));
+            return Err(LoadError::IProcServesNothing {
+                name: ip.name.clone(),
+                version: number,
+            });
         };
         // The iproc returns P's old return type (SPEC §2.1), whatever its
         // declaration defaulted to; its parameters must match exactly.
@@ -568,21 +702,16 @@ fn load_inner<'a>(
         let old_ver = old_of(&ip.name).or(prev);
         match old_ver.and_then(|pv| pv.procs.get(&ip.name)) {
             Some(old) if old.sig.params != ip.old_sig.params => {
-                return Err(inv(format!(
-                    "iproc {} declares the old signature {}, but {} is {} in version {} (the version it will be updated from)",
-                    ip.name,
-                    sig_string(&ip.old_sig),
-                    ip.name,
-                    sig_string(&old.sig),
-                    old_ver.map_or(0, |v| v.number)
-                )));
+                return Err(LoadError::IProcOldSignature {
+                    name: ip.name.clone(),
+                    declared: sig_string(&ip.old_sig),
+                    actual: sig_string(&old.sig),
+                    version: old_ver.map_or(0, |v| v.number),
+                });
             }
             Some(old) => old_sig.ret = old.sig.ret,
             None if prev.is_some() => {
-                return Err(inv(format!(
-                    "iproc {}: the previous version has no procedure {}",
-                    ip.name, ip.name
-                )));
+                return Err(LoadError::IProcNoOld(ip.name.clone()));
             }
             None => {}
         }
@@ -607,7 +736,11 @@ fn load_inner<'a>(
         };
         let bytes = cg
             .compile(&unit, &mut env)
-            .map_err(|e| inv(format!("iproc {}: {e}", ip.name)))?;
+            .map_err(|err| LoadError::Compile {
+                kind: UnitKind::IProc,
+                name: ip.name.clone(),
+                err,
+            })?;
         placer.put_code(addr, &bytes, &format!("iproc {}", ip.name))?;
         iprocs.insert(
             ip.name.clone(),
@@ -622,12 +755,12 @@ fn load_inner<'a>(
 
     let mut mprocs = BTreeMap::new();
     for mp in &module.mprocs {
-        let id = *ids.get(&mp.name).ok_or_else(|| {
-            inv(format!(
-                "mproc {} serves nothing of version {number}",
-                mp.name
-            ))
-        })?;
+        let id = *ids
+            .get(&mp.name)
+            .ok_or_else(|| LoadError::MProcServesNothing {
+                name: mp.name.clone(),
+                version: number,
+            })?;
         // Resolve old.NAME against the version being replaced: for a
         // procedure, the one it will be running when this version applies.
         let mut old = Vec::new();
@@ -648,23 +781,20 @@ fn load_inner<'a>(
             match found {
                 Some((off, ty)) if ty == os.ty => old.push((off, ty)),
                 Some((_, ty)) => {
-                    return Err(inv(format!(
-                        "mproc {}: old.{} is {} in version {}, not {}",
-                        mp.name,
-                        os.name,
-                        ty_string(ty),
-                        old_ver.map_or(0, |v| v.number),
-                        ty_string(os.ty)
-                    )));
+                    return Err(LoadError::MProcOldType {
+                        name: mp.name.clone(),
+                        old: os.name.clone(),
+                        actual: ty_string(ty),
+                        version: old_ver.map_or(0, |v| v.number),
+                        declared: ty_string(os.ty),
+                    });
                 }
                 None => {
-                    return Err(inv(format!(
-                        "mproc {}: version {} (the version {} will be updated from) has no old.{}",
-                        mp.name,
-                        old_ver.map_or(0, |v| v.number),
-                        mp.name,
-                        os.name
-                    )));
+                    return Err(LoadError::MProcNoOld {
+                        name: mp.name.clone(),
+                        old: os.name.clone(),
+                        version: old_ver.map_or(0, |v| v.number),
+                    });
                 }
             }
         }
@@ -674,10 +804,7 @@ fn load_inner<'a>(
         ) {
             (Some(info), Some(p)) => {
                 if info.data_owner != number && !p.statics.is_empty() {
-                    return Err(inv(format!(
-                        "mproc {}: its procedure shares data with an older version",
-                        mp.name
-                    )));
+                    return Err(LoadError::MProcSharedData(mp.name.clone()));
                 }
                 (&p.statics, info.data)
             }
@@ -703,7 +830,11 @@ fn load_inner<'a>(
         };
         let bytes = cg
             .compile(&unit, &mut env)
-            .map_err(|e| inv(format!("mproc {}: {e}", mp.name)))?;
+            .map_err(|err| LoadError::Compile {
+                kind: UnitKind::MProc,
+                name: mp.name.clone(),
+                err,
+            })?;
         placer.put_code(addr, &bytes, &format!("mproc {}", mp.name))?;
         mprocs.insert(
             mp.name.clone(),
@@ -811,7 +942,11 @@ fn compile_procs(
             };
             let bytes = cg
                 .compile(&unit, &mut env)
-                .map_err(|e| LoadError::Invalid(format!("procedure {}: {e}", p.name)))?;
+                .map_err(|err| LoadError::Compile {
+                    kind: UnitKind::Procedure,
+                    name: p.name.clone(),
+                    err,
+                })?;
             out.push(bytes);
         }
         Ok((out, owned))
@@ -823,7 +958,7 @@ fn compile_procs(
     if tier == Tier::Quick {
         // The shared generator is the optimizing one; quick ones are made
         // per thread (building one costs microseconds).
-        let mut quick = Codegen::with_tier(tier).map_err(LoadError::Invalid)?;
+        let mut quick = Codegen::with_tier(tier).map_err(LoadError::Codegen)?;
         if threads < 2 {
             let (code, owned) = compile_chunk(&mut quick, &module.procs)?;
             return Ok((code, vec![owned]));
@@ -860,7 +995,7 @@ where
             .iter()
             .map(|chunk| {
                 scope.spawn(move || {
-                    let mut own = Codegen::with_tier(tier).map_err(LoadError::Invalid)?;
+                    let mut own = Codegen::with_tier(tier).map_err(LoadError::Codegen)?;
                     compile_chunk(&mut own, chunk)
                 })
             })
@@ -869,7 +1004,7 @@ where
         for h in handles {
             results
                 .push(h.join().unwrap_or_else(|_| {
-                    Err(LoadError::Invalid("a compiler thread failed".into()))
+                    Err(LoadError::CompilerThread)
                 }));
         }
         results
