@@ -5,10 +5,12 @@
 //!   a constant of the version's code, so rebinding is one 8-byte store.
 //! - Generated code has no relocations: every runtime address (context,
 //!   tables, data, builtins, printf descriptors) is an immediate, so the bytes
-//!   can be copied to their segment as they are.
-//! - Frame pointers are kept (stack walking), and safepoints are
-//!   `sp < ctx.limit` at procedure entry and loop back-edges (unless the
-//!   benchmark-only switch turns them off).
+//!   can be copied to their segment as they are. (The safepoint polls find
+//!   the context in r15, Cranelift's pinned register, instead.)
+//! - Frame pointers are kept (stack walking). A safepoint poll is
+//!   `sp < ctx.limit` at procedure entry and `ctx.limit == u64::MAX` at loop
+//!   back-edges, each a call of an argument-less stub when it fires (unless
+//!   the benchmark-only switch turns polls off).
 
 use crate::runtime::{self, ConvKind, PrintPiece, Printf, TrapKind};
 use compiler::ir::{
@@ -254,7 +256,8 @@ fn count_words(n: usize) -> &'static str {
 
 /// What generated code of one procedure needs to know about the world.
 pub struct Env<'a> {
-    /// Address of the [`runtime::Ctx`] the code runs with.
+    /// Address of the [`runtime::Ctx`] the code runs with, an immediate of
+    /// its runtime calls (its polls read the same context through r15).
     pub ctx: u64,
     /// Address of the binding table of the code's version.
     pub table: u64,
@@ -275,11 +278,13 @@ pub struct Env<'a> {
     pub printfs: &'a mut Vec<Box<Printf>>,
     /// String literals for `%s`; owned by the version.
     pub strings: &'a mut Vec<CString>,
-    /// Emit safepoint polls (off only for the readiness benchmark).
+    /// Emit safepoint polls (off only for the readiness benchmark; an
+    /// mprocedure always has them, so that a runaway one can be stopped).
     pub safepoints: bool,
 }
 
-/// The three kinds of code a version holds.
+/// What [`Codegen::compile`] compiles: a procedure (an interprocedure is
+/// compiled as one, with its procedure's old signature) or an mprocedure.
 pub enum Unit<'a> {
     /// A procedure: its signature, locals and body.
     Proc {
@@ -310,8 +315,10 @@ pub enum Tier {
     Quick,
 }
 
-/// A reusable Cranelift compilation context (one per load: declare all,
-/// define all, as cranelift-jit-demo does).
+/// A reusable Cranelift compilation context: the VM keeps one for its loads
+/// (behind the loader lock), and a parallel load makes one per thread.
+/// It only turns units into bytes; declaring, defining and finalizing them
+/// in a version's `JITModule` is the loader's (`version::Placer`).
 pub struct Codegen {
     isa: OwnedTargetIsa,
     fctx: FunctionBuilderContext,
@@ -372,7 +379,8 @@ impl Codegen {
         self.isa.clone()
     }
 
-    /// Compile one unit to position-independent bytes (no relocations).
+    /// Compile one unit to bytes with no relocations, to be placed at
+    /// `env.self_pc` (its traps and sleeps report that address).
     pub fn compile(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, CodegenError> {
         // Whatever a module holds, a load must end in code or an error, never
         // in a panic on the loading thread (which would also poison the VM's
@@ -619,7 +627,8 @@ impl Tx<'_, '_, '_> {
         }
     }
 
-    /// A safepoint: `if sp < ctx.limit { rt_safepoint(ctx, fp, sp, self) }`.
+    /// A safepoint poll: `if sp < ctx.limit { safepoint_stub() }` (the stub
+    /// takes no arguments; see below).
     ///
     /// At procedure entry the check is `sp < ctx.limit`: the stack check and
     /// the request check in one compare. A loop back-edge cannot grow the
