@@ -855,10 +855,7 @@ impl Tx<'_, '_, '_> {
                 self.b.switch_to_block(exit);
             }
             Stmt::Break | Stmt::Continue => {
-                let &(cont, brk) = self
-                    .loops
-                    .last()
-                    .ok_or(CodegenError::BreakOutsideLoop)?;
+                let &(cont, brk) = self.loops.last().ok_or(CodegenError::BreakOutsideLoop)?;
                 let target = if matches!(s, Stmt::Break) {
                     brk
                 } else {
@@ -919,7 +916,11 @@ impl Tx<'_, '_, '_> {
                 _ => return Err(CodegenError::NotScalar(PlaceName::Local(*id))),
             },
             Place::Static(id) => {
-                let s = self.env.statics.get(*id as usize).ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
+                let s = self
+                    .env
+                    .statics
+                    .get(*id as usize)
+                    .ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
                 let VarTy::Scalar(t) = s.ty else {
                     return Err(CodegenError::NotScalar(PlaceName::Static(s.name.clone())));
                 };
@@ -929,11 +930,10 @@ impl Tx<'_, '_, '_> {
                 )
             }
             Place::Global(name) => {
-                let &(addr, ty) = self
-                    .env
-                    .globals
-                    .get(name)
-                    .ok_or_else(|| CodegenError::NoSuchPlace(PlaceName::Global(name.clone())))?;
+                let &(addr, ty) =
+                    self.env.globals.get(name).ok_or_else(|| {
+                        CodegenError::NoSuchPlace(PlaceName::Global(name.clone()))
+                    })?;
                 let VarTy::Scalar(t) = ty else {
                     return Err(CodegenError::NotScalar(PlaceName::Global(name.clone())));
                 };
@@ -978,7 +978,11 @@ impl Tx<'_, '_, '_> {
                 _ => return Err(CodegenError::NotArray(PlaceName::Local(*id))),
             },
             Place::Static(id) => {
-                let s = self.env.statics.get(*id as usize).ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
+                let s = self
+                    .env
+                    .statics
+                    .get(*id as usize)
+                    .ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
                 let VarTy::Array(t, n) = s.ty else {
                     return Err(CodegenError::NotArray(PlaceName::Static(s.name.clone())));
                 };
@@ -986,11 +990,10 @@ impl Tx<'_, '_, '_> {
                 (self.iconst(a as i64), self.iconst(n as i64), t)
             }
             Place::Global(name) => {
-                let &(addr, ty) = self
-                    .env
-                    .globals
-                    .get(name)
-                    .ok_or_else(|| CodegenError::NoSuchPlace(PlaceName::Global(name.clone())))?;
+                let &(addr, ty) =
+                    self.env.globals.get(name).ok_or_else(|| {
+                        CodegenError::NoSuchPlace(PlaceName::Global(name.clone()))
+                    })?;
                 let VarTy::Array(t, n) = ty else {
                     return Err(CodegenError::NotArray(PlaceName::Global(name.clone())));
                 };
@@ -1218,7 +1221,9 @@ impl Tx<'_, '_, '_> {
                 self.binop(*op, t, l, r, rhs.span.start)?
             }
             ExprKind::Unary { op, operand } => {
-                let t = operand.ty.ok_or(CodegenError::NoValue { what: "operand" })?;
+                let t = operand
+                    .ty
+                    .ok_or(CodegenError::NoValue { what: "operand" })?;
                 let x = self.scalar(operand, t)?;
                 match (op, t) {
                     (UnOp::Neg, Scalar::Int | Scalar::UInt) => self.b.ins().ineg(x),
@@ -1396,8 +1401,7 @@ impl Tx<'_, '_, '_> {
                 }
                 (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::Double)?,
                 (PrintArg::Str(s), ConvKind::Str) => {
-                    let c =
-                        CString::new(s.as_bytes()).map_err(|_| CodegenError::NulInString)?;
+                    let c = CString::new(s.as_bytes()).map_err(|_| CodegenError::NulInString)?;
                     let p = c.as_ptr() as i64;
                     self.env.strings.push(c);
                     self.iconst(p)

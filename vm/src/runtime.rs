@@ -192,7 +192,21 @@ pub struct Ctx {
     pub region_base: u64,
     /// Why the code stopped, set before unwinding.
     pub status: Mutex<Option<ExitStatus>>,
+    /// Which of the VM's code threads runs with this context.
+    pub role: Role,
     host: *const dyn Host,
+}
+
+/// The two threads generated code runs on, each with its own [`Ctx`]: the
+/// host tells them apart by this, not by which context it was handed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The program's thread: pauses, updates and stops are served at its
+    /// safepoints, under the VM's state lock.
+    Program,
+    /// The mprocedure helper: it runs while the controller holds the state
+    /// lock, so its safepoints only check for an abort.
+    MProc,
 }
 
 // SAFETY: all mutable state is atomic or behind a mutex; the host pointer is
@@ -205,7 +219,7 @@ impl Ctx {
     ///
     /// # Safety
     /// `host` must outlive the context and every thread running code with it.
-    pub unsafe fn new(region_base: u64, host: *const dyn Host) -> Ctx {
+    pub unsafe fn new(region_base: u64, role: Role, host: *const dyn Host) -> Ctx {
         Ctx {
             limit: AtomicU64::new(u64::MAX),
             real_limit: AtomicU64::new(u64::MAX),
@@ -215,6 +229,7 @@ impl Ctx {
             requests: AtomicU32::new(0),
             region_base,
             status: Mutex::new(None),
+            role,
             host,
         }
     }

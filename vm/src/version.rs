@@ -471,26 +471,40 @@ impl VersionCode {
 /// the version it will be running when the new version applies.
 pub(crate) type OldOf<'a> = dyn Fn(&str) -> Option<&'a Version> + 'a;
 
-/// Load `module` as version `number` into `slot`. `prev` is the newest
-/// version loaded before it (its data is shared where unchanged); `old_of`
-/// gives, per procedure, the version its iproc's old signature and its
-/// mproc's `old.NAME` are checked against (`prev` where it gives none).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn load<'a>(
-    space: &AddressSpace,
+/// What a load is given, besides the name service it interns into and the
+/// code generator it compiles with.
+pub(crate) struct LoadInput<'a> {
+    /// The VM's address space.
+    pub space: &'a AddressSpace,
+    /// The newest version loaded before this one: its data is shared where
+    /// unchanged.
+    pub prev: Option<&'a Version>,
+    /// Per procedure, the version its iproc's old signature and its mproc's
+    /// `old.NAME` are checked against (`prev` where it gives none).
+    pub old_of: &'a OldOf<'a>,
+    /// The new version's number.
+    pub number: u64,
+    /// The version-space slot reserved for it.
+    pub slot: u32,
+    /// What it is compiled from.
+    pub module: Arc<Module>,
+    /// Its source text, when known.
+    pub source: Option<Arc<str>>,
+    /// The contexts its code runs with.
+    pub ctxs: &'a Ctxs,
+}
+
+/// Load `inp.module` as version `inp.number` into `inp.slot`: names, data,
+/// binding table, then the code of procedures, iprocs and mprocs, each step
+/// a function below. On any error whatever was committed of the slot goes
+/// back.
+pub(crate) fn load(
+    inp: LoadInput<'_>,
     names: &mut NameService,
     cg: &mut Codegen,
-    prev: Option<&'a Version>,
-    old_of: &OldOf<'a>,
-    number: u64,
-    slot: u32,
-    module: Arc<Module>,
-    source: Option<Arc<str>>,
-    ctxs: &Ctxs,
 ) -> Result<Version, LoadError> {
-    let r = load_inner(
-        space, names, cg, prev, old_of, number, slot, module, source, ctxs,
-    );
+    let (space, slot) = (inp.space, inp.slot);
+    let r = load_inner(inp, names, cg);
     if r.is_err() {
         // Whatever was committed of this slot goes back.
         let _ = space.release_slot(slot);
@@ -498,372 +512,73 @@ pub(crate) fn load<'a>(
     r
 }
 
-#[allow(clippy::too_many_arguments)]
-fn load_inner<'a>(
-    space: &AddressSpace,
+fn load_inner(
+    inp: LoadInput<'_>,
     names: &mut NameService,
     cg: &mut Codegen,
-    prev: Option<&'a Version>,
-    old_of: &OldOf<'a>,
-    number: u64,
-    slot: u32,
-    module: Arc<Module>,
-    source: Option<Arc<str>>,
-    ctxs: &Ctxs,
 ) -> Result<Version, LoadError> {
-    if !module.procs.iter().any(|p| p.name == "main") {
+    if !inp.module.procs.iter().any(|p| p.name == "main") {
         return Err(LoadError::NoMain);
     }
-    let diff = prev.map(|p| compiler::diff::diff(&p.module, &module));
-    let unchanged_proc = |name: &str| {
-        diff.as_ref()
-            .is_some_and(|d| d.unchanged.iter().any(|u| u == name))
-    };
-    let mproc_names: Vec<&str> = module.mprocs.iter().map(|m| m.name.as_str()).collect();
-
-    // Names first: IDs are the segment numbers.
-    let mut ids = HashMap::new();
-    for p in &module.procs {
-        if ids.contains_key(&p.name) {
-            return Err(LoadError::ProcDefinedTwice(p.name.clone()));
-        }
-        ids.insert(p.name.clone(), names.intern(&p.name)?);
-    }
-    for g in &module.globals {
-        if ids.contains_key(&g.name) {
-            return Err(LoadError::GlobalDefinedTwice(g.name.clone()));
-        }
-        ids.insert(g.name.clone(), names.intern(&g.name)?);
-    }
-
-    // The data segments of this version are one block, made writable with
-    // one call: a protection change per segment leaves two mappings per
-    // procedure with statics, and Linux allows 65,530 per process
-    // (`vm.max_map_count`), which a 20,000-procedure program exceeded. (The
-    // code segments are one block too: see `PlacingMemory`.)
-    let span = SEGMENT_SIZE * (ids.values().copied().max().unwrap_or(0) as u64 + 1);
-    space.protect(space.segment(slot, SegType::Data, 0), span, Prot::ReadWrite)?;
-
-    let mut init_data = HashMap::new();
-    let alloc_data = |id: u32,
-                      bytes: Vec<u8>,
-                      init_data: &mut HashMap<u64, Vec<u8>>|
-     -> Result<u64, LoadError> {
-        let addr = space.segment(slot, SegType::Data, id);
-        if !bytes.is_empty() {
-            // SAFETY: freshly committed RW pages of this new version.
-            unsafe { space.write(addr, &bytes) };
-            init_data.insert(addr, bytes);
-        }
-        Ok(addr)
-    };
-
-    // Globals: shared with the previous version when unchanged.
-    let mut globals = HashMap::new();
-    for g in &module.globals {
-        let id = ids[&g.name];
-        let shared = prev.and_then(|p| p.globals.get(&g.name)).filter(|_| {
-            diff.as_ref().is_some_and(|d| {
-                !d.changed_globals.contains(&g.name) && !d.added_globals.contains(&g.name)
-            }) && !mproc_names.contains(&g.name.as_str())
-        });
-        let info = match shared {
-            Some(pg) if pg.ty == g.ty => GlobalInfo {
-                id,
-                ty: g.ty,
-                addr: pg.addr,
-                owner: pg.owner,
-            },
-            _ => {
-                let bytes = const_bytes(&g.init, g.ty).ok_or_else(|| {
-                    LoadError::TooManyInitializers {
-                        kind: "global",
-                        name: g.name.clone(),
-                    }
-                })?;
-                if bytes.len() as u64 > SEGMENT_SIZE {
-                    return Err(LoadError::DataTooLarge(g.name.clone()));
-                }
-                GlobalInfo {
-                    id,
-                    ty: g.ty,
-                    addr: alloc_data(id, bytes, &mut init_data)?,
-                    owner: number,
-                }
-            }
-        };
-        globals.insert(g.name.clone(), info);
-    }
-
-    // Procedures' statics.
-    let mut procs = BTreeMap::new();
-    for p in &module.procs {
-        let id = ids[&p.name];
-        let shared = prev
-            .and_then(|pv| pv.procs.get(&p.name))
-            .filter(|_| unchanged_proc(&p.name));
-        let (data, owner) = match shared {
-            Some(pp) => (pp.data, pp.data_owner),
-            None if p.statics.is_empty() => (0, number),
-            None => {
-                if p.data_size as u64 > SEGMENT_SIZE {
-                    return Err(LoadError::DataTooLarge(p.name.clone()));
-                }
-                let mut bytes = vec![0u8; p.data_size as usize];
-                for s in &p.statics {
-                    let b = const_bytes(&s.init, s.ty).ok_or_else(|| {
-                        LoadError::TooManyInitializers {
-                            kind: "static",
-                            name: s.name.clone(),
-                        }
-                    })?;
-                    let off = s.offset as usize;
-                    if off + b.len() > bytes.len() {
-                        return Err(LoadError::StaticOutside {
-                            name: s.name.clone(),
-                            proc: p.name.clone(),
-                        });
-                    }
-                    bytes[off..off + b.len()].copy_from_slice(&b);
-                }
-                (alloc_data(id, bytes, &mut init_data)?, number)
-            }
-        };
-        procs.insert(
-            p.name.clone(),
-            ProcInfo {
-                id,
-                sig: p.sig.clone(),
-                code: space.segment(slot, SegType::Proc, id),
-                size: 0,
-                data,
-                data_owner: owner,
-                statics: p.statics.clone(),
-                callees: p.callees.clone(),
-                globals_used: p.globals_used.clone(),
-            },
-        );
-    }
-
-    let table = space.segment(slot, SegType::Table, 0);
+    let diff = inp
+        .prev
+        .map(|p| compiler::diff::diff(&p.module, &inp.module));
+    let ids = assign_ids(&inp.module, names)?;
     let max_id = ids.values().copied().max().unwrap_or(0);
-    let table_bytes = page_round(8 * (max_id as u64 + 1));
-    space.protect(table, table_bytes, Prot::ReadWrite)?;
-
-    let callees: HashMap<String, (u32, Signature)> = procs
-        .iter()
-        .map(|(n, p)| (n.clone(), (p.id, p.sig.clone())))
-        .collect();
-    let gmap: HashMap<String, (u64, VarTy)> = globals
-        .iter()
-        .map(|(n, g)| (n.clone(), (g.addr, g.ty)))
-        .collect();
-    let no_callees = HashMap::new();
-    let mut printfs = Vec::new();
-    let mut strings = Vec::new();
+    let mut ld = Loading {
+        inp,
+        ids,
+        max_id,
+        init_data: HashMap::new(),
+        printfs: Vec::new(),
+        strings: Vec::new(),
+    };
+    ld.commit_data()?;
+    let globals = ld.globals(diff.as_ref())?;
+    let mut procs = ld.statics(diff.as_ref())?;
+    let (table, table_bytes) = ld.commit_table()?;
+    let linked = Linked {
+        table,
+        callees: procs
+            .iter()
+            .map(|(n, p)| (n.clone(), (p.id, p.sig.clone())))
+            .collect(),
+        globals: globals
+            .iter()
+            .map(|(n, g)| (n.clone(), (g.addr, g.ty)))
+            .collect(),
+    };
+    let space = ld.inp.space;
     let code_block = (
-        space.segment(slot, SegType::Proc, 0),
-        SEGMENT_SIZE * (max_id as u64 + 1),
+        space.segment(ld.inp.slot, SegType::Proc, 0),
+        SEGMENT_SIZE * (ld.max_id as u64 + 1),
     );
     let mut placer = Placer::new(space, cg, code_block);
-    let mut code_bytes = 0;
-
-    // Compile every procedure, on all cores for a large version: Cranelift
-    // is the bulk of a load's time, and procedures compile independently.
-    let (code, thread_printfs) = compile_procs(cg, &module, &procs, &gmap, &callees, table, ctxs)?;
-    for (p, bytes) in module.procs.iter().zip(code) {
-        let info = procs.get_mut(&p.name).unwrap();
-        placer.put_code(info.code, &bytes, &p.name)?;
-        code_bytes += bytes.len() as u64;
-        info.size = bytes.len() as u32;
-        // SAFETY: the table was committed RW above and is not yet in use.
-        let stored = unsafe {
-            crate::binding::BindingTable::from_raw(table, table_bytes)
-                .set(crate::binding::ProcId(ids[&p.name]), info.code)
-        };
-        debug_assert!(stored, "the table is sized for every ID");
-    }
-    for (pf, st) in thread_printfs {
-        printfs.extend(pf);
-        strings.extend(st);
-    }
-
-    let mut iprocs = BTreeMap::new();
-    for ip in &module.iprocs {
-        let Some(info) = procs.get(&ip.name) else {
-            return Err(LoadError::IProcServesNothing {
-                name: ip.name.clone(),
-                version: number,
-            });
-        };
-        // The iproc returns P's old return type (SPEC §2.1), whatever its
-        // declaration defaulted to; its parameters must match exactly.
-        let mut old_sig = ip.old_sig.clone();
-        let old_ver = old_of(&ip.name).or(prev);
-        match old_ver.and_then(|pv| pv.procs.get(&ip.name)) {
-            Some(old) if old.sig.params != ip.old_sig.params => {
-                return Err(LoadError::IProcOldSignature {
-                    name: ip.name.clone(),
-                    declared: sig_string(&ip.old_sig),
-                    actual: sig_string(&old.sig),
-                    version: old_ver.map_or(0, |v| v.number),
-                });
-            }
-            Some(old) => old_sig.ret = old.sig.ret,
-            None if prev.is_some() => {
-                return Err(LoadError::IProcNoOld(ip.name.clone()));
-            }
-            None => {}
-        }
-        let addr = space.segment(slot, SegType::IProc, info.id);
-        let mut env = Env {
-            ctx: ctxs.program,
-            table,
-            self_pc: addr,
-            statics_base: 0,
-            statics: &[],
-            globals: &gmap,
-            callees: &callees,
-            old_statics: &[],
-            printfs: &mut printfs,
-            strings: &mut strings,
-            safepoints: ctxs.safepoints,
-        };
-        let unit = Unit::Proc {
-            sig: &old_sig,
-            locals: &ip.locals,
-            body: &ip.body,
-        };
-        let bytes = cg
-            .compile(&unit, &mut env)
-            .map_err(|err| LoadError::Compile {
-                kind: UnitKind::IProc,
-                name: ip.name.clone(),
-                err,
-            })?;
-        placer.put_code(addr, &bytes, &format!("iproc {}", ip.name))?;
-        iprocs.insert(
-            ip.name.clone(),
-            AuxCode {
-                addr,
-                size: bytes.len() as u32,
-                old_sig: Some(old_sig),
-                old_version: old_ver.map(|v| v.number),
-            },
-        );
-    }
-
-    let mut mprocs = BTreeMap::new();
-    for mp in &module.mprocs {
-        let id = *ids
-            .get(&mp.name)
-            .ok_or_else(|| LoadError::MProcServesNothing {
-                name: mp.name.clone(),
-                version: number,
-            })?;
-        // Resolve old.NAME against the version being replaced: for a
-        // procedure, the one it will be running when this version applies.
-        let mut old = Vec::new();
-        let old_ver = old_of(&mp.name).or(prev);
-        for os in &mp.old_statics {
-            let found = match (
-                old_ver.and_then(|pv| pv.procs.get(&mp.name)),
-                prev.and_then(|pv| pv.globals.get(&mp.name)),
-            ) {
-                (Some(pp), _) => pp
-                    .statics
-                    .iter()
-                    .find(|s| s.name == os.name)
-                    .map(|s| (s.offset, s.ty)),
-                (None, Some(pg)) if os.name == mp.name => Some((0, pg.ty)),
-                _ => None,
-            };
-            match found {
-                Some((off, ty)) if ty == os.ty => old.push((off, ty)),
-                Some((_, ty)) => {
-                    return Err(LoadError::MProcOldType {
-                        name: mp.name.clone(),
-                        old: os.name.clone(),
-                        actual: ty_string(ty),
-                        version: old_ver.map_or(0, |v| v.number),
-                        declared: ty_string(os.ty),
-                    });
-                }
-                None => {
-                    return Err(LoadError::MProcNoOld {
-                        name: mp.name.clone(),
-                        old: os.name.clone(),
-                        version: old_ver.map_or(0, |v| v.number),
-                    });
-                }
-            }
-        }
-        let (statics, base): (&[Static], u64) = match (
-            procs.get(&mp.name),
-            module.procs.iter().find(|p| p.name == mp.name),
-        ) {
-            (Some(info), Some(p)) => {
-                if info.data_owner != number && !p.statics.is_empty() {
-                    return Err(LoadError::MProcSharedData(mp.name.clone()));
-                }
-                (&p.statics, info.data)
-            }
-            _ => (&[], 0),
-        };
-        let addr = space.segment(slot, SegType::MProc, id);
-        let mut env = Env {
-            ctx: ctxs.mproc,
-            table,
-            self_pc: addr,
-            statics_base: base,
-            statics,
-            globals: &gmap,
-            callees: &no_callees,
-            old_statics: &old,
-            printfs: &mut printfs,
-            strings: &mut strings,
-            safepoints: true,
-        };
-        let unit = Unit::MProc {
-            locals: &mp.locals,
-            body: &mp.body,
-        };
-        let bytes = cg
-            .compile(&unit, &mut env)
-            .map_err(|err| LoadError::Compile {
-                kind: UnitKind::MProc,
-                name: mp.name.clone(),
-                err,
-            })?;
-        placer.put_code(addr, &bytes, &format!("mproc {}", mp.name))?;
-        mprocs.insert(
-            mp.name.clone(),
-            AuxCode {
-                addr,
-                size: bytes.len() as u32,
-                old_sig: None,
-                old_version: if mp.old_statics.is_empty() {
-                    None
-                } else {
-                    old_ver.map(|v| v.number)
-                },
-            },
-        );
-    }
-
+    let code_bytes = ld.procs(cg, &mut placer, &mut procs, &linked, table_bytes)?;
+    let iprocs = ld.iprocs(cg, &mut placer, &procs, &linked)?;
+    let mprocs = ld.mprocs(cg, &mut placer, &procs, &linked)?;
     let code = placer.seal()?;
-    let delta = DeltaStar::of_module(&module);
-    let index = module
+
+    let Loading {
+        inp,
+        init_data,
+        printfs,
+        strings,
+        ..
+    } = ld;
+    let delta = DeltaStar::of_module(&inp.module);
+    let index = inp
+        .module
         .procs
         .iter()
         .enumerate()
         .map(|(i, p)| (p.name.clone(), i))
         .collect();
     Ok(Version {
-        number,
-        slot,
-        module,
-        source,
+        number: inp.number,
+        slot: inp.slot,
+        module: inp.module,
+        source: inp.source,
         procs,
         globals,
         iprocs,
@@ -878,6 +593,438 @@ fn load_inner<'a>(
         code,
         code_bytes,
     })
+}
+
+/// Names first: IDs are the segment numbers. A name defined twice is
+/// refused before anything is placed.
+fn assign_ids(module: &Module, names: &mut NameService) -> Result<HashMap<String, u32>, LoadError> {
+    let mut ids = HashMap::new();
+    for p in &module.procs {
+        if ids.contains_key(&p.name) {
+            return Err(LoadError::ProcDefinedTwice(p.name.clone()));
+        }
+        ids.insert(p.name.clone(), names.intern(&p.name)?);
+    }
+    for g in &module.globals {
+        if ids.contains_key(&g.name) {
+            return Err(LoadError::GlobalDefinedTwice(g.name.clone()));
+        }
+        ids.insert(g.name.clone(), names.intern(&g.name)?);
+    }
+    Ok(ids)
+}
+
+/// A load in progress: its inputs, the IDs of its names, and what its
+/// data and code own so far.
+struct Loading<'a> {
+    inp: LoadInput<'a>,
+    ids: HashMap<String, u32>,
+    /// The largest ID: the data, code and table blocks span IDs `0..=max_id`.
+    max_id: u32,
+    /// Initial contents of the data segments this version owns.
+    init_data: HashMap<u64, Vec<u8>>,
+    /// Printf descriptors and `%s` literals the code points at (boxed so
+    /// that their addresses stay put while the vector grows).
+    #[allow(clippy::vec_box)]
+    printfs: Vec<Box<Printf>>,
+    strings: Vec<CString>,
+}
+
+/// What compiled code links against: the version's binding table, its
+/// procedures (ID and signature) and its globals (address and type).
+struct Linked {
+    table: u64,
+    callees: HashMap<String, (u32, Signature)>,
+    globals: HashMap<String, (u64, VarTy)>,
+}
+
+impl Loading<'_> {
+    /// The data segments of this version are one block, made writable with
+    /// one call: a protection change per segment leaves two mappings per
+    /// procedure with statics, and Linux allows 65,530 per process
+    /// (`vm.max_map_count`), which a 20,000-procedure program exceeded. (The
+    /// code segments are one block too: see `PlacingMemory`.)
+    fn commit_data(&self) -> Result<(), LoadError> {
+        let space = self.inp.space;
+        let span = SEGMENT_SIZE * (self.max_id as u64 + 1);
+        space.protect(
+            space.segment(self.inp.slot, SegType::Data, 0),
+            span,
+            Prot::ReadWrite,
+        )?;
+        Ok(())
+    }
+
+    /// Writes a data segment this version owns; gives its address.
+    fn alloc_data(&mut self, id: u32, bytes: Vec<u8>) -> u64 {
+        let space = self.inp.space;
+        let addr = space.segment(self.inp.slot, SegType::Data, id);
+        if !bytes.is_empty() {
+            // SAFETY: freshly committed RW pages of this new version.
+            unsafe { space.write(addr, &bytes) };
+            self.init_data.insert(addr, bytes);
+        }
+        addr
+    }
+
+    /// Globals: shared with the previous version when unchanged.
+    fn globals(
+        &mut self,
+        diff: Option<&compiler::diff::Diff>,
+    ) -> Result<HashMap<String, GlobalInfo>, LoadError> {
+        let module = self.inp.module.clone();
+        let mproc_names: Vec<&str> = module.mprocs.iter().map(|m| m.name.as_str()).collect();
+        let mut globals = HashMap::new();
+        for g in &module.globals {
+            let id = self.ids[&g.name];
+            let shared = self
+                .inp
+                .prev
+                .and_then(|p| p.globals.get(&g.name))
+                .filter(|_| {
+                    diff.is_some_and(|d| {
+                        !d.changed_globals.contains(&g.name) && !d.added_globals.contains(&g.name)
+                    }) && !mproc_names.contains(&g.name.as_str())
+                });
+            let info = match shared {
+                Some(pg) if pg.ty == g.ty => GlobalInfo {
+                    id,
+                    ty: g.ty,
+                    addr: pg.addr,
+                    owner: pg.owner,
+                },
+                _ => {
+                    let bytes = const_bytes(&g.init, g.ty).ok_or_else(|| {
+                        LoadError::TooManyInitializers {
+                            kind: "global",
+                            name: g.name.clone(),
+                        }
+                    })?;
+                    if bytes.len() as u64 > SEGMENT_SIZE {
+                        return Err(LoadError::DataTooLarge(g.name.clone()));
+                    }
+                    GlobalInfo {
+                        id,
+                        ty: g.ty,
+                        addr: self.alloc_data(id, bytes),
+                        owner: self.inp.number,
+                    }
+                }
+            };
+            globals.insert(g.name.clone(), info);
+        }
+        Ok(globals)
+    }
+
+    /// Procedures' statics (shared with the previous version when the
+    /// procedure is unchanged), and each procedure's entry without code yet.
+    fn statics(
+        &mut self,
+        diff: Option<&compiler::diff::Diff>,
+    ) -> Result<BTreeMap<String, ProcInfo>, LoadError> {
+        let module = self.inp.module.clone();
+        let number = self.inp.number;
+        let unchanged_proc =
+            |name: &str| diff.is_some_and(|d| d.unchanged.iter().any(|u| u == name));
+        let mut procs = BTreeMap::new();
+        for p in &module.procs {
+            let id = self.ids[&p.name];
+            let shared = self
+                .inp
+                .prev
+                .and_then(|pv| pv.procs.get(&p.name))
+                .filter(|_| unchanged_proc(&p.name));
+            let (data, owner) = match shared {
+                Some(pp) => (pp.data, pp.data_owner),
+                None if p.statics.is_empty() => (0, number),
+                None => {
+                    if p.data_size as u64 > SEGMENT_SIZE {
+                        return Err(LoadError::DataTooLarge(p.name.clone()));
+                    }
+                    let mut bytes = vec![0u8; p.data_size as usize];
+                    for s in &p.statics {
+                        let b = const_bytes(&s.init, s.ty).ok_or_else(|| {
+                            LoadError::TooManyInitializers {
+                                kind: "static",
+                                name: s.name.clone(),
+                            }
+                        })?;
+                        let off = s.offset as usize;
+                        if off + b.len() > bytes.len() {
+                            return Err(LoadError::StaticOutside {
+                                name: s.name.clone(),
+                                proc: p.name.clone(),
+                            });
+                        }
+                        bytes[off..off + b.len()].copy_from_slice(&b);
+                    }
+                    (self.alloc_data(id, bytes), number)
+                }
+            };
+            procs.insert(
+                p.name.clone(),
+                ProcInfo {
+                    id,
+                    sig: p.sig.clone(),
+                    code: self.inp.space.segment(self.inp.slot, SegType::Proc, id),
+                    size: 0,
+                    data,
+                    data_owner: owner,
+                    statics: p.statics.clone(),
+                    callees: p.callees.clone(),
+                    globals_used: p.globals_used.clone(),
+                },
+            );
+        }
+        Ok(procs)
+    }
+
+    /// Commits the binding table, sized for every ID: (address, bytes).
+    fn commit_table(&self) -> Result<(u64, u64), LoadError> {
+        let space = self.inp.space;
+        let table = space.segment(self.inp.slot, SegType::Table, 0);
+        let table_bytes = page_round(8 * (self.max_id as u64 + 1));
+        space.protect(table, table_bytes, Prot::ReadWrite)?;
+        Ok((table, table_bytes))
+    }
+
+    /// Compiles every procedure (on all cores for a large version:
+    /// Cranelift is the bulk of a load's time, and procedures compile
+    /// independently), places each at its segment and binds it in the
+    /// table. Gives the total code size.
+    fn procs(
+        &mut self,
+        cg: &mut Codegen,
+        placer: &mut Placer,
+        procs: &mut BTreeMap<String, ProcInfo>,
+        linked: &Linked,
+        table_bytes: u64,
+    ) -> Result<u64, LoadError> {
+        let module = &*self.inp.module;
+        let (code, thread_printfs) = compile_procs(cg, module, procs, linked, self.inp.ctxs)?;
+        let mut code_bytes = 0;
+        for (p, bytes) in module.procs.iter().zip(code) {
+            let info = procs.get_mut(&p.name).unwrap();
+            placer.put_code(info.code, &bytes, &p.name)?;
+            code_bytes += bytes.len() as u64;
+            info.size = bytes.len() as u32;
+            // SAFETY: the table was committed RW and is not yet in use.
+            let stored = unsafe {
+                crate::binding::BindingTable::from_raw(linked.table, table_bytes)
+                    .set(crate::binding::ProcId(self.ids[&p.name]), info.code)
+            };
+            debug_assert!(stored, "the table is sized for every ID");
+        }
+        for (pf, st) in thread_printfs {
+            self.printfs.extend(pf);
+            self.strings.extend(st);
+        }
+        Ok(code_bytes)
+    }
+
+    /// Compiles and places the interprocedures, each checked against the
+    /// old signature of the procedure it serves.
+    fn iprocs(
+        &mut self,
+        cg: &mut Codegen,
+        placer: &mut Placer,
+        procs: &BTreeMap<String, ProcInfo>,
+        linked: &Linked,
+    ) -> Result<BTreeMap<String, AuxCode>, LoadError> {
+        let module = self.inp.module.clone();
+        let (prev, number) = (self.inp.prev, self.inp.number);
+        let mut iprocs = BTreeMap::new();
+        for ip in &module.iprocs {
+            let Some(info) = procs.get(&ip.name) else {
+                return Err(LoadError::IProcServesNothing {
+                    name: ip.name.clone(),
+                    version: number,
+                });
+            };
+            // The iproc returns P's old return type (SPEC §2.1), whatever its
+            // declaration defaulted to; its parameters must match exactly.
+            let mut old_sig = ip.old_sig.clone();
+            let old_ver = (self.inp.old_of)(&ip.name).or(prev);
+            match old_ver.and_then(|pv| pv.procs.get(&ip.name)) {
+                Some(old) if old.sig.params != ip.old_sig.params => {
+                    return Err(LoadError::IProcOldSignature {
+                        name: ip.name.clone(),
+                        declared: sig_string(&ip.old_sig),
+                        actual: sig_string(&old.sig),
+                        version: old_ver.map_or(0, |v| v.number),
+                    });
+                }
+                Some(old) => old_sig.ret = old.sig.ret,
+                None if prev.is_some() => {
+                    return Err(LoadError::IProcNoOld(ip.name.clone()));
+                }
+                None => {}
+            }
+            let addr = self
+                .inp
+                .space
+                .segment(self.inp.slot, SegType::IProc, info.id);
+            let mut env = Env {
+                ctx: self.inp.ctxs.program,
+                table: linked.table,
+                self_pc: addr,
+                statics_base: 0,
+                statics: &[],
+                globals: &linked.globals,
+                callees: &linked.callees,
+                old_statics: &[],
+                printfs: &mut self.printfs,
+                strings: &mut self.strings,
+                safepoints: self.inp.ctxs.safepoints,
+            };
+            let unit = Unit::Proc {
+                sig: &old_sig,
+                locals: &ip.locals,
+                body: &ip.body,
+            };
+            let bytes = cg
+                .compile(&unit, &mut env)
+                .map_err(|err| LoadError::Compile {
+                    kind: UnitKind::IProc,
+                    name: ip.name.clone(),
+                    err,
+                })?;
+            placer.put_code(addr, &bytes, &format!("iproc {}", ip.name))?;
+            iprocs.insert(
+                ip.name.clone(),
+                AuxCode {
+                    addr,
+                    size: bytes.len() as u32,
+                    old_sig: Some(old_sig),
+                    old_version: old_ver.map(|v| v.number),
+                },
+            );
+        }
+        Ok(iprocs)
+    }
+
+    /// Compiles and places the mprocedures, with each `old.NAME` resolved
+    /// against the version being replaced: for a procedure, the one it will
+    /// be running when this version applies.
+    fn mprocs(
+        &mut self,
+        cg: &mut Codegen,
+        placer: &mut Placer,
+        procs: &BTreeMap<String, ProcInfo>,
+        linked: &Linked,
+    ) -> Result<BTreeMap<String, AuxCode>, LoadError> {
+        let module = self.inp.module.clone();
+        let (prev, number) = (self.inp.prev, self.inp.number);
+        let no_callees = HashMap::new();
+        let mut mprocs = BTreeMap::new();
+        for mp in &module.mprocs {
+            let id = *self
+                .ids
+                .get(&mp.name)
+                .ok_or_else(|| LoadError::MProcServesNothing {
+                    name: mp.name.clone(),
+                    version: number,
+                })?;
+            let old_ver = (self.inp.old_of)(&mp.name).or(prev);
+            let old = old_statics(mp, old_ver, prev)?;
+            let (statics, base): (&[Static], u64) = match (
+                procs.get(&mp.name),
+                module.procs.iter().find(|p| p.name == mp.name),
+            ) {
+                (Some(info), Some(p)) => {
+                    if info.data_owner != number && !p.statics.is_empty() {
+                        return Err(LoadError::MProcSharedData(mp.name.clone()));
+                    }
+                    (&p.statics, info.data)
+                }
+                _ => (&[], 0),
+            };
+            let addr = self.inp.space.segment(self.inp.slot, SegType::MProc, id);
+            let mut env = Env {
+                ctx: self.inp.ctxs.mproc,
+                table: linked.table,
+                self_pc: addr,
+                statics_base: base,
+                statics,
+                globals: &linked.globals,
+                callees: &no_callees,
+                old_statics: &old,
+                printfs: &mut self.printfs,
+                strings: &mut self.strings,
+                safepoints: true,
+            };
+            let unit = Unit::MProc {
+                locals: &mp.locals,
+                body: &mp.body,
+            };
+            let bytes = cg
+                .compile(&unit, &mut env)
+                .map_err(|err| LoadError::Compile {
+                    kind: UnitKind::MProc,
+                    name: mp.name.clone(),
+                    err,
+                })?;
+            placer.put_code(addr, &bytes, &format!("mproc {}", mp.name))?;
+            mprocs.insert(
+                mp.name.clone(),
+                AuxCode {
+                    addr,
+                    size: bytes.len() as u32,
+                    old_sig: None,
+                    old_version: if mp.old_statics.is_empty() {
+                        None
+                    } else {
+                        old_ver.map(|v| v.number)
+                    },
+                },
+            );
+        }
+        Ok(mprocs)
+    }
+}
+
+/// Resolves an mproc's `old.NAME` reads: (offset, type) of each in the old
+/// data of `old_ver` (a procedure's statics) or `prev` (a global).
+fn old_statics(
+    mp: &compiler::ir::MProc,
+    old_ver: Option<&Version>,
+    prev: Option<&Version>,
+) -> Result<Vec<(u32, VarTy)>, LoadError> {
+    let mut old = Vec::new();
+    for os in &mp.old_statics {
+        let found = match (
+            old_ver.and_then(|pv| pv.procs.get(&mp.name)),
+            prev.and_then(|pv| pv.globals.get(&mp.name)),
+        ) {
+            (Some(pp), _) => pp
+                .statics
+                .iter()
+                .find(|s| s.name == os.name)
+                .map(|s| (s.offset, s.ty)),
+            (None, Some(pg)) if os.name == mp.name => Some((0, pg.ty)),
+            _ => None,
+        };
+        match found {
+            Some((off, ty)) if ty == os.ty => old.push((off, ty)),
+            Some((_, ty)) => {
+                return Err(LoadError::MProcOldType {
+                    name: mp.name.clone(),
+                    old: os.name.clone(),
+                    actual: ty_string(ty),
+                    version: old_ver.map_or(0, |v| v.number),
+                    declared: ty_string(os.ty),
+                });
+            }
+            None => {
+                return Err(LoadError::MProcNoOld {
+                    name: mp.name.clone(),
+                    old: os.name.clone(),
+                    version: old_ver.map_or(0, |v| v.number),
+                });
+            }
+        }
+    }
+    Ok(old)
 }
 
 /// Printf descriptors and string literals made while compiling, per thread.
@@ -910,9 +1057,7 @@ fn compile_procs(
     cg: &mut Codegen,
     module: &Module,
     procs: &BTreeMap<String, ProcInfo>,
-    gmap: &HashMap<String, (u64, VarTy)>,
-    callees: &HashMap<String, (u32, Signature)>,
-    table: u64,
+    linked: &Linked,
     ctxs: &Ctxs,
 ) -> Result<(Vec<Vec<u8>>, Vec<Owned>), LoadError> {
     let compile_chunk = |cg: &mut Codegen,
@@ -924,12 +1069,12 @@ fn compile_procs(
             let info = &procs[&p.name];
             let mut env = Env {
                 ctx: ctxs.program,
-                table,
+                table: linked.table,
                 self_pc: info.code,
                 statics_base: info.data,
                 statics: &p.statics,
-                globals: gmap,
-                callees,
+                globals: &linked.globals,
+                callees: &linked.callees,
                 old_statics: &[],
                 printfs: &mut owned.0,
                 strings: &mut owned.1,
@@ -1002,10 +1147,7 @@ where
             .collect();
         let mut results = vec![compile_chunk(&mut cg, first)];
         for h in handles {
-            results
-                .push(h.join().unwrap_or_else(|_| {
-                    Err(LoadError::CompilerThread)
-                }));
+            results.push(h.join().unwrap_or_else(|_| Err(LoadError::CompilerThread)));
         }
         results
     });

@@ -142,7 +142,10 @@ fn an_iproc_whose_old_signature_is_not_the_old_procedures_is_refused() {
         }
         other => panic!("want IProcOldSignature, got {other:?}"),
     }
-    assert!(e.to_string().starts_with("iproc f declares the old signature"));
+    assert!(
+        e.to_string()
+            .starts_with("iproc f declares the old signature")
+    );
 }
 
 #[test]
