@@ -33,6 +33,7 @@ pub mod engine;
 pub mod events;
 pub mod floor;
 mod host;
+pub mod ids;
 pub mod layout;
 pub mod names;
 mod pause;
@@ -225,7 +226,7 @@ pub struct LoadReport {
     /// Version number.
     pub version: u64,
     /// Its slot.
-    pub slot: u32,
+    pub slot: ids::Slot,
     /// Procedures in ID order: (ID, name, code address, code size).
     pub procs: Vec<(u32, String, u64, u32)>,
     /// The δ* matrix in ID order.
@@ -372,9 +373,10 @@ impl Vm {
                 .slots
                 .iter()
                 .position(|u| !u)
-                .ok_or(LoadError::NoSlot(SLOTS))? as u32;
+                .map(|i| ids::Slot(i as u32))
+                .ok_or(LoadError::NoSlot(SLOTS))?;
             // Reserved: retiring never frees it, other loads wait above.
-            st.slots[slot as usize] = true;
+            st.slots[slot.index()] = true;
             // The newest version is never retired, so `prev` stays loaded.
             let prev = st.versions.values().next_back().cloned();
             let olds: std::collections::HashMap<String, Arc<Version>> = prev
@@ -418,7 +420,7 @@ impl Vm {
         let v = match v {
             Ok(v) => v,
             Err(e) => {
-                sh.lock().slots[slot as usize] = false;
+                sh.lock().slots[slot.index()] = false;
                 return Err(e);
             }
         };

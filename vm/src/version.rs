@@ -10,6 +10,7 @@
 //!   that owns it, so running code of both versions sees one copy.
 
 use crate::codegen::{Codegen, Env, Tier, Unit};
+use crate::ids::Slot;
 use crate::layout::{SEGMENT_SIZE, SegType};
 use crate::names::NameService;
 use crate::runtime::Printf;
@@ -88,7 +89,7 @@ pub struct Version {
     /// User-visible version number.
     pub number: u64,
     /// Version-space slot.
-    pub slot: u32,
+    pub slot: Slot,
     /// The module it was compiled from.
     pub module: Arc<Module>,
     /// Source text, when known (runtime errors then show line:column).
@@ -485,7 +486,7 @@ pub(crate) struct LoadInput<'a> {
     /// The new version's number.
     pub number: u64,
     /// The version-space slot reserved for it.
-    pub slot: u32,
+    pub slot: Slot,
     /// What it is compiled from.
     pub module: Arc<Module>,
     /// Its source text, when known.
