@@ -341,18 +341,40 @@ pub struct RawFrame {
 pub unsafe fn walk_stack(
     ctx: &Ctx,
     pc: u64,
-    mut fp: u64,
+    fp: u64,
     is_code: impl Fn(u64) -> bool,
 ) -> Vec<RawFrame> {
-    let mut frames = vec![RawFrame { pc, fp }];
+    let mut frames = Vec::new();
+    // SAFETY: per the contract.
+    unsafe { for_each_frame(ctx, pc, fp, is_code, 50_000_000, |f| frames.push(f)) };
+    frames
+}
+
+/// The frame loop of [`walk_stack`] and [`walk_stack_ends`]: gives `visit`
+/// the innermost frame, then each caller's frame outward (at most
+/// `max_callers` of them), reading a return address the barrier replaced
+/// from the context.
+///
+/// # Safety
+/// As for [`walk_stack`].
+unsafe fn for_each_frame(
+    ctx: &Ctx,
+    pc: u64,
+    mut fp: u64,
+    is_code: impl Fn(u64) -> bool,
+    max_callers: u64,
+    mut visit: impl FnMut(RawFrame),
+) {
+    visit(RawFrame { pc, fp });
     let barrier = podus_return_barrier as *const () as u64;
     let slot = ctx.barrier_slot.load(SeqCst);
-    for _ in 0..50_000_000u64 {
+    for _ in 0..max_callers {
         if fp == 0 || !fp.is_multiple_of(8) {
             break;
         }
         // SAFETY: generated code keeps frame pointers, so fp points at
-        // [saved fp, return address] of a live frame.
+        // [saved fp, return address] of a live frame; the chain strictly
+        // rises (checked below), so the walk ends at the stack's top.
         let (saved_fp, mut ret) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
         if ret == barrier && slot == fp + 8 {
             ret = ctx.barrier_orig.load(SeqCst);
@@ -360,13 +382,12 @@ pub unsafe fn walk_stack(
         if !is_code(ret) || saved_fp <= fp {
             break;
         }
-        frames.push(RawFrame {
+        visit(RawFrame {
             pc: ret,
             fp: saved_fp,
         });
         fp = saved_fp;
     }
-    frames
 }
 
 /// What [`walk_stack_ends`] keeps of a stack: its innermost and outermost
@@ -389,34 +410,15 @@ pub struct StackEnds {
 pub unsafe fn walk_stack_ends(
     ctx: &Ctx,
     pc: u64,
-    mut fp: u64,
+    fp: u64,
     is_code: impl Fn(u64) -> bool,
     keep: usize,
 ) -> StackEnds {
     let keep = keep.max(1);
-    let mut inner = vec![RawFrame { pc, fp }];
+    let mut inner = Vec::with_capacity(keep);
     let mut outer = std::collections::VecDeque::with_capacity(keep);
-    let mut total = 1u64;
-    let barrier = podus_return_barrier as *const () as u64;
-    let slot = ctx.barrier_slot.load(SeqCst);
-    loop {
-        if fp == 0 || !fp.is_multiple_of(8) {
-            break;
-        }
-        // SAFETY: generated code keeps frame pointers, so fp points at
-        // [saved fp, return address] of a live frame; the chain strictly
-        // rises (checked below), so the walk ends at the stack's top.
-        let (saved_fp, mut ret) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
-        if ret == barrier && slot == fp + 8 {
-            ret = ctx.barrier_orig.load(SeqCst);
-        }
-        if !is_code(ret) || saved_fp <= fp {
-            break;
-        }
-        let f = RawFrame {
-            pc: ret,
-            fp: saved_fp,
-        };
+    let mut total = 0u64;
+    let visit = |f: RawFrame| {
         total += 1;
         if inner.len() < keep {
             inner.push(f);
@@ -426,8 +428,9 @@ pub unsafe fn walk_stack_ends(
             }
             outer.push_back(f);
         }
-        fp = saved_fp;
-    }
+    };
+    // SAFETY: per the contract.
+    unsafe { for_each_frame(ctx, pc, fp, is_code, u64::MAX, visit) };
     StackEnds {
         inner,
         outer: outer.into(),
