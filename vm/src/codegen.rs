@@ -318,7 +318,7 @@ pub enum Tier {
 /// A reusable Cranelift compilation context: the VM keeps one for its loads
 /// (behind the loader lock), and a parallel load makes one per thread.
 /// It only turns units into bytes; declaring, defining and finalizing them
-/// in a version's `JITModule` is the loader's (`version::Placer`).
+/// in a version's `JITModule` is the loader's (`load::Placer`).
 pub struct Codegen {
     isa: OwnedTargetIsa,
     fctx: FunctionBuilderContext,
@@ -374,7 +374,7 @@ impl Codegen {
     }
 
     /// The target this generator compiles for: a version's `JITModule` is
-    /// built for the same one (see `version::load`).
+    /// built for the same one (see `load::load`).
     pub fn isa(&self) -> OwnedTargetIsa {
         self.isa.clone()
     }

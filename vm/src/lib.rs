@@ -10,8 +10,8 @@
 //!   table; generated code has no relocations.
 //! - [`runtime`]: safepoints are one load and a never-taken branch; code is
 //!   only entered and left through the trampolines.
-//! - [`version`]: a load places all of a version at its exact addresses, or
-//!   nothing.
+//! - [`version`]: each unit of a version is at its exact address.
+//! - [`load`]: a load places all of a version, or nothing.
 //! - [`engine`]: a group's bindings change only while the program is paused
 //!   at a safepoint, and only after its mprocedures succeeded.
 //! - [`events`]: observers see what happened in order.
@@ -35,6 +35,7 @@ pub mod floor;
 mod host;
 pub mod ids;
 pub mod layout;
+pub mod load;
 pub mod names;
 mod pause;
 pub mod runtime;
@@ -45,8 +46,9 @@ pub mod version;
 
 pub use engine::{UpdateBegun, UpdateError, UpdateRequest};
 pub use events::{Event, Primitive};
+pub use load::LoadError;
 pub use runtime::{ExitStatus, RuntimeError, TrapKind};
-pub use version::{LoadError, Version};
+pub use version::Version;
 
 pub(crate) use pause::{pause, pause_with};
 pub(crate) use shared::{Ctl, Shared, State};
@@ -389,7 +391,7 @@ impl Vm {
                 .collect();
             (slot, prev, st.names.clone(), olds)
         };
-        let ctxs = version::Ctxs {
+        let ctxs = load::Ctxs {
             program: &sh.ctx as *const Ctx as u64,
             mproc: &sh.mctx as *const Ctx as u64,
             safepoints: sh.config.safepoints,
@@ -403,8 +405,8 @@ impl Vm {
                 .map(|v| &**v)
                 .filter(|v| v.procs.contains_key(name))
         };
-        let v = version::load(
-            version::LoadInput {
+        let v = load::load(
+            load::LoadInput {
                 space: &sh.space,
                 prev: prev.as_deref(),
                 old_of: &old_of,

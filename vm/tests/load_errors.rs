@@ -7,7 +7,7 @@ mod common;
 
 use compiler::ir::{Expr, ExprKind, Module, Scalar, Span, Stmt, UnOp};
 use vm::codegen::{CodegenError, Nesting};
-use vm::version::UnitKind;
+use vm::load::UnitKind;
 use vm::{LoadError, Vm, VmError};
 
 const MAIN: &str = "f(x) int x; { return x + 1; }\nmain() { printf(\"%d\\n\", f(1)); }\n";
