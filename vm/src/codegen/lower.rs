@@ -1,493 +1,53 @@
-//! Lowering the compiler's IR to machine code with Cranelift.
-//!
-//! Invariants:
-//! - Every UC call is `load table_v[P]; call_indirect`: the table address is
-//!   a constant of the version's code, so rebinding is one 8-byte store.
-//! - Generated code has no relocations: every runtime address (context,
-//!   tables, data, builtins, printf descriptors) is an immediate, so the bytes
-//!   can be copied to their segment as they are. (The safepoint polls find
-//!   the context in r15, Cranelift's pinned register, instead.)
-//! - Frame pointers are kept (stack walking). A safepoint poll is
-//!   `sp < ctx.limit` at procedure entry and `ctx.limit == u64::MAX` at loop
-//!   back-edges, each a call of an argument-less stub when it fires (unless
-//!   the benchmark-only switch turns polls off).
+//! The translator: IR statements and expressions to Cranelift IR, one
+//! procedure (or mprocedure) at a time, with its safepoint polls, runtime
+//! traps and calls through the binding table.
 
+use super::{CodegenError, Env, MAX_NESTING, Nesting, PlaceName, R, clif_sig, clif_ty};
 use crate::runtime::{self, ConvKind, PrintPiece, Printf, TrapKind};
 use compiler::ir::{
     Arg, BinOp, Builtin, Expr, ExprKind, FmtPiece, LocalTy, ParamTy, Place, PrintArg, RetTy,
-    Scalar, Signature, Static, Stmt, UnOp, VarTy,
+    Scalar, Signature, Stmt, UnOp, VarTy,
 };
-use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     self as clif, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, StackSlotData, StackSlotKind,
     TrapCode, Value, types,
 };
-use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
-use cranelift_codegen::settings::{self, Configurable};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, Variable};
 use std::collections::HashMap;
 use std::ffi::CString;
 
-static DUMPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Why a unit could not be compiled: the code generator could not be set
-/// up, the IR does not add up (the pup validates what it is sent, and a
-/// module that decodes but is inconsistent is refused here, before
-/// Cranelift sees it), or Cranelift refused what it was given.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CodegenError {
-    /// Cranelift refused one of our settings.
-    #[error("{setting}: {err}")]
-    Setting {
-        /// The setting.
-        setting: &'static str,
-        /// Cranelift's reason.
-        err: String,
-    },
-    /// No Cranelift backend for this machine.
-    #[error("{0}")]
-    Isa(String),
-    /// Cranelift panicked on the function (the generator was rebuilt).
-    #[error("code generation failed on malformed IR: {0}")]
-    Panicked(String),
-    /// Cranelift refused the function.
-    #[error("code generation failed: {0}")]
-    Cranelift(String),
-    /// The code would need relocations, so could not be copied as it is.
-    #[error("code generation produced relocations")]
-    Relocations,
-    /// Statements or expressions nested deeper than [`MAX_NESTING`].
-    #[error("{0} nested deeper than {MAX_NESTING} levels")]
-    TooDeep(Nesting),
-    /// The machine signature has another number of parameters.
-    #[error("parameter count mismatch")]
-    ParamCount,
-    /// A scalar parameter's local has another type than the signature says.
-    #[error("parameter {0} has the wrong type")]
-    ParamType(String),
-    /// An array-reference local that is not a parameter.
-    #[error("array reference {0} is not a parameter")]
-    ArrayRefNotParam(String),
-    /// The locals do not use up the parameters.
-    #[error("parameters and locals disagree")]
-    ParamsAndLocals,
-    /// A local array of no or too many elements.
-    #[error("local array {name} has {len} elements (1..=65536 allowed)")]
-    LocalArraySize {
-        /// The array.
-        name: String,
-        /// Its element count.
-        len: u32,
-    },
-    /// A `switch` with the same label twice.
-    #[error("duplicate case label {0}")]
-    DuplicateCase(i64),
-    /// `break` with no loop or switch around it.
-    #[error("break or continue outside a loop")]
-    BreakOutsideLoop,
-    /// `continue` with no loop around it.
-    #[error("continue outside a loop")]
-    ContinueOutsideLoop,
-    /// An expression of another type than its position needs.
-    #[error("expected a {expected:?} expression, found {found:?}")]
-    Expected {
-        /// The type the position needs.
-        expected: Scalar,
-        /// The type the IR gives the expression.
-        found: Option<Scalar>,
-    },
-    /// A value is needed where the IR gives none (`what` says where).
-    #[error("{what} has no value")]
-    NoValue {
-        /// "expression", "operand", "returned expression", "cast operand".
-        what: &'static str,
-    },
-    /// An expression's IR type is not the type of the code it lowers to.
-    #[error("malformed IR: an expression claims to be {0:?} but is not")]
-    ClaimsType(Scalar),
-    /// An expression typed in the IR lowers to no value.
-    #[error("malformed IR: a {0:?} expression has no value")]
-    TypedNoValue(Scalar),
-    /// A scalar place names an array (or nothing scalar).
-    #[error("{0} is not a scalar")]
-    NotScalar(PlaceName),
-    /// An array place names a scalar.
-    #[error("{0} is not an array")]
-    NotArray(PlaceName),
-    /// A place that does not exist.
-    #[error("no {0}")]
-    NoSuchPlace(PlaceName),
-    /// `old.NAME` in code that is not an mprocedure.
-    #[error("old.NAME outside an mproc")]
-    OldOutsideMproc,
-    /// An indexed place used as an array.
-    #[error("arrays of arrays are not supported")]
-    ArrayOfArrays,
-    /// An integer-only operator on doubles (`op` as the IR names it).
-    #[error("{0} on doubles")]
-    DoubleOperator(String),
-    /// `!` typed as anything but int.
-    #[error("! must yield an int")]
-    NotYieldsInt,
-    /// `?:` arms of another type than the whole.
-    #[error("?: operands do not have its type")]
-    CondOperands,
-    /// A call of a procedure the version does not have.
-    #[error("call of unknown procedure {0}")]
-    UnknownCallee(String),
-    /// A call with the wrong number of arguments.
-    #[error("call of {callee} with {given} arguments, it takes {takes}")]
-    CallArity {
-        /// The procedure called.
-        callee: String,
-        /// Arguments given.
-        given: usize,
-        /// Parameters it has.
-        takes: usize,
-    },
-    /// An array argument of the wrong element type.
-    #[error("array argument of {0} has the wrong element type")]
-    ArrayArgElement(String),
-    /// A scalar for an array parameter, or the other way round.
-    #[error("argument of {0} does not fit its parameter")]
-    ArgumentKind(String),
-    /// A printf conversion the runtime refuses.
-    #[error("{0}")]
-    Conversion(String),
-    /// A printf with more or fewer arguments than conversions.
-    #[error("printf has {conversions} conversions and {args} arguments")]
-    PrintfArity {
-        /// Argument slots the conversions take.
-        conversions: usize,
-        /// Arguments given.
-        args: usize,
-    },
-    /// A `%s` literal holding a NUL byte.
-    #[error("string literal with a NUL byte")]
-    NulInString,
-    /// A printf argument of another kind than its conversion.
-    #[error("printf argument does not fit its conversion")]
-    PrintfArgument,
-    /// A builtin with the wrong number of arguments.
-    #[error("{} takes {}", builtin_name(*.builtin), count_words(*.takes))]
-    BuiltinArity {
-        /// The builtin.
-        builtin: Builtin,
-        /// Arguments it takes.
-        takes: usize,
-    },
-    /// A math builtin the runtime does not have.
-    #[error("no math function {}", builtin_name(*.0))]
-    NoMathFunction(Builtin),
-}
-
-/// What is nested too deeply ([`CodegenError::TooDeep`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Nesting {
-    /// Statements.
-    Statements,
-    /// An expression.
-    Expression,
-}
-
-impl std::fmt::Display for Nesting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Nesting::Statements => "statements",
-            Nesting::Expression => "expression",
-        })
+/// Lowers one unit's body into `b`'s function: the prologue (parameters,
+/// zeroed locals, the entry poll), every statement, the default return.
+pub(super) fn lower(
+    b: FunctionBuilder<'_>,
+    env: &mut Env<'_>,
+    sig: &Signature,
+    locals: &[compiler::ir::Local],
+    body: &[Stmt],
+    is_mproc: bool,
+    frontend: TargetFrontendConfig,
+) -> R<()> {
+    let mut tx = Tx {
+        b,
+        env,
+        locals: Vec::new(),
+        loops: Vec::new(),
+        ret: sig.ret,
+        old_base: None,
+        sigs: HashMap::new(),
+        call_sites: 0,
+        depth: 0,
+    };
+    tx.prologue(sig, locals, is_mproc)?;
+    for s in body {
+        tx.stmt(s)?;
     }
-}
-
-/// A place of the IR as an error names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlaceName {
-    /// A local, by index.
-    Local(u32),
-    /// A static, by name.
-    Static(String),
-    /// A static, by index (when there is no such static).
-    StaticId(u32),
-    /// A global, by name.
-    Global(String),
-    /// An `old.NAME` static, by index.
-    OldStatic(u32),
-}
-
-impl std::fmt::Display for PlaceName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PlaceName::Local(id) => write!(f, "local {id}"),
-            PlaceName::Static(name) => write!(f, "static {name}"),
-            PlaceName::StaticId(id) => write!(f, "static #{id}"),
-            PlaceName::Global(name) => write!(f, "global {name}"),
-            PlaceName::OldStatic(id) => write!(f, "old static #{id}"),
-        }
-    }
-}
-
-/// A builtin's UC name.
-fn builtin_name(b: Builtin) -> &'static str {
-    match b {
-        Builtin::SleepMs => "sleep_ms",
-        Builtin::NowMs => "now_ms",
-        Builtin::Exit => "exit",
-        Builtin::Abs => "abs",
-        Builtin::Rand => "rand",
-        Builtin::Srand => "srand",
-        _ => Builtin::MATH1
-            .iter()
-            .chain(Builtin::MATH2)
-            .find(|(_, m)| *m == b)
-            .map_or("a math builtin", |(n, _)| n),
-    }
-}
-
-/// "no arguments", "one argument", "two arguments".
-fn count_words(n: usize) -> &'static str {
-    match n {
-        0 => "no arguments",
-        1 => "one argument",
-        2 => "two arguments",
-        _ => "more arguments",
-    }
-}
-
-/// What generated code of one procedure needs to know about the world.
-pub struct Env<'a> {
-    /// Address of the [`runtime::Ctx`] the code runs with, an immediate of
-    /// its runtime calls (its polls read the same context through r15).
-    pub ctx: u64,
-    /// Address of the binding table of the code's version.
-    pub table: u64,
-    /// Start of the code's own segment (identifies it at safepoints and traps).
-    pub self_pc: u64,
-    /// Start of the data segment holding `statics` (0 when there are none).
-    pub statics_base: u64,
-    /// The statics `Place::Static` refers to (the procedure's own; for an
-    /// mproc, the served procedure's new statics).
-    pub statics: &'a [Static],
-    /// Globals visible to the code: name → (address, type).
-    pub globals: &'a HashMap<String, (u64, VarTy)>,
-    /// Callable procedures of the version: name → (proc ID, signature).
-    pub callees: &'a HashMap<String, (u32, Signature)>,
-    /// For an mproc: the old statics' (offset, type), resolved by the loader.
-    pub old_statics: &'a [(u32, VarTy)],
-    /// Printf descriptors created for this code; owned by the version.
-    pub printfs: &'a mut Vec<Box<Printf>>,
-    /// String literals for `%s`; owned by the version.
-    pub strings: &'a mut Vec<CString>,
-    /// Emit safepoint polls (off only for the readiness benchmark; an
-    /// mprocedure always has them, so that a runaway one can be stopped).
-    pub safepoints: bool,
-}
-
-/// What [`Codegen::compile`] compiles: a procedure (an interprocedure is
-/// compiled as one, with its procedure's old signature) or an mprocedure.
-pub enum Unit<'a> {
-    /// A procedure: its signature, locals and body.
-    Proc {
-        /// Signature.
-        sig: &'a Signature,
-        /// Local slots (parameters first).
-        locals: &'a [compiler::ir::Local],
-        /// Body.
-        body: &'a [Stmt],
-    },
-    /// An mprocedure: one i64 parameter (the old data segment), no result.
-    MProc {
-        /// Locals of its body.
-        locals: &'a [compiler::ir::Local],
-        /// Body.
-        body: &'a [Stmt],
-    },
-}
-
-/// How hard Cranelift works on a load's code (see ARCHITECTURE.md, "Load
-/// time").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tier {
-    /// `opt_level=speed`, backtracking register allocation.
-    Optimized,
-    /// `opt_level=none`, single-pass register allocation: several times
-    /// faster to compile, for loads of many procedures.
-    Quick,
-}
-
-/// A reusable Cranelift compilation context: the VM keeps one for its loads
-/// (behind the loader lock), and a parallel load makes one per thread.
-/// It only turns units into bytes; declaring, defining and finalizing them
-/// in a version's `JITModule` is the loader's (`load::Placer`).
-pub struct Codegen {
-    isa: OwnedTargetIsa,
-    fctx: FunctionBuilderContext,
-    ctx: cranelift_codegen::Context,
-}
-
-impl Codegen {
-    /// A code generator for this machine.
-    pub fn new() -> Result<Codegen, CodegenError> {
-        Codegen::with_tier(Tier::Optimized)
-    }
-
-    /// A code generator of the given tier.
-    pub fn with_tier(tier: Tier) -> Result<Codegen, CodegenError> {
-        let mut flags = settings::builder();
-        let set = |f: &mut settings::Builder, k: &'static str, v: &str| {
-            f.set(k, v).map_err(|e| CodegenError::Setting {
-                setting: k,
-                err: e.to_string(),
-            })
-        };
-        match tier {
-            Tier::Optimized => set(&mut flags, "opt_level", "speed")?,
-            Tier::Quick => {
-                set(&mut flags, "opt_level", "none")?;
-                set(&mut flags, "regalloc_algorithm", "single_pass")?;
-            }
-        }
-        set(&mut flags, "preserve_frame_pointers", "true")?;
-        // r15 holds the running code's context (set by podus_enter), so a
-        // safepoint is one compare against memory and a branch.
-        set(&mut flags, "enable_pinned_reg", "true")?;
-        set(&mut flags, "unwind_info", "false")?;
-        set(&mut flags, "is_pic", "false")?;
-        set(
-            &mut flags,
-            "enable_verifier",
-            if cfg!(debug_assertions) {
-                "true"
-            } else {
-                "false"
-            },
-        )?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| CodegenError::Isa(e.to_string()))?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| CodegenError::Isa(e.to_string()))?;
-        Ok(Codegen {
-            isa,
-            fctx: FunctionBuilderContext::new(),
-            ctx: cranelift_codegen::Context::new(),
-        })
-    }
-
-    /// The target this generator compiles for: a version's `JITModule` is
-    /// built for the same one (see `load::load`).
-    pub fn isa(&self) -> OwnedTargetIsa {
-        self.isa.clone()
-    }
-
-    /// Compile one unit to bytes with no relocations, to be placed at
-    /// `env.self_pc` (its traps and sleeps report that address).
-    pub fn compile(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, CodegenError> {
-        // Whatever a module holds, a load must end in code or an error, never
-        // in a panic on the loading thread (which would also poison the VM's
-        // state lock). After a panic the contexts are rebuilt from scratch.
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.compile_inner(unit, env)
-        }));
-        match r {
-            Ok(r) => r,
-            Err(p) => {
-                let what = p
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| p.downcast_ref::<&str>().copied())
-                    .unwrap_or("unknown")
-                    .to_string();
-                self.fctx = FunctionBuilderContext::new();
-                self.ctx = cranelift_codegen::Context::new();
-                Err(CodegenError::Panicked(what))
-            }
-        }
-    }
-
-    fn compile_inner(&mut self, unit: &Unit, env: &mut Env) -> R<Vec<u8>> {
-        self.ctx.clear();
-        let (sig, locals, body, is_mproc) = match unit {
-            Unit::Proc { sig, locals, body } => ((*sig).clone(), *locals, *body, false),
-            Unit::MProc { locals, body } => (
-                Signature {
-                    params: vec![],
-                    ret: RetTy::Void,
-                },
-                *locals,
-                *body,
-                true,
-            ),
-        };
-        let mut csig = clif_sig(&sig);
-        if is_mproc {
-            csig.params.push(AbiParam::new(types::I64));
-        }
-        self.ctx.func = clif::Function::with_name_signature(clif::UserFuncName::user(0, 0), csig);
-        {
-            let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let mut tx = Tx {
-                b,
-                env,
-                locals: Vec::new(),
-                loops: Vec::new(),
-                ret: sig.ret,
-                old_base: None,
-                sigs: HashMap::new(),
-                call_sites: 0,
-                depth: 0,
-            };
-            tx.prologue(&sig, locals, is_mproc)?;
-            for s in body {
-                tx.stmt(s)?;
-            }
-            tx.default_return();
-            tx.b.seal_all_blocks();
-            tx.b.finalize(self.isa.frontend_config());
-        }
-        let code = self
-            .ctx
-            .compile(&*self.isa, &mut ControlPlane::default())
-            .map_err(|e| CodegenError::Cranelift(format!("{:?}", e.inner)))?;
-        if !code.buffer.relocs().is_empty() {
-            return Err(CodegenError::Relocations);
-        }
-        let bytes = code.code_buffer().to_vec();
-        // A developer's window into the JIT: PODUS_DUMP_CODE=DIR writes each
-        // unit's machine code (disassemble with objdump -b binary -m i386:x86-64 -D).
-        if let Some(dir) = std::env::var_os("PODUS_DUMP_CODE") {
-            let n = DUMPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let _ = std::fs::write(
-                std::path::Path::new(&dir).join(format!("unit{n}.bin")),
-                &bytes,
-            );
-        }
-        Ok(bytes)
-    }
-}
-
-fn clif_ty(s: Scalar) -> clif::Type {
-    match s {
-        Scalar::Int | Scalar::UInt => types::I64,
-        Scalar::Double => types::F64,
-    }
-}
-
-/// The machine signature of a UC signature (arrays are pointer + length).
-pub fn clif_sig(sig: &Signature) -> clif::Signature {
-    let mut s = clif::Signature::new(CallConv::SystemV);
-    for p in &sig.params {
-        match p {
-            ParamTy::Scalar(t) => s.params.push(AbiParam::new(clif_ty(*t))),
-            ParamTy::ArrayRef(_) => {
-                s.params.push(AbiParam::new(types::I64));
-                s.params.push(AbiParam::new(types::I64));
-            }
-        }
-    }
-    if let RetTy::Scalar(t) = sig.ret {
-        s.returns.push(AbiParam::new(clif_ty(t)));
-    }
-    s
+    tx.default_return();
+    tx.b.seal_all_blocks();
+    tx.b.finalize(frontend);
+    Ok(())
 }
 
 enum Slot {
@@ -519,13 +79,6 @@ struct Tx<'a, 'e, 'b> {
     /// Current expression nesting (bounded: the translator recurses).
     depth: u32,
 }
-
-/// Deepest expression nesting a module may have. The compiler never comes
-/// close for real programs; a forged module could otherwise exhaust the
-/// loading thread's stack.
-pub const MAX_NESTING: u32 = 500;
-
-type R<T> = Result<T, CodegenError>;
 
 impl Tx<'_, '_, '_> {
     fn iconst(&mut self, v: i64) -> Value {
