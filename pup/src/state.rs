@@ -314,7 +314,7 @@ impl Program {
                 lock(&self.entries).insert(version, main);
                 Response::Loaded(LoadInfo {
                     version: r.version,
-                    slot: r.slot,
+                    slot: r.slot.0,
                     procs: r
                         .procs
                         .into_iter()

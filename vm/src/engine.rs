@@ -1173,7 +1173,8 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
         busy.insert(up.from);
         busy.insert(up.to);
     }
-    let slot_of: HashMap<u32, u64> = st.versions.values().map(|v| (v.slot, v.number)).collect();
+    let slot_of: HashMap<crate::ids::Slot, u64> =
+        st.versions.values().map(|v| (v.slot, v.number)).collect();
     for v in st.versions.values() {
         for p in v.procs.values() {
             if p.data != 0 && p.data_owner != v.number {
@@ -1205,7 +1206,7 @@ fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
             st.engine.versions_gen += 1;
             // SAFETY: `ver` is dead: no frame runs it, no table points into it.
             unsafe { ver.release(&sh.space) };
-            st.slots[ver.slot as usize] = false;
+            st.slots[ver.slot.index()] = false;
             st.engine.retired.push_back(v);
             if st.engine.retired.len() > RECENT_RETIRED {
                 st.engine.retired.pop_front();
@@ -1282,7 +1283,7 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
         versions: st
             .versions
             .values()
-            .map(|v| (v.number, v.slot, v.procs.len(), v.code_bytes))
+            .map(|v| (v.number, v.slot.0, v.procs.len(), v.code_bytes))
             .collect(),
         retired: st.engine.retired.iter().copied().collect(),
         retired_count: st.engine.retired_count,

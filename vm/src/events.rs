@@ -109,7 +109,7 @@ pub enum Event {
         /// The version.
         version: u64,
         /// Its slot, now free.
-        slot: u32,
+        slot: crate::ids::Slot,
     },
     /// The program stopped.
     Exited(ExitStatus),

@@ -21,7 +21,7 @@ pub struct FloorFib {
 impl FloorFib {
     /// Compile it and map it executable.
     pub fn new() -> Result<FloorFib, String> {
-        let cg = Codegen::new()?;
+        let cg = Codegen::new().map_err(|e| e.to_string())?;
         let isa = cg.isa();
         let isa = &*isa;
         let mut sig = clif::Signature::new(isa.default_call_conv());

@@ -6,6 +6,7 @@
 //! `((addr - base) >> shift) & mask`, so the region base (`other`) needs no
 //! alignment beyond a page.
 
+use crate::ids::Slot;
 use std::fmt;
 
 /// Bits of the displacement inside a segment (64 KiB segments).
@@ -102,7 +103,7 @@ impl SegType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LargeAddr {
     /// Version-space slot (not the user-visible version number).
-    pub slot: u32,
+    pub slot: Slot,
     /// Segment type.
     pub ty: SegType,
     /// Procedure ID (the name service's internal name).
@@ -113,7 +114,7 @@ pub struct LargeAddr {
 
 impl LargeAddr {
     /// Start of the segment `(slot, ty, proc_id, 0)`.
-    pub fn segment(slot: u32, ty: SegType, proc_id: u32) -> LargeAddr {
+    pub fn segment(slot: Slot, ty: SegType, proc_id: u32) -> LargeAddr {
         LargeAddr {
             slot,
             ty,
@@ -124,8 +125,8 @@ impl LargeAddr {
 
     /// The offset from the region base.
     pub fn offset(self) -> u64 {
-        debug_assert!(self.slot < SLOTS && self.proc_id <= MAX_PROC_ID);
-        ((self.slot as u64) << VERSION_SHIFT)
+        debug_assert!(self.slot.0 < SLOTS && self.proc_id <= MAX_PROC_ID);
+        ((self.slot.0 as u64) << VERSION_SHIFT)
             | ((self.ty as u64) << TYPE_SHIFT)
             | ((self.proc_id as u64) << PROC_SHIFT)
             | self.disp as u64
@@ -144,7 +145,7 @@ impl LargeAddr {
             return None;
         }
         Some(LargeAddr {
-            slot: ((off >> VERSION_SHIFT) & mask(VERSION_BITS)) as u32,
+            slot: Slot(((off >> VERSION_SHIFT) & mask(VERSION_BITS)) as u32),
             ty: SegType::from_bits((off >> TYPE_SHIFT) & mask(TYPE_BITS))?,
             proc_id: ((off >> PROC_SHIFT) & mask(PROC_BITS)) as u32,
             disp: (off & mask(DISP_BITS)) as u32,
@@ -176,7 +177,7 @@ mod tests {
         fn encode_decode_round_trip(slot in 0..SLOTS, ty in 0u64..6, proc_id in 0..=MAX_PROC_ID,
                                     disp in 0u32..(1 << DISP_BITS), base_page in 1u64..(1 << 30)) {
             let base = base_page << 12;
-            let a = LargeAddr { slot, ty: SegType::from_bits(ty).unwrap(), proc_id, disp };
+            let a = LargeAddr { slot: Slot(slot), ty: SegType::from_bits(ty).unwrap(), proc_id, disp };
             let addr = a.encode(base);
             prop_assert_eq!(LargeAddr::decode(base, addr), Some(a));
             // The field formula of SPEC §3, literally.

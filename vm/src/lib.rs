@@ -10,11 +10,17 @@
 //!   table; generated code has no relocations.
 //! - [`runtime`]: safepoints are one load and a never-taken branch; code is
 //!   only entered and left through the trampolines.
-//! - [`version`]: a load places all of a version at its exact addresses, or
-//!   nothing.
+//! - [`version`]: each unit of a version is at its exact address.
+//! - [`load`]: a load places all of a version, or nothing.
 //! - [`engine`]: a group's bindings change only while the program is paused
 //!   at a safepoint, and only after its mprocedures succeeded.
 //! - [`events`]: observers see what happened in order.
+//!
+//! Inside the crate, this file is the facade ([`Vm`]); `shared` holds what
+//! the threads share (the state lock's `State` and `Shared`), `pause`
+//! the pause protocol (both sides), and `host` the runtime's callbacks
+//! ([`runtime::Host`]), which tell the program thread from the mprocedure
+//! helper by their context's [`runtime::Role`].
 //!
 //! Architecture invariant: the control thread touches the program's stack and
 //! tables only while the program is paused (it holds the state lock then, and
@@ -26,25 +32,34 @@ pub mod codegen;
 pub mod engine;
 pub mod events;
 pub mod floor;
+mod host;
+pub mod ids;
 pub mod layout;
+pub mod load;
 pub mod names;
+mod pause;
 pub mod runtime;
+mod shared;
 pub mod space;
 pub mod testrun;
 pub mod version;
 
 pub use engine::{UpdateBegun, UpdateError, UpdateRequest};
 pub use events::{Event, Primitive};
+pub use load::LoadError;
 pub use runtime::{ExitStatus, RuntimeError, TrapKind};
-pub use version::{LoadError, Version};
+pub use version::Version;
+
+pub(crate) use pause::{pause, pause_with};
+pub(crate) use shared::{Ctl, Shared, State};
 
 use compiler::ir::Module;
 use layout::{LargeAddr, SLOTS, SegType};
-use runtime::{Ctx, Host, REQ_ABORT, REQ_PAUSE, REQ_STOP, RawFrame};
+use runtime::{Ctx, Host, REQ_STOP};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -112,10 +127,31 @@ pub enum VmError {
     Space(#[from] space::SpaceError),
     /// Code generator setup failed.
     #[error("code generator: {0}")]
-    Codegen(String),
-    /// The request does not fit the state.
-    #[error("{0}")]
-    State(String),
+    Codegen(#[from] codegen::CodegenError),
+    /// `run` while the program runs.
+    #[error("the program is already running")]
+    AlreadyRunning,
+    /// `run` with no version loaded.
+    #[error("no version is loaded")]
+    NoVersion,
+    /// `run` of a version that is not loaded.
+    #[error("version {0} is not loaded")]
+    NotLoaded(u64),
+    /// `run` of a version without `main`.
+    #[error("version {0} has no main procedure")]
+    NoMain(u64),
+    /// [`Vm::set_test_mode`] after the program started, or twice.
+    #[error("test mode is set once, before the program runs")]
+    TestModeLate,
+    /// The OS refused a thread.
+    #[error("cannot start the {what} thread: {err}")]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        /// The OS's reason.
+        #[source]
+        err: std::io::Error,
+    },
 }
 
 /// One decoded stack frame.
@@ -165,167 +201,6 @@ pub enum ProgramState {
     Exited(ExitStatus),
 }
 
-pub(crate) struct Ctl {
-    running: bool,
-    /// How long the program thread was last held at a safepoint, measured
-    /// by the program thread itself (what the program experiences).
-    last_pause_ns: u64,
-    pause_waiters: u32,
-    paused_at: Option<(u64, u64)>,
-    program: ProgramState,
-}
-
-/// Everything guarded by the state lock.
-pub(crate) struct State {
-    /// Shared with a load in progress, which interns into a copy and swaps
-    /// it in when it commits (loads are serialized by `Shared::loader`).
-    pub names: Arc<names::NameService>,
-    /// Shared so a load can read the version it builds on without the lock.
-    pub versions: BTreeMap<u64, Arc<Version>>,
-    pub slots: [bool; SLOTS as usize],
-    pub engine: engine::Engine,
-    pub ctl: Ctl,
-}
-
-pub(crate) struct Shared {
-    ctx: Ctx,
-    mctx: Ctx,
-    pub space: space::AddressSpace,
-    st: Mutex<State>,
-    /// Serializes loads and holds their code generator: a load compiles
-    /// with this lock, not the program's (`st`), held.
-    loader: Mutex<codegen::Codegen>,
-    cv: Condvar,
-    wake: (Mutex<u64>, Condvar),
-    pub bus: events::Bus,
-    config: VmConfig,
-    mproc_tx: Mutex<Option<Sender<(u64, u64)>>>,
-    mproc_rx: Mutex<Option<Receiver<ExitStatus>>>,
-    /// Set for a test run (`test-update`): virtual time, counted safepoints.
-    test: std::sync::OnceLock<Arc<testrun::TestMode>>,
-    /// The [`VmConfig::hold_after_output`] pause point was used.
-    held: std::sync::atomic::AtomicBool,
-    /// The mprocedure running on the helper thread, by its name
-    /// (`v2:mproc:tick`) and entry: a trap in it is reported by name without
-    /// the state lock, which the controller holds meanwhile.
-    mproc_label: Mutex<Option<(String, u64)>>,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.st.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn wake_sleepers(&self) {
-        let (m, c) = &self.wake;
-        *m.lock().unwrap() += 1;
-        c.notify_all();
-    }
-
-    fn request(&self, ctx: &Ctx, bit: u32) {
-        ctx.request(bit);
-        self.wake_sleepers();
-    }
-
-    /// Decode a code address into a frame description.
-    pub(crate) fn frame_info(&self, st: &State, f: RawFrame) -> FrameInfo {
-        let la = self.space.decode(f.pc);
-        let (version, kind, proc_id, disp) = match la {
-            Some(a) => {
-                let v = st
-                    .versions
-                    .values()
-                    .find(|v| v.slot == a.slot)
-                    .map(|v| v.number)
-                    .unwrap_or(0);
-                (v, a.ty, a.proc_id, a.disp)
-            }
-            None => (0, SegType::Proc, 0, 0),
-        };
-        let name = st.names.name(proc_id).unwrap_or("?").to_string();
-        FrameInfo {
-            pc: f.pc,
-            fp: f.fp,
-            version,
-            kind,
-            proc_id,
-            name,
-            disp,
-        }
-    }
-
-    fn is_code(&self, addr: u64) -> bool {
-        self.space.decode(addr).is_some_and(|a| a.ty.is_code())
-    }
-
-    /// Walk and decode the stack of a paused (or the current) program.
-    ///
-    /// # Safety
-    /// The program thread must be paused at `(fp, pc)` or be the caller.
-    pub(crate) unsafe fn walk(&self, st: &State, fp: u64, pc: u64) -> Vec<FrameInfo> {
-        // SAFETY: per the contract.
-        let raw = unsafe { runtime::walk_stack(&self.ctx, pc, fp, |a| self.is_code(a)) };
-        raw.into_iter().map(|f| self.frame_info(st, f)).collect()
-    }
-
-    /// Name the mprocedure about to run (or none) for its trap reports.
-    pub(crate) fn set_mproc_label(&self, label: Option<(String, u64)>) {
-        *self.mproc_label.lock().unwrap_or_else(|p| p.into_inner()) = label;
-    }
-
-    /// Run an mprocedure on the helper thread with the time limit.
-    pub(crate) fn run_mproc(&self, entry: u64, old_base: u64) -> ExitStatus {
-        let tx = self.mproc_tx.lock().unwrap();
-        let rx = self.mproc_rx.lock().unwrap();
-        let (Some(tx), Some(rx)) = (tx.as_ref(), rx.as_ref()) else {
-            return ExitStatus::Error(RuntimeError {
-                kind: TrapKind::StackOverflow,
-                message: "mprocedure runner is gone".into(),
-                backtrace: vec![],
-            });
-        };
-        self.mctx.clear(REQ_ABORT);
-        if tx.send((entry, old_base)).is_err() {
-            return ExitStatus::TimedOut;
-        }
-        match rx.recv_timeout(self.config.mproc_timeout) {
-            Ok(st) => st,
-            Err(_) => {
-                // Ask it to stop at its next safepoint (every loop back-edge
-                // is one) and wait for it to do so.
-                self.request(&self.mctx, REQ_ABORT);
-                let st = rx.recv().unwrap_or(ExitStatus::TimedOut);
-                self.mctx.clear(REQ_ABORT);
-                match st {
-                    ExitStatus::Stopped => ExitStatus::TimedOut,
-                    other => other,
-                }
-            }
-        }
-    }
-
-    fn source_pos(&self, st: &State, pc: u64, span: u32) -> String {
-        let Some(a) = self.space.decode(pc) else {
-            return String::new();
-        };
-        let Some(v) = st.versions.values().find(|v| v.slot == a.slot) else {
-            return String::new();
-        };
-        let name = st.names.name(a.proc_id).unwrap_or("?");
-        let kind = match a.ty {
-            SegType::IProc => "iproc ",
-            SegType::MProc => "mproc ",
-            _ => "",
-        };
-        let mut s = format!(" in {kind}{name} (version {})", v.number);
-        if let (Some(src), true) = (&v.source, span != u32::MAX) {
-            let (line, col) = line_col(src, span as usize);
-            s.push_str(&format!(" at {}:{line}:{col}", v.module.file));
-        }
-        s
-    }
-}
-
 /// A duration as a user writes it: `500ms`, `2s`, `1.5s`.
 pub fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
@@ -343,236 +218,6 @@ pub fn fmt_duration(d: Duration) -> String {
 /// from the wire may point inside a character or past the end).
 pub use compiler::diag::line_col;
 
-impl Host for Shared {
-    fn output(&self, bytes: &[u8]) {
-        (self.config.output)(bytes);
-        if self.bus.has_subscribers() {
-            self.bus.emit(Event::Output(bytes.to_vec()));
-        }
-        if let Some(needle) = &self.config.hold_after_output
-            && !needle.is_empty()
-            && bytes.windows(needle.len()).any(|w| w == needle.as_slice())
-            && !self.held.swap(true, std::sync::atomic::Ordering::SeqCst)
-        {
-            // The test pause point: wait for any request (it is served at
-            // the program's next safepoint).
-            self.sleep_until(&self.ctx, Instant::now() + HOLD_LIMIT);
-        }
-    }
-
-    fn handle_requests(&self, ctx: &Ctx, fp: u64, pc: u64) -> Result<(), ExitStatus> {
-        if std::ptr::eq(ctx, &self.mctx) {
-            if ctx.requests.load(std::sync::atomic::Ordering::SeqCst) & REQ_ABORT != 0 {
-                return Err(ExitStatus::Stopped);
-            }
-            ctx.rearm();
-            return Ok(());
-        }
-        let mut st = self.lock();
-        if let Some(t) = self.test.get() {
-            t.at_safepoint(self, &mut st, fp, pc)?;
-        }
-        loop {
-            let req = ctx.requests.load(std::sync::atomic::Ordering::SeqCst);
-            if req & REQ_STOP != 0 {
-                ctx.clear(REQ_STOP);
-                return Err(ExitStatus::Stopped);
-            }
-            if req & REQ_PAUSE == 0 {
-                break;
-            }
-            if st.ctl.pause_waiters == 0 {
-                ctx.clear(REQ_PAUSE);
-                continue;
-            }
-            st.ctl.paused_at = Some((fp, pc));
-            let paused = Instant::now();
-            self.cv.notify_all();
-            while st.ctl.pause_waiters > 0
-                && ctx.requests.load(std::sync::atomic::Ordering::SeqCst) & REQ_STOP == 0
-            {
-                st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
-            }
-            st.ctl.paused_at = None;
-            st.ctl.last_pause_ns = paused.elapsed().as_nanos() as u64;
-            if st.ctl.pause_waiters == 0 {
-                ctx.clear(REQ_PAUSE);
-            }
-        }
-        ctx.rearm();
-        Ok(())
-    }
-
-    fn sleep_until(&self, ctx: &Ctx, deadline: Instant) -> bool {
-        let (m, c) = &self.wake;
-        let mut g = m.lock().unwrap();
-        loop {
-            if ctx.requests.load(std::sync::atomic::Ordering::SeqCst) != 0 {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            g = c.wait_timeout(g, deadline - now).unwrap().0;
-        }
-    }
-
-    fn barrier_hit(&self, _ctx: &Ctx, fp: u64, pc: u64) {
-        let mut st = self.lock();
-        self.bus.emit(Event::ProcedureReturned);
-        // SAFETY: we are the program thread, at the barrier.
-        let frames = unsafe { self.walk(&st, fp, pc) };
-        engine::recheck(self, &mut st, &frames);
-        if let Some(t) = self.test.get() {
-            t.observe(&st);
-        }
-    }
-
-    fn virtual_sleep(
-        &self,
-        ctx: &Ctx,
-        ms: i64,
-        fp: u64,
-        pc: u64,
-    ) -> Option<Result<(), ExitStatus>> {
-        let t = self.test.get()?;
-        if std::ptr::eq(ctx, &self.mctx) {
-            // An mproc runs while the program waits: its sleeps take no time.
-            return Some(Ok(()));
-        }
-        // A sleep is a safepoint (counted), then the time passes at once.
-        Some(
-            self.handle_requests(ctx, fp, pc)
-                .and_then(|()| t.advance(ms)),
-        )
-    }
-
-    fn virtual_now(&self) -> Option<i64> {
-        self.test.get().map(|t| t.now())
-    }
-
-    fn runtime_error(
-        &self,
-        ctx: &Ctx,
-        kind: TrapKind,
-        fp: u64,
-        pc: u64,
-        span: u32,
-    ) -> RuntimeError {
-        if std::ptr::eq(ctx, &self.mctx) {
-            // The controller holds the state lock while an mproc runs; the
-            // name comes from the label it set before running it.
-            let label = self
-                .mproc_label
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            let at = match (self.space.decode(pc), label) {
-                (Some(a), Some((name, entry)))
-                    if self.space.decode(entry).is_some_and(|e| {
-                        e.slot == a.slot && e.proc_id == a.proc_id && e.ty == a.ty
-                    }) =>
-                {
-                    format!("{name}+{:#x}", a.disp)
-                }
-                (Some(a), _) => a.to_string(),
-                (None, _) => String::new(),
-            };
-            return RuntimeError {
-                kind,
-                message: format!("{} in mprocedure {at}", kind.describe()),
-                backtrace: vec![at],
-            };
-        }
-        let st = self.lock();
-        // However deep the stack (a stack overflow of a 4 GiB stack holds
-        // tens of millions of frames), only its ends are kept and decoded.
-        // SAFETY: we are the program thread; the frames are live.
-        let ends = unsafe {
-            runtime::walk_stack_ends(&self.ctx, pc, fp, |a| self.is_code(a), BACKTRACE_ENDS)
-        };
-        let mut message = format!("{}{}", kind.describe(), self.source_pos(&st, pc, span));
-        if kind == TrapKind::StackOverflow {
-            message.push_str(&format!(
-                " (depth {} frames, stack limit {} KiB)",
-                ends.total,
-                self.config.stack_size >> 10
-            ));
-        }
-        let shown = (ends.inner.len() + ends.outer.len()) as u64;
-        let mut backtrace: Vec<String> = ends
-            .inner
-            .iter()
-            .map(|&f| self.frame_info(&st, f).to_string())
-            .collect();
-        if ends.total > shown {
-            backtrace.push(format!("... {} more frames ...", ends.total - shown));
-        }
-        backtrace.extend(
-            ends.outer
-                .iter()
-                .map(|&f| self.frame_info(&st, f).to_string()),
-        );
-        RuntimeError {
-            kind,
-            message,
-            backtrace,
-        }
-    }
-}
-
-/// Run `f` with the program paused at a safepoint, given where it is
-/// paused (`None` when it is not running). The state lock is held throughout,
-/// so the program thread cannot move until `f` returns.
-pub(crate) fn pause<T>(
-    sh: &Shared,
-    f: impl FnOnce(&Shared, &mut State, Option<(u64, u64)>) -> T,
-) -> T {
-    let r: Result<T, std::convert::Infallible> =
-        pause_with(sh, |_| Ok(()), |sh, st, at, ()| f(sh, st, at));
-    match r {
-        Ok(t) => t,
-    }
-}
-
-/// [`pause`] with a preparation step that runs under the state lock but
-/// before the program is asked to pause, so that its cost is not pause
-/// time; when it fails the program is not paused at all.
-pub(crate) fn pause_with<P, T, E>(
-    sh: &Shared,
-    prep: impl FnOnce(&State) -> Result<P, E>,
-    f: impl FnOnce(&Shared, &mut State, Option<(u64, u64)>, P) -> T,
-) -> Result<T, E> {
-    let mut st = sh.lock();
-    let p = prep(&st)?;
-    if !st.ctl.running {
-        return Ok(f(sh, &mut st, None, p));
-    }
-    st.ctl.pause_waiters += 1;
-    sh.request(&sh.ctx, REQ_PAUSE);
-    while st.ctl.paused_at.is_none() && st.ctl.running {
-        st = sh.cv.wait(st).unwrap_or_else(|p| p.into_inner());
-    }
-    let at = if st.ctl.running {
-        st.ctl.paused_at
-    } else {
-        None
-    };
-    if at.is_some() {
-        sh.bus.defer();
-    }
-    let r = f(sh, &mut st, at, p);
-    // Let the program go first, then send what `f` had to say (see
-    // `events::Bus`): observers are not the program's business.
-    sh.bus.flush(move || {
-        st.ctl.pause_waiters -= 1;
-        sh.cv.notify_all();
-        drop(st);
-    });
-    Ok(r)
-}
-
 /// Rows and columns of δ* a load report shows (the whole matrix is one
 /// `delta` request away).
 pub const LOAD_REPORT_MATRIX: usize = 32;
@@ -583,7 +228,7 @@ pub struct LoadReport {
     /// Version number.
     pub version: u64,
     /// Its slot.
-    pub slot: u32,
+    pub slot: ids::Slot,
     /// Procedures in ID order: (ID, name, code address, code size).
     pub procs: Vec<(u32, String, u64, u32)>,
     /// The δ* matrix in ID order.
@@ -620,15 +265,15 @@ impl Vm {
     /// Reserve the address space and set up the runtime.
     pub fn new(config: VmConfig) -> Result<Vm, VmError> {
         let space = space::AddressSpace::reserve()?;
-        let cg = codegen::Codegen::new().map_err(VmError::Codegen)?;
+        let cg = codegen::Codegen::new()?;
         let base = space.base();
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
             let host: *const dyn Host = weak.as_ptr();
             Shared {
                 // SAFETY: the host is the Shared that owns the contexts.
-                ctx: unsafe { Ctx::new(base, host) },
+                ctx: unsafe { Ctx::new(base, runtime::Role::Program, host) },
                 // SAFETY: as above.
-                mctx: unsafe { Ctx::new(base, host) },
+                mctx: unsafe { Ctx::new(base, runtime::Role::MProc, host) },
                 space,
                 st: Mutex::new(State {
                     names: Default::default(),
@@ -675,7 +320,10 @@ impl Vm {
                     }
                 }
             })
-            .map_err(|e| VmError::State(e.to_string()))?;
+            .map_err(|err| VmError::Thread {
+                what: "mprocedure",
+                err,
+            })?;
         Ok(Vm {
             shared,
             program: Mutex::new(None),
@@ -688,9 +336,7 @@ impl Vm {
     pub fn set_test_mode(&self, mode: Arc<testrun::TestMode>) -> Result<(), VmError> {
         let sh = &*self.shared;
         if sh.lock().ctl.running || sh.test.set(mode).is_err() {
-            return Err(VmError::State(
-                "test mode is set once, before the program runs".into(),
-            ));
+            return Err(VmError::TestModeLate);
         }
         sh.ctx.request(runtime::REQ_TEST);
         Ok(())
@@ -729,9 +375,10 @@ impl Vm {
                 .slots
                 .iter()
                 .position(|u| !u)
-                .ok_or(LoadError::NoSlot(SLOTS))? as u32;
+                .map(|i| ids::Slot(i as u32))
+                .ok_or(LoadError::NoSlot(SLOTS))?;
             // Reserved: retiring never frees it, other loads wait above.
-            st.slots[slot as usize] = true;
+            st.slots[slot.index()] = true;
             // The newest version is never retired, so `prev` stays loaded.
             let prev = st.versions.values().next_back().cloned();
             let olds: std::collections::HashMap<String, Arc<Version>> = prev
@@ -744,7 +391,7 @@ impl Vm {
                 .collect();
             (slot, prev, st.names.clone(), olds)
         };
-        let ctxs = version::Ctxs {
+        let ctxs = load::Ctxs {
             program: &sh.ctx as *const Ctx as u64,
             mproc: &sh.mctx as *const Ctx as u64,
             safepoints: sh.config.safepoints,
@@ -758,22 +405,24 @@ impl Vm {
                 .map(|v| &**v)
                 .filter(|v| v.procs.contains_key(name))
         };
-        let v = version::load(
-            &sh.space,
+        let v = load::load(
+            load::LoadInput {
+                space: &sh.space,
+                prev: prev.as_deref(),
+                old_of: &old_of,
+                number,
+                slot,
+                module: Arc::new(module),
+                source: source.map(Arc::from),
+                ctxs: &ctxs,
+            },
             &mut new_names,
             &mut cg,
-            prev.as_deref(),
-            &old_of,
-            number,
-            slot,
-            Arc::new(module),
-            source.map(Arc::from),
-            &ctxs,
         );
         let v = match v {
             Ok(v) => v,
             Err(e) => {
-                sh.lock().slots[slot as usize] = false;
+                sh.lock().slots[slot.index()] = false;
                 return Err(e);
             }
         };
@@ -833,25 +482,15 @@ impl Vm {
         let sh = self.shared.clone();
         let mut st = sh.lock();
         if st.ctl.running {
-            return Err(VmError::State("the program is already running".into()));
+            return Err(VmError::AlreadyRunning);
         }
         let v = match version {
             Some(v) => v,
-            None => *st
-                .versions
-                .keys()
-                .next()
-                .ok_or_else(|| VmError::State("no version is loaded".into()))?,
+            None => *st.versions.keys().next().ok_or(VmError::NoVersion)?,
         };
         let st_ref = &mut *st;
-        let ver = st_ref
-            .versions
-            .get(&v)
-            .ok_or_else(|| VmError::State(format!("version {v} is not loaded")))?;
-        let main = ver
-            .procs
-            .get("main")
-            .ok_or_else(|| VmError::State("no main".into()))?;
+        let ver = st_ref.versions.get(&v).ok_or(VmError::NotLoaded(v))?;
+        let main = ver.procs.get("main").ok_or(VmError::NoMain(v))?;
         let entry = main.code;
         // C: main's return value is the program's exit code.
         let returns_int = main.sig.ret == compiler::ir::RetTy::Scalar(compiler::ir::Scalar::Int);
@@ -889,7 +528,10 @@ impl Vm {
                 drop(st);
                 sh2.bus.emit(Event::Exited(status));
             })
-            .map_err(|e| VmError::State(e.to_string()))?;
+            .map_err(|err| VmError::Thread {
+                what: "program",
+                err,
+            })?;
         *self.program.lock().unwrap() = Some(h);
         sh.bus.emit(Event::Started { version: v });
         Ok(v)

@@ -6,6 +6,16 @@
 use crate::layout::MAX_PROC_ID;
 use std::collections::HashMap;
 
+/// Every procedure ID is taken: `name` would need one past the last.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("name service full: {name} would be name number {number}")]
+pub struct NamesFull {
+    /// The name that found no ID.
+    pub name: String,
+    /// Its number (1-based) among the names.
+    pub number: u64,
+}
+
 /// Name → ID, stable across versions.
 #[derive(Debug, Default, Clone)]
 pub struct NameService {
@@ -15,16 +25,16 @@ pub struct NameService {
 
 impl NameService {
     /// The ID of `name`, assigning the next free one on first sight.
-    pub fn intern(&mut self, name: &str) -> Result<u32, String> {
+    pub fn intern(&mut self, name: &str) -> Result<u32, NamesFull> {
         if let Some(&id) = self.ids.get(name) {
             return Ok(id);
         }
         let id = self.names.len() as u32;
         if id > MAX_PROC_ID {
-            return Err(format!(
-                "name service full: {name} would be name number {}",
-                id + 1
-            ));
+            return Err(NamesFull {
+                name: name.to_string(),
+                number: id as u64 + 1,
+            });
         }
         self.ids.insert(name.to_string(), id);
         self.names.push(name.to_string());

@@ -192,7 +192,21 @@ pub struct Ctx {
     pub region_base: u64,
     /// Why the code stopped, set before unwinding.
     pub status: Mutex<Option<ExitStatus>>,
+    /// Which of the VM's code threads runs with this context.
+    pub role: Role,
     host: *const dyn Host,
+}
+
+/// The two threads generated code runs on, each with its own [`Ctx`]: the
+/// host tells them apart by this, not by which context it was handed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The program's thread: pauses, updates and stops are served at its
+    /// safepoints, under the VM's state lock.
+    Program,
+    /// The mprocedure helper: it runs while the controller holds the state
+    /// lock, so its safepoints only check for an abort.
+    MProc,
 }
 
 // SAFETY: all mutable state is atomic or behind a mutex; the host pointer is
@@ -205,7 +219,7 @@ impl Ctx {
     ///
     /// # Safety
     /// `host` must outlive the context and every thread running code with it.
-    pub unsafe fn new(region_base: u64, host: *const dyn Host) -> Ctx {
+    pub unsafe fn new(region_base: u64, role: Role, host: *const dyn Host) -> Ctx {
         Ctx {
             limit: AtomicU64::new(u64::MAX),
             real_limit: AtomicU64::new(u64::MAX),
@@ -215,6 +229,7 @@ impl Ctx {
             requests: AtomicU32::new(0),
             region_base,
             status: Mutex::new(None),
+            role,
             host,
         }
     }
@@ -326,18 +341,40 @@ pub struct RawFrame {
 pub unsafe fn walk_stack(
     ctx: &Ctx,
     pc: u64,
-    mut fp: u64,
+    fp: u64,
     is_code: impl Fn(u64) -> bool,
 ) -> Vec<RawFrame> {
-    let mut frames = vec![RawFrame { pc, fp }];
+    let mut frames = Vec::new();
+    // SAFETY: per the contract.
+    unsafe { for_each_frame(ctx, pc, fp, is_code, 50_000_000, |f| frames.push(f)) };
+    frames
+}
+
+/// The frame loop of [`walk_stack`] and [`walk_stack_ends`]: gives `visit`
+/// the innermost frame, then each caller's frame outward (at most
+/// `max_callers` of them), reading a return address the barrier replaced
+/// from the context.
+///
+/// # Safety
+/// As for [`walk_stack`].
+unsafe fn for_each_frame(
+    ctx: &Ctx,
+    pc: u64,
+    mut fp: u64,
+    is_code: impl Fn(u64) -> bool,
+    max_callers: u64,
+    mut visit: impl FnMut(RawFrame),
+) {
+    visit(RawFrame { pc, fp });
     let barrier = podus_return_barrier as *const () as u64;
     let slot = ctx.barrier_slot.load(SeqCst);
-    for _ in 0..50_000_000u64 {
+    for _ in 0..max_callers {
         if fp == 0 || !fp.is_multiple_of(8) {
             break;
         }
         // SAFETY: generated code keeps frame pointers, so fp points at
-        // [saved fp, return address] of a live frame.
+        // [saved fp, return address] of a live frame; the chain strictly
+        // rises (checked below), so the walk ends at the stack's top.
         let (saved_fp, mut ret) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
         if ret == barrier && slot == fp + 8 {
             ret = ctx.barrier_orig.load(SeqCst);
@@ -345,13 +382,12 @@ pub unsafe fn walk_stack(
         if !is_code(ret) || saved_fp <= fp {
             break;
         }
-        frames.push(RawFrame {
+        visit(RawFrame {
             pc: ret,
             fp: saved_fp,
         });
         fp = saved_fp;
     }
-    frames
 }
 
 /// What [`walk_stack_ends`] keeps of a stack: its innermost and outermost
@@ -374,34 +410,15 @@ pub struct StackEnds {
 pub unsafe fn walk_stack_ends(
     ctx: &Ctx,
     pc: u64,
-    mut fp: u64,
+    fp: u64,
     is_code: impl Fn(u64) -> bool,
     keep: usize,
 ) -> StackEnds {
     let keep = keep.max(1);
-    let mut inner = vec![RawFrame { pc, fp }];
+    let mut inner = Vec::with_capacity(keep);
     let mut outer = std::collections::VecDeque::with_capacity(keep);
-    let mut total = 1u64;
-    let barrier = podus_return_barrier as *const () as u64;
-    let slot = ctx.barrier_slot.load(SeqCst);
-    loop {
-        if fp == 0 || !fp.is_multiple_of(8) {
-            break;
-        }
-        // SAFETY: generated code keeps frame pointers, so fp points at
-        // [saved fp, return address] of a live frame; the chain strictly
-        // rises (checked below), so the walk ends at the stack's top.
-        let (saved_fp, mut ret) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
-        if ret == barrier && slot == fp + 8 {
-            ret = ctx.barrier_orig.load(SeqCst);
-        }
-        if !is_code(ret) || saved_fp <= fp {
-            break;
-        }
-        let f = RawFrame {
-            pc: ret,
-            fp: saved_fp,
-        };
+    let mut total = 0u64;
+    let visit = |f: RawFrame| {
         total += 1;
         if inner.len() < keep {
             inner.push(f);
@@ -411,8 +428,9 @@ pub unsafe fn walk_stack_ends(
             }
             outer.push_back(f);
         }
-        fp = saved_fp;
-    }
+    };
+    // SAFETY: per the contract.
+    unsafe { for_each_frame(ctx, pc, fp, is_code, u64::MAX, visit) };
     StackEnds {
         inner,
         outer: outer.into(),

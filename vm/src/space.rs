@@ -10,6 +10,7 @@
 //! at exactly the address it was told (the procedure's segment start), keeps
 //! it RW until `finalize` and flips it to RX there.
 
+use crate::ids::Slot;
 use crate::layout::{LargeAddr, REGION_SIZE, SEGMENT_SIZE, SLOTS, SegType, VERSION_SHIFT};
 use cranelift_jit::{BranchProtection, JITMemoryKind, JITMemoryProvider};
 use cranelift_module::{ModuleError, ModuleResult};
@@ -144,7 +145,7 @@ impl AddressSpace {
     }
 
     /// Absolute address of the start of segment `(slot, ty, id, 0)`.
-    pub fn segment(&self, slot: u32, ty: SegType, id: u32) -> u64 {
+    pub fn segment(&self, slot: Slot, ty: SegType, id: u32) -> u64 {
         self.addr(LargeAddr::segment(slot, ty, id))
     }
 
@@ -167,9 +168,9 @@ impl AddressSpace {
     }
 
     /// Release a whole version space (every segment of the slot).
-    pub fn release_slot(&self, slot: u32) -> Result<(), SpaceError> {
-        debug_assert!(slot < SLOTS);
-        let start = self.base + ((slot as u64) << VERSION_SHIFT);
+    pub fn release_slot(&self, slot: Slot) -> Result<(), SpaceError> {
+        debug_assert!(slot.0 < SLOTS);
+        let start = self.base + ((slot.0 as u64) << VERSION_SHIFT);
         self.release(start, 1u64 << VERSION_SHIFT)
     }
 
@@ -405,14 +406,14 @@ mod tests {
     fn placing_memory_puts_each_function_exactly_where_told_and_flips_it_at_finalize() {
         let space = AddressSpace::reserve().unwrap();
         let next = NextCode::default();
-        let block = (space.segment(1, SegType::Proc, 0), 4 * SEGMENT_SIZE);
+        let block = (space.segment(Slot(1), SegType::Proc, 0), 4 * SEGMENT_SIZE);
         let mut mem = PlacingMemory::new(&space, next.clone(), block);
         let exec = || JITMemoryKind::Executable;
 
         // Nothing told, nothing placed.
         assert!(mem.allocate(16, 16, exec()).is_err());
 
-        let at = space.segment(1, SegType::Proc, 2);
+        let at = space.segment(Slot(1), SegType::Proc, 2);
         next.set(at);
         let p = mem.allocate(100, 16, exec()).unwrap();
         assert_eq!(p as u64, at);
@@ -423,13 +424,13 @@ mod tests {
         assert!(mem.allocate(16, 16, exec()).is_err());
 
         // Data is the loader's, never the JIT's.
-        next.set(space.segment(1, SegType::Data, 0));
+        next.set(space.segment(Slot(1), SegType::Data, 0));
         assert!(mem.allocate(16, 8, JITMemoryKind::Writable).is_err());
         // A unit larger than its segment is refused.
-        next.set(space.segment(1, SegType::Proc, 3));
+        next.set(space.segment(Slot(1), SegType::Proc, 3));
         assert!(mem.allocate(SEGMENT_SIZE as usize + 1, 16, exec()).is_err());
         // Outside the block (an interprocedure), also exactly where told.
-        let ip = space.segment(1, SegType::IProc, 2);
+        let ip = space.segment(Slot(1), SegType::IProc, 2);
         next.set(ip);
         assert_eq!(mem.allocate(10, 16, exec()).unwrap() as u64, ip);
 

@@ -1,259 +1,53 @@
-//! Lowering the compiler's IR to machine code with Cranelift.
-//!
-//! Invariants:
-//! - Every UC call is `load table_v[P]; call_indirect`: the table address is
-//!   a constant of the version's code, so rebinding is one 8-byte store.
-//! - Generated code has no relocations: every runtime address (context,
-//!   tables, data, builtins, printf descriptors) is an immediate, so the bytes
-//!   can be copied to their segment as they are.
-//! - Frame pointers are kept (stack walking), and safepoints are
-//!   `sp < ctx.limit` at procedure entry and loop back-edges (unless the
-//!   benchmark-only switch turns them off).
+//! The translator: IR statements and expressions to Cranelift IR, one
+//! procedure (or mprocedure) at a time, with its safepoint polls, runtime
+//! traps and calls through the binding table.
 
+use super::{CodegenError, Env, MAX_NESTING, Nesting, PlaceName, R, clif_sig, clif_ty};
 use crate::runtime::{self, ConvKind, PrintPiece, Printf, TrapKind};
 use compiler::ir::{
     Arg, BinOp, Builtin, Expr, ExprKind, FmtPiece, LocalTy, ParamTy, Place, PrintArg, RetTy,
-    Scalar, Signature, Static, Stmt, UnOp, VarTy,
+    Scalar, Signature, Stmt, UnOp, VarTy,
 };
-use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     self as clif, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, StackSlotData, StackSlotKind,
     TrapCode, Value, types,
 };
-use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
-use cranelift_codegen::settings::{self, Configurable};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, Variable};
 use std::collections::HashMap;
 use std::ffi::CString;
 
-static DUMPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// What generated code of one procedure needs to know about the world.
-pub struct Env<'a> {
-    /// Address of the [`runtime::Ctx`] the code runs with.
-    pub ctx: u64,
-    /// Address of the binding table of the code's version.
-    pub table: u64,
-    /// Start of the code's own segment (identifies it at safepoints and traps).
-    pub self_pc: u64,
-    /// Start of the data segment holding `statics` (0 when there are none).
-    pub statics_base: u64,
-    /// The statics `Place::Static` refers to (the procedure's own; for an
-    /// mproc, the served procedure's new statics).
-    pub statics: &'a [Static],
-    /// Globals visible to the code: name → (address, type).
-    pub globals: &'a HashMap<String, (u64, VarTy)>,
-    /// Callable procedures of the version: name → (proc ID, signature).
-    pub callees: &'a HashMap<String, (u32, Signature)>,
-    /// For an mproc: the old statics' (offset, type), resolved by the loader.
-    pub old_statics: &'a [(u32, VarTy)],
-    /// Printf descriptors created for this code; owned by the version.
-    pub printfs: &'a mut Vec<Box<Printf>>,
-    /// String literals for `%s`; owned by the version.
-    pub strings: &'a mut Vec<CString>,
-    /// Emit safepoint polls (off only for the readiness benchmark).
-    pub safepoints: bool,
-}
-
-/// The three kinds of code a version holds.
-pub enum Unit<'a> {
-    /// A procedure: its signature, locals and body.
-    Proc {
-        /// Signature.
-        sig: &'a Signature,
-        /// Local slots (parameters first).
-        locals: &'a [compiler::ir::Local],
-        /// Body.
-        body: &'a [Stmt],
-    },
-    /// An mprocedure: one i64 parameter (the old data segment), no result.
-    MProc {
-        /// Locals of its body.
-        locals: &'a [compiler::ir::Local],
-        /// Body.
-        body: &'a [Stmt],
-    },
-}
-
-/// How hard Cranelift works on a load's code (see ARCHITECTURE.md, "Load
-/// time").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tier {
-    /// `opt_level=speed`, backtracking register allocation.
-    Optimized,
-    /// `opt_level=none`, single-pass register allocation: several times
-    /// faster to compile, for loads of many procedures.
-    Quick,
-}
-
-/// A reusable Cranelift compilation context (one per load: declare all,
-/// define all, as cranelift-jit-demo does).
-pub struct Codegen {
-    isa: OwnedTargetIsa,
-    fctx: FunctionBuilderContext,
-    ctx: cranelift_codegen::Context,
-}
-
-impl Codegen {
-    /// A code generator for this machine.
-    pub fn new() -> Result<Codegen, String> {
-        Codegen::with_tier(Tier::Optimized)
+/// Lowers one unit's body into `b`'s function: the prologue (parameters,
+/// zeroed locals, the entry poll), every statement, the default return.
+pub(super) fn lower(
+    b: FunctionBuilder<'_>,
+    env: &mut Env<'_>,
+    sig: &Signature,
+    locals: &[compiler::ir::Local],
+    body: &[Stmt],
+    is_mproc: bool,
+    frontend: TargetFrontendConfig,
+) -> R<()> {
+    let mut tx = Tx {
+        b,
+        env,
+        locals: Vec::new(),
+        loops: Vec::new(),
+        ret: sig.ret,
+        old_base: None,
+        sigs: HashMap::new(),
+        call_sites: 0,
+        depth: 0,
+    };
+    tx.prologue(sig, locals, is_mproc)?;
+    for s in body {
+        tx.stmt(s)?;
     }
-
-    /// A code generator of the given tier.
-    pub fn with_tier(tier: Tier) -> Result<Codegen, String> {
-        let mut flags = settings::builder();
-        let set = |f: &mut settings::Builder, k: &str, v: &str| {
-            f.set(k, v).map_err(|e| format!("{k}: {e}"))
-        };
-        match tier {
-            Tier::Optimized => set(&mut flags, "opt_level", "speed")?,
-            Tier::Quick => {
-                set(&mut flags, "opt_level", "none")?;
-                set(&mut flags, "regalloc_algorithm", "single_pass")?;
-            }
-        }
-        set(&mut flags, "preserve_frame_pointers", "true")?;
-        // r15 holds the running code's context (set by podus_enter), so a
-        // safepoint is one compare against memory and a branch.
-        set(&mut flags, "enable_pinned_reg", "true")?;
-        set(&mut flags, "unwind_info", "false")?;
-        set(&mut flags, "is_pic", "false")?;
-        set(
-            &mut flags,
-            "enable_verifier",
-            if cfg!(debug_assertions) {
-                "true"
-            } else {
-                "false"
-            },
-        )?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| e.to_string())?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| e.to_string())?;
-        Ok(Codegen {
-            isa,
-            fctx: FunctionBuilderContext::new(),
-            ctx: cranelift_codegen::Context::new(),
-        })
-    }
-
-    /// The target this generator compiles for: a version's `JITModule` is
-    /// built for the same one (see `version::load`).
-    pub fn isa(&self) -> OwnedTargetIsa {
-        self.isa.clone()
-    }
-
-    /// Compile one unit to position-independent bytes (no relocations).
-    pub fn compile(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, String> {
-        // Whatever a module holds, a load must end in code or an error, never
-        // in a panic on the loading thread (which would also poison the VM's
-        // state lock). After a panic the contexts are rebuilt from scratch.
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.compile_inner(unit, env)
-        }));
-        match r {
-            Ok(r) => r,
-            Err(p) => {
-                let what = p
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| p.downcast_ref::<&str>().copied())
-                    .unwrap_or("unknown")
-                    .to_string();
-                self.fctx = FunctionBuilderContext::new();
-                self.ctx = cranelift_codegen::Context::new();
-                Err(format!("code generation failed on malformed IR: {what}"))
-            }
-        }
-    }
-
-    fn compile_inner(&mut self, unit: &Unit, env: &mut Env) -> Result<Vec<u8>, String> {
-        self.ctx.clear();
-        let (sig, locals, body, is_mproc) = match unit {
-            Unit::Proc { sig, locals, body } => ((*sig).clone(), *locals, *body, false),
-            Unit::MProc { locals, body } => (
-                Signature {
-                    params: vec![],
-                    ret: RetTy::Void,
-                },
-                *locals,
-                *body,
-                true,
-            ),
-        };
-        let mut csig = clif_sig(&sig);
-        if is_mproc {
-            csig.params.push(AbiParam::new(types::I64));
-        }
-        self.ctx.func = clif::Function::with_name_signature(clif::UserFuncName::user(0, 0), csig);
-        {
-            let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let mut tx = Tx {
-                b,
-                env,
-                locals: Vec::new(),
-                loops: Vec::new(),
-                ret: sig.ret,
-                old_base: None,
-                sigs: HashMap::new(),
-                call_sites: 0,
-                depth: 0,
-            };
-            tx.prologue(&sig, locals, is_mproc)?;
-            for s in body {
-                tx.stmt(s)?;
-            }
-            tx.default_return();
-            tx.b.seal_all_blocks();
-            tx.b.finalize(self.isa.frontend_config());
-        }
-        let code = self
-            .ctx
-            .compile(&*self.isa, &mut ControlPlane::default())
-            .map_err(|e| format!("code generation failed: {:?}", e.inner))?;
-        if !code.buffer.relocs().is_empty() {
-            return Err("code generation produced relocations".into());
-        }
-        let bytes = code.code_buffer().to_vec();
-        // A developer's window into the JIT: PODUS_DUMP_CODE=DIR writes each
-        // unit's machine code (disassemble with objdump -b binary -m i386:x86-64 -D).
-        if let Some(dir) = std::env::var_os("PODUS_DUMP_CODE") {
-            let n = DUMPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let _ = std::fs::write(
-                std::path::Path::new(&dir).join(format!("unit{n}.bin")),
-                &bytes,
-            );
-        }
-        Ok(bytes)
-    }
-}
-
-fn clif_ty(s: Scalar) -> clif::Type {
-    match s {
-        Scalar::Int | Scalar::UInt => types::I64,
-        Scalar::Double => types::F64,
-    }
-}
-
-/// The machine signature of a UC signature (arrays are pointer + length).
-pub fn clif_sig(sig: &Signature) -> clif::Signature {
-    let mut s = clif::Signature::new(CallConv::SystemV);
-    for p in &sig.params {
-        match p {
-            ParamTy::Scalar(t) => s.params.push(AbiParam::new(clif_ty(*t))),
-            ParamTy::ArrayRef(_) => {
-                s.params.push(AbiParam::new(types::I64));
-                s.params.push(AbiParam::new(types::I64));
-            }
-        }
-    }
-    if let RetTy::Scalar(t) = sig.ret {
-        s.returns.push(AbiParam::new(clif_ty(t)));
-    }
-    s
+    tx.default_return();
+    tx.b.seal_all_blocks();
+    tx.b.finalize(frontend);
+    Ok(())
 }
 
 enum Slot {
@@ -286,13 +80,6 @@ struct Tx<'a, 'e, 'b> {
     depth: u32,
 }
 
-/// Deepest expression nesting a module may have. The compiler never comes
-/// close for real programs; a forged module could otherwise exhaust the
-/// loading thread's stack.
-pub const MAX_NESTING: u32 = 500;
-
-type R<T> = Result<T, String>;
-
 impl Tx<'_, '_, '_> {
     fn iconst(&mut self, v: i64) -> Value {
         self.b.ins().iconst(types::I64, v)
@@ -310,7 +97,7 @@ impl Tx<'_, '_, '_> {
         self.b.seal_block(entry);
         let params: Vec<Value> = self.b.block_params(entry).to_vec();
         if params.len() != clif_sig(sig).params.len() + is_mproc as usize {
-            return Err("parameter count mismatch".into());
+            return Err(CodegenError::ParamCount);
         }
         let mut pi = 0;
         for (i, l) in locals.iter().enumerate() {
@@ -319,7 +106,7 @@ impl Tx<'_, '_, '_> {
                     let v = self.b.declare_var(clif_ty(t));
                     let init = if i < sig.params.len() {
                         if sig.params[i] != ParamTy::Scalar(t) {
-                            return Err(format!("parameter {} has the wrong type", l.name));
+                            return Err(CodegenError::ParamType(l.name.clone()));
                         }
                         pi += 1;
                         params[pi - 1]
@@ -331,7 +118,7 @@ impl Tx<'_, '_, '_> {
                 }
                 LocalTy::ArrayRef(t) => {
                     if i >= sig.params.len() || sig.params[i] != ParamTy::ArrayRef(t) {
-                        return Err(format!("array reference {} is not a parameter", l.name));
+                        return Err(CodegenError::ArrayRefNotParam(l.name.clone()));
                     }
                     let ptr = self.b.declare_var(types::I64);
                     let len = self.b.declare_var(types::I64);
@@ -342,10 +129,10 @@ impl Tx<'_, '_, '_> {
                 }
                 LocalTy::Array(t, n) => {
                     if n == 0 || n > 1 << 16 {
-                        return Err(format!(
-                            "local array {} has {} elements (1..=65536 allowed)",
-                            l.name, n
-                        ));
+                        return Err(CodegenError::LocalArraySize {
+                            name: l.name.clone(),
+                            len: n,
+                        });
                     }
                     let ss = self.b.create_sized_stack_slot(StackSlotData::new(
                         StackSlotKind::ExplicitSlot,
@@ -377,7 +164,7 @@ impl Tx<'_, '_, '_> {
             self.locals.push(slot);
         }
         if pi + is_mproc as usize != params.len() {
-            return Err("parameters and locals disagree".into());
+            return Err(CodegenError::ParamsAndLocals);
         }
         if is_mproc {
             self.old_base = Some(params[pi]);
@@ -393,7 +180,8 @@ impl Tx<'_, '_, '_> {
         }
     }
 
-    /// A safepoint: `if sp < ctx.limit { rt_safepoint(ctx, fp, sp, self) }`.
+    /// A safepoint poll: `if sp < ctx.limit { safepoint_stub() }` (the stub
+    /// takes no arguments; see below).
     ///
     /// At procedure entry the check is `sp < ctx.limit`: the stack check and
     /// the request check in one compare. A loop back-edge cannot grow the
@@ -515,9 +303,7 @@ impl Tx<'_, '_, '_> {
     fn stmt(&mut self, s: &Stmt) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(format!(
-                "statements nested deeper than {MAX_NESTING} levels"
-            ));
+            return Err(CodegenError::TooDeep(Nesting::Statements));
         }
         let r = self.stmt_unchecked(s);
         self.depth -= 1;
@@ -600,7 +386,7 @@ impl Tx<'_, '_, '_> {
                 for (arm, blk) in arms.iter().zip(&blocks) {
                     for l in &arm.labels {
                         if !seen.insert(*l) {
-                            return Err(format!("duplicate case label {l}"));
+                            return Err(CodegenError::DuplicateCase(*l));
                         }
                         sw.set_entry(*l as u64 as u128, *blk);
                     }
@@ -622,14 +408,11 @@ impl Tx<'_, '_, '_> {
                 self.b.switch_to_block(exit);
             }
             Stmt::Break | Stmt::Continue => {
-                let &(cont, brk) = self
-                    .loops
-                    .last()
-                    .ok_or("break or continue outside a loop")?;
+                let &(cont, brk) = self.loops.last().ok_or(CodegenError::BreakOutsideLoop)?;
                 let target = if matches!(s, Stmt::Break) {
                     brk
                 } else {
-                    cont.ok_or("continue outside a loop")?
+                    cont.ok_or(CodegenError::ContinueOutsideLoop)?
                 };
                 self.b.ins().jump(target, &[]);
                 self.dead_block();
@@ -646,7 +429,9 @@ impl Tx<'_, '_, '_> {
                     (Some(e), RetTy::Scalar(t)) => {
                         // An iproc returns its procedure's old return type,
                         // which its body may not have been checked against.
-                        let from = e.ty.ok_or("return of no value")?;
+                        let from = e.ty.ok_or(CodegenError::NoValue {
+                            what: "returned expression",
+                        })?;
                         let v = self.scalar(e, from)?;
                         let v = self.convert(v, from, t);
                         self.b.ins().return_(&[v]);
@@ -668,22 +453,29 @@ impl Tx<'_, '_, '_> {
 
     fn scalar(&mut self, e: &Expr, t: Scalar) -> R<Value> {
         if e.ty != Some(t) {
-            return Err(format!("expected a {t:?} expression, found {:?}", e.ty));
+            return Err(CodegenError::Expected {
+                expected: t,
+                found: e.ty,
+            });
         }
         self.expr(e)?
-            .ok_or_else(|| "expression has no value".into())
+            .ok_or(CodegenError::NoValue { what: "expression" })
     }
 
     fn lval(&mut self, p: &Place) -> R<LVal> {
         Ok(match p {
             Place::Local(id) => match self.locals.get(*id as usize) {
                 Some(Slot::Var(v, t)) => LVal::Var(*v, *t),
-                _ => return Err(format!("local {id} is not a scalar")),
+                _ => return Err(CodegenError::NotScalar(PlaceName::Local(*id))),
             },
             Place::Static(id) => {
-                let s = self.env.statics.get(*id as usize).ok_or("no such static")?;
+                let s = self
+                    .env
+                    .statics
+                    .get(*id as usize)
+                    .ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
                 let VarTy::Scalar(t) = s.ty else {
-                    return Err(format!("static {} is an array", s.name));
+                    return Err(CodegenError::NotScalar(PlaceName::Static(s.name.clone())));
                 };
                 LVal::Mem(
                     self.iconst((self.env.statics_base + s.offset as u64) as i64),
@@ -691,13 +483,12 @@ impl Tx<'_, '_, '_> {
                 )
             }
             Place::Global(name) => {
-                let &(addr, ty) = self
-                    .env
-                    .globals
-                    .get(name)
-                    .ok_or_else(|| format!("no global {name}"))?;
+                let &(addr, ty) =
+                    self.env.globals.get(name).ok_or_else(|| {
+                        CodegenError::NoSuchPlace(PlaceName::Global(name.clone()))
+                    })?;
                 let VarTy::Scalar(t) = ty else {
-                    return Err(format!("global {name} is an array"));
+                    return Err(CodegenError::NotScalar(PlaceName::Global(name.clone())));
                 };
                 LVal::Mem(self.iconst(addr as i64), t)
             }
@@ -706,11 +497,11 @@ impl Tx<'_, '_, '_> {
                     .env
                     .old_statics
                     .get(*id as usize)
-                    .ok_or("no such old static")?;
+                    .ok_or(CodegenError::NoSuchPlace(PlaceName::OldStatic(*id)))?;
                 let VarTy::Scalar(t) = ty else {
-                    return Err("old static is an array".into());
+                    return Err(CodegenError::NotScalar(PlaceName::OldStatic(*id)));
                 };
-                let base = self.old_base.ok_or("old.NAME outside an mproc")?;
+                let base = self.old_base.ok_or(CodegenError::OldOutsideMproc)?;
                 LVal::Mem(self.b.ins().iadd_imm_s(base, off as i64), t)
             }
             Place::Index { base, index } => {
@@ -737,24 +528,27 @@ impl Tx<'_, '_, '_> {
                     let (ptr, len, elem) = (*ptr, *len, *elem);
                     (self.b.use_var(ptr), self.b.use_var(len), elem)
                 }
-                _ => return Err(format!("local {id} is not an array")),
+                _ => return Err(CodegenError::NotArray(PlaceName::Local(*id))),
             },
             Place::Static(id) => {
-                let s = self.env.statics.get(*id as usize).ok_or("no such static")?;
+                let s = self
+                    .env
+                    .statics
+                    .get(*id as usize)
+                    .ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
                 let VarTy::Array(t, n) = s.ty else {
-                    return Err(format!("static {} is not an array", s.name));
+                    return Err(CodegenError::NotArray(PlaceName::Static(s.name.clone())));
                 };
                 let a = self.env.statics_base + s.offset as u64;
                 (self.iconst(a as i64), self.iconst(n as i64), t)
             }
             Place::Global(name) => {
-                let &(addr, ty) = self
-                    .env
-                    .globals
-                    .get(name)
-                    .ok_or_else(|| format!("no global {name}"))?;
+                let &(addr, ty) =
+                    self.env.globals.get(name).ok_or_else(|| {
+                        CodegenError::NoSuchPlace(PlaceName::Global(name.clone()))
+                    })?;
                 let VarTy::Array(t, n) = ty else {
-                    return Err(format!("global {name} is not an array"));
+                    return Err(CodegenError::NotArray(PlaceName::Global(name.clone())));
                 };
                 (self.iconst(addr as i64), self.iconst(n as i64), t)
             }
@@ -763,18 +557,18 @@ impl Tx<'_, '_, '_> {
                     .env
                     .old_statics
                     .get(*id as usize)
-                    .ok_or("no such old static")?;
+                    .ok_or(CodegenError::NoSuchPlace(PlaceName::OldStatic(*id)))?;
                 let VarTy::Array(t, n) = ty else {
-                    return Err("old static is not an array".into());
+                    return Err(CodegenError::NotArray(PlaceName::OldStatic(*id)));
                 };
-                let base = self.old_base.ok_or("old.NAME outside an mproc")?;
+                let base = self.old_base.ok_or(CodegenError::OldOutsideMproc)?;
                 (
                     self.b.ins().iadd_imm_s(base, off as i64),
                     self.iconst(n as i64),
                     t,
                 )
             }
-            Place::Index { .. } => return Err("arrays of arrays are not supported".into()),
+            Place::Index { .. } => return Err(CodegenError::ArrayOfArrays),
         })
     }
 
@@ -896,7 +690,7 @@ impl Tx<'_, '_, '_> {
                 Mul => self.b.ins().fmul(l, r),
                 Div => self.b.ins().fdiv(l, r),
                 Rem | BitAnd | BitOr | BitXor | Shl | Shr | UShr | UDiv | URem | ULt | ULe
-                | UGt | UGe => return Err(format!("{op:?} on doubles")),
+                | UGt | UGe => return Err(CodegenError::DoubleOperator(format!("{op:?}"))),
                 Eq | Ne | Lt | Le | Gt | Ge => {
                     let cc = match op {
                         Eq => FloatCC::Equal,
@@ -921,18 +715,14 @@ impl Tx<'_, '_, '_> {
     fn expr(&mut self, e: &Expr) -> R<Option<Value>> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(format!(
-                "expression nested deeper than {MAX_NESTING} levels"
-            ));
+            return Err(CodegenError::TooDeep(Nesting::Expression));
         }
         let v = self.expr_unchecked(e);
         self.depth -= 1;
         match (v?, e.ty) {
             (Some(v), Some(t)) if self.b.func.dfg.value_type(v) == clif_ty(t) => Ok(Some(v)),
-            (Some(_), Some(t)) => Err(format!(
-                "malformed IR: an expression claims to be {t:?} but is not"
-            )),
-            (None, Some(t)) => Err(format!("malformed IR: a {t:?} expression has no value")),
+            (Some(_), Some(t)) => Err(CodegenError::ClaimsType(t)),
+            (None, Some(t)) => Err(CodegenError::TypedNoValue(t)),
             (v, None) => Ok(v),
         }
     }
@@ -978,22 +768,26 @@ impl Tx<'_, '_, '_> {
                 if *prefix { new } else { cur }
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let t = lhs.ty.ok_or("operand has no value")?;
+                let t = lhs.ty.ok_or(CodegenError::NoValue { what: "operand" })?;
                 let l = self.scalar(lhs, t)?;
                 let r = self.scalar(rhs, t)?;
                 self.binop(*op, t, l, r, rhs.span.start)?
             }
             ExprKind::Unary { op, operand } => {
-                let t = operand.ty.ok_or("operand has no value")?;
+                let t = operand
+                    .ty
+                    .ok_or(CodegenError::NoValue { what: "operand" })?;
                 let x = self.scalar(operand, t)?;
                 match (op, t) {
                     (UnOp::Neg, Scalar::Int | Scalar::UInt) => self.b.ins().ineg(x),
                     (UnOp::Neg, Scalar::Double) => self.b.ins().fneg(x),
                     (UnOp::BitNot, Scalar::Int | Scalar::UInt) => self.b.ins().bnot(x),
-                    (UnOp::BitNot, Scalar::Double) => return Err("~ on a double".into()),
+                    (UnOp::BitNot, Scalar::Double) => {
+                        return Err(CodegenError::DoubleOperator("~".into()));
+                    }
                     (UnOp::Not, Scalar::Int | Scalar::UInt) => {
                         if e.ty != Some(Scalar::Int) {
-                            return Err("! must yield an int".into());
+                            return Err(CodegenError::NotYieldsInt);
                         }
                         let c = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
                         self.b.ins().uextend(types::I64, c)
@@ -1026,13 +820,15 @@ impl Tx<'_, '_, '_> {
                 res
             }
             ExprKind::Cast { to, operand } => {
-                let from = operand.ty.ok_or("cast of no value")?;
+                let from = operand.ty.ok_or(CodegenError::NoValue {
+                    what: "cast operand",
+                })?;
                 let x = self.scalar(operand, from)?;
                 self.convert(x, from, *to)
             }
             ExprKind::Cond { cond, then, els } => {
                 if then.ty != e.ty || els.ty != e.ty {
-                    return Err("?: operands do not have its type".into());
+                    return Err(CodegenError::CondOperands);
                 }
                 let c = self.int(cond)?;
                 let tb = self.b.create_block();
@@ -1078,13 +874,13 @@ impl Tx<'_, '_, '_> {
             .callees
             .get(callee)
             .cloned()
-            .ok_or_else(|| format!("call of unknown procedure {callee}"))?;
+            .ok_or_else(|| CodegenError::UnknownCallee(callee.to_string()))?;
         if sig.params.len() != args.len() {
-            return Err(format!(
-                "call of {callee} with {} arguments, it takes {}",
-                args.len(),
-                sig.params.len()
-            ));
+            return Err(CodegenError::CallArity {
+                callee: callee.to_string(),
+                given: args.len(),
+                takes: sig.params.len(),
+            });
         }
         let mut vals = Vec::with_capacity(args.len() + 2);
         for (a, p) in args.iter().zip(&sig.params) {
@@ -1093,14 +889,12 @@ impl Tx<'_, '_, '_> {
                 (Arg::Array(pl), ParamTy::ArrayRef(t)) => {
                     let (ptr, len, elem) = self.array(pl)?;
                     if elem != *t {
-                        return Err(format!(
-                            "array argument of {callee} has the wrong element type"
-                        ));
+                        return Err(CodegenError::ArrayArgElement(callee.to_string()));
                     }
                     vals.push(ptr);
                     vals.push(len);
                 }
-                _ => return Err(format!("argument of {callee} does not fit its parameter")),
+                _ => return Err(CodegenError::ArgumentKind(callee.to_string())),
             }
         }
         // Each call site splits the entry's address differently between the
@@ -1128,7 +922,8 @@ impl Tx<'_, '_, '_> {
             match p {
                 FmtPiece::Lit(s) => desc.pieces.push(PrintPiece::Lit(s.as_bytes().to_vec())),
                 FmtPiece::Conv { spec, conv } => {
-                    let piece = crate::runtime::prepare_conv(spec, *conv)?;
+                    let piece = crate::runtime::prepare_conv(spec, *conv)
+                        .map_err(CodegenError::Conversion)?;
                     if let PrintPiece::Conv { kind, stars, .. } = &piece {
                         // Each `*` takes an int slot before the value.
                         for _ in 0..*stars {
@@ -1141,11 +936,10 @@ impl Tx<'_, '_, '_> {
             }
         }
         if kinds.len() != args.len() {
-            return Err(format!(
-                "printf has {} conversions and {} arguments",
-                kinds.len(),
-                args.len()
-            ));
+            return Err(CodegenError::PrintfArity {
+                conversions: kinds.len(),
+                args: args.len(),
+            });
         }
         let n = args.len().max(1) as u32;
         let ss = self.b.create_sized_stack_slot(StackSlotData::new(
@@ -1160,13 +954,12 @@ impl Tx<'_, '_, '_> {
                 }
                 (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::Double)?,
                 (PrintArg::Str(s), ConvKind::Str) => {
-                    let c =
-                        CString::new(s.as_bytes()).map_err(|_| "string literal with a NUL byte")?;
+                    let c = CString::new(s.as_bytes()).map_err(|_| CodegenError::NulInString)?;
                     let p = c.as_ptr() as i64;
                     self.env.strings.push(c);
                     self.iconst(p)
                 }
-                _ => return Err("printf argument does not fit its conversion".into()),
+                _ => return Err(CodegenError::PrintfArgument),
             };
             self.b.ins().stack_store(types::I64, v, ss, (8 * i) as i32);
         }
@@ -1190,7 +983,10 @@ impl Tx<'_, '_, '_> {
         match which {
             Builtin::SleepMs => {
                 let [ms] = args else {
-                    return Err("sleep_ms takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::SleepMs,
+                        takes: 1,
+                    });
                 };
                 let ms = self.int(ms)?;
                 let fp = self.b.ins().get_frame_pointer(types::I64);
@@ -1205,7 +1001,10 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::NowMs => {
                 if !args.is_empty() {
-                    return Err("now_ms takes no arguments".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::NowMs,
+                        takes: 0,
+                    });
                 }
                 Ok(self.call_rt(
                     runtime::rt_now_ms as *const () as u64,
@@ -1216,7 +1015,10 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::Sqrt | Builtin::Floor | Builtin::Ceil | Builtin::Fabs => {
                 let [x] = args else {
-                    return Err("a math builtin takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: which,
+                        takes: 1,
+                    });
                 };
                 let x = self.scalar(x, Scalar::Double)?;
                 Ok(Some(match which {
@@ -1236,10 +1038,13 @@ impl Tx<'_, '_, '_> {
             | Builtin::Atan2
             | Builtin::Pow
             | Builtin::Fmod => {
-                let f = runtime::math_addr(which).ok_or("no such math function")?;
+                let f = runtime::math_addr(which).ok_or(CodegenError::NoMathFunction(which))?;
                 let two = matches!(which, Builtin::Atan2 | Builtin::Pow | Builtin::Fmod);
                 if args.len() != 1 + two as usize {
-                    return Err(format!("{which:?} takes {} arguments", 1 + two as usize));
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: which,
+                        takes: 1 + two as usize,
+                    });
                 }
                 let mut vals = Vec::new();
                 for a in args {
@@ -1250,14 +1055,20 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::Abs => {
                 let [x] = args else {
-                    return Err("abs takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::Abs,
+                        takes: 1,
+                    });
                 };
                 let x = self.int(x)?;
                 Ok(Some(self.b.ins().iabs(x)))
             }
             Builtin::Rand => {
                 if !args.is_empty() {
-                    return Err("rand takes no arguments".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::Rand,
+                        takes: 0,
+                    });
                 }
                 Ok(self.call_rt(
                     runtime::rt_rand as *const () as u64,
@@ -1268,7 +1079,10 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::Srand => {
                 let [x] = args else {
-                    return Err("srand takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::Srand,
+                        takes: 1,
+                    });
                 };
                 let x = self.scalar(x, Scalar::UInt)?;
                 self.call_rt(
@@ -1281,7 +1095,10 @@ impl Tx<'_, '_, '_> {
             }
             Builtin::Exit => {
                 let [code] = args else {
-                    return Err("exit takes one argument".into());
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: Builtin::Exit,
+                        takes: 1,
+                    });
                 };
                 let code = self.int(code)?;
                 self.call_rt(

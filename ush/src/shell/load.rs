@@ -1,0 +1,203 @@
+//! `load`: compiling here (or reading an object file) and sending the
+//! module to the pup, with what the load reports.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use compiler::callgraph::DeltaStar;
+use compiler::diff::Summary;
+use compiler::ir::Module;
+use pup_client::proto::{Request, Response};
+
+use super::{CmdResult, Shell};
+use crate::format::{self, LoadHow};
+use crate::parse::LoadSource;
+
+impl Shell {
+    pub(super) fn load(&mut self, version: u64, source: LoadSource) -> CmdResult {
+        let name = self.connected()?;
+        let old = self.old_module(&name, version);
+        let prev_module = old.as_ref().map(|o| o.0.clone());
+        let (module, object, summary, src, how) = match source {
+            LoadSource::Source(f) => {
+                let path = self.resolve(&f);
+                let src = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("load: cannot read {}: {e}", path.display()))?;
+                let c = match compiler::compile_for_load(&f, &src, prev_module.as_deref()) {
+                    Ok(c) => c,
+                    Err(d) => {
+                        let text = d.render(&f, &src, self.settings.color);
+                        self.sink.err(&text);
+                        return Err(format!("load: {f} does not compile; nothing was loaded"));
+                    }
+                };
+                (
+                    c.module,
+                    c.object,
+                    c.summary,
+                    Some(src),
+                    LoadHow::Compiled(f),
+                )
+            }
+            LoadSource::Built { delta, object } => {
+                let dpath = self.resolve(&delta);
+                let opath = self.resolve(&object);
+                let dtext = std::fs::read_to_string(&dpath)
+                    .map_err(|e| format!("load: cannot read {}: {e}", dpath.display()))?;
+                let dfile = compiler::object::read_delta(&dtext)
+                    .map_err(|e| format!("load: {delta}: {e}"))?;
+                let bytes = std::fs::read(&opath)
+                    .map_err(|e| format!("load: cannot read {}: {e}", opath.display()))?;
+                let mut module = compiler::object::read_object(&bytes)
+                    .map_err(|e| format!("load: {object}: {e}"))?;
+                dfile.check_module(&module).map_err(|e| {
+                    format!("load: {delta} and {object} do not describe the same program: {e}")
+                })?;
+                let src = source_beside(&opath, &module);
+                let summary = Summary::of_digested(&module);
+                module.procs.iter_mut().for_each(|p| p.body = Vec::new());
+                (module, bytes, summary, src, LoadHow::Delta(delta))
+            }
+        };
+        // The corner the report shows, one row and column past it so the
+        // rows say they go on: δ* has n² cells.
+        let procs = module.procs.len();
+        let shown: Vec<usize> = (0..procs.min(format::MATRIX_SHOWN + 1)).collect();
+        let matrix = DeltaStar::of_module(&module).corner_string(&shown, &shown);
+        let info = match self.send_load(version, object, src)? {
+            Response::Loaded(info) => info,
+            r => return Err(Self::unexpected(r)),
+        };
+        let c = self.conn(&name);
+        let prev = c.versions.range(..version).next_back().copied();
+        // What an update from the previous version will carry, when this
+        // ush loaded that version too.
+        let statics = match (prev, &old) {
+            (Some(p), Some((m, s))) if c.modules.contains_key(&p) => {
+                format::statics_lines(p, m, s, &module, &summary)
+            }
+            _ => Vec::new(),
+        };
+        c.versions.insert(version);
+        c.modules.insert(version, Arc::new(module));
+        c.summaries.insert(version, Arc::new(summary));
+        c.learn_order(info.procs.iter().map(|p| (p.id, p.name.clone())));
+        let host = c.host.clone();
+        let mut lines = format::load_lines(&name, &host, &how, procs, &matrix, &info, prev);
+        // Before the closing "... loaded successfully" lines.
+        let tail = lines
+            .iter()
+            .rev()
+            .take_while(|l| l.starts_with("Version "))
+            .count();
+        let at = lines.len() - tail;
+        lines.splice(at..at, statics);
+        self.lines(lines);
+        Ok(())
+    }
+
+    /// Sends a load: in one frame when it is small, else in chunks
+    /// (`LoadBegin`, `LoadChunk`s, `LoadEnd`), each well under the frame
+    /// limit; a pup that cannot take it says so before the bytes are sent.
+    pub(super) fn send_load(
+        &mut self,
+        version: u64,
+        object: Vec<u8>,
+        source: Option<String>,
+    ) -> Result<Response, String> {
+        use pup_client::proto::LOAD_CHUNK;
+        let total = object.len() + source.as_ref().map_or(0, String::len);
+        if total <= LOAD_CHUNK {
+            return self.call(Request::Load {
+                version,
+                object,
+                source,
+            });
+        }
+        self.call(Request::LoadBegin {
+            version,
+            object_len: object.len() as u64,
+            source_len: source.as_ref().map(|s| s.len() as u64),
+        })
+        .map_err(|e| format!("load: {e}"))?;
+        let src = source.map(String::into_bytes).unwrap_or_default();
+        for part in [object, src] {
+            for chunk in part.chunks(LOAD_CHUNK) {
+                self.call(Request::LoadChunk {
+                    data: chunk.to_vec(),
+                })?;
+            }
+        }
+        self.call(Request::LoadEnd)
+    }
+
+    /// The module a new version `version` is checked against (its iprocs'
+    /// old signatures, its mprocs' `old.NAME`): per procedure, the version it
+    /// will be running when `version` applies (its committed version, or
+    /// the target of a pending update that moves it; SPEC §4.2.1), taken
+    /// from the modules this ush loaded; the newest older module otherwise.
+    pub(super) fn old_module(
+        &mut self,
+        name: &str,
+        version: u64,
+    ) -> Option<(Arc<Module>, Arc<Summary>)> {
+        let c = self.conn(name);
+        let (&newest, newest_m) = c.modules.range(..version).next_back()?;
+        let newest_m = newest_m.clone();
+        let newest_s = c.summaries.get(&newest)?.clone();
+        if c.modules.range(..version).count() < 2 {
+            return Some((newest_m, newest_s));
+        }
+        let Ok(Response::Status(s)) = self.call(Request::Status) else {
+            return Some((newest_m, newest_s));
+        };
+        let c = self.conn(name);
+        let mut composite = (*newest_m).clone();
+        let mut composite_s = (*newest_s).clone();
+        let mut changed = false;
+        for p in composite.procs.iter_mut() {
+            let Some(&(_, _, committed, _)) = s.bindings.iter().find(|b| b.1 == p.name) else {
+                continue;
+            };
+            let pending = s
+                .pending
+                .iter()
+                .filter(|(_, _, gs)| gs.iter().any(|g| g.contains(&p.name)))
+                .map(|(_, to, _)| *to);
+            let ov = pending.fold(committed, u64::max);
+            if ov == 0 || ov == newest {
+                continue;
+            }
+            if let Some(q) = c
+                .modules
+                .get(&ov)
+                .and_then(|m| m.procs.iter().find(|q| q.name == p.name))
+            {
+                *p = q.clone();
+                if let Some(os) = c.summaries.get(&ov) {
+                    composite_s.replace_proc_from(&p.name, os);
+                }
+                changed = true;
+            }
+        }
+        Some(if changed {
+            (Arc::new(composite), Arc::new(composite_s))
+        } else {
+            (newest_m, newest_s)
+        })
+    }
+}
+
+/// The source of an object file, when it sits beside it and is not newer
+/// (so that runtime errors can show source lines).
+fn source_beside(object: &Path, module: &Module) -> Option<String> {
+    let dir = object.parent()?;
+    let name = Path::new(&module.file).file_name()?;
+    let src = dir.join(name);
+    let (s, o) = (src.metadata().ok()?, object.metadata().ok()?);
+    if s.modified().ok()? <= o.modified().ok()? {
+        std::fs::read_to_string(src).ok()
+    } else {
+        None
+    }
+}

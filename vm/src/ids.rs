@@ -1,0 +1,28 @@
+//! Newtypes for numbers that must not be mixed up (STYLE.md): a version's
+//! slot in the address space is not its user-visible version number, and
+//! neither is a procedure ID ([`crate::binding::ProcId`]).
+//!
+//! Invariant: a [`Slot`] is below [`crate::layout::SLOTS`] wherever it
+//! names a version space (the loader only hands out free ones).
+
+use std::fmt;
+
+/// A version-space slot: which of the region's [`crate::layout::SLOTS`]
+/// version spaces a loaded version occupies. Slots are reused after a
+/// version retires; version numbers never are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot(pub u32);
+
+impl Slot {
+    /// The slot as an index (of the VM's table of used slots).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for Slot {
+    /// The bare number (a decoded address writes it `s3`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
