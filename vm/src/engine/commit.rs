@@ -3,20 +3,21 @@
 use super::active::{is_active, old_frames};
 use super::plan::{Plan, binding_stores};
 use super::retire::retire;
-use super::{Group, Update, UpdateBegun};
+use super::{Barrier, Group, Program, Update, UpdateBegun};
 use crate::binding::ProcId;
 use crate::events::{Event, Primitive};
 use crate::runtime::ExitStatus;
 use crate::version::Version;
-use crate::{FrameInfo, Shared, State};
+use crate::{FrameInfo, State};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-/// SPEC §4.2 step 1, with the program paused at `at` (or not running).
-pub(crate) fn begin(
-    sh: &Shared,
+/// SPEC §4.2 step 1, with the program paused with `frames` on its stack
+/// (innermost first; none if it is not running).
+pub(crate) fn begin<P: Program>(
+    sh: &mut P,
     st: &mut State,
-    at: Option<(u64, u64)>,
+    frames: Vec<FrameInfo>,
     plan: Plan,
     within: Option<Duration>,
 ) -> UpdateBegun {
@@ -42,13 +43,8 @@ pub(crate) fn begin(
             }
         }
     }
-    sh.bus.emit(Event::UpdateBegan { from, to });
-    sh.bus.emit(Event::Primitive(Primitive::GetRts));
-    let frames = match at {
-        // SAFETY: the program is paused at (fp, pc).
-        Some((fp, pc)) => unsafe { sh.walk(st, fp, pc) },
-        None => vec![],
-    };
+    sh.emit(Event::UpdateBegan { from, to });
+    sh.emit(Event::Primitive(Primitive::GetRts));
     st.engine.next_id += 1;
     let id = st.engine.next_id;
     st.engine.pending.push(Update {
@@ -61,7 +57,7 @@ pub(crate) fn begin(
         within,
     });
     let outcome = check(sh, st, &frames);
-    sh.bus.emit(Event::Primitive(Primitive::SetHrvn));
+    sh.emit(Event::Primitive(Primitive::SetHrvn));
     let still: Vec<Vec<String>> = st
         .engine
         .pending
@@ -71,7 +67,7 @@ pub(crate) fn begin(
         .unwrap_or_default();
     let enabled = arm(sh, st, &frames, true);
     retire(sh, st, &frames);
-    sh.bus.emit(Event::Primitive(Primitive::Eof));
+    sh.emit(Event::Primitive(Primitive::Eof));
     let committed: Vec<String> = outcome
         .committed
         .iter()
@@ -107,15 +103,15 @@ pub(super) struct CheckOutcome {
 }
 
 impl CheckOutcome {
-    fn announce(self, sh: &Shared) {
+    fn announce<P: Program>(self, sh: &mut P) {
         for e in self.completed {
-            sh.bus.emit(e);
+            sh.emit(e);
         }
     }
 }
 
 /// Commit every group that is inactive now; finish updates with nothing left.
-pub(super) fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
+pub(super) fn check<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
     let mut out = CheckOutcome::default();
     let mut pending = std::mem::take(&mut st.engine.pending);
     let mut blocked: HashSet<String> = HashSet::new();
@@ -146,7 +142,7 @@ pub(super) fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckO
                 }
                 Err(e) => {
                     out.failed.push((g.members.clone(), e.clone()));
-                    sh.bus.emit(Event::GroupFailed {
+                    sh.emit(Event::GroupFailed {
                         to: up.to,
                         members: g.members.clone(),
                         error: e.clone(),
@@ -167,26 +163,30 @@ pub(super) fn check(sh: &Shared, st: &mut State, frames: &[FrameInfo]) -> CheckO
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;
-    sh.cv.notify_all();
+    sh.notify_waiters();
     out
 }
 
 /// After a check: keep a barrier on the top frame while anything is
 /// pending (EI POP), or take it away when nothing is (DI POP). Returns
 /// whether return interrupts are enabled.
-pub(super) fn arm(sh: &Shared, st: &mut State, frames: &[FrameInfo], at_begin: bool) -> bool {
+pub(super) fn arm<P: Program>(
+    sh: &mut P,
+    st: &mut State,
+    frames: &[FrameInfo],
+    at_begin: bool,
+) -> bool {
     if st.engine.pending.is_empty() {
         if st.engine.return_interrupts {
             st.engine.return_interrupts = false;
-            sh.bus.emit(Event::Primitive(Primitive::DiPop));
+            sh.emit(Event::Primitive(Primitive::DiPop));
         }
-        // SAFETY: paused or on the program thread.
-        unsafe { sh.ctx.remove_barrier() };
+        sh.barrier(Barrier::Remove);
         return false;
     }
     if !st.engine.return_interrupts || at_begin {
         if !st.engine.return_interrupts {
-            sh.bus.emit(Event::Primitive(Primitive::EiPop));
+            sh.emit(Event::Primitive(Primitive::EiPop));
         }
         st.engine.return_interrupts = true;
     }
@@ -194,32 +194,29 @@ pub(super) fn arm(sh: &Shared, st: &mut State, frames: &[FrameInfo], at_begin: b
     // the stack is shallower than now, and only then can anything have become
     // inactive. The entry frame returns into the runtime, which checks on exit.
     if frames.len() >= 2 {
-        // SAFETY: frames[0] is the top frame of the paused program thread
-        // (or of the program thread running this barrier).
-        unsafe { sh.ctx.install_barrier(frames[0].fp + 8) };
+        sh.barrier(Barrier::Install(frames[0].fp + 8));
     } else {
-        // SAFETY: as above.
-        unsafe { sh.ctx.remove_barrier() };
+        sh.barrier(Barrier::Remove);
     }
     true
 }
 
 /// A return barrier fired (on the program thread).
-pub(crate) fn recheck(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
+pub(crate) fn recheck<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]) {
     if st.engine.pending.is_empty() {
         return;
     }
-    sh.bus.emit(Event::Primitive(Primitive::GetRts));
+    sh.emit(Event::Primitive(Primitive::GetRts));
     let outcome = check(sh, st, frames);
     arm(sh, st, frames, false);
     retire(sh, st, frames);
-    sh.bus.emit(Event::Primitive(Primitive::Eof));
+    sh.emit(Event::Primitive(Primitive::Eof));
     outcome.announce(sh);
 }
 
 /// The program ended: nothing is on the stack, so everything can commit.
-pub(crate) fn on_exit(sh: &Shared, st: &mut State) {
-    sh.ctx.drop_barrier();
+pub(crate) fn on_exit<P: Program>(sh: &mut P, st: &mut State) {
+    sh.barrier(Barrier::Drop);
     if !st.engine.pending.is_empty() {
         let outcome = check(sh, st, &[]);
         st.engine.return_interrupts = false;
@@ -251,7 +248,12 @@ pub enum AbandonReason {
 }
 
 /// Abandon the pending groups of update `id` (or of all). Program paused.
-pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>, why: AbandonReason) -> usize {
+pub(crate) fn abandon<P: Program>(
+    sh: &mut P,
+    st: &mut State,
+    id: Option<u64>,
+    why: AbandonReason,
+) -> usize {
     let mut n = 0;
     let mut outcome = CheckOutcome::default();
     let mut pending = std::mem::take(&mut st.engine.pending);
@@ -277,15 +279,15 @@ pub(crate) fn abandon(sh: &Shared, st: &mut State, id: Option<u64>, why: Abandon
     if st.engine.pending.is_empty() {
         arm(sh, st, &[], false);
     }
-    sh.cv.notify_all();
+    sh.notify_waiters();
     outcome.announce(sh);
     n
 }
 
-pub(super) fn data_restore(v: &Version, addr: u64) {
+pub(super) fn data_restore<P: Program>(sh: &mut P, v: &Version, addr: u64) {
     if let Some(bytes) = v.init_data.get(&addr) {
         // SAFETY: an owned, committed data segment of a live version.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) };
+        unsafe { sh.write(addr, bytes) };
     }
 }
 
@@ -302,8 +304,8 @@ pub(super) struct DataMove<'a> {
 }
 
 /// Prepare (carry-over, mprocs) and commit one group.
-pub(super) fn commit_group(
-    sh: &Shared,
+pub(super) fn commit_group<P: Program>(
+    sh: &mut P,
     st: &mut State,
     up: &Update,
     g: &Group,
@@ -383,7 +385,7 @@ pub(super) fn commit_group(
     // Prepare: restore the new segment, carry same-name same-type values
     // over, then run the mprocedure (which sees old data read-only).
     for m in &moves {
-        data_restore(target, m.new_base);
+        data_restore(sh, target, m.new_base);
         touched.push(m.new_base);
         let (mut carried, mut reset) = (vec![], vec![]);
         for &(name, off, ty) in &m.new {
@@ -395,13 +397,11 @@ pub(super) fn commit_group(
             });
             match from {
                 Some(src) => {
+                    let dst = m.new_base + off as u64;
                     // SAFETY: both are committed data segments of live versions.
                     unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            src as *const u8,
-                            (m.new_base + off as u64) as *mut u8,
-                            ty.size() as usize,
-                        )
+                        let v = sh.read(src, ty.size() as usize);
+                        sh.write(dst, &v)
                     };
                     carried.push(name.to_string());
                 }
@@ -430,11 +430,13 @@ pub(super) fn commit_group(
             let before: Vec<Vec<u8>> = m
                 .new
                 .iter()
-                .map(|&(_, off, ty)| read_bytes(m.new_base + off as u64, ty.size() as usize))
+                .map(|&(_, off, ty)| read_bytes(sh, m.new_base + off as u64, ty.size() as usize))
                 .collect();
-            sh.set_mproc_label(Some((format!("v{to}:mproc:{}", m.name), mp.addr)));
-            let status = sh.run_mproc(mp.addr, m.old.as_ref().map_or(0, |o| o.0));
-            sh.set_mproc_label(None);
+            let status = sh.run_mproc(
+                &format!("v{to}:mproc:{}", m.name),
+                mp.addr,
+                m.old.as_ref().map_or(0, |o| o.0),
+            );
             match status {
                 ExitStatus::Returned => {}
                 other => {
@@ -443,7 +445,7 @@ pub(super) fn commit_group(
                 }
             }
             for (i, &(name, off, ty)) in m.new.iter().enumerate() {
-                if read_bytes(m.new_base + off as u64, ty.size() as usize) != before[i] {
+                if read_bytes(sh, m.new_base + off as u64, ty.size() as usize) != before[i] {
                     set.push(name.to_string());
                 }
             }
@@ -459,12 +461,12 @@ pub(super) fn commit_group(
     }
     if let Err(e) = result {
         for a in touched {
-            data_restore(target, a);
+            data_restore(sh, target, a);
         }
         return Err(e);
     }
     for e in carried_events {
-        sh.bus.emit(e);
+        sh.emit(e);
     }
 
     // Commit: store the bindings of every member in every older live table
@@ -481,13 +483,13 @@ pub(super) fn commit_group(
         // were worked out with the same versions loaded); the program is
         // paused or is this thread; `resolve` chose code callers through
         // this table may reach.
-        unsafe { table.set(id, addr) };
+        unsafe { sh.store_binding(table, id, addr) };
     }
     for gname in &g.globals {
         st.engine.global_cur.insert(gname.clone(), to);
     }
     for p in &g.members {
-        sh.bus.emit(Event::Primitive(Primitive::SetSdte));
+        sh.emit(Event::Primitive(Primitive::SetSdte));
         if let Some(np) = target.procs.get(p) {
             st.engine.cur.insert(ProcId(np.id), to);
         }
@@ -497,7 +499,7 @@ pub(super) fn commit_group(
     if st.engine.pauses.len() > 1024 {
         st.engine.pauses.pop_front();
     }
-    sh.bus.emit(Event::GroupCommitted {
+    sh.emit(Event::GroupCommitted {
         to,
         members: g.members.clone(),
         pause_ns,
@@ -515,8 +517,8 @@ pub(super) fn mproc_failure(name: &str, st: ExitStatus) -> String {
 }
 
 /// A copy of `len` bytes of a committed data segment.
-pub(super) fn read_bytes(addr: u64, len: usize) -> Vec<u8> {
+pub(super) fn read_bytes<P: Program>(sh: &P, addr: u64, len: usize) -> Vec<u8> {
     // SAFETY: callers pass a slot inside a committed data segment of a live
     // version (the target's own segment being prepared).
-    unsafe { std::slice::from_raw_parts(addr as *const u8, len) }.to_vec()
+    unsafe { sh.read(addr, len) }
 }

@@ -16,6 +16,7 @@
 
 mod active;
 mod commit;
+mod live;
 mod plan;
 mod report;
 mod retire;
@@ -23,17 +24,74 @@ mod retire;
 mod tests;
 
 pub use commit::AbandonReason;
-pub(crate) use commit::{abandon, begin, on_exit, recheck};
+pub(crate) use live::{abandon, begin, on_exit, recheck};
 pub(crate) use plan::plan;
 pub(crate) use report::status;
 pub use report::{ProcBindings, Status};
 
 use crate::FrameInfo;
 use crate::binding::{BindingTable, ProcId};
+use crate::events::Event;
+use crate::layout::LargeAddr;
+use crate::runtime::ExitStatus;
 use crate::version::Version;
 use compiler::changes::ChangesFile;
 use std::collections::HashMap;
 use std::time::Duration;
+
+/// Where a barrier goes after a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Barrier {
+    /// On this return slot (of the top frame).
+    Install(u64),
+    /// Nowhere: nothing is pending, or no frame could return into a check.
+    Remove,
+    /// The program ended: forget any barrier without touching its stack.
+    Drop,
+}
+
+/// The narrow way the engine reaches the program (STYLE.md "State machines
+/// and the effects around them"): everything an update does to the running
+/// program goes through here, so that unit tests can run the engine
+/// against a fake that records it. The live implementation is
+/// [`live::Live`]; the stack itself comes in as frames, walked by the
+/// caller.
+pub(crate) trait Program {
+    /// Tell observers (`ush`, traces, tests).
+    fn emit(&mut self, e: Event);
+    /// SET SDTE: store `addr` in `table[id]`.
+    ///
+    /// # Safety
+    /// `table` belongs to a live version; the program is paused or is the
+    /// calling thread; `addr` is code that callers through `table` may run.
+    unsafe fn store_binding(&mut self, table: BindingTable, id: ProcId, addr: u64);
+    /// Read `len` bytes of data at `addr`.
+    ///
+    /// # Safety
+    /// `[addr, addr+len)` lies in a committed data segment of a live version.
+    unsafe fn read(&self, addr: u64, len: usize) -> Vec<u8>;
+    /// Write `bytes` at `addr`.
+    ///
+    /// # Safety
+    /// As [`Program::read`]; the segment is the target version's own, which
+    /// no code runs against until its group commits.
+    unsafe fn write(&mut self, addr: u64, bytes: &[u8]);
+    /// Run the mprocedure at `entry` (named `label` in reports, e.g.
+    /// `v2:mproc:tick`) with `old_base` as its old data, under its time
+    /// limit.
+    fn run_mproc(&mut self, label: &str, entry: u64, old_base: u64) -> ExitStatus;
+    /// Move the return barrier.
+    fn barrier(&mut self, b: Barrier);
+    /// Decode an address of the VM's region.
+    fn decode(&self, addr: u64) -> Option<LargeAddr>;
+    /// Give a retired version's memory back.
+    ///
+    /// # Safety
+    /// As [`Version::release`]: nothing runs or points into `v` any more.
+    unsafe fn release(&mut self, v: &Version);
+    /// Wake whoever waits for the pending updates to change.
+    fn notify_waiters(&mut self);
+}
 
 /// How many retired version numbers the engine remembers by number.
 pub const RECENT_RETIRED: usize = 64;

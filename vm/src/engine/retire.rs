@@ -1,13 +1,13 @@
 //! Retiring versions nothing needs any more (SPEC §3.1).
 
-use super::RECENT_RETIRED;
+use super::{Program, RECENT_RETIRED};
 use crate::binding::ProcId;
 use crate::events::Event;
-use crate::{FrameInfo, Shared, State};
+use crate::{FrameInfo, State};
 use std::collections::{HashMap, HashSet};
 
 /// Retire every version space nothing needs any more (SPEC §3.1).
-pub(super) fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
+pub(super) fn retire<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]) {
     let newest = st.versions.keys().next_back().copied().unwrap_or(0);
     let mut busy: HashSet<u64> = frames.iter().map(|f| f.version).collect();
     busy.insert(newest);
@@ -24,7 +24,7 @@ pub(super) fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
                 busy.insert(p.data_owner);
             }
             if let Some(target) = v.bindings().get(ProcId(p.id))
-                && let Some(a) = sh.space.decode(target)
+                && let Some(a) = sh.decode(target)
                 && let Some(&tv) = slot_of.get(&a.slot)
                 && tv != v.number
             {
@@ -48,14 +48,14 @@ pub(super) fn retire(sh: &Shared, st: &mut State, frames: &[FrameInfo]) {
         if let Some(ver) = st.versions.remove(&v) {
             st.engine.versions_gen += 1;
             // SAFETY: `ver` is dead: no frame runs it, no table points into it.
-            unsafe { ver.release(&sh.space) };
+            unsafe { sh.release(&ver) };
             st.slots[ver.slot as usize] = false;
             st.engine.retired.push_back(v);
             if st.engine.retired.len() > RECENT_RETIRED {
                 st.engine.retired.pop_front();
             }
             st.engine.retired_count += 1;
-            sh.bus.emit(Event::Retired {
+            sh.emit(Event::Retired {
                 version: v,
                 slot: ver.slot,
             });
