@@ -475,7 +475,7 @@ pub(super) fn commit_group<P: Program>(
     let stores = if g.pre.stores_gen == Some(st.engine.versions_gen) {
         &g.pre.stores
     } else {
-        fresh = binding_stores(st, to, &g.members);
+        fresh = binding_stores(&st.versions, to, &g.members);
         &fresh
     };
     for &(table, id, addr) in stores {

@@ -4,14 +4,14 @@
 //! what it needs of the stack and hands the engine a [`Live`].
 
 use super::commit::{self, AbandonReason};
-use super::plan::Plan;
-use super::{Barrier, Program, UpdateBegun};
+use super::plan::{self, Plan};
+use super::{Barrier, Loaded, Program, UpdateBegun, UpdateError, UpdateRequest};
 use crate::binding::{BindingTable, ProcId};
 use crate::events::Event;
 use crate::layout::LargeAddr;
 use crate::runtime::ExitStatus;
 use crate::version::Version;
-use crate::{FrameInfo, Shared, State};
+use crate::{FrameInfo, ProgramState, Shared, State};
 use std::time::Duration;
 
 /// The running program, reached through the VM's [`Shared`].
@@ -67,6 +67,22 @@ impl Program for Live<'_> {
     fn notify_waiters(&mut self) {
         self.0.cv.notify_all();
     }
+}
+
+/// Work out an update of the running program (SPEC §4.1): refused while
+/// no program runs, else what [`plan::plan`] makes of the loaded versions.
+pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError> {
+    match st.ctl.program {
+        ProgramState::Idle => return Err(UpdateError::NotRunning),
+        ProgramState::Exited(_) => return Err(UpdateError::Ended),
+        ProgramState::Running { .. } if !st.ctl.running => return Err(UpdateError::Ended),
+        ProgramState::Running { .. } => {}
+    }
+    let loaded = Loaded {
+        versions: &st.versions,
+        names: &st.names,
+    };
+    plan::plan(loaded, &st.engine, req)
 }
 
 /// SPEC §4.2 step 1, with the program paused at `at` (or not running).

@@ -24,8 +24,8 @@ mod retire;
 mod tests;
 
 pub use commit::AbandonReason;
+pub(crate) use live::plan;
 pub(crate) use live::{abandon, begin, on_exit, recheck};
-pub(crate) use plan::plan;
 pub(crate) use report::status;
 pub use report::{ProcBindings, Status};
 
@@ -91,6 +91,19 @@ pub(crate) trait Program {
     unsafe fn release(&mut self, v: &Version);
     /// Wake whoever waits for the pending updates to change.
     fn notify_waiters(&mut self);
+}
+
+/// The loaded versions by number.
+pub(crate) type Versions = std::collections::BTreeMap<u64, std::sync::Arc<Version>>;
+
+/// What [`plan::plan`] reads of the VM: the loaded versions and the names
+/// of their procedures.
+#[derive(Clone, Copy)]
+pub(crate) struct Loaded<'a> {
+    /// The loaded versions.
+    pub versions: &'a Versions,
+    /// Procedure names by ID.
+    pub names: &'a crate::names::NameService,
 }
 
 /// How many retired version numbers the engine remembers by number.

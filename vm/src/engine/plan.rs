@@ -1,9 +1,8 @@
 //! Planning an update (SPEC §4.1): the changed set, the groups, and the
 //! binding stores of each group's commit, worked out before the pause.
 
-use super::{Group, UpdateError, UpdateRequest};
+use super::{Engine, Group, Loaded, UpdateError, UpdateRequest, Versions};
 use crate::binding::{BindingTable, ProcId};
-use crate::{ProgramState, State};
 use std::collections::{BTreeSet, HashMap};
 
 pub(super) struct Uf {
@@ -45,27 +44,24 @@ pub(crate) struct Plan {
 }
 
 /// Work out an update (SPEC §4.1) without touching the program.
-pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError> {
-    match st.ctl.program {
-        ProgramState::Idle => return Err(UpdateError::NotRunning),
-        ProgramState::Exited(_) => return Err(UpdateError::Ended),
-        ProgramState::Running { .. } if !st.ctl.running => return Err(UpdateError::Ended),
-        ProgramState::Running { .. } => {}
-    }
+pub(crate) fn plan(
+    loaded: Loaded<'_>,
+    engine: &Engine,
+    req: &UpdateRequest,
+) -> Result<Plan, UpdateError> {
     let to = match req.to {
         Some(t) => t,
-        None => *st
+        None => *loaded
             .versions
             .keys()
             .next_back()
             .ok_or(UpdateError::NoVersion(0))?,
     };
-    let target = st.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
+    let target = loaded.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
     // Versions are a number line (SPEC §4.2.1): the target may be any loaded
     // version that no procedure has passed; the update moves those not yet
     // at it, starting from the oldest committed version among them.
-    if let Some((id, &committed)) = st
-        .engine
+    if let Some((id, &committed)) = engine
         .cur
         .iter()
         .filter(|(_, c)| **c > to)
@@ -73,11 +69,11 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     {
         return Err(UpdateError::Older {
             to,
-            name: st.names.name(id.0).unwrap_or("?").to_string(),
+            name: loaded.names.name(id.0).unwrap_or("?").to_string(),
             committed,
         });
     }
-    if st.engine.pending.iter().any(|u| u.to == to) {
+    if engine.pending.iter().any(|u| u.to == to) {
         return Err(UpdateError::AlreadyPending(to));
     }
     // Where each procedure will be when this update applies: its committed
@@ -86,15 +82,15 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
         .procs
         .values()
         .map(|p| ProcId(p.id))
-        .filter(|id| st.engine.cur.get(id).is_some_and(|&c| c < to))
-        .filter_map(|id| st.engine.old_version(id))
+        .filter(|id| engine.cur.get(id).is_some_and(|&c| c < to))
+        .filter_map(|id| engine.old_version(id))
         .min();
     let from = match (req.from, behind) {
         (Some(f), _) => f,
         (None, Some(b)) => b,
         (None, None) => return Err(UpdateError::AlreadyAt(to)),
     };
-    if !st.versions.contains_key(&from) && !st.engine.retired.contains(&from) {
+    if !loaded.versions.contains_key(&from) && !engine.retired.contains(&from) {
         // (A version retired long ago is simply "not loaded".)
         return Err(UpdateError::NoVersion(from));
     }
@@ -109,11 +105,11 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     let mut reasons = Vec::new();
     let mut changed_globals = BTreeSet::new();
     for (name, np) in &target.procs {
-        let src = st.engine.cur.get(&ProcId(np.id)).copied().unwrap_or(from);
+        let src = engine.cur.get(&ProcId(np.id)).copied().unwrap_or(from);
         if src >= to {
             continue;
         }
-        let Some(sv) = st.versions.get(&src) else {
+        let Some(sv) = loaded.versions.get(&src) else {
             continue;
         };
         if !sv.procs.contains_key(name) {
@@ -128,7 +124,7 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
             reasons.push(format!("{name}: {}", rs.join(", ")));
         }
     }
-    if let Some(sv) = st.versions.get(&from) {
+    if let Some(sv) = loaded.versions.get(&from) {
         let d = diffs
             .entry(from)
             .or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
@@ -141,7 +137,7 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
         changed_globals.retain(|g| sv.globals.contains_key(g) && target.globals.contains_key(g));
         // A global already moved to the target (by an earlier try of this
         // update) keeps the value the program has given it since.
-        changed_globals.retain(|g| st.engine.global_cur.get(g).is_none_or(|&v| v < to));
+        changed_globals.retain(|g| engine.global_cur.get(g).is_none_or(|&v| v < to));
     }
     if let Some(list) = &req.changed {
         let missing: Vec<&String> = changed.iter().filter(|c| !list.contains(c)).collect();
@@ -183,16 +179,19 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
             uf.union(&t[0], p);
         }
     }
-    let src_module = st.versions.get(&from).map(|v| v.module.clone());
+    let src_module = loaded.versions.get(&from).map(|v| v.module.clone());
     // A procedure's code in the version it will be running when this update
     // applies (SPEC §4.2.1: "old" is per procedure).
     let old_proc = |name: &str| -> Option<&compiler::ir::Proc> {
-        let v = st
+        let v = loaded
             .names
             .id(name)
-            .and_then(|id| st.engine.old_version(ProcId(id)))
+            .and_then(|id| engine.old_version(ProcId(id)))
             .unwrap_or(from);
-        let ver = st.versions.get(&v).or_else(|| st.versions.get(&from))?;
+        let ver = loaded
+            .versions
+            .get(&v)
+            .or_else(|| loaded.versions.get(&from))?;
         ver.index.get(name).map(|&i| &ver.module.procs[i])
     };
     if let Some(sm) = &src_module {
@@ -286,14 +285,14 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
     }
     groups.sort_by(|a, b| a.members.cmp(&b.members));
     for g in &mut groups {
-        precompute(st, to, g);
+        precompute(loaded.versions, engine.versions_gen, to, g);
     }
 
     // Warp: unchanged procedures in no group are flagged new.
     let mut warped = Vec::new();
     for name in target.names_by_id() {
         let id = ProcId(target.procs[name].id);
-        if !in_group.contains(name) && st.engine.cur.get(&id).is_some_and(|&c| c < to) {
+        if !in_group.contains(name) && engine.cur.get(&id).is_some_and(|&c| c < to) {
             warped.push(name.to_string());
         }
     }
@@ -309,8 +308,8 @@ pub(crate) fn plan(st: &State, req: &UpdateRequest) -> Result<Plan, UpdateError>
 }
 
 /// Fill in `g.pre` against the current versions.
-pub(super) fn precompute(st: &State, to: u64, g: &mut Group) {
-    let Some(target) = st.versions.get(&to) else {
+pub(super) fn precompute(versions: &Versions, versions_gen: u64, to: u64, g: &mut Group) {
+    let Some(target) = versions.get(&to) else {
         return;
     };
     g.pre.idx = g
@@ -331,21 +330,21 @@ pub(super) fn precompute(st: &State, to: u64, g: &mut Group) {
                     .get(m)
                     .is_some_and(|np| np.data_owner == to && np.data != 0)
         });
-    g.pre.stores = binding_stores(st, to, &g.members);
-    g.pre.stores_gen = Some(st.engine.versions_gen);
+    g.pre.stores = binding_stores(versions, to, &g.members);
+    g.pre.stores_gen = Some(versions_gen);
 }
 
 /// The stores that rebind `members` to version `to` in every older live
 /// table (SET SDTE): each `table_u[P]` gets what [`resolve`] says.
 pub(super) fn binding_stores(
-    st: &State,
+    versions: &Versions,
     to: u64,
     members: &[String],
 ) -> Vec<(BindingTable, ProcId, u64)> {
     let mut out = Vec::with_capacity(members.len() * 2);
     for p in members {
-        for (&u, uv) in st.versions.range(..to).rev() {
-            let Some(addr) = resolve(st, u, p, to) else {
+        for (&u, uv) in versions.range(..to).rev() {
+            let Some(addr) = resolve(versions, u, p, to) else {
                 continue;
             };
             let table = uv.bindings();
@@ -362,9 +361,9 @@ pub(super) fn binding_stores(
 /// when the signature is the same (identity links collapse), else the first
 /// interprocedure that accepts version u's signature. `None` leaves the old
 /// binding: then only old callers (all in P's group) reach it.
-pub(super) fn resolve(st: &State, u: u64, p: &str, to: u64) -> Option<u64> {
-    let sig_u = &st.versions.get(&u)?.procs.get(p)?.sig;
-    let tv = st.versions.get(&to)?;
+pub(super) fn resolve(versions: &Versions, u: u64, p: &str, to: u64) -> Option<u64> {
+    let sig_u = &versions.get(&u)?.procs.get(p)?.sig;
+    let tv = versions.get(&to)?;
     let np = tv.procs.get(p)?;
     if let Some(ip) = tv.iprocs.get(p)
         && ip.old_sig.as_ref() == Some(sig_u)
@@ -374,7 +373,7 @@ pub(super) fn resolve(st: &State, u: u64, p: &str, to: u64) -> Option<u64> {
     if *sig_u == np.sig {
         return Some(np.code);
     }
-    st.versions.range(u + 1..to).find_map(|(_, w)| {
+    versions.range(u + 1..to).find_map(|(_, w)| {
         w.iprocs
             .get(p)
             .filter(|ip| ip.old_sig.as_ref() == Some(sig_u))

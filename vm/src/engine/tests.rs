@@ -56,7 +56,7 @@ fn active(vm: &Vm, to: u64, stack: &[FrameInfo], members: &[&str]) -> bool {
     let old = old_frames(stack, target, to);
     let by_name = is_active(&group(members), target, &old);
     let mut g = group(members);
-    precompute(&st, to, &mut g);
+    precompute(&st.versions, st.engine.versions_gen, to, &mut g);
     assert_eq!(g.pre.ids.len(), g.pre.idx.len());
     assert_eq!(is_active(&g, target, &old), by_name, "{members:?}");
     by_name
