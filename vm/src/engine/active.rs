@@ -23,11 +23,11 @@ pub(super) fn old_frames(frames: &[FrameInfo], target: &Version, to: u64) -> Vec
 /// frame or its new version can reach (δ*) a procedure that is.
 pub(super) fn is_active(g: &Group, target: &Version, old: &[usize]) -> bool {
     let hit = |i: usize| old.iter().any(|&q| i == q || target.delta.reaches(i, q));
-    if g.pre.idx.len() == g.members.len() {
+    if g.pre.idx.len() == g.names.len() {
         return g.pre.idx.iter().any(|&i| hit(i));
     }
     // Not precomputed against this target: look the names up.
-    g.members
+    g.names
         .iter()
         .any(|m| target.index.get(m).is_some_and(|&i| hit(i)))
 }

@@ -38,7 +38,7 @@ pub(crate) fn begin<P: Program>(
         // reaches them, so they run at the target from now on.
         for p in target.procs.values() {
             let id = ProcId(p.id);
-            if !st.engine.cur.contains_key(&id) && !groups.iter().any(|g| g.pre.ids.contains(&id)) {
+            if !st.engine.cur.contains_key(&id) && !groups.iter().any(|g| g.members.contains(&id)) {
                 st.engine.cur.insert(id, to);
             }
         }
@@ -63,7 +63,7 @@ pub(crate) fn begin<P: Program>(
         .pending
         .iter()
         .find(|u| u.id == id)
-        .map(|u| u.groups.iter().map(|g| g.members.clone()).collect())
+        .map(|u| u.groups.iter().map(|g| g.names.clone()).collect())
         .unwrap_or_default();
     let enabled = arm(sh, st, &frames, true);
     retire(sh, st, &frames);
@@ -114,7 +114,7 @@ impl CheckOutcome {
 pub(super) fn check<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]) -> CheckOutcome {
     let mut out = CheckOutcome::default();
     let mut pending = std::mem::take(&mut st.engine.pending);
-    let mut blocked: HashSet<String> = HashSet::new();
+    let mut blocked: HashSet<ProcId> = HashSet::new();
     for up in pending.iter_mut() {
         let old = match st.versions.get(&up.to) {
             Some(target) => old_frames(frames, target, up.to),
@@ -137,23 +137,23 @@ pub(super) fn check<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]
             }
             match commit_group(sh, st, up, &g) {
                 Ok(()) => {
-                    out.committed.push(g.members.clone());
-                    up.applied.push(g.members);
+                    out.committed.push(g.names.clone());
+                    up.applied.push(g.names);
                 }
                 Err(e) => {
-                    out.failed.push((g.members.clone(), e.clone()));
+                    out.failed.push((g.names.clone(), e.clone()));
                     sh.emit(Event::GroupFailed {
                         to: up.to,
-                        members: g.members.clone(),
+                        members: g.names.clone(),
                         error: e.clone(),
                     });
-                    up.not_applied.push((g.members, e));
+                    up.not_applied.push((g.names, e));
                 }
             }
         }
         up.groups = kept;
         for g in &up.groups {
-            blocked.extend(g.members.iter().cloned());
+            blocked.extend(g.members.iter().copied());
         }
     }
     // Completions are announced by the caller after the dispatcher's DI POP
@@ -270,7 +270,7 @@ pub(crate) fn abandon<P: Program>(
             (AbandonReason::Abort, _) => "abandoned by abort while still active".to_string(),
         };
         for g in up.groups.drain(..) {
-            up.not_applied.push((g.members, reason.clone()));
+            up.not_applied.push((g.names, reason.clone()));
         }
         outcome.completed.push(completion(up));
     }
@@ -322,7 +322,7 @@ pub(super) fn commit_group<P: Program>(
     // the target version owns are written.
     let mut moves: Vec<DataMove> = Vec::new();
     let has_data = g.pre.has_data || g.pre.stores_gen.is_none();
-    for p in g.members.iter().filter(|_| has_data) {
+    for p in g.names.iter().filter(|_| has_data) {
         let Some(np) = target.procs.get(p) else {
             continue;
         };
@@ -475,7 +475,7 @@ pub(super) fn commit_group<P: Program>(
     let stores = if g.pre.stores_gen == Some(st.engine.versions_gen) {
         &g.pre.stores
     } else {
-        fresh = binding_stores(&st.versions, to, &g.members);
+        fresh = binding_stores(&st.versions, to, &g.names);
         &fresh
     };
     for &(table, id, addr) in stores {
@@ -488,11 +488,9 @@ pub(super) fn commit_group<P: Program>(
     for gname in &g.globals {
         st.engine.global_cur.insert(gname.clone(), to);
     }
-    for p in &g.members {
+    for &id in &g.members {
         sh.emit(Event::Primitive(Primitive::SetSdte));
-        if let Some(np) = target.procs.get(p) {
-            st.engine.cur.insert(ProcId(np.id), to);
-        }
+        st.engine.cur.insert(id, to);
     }
     let pause_ns = t0.elapsed().as_nanos() as u64;
     st.engine.pauses.push_back(pause_ns);
@@ -501,7 +499,7 @@ pub(super) fn commit_group<P: Program>(
     }
     sh.emit(Event::GroupCommitted {
         to,
-        members: g.members.clone(),
+        members: g.names.clone(),
         pause_ns,
     });
     Ok(())

@@ -112,8 +112,11 @@ pub const RECENT_RETIRED: usize = 64;
 /// One semantic group: updated atomically.
 #[derive(Clone, Debug, Default)]
 pub struct Group {
-    /// Procedures rebound together (sorted).
-    pub members: Vec<String>,
+    /// Procedures rebound together, by ID (the engine's key for them).
+    pub members: Vec<ProcId>,
+    /// Their names, in `members` order (sorted by name): for reports, and
+    /// to look them up in a version.
+    pub names: Vec<String>,
     /// Changed globals whose data moves with this group.
     pub globals: Vec<String>,
     /// What committing it takes, worked out before the pause.
@@ -125,11 +128,9 @@ pub struct Group {
 /// procedure (SPEC §7: 1,000 procedures in 2 ms).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Precomputed {
-    /// Target-module index of each member, in `members` order: activeness
+    /// Target-module index of each member, in `names` order: activeness
     /// is then one δ* bit test per member and old frame, with no hashing.
     pub(super) idx: Vec<usize>,
-    /// Procedure ID of each member, in `members` order.
-    pub(super) ids: Vec<ProcId>,
     /// The binding stores of the commit: (`table_u`, P, value). They depend
     /// only on which versions are loaded, so they hold (and the tables are
     /// live) while the engine's `versions_gen` is still `stores_gen`.
@@ -228,7 +229,7 @@ impl Engine {
     pub fn old_version(&self, id: ProcId) -> Option<u64> {
         let mut v = *self.cur.get(&id)?;
         for up in &self.pending {
-            if up.groups.iter().any(|g| g.pre.ids.contains(&id)) {
+            if up.groups.iter().any(|g| g.members.contains(&id)) {
                 v = v.max(up.to);
             }
         }

@@ -252,7 +252,7 @@ pub(crate) fn plan(
     let mut groups: HashMap<String, Group> = HashMap::new();
     for p in &in_group {
         let r = uf.find(p);
-        groups.entry(r).or_default().members.push(p.clone());
+        groups.entry(r).or_default().names.push(p.clone());
     }
     if let Some(sm) = &src_module {
         for g in &changed_globals {
@@ -281,9 +281,9 @@ pub(crate) fn plan(
     }
     let mut groups: Vec<Group> = groups.into_values().collect();
     for g in &mut groups {
-        g.members.sort();
+        g.names.sort();
     }
-    groups.sort_by(|a, b| a.members.cmp(&b.members));
+    groups.sort_by(|a, b| a.names.cmp(&b.names));
     for g in &mut groups {
         precompute(loaded.versions, engine.versions_gen, to, g);
     }
@@ -307,30 +307,31 @@ pub(crate) fn plan(
     })
 }
 
-/// Fill in `g.pre` against the current versions.
+/// Fill in a group's members (by ID) and `g.pre` from its names, against
+/// the current versions.
 pub(super) fn precompute(versions: &Versions, versions_gen: u64, to: u64, g: &mut Group) {
     let Some(target) = versions.get(&to) else {
         return;
     };
-    g.pre.idx = g
-        .members
-        .iter()
-        .filter_map(|m| target.index.get(m).copied())
-        .collect();
-    g.pre.ids = g
-        .members
+    g.members = g
+        .names
         .iter()
         .filter_map(|m| target.procs.get(m).map(|p| ProcId(p.id)))
         .collect();
+    g.pre.idx = g
+        .names
+        .iter()
+        .filter_map(|m| target.index.get(m).copied())
+        .collect();
     g.pre.has_data = !g.globals.is_empty()
-        || g.members.iter().any(|m| {
+        || g.names.iter().any(|m| {
             target.mprocs.contains_key(m)
                 || target
                     .procs
                     .get(m)
                     .is_some_and(|np| np.data_owner == to && np.data != 0)
         });
-    g.pre.stores = binding_stores(versions, to, &g.members);
+    g.pre.stores = binding_stores(versions, to, &g.names);
     g.pre.stores_gen = Some(versions_gen);
 }
 

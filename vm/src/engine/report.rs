@@ -82,7 +82,7 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
                     u.id,
                     u.from,
                     u.to,
-                    u.groups.iter().map(|g| g.members.clone()).collect(),
+                    u.groups.iter().map(|g| g.names.clone()).collect(),
                 )
             })
             .collect(),

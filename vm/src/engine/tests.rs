@@ -43,7 +43,7 @@ fn frame(name: &str, version: u64, kind: SegType) -> FrameInfo {
 
 fn group(members: &[&str]) -> Group {
     Group {
-        members: members.iter().map(|m| m.to_string()).collect(),
+        names: members.iter().map(|m| m.to_string()).collect(),
         ..Group::default()
     }
 }
@@ -57,7 +57,7 @@ fn active(vm: &Vm, to: u64, stack: &[FrameInfo], members: &[&str]) -> bool {
     let by_name = is_active(&group(members), target, &old);
     let mut g = group(members);
     precompute(&st.versions, st.engine.versions_gen, to, &mut g);
-    assert_eq!(g.pre.ids.len(), g.pre.idx.len());
+    assert_eq!(g.members.len(), g.pre.idx.len());
     assert_eq!(is_active(&g, target, &old), by_name, "{members:?}");
     by_name
 }
