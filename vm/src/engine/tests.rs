@@ -162,6 +162,9 @@ mod with_fake {
     use std::collections::{BTreeSet, HashMap, VecDeque};
     use std::sync::MutexGuard;
 
+    /// An `UpdateComplete`: (to, applied, not applied, reasons).
+    type Completion = (u64, Vec<Vec<String>>, Vec<Vec<String>>, Vec<String>);
+
     /// What the engine did to the "program".
     #[derive(Default)]
     struct Fake {
@@ -234,7 +237,7 @@ mod with_fake {
                 .collect()
         }
         /// The `UpdateComplete` events: (to, applied, not applied, reasons).
-        fn completions(&self) -> Vec<(u64, Vec<Vec<String>>, Vec<Vec<String>>, Vec<String>)> {
+        fn completions(&self) -> Vec<Completion> {
             self.events
                 .iter()
                 .filter_map(|e| match e {
