@@ -127,8 +127,12 @@ struct Conn {
     /// The program ended since it was last started.
     exited: bool,
     /// Summaries of updates that ended partial or with nothing applied and
-    /// that no `update` or `wait` has reported as a failure yet.
-    unsuccessful: Vec<String>,
+    /// that no `update` or `wait` has reported as a failure yet, by
+    /// update id.
+    unsuccessful: Vec<(u64, String)>,
+    /// Updates whose ending an `update` or `wait` has already taken into
+    /// account (their late notices only print).
+    judged: BTreeSet<u64>,
 }
 
 impl Conn {
@@ -572,19 +576,18 @@ impl Shell {
                 self.lines(lines);
             }
             Notice::UpdateComplete {
+                id,
                 to,
-                ref applied,
-                ref not_applied,
+                ending,
                 ref reasons,
+                ..
             } => {
                 c.pending.remove(&to);
                 let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
                 // What `abort` abandoned is what the user asked for: only
                 // the other ways an update falls short make `wait` fail.
-                let by_abort = reasons.iter().all(|r| r.starts_with(format::ABORT_REASON));
-                if format::Ending::of(applied, not_applied) != format::Ending::Complete && !by_abort
-                {
-                    c.unsuccessful.extend(lines.iter().cloned());
+                if format::ending_fails(ending, reasons) && !c.judged.contains(&id) {
+                    c.unsuccessful.extend(lines.iter().map(|l| (id, l.clone())));
                 }
                 self.lines(lines);
             }
@@ -866,6 +869,7 @@ impl Shell {
             pending: BTreeSet::new(),
             exited: false,
             unsuccessful: Vec::new(),
+            judged: BTreeSet::new(),
         };
         if connected.started {
             self.line(&format!(
@@ -1163,9 +1167,10 @@ impl Shell {
             return Ok(());
         }
         let lines = std::mem::take(&mut c.unsuccessful);
+        c.judged.extend(lines.iter().map(|(id, _)| *id));
         let what: Vec<String> = lines
             .iter()
-            .map(|l| {
+            .map(|(_, l)| {
                 l.trim_matches(|ch: char| ch == '*' || ch == ' ')
                     .to_string()
             })
@@ -1208,7 +1213,7 @@ impl Shell {
                 );
                 if known(self) && last_check.elapsed() >= SAFETY_CHECK {
                     last_check = Instant::now();
-                    if let Response::Waited { done: true } =
+                    if let Response::Waited { done: true, .. } =
                         self.call(Request::Wait { timeout_ms: 0 })?
                     {
                         // Done, but its notice is late: give it a moment.
@@ -1224,6 +1229,9 @@ impl Shell {
             }
             return self.take_unsuccessful(&name, "wait");
         }
+        // The pup says how each update that ended meanwhile ended, whoever
+        // began it; its completion notice may come later or not at all.
+        let mut ended = Vec::new();
         loop {
             if self.interrupted() {
                 return Err("wait: interrupted".into());
@@ -1232,12 +1240,17 @@ impl Shell {
                 .map(|d| d.saturating_duration_since(Instant::now()))
                 .unwrap_or(Duration::MAX)
                 .min(Duration::from_secs(1));
-            match self.call(Request::Wait {
+            let done = match self.call(Request::Wait {
                 timeout_ms: slice.as_millis() as u64,
             })? {
-                Response::Waited { done: true } => break,
-                Response::Waited { done: false } => {}
+                Response::Waited { done, ended: e } => {
+                    ended.extend(e);
+                    done
+                }
                 r => return Err(Self::unexpected(r)),
+            };
+            if done {
+                break;
             }
             self.pump();
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -1246,6 +1259,18 @@ impl Shell {
         }
         // Show the completion notice before the script goes on.
         self.pump_wait(Duration::from_millis(200));
+        if let Some(c) = self.conns.get_mut(&name) {
+            for e in &ended {
+                if format::ending_fails(e.ending, &e.reasons)
+                    && !c.judged.contains(&e.id)
+                    && !c.unsuccessful.iter().any(|(id, _)| *id == e.id)
+                {
+                    c.unsuccessful
+                        .push((e.id, format::ended_line(&name, e, &c.order)));
+                }
+                c.judged.insert(e.id);
+            }
+        }
         self.take_unsuccessful(&name, "wait")
     }
 
@@ -1383,7 +1408,9 @@ mod tests {
 
     use super::*;
     use crate::link::Connected;
-    use pup_client::proto::{LoadInfo, ProcRow, PupInfo, StatusInfo, UpdateInfo};
+    use pup_client::proto::{
+        Ending, LoadInfo, ProcRow, PupInfo, StatusInfo, UpdateEnded, UpdateInfo,
+    };
     use pupmapper_client::proto::PupEntry;
     use std::collections::VecDeque;
 
@@ -1396,6 +1423,8 @@ mod tests {
         pending: bool,
         closed: bool,
         requests: Vec<String>,
+        /// What a `Wait` reply says ended meanwhile.
+        ended: Vec<UpdateEnded>,
     }
 
     type Shared = Arc<Mutex<BTreeMap<String, FakePup>>>;
@@ -1483,7 +1512,10 @@ mod tests {
                             complete: false,
                         })
                     }
-                    Request::Wait { .. } => Response::Waited { done: !p.pending },
+                    Request::Wait { .. } => Response::Waited {
+                        done: !p.pending,
+                        ended: p.ended.clone(),
+                    },
                     Request::Status => Response::Status(StatusInfo {
                         versions: vec![],
                         retired: vec![],
@@ -1728,7 +1760,9 @@ mod tests {
         shared.lock().unwrap().get_mut("x").unwrap().on_update = vec![
             Notice::Output(b"v1 done\n".to_vec()),
             Notice::UpdateComplete {
+                id: 1,
                 to: 2,
+                ending: Ending::Complete,
                 applied: vec![vec!["work".into()]],
                 not_applied: vec![],
                 reasons: vec![],
@@ -1754,6 +1788,55 @@ mod tests {
                 .iter()
                 .any(|r| r == "Wait")
         );
+    }
+
+    /// An update another ush began ends while this one waits; the pup's
+    /// reply says how it ended (no completion notice reaches this ush in
+    /// time): `wait` fails for partial or nothing applied, once.
+    #[test]
+    fn wait_learns_from_the_pup_how_an_update_begun_elsewhere_ended() {
+        let (mut sh, shared, cap) = shell(&["x"]);
+        sh.execute_at("program x; connect", "");
+        let ended = |id, ending, reason: &str| UpdateEnded {
+            id,
+            to: 2,
+            ending,
+            applied: vec![],
+            not_applied: vec![vec!["work".into()]],
+            reasons: vec![reason.into()],
+        };
+        shared.lock().unwrap().get_mut("x").unwrap().ended = vec![ended(
+            7,
+            Ending::NothingApplied,
+            "still active when within 1s ran out",
+        )];
+        assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Stopped);
+        assert!(
+            cap.err().contains(
+                "wait: Program x update to version 2 applied nothing: not applied {work} (still active when within 1s ran out)"
+            ),
+            "{}",
+            cap.err()
+        );
+        // Its notice, arriving late, is shown but fails nothing again.
+        let late = Notice::UpdateComplete {
+            id: 7,
+            to: 2,
+            ending: Ending::NothingApplied,
+            applied: vec![],
+            not_applied: vec![vec!["work".into()]],
+            reasons: vec!["still active when within 1s ran out".into()],
+        };
+        push(&shared, "x", late);
+        shared.lock().unwrap().get_mut("x").unwrap().ended = vec![];
+        assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Ok);
+        // What `abort` abandoned was asked for: it fails nothing.
+        shared.lock().unwrap().get_mut("x").unwrap().ended = vec![ended(
+            8,
+            Ending::NothingApplied,
+            "abandoned by abort while still active",
+        )];
+        assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Ok);
     }
 
     #[test]

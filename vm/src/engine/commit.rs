@@ -3,7 +3,7 @@
 use super::active::{is_active, old_frames};
 use super::plan::{Plan, binding_stores};
 use super::retire::retire;
-use super::{Barrier, Group, Program, Update, UpdateBegun};
+use super::{Barrier, Ending, Engine, Group, Program, Update, UpdateBegun, UpdateEnded};
 use crate::binding::ProcId;
 use crate::events::{Event, Primitive};
 use crate::runtime::ExitStatus;
@@ -159,7 +159,7 @@ pub(super) fn check<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]
     // Completions are announced by the caller after the dispatcher's DI POP
     // and EOF, in the paper's order.
     for up in pending.iter().filter(|u| u.groups.is_empty()) {
-        out.completed.push(completion(up));
+        out.completed.push(completion(&mut st.engine, up));
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;
@@ -228,9 +228,18 @@ pub(crate) fn on_exit<P: Program>(sh: &mut P, st: &mut State) {
     retire(sh, st, &[]);
 }
 
-/// The `UpdateComplete` event of a finished update.
-pub(super) fn completion(up: &Update) -> Event {
+/// The `UpdateComplete` event of a finished update, which the engine also
+/// remembers (for `wait`s that began before it ended).
+pub(super) fn completion(engine: &mut Engine, up: &Update) -> Event {
+    engine.remember(UpdateEnded {
+        id: up.id,
+        to: up.to,
+        ending: Ending::of(up.applied.len(), up.not_applied.len()),
+        applied: up.applied.clone(),
+        not_applied: up.not_applied.clone(),
+    });
     Event::UpdateComplete {
+        id: up.id,
         to: up.to,
         applied: up.applied.clone(),
         not_applied: up.not_applied.iter().map(|(g, _)| g.clone()).collect(),
@@ -272,7 +281,7 @@ pub(crate) fn abandon<P: Program>(
         for g in up.groups.drain(..) {
             up.not_applied.push((g.names, reason.clone()));
         }
-        outcome.completed.push(completion(up));
+        outcome.completed.push(completion(&mut st.engine, up));
     }
     pending.retain(|u| !u.groups.is_empty());
     st.engine.pending = pending;

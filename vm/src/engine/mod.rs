@@ -183,6 +183,24 @@ impl Ending {
     }
 }
 
+/// How many ended updates the engine remembers for `wait`.
+pub const RECENT_ENDED: usize = 64;
+
+/// An update that ended, as `wait` reports it (SPEC §4.2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateEnded {
+    /// The update's id.
+    pub id: u64,
+    /// Its target version.
+    pub to: u64,
+    /// Complete, partial or nothing applied.
+    pub ending: Ending,
+    /// Groups applied (names).
+    pub applied: Vec<Vec<String>>,
+    /// Groups not applied, each with why.
+    pub not_applied: Vec<(Vec<String>, String)>,
+}
+
 /// The engine's state (inside the VM's state lock).
 #[derive(Default)]
 pub struct Engine {
@@ -206,9 +224,39 @@ pub struct Engine {
     /// Bumped whenever a version is loaded or retired: precomputed binding
     /// stores are only used while it has not moved.
     pub(crate) versions_gen: u64,
+    /// The most recently ended updates (at most [`RECENT_ENDED`]).
+    ended: std::collections::VecDeque<UpdateEnded>,
+    /// How many updates have ended in all.
+    ended_count: u64,
 }
 
 impl Engine {
+    /// Remember an update that ended.
+    fn remember(&mut self, e: UpdateEnded) {
+        self.ended.push_back(e);
+        if self.ended.len() > RECENT_ENDED {
+            self.ended.pop_front();
+        }
+        self.ended_count += 1;
+    }
+
+    /// How many updates have ended so far: a mark for [`Engine::ended_since`].
+    pub fn ended_mark(&self) -> u64 {
+        self.ended_count
+    }
+
+    /// The updates that ended after `mark` was taken, oldest first (of the
+    /// last [`RECENT_ENDED`]).
+    pub fn ended_since(&self, mark: u64) -> Vec<UpdateEnded> {
+        let n = self.ended_count.saturating_sub(mark) as usize;
+        let n = n.min(self.ended.len());
+        self.ended
+            .iter()
+            .skip(self.ended.len() - n)
+            .cloned()
+            .collect()
+    }
+
     /// The program starts running `v`: every procedure of it is current.
     pub(crate) fn on_run(&mut self, v: u64, ver: &Version) {
         self.cur = ver.procs.values().map(|p| (ProcId(p.id), v)).collect();

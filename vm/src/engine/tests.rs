@@ -246,6 +246,7 @@ mod with_fake {
                         applied,
                         not_applied,
                         reasons,
+                        ..
                     } => Some((*to, applied.clone(), not_applied.clone(), reasons.clone())),
                     _ => None,
                 })
