@@ -158,7 +158,7 @@ pub(super) fn check<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]
     }
     // Completions are announced by the caller after the dispatcher's DI POP
     // and EOF, in the paper's order.
-    for up in pending.iter().filter(|u| u.groups.is_empty()) {
+    for up in pending.iter_mut().filter(|u| u.groups.is_empty()) {
         out.completed.push(completion(&mut st.engine, up));
     }
     pending.retain(|u| !u.groups.is_empty());
@@ -229,21 +229,30 @@ pub(crate) fn on_exit<P: Program>(sh: &mut P, st: &mut State) {
 }
 
 /// The `UpdateComplete` event of a finished update, which the engine also
-/// remembers (for `wait`s that began before it ended).
-pub(super) fn completion(engine: &mut Engine, up: &Update) -> Event {
+/// remembers (for `wait`s that began before it ended). The update is done
+/// with: its group lists move into the event (one copy is made, for the
+/// record, as the event alone used to take).
+pub(super) fn completion(engine: &mut Engine, up: &mut Update) -> Event {
+    let applied = std::mem::take(&mut up.applied);
+    let (not_applied, reasons): (Vec<Vec<String>>, Vec<String>) =
+        std::mem::take(&mut up.not_applied).into_iter().unzip();
     engine.remember(UpdateEnded {
         id: up.id,
         to: up.to,
-        ending: Ending::of(up.applied.len(), up.not_applied.len()),
-        applied: up.applied.clone(),
-        not_applied: up.not_applied.clone(),
+        ending: Ending::of(applied.len(), not_applied.len()),
+        applied: applied.clone(),
+        not_applied: not_applied
+            .iter()
+            .cloned()
+            .zip(reasons.iter().cloned())
+            .collect(),
     });
     Event::UpdateComplete {
         id: up.id,
         to: up.to,
-        applied: up.applied.clone(),
-        not_applied: up.not_applied.iter().map(|(g, _)| g.clone()).collect(),
-        reasons: up.not_applied.iter().map(|(_, r)| r.clone()).collect(),
+        applied,
+        not_applied,
+        reasons,
     }
 }
 

@@ -423,8 +423,16 @@ mod with_fake {
                 within: Some(std::time::Duration::from_millis(500)),
                 ..UpdateRequest::default()
             };
-            begin(&mut f, &mut st, req, &stack);
+            let mark = st.engine.ended_mark();
+            let begun = begin(&mut f, &mut st, req, &stack);
+            assert!(st.engine.ended_since(mark).is_empty());
             assert_eq!(commit::abandon(&mut f, &mut st, None, why), 2);
+            // A `wait` that began before learns how it ended.
+            let ended = st.engine.ended_since(mark);
+            assert_eq!(ended.len(), 1);
+            assert_eq!(ended[0].id, begun.id);
+            assert_eq!(ended[0].ending, Ending::NothingApplied);
+            assert_eq!(ended[0].not_applied.len(), 2);
             let done = f.completions();
             assert_eq!(done.len(), 1);
             assert!(done[0].1.is_empty(), "nothing applied");
