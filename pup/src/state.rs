@@ -684,6 +684,27 @@ impl Program {
     }
 }
 
+/// The wire form of how an update ended.
+pub fn ending(e: vm::Ending) -> Ending {
+    match e {
+        vm::Ending::Complete => Ending::Complete,
+        vm::Ending::Partial => Ending::Partial,
+        vm::Ending::NothingApplied => Ending::NothingApplied,
+    }
+}
+
+/// The wire form of an update that ended.
+fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
+    UpdateEnded {
+        id: e.id,
+        to: e.to,
+        ending: ending(e.ending),
+        applied: e.applied.clone(),
+        not_applied: e.not_applied.iter().map(|(g, _)| g.clone()).collect(),
+        reasons: e.not_applied.iter().map(|(_, r)| r.clone()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,26 +753,5 @@ mod tests {
         assert_eq!(exit_message(&ExitStatus::Returned), "returned");
         assert_eq!(exit_message(&ExitStatus::Exit(3)), "exit(3)");
         assert_eq!(exit_message(&ExitStatus::Stopped), "stopped");
-    }
-}
-
-/// The wire form of how an update ended.
-pub fn ending(e: vm::Ending) -> Ending {
-    match e {
-        vm::Ending::Complete => Ending::Complete,
-        vm::Ending::Partial => Ending::Partial,
-        vm::Ending::NothingApplied => Ending::NothingApplied,
-    }
-}
-
-/// The wire form of an update that ended.
-fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
-    UpdateEnded {
-        id: e.id,
-        to: e.to,
-        ending: ending(e.ending),
-        applied: e.applied.clone(),
-        not_applied: e.not_applied.iter().map(|(g, _)| g.clone()).collect(),
-        reasons: e.not_applied.iter().map(|(_, r)| r.clone()).collect(),
     }
 }
