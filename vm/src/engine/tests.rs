@@ -459,6 +459,33 @@ mod with_fake {
         }
     }
 
+    #[test]
+    fn old_is_per_procedure_while_an_update_is_pending() {
+        let vm = vm_with(&[CHAIN, &chain2()]);
+        let mut st = running(&vm);
+        let mut f = Fake::new(&vm);
+        begin(&mut f, &mut st, to(2), &old(&["c", "b", "a", "main"]));
+        let id = |n: &str| ProcId(st.names.id(n).unwrap());
+        // a and c still run version 1 but will be at 2 when a version
+        // loaded now applies; warped b is at 2 already.
+        assert_eq!(cur(&st, "a"), 1);
+        assert_eq!(st.engine.old_version(id("a")), Some(2));
+        assert_eq!(st.engine.old_version(id("b")), Some(2));
+        assert_eq!(st.engine.old_version(ProcId(9999)), None);
+    }
+
+    #[test]
+    fn no_update_of_a_program_that_ended() {
+        let vm = vm_with(&[CHAIN, &chain2()]);
+        let mut st = running(&vm);
+        st.ctl.running = false;
+        st.ctl.program = ProgramState::Exited(ExitStatus::Returned);
+        assert_eq!(
+            crate::engine::plan(&st, &to(2)).err(),
+            Some(UpdateError::Ended)
+        );
+    }
+
     const COUNTER1: &str = "void tick(int n) { static int count = 0; count++; printf(\"%d\\n\", count); }\n\
         main() { int i; for (i = 0; i < 10; i++) tick(i); }\n";
     const COUNTER2: &str = "void tick(int n) { static int count = 0; count++; printf(\"[v2] %d\\n\", count); }\n\
