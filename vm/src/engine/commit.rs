@@ -504,7 +504,9 @@ pub(super) fn commit_group<P: Program>(
         unsafe { sh.store_binding(table, id, addr) };
     }
     for gname in &g.globals {
-        st.engine.global_cur.insert(gname.clone(), to);
+        if let Some(gi) = target.globals.get(gname) {
+            st.engine.global_cur.insert(ProcId(gi.id), to);
+        }
     }
     for &id in &g.members {
         sh.emit(Event::Primitive(Primitive::SetSdte));

@@ -208,7 +208,7 @@ pub struct Engine {
     /// every report reads (HRVN is derived from it).
     pub cur: HashMap<ProcId, u64>,
     /// Version each changed global's value was last moved to.
-    pub(crate) global_cur: HashMap<String, u64>,
+    pub(crate) global_cur: HashMap<ProcId, u64>,
     /// Updates with groups still waiting, oldest first.
     pub pending: Vec<Update>,
     /// The most recently retired version numbers (at most

@@ -137,7 +137,13 @@ pub(crate) fn plan(
         changed_globals.retain(|g| sv.globals.contains_key(g) && target.globals.contains_key(g));
         // A global already moved to the target (by an earlier try of this
         // update) keeps the value the program has given it since.
-        changed_globals.retain(|g| engine.global_cur.get(g).is_none_or(|&v| v < to));
+        changed_globals.retain(|g| {
+            target
+                .globals
+                .get(g)
+                .and_then(|gi| engine.global_cur.get(&ProcId(gi.id)))
+                .is_none_or(|&v| v < to)
+        });
     }
     if let Some(list) = &req.changed {
         let missing: Vec<&String> = changed.iter().filter(|c| !list.contains(c)).collect();
