@@ -13,6 +13,21 @@
 //!   program cannot tell that it was tried;
 //! - all of this runs with the program paused (control thread) or on the
 //!   program thread itself at a return barrier.
+//!
+//! Shape (STYLE.md "State machines and the effects around them"): the
+//! [`Engine`] holds the state, keyed by [`ProcId`] (each procedure's
+//! committed version lives in `Engine::cur` alone); `plan::plan` is a
+//! pure function of the loaded versions, the engine and the request;
+//! committing reaches the program only through the `Program` trait
+//! (`live::Live` in the VM, a recording fake in `tests.rs`). The stack
+//! comes in as frames, walked by the caller.
+//!
+//! - `plan`: the changed set, the groups and their precomputed stores;
+//! - `active`: activeness of a group against old frames (δ*);
+//! - `commit`: begin, check, commit a group, abandon, completion;
+//! - `retire`: giving back versions nothing needs;
+//! - `report`: the `status` snapshot;
+//! - `live`: the real `Program` and the entry points the VM calls.
 
 mod active;
 mod commit;
