@@ -125,7 +125,7 @@ fn update(c: &mut PupClient, to: u64) -> Result<()> {
         .call(Request::Wait { timeout_ms: 10_000 })
         .context("wait")?
     {
-        Response::Waited { done: true } => Ok(()),
+        Response::Waited { done: true, .. } => Ok(()),
         other => bail!("wait: update to {to} did not complete: {other:?}"),
     }
 }

@@ -182,10 +182,15 @@ fn main() {
         6,
         &[
             pp::ServerMsg::Reply(pp::Response::Ok),
-            pp::ServerMsg::Reply(pp::Response::Waited { done: true }),
+            pp::ServerMsg::Reply(pp::Response::Waited {
+                done: true,
+                ended: vec![],
+            }),
             pp::ServerMsg::Notice(pp::Notice::Output(b"pizza 1\n".to_vec())),
             pp::ServerMsg::Notice(pp::Notice::UpdateComplete {
+                id: 1,
                 to: 2,
+                ending: pp::Ending::Complete,
                 applied: vec![vec!["do_pizza".into()]],
                 not_applied: vec![],
                 reasons: vec![],

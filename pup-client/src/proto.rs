@@ -16,7 +16,36 @@ use serde::{Deserialize, Serialize};
 /// Protocol name in the `Hello`.
 pub const PROTOCOL: &str = "podus-pup";
 /// Protocol version in the `Hello`.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+
+/// How an update ended (SPEC §4.2.1): exactly one of these. The pup says
+/// which; a ush never works it out itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ending {
+    /// Every group applied.
+    Complete,
+    /// Some groups applied, the rest abandoned.
+    Partial,
+    /// No group applied.
+    NothingApplied,
+}
+
+/// An update that ended, as [`Response::Waited`] reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UpdateEnded {
+    /// The update's id (as in [`Notice::UpdateComplete`]).
+    pub id: u64,
+    /// Target version.
+    pub to: u64,
+    /// Complete, partial or nothing applied.
+    pub ending: Ending,
+    /// Groups applied.
+    pub applied: Vec<Vec<String>>,
+    /// Groups abandoned or failed.
+    pub not_applied: Vec<Vec<String>>,
+    /// Why each group of `not_applied` was not applied (same order).
+    pub reasons: Vec<String>,
+}
 
 /// What a ush asks of a pup.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,6 +224,9 @@ pub enum Response {
     Waited {
         /// True if nothing is pending any more.
         done: bool,
+        /// How the updates that ended while this `Wait` waited ended
+        /// (whoever began them), oldest first.
+        ended: Vec<UpdateEnded>,
     },
     /// Answer to [`Request::Abort`].
     Aborted {
@@ -236,8 +268,12 @@ pub enum Notice {
     Output(#[serde(with = "bytes")] Vec<u8>),
     /// An update finished: all its groups applied, or some not.
     UpdateComplete {
+        /// The update's id (as [`UpdateEnded::id`]).
+        id: u64,
         /// Target version.
         to: u64,
+        /// Complete, partial or nothing applied.
+        ending: Ending,
         /// Groups applied.
         applied: Vec<Vec<String>>,
         /// Groups abandoned or failed.

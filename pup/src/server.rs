@@ -686,12 +686,15 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead)
                 hub.broadcast(Notice::GroupFailed { to, members, error });
             }
             Event::UpdateComplete {
+                id,
                 to,
                 applied,
                 not_applied,
                 reasons,
             } => hub.broadcast(Notice::UpdateComplete {
+                id,
                 to,
+                ending: crate::state::ending(vm::Ending::of(applied.len(), not_applied.len())),
                 applied,
                 not_applied,
                 reasons,

@@ -22,8 +22,8 @@ use vm::layout::SegType;
 use vm::{ExitStatus, ProgramState, UpdateBegun, UpdateRequest, Vm, VmConfig, VmError};
 
 use crate::proto::{
-    DeltaViewInfo, DeltaViewSpec, FrameRow, LoadInfo, ProcRow, PupInfo, Response, StatusInfo,
-    UpdateInfo, UpdateSpec,
+    DeltaViewInfo, DeltaViewSpec, Ending, FrameRow, LoadInfo, ProcRow, PupInfo, Response,
+    StatusInfo, UpdateEnded, UpdateInfo, UpdateSpec,
 };
 use crate::trace::PupState;
 
@@ -385,15 +385,22 @@ impl Program {
     /// Waits until no update is pending, at most `timeout_ms` (shortened to
     /// [`MAX_WAIT_MS`]). Gives up early, returning `None`, once `gone` says
     /// the asking ush has left: nobody would read the answer.
+    /// The reply says how each update that ended meanwhile ended, so that a
+    /// ush learns it even for an update another ush began.
     pub fn wait(&self, timeout_ms: u64, gone: impl Fn() -> bool) -> Option<Response> {
         let deadline = Instant::now() + Duration::from_millis(timeout_ms.min(MAX_WAIT_MS));
+        let mark = self.vm.ended_mark();
+        let reply = |done: bool| {
+            let ended = self.vm.ended_since(mark).iter().map(update_ended).collect();
+            Some(Response::Waited { done, ended })
+        };
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if self.vm.wait_updates(left.min(WAIT_SLICE)) {
-                return Some(Response::Waited { done: true });
+                return reply(true);
             }
             if left <= WAIT_SLICE {
-                return Some(Response::Waited { done: false });
+                return reply(false);
             }
             if gone() {
                 return None;
@@ -674,6 +681,27 @@ impl Program {
             }
             _ => Response::Error(format!("program {} is not running", self.name)),
         }
+    }
+}
+
+/// The wire form of how an update ended.
+pub fn ending(e: vm::Ending) -> Ending {
+    match e {
+        vm::Ending::Complete => Ending::Complete,
+        vm::Ending::Partial => Ending::Partial,
+        vm::Ending::NothingApplied => Ending::NothingApplied,
+    }
+}
+
+/// The wire form of an update that ended.
+fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
+    UpdateEnded {
+        id: e.id,
+        to: e.to,
+        ending: ending(e.ending),
+        applied: e.applied.clone(),
+        not_applied: e.not_applied.iter().map(|(g, _)| g.clone()).collect(),
+        reasons: e.not_applied.iter().map(|(_, r)| r.clone()).collect(),
     }
 }
 

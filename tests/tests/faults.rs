@@ -149,7 +149,7 @@ fn a_ush_killed_mid_update_leaves_the_update_to_complete_in_the_pup() {
         })
         .expect("wait call")
     {
-        Response::Waited { done: true } => {}
+        Response::Waited { done: true, .. } => {}
         other => panic!("the update did not complete after its ush died: {other:?}"),
     }
     let st = status(&mut watcher);
@@ -419,7 +419,7 @@ fn failing_mprocs_over_the_wire_leave_the_program_unchanged() {
     ));
     assert!(matches!(
         c.call(Request::Wait { timeout_ms: 20_000 }).unwrap(),
-        Response::Waited { done: true }
+        Response::Waited { done: true, .. }
     ));
     let deadline = Instant::now() + PATIENCE;
     while !text.contains("v5 step") || !text.ends_with('\n') {

@@ -591,3 +591,53 @@ fn ucc_checks_a_new_version_against_the_one_it_replaces() {
     let built = podus_tests::run_bounded(c, Duration::from_secs(30));
     assert_eq!(built.code, Some(0), "{}", built.all());
 }
+
+/// `work` runs for about 4 s, so an update of it stays pending that long
+/// after it was asked for in the middle of a call.
+const ROUNDS1: &str = "main() { while (1) work(); }
+work() {
+    int i;
+    for (i = 0; i < 40; i++) { printf(\"round %d\\n\", i); sleep_ms(100); }
+}
+";
+
+/// One pup, two ushes: the second is connected before the first begins an
+/// update that then applies nothing (`within` runs out while `work` is
+/// active). The second ush's `wait` learns that from the pup and fails, as
+/// it would for an update it had begun itself (SPEC §4.2.1).
+#[test]
+fn wait_fails_for_an_update_another_ush_began_that_applied_nothing() {
+    let mut env = Env::new();
+    let _mapper = env.start_mapper();
+    // The program is held after "round 1" until the update pauses it, so
+    // "round 3" comes only after the update has begun.
+    let pup = env.start_pup_env("r", &["--debug"], &[(vm::HOLD_ENV, "round 1\n")]);
+    env.write("r1.uc", ROUNDS1);
+    env.write("r2.uc", &ROUNDS1.replace("round %d", "ROUND %d"));
+    env.ush_c("program r; connect; load 1 r1.uc; load 2 r2.uc; run")
+        .assert_ok();
+    let mut waiter = env.command("ush");
+    waiter.args([
+        "--color",
+        "never",
+        "-c",
+        "program r; connect; output on; expect \"round 3\\n\"; wait --timeout 60s; echo not reached",
+    ]);
+    let waiter = std::thread::spawn(move || podus_tests::run_bounded(waiter, LIMIT));
+    // The waiting ush is connected (its `output on` reached the pup) before
+    // the update begins.
+    pup.wait_line(|l| l.ends_with("received command OUTPUT"), LIMIT);
+    env.ush_c("program r; connect; update 2 --within 1s")
+        .assert_ok()
+        .assert_has("Program r update initiated successfully");
+    let run = waiter.join().expect("the waiting ush's thread");
+    let all = run.all();
+    assert_ne!(run.code, Some(0), "wait must fail:\n{all}");
+    assert!(
+        all.contains(
+            "wait: Program r update to version 2 applied nothing: not applied {work} (still active when within 1s ran out)"
+        ),
+        "{all}"
+    );
+    assert!(!all.contains("not reached"), "{all}");
+}

@@ -193,7 +193,7 @@ fn soak_updates_under_a_running_program() {
             other => panic!("update to {v}: {other:?}"),
         }
         match c.call(Request::Wait { timeout_ms: 30_000 }) {
-            Ok(Response::Waited { done: true }) => {}
+            Ok(Response::Waited { done: true, .. }) => {}
             other => panic!("soak violation: the update to {v} did not complete: {other:?}"),
         }
         drain(&mut c, &mut tally);

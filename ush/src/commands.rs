@@ -72,7 +72,9 @@ lines and, when the update completes, `*** Program NAME updated to version V suc
         name: "wait",
         args: "[--timeout D]",
         summary: "block until no update is pending (fails on timeout)",
-        details: "Program output and update news are shown while waiting.",
+        details: "Program output and update news are shown while waiting. Fails when an update \
+that ended meanwhile was partial or applied nothing, whichever ush began it (unless `abort` \
+alone abandoned what did not apply), so `ush -f` scripts stop there.",
     },
     CommandDoc {
         name: "abort",

@@ -6,7 +6,9 @@
 //! lines arrive. Where the paper has a line for something, the text is the
 //! paper's (typos fixed); everything else is worded in the same plain style.
 
-use pup_client::proto::{FrameRow, LoadInfo, Notice, PupInfo, StatusInfo, UpdateInfo};
+use pup_client::proto::{
+    Ending, FrameRow, LoadInfo, Notice, PupInfo, StatusInfo, UpdateEnded, UpdateInfo,
+};
 use pupmapper_client::proto::PupEntry;
 
 /// Rows and columns of δ* shown by `load` before abbreviating (`delta`
@@ -325,37 +327,36 @@ fn groups(gs: &[Vec<String>], order: &[String]) -> String {
         .join(" ")
 }
 
+/// The summary line of an update that ended.
+pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
+    complete_line(
+        program,
+        e.to,
+        e.ending,
+        &e.applied,
+        &e.not_applied,
+        &e.reasons,
+        order,
+    )
+}
+
+/// Whether an ending makes `update`/`wait` fail: partial or nothing
+/// applied, unless `abort` alone abandoned what did not apply (what the
+/// user asked for).
+pub fn ending_fails(ending: Ending, reasons: &[String]) -> bool {
+    ending != Ending::Complete && !reasons.iter().all(|r| r.starts_with(ABORT_REASON))
+}
+
 /// How the pup words the reason of a group abandoned by `abort`.
 pub const ABORT_REASON: &str = "abandoned by abort";
 
-/// How an update ended (SPEC §4.2.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ending {
-    /// Every group applied.
-    Complete,
-    /// Some applied, the rest abandoned.
-    Partial,
-    /// No group applied.
-    NothingApplied,
-}
-
-impl Ending {
-    /// The ending of an update with these applied and abandoned groups.
-    pub fn of(applied: &[Vec<String>], not_applied: &[Vec<String>]) -> Ending {
-        match (applied.is_empty(), not_applied.is_empty()) {
-            (_, true) => Ending::Complete,
-            (true, false) => Ending::NothingApplied,
-            (false, false) => Ending::Partial,
-        }
-    }
-}
-
 /// The one-line summary of a finished update, which `update` and `wait`
 /// both print: complete, partial or nothing applied, with each abandoned
-/// group and its reason.
+/// group and its reason. The pup says which ending it was.
 pub fn complete_line(
     program: &str,
     to: u64,
+    ending: Ending,
     applied: &[Vec<String>],
     not_applied: &[Vec<String>],
     reasons: &[String],
@@ -372,7 +373,7 @@ pub fn complete_line(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match Ending::of(applied, not_applied) {
+    match ending {
         Ending::Complete => {
             format!("*** Program {program} updated to version {to} successfully ***")
         }
@@ -449,12 +450,15 @@ pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<
         Notice::Output(_) => return None,
         Notice::UpdateComplete {
             to,
+            ending,
             applied,
             not_applied,
             reasons,
+            ..
         } => vec![complete_line(
             program,
             *to,
+            *ending,
             applied,
             not_applied,
             reasons,
@@ -838,13 +842,14 @@ mod tests {
     fn completion_lines() {
         let o = pizza_order();
         assert_eq!(
-            complete_line("x", 2, &[s(&["do_pizza"])], &[], &[], &o),
+            complete_line("x", 2, Ending::Complete, &[s(&["do_pizza"])], &[], &[], &o),
             "*** Program x updated to version 2 successfully ***"
         );
         assert_eq!(
             complete_line(
                 "x",
                 2,
+                Ending::Partial,
                 &[s(&["bake_pizza"])],
                 &[s(&["mix_ingredients", "do_pizza"])],
                 &s(&["still active when within 500ms ran out"]),
@@ -856,6 +861,7 @@ mod tests {
             complete_line(
                 "x",
                 2,
+                Ending::NothingApplied,
                 &[],
                 &[s(&["do_pizza"]), s(&["bake_pizza"])],
                 &s(&[

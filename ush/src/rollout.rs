@@ -417,6 +417,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
                 applied,
                 not_applied,
                 reasons,
+                ..
             }) if t == to => {
                 // The pup's reason for each abandoned group comes first.
                 errors.splice(0..0, reasons);

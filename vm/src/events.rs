@@ -95,6 +95,8 @@ pub enum Event {
     },
     /// An update has nothing left pending.
     UpdateComplete {
+        /// The update's id (as [`crate::UpdateBegun::id`]).
+        id: u64,
         /// The target version.
         to: u64,
         /// Groups applied (member lists).

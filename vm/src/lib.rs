@@ -44,7 +44,7 @@ pub mod space;
 pub mod testrun;
 pub mod version;
 
-pub use engine::{UpdateBegun, UpdateError, UpdateRequest};
+pub use engine::{Ending, UpdateBegun, UpdateEnded, UpdateError, UpdateRequest};
 pub use events::{Event, Primitive};
 pub use load::LoadError;
 pub use runtime::{ExitStatus, RuntimeError, TrapKind};
@@ -637,6 +637,17 @@ impl Vm {
             st = sh.cv.wait_timeout(st, deadline - now).unwrap().0;
         }
         true
+    }
+
+    /// A mark for [`Vm::ended_since`]: how many updates have ended so far.
+    pub fn ended_mark(&self) -> u64 {
+        self.shared.lock().engine.ended_mark()
+    }
+
+    /// How the updates that ended after `mark` was taken ended, oldest
+    /// first (of the most recent [`engine::RECENT_ENDED`]).
+    pub fn ended_since(&self, mark: u64) -> Vec<UpdateEnded> {
+        self.shared.lock().engine.ended_since(mark)
     }
 
     /// How many updates have groups still waiting (cheap, unlike [`Vm::status`]).

@@ -268,7 +268,7 @@ fn waiting(st: &State) -> Vec<(u64, Vec<String>)> {
     st.engine
         .pending
         .iter()
-        .flat_map(|u| u.groups.iter().map(|g| (u.to, g.members.clone())))
+        .flat_map(|u| u.groups.iter().map(|g| (u.to, g.names.clone())))
         .collect()
 }
 

@@ -40,8 +40,12 @@ pub(super) struct Conn {
     /// The program ended since it was last started.
     pub(super) exited: bool,
     /// Summaries of updates that ended partial or with nothing applied and
-    /// that no `update` or `wait` has reported as a failure yet.
-    pub(super) unsuccessful: Vec<String>,
+    /// that no `update` or `wait` has reported as a failure yet, by
+    /// update id.
+    pub(super) unsuccessful: Vec<(u64, String)>,
+    /// Updates whose ending an `update` or `wait` has already taken into
+    /// account (their late notices only print).
+    pub(super) judged: BTreeSet<u64>,
 }
 
 impl Conn {
@@ -160,6 +164,7 @@ impl Shell {
             pending: BTreeSet::new(),
             exited: false,
             unsuccessful: Vec::new(),
+            judged: BTreeSet::new(),
         };
         if connected.started {
             self.line(&format!(

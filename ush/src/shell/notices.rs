@@ -139,19 +139,18 @@ impl Shell {
                 self.lines(lines);
             }
             Notice::UpdateComplete {
+                id,
                 to,
-                ref applied,
-                ref not_applied,
+                ending,
                 ref reasons,
+                ..
             } => {
                 c.pending.remove(&to);
                 let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
                 // What `abort` abandoned is what the user asked for: only
                 // the other ways an update falls short make `wait` fail.
-                let by_abort = reasons.iter().all(|r| r.starts_with(format::ABORT_REASON));
-                if format::Ending::of(applied, not_applied) != format::Ending::Complete && !by_abort
-                {
-                    c.unsuccessful.extend(lines.iter().cloned());
+                if format::ending_fails(ending, reasons) && !c.judged.contains(&id) {
+                    c.unsuccessful.extend(lines.iter().map(|l| (id, l.clone())));
                 }
                 self.lines(lines);
             }

@@ -4,7 +4,8 @@
 use super::*;
 use crate::link::{Connected, Link};
 use pup_client::proto::{
-    LoadInfo, Notice, ProcRow, PupInfo, Request, Response, StatusInfo, UpdateInfo,
+    Ending, LoadInfo, Notice, ProcRow, PupInfo, Request, Response, StatusInfo, UpdateEnded,
+    UpdateInfo,
 };
 use pupmapper_client::proto::PupEntry;
 use std::collections::VecDeque;
@@ -19,6 +20,8 @@ struct FakePup {
     pending: bool,
     closed: bool,
     requests: Vec<String>,
+    /// What a `Wait` reply says ended meanwhile.
+    ended: Vec<UpdateEnded>,
 }
 
 type Shared = Arc<Mutex<BTreeMap<String, FakePup>>>;
@@ -106,7 +109,10 @@ impl Link for FakeLink {
                         complete: false,
                     })
                 }
-                Request::Wait { .. } => Response::Waited { done: !p.pending },
+                Request::Wait { .. } => Response::Waited {
+                    done: !p.pending,
+                    ended: p.ended.clone(),
+                },
                 Request::Status => Response::Status(StatusInfo {
                     versions: vec![],
                     retired: vec![],
@@ -346,7 +352,9 @@ fn update_then_wait_prints_the_completion_once_after_the_papers_lines() {
     shared.lock().unwrap().get_mut("x").unwrap().on_update = vec![
         Notice::Output(b"v1 done\n".to_vec()),
         Notice::UpdateComplete {
+            id: 1,
             to: 2,
+            ending: Ending::Complete,
             applied: vec![vec!["work".into()]],
             not_applied: vec![],
             reasons: vec![],
@@ -372,6 +380,55 @@ fn update_then_wait_prints_the_completion_once_after_the_papers_lines() {
             .iter()
             .any(|r| r == "Wait")
     );
+}
+
+/// An update another ush began ends while this one waits; the pup's
+/// reply says how it ended (no completion notice reaches this ush in
+/// time): `wait` fails for partial or nothing applied, once.
+#[test]
+fn wait_learns_from_the_pup_how_an_update_begun_elsewhere_ended() {
+    let (mut sh, shared, cap) = shell(&["x"]);
+    sh.execute_at("program x; connect", "");
+    let ended = |id, ending, reason: &str| UpdateEnded {
+        id,
+        to: 2,
+        ending,
+        applied: vec![],
+        not_applied: vec![vec!["work".into()]],
+        reasons: vec![reason.into()],
+    };
+    shared.lock().unwrap().get_mut("x").unwrap().ended = vec![ended(
+        7,
+        Ending::NothingApplied,
+        "still active when within 1s ran out",
+    )];
+    assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Stopped);
+    assert!(
+        cap.err().contains(
+            "wait: Program x update to version 2 applied nothing: not applied {work} (still active when within 1s ran out)"
+        ),
+        "{}",
+        cap.err()
+    );
+    // Its notice, arriving late, is shown but fails nothing again.
+    let late = Notice::UpdateComplete {
+        id: 7,
+        to: 2,
+        ending: Ending::NothingApplied,
+        applied: vec![],
+        not_applied: vec![vec!["work".into()]],
+        reasons: vec!["still active when within 1s ran out".into()],
+    };
+    push(&shared, "x", late);
+    shared.lock().unwrap().get_mut("x").unwrap().ended = vec![];
+    assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Ok);
+    // What `abort` abandoned was asked for: it fails nothing.
+    shared.lock().unwrap().get_mut("x").unwrap().ended = vec![ended(
+        8,
+        Ending::NothingApplied,
+        "abandoned by abort while still active",
+    )];
+    assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Ok);
 }
 
 #[test]

@@ -95,9 +95,10 @@ impl Shell {
             return Ok(());
         }
         let lines = std::mem::take(&mut c.unsuccessful);
+        c.judged.extend(lines.iter().map(|(id, _)| *id));
         let what: Vec<String> = lines
             .iter()
-            .map(|l| {
+            .map(|(_, l)| {
                 l.trim_matches(|ch: char| ch == '*' || ch == ' ')
                     .to_string()
             })
@@ -140,7 +141,7 @@ impl Shell {
                 );
                 if known(self) && last_check.elapsed() >= SAFETY_CHECK {
                     last_check = Instant::now();
-                    if let Response::Waited { done: true } =
+                    if let Response::Waited { done: true, .. } =
                         self.call(Request::Wait { timeout_ms: 0 })?
                     {
                         // Done, but its notice is late: give it a moment.
@@ -156,6 +157,9 @@ impl Shell {
             }
             return self.take_unsuccessful(&name, "wait");
         }
+        // The pup says how each update that ended meanwhile ended, whoever
+        // began it; its completion notice may come later or not at all.
+        let mut ended = Vec::new();
         loop {
             if self.interrupted() {
                 return Err("wait: interrupted".into());
@@ -164,12 +168,17 @@ impl Shell {
                 .map(|d| d.saturating_duration_since(Instant::now()))
                 .unwrap_or(Duration::MAX)
                 .min(Duration::from_secs(1));
-            match self.call(Request::Wait {
+            let done = match self.call(Request::Wait {
                 timeout_ms: slice.as_millis() as u64,
             })? {
-                Response::Waited { done: true } => break,
-                Response::Waited { done: false } => {}
+                Response::Waited { done, ended: e } => {
+                    ended.extend(e);
+                    done
+                }
                 r => return Err(Self::unexpected(r)),
+            };
+            if done {
+                break;
             }
             self.pump();
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -178,6 +187,18 @@ impl Shell {
         }
         // Show the completion notice before the script goes on.
         self.pump_wait(Duration::from_millis(200));
+        if let Some(c) = self.conns.get_mut(&name) {
+            for e in &ended {
+                if format::ending_fails(e.ending, &e.reasons)
+                    && !c.judged.contains(&e.id)
+                    && !c.unsuccessful.iter().any(|(id, _)| *id == e.id)
+                {
+                    c.unsuccessful
+                        .push((e.id, format::ended_line(&name, e, &c.order)));
+                }
+                c.judged.insert(e.id);
+            }
+        }
         self.take_unsuccessful(&name, "wait")
     }
 
