@@ -531,6 +531,50 @@ fn growth(ps: &[LoadPoint]) -> Option<String> {
     ))
 }
 
+/// A log-log chart of the SVG plots.
+type LogChart<'a, 'b> = plotters::chart::ChartContext<
+    'a,
+    plotters::prelude::SVGBackend<'b>,
+    plotters::coord::cartesian::Cartesian2d<
+        plotters::coord::combinators::LogCoord<f64>,
+        plotters::coord::combinators::LogCoord<f64>,
+    >,
+>;
+
+/// Draws one labelled series as a line with a dot at each point.
+fn line_with_points(
+    chart: &mut LogChart<'_, '_>,
+    pts: Vec<(f64, f64)>,
+    label: &str,
+    color: plotters::style::RGBColor,
+) -> Result<()> {
+    use plotters::prelude::*;
+    chart
+        .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    chart
+        .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// Draws a SPEC bound: an orange horizontal line across `xs` at `y`.
+fn bound_line(chart: &mut LogChart<'_, '_>, xs: (f64, f64), y: f64, label: &str) -> Result<()> {
+    use plotters::prelude::*;
+    let orange = RGBColor(230, 120, 0);
+    chart
+        .draw_series(LineSeries::new(
+            vec![(xs.0, y), (xs.1, y)],
+            orange.stroke_width(2),
+        ))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2)));
+    Ok(())
+}
+
 /// One size of the end-to-end load (`e2e.load.N.*` entries).
 #[derive(Clone, Copy, Debug)]
 pub struct E2ePoint {
@@ -658,30 +702,13 @@ pub fn plot_e2e(ps: &[E2ePoint], path: &Path) -> Result<()> {
             .draw()
             .map_err(|e| err(&e))?;
         for (label, color, f) in series {
-            let pts: Vec<(f64, f64)> = ps
+            let pts = ps
                 .iter()
                 .map(|p| (p.procs as f64, f(p).max(1e-3)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                .map_err(|e| err(&e))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-            chart
-                .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
-                .map_err(|e| err(&e))?;
+            line_with_points(&mut chart, pts, label, color)?;
         }
-        let orange = RGBColor(230, 120, 0);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(xmin * 0.8, bound), (xmax * 1.25, bound)],
-                orange.stroke_width(2),
-            ))
-            .map_err(|e| err(&e))?
-            .label(bound_label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2))
-            });
+        bound_line(&mut chart, (xmin * 0.8, xmax * 1.25), bound, bound_label)?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -742,33 +769,19 @@ pub fn plot(ps: &[LoadPoint], path: &Path) -> Result<()> {
         ("total", BLACK, |p| p.total_ms),
     ];
     for (label, color, f) in series {
-        let pts: Vec<(f64, f64)> = ps
+        let pts = ps
             .iter()
             .map(|p| (p.procs as f64, f(p).max(1e-3)))
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        chart
-            .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        line_with_points(&mut chart, pts, label, color)?;
     }
     // The SPEC bound for the whole 10,000-procedure load.
-    chart
-        .draw_series(LineSeries::new(
-            vec![(xmin * 0.8, 2000.0), (xmax * 1.25, 2000.0)],
-            RGBColor(230, 120, 0).stroke_width(2),
-        ))
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .label("2 s target (10,000 procedures)")
-        .legend(|(x, y)| {
-            PathElement::new(
-                vec![(x, y), (x + 20, y)],
-                RGBColor(230, 120, 0).stroke_width(2),
-            )
-        });
+    bound_line(
+        &mut chart,
+        (xmin * 0.8, xmax * 1.25),
+        2000.0,
+        "2 s target (10,000 procedures)",
+    )?;
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
