@@ -656,27 +656,33 @@ a() {
     static int na = 0;
     int i;
     na++;
+    printf("V enters a\n");
     for (i = 0; i < 20; i++) { b(); sleep_ms(2); }
     printf("V a %d b %d\n", na, b());
 }
 main() { while (1) a(); }
 "#;
 
-/// Load version `v` of [`AB`], whose `a` prints `v<v> a`.
+/// Load version `v` of [`AB`], whose `a` prints `v<v> enters a` and
+/// `v<v> a ...`.
 fn load_ab(vm: &vm::Vm, v: u64) {
-    let src = AB.replace("V a", &format!("v{v} a"));
+    let src = AB
+        .replace("V a", &format!("v{v} a"))
+        .replace("V enters", &format!("v{v} enters"));
     vm.load(v, common::compile(&format!("ab{v}.uc"), &src), None)
         .unwrap();
 }
 
 #[test]
 fn simultaneous_updates_commit_per_procedure_in_version_order() {
-    let (vm, cap) = common::vm();
+    // Held at the first safepoint after a's first line, so the update
+    // finds a on the stack (not in the instant between two calls of a).
+    let (vm, cap) = common::vm_with(|c| c.hold_after_output = Some(b"v1 enters a".to_vec()));
     load_ab(&vm, 1);
     vm.run(None).unwrap();
     load_ab(&vm, 2);
     load_ab(&vm, 3);
-    cap.wait_contains("v1 a", 1, T);
+    cap.wait_contains("v1 enters a", 1, T);
     let ev = vm.subscribe();
     // 1 -> 2 while a() runs: b commits at once, a waits for its return.
     let first = vm
@@ -715,6 +721,7 @@ fn simultaneous_updates_commit_per_procedure_in_version_order() {
     let out = cap.text();
     let nas: Vec<i64> = out
         .lines()
+        .filter(|l| l.split(' ').nth(1) == Some("a"))
         .map(|l| l.split(' ').nth(2).unwrap().parse().unwrap())
         .collect();
     assert_eq!(nas, (1..=nas.len() as i64).collect::<Vec<_>>(), "{out}");
@@ -788,11 +795,13 @@ fn interprocedure_chains_span_several_versions() {
 /// version-2 code, and unchanged b's binding must stay where it was.
 #[test]
 fn a_group_waiting_across_a_load_commits_the_right_bindings() {
-    let (vm, cap) = common::vm();
+    // Held at the first safepoint after a's first line, so the update
+    // finds a on the stack (not in the instant between two calls of a).
+    let (vm, cap) = common::vm_with(|c| c.hold_after_output = Some(b"v1 enters a".to_vec()));
     load_ab(&vm, 1);
     vm.run(None).unwrap();
     load_ab(&vm, 2);
-    cap.wait_contains("v1 a", 1, T);
+    cap.wait_contains("v1 enters a", 1, T);
     let begun = vm
         .begin_update(UpdateRequest {
             to: Some(2),
