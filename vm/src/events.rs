@@ -44,19 +44,19 @@ pub enum Event {
     /// A version was loaded.
     Loaded {
         /// Its number.
-        version: u64,
+        version: crate::ids::VersionNo,
     },
     /// The program started running `main` of a version.
     Started {
         /// The version.
-        version: u64,
+        version: crate::ids::VersionNo,
     },
     /// An update began (the program is paused at a safepoint).
     UpdateBegan {
         /// From.
-        from: u64,
+        from: crate::ids::VersionNo,
         /// To.
-        to: u64,
+        to: crate::ids::VersionNo,
     },
     /// A dispatcher primitive ran.
     Primitive(Primitive),
@@ -65,7 +65,7 @@ pub enum Event {
     /// A group's bindings were stored.
     GroupCommitted {
         /// The update's target version.
-        to: u64,
+        to: crate::ids::VersionNo,
         /// Its members.
         members: Vec<String>,
         /// How long the program was paused for the commit (prepare + store).
@@ -75,7 +75,7 @@ pub enum Event {
     /// time); nothing of it is visible to the program.
     GroupFailed {
         /// The update's target version.
-        to: u64,
+        to: crate::ids::VersionNo,
         /// Its members.
         members: Vec<String>,
         /// What went wrong.
@@ -98,7 +98,7 @@ pub enum Event {
         /// The update's id (as [`crate::UpdateBegun::id`]).
         id: u64,
         /// The target version.
-        to: u64,
+        to: crate::ids::VersionNo,
         /// Groups applied (member lists).
         applied: Vec<Vec<String>>,
         /// Groups not applied (abandoned, failed or timed out).
@@ -109,7 +109,7 @@ pub enum Event {
     /// A version space was retired and its memory given back.
     Retired {
         /// The version.
-        version: u64,
+        version: crate::ids::VersionNo,
         /// Its slot, now free.
         slot: crate::ids::Slot,
     },

@@ -1,6 +1,7 @@
 //! Newtypes for numbers that must not be mixed up (STYLE.md): a version's
-//! slot in the address space is not its user-visible version number, and
-//! neither is a procedure ID ([`crate::binding::ProcId`]).
+//! slot in the address space ([`Slot`]) is not its user-visible version
+//! number ([`VersionNo`]), and neither is a procedure ID
+//! ([`crate::binding::ProcId`]).
 //!
 //! Invariant: a [`Slot`] is below [`crate::layout::SLOTS`] wherever it
 //! names a version space (the loader only hands out free ones).
@@ -24,5 +25,20 @@ impl fmt::Display for Slot {
     /// The bare number (a decoded address writes it `s3`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+/// A user-visible version number (1, 2, ...): what `ush load` names, what
+/// the changes file's `version` line says, and what every message prints.
+/// Never reused, and not a [`Slot`]. The wire protocol carries it as a bare
+/// `u64`; the pup converts at its boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VersionNo(pub u64);
+
+impl fmt::Display for VersionNo {
+    /// The bare number, so messages read `version 2` as they always have
+    /// (width and alignment flags apply as they did to the `u64`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
     }
 }

@@ -48,6 +48,7 @@ pub use engine::{Ending, UpdateBegun, UpdateEnded, UpdateError, UpdateRequest};
 pub use events::{Event, Primitive};
 pub use load::LoadError;
 pub use runtime::{ExitStatus, RuntimeError, TrapKind};
+pub use ids::VersionNo;
 pub use version::Version;
 
 pub(crate) use pause::{pause, pause_with};
@@ -136,10 +137,10 @@ pub enum VmError {
     NoVersion,
     /// `run` of a version that is not loaded.
     #[error("version {0} is not loaded")]
-    NotLoaded(u64),
+    NotLoaded(VersionNo),
     /// `run` of a version without `main`.
     #[error("version {0} has no main procedure")]
-    NoMain(u64),
+    NoMain(VersionNo),
     /// [`Vm::set_test_mode`] after the program started, or twice.
     #[error("test mode is set once, before the program runs")]
     TestModeLate,
@@ -162,7 +163,7 @@ pub struct FrameInfo {
     /// Its frame pointer.
     pub fp: u64,
     /// User-visible version of the code.
-    pub version: u64,
+    pub version: VersionNo,
     /// What kind of code (procedure, interprocedure, mprocedure).
     pub kind: SegType,
     /// Procedure ID.
@@ -195,7 +196,7 @@ pub enum ProgramState {
     /// Running (possibly paused for a moment).
     Running {
         /// The version whose `main` was started.
-        version: u64,
+        version: VersionNo,
     },
     /// Stopped, with why.
     Exited(ExitStatus),
@@ -226,7 +227,7 @@ pub const LOAD_REPORT_MATRIX: usize = 32;
 #[derive(Clone, Debug)]
 pub struct LoadReport {
     /// Version number.
-    pub version: u64,
+    pub version: VersionNo,
     /// Its slot.
     pub slot: ids::Slot,
     /// Procedures in ID order: (ID, name, code address, code size).
@@ -243,7 +244,7 @@ pub struct LoadReport {
     pub mprocs: Vec<(String, u64, u32)>,
     /// For each iproc and mproc (by the procedure it serves): the version
     /// its old signature or `old.NAME` reads were checked against.
-    pub old_versions: Vec<(String, u64)>,
+    pub old_versions: Vec<(String, VersionNo)>,
     /// Address of the binding table.
     pub table: u64,
     /// How long placing took (compile + place), ns.
@@ -356,7 +357,7 @@ impl Vm {
     /// keeps running. `source` lets runtime errors show line:column.
     pub fn load(
         &self,
-        number: u64,
+        number: VersionNo,
         module: Module,
         source: Option<&str>,
     ) -> Result<LoadReport, LoadError> {
@@ -478,7 +479,7 @@ impl Vm {
 
     /// Start `main` of `version` (default: the oldest loaded) on the
     /// program thread.
-    pub fn run(&self, version: Option<u64>) -> Result<u64, VmError> {
+    pub fn run(&self, version: Option<VersionNo>) -> Result<VersionNo, VmError> {
         let sh = self.shared.clone();
         let mut st = sh.lock();
         if st.ctl.running {
@@ -702,7 +703,7 @@ impl Vm {
     }
 
     /// Read one binding: the address `table_version[name]` holds.
-    pub fn binding(&self, version: u64, name: &str) -> Option<u64> {
+    pub fn binding(&self, version: VersionNo, name: &str) -> Option<u64> {
         let sh = &*self.shared;
         let st = sh.lock();
         let v = st.versions.get(&version)?;
@@ -711,7 +712,7 @@ impl Vm {
     }
 
     /// Procedure names in ID order of a loaded version, with their IDs.
-    pub fn procs(&self, version: u64) -> Vec<(u32, String)> {
+    pub fn procs(&self, version: VersionNo) -> Vec<(u32, String)> {
         let st = self.shared.lock();
         st.versions
             .get(&version)
@@ -724,7 +725,7 @@ impl Vm {
     }
 
     /// The module of a loaded version.
-    pub fn module(&self, version: u64) -> Option<Arc<Module>> {
+    pub fn module(&self, version: VersionNo) -> Option<Arc<Module>> {
         self.shared
             .lock()
             .versions

@@ -10,7 +10,7 @@
 //!   its code has no relocations.
 
 use crate::codegen::{Codegen, Env, Tier, Unit};
-use crate::ids::Slot;
+use crate::ids::{Slot, VersionNo};
 use crate::layout::{SEGMENT_SIZE, SegType};
 use crate::names::NameService;
 use crate::runtime::Printf;
@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub enum LoadError {
     /// Version numbers must grow.
     #[error("version {0} is already loaded or older than a loaded version")]
-    BadNumber(u64),
+    BadNumber(VersionNo),
     /// No free version-space slot.
     #[error("no free version space (all {0} slots hold live versions)")]
     NoSlot(u32),
@@ -99,7 +99,7 @@ pub enum LoadError {
         /// The procedure it names.
         name: String,
         /// The version being loaded.
-        version: u64,
+        version: VersionNo,
     },
     /// An iproc whose old signature is not the old procedure's.
     #[error(
@@ -113,7 +113,7 @@ pub enum LoadError {
         /// The signature the procedure has in `version`.
         actual: String,
         /// The version it will be updated from.
-        version: u64,
+        version: VersionNo,
     },
     /// An iproc for a procedure the previous version lacks.
     #[error("iproc {0}: the previous version has no procedure {0}")]
@@ -124,7 +124,7 @@ pub enum LoadError {
         /// The name it serves.
         name: String,
         /// The version being loaded.
-        version: u64,
+        version: VersionNo,
     },
     /// An mproc's `old.NAME` of another type than in the old version.
     #[error("mproc {name}: old.{old} is {actual} in version {version}, not {declared}")]
@@ -136,7 +136,7 @@ pub enum LoadError {
         /// Its type in `version`.
         actual: String,
         /// The version it will be updated from.
-        version: u64,
+        version: VersionNo,
         /// The type the mproc declares.
         declared: String,
     },
@@ -150,7 +150,7 @@ pub enum LoadError {
         /// The old static or global.
         old: String,
         /// The version it will be updated from.
-        version: u64,
+        version: VersionNo,
     },
     /// An mproc for a procedure whose statics an older version owns.
     #[error("mproc {0}: its procedure shares data with an older version")]
@@ -294,7 +294,7 @@ pub(crate) struct LoadInput<'a> {
     /// `old.NAME` are checked against (`prev` where it gives none).
     pub old_of: &'a OldOf<'a>,
     /// The new version's number.
-    pub number: u64,
+    pub number: VersionNo,
     /// The version-space slot reserved for it.
     pub slot: Slot,
     /// What it is compiled from.
@@ -662,7 +662,7 @@ impl Loading<'_> {
                         name: ip.name.clone(),
                         declared: sig_string(&ip.old_sig),
                         actual: sig_string(&old.sig),
-                        version: old_ver.map_or(0, |v| v.number),
+                        version: old_ver.map_or(VersionNo(0), |v| v.number),
                     });
                 }
                 Some(old) => old_sig.ret = old.sig.ret,
@@ -822,7 +822,7 @@ fn old_statics(
                     name: mp.name.clone(),
                     old: os.name.clone(),
                     actual: ty_string(ty),
-                    version: old_ver.map_or(0, |v| v.number),
+                    version: old_ver.map_or(VersionNo(0), |v| v.number),
                     declared: ty_string(os.ty),
                 });
             }
@@ -830,7 +830,7 @@ fn old_statics(
                 return Err(LoadError::MProcNoOld {
                     name: mp.name.clone(),
                     old: os.name.clone(),
-                    version: old_ver.map_or(0, |v| v.number),
+                    version: old_ver.map_or(VersionNo(0), |v| v.number),
                 });
             }
         }

@@ -34,7 +34,7 @@ pub(crate) struct State {
     /// it in when it commits (loads are serialized by `Shared::loader`).
     pub(crate) names: Arc<names::NameService>,
     /// Shared so a load can read the version it builds on without the lock.
-    pub(crate) versions: BTreeMap<u64, Arc<Version>>,
+    pub(crate) versions: BTreeMap<crate::ids::VersionNo, Arc<Version>>,
     pub(crate) slots: [bool; SLOTS as usize],
     pub(crate) engine: engine::Engine,
     pub(crate) ctl: Ctl,
@@ -90,10 +90,10 @@ impl Shared {
                     .values()
                     .find(|v| v.slot == a.slot)
                     .map(|v| v.number)
-                    .unwrap_or(0);
+                    .unwrap_or(crate::ids::VersionNo(0));
                 (v, a.ty, a.proc_id, a.disp)
             }
-            None => (0, SegType::Proc, 0, 0),
+            None => (crate::ids::VersionNo(0), SegType::Proc, 0, 0),
         };
         let name = st.names.name(proc_id).unwrap_or("?").to_string();
         FrameInfo {

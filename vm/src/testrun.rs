@@ -22,6 +22,7 @@
 //!   the update request and the point: two runs of one point print the same.
 
 use crate::engine::{self, UpdateRequest};
+use crate::ids::VersionNo;
 use crate::layout::SegType;
 use crate::runtime::ExitStatus;
 use crate::{FrameInfo, Shared, State, Vm, VmConfig};
@@ -62,7 +63,7 @@ struct Inner {
     at_horizon: bool,
     begun: Option<Begun>,
     deadline: Option<u64>,
-    waiting: Vec<(u64, Vec<String>)>,
+    waiting: Vec<(VersionNo, Vec<String>)>,
     commits: Vec<Commit>,
     end: Option<End>,
 }
@@ -264,7 +265,7 @@ impl TestMode {
     }
 }
 
-fn waiting(st: &State) -> Vec<(u64, Vec<String>)> {
+fn waiting(st: &State) -> Vec<(VersionNo, Vec<String>)> {
     st.engine
         .pending
         .iter()
@@ -385,9 +386,9 @@ pub fn run_one(cfg: &Config, which: Which) -> Result<Run, String> {
         ..VmConfig::default()
     };
     let vm = Vm::new(config).map_err(|e| format!("cannot set up a VM: {e}"))?;
-    vm.load(1, cfg.old.module.clone(), Some(&cfg.old.source))
+    vm.load(VersionNo(1), cfg.old.module.clone(), Some(&cfg.old.source))
         .map_err(|e| format!("OLD {} does not load: {e}", cfg.old.file))?;
-    vm.load(2, cfg.new.module.clone(), Some(&cfg.new.source))
+    vm.load(VersionNo(2), cfg.new.module.clone(), Some(&cfg.new.source))
         .map_err(|e| {
             format!(
                 "NEW {} does not fit OLD {}: {e}",
@@ -402,7 +403,11 @@ pub fn run_one(cfg: &Config, which: Which) -> Result<Run, String> {
         Which::Update(k) => mode.update_at(k, cfg.request.clone()),
     }
     vm.set_test_mode(mode.clone()).map_err(|e| e.to_string())?;
-    vm.run(Some(if which == Which::New { 2 } else { 1 }))
+    vm.run(Some(if which == Which::New {
+        VersionNo(2)
+    } else {
+        VersionNo(1)
+    }))
         .map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let status = loop {

@@ -8,7 +8,7 @@
 //! - an unchanged procedure or global shares the data segment of the version
 //!   that owns it, so running code of both versions sees one copy.
 
-use crate::ids::Slot;
+use crate::ids::{Slot, VersionNo};
 use crate::layout::SegType;
 use crate::runtime::Printf;
 use crate::space::AddressSpace;
@@ -33,7 +33,7 @@ pub struct ProcInfo {
     /// Absolute address of its data segment (0 if it has no statics).
     pub data: u64,
     /// The version number that owns that data segment.
-    pub data_owner: u64,
+    pub data_owner: VersionNo,
     /// Its statics (layout).
     pub statics: Vec<Static>,
     /// Names it calls.
@@ -52,7 +52,7 @@ pub struct GlobalInfo {
     /// Absolute address of its data.
     pub addr: u64,
     /// Version number owning the data.
-    pub owner: u64,
+    pub owner: VersionNo,
 }
 
 /// Placed interprocedure or mprocedure code.
@@ -66,7 +66,7 @@ pub struct AuxCode {
     pub old_sig: Option<Signature>,
     /// The version its old signature (iproc) or `old.NAME` reads (mproc)
     /// were checked against, when there was one.
-    pub old_version: Option<u64>,
+    pub old_version: Option<VersionNo>,
 }
 
 impl Version {
@@ -81,7 +81,7 @@ impl Version {
 /// A loaded version.
 pub struct Version {
     /// User-visible version number.
-    pub number: u64,
+    pub number: VersionNo,
     /// Version-space slot.
     pub slot: Slot,
     /// The module it was compiled from.

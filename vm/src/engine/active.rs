@@ -2,13 +2,14 @@
 
 use super::Group;
 use crate::FrameInfo;
+use crate::ids::VersionNo;
 use crate::layout::SegType;
 use crate::version::Version;
 
 /// The procedures on the stack in frames older than `to`, as indices of
 /// the target's module (a procedure the target lacks cannot be reached by
 /// its code, so it does not count), deduplicated.
-pub(super) fn old_frames(frames: &[FrameInfo], target: &Version, to: u64) -> Vec<usize> {
+pub(super) fn old_frames(frames: &[FrameInfo], target: &Version, to: VersionNo) -> Vec<usize> {
     let mut old: Vec<usize> = frames
         .iter()
         .filter(|f| f.kind == SegType::Proc && f.version < to)

@@ -47,6 +47,7 @@ pub use report::{ProcBindings, Status};
 use crate::FrameInfo;
 use crate::binding::{BindingTable, ProcId};
 use crate::events::Event;
+use crate::ids::VersionNo;
 use crate::layout::LargeAddr;
 use crate::runtime::ExitStatus;
 use crate::version::Version;
@@ -109,7 +110,7 @@ pub(crate) trait Program {
 }
 
 /// The loaded versions by number.
-pub(crate) type Versions = std::collections::BTreeMap<u64, std::sync::Arc<Version>>;
+pub(crate) type Versions = std::collections::BTreeMap<VersionNo, std::sync::Arc<Version>>;
 
 /// What [`plan::plan`] reads of the VM: the loaded versions and the names
 /// of their procedures.
@@ -162,9 +163,9 @@ pub struct Update {
     /// Engine-wide id.
     pub id: u64,
     /// Version it starts from.
-    pub from: u64,
+    pub from: VersionNo,
     /// Target version.
-    pub to: u64,
+    pub to: VersionNo,
     /// Groups still waiting.
     pub groups: Vec<Group>,
     /// Groups committed.
@@ -207,7 +208,7 @@ pub struct UpdateEnded {
     /// The update's id.
     pub id: u64,
     /// Its target version.
-    pub to: u64,
+    pub to: VersionNo,
     /// Complete, partial or nothing applied.
     pub ending: Ending,
     /// Groups applied (names).
@@ -221,14 +222,14 @@ pub struct UpdateEnded {
 pub struct Engine {
     /// Version each procedure is committed to: the one record of it that
     /// every report reads (HRVN is derived from it).
-    pub cur: HashMap<ProcId, u64>,
+    pub cur: HashMap<ProcId, VersionNo>,
     /// Version each changed global's value was last moved to.
-    pub(crate) global_cur: HashMap<ProcId, u64>,
+    pub(crate) global_cur: HashMap<ProcId, VersionNo>,
     /// Updates with groups still waiting, oldest first.
     pub pending: Vec<Update>,
     /// The most recently retired version numbers (at most
     /// [`RECENT_RETIRED`]): a pup doing thousands of updates must not grow.
-    pub retired: std::collections::VecDeque<u64>,
+    pub retired: std::collections::VecDeque<VersionNo>,
     /// How many versions have been retired in all.
     pub retired_count: u64,
     /// Return interrupts enabled (a barrier is wanted).
@@ -273,7 +274,7 @@ impl Engine {
     }
 
     /// The program starts running `v`: every procedure of it is current.
-    pub(crate) fn on_run(&mut self, v: u64, ver: &Version) {
+    pub(crate) fn on_run(&mut self, v: VersionNo, ver: &Version) {
         self.cur = ver.procs.values().map(|p| (ProcId(p.id), v)).collect();
         self.global_cur.clear();
         self.pending.clear();
@@ -282,14 +283,14 @@ impl Engine {
 
     /// Highest running version number: the highest version some procedure
     /// is committed to (0 before the program runs).
-    pub fn hrvn(&self) -> u64 {
-        self.cur.values().copied().max().unwrap_or(0)
+    pub fn hrvn(&self) -> VersionNo {
+        self.cur.values().copied().max().unwrap_or(VersionNo(0))
     }
 
     /// The version procedure `id` will be running when an update loaded
     /// now applies: the target of the latest pending update that will move
     /// it, else its committed version (`None` if the program never ran it).
-    pub fn old_version(&self, id: ProcId) -> Option<u64> {
+    pub fn old_version(&self, id: ProcId) -> Option<VersionNo> {
         let mut v = *self.cur.get(&id)?;
         for up in &self.pending {
             if up.groups.iter().any(|g| g.members.contains(&id)) {
@@ -304,9 +305,9 @@ impl Engine {
 #[derive(Clone, Debug, Default)]
 pub struct UpdateRequest {
     /// Starting version (default: the highest running version).
-    pub from: Option<u64>,
+    pub from: Option<VersionNo>,
     /// Target version (default: the newest loaded).
-    pub to: Option<u64>,
+    pub to: Option<VersionNo>,
     /// Procedures to treat as changed (must include every computed change).
     pub changed: Option<Vec<String>>,
     /// Semantic dependencies: each list is updated together.
@@ -321,8 +322,8 @@ impl UpdateRequest {
     /// The request a changes file describes.
     pub fn from_changes(c: &ChangesFile) -> UpdateRequest {
         UpdateRequest {
-            from: c.update.map(|u| u.0),
-            to: c.update.map(|u| u.1),
+            from: c.update.map(|u| VersionNo(u.0)),
+            to: c.update.map(|u| VersionNo(u.1)),
             changed: c.changed.clone(),
             together: c.together.clone(),
             within: c.within,
@@ -336,14 +337,14 @@ impl UpdateRequest {
 pub enum UpdateError {
     /// A version is not loaded.
     #[error("version {0} is not loaded")]
-    NoVersion(u64),
+    NoVersion(VersionNo),
     /// The versions are not in order.
     #[error("cannot update from version {from} to version {to}: the target must be newer")]
     Order {
         /// From.
-        from: u64,
+        from: VersionNo,
         /// To.
-        to: u64,
+        to: VersionNo,
     },
     /// Nothing runs yet.
     #[error("no program is running (use run first)")]
@@ -357,18 +358,18 @@ pub enum UpdateError {
     )]
     Older {
         /// Target.
-        to: u64,
+        to: VersionNo,
         /// A procedure at a newer version.
         name: String,
         /// Its committed version.
-        committed: u64,
+        committed: VersionNo,
     },
     /// Every procedure is at the target already.
     #[error("every procedure is already at version {0}: nothing to update")]
-    AlreadyAt(u64),
+    AlreadyAt(VersionNo),
     /// An update to the same target is still pending.
     #[error("an update to version {0} is already pending (wait for it, or abort it first)")]
-    AlreadyPending(u64),
+    AlreadyPending(VersionNo),
     /// The changes do not fit the versions.
     #[error("{0}")]
     Changes(String),
@@ -380,9 +381,9 @@ pub struct UpdateBegun {
     /// The update's id.
     pub id: u64,
     /// From.
-    pub from: u64,
+    pub from: VersionNo,
     /// To.
-    pub to: u64,
+    pub to: VersionNo,
     /// Changed procedures (computed plus listed).
     pub changed: Vec<String>,
     /// Why each was found changed (`name: code, statics`).

@@ -3,6 +3,7 @@
 
 use super::{Engine, Group, Loaded, UpdateError, UpdateRequest, Versions};
 use crate::binding::{BindingTable, ProcId};
+use crate::ids::VersionNo;
 use std::collections::{BTreeSet, HashMap};
 
 pub(super) struct Uf {
@@ -34,8 +35,8 @@ impl Uf {
 /// What an update will do, worked out before the program is paused (the
 /// diff and the groups cost time that should not be pause time).
 pub(crate) struct Plan {
-    pub(super) from: u64,
-    pub(super) to: u64,
+    pub(super) from: VersionNo,
+    pub(super) to: VersionNo,
     pub(super) changed: BTreeSet<String>,
     pub(super) reasons: Vec<String>,
     pub(super) groups: Vec<Group>,
@@ -55,7 +56,7 @@ pub(crate) fn plan(
             .versions
             .keys()
             .next_back()
-            .ok_or(UpdateError::NoVersion(0))?,
+            .ok_or(UpdateError::NoVersion(VersionNo(0)))?,
     };
     let target = loaded.versions.get(&to).ok_or(UpdateError::NoVersion(to))?;
     // Versions are a number line (SPEC §4.2.1): the target may be any loaded
@@ -100,7 +101,7 @@ pub(crate) fn plan(
 
     // Changed procedures: compared per procedure against the version it is
     // committed to now (after an abandoned group that may be older than `from`).
-    let mut diffs: HashMap<u64, compiler::diff::Diff> = HashMap::new();
+    let mut diffs: HashMap<VersionNo, compiler::diff::Diff> = HashMap::new();
     let mut changed = BTreeSet::new();
     let mut reasons = Vec::new();
     let mut changed_globals = BTreeSet::new();
@@ -315,7 +316,7 @@ pub(crate) fn plan(
 
 /// Fill in a group's members (by ID) and `g.pre` from its names, against
 /// the current versions.
-pub(super) fn precompute(versions: &Versions, versions_gen: u64, to: u64, g: &mut Group) {
+pub(super) fn precompute(versions: &Versions, versions_gen: u64, to: VersionNo, g: &mut Group) {
     let Some(target) = versions.get(&to) else {
         return;
     };
@@ -345,7 +346,7 @@ pub(super) fn precompute(versions: &Versions, versions_gen: u64, to: u64, g: &mu
 /// table (SET SDTE): each `table_u[P]` gets what [`resolve`] says.
 pub(super) fn binding_stores(
     versions: &Versions,
-    to: u64,
+    to: VersionNo,
     members: &[String],
 ) -> Vec<(BindingTable, ProcId, u64)> {
     let mut out = Vec::with_capacity(members.len() * 2);
@@ -368,7 +369,7 @@ pub(super) fn binding_stores(
 /// when the signature is the same (identity links collapse), else the first
 /// interprocedure that accepts version u's signature. `None` leaves the old
 /// binding: then only old callers (all in P's group) reach it.
-pub(super) fn resolve(versions: &Versions, u: u64, p: &str, to: u64) -> Option<u64> {
+pub(super) fn resolve(versions: &Versions, u: VersionNo, p: &str, to: VersionNo) -> Option<u64> {
     let sig_u = &versions.get(&u)?.procs.get(p)?.sig;
     let tv = versions.get(&to)?;
     let np = tv.procs.get(p)?;
@@ -380,7 +381,7 @@ pub(super) fn resolve(versions: &Versions, u: u64, p: &str, to: u64) -> Option<u
     if *sig_u == np.sig {
         return Some(np.code);
     }
-    versions.range(u + 1..to).find_map(|(_, w)| {
+    versions.range(VersionNo(u.0 + 1)..to).find_map(|(_, w)| {
         w.iprocs
             .get(p)
             .filter(|ip| ip.old_sig.as_ref() == Some(sig_u))

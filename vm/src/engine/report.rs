@@ -1,28 +1,29 @@
 //! What the engine reports: `status`, `versions`, `procs`.
 
 use crate::binding::ProcId;
+use crate::ids::VersionNo;
 use crate::{ProgramState, Shared, State};
 use std::collections::BTreeSet;
 
 /// One procedure in a [`Status`]: (ID, name, committed version, bindings:
 /// (table version, decoded target)).
-pub type ProcBindings = (u32, String, u64, Vec<(u64, String)>);
+pub type ProcBindings = (u32, String, VersionNo, Vec<(VersionNo, String)>);
 
 /// A snapshot for `status`, `versions`, `procs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Status {
     /// Live versions: (number, slot, procedures, code bytes).
-    pub versions: Vec<(u64, u32, usize, u64)>,
+    pub versions: Vec<(VersionNo, u32, usize, u64)>,
     /// The most recently retired versions.
-    pub retired: Vec<u64>,
+    pub retired: Vec<VersionNo>,
     /// How many versions were retired in all.
     pub retired_count: u64,
     /// Highest running version number.
-    pub hrvn: u64,
+    pub hrvn: VersionNo,
     /// The program.
     pub program: ProgramState,
     /// Pending updates: (id, from, to, groups).
-    pub pending: Vec<(u64, u64, u64, Vec<Vec<String>>)>,
+    pub pending: Vec<(u64, VersionNo, VersionNo, Vec<Vec<String>>)>,
     /// Per procedure: (ID, name, committed version, bindings: (table
     /// version, decoded target)).
     pub bindings: Vec<ProcBindings>,
@@ -53,14 +54,14 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
                             .values()
                             .find(|x| x.slot == a.slot)
                             .map(|x| x.number)
-                            .unwrap_or(0);
+                            .unwrap_or(VersionNo(0));
                         format!("v{ver}:{}:{}", a.ty.short(), name)
                     })
                     .unwrap_or_else(|| format!("{t:#x}"));
                 per.push((v.number, d));
             }
         }
-        let cur = st.engine.cur.get(&ProcId(id)).copied().unwrap_or(0);
+        let cur = st.engine.cur.get(&ProcId(id)).copied().unwrap_or(VersionNo(0));
         bindings.push((id, name, cur, per));
     }
     Status {

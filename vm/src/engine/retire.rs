@@ -3,13 +3,14 @@
 use super::{Program, RECENT_RETIRED};
 use crate::binding::ProcId;
 use crate::events::Event;
+use crate::ids::{Slot, VersionNo};
 use crate::{FrameInfo, State};
 use std::collections::{HashMap, HashSet};
 
 /// Retire every version space nothing needs any more (SPEC §3.1).
 pub(super) fn retire<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]) {
-    let newest = st.versions.keys().next_back().copied().unwrap_or(0);
-    let mut busy: HashSet<u64> = frames.iter().map(|f| f.version).collect();
+    let newest = st.versions.keys().next_back().copied().unwrap_or(VersionNo(0));
+    let mut busy: HashSet<VersionNo> = frames.iter().map(|f| f.version).collect();
     busy.insert(newest);
     let hrvn = st.engine.hrvn();
     busy.insert(hrvn);
@@ -17,7 +18,7 @@ pub(super) fn retire<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo
         busy.insert(up.from);
         busy.insert(up.to);
     }
-    let slot_of: HashMap<crate::ids::Slot, u64> =
+    let slot_of: HashMap<Slot, VersionNo> =
         st.versions.values().map(|v| (v.slot, v.number)).collect();
     for v in st.versions.values() {
         for p in v.procs.values() {
@@ -39,7 +40,7 @@ pub(super) fn retire<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo
         }
     }
     let running = st.ctl.running;
-    let dead: Vec<u64> = st
+    let dead: Vec<VersionNo> = st
         .versions
         .keys()
         .copied()
