@@ -12,7 +12,7 @@ fn main() {
         ..Default::default()
     })
     .unwrap();
-    vm.load(1, module, Some(&src)).unwrap();
+    vm.load(vm::VersionNo(1), module, Some(&src)).unwrap();
     vm.run(None).unwrap();
     let st = vm.wait_exit(std::time::Duration::from_secs(3600)).unwrap();
     std::process::exit(st.code() as i32);

@@ -205,7 +205,9 @@ mod tests {
     use std::sync::Arc;
 
     fn loaded(v: u64) -> Event {
-        Event::Loaded { version: v }
+        Event::Loaded {
+            version: crate::ids::VersionNo(v),
+        }
     }
 
     #[test]

@@ -46,9 +46,9 @@ pub mod version;
 
 pub use engine::{Ending, UpdateBegun, UpdateEnded, UpdateError, UpdateRequest};
 pub use events::{Event, Primitive};
+pub use ids::VersionNo;
 pub use load::LoadError;
 pub use runtime::{ExitStatus, RuntimeError, TrapKind};
-pub use ids::VersionNo;
 pub use version::Version;
 
 pub(crate) use pause::{pause, pause_with};

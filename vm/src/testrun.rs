@@ -408,7 +408,7 @@ pub fn run_one(cfg: &Config, which: Which) -> Result<Run, String> {
     } else {
         VersionNo(1)
     }))
-        .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let status = loop {
         if over.load(SeqCst) {

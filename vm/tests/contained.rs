@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::compile;
-use vm::{ExitStatus, TrapKind, Vm, VmConfig};
+use vm::{ExitStatus, TrapKind, VersionNo, Vm, VmConfig};
 
 const PRINTS: &str = "main() { printf(\"hello\\n\"); printf(\"again\\n\"); }\n";
 
@@ -30,8 +30,9 @@ fn a_panic_in_a_host_function_becomes_a_runtime_error_and_the_vm_runs_on() {
         ..VmConfig::default()
     };
     let vm = Vm::new(config).unwrap();
-    vm.load(1, compile("p.uc", PRINTS), None).unwrap();
-    vm.run(Some(1)).unwrap();
+    vm.load(VersionNo(1), compile("p.uc", PRINTS), None)
+        .unwrap();
+    vm.run(Some(VersionNo(1))).unwrap();
     let status = vm
         .wait_exit(Duration::from_secs(30))
         .expect("the program ends");
@@ -42,7 +43,7 @@ fn a_panic_in_a_host_function_becomes_a_runtime_error_and_the_vm_runs_on() {
     assert!(e.message.contains("the output sink broke"), "{}", e.message);
     // The same VM runs the program again once the sink works.
     broken.store(false, Ordering::SeqCst);
-    vm.run(Some(1)).unwrap();
+    vm.run(Some(VersionNo(1))).unwrap();
     assert_eq!(
         vm.wait_exit(Duration::from_secs(30)),
         Some(ExitStatus::Returned)
@@ -53,8 +54,9 @@ fn a_panic_in_a_host_function_becomes_a_runtime_error_and_the_vm_runs_on() {
 fn a_deep_runtime_error_keeps_both_ends_of_the_stack_and_counts_the_rest() {
     let src = "int down(int n) { if (n == 0) { return 1 / n; } return down(n - 1) + 1; }\nmain() { printf(\"%d\\n\", down(100000)); }\n";
     let (vm, _out) = common::vm();
-    vm.load(1, compile("deep.uc", src), Some(src)).unwrap();
-    vm.run(Some(1)).unwrap();
+    vm.load(VersionNo(1), compile("deep.uc", src), Some(src))
+        .unwrap();
+    vm.run(Some(VersionNo(1))).unwrap();
     let Some(ExitStatus::Error(e)) = vm.wait_exit(Duration::from_secs(30)) else {
         panic!("a runtime error")
     };

@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 use vm::ExitStatus;
+use vm::VersionNo;
 
 #[test]
 fn every_corpus_program_prints_its_golden_output() {
@@ -35,7 +36,7 @@ fn every_corpus_program_prints_its_golden_output() {
 
         let module = common::compile(&name, &src);
         let (vm, cap) = common::vm_with(|c| c.stack_size = 8 << 20);
-        vm.load(1, module, Some(&src))
+        vm.load(VersionNo(1), module, Some(&src))
             .unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
         vm.run(None).unwrap();
         let status = vm

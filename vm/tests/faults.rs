@@ -13,7 +13,7 @@ mod common;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use vm::{Event, UpdateRequest, Vm, VmConfig};
+use vm::{Event, UpdateRequest, VersionNo, Vm, VmConfig};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -75,13 +75,13 @@ fn an_mproc_writing_out_of_bounds_fails_its_group_and_changes_nothing() {
         ("far", "65536"),
     ] {
         let (vm, cap) = common::vm();
-        vm.load(1, common::compile("p1.uc", STEP1), Some(STEP1))
+        vm.load(VersionNo(1), common::compile("p1.uc", STEP1), Some(STEP1))
             .unwrap();
         vm.run(None).unwrap();
         let p2 = step2(&format!(
             "mproc step {{ pd = old.pd; buf[{index}] = 12345; }}\n"
         ));
-        vm.load(2, common::compile("p2.uc", &p2), Some(&p2))
+        vm.load(VersionNo(2), common::compile("p2.uc", &p2), Some(&p2))
             .unwrap();
         cap.wait_contains("step 3\n", 1, T);
 
@@ -109,11 +109,11 @@ fn an_mproc_writing_out_of_bounds_fails_its_group_and_changes_nothing() {
 #[test]
 fn an_mproc_writing_out_of_bounds_can_be_fixed_by_a_later_version() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("p1.uc", STEP1), Some(STEP1))
+    vm.load(VersionNo(1), common::compile("p1.uc", STEP1), Some(STEP1))
         .unwrap();
     vm.run(None).unwrap();
     let bad = step2("mproc step { int i; pd = old.pd; for (i = 0; i <= 4; i++) buf[i] = 0; }\n");
-    vm.load(2, common::compile("p2.uc", &bad), Some(&bad))
+    vm.load(VersionNo(2), common::compile("p2.uc", &bad), Some(&bad))
         .unwrap();
     cap.wait_contains("step 2\n", 1, T);
     let err = failed_group_error(&vm);
@@ -122,7 +122,7 @@ fn an_mproc_writing_out_of_bounds_can_be_fixed_by_a_later_version() {
     // Version 3 fixes the loop bound; the update to it finishes the job.
     let good = step2("mproc step { int i; pd = old.pd; for (i = 0; i < 4; i++) buf[i] = 0; }\n")
         .replace("new step", "fixed step");
-    vm.load(3, common::compile("p3.uc", &good), Some(&good))
+    vm.load(VersionNo(3), common::compile("p3.uc", &good), Some(&good))
         .unwrap();
     let begun = vm.begin_update(UpdateRequest::default()).unwrap();
     assert!(begun.failed.is_empty(), "{:?}", begun.failed);
@@ -320,7 +320,8 @@ fn ten_thousand_updates_alone() {
              main() {{ while (1) {{ step(); tick(); }} }}\n"
         )
     };
-    vm.load(1, common::compile("p.uc", &src(1)), None).unwrap();
+    vm.load(VersionNo(1), common::compile("p.uc", &src(1)), None)
+        .unwrap();
     vm.run(None).unwrap();
     tally.wait_version(1, T);
 
@@ -328,7 +329,7 @@ fn ten_thousand_updates_alone() {
     // (update number, region resident bytes, process RSS) every 1,000.
     let mut samples = Vec::new();
     for v in 2..=LONG_RUN + 1 {
-        vm.load(v, common::compile("p.uc", &src(v)), None)
+        vm.load(VersionNo(v), common::compile("p.uc", &src(v)), None)
             .unwrap_or_else(|e| panic!("load {v}: {e}"));
         let begun = vm
             .begin_update(UpdateRequest::default())

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 use vm::engine::Ending;
-use vm::{Event, ExitStatus, UpdateError, UpdateRequest};
+use vm::{Event, ExitStatus, UpdateError, UpdateRequest, VersionNo};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -29,12 +29,12 @@ main() {{ int r = 0; while (1) {{ work(r); r++; }} }}
 
 fn to(v: u64) -> UpdateRequest {
     UpdateRequest {
-        to: Some(v),
+        to: Some(VersionNo(v)),
         ..Default::default()
     }
 }
 
-fn committed(vm: &vm::Vm, name: &str) -> u64 {
+fn committed(vm: &vm::Vm, name: &str) -> VersionNo {
     vm.status()
         .bindings
         .iter()
@@ -64,29 +64,38 @@ fn completion(ev: &std::sync::mpsc::Receiver<Event>) -> (Vec<Vec<String>>, Vec<S
 #[test]
 fn bad_requests_are_refused_by_variant_and_change_nothing() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("s1.uc", &slow(1)), None)
+    vm.load(VersionNo(1), common::compile("s1.uc", &slow(1)), None)
         .unwrap();
     assert_eq!(vm.begin_update(to(1)), Err(UpdateError::NotRunning));
     vm.run(None).unwrap();
     cap.wait_contains("v1 work", 1, T);
-    assert_eq!(vm.begin_update(to(2)), Err(UpdateError::NoVersion(2)));
-    assert_eq!(vm.begin_update(to(1)), Err(UpdateError::AlreadyAt(1)));
-    vm.load(2, common::compile("s2.uc", &slow(2)), None)
+    assert_eq!(
+        vm.begin_update(to(2)),
+        Err(UpdateError::NoVersion(VersionNo(2)))
+    );
+    assert_eq!(
+        vm.begin_update(to(1)),
+        Err(UpdateError::AlreadyAt(VersionNo(1)))
+    );
+    vm.load(VersionNo(2), common::compile("s2.uc", &slow(2)), None)
         .unwrap();
     let begun = vm.begin_update(to(2)).unwrap();
     assert_eq!(begun.pending, vec![vec!["work".to_string()]]);
-    assert_eq!(vm.begin_update(to(2)), Err(UpdateError::AlreadyPending(2)));
+    assert_eq!(
+        vm.begin_update(to(2)),
+        Err(UpdateError::AlreadyPending(VersionNo(2)))
+    );
     // main was warped to 2: an update to 1 would move it backwards.
     assert_eq!(
         vm.begin_update(to(1)),
         Err(UpdateError::Older {
-            to: 1,
+            to: VersionNo(1),
             name: "main".into(),
-            committed: 2
+            committed: VersionNo(2)
         })
     );
     assert_eq!(vm.status().pending.len(), 1, "nothing changed");
-    assert_eq!(committed(&vm, "work"), 1);
+    assert_eq!(committed(&vm, "work"), VersionNo(1));
     vm.stop();
     assert_eq!(vm.wait_exit(T), Some(ExitStatus::Stopped));
     assert_eq!(vm.begin_update(to(2)), Err(UpdateError::Ended));
@@ -95,16 +104,16 @@ fn bad_requests_are_refused_by_variant_and_change_nothing() {
 #[test]
 fn an_abandoned_group_is_retried_to_the_same_target() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("s1.uc", &slow(1)), None)
+    vm.load(VersionNo(1), common::compile("s1.uc", &slow(1)), None)
         .unwrap();
     vm.run(None).unwrap();
-    vm.load(2, common::compile("s2.uc", &slow(2)), None)
+    vm.load(VersionNo(2), common::compile("s2.uc", &slow(2)), None)
         .unwrap();
     cap.wait_contains("v1 work", 1, T);
     let ev = vm.subscribe();
     let begun = vm
         .begin_update(UpdateRequest {
-            to: Some(2),
+            to: Some(VersionNo(2)),
             within: Some(Duration::from_millis(50)),
             ..Default::default()
         })
@@ -119,18 +128,21 @@ fn an_abandoned_group_is_retried_to_the_same_target() {
     );
     // One record: work is at 1, main at 2, HRVN is 2.
     let st = vm.status();
-    assert_eq!((committed(&vm, "work"), committed(&vm, "main")), (1, 2));
-    assert_eq!(st.hrvn, 2);
+    assert_eq!(
+        (committed(&vm, "work"), committed(&vm, "main")),
+        (VersionNo(1), VersionNo(2))
+    );
+    assert_eq!(st.hrvn, VersionNo(2));
     // The retry begins an update of work only, from where it is.
     let again = vm.begin_update(to(2)).unwrap();
-    assert_eq!((again.from, again.to), (1, 2));
+    assert_eq!((again.from, again.to), (VersionNo(1), VersionNo(2)));
     assert_eq!(again.changed, ["work"]);
     assert!(again.warped_unchanged.is_empty());
     assert!(vm.wait_updates(T));
     let (applied, reasons) = completion(&ev);
     assert_eq!(applied, vec![vec!["work".to_string()]]);
     assert!(reasons.is_empty());
-    assert_eq!(committed(&vm, "work"), 2);
+    assert_eq!(committed(&vm, "work"), VersionNo(2));
     cap.wait_contains("v2 work", 1, T);
 }
 
@@ -146,14 +158,16 @@ fn abort_gives_its_reason_and_hrvn_follows_the_committed_versions() {
         )
     };
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("a1.uc", &src(1)), None).unwrap();
+    vm.load(VersionNo(1), common::compile("a1.uc", &src(1)), None)
+        .unwrap();
     vm.run(None).unwrap();
-    vm.load(2, common::compile("a2.uc", &src(2)), None).unwrap();
+    vm.load(VersionNo(2), common::compile("a2.uc", &src(2)), None)
+        .unwrap();
     cap.wait_contains("h1 ", 1, T);
     let ev = vm.subscribe();
     let begun = vm
         .begin_update(UpdateRequest {
-            to: Some(2),
+            to: Some(VersionNo(2)),
             atomic: true,
             ..Default::default()
         })
@@ -163,11 +177,15 @@ fn abort_gives_its_reason_and_hrvn_follows_the_committed_versions() {
     let (applied, reasons) = completion(&ev);
     assert!(applied.is_empty());
     assert_eq!(reasons, ["abandoned by abort while still active"]);
-    assert_eq!(vm.status().hrvn, 1, "no procedure runs version 2");
+    assert_eq!(
+        vm.status().hrvn,
+        VersionNo(1),
+        "no procedure runs version 2"
+    );
     // A partial update: without `atomic`, helper applies and main waits.
     let begun = vm
         .begin_update(UpdateRequest {
-            to: Some(2),
+            to: Some(VersionNo(2)),
             within: Some(Duration::from_millis(100)),
             ..Default::default()
         })
@@ -179,7 +197,7 @@ fn abort_gives_its_reason_and_hrvn_follows_the_committed_versions() {
         Ending::Partial,
         "{applied:?} {reasons:?}"
     );
-    assert_eq!(vm.status().hrvn, 2);
+    assert_eq!(vm.status().hrvn, VersionNo(2));
     cap.wait_contains("h2 ", 1, T);
 }
 
@@ -198,7 +216,7 @@ fn an_mproc_checked_against_a_version_its_procedure_never_reached_fails_clearly(
     };
     let (vm, cap) = common::vm();
     let m1 = common::compile("m1.uc", &v(1, "x", ""));
-    vm.load(1, m1.clone(), None).unwrap();
+    vm.load(VersionNo(1), m1.clone(), None).unwrap();
     vm.run(None).unwrap();
     let m2 = compiler::compile_update(
         "m2.uc",
@@ -206,7 +224,7 @@ fn an_mproc_checked_against_a_version_its_procedure_never_reached_fails_clearly(
         Some(&m1),
     )
     .unwrap();
-    vm.load(2, m2.clone(), None).unwrap();
+    vm.load(VersionNo(2), m2.clone(), None).unwrap();
     cap.wait_contains("v1 ", 1, T);
     vm.begin_update(to(2)).unwrap();
     let m3 = compiler::compile_update(
@@ -215,8 +233,8 @@ fn an_mproc_checked_against_a_version_its_procedure_never_reached_fails_clearly(
         Some(&m2),
     )
     .unwrap();
-    let report = vm.load(3, m3, None).unwrap();
-    assert_eq!(report.old_versions, [("a".to_string(), 2)]);
+    let report = vm.load(VersionNo(3), m3, None).unwrap();
+    assert_eq!(report.old_versions, [("a".to_string(), VersionNo(2))]);
     assert_eq!(vm.abort_updates(), 1);
     let ev = vm.subscribe();
     vm.begin_update(to(3)).unwrap();
@@ -227,5 +245,5 @@ fn an_mproc_checked_against_a_version_its_procedure_never_reached_fails_clearly(
         reasons[0].contains("mproc a reads old data of version 2, but a is at version 1"),
         "{reasons:?}"
     );
-    assert_eq!(committed(&vm, "a"), 1, "nothing of a changed");
+    assert_eq!(committed(&vm, "a"), VersionNo(1), "nothing of a changed");
 }

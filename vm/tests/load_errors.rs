@@ -8,7 +8,7 @@ mod common;
 use compiler::ir::{Expr, ExprKind, Module, Scalar, Span, Stmt, UnOp};
 use vm::codegen::{CodegenError, Nesting};
 use vm::load::UnitKind;
-use vm::{LoadError, Vm, VmError};
+use vm::{LoadError, VersionNo, Vm, VmError};
 
 const MAIN: &str = "f(x) int x; { return x + 1; }\nmain() { printf(\"%d\\n\", f(1)); }\n";
 
@@ -20,7 +20,9 @@ fn module() -> Module {
 /// nothing of it stayed loaded.
 fn refused(vm: &Vm, number: u64, m: Module) -> LoadError {
     let before = vm.status().versions.len();
-    let e = vm.load(number, m, None).expect_err("the load must fail");
+    let e = vm
+        .load(VersionNo(number), m, None)
+        .expect_err("the load must fail");
     assert_eq!(
         vm.status().versions.len(),
         before,
@@ -130,7 +132,7 @@ fn a_call_of_an_unknown_procedure_is_refused() {
 #[test]
 fn an_iproc_whose_old_signature_is_not_the_old_procedures_is_refused() {
     let (vm, _cap) = common::vm();
-    vm.load(1, module(), None).unwrap();
+    vm.load(VersionNo(1), module(), None).unwrap();
     // Compiled on its own, the checker cannot know f's old signature.
     let v2 = "f(x, y) int x; int y; { return x + y; }\n\
               iproc f(double x) { return new.f((int) x, 1); }\n\
@@ -138,7 +140,7 @@ fn an_iproc_whose_old_signature_is_not_the_old_procedures_is_refused() {
     let e = refused(&vm, 2, common::compile("t2.uc", v2));
     match &e {
         LoadError::IProcOldSignature { name, version, .. } => {
-            assert_eq!((name.as_str(), *version), ("f", 1));
+            assert_eq!((name.as_str(), *version), ("f", VersionNo(1)));
         }
         other => panic!("want IProcOldSignature, got {other:?}"),
     }
@@ -151,7 +153,7 @@ fn an_iproc_whose_old_signature_is_not_the_old_procedures_is_refused() {
 #[test]
 fn an_mproc_reading_an_old_static_that_never_was_is_refused() {
     let (vm, _cap) = common::vm();
-    vm.load(1, module(), None).unwrap();
+    vm.load(VersionNo(1), module(), None).unwrap();
     let v2 = "f(x) int x; { static int n; n = n + x; return n; }\n\
               mproc f { n = old.missing; }\n\
               main() { printf(\"%d\\n\", f(1)); }\n";
@@ -161,7 +163,10 @@ fn an_mproc_reading_an_old_static_that_never_was_is_refused() {
     let m = compiler::compile_update("t2.uc", v2, Some(&other_v1)).expect("v2 compiles");
     match refused(&vm, 2, m) {
         LoadError::MProcNoOld { name, old, version } => {
-            assert_eq!((name.as_str(), old.as_str(), version), ("f", "missing", 1));
+            assert_eq!(
+                (name.as_str(), old.as_str(), version),
+                ("f", "missing", VersionNo(1))
+            );
         }
         other => panic!("want MProcNoOld, got {other:?}"),
     }
@@ -171,6 +176,9 @@ fn an_mproc_reading_an_old_static_that_never_was_is_refused() {
 fn run_errors_are_variants() {
     let (vm, _cap) = common::vm();
     assert!(matches!(vm.run(None), Err(VmError::NoVersion)));
-    vm.load(1, module(), None).unwrap();
-    assert!(matches!(vm.run(Some(7)), Err(VmError::NotLoaded(7))));
+    vm.load(VersionNo(1), module(), None).unwrap();
+    assert!(matches!(
+        vm.run(Some(VersionNo(7))),
+        Err(VmError::NotLoaded(VersionNo(7)))
+    ));
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use vm::{Event, UpdateRequest};
+use vm::{Event, UpdateRequest, VersionNo};
 
 const T: Duration = Duration::from_secs(60);
 /// How long each call of `work` spins, in the program's milliseconds.
@@ -54,16 +54,24 @@ struct Seen {
 fn attempt(extra: usize) -> Seen {
     let (vm, cap) = common::vm();
     let events = vm.subscribe();
-    vm.load(1, common::compile("v1.uc", &program("A", 0)), None)
-        .unwrap();
-    vm.run(Some(1)).unwrap();
+    vm.load(
+        VersionNo(1),
+        common::compile("v1.uc", &program("A", 0)),
+        None,
+    )
+    .unwrap();
+    vm.run(Some(VersionNo(1))).unwrap();
     cap.wait_contains("A ", 3, T);
 
     // Version 2 changes main, which never returns: the update stays
     // pending with return interrupts on, and a barrier sits on the top
     // frame (work, almost always) until it returns.
-    vm.load(2, common::compile("v2.uc", &program("B", 0)), None)
-        .unwrap();
+    vm.load(
+        VersionNo(2),
+        common::compile("v2.uc", &program("B", 0)),
+        None,
+    )
+    .unwrap();
     let big = common::compile("v3.uc", &program("B", extra));
 
     // Timestamp the barrier's firing as it happens.
@@ -78,7 +86,7 @@ fn attempt(extra: usize) -> Seen {
 
     let begun = vm
         .begin_update(UpdateRequest {
-            to: Some(2),
+            to: Some(VersionNo(2)),
             ..Default::default()
         })
         .unwrap();
@@ -89,7 +97,7 @@ fn attempt(extra: usize) -> Seen {
     );
     let before = cap.text().len();
     let t0 = Instant::now();
-    vm.load(3, big, None).unwrap();
+    vm.load(VersionNo(3), big, None).unwrap();
     let load = t0.elapsed();
     let t1 = Instant::now();
     // Two more ticks after the load, so the window's last gap is closed.

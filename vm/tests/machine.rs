@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 use vm::layout::{LargeAddr, SegType};
-use vm::{ExitStatus, LoadError};
+use vm::{ExitStatus, LoadError, VersionNo};
 
 const SECS: Duration = Duration::from_secs(20);
 
@@ -14,10 +14,12 @@ fn binding_table_entries_decode_to_their_procedure_and_version() {
     let src =
         "f(x) int x; { return x + 1; }\ng() { return f(2); }\nmain() { printf(\"%d\\n\", g()); }\n";
     let (vm, cap) = common::vm();
-    let report = vm.load(1, common::compile("t.uc", src), Some(src)).unwrap();
+    let report = vm
+        .load(VersionNo(1), common::compile("t.uc", src), Some(src))
+        .unwrap();
     assert_eq!(report.procs.len(), 3);
     for (id, name, code, _) in &report.procs {
-        let bound = vm.binding(1, name).expect("binding");
+        let bound = vm.binding(VersionNo(1), name).expect("binding");
         assert_eq!(bound, *code, "table_1[{name}] holds its code address");
         let la = LargeAddr::decode(vm.region_base(), bound).unwrap();
         assert_eq!((la.ty, la.proc_id, la.disp), (SegType::Proc, *id, 0));
@@ -41,7 +43,7 @@ depth(n) int n; {
 main() { depth(40); }
 "#;
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("deep.uc", src), Some(src))
+    vm.load(VersionNo(1), common::compile("deep.uc", src), Some(src))
         .unwrap();
     vm.run(None).unwrap();
     cap.wait_contains("bottom", 1, SECS);
@@ -53,7 +55,7 @@ main() { depth(40); }
     assert!(
         stack
             .iter()
-            .all(|f| f.version == 1 && f.kind == SegType::Proc)
+            .all(|f| f.version == VersionNo(1) && f.kind == SegType::Proc)
     );
     // Return addresses are inside the caller's code, past its start.
     assert!(stack[1..].iter().all(|f| f.disp > 0));
@@ -66,7 +68,7 @@ main() { depth(40); }
 fn a_runtime_error_stops_the_program_not_the_vm() {
     let src = "f(a) int a; { return 10 / a; }\nmain() { printf(\"before\\n\"); f(0); printf(\"after\\n\"); }\n";
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("div.uc", src), Some(src))
+    vm.load(VersionNo(1), common::compile("div.uc", src), Some(src))
         .unwrap();
     vm.run(None).unwrap();
     let st = vm.wait_exit(SECS).unwrap();
@@ -101,7 +103,7 @@ fn a_runtime_error_stops_the_program_not_the_vm() {
 fn stack_overflow_is_reported_with_its_depth() {
     let src = "r(n) int n; { return r(n + 1) + 1; }\nmain() { r(0); }\n";
     let (vm, _cap) = common::vm_with(|c| c.stack_size = 2 << 20);
-    vm.load(1, common::compile("so.uc", src), Some(src))
+    vm.load(VersionNo(1), common::compile("so.uc", src), Some(src))
         .unwrap();
     vm.run(None).unwrap();
     let ExitStatus::Error(e) = vm.wait_exit(SECS).unwrap() else {
@@ -125,7 +127,7 @@ fn a_procedure_too_large_for_its_segment_loads_nothing() {
     let src = format!("huge() {{ int x; x = 1;\n{body} return x; }}\nmain() {{ huge(); }}\n");
     let (vm, _cap) = common::vm();
     let err = vm
-        .load(1, common::compile("huge.uc", &src), None)
+        .load(VersionNo(1), common::compile("huge.uc", &src), None)
         .unwrap_err();
     match &err {
         LoadError::TooLarge { name, size, .. } => assert!(name == "huge" && *size > 65536),
@@ -138,7 +140,8 @@ fn a_procedure_too_large_for_its_segment_loads_nothing() {
     );
     // The same number loads fine afterwards with a program that fits.
     let ok = "main() { printf(\"ok\\n\"); }\n";
-    vm.load(1, common::compile("ok.uc", ok), None).unwrap();
+    vm.load(VersionNo(1), common::compile("ok.uc", ok), None)
+        .unwrap();
 }
 
 #[test]
@@ -146,7 +149,8 @@ fn no_page_of_the_region_is_writable_and_executable() {
     let src = "g; f() { static int s = 1; s++; return s; }\nmain() { int i; for (i = 0; i < 3; i++) f(); }\n";
     let src = src.replace("g; ", "");
     let (vm, _cap) = common::vm();
-    vm.load(1, common::compile("wx.uc", &src), None).unwrap();
+    vm.load(VersionNo(1), common::compile("wx.uc", &src), None)
+        .unwrap();
     vm.run(None).unwrap();
     vm.wait_exit(SECS).unwrap();
     let base = vm.region_base();

@@ -5,13 +5,13 @@
 mod common;
 
 use std::time::Duration;
-use vm::{ExitStatus, UpdateRequest};
+use vm::{ExitStatus, UpdateRequest, VersionNo};
 
 const T: Duration = Duration::from_secs(30);
 
 fn run(name: &str, src: &str) -> (ExitStatus, String) {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile(name, src), Some(src))
+    vm.load(VersionNo(1), common::compile(name, src), Some(src))
         .unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
     vm.run(None).unwrap();
     let st = vm.wait_exit(T).expect("the program finishes");
@@ -108,10 +108,12 @@ int main() { while (1) step(); }
 #[test]
 fn an_unsigned_static_is_carried_over() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("h1.uc", HASH1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("h1.uc", HASH1), None)
+        .unwrap();
     vm.run(None).unwrap();
     let v2 = HASH1.replace("v1 %lu", "v2 %lu");
-    vm.load(2, common::compile("h2.uc", &v2), None).unwrap();
+    vm.load(VersionNo(2), common::compile("h2.uc", &v2), None)
+        .unwrap();
     cap.wait_contains("v1 ", 3, T);
     let begun = vm.begin_update(UpdateRequest::default()).unwrap();
     assert_eq!(begun.changed, ["step"]);
@@ -181,10 +183,11 @@ int main() {
 #[test]
 fn a_switch_inside_an_iproc() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("k1.uc", KIND1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("k1.uc", KIND1), None)
+        .unwrap();
     vm.run(None).unwrap();
     let rep = vm
-        .load(2, common::compile("k2.uc", KIND2), Some(KIND2))
+        .load(VersionNo(2), common::compile("k2.uc", KIND2), Some(KIND2))
         .unwrap();
     assert_eq!(rep.iprocs.len(), 1);
     cap.wait_contains("10\n", 2, T);

@@ -195,7 +195,7 @@ fn gcc_output(src: &str) -> String {
 
 fn uc_output(src: &str) -> String {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("p.uc", src), None)
+    vm.load(vm::VersionNo(1), common::compile("p.uc", src), None)
         .unwrap_or_else(|e| panic!("load failed: {e}\n{src}"));
     vm.run(None).unwrap();
     let st = vm.wait_exit(Duration::from_secs(30)).expect("finishes");

@@ -6,7 +6,7 @@ mod common;
 use common::Capture;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use vm::{ExitStatus, UpdateRequest, Vm};
+use vm::{ExitStatus, UpdateRequest, VersionNo, Vm};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -98,10 +98,10 @@ fn run_pizza_update(changes_file: &str) -> (Vm, std::sync::Arc<Capture>, vm::Upd
     let (vm, cap) =
         common::vm_with(|c| c.hold_after_output = Some(b"Fahrenheit for pizza 2".to_vec()));
     let (m1, s1) = pizza(1);
-    vm.load(1, m1, Some(&s1)).unwrap();
+    vm.load(VersionNo(1), m1, Some(&s1)).unwrap();
     vm.run(None).unwrap();
     let (m2, s2) = pizza(2);
-    vm.load(2, m2, Some(&s2)).unwrap(); // loaded while version 1 runs
+    vm.load(VersionNo(2), m2, Some(&s2)).unwrap(); // loaded while version 1 runs
     // Right after the oven line of pizza 2, the program is held.
     cap.wait_contains("Fahrenheit for pizza 2", 1, T);
     let begun = vm.begin_update(changes(changes_file)).unwrap();
@@ -178,14 +178,14 @@ fn pizza_semantic_dependencies_mix_no_pizza() {
     consecutive_starts(&out);
     // The status shows version 2 running and every binding of version 1 moved.
     let st = vm.status();
-    assert_eq!(st.hrvn, 2);
+    assert_eq!(st.hrvn, VersionNo(2));
     assert!(st.pending.is_empty() && !st.return_interrupts);
     for p in ["do_pizza", "set_oven_temp", "mix_ingredients", "bake_pizza"] {
         let (_, _, cur, per) = st.bindings.iter().find(|b| b.1 == p).unwrap();
-        assert_eq!(*cur, 2);
+        assert_eq!(*cur, VersionNo(2));
         assert_eq!(
             per[0],
-            (1, format!("v2:proc:{p}")),
+            (VersionNo(1), format!("v2:proc:{p}")),
             "table_1[{p}] now reaches version 2"
         );
     }
@@ -202,12 +202,14 @@ main() { spin(); }
 #[test]
 fn an_always_active_procedure_never_updates_and_within_ends_it() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("s1.uc", SPIN1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("s1.uc", SPIN1), None)
+        .unwrap();
     vm.run(None).unwrap();
     let s2 = SPIN1
         .replace("spin v1", "spin v2")
         .replace("return 1;", "return 2;");
-    vm.load(2, common::compile("s2.uc", &s2), None).unwrap();
+    vm.load(VersionNo(2), common::compile("s2.uc", &s2), None)
+        .unwrap();
     cap.wait_contains("spin v1", 2, T);
     let req = UpdateRequest {
         within: Some(Duration::from_millis(300)),
@@ -247,12 +249,14 @@ fn an_always_active_procedure_never_updates_and_within_ends_it() {
 #[test]
 fn an_atomic_update_changes_nothing_until_all_can_change() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("s1.uc", SPIN1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("s1.uc", SPIN1), None)
+        .unwrap();
     vm.run(None).unwrap();
     let s2 = SPIN1
         .replace("spin v1", "spin v2")
         .replace("return 1;", "return 2;");
-    vm.load(2, common::compile("s2.uc", &s2), None).unwrap();
+    vm.load(VersionNo(2), common::compile("s2.uc", &s2), None)
+        .unwrap();
     cap.wait_contains("spin v1", 1, T);
     let req = UpdateRequest {
         atomic: true,
@@ -280,9 +284,13 @@ fn an_atomic_update_changes_nothing_until_all_can_change() {
         .iter()
         .find(|b| b.1 == "helper")
         .expect("helper is in the status");
-    assert_eq!(*committed, 1, "helper was committed to version {committed}");
+    assert_eq!(
+        *committed,
+        VersionNo(1),
+        "helper was committed to version {committed}"
+    );
     assert!(
-        vm.decode(vm.binding(1, "helper").unwrap())
+        vm.decode(vm.binding(VersionNo(1), "helper").unwrap())
             .unwrap()
             .starts_with("v1:")
     );
@@ -396,11 +404,15 @@ main() {
 #[test]
 fn an_interprocedure_maps_old_int_calls_onto_the_new_double_sort() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("sort1.uc", SORTM1), None)
+    vm.load(VersionNo(1), common::compile("sort1.uc", SORTM1), None)
         .unwrap();
     vm.run(None).unwrap();
     let rep = vm
-        .load(2, common::compile("sort2.uc", SORTM2), Some(SORTM2))
+        .load(
+            VersionNo(2),
+            common::compile("sort2.uc", SORTM2),
+            Some(SORTM2),
+        )
         .unwrap();
     assert_eq!(rep.iprocs.len(), 1);
     cap.wait_contains("1 2 3 4 5 6", 2, T);
@@ -415,20 +427,24 @@ fn an_interprocedure_maps_old_int_calls_onto_the_new_double_sort() {
     // Old main (version 1, never returns) calls sort through the iproc:
     // int array in, converted, sorted as doubles, converted back.
     cap.wait_contains("[double sort] 1 2 3 4 5 6", 3, T);
-    let b = vm.binding(1, "sort").unwrap();
+    let b = vm.binding(VersionNo(1), "sort").unwrap();
     assert_eq!(
         vm.decode(b).unwrap(),
         "v2:iproc:sort+0x0",
         "table_1[sort] points at the interprocedure"
     );
     assert_eq!(
-        vm.binding(2, "sort")
+        vm.binding(VersionNo(2), "sort")
             .map(|a| vm.decode(a).unwrap())
             .unwrap(),
         "v2:proc:sort+0x0"
     );
     let stack = vm.stack();
-    assert!(stack.iter().any(|f| f.name == "main" && f.version == 1));
+    assert!(
+        stack
+            .iter()
+            .any(|f| f.name == "main" && f.version == VersionNo(1))
+    );
     assert_eq!(
         vm.abort_updates(),
         1,
@@ -439,11 +455,11 @@ fn an_interprocedure_maps_old_int_calls_onto_the_new_double_sort() {
 #[test]
 fn a_signature_change_without_an_iproc_groups_the_callers() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("sort1.uc", SORT1), None)
+    vm.load(VersionNo(1), common::compile("sort1.uc", SORT1), None)
         .unwrap();
     vm.run(None).unwrap();
     let src2 = sort2();
-    vm.load(2, common::compile("sort2.uc", &src2), None)
+    vm.load(VersionNo(2), common::compile("sort2.uc", &src2), None)
         .unwrap();
     cap.wait_contains("1 2 3 4 5 6", 1, T);
     let begun = vm.begin_update(UpdateRequest::default()).unwrap();
@@ -459,7 +475,8 @@ fn a_signature_change_without_an_iproc_groups_the_callers() {
     assert!(vm.wait_updates(T));
     cap.wait_contains("[double sort] 1 2 3 4 5 6", 2, T);
     assert_eq!(
-        vm.decode(vm.binding(1, "cycle").unwrap()).unwrap(),
+        vm.decode(vm.binding(VersionNo(1), "cycle").unwrap())
+            .unwrap(),
         "v2:proc:cycle+0x0"
     );
 }
@@ -473,11 +490,13 @@ main() { while (1) { tick(); printf("counter %d\n", counter); sleep_ms(3); } }
 #[test]
 fn a_changed_global_moves_with_its_users_through_its_mproc() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("c1.uc", COUNT1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("c1.uc", COUNT1), None)
+        .unwrap();
     vm.run(None).unwrap();
     let c2 = COUNT1.replace("counter++;", "counter = counter + 1;")
         + "mproc counter { counter = old.counter * 100; }\n";
-    vm.load(2, common::compile("c2.uc", &c2), None).unwrap();
+    vm.load(VersionNo(2), common::compile("c2.uc", &c2), None)
+        .unwrap();
     cap.wait_contains("counter 3\n", 1, T);
     let begun = vm.begin_update(UpdateRequest::default()).unwrap();
     // main uses the global too: the group waits for main, which never
@@ -505,7 +524,7 @@ fn a_changed_global_moves_with_its_users_through_its_mproc() {
         .trim_start_matches("counter ")
         .parse()
         .unwrap();
-    vm.run(Some(2)).unwrap();
+    vm.run(Some(VersionNo(2))).unwrap();
     cap.wait_for("counter after the mproc", T, |s| {
         s.lines()
             .any(|l| l == format!("counter {}", before * 100 + 1))
@@ -520,11 +539,13 @@ main() { while (1) step(); }
 #[test]
 fn a_trapping_mproc_leaves_the_program_as_it_was() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("p1.uc", PD1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("p1.uc", PD1), None)
+        .unwrap();
     vm.run(None).unwrap();
     let p2 =
         PD1.replace("step %d", "new step %d") + "mproc step { int z; z = 0; pd = old.pd / z; }\n";
-    vm.load(2, common::compile("p2.uc", &p2), None).unwrap();
+    vm.load(VersionNo(2), common::compile("p2.uc", &p2), None)
+        .unwrap();
     cap.wait_contains("step 3\n", 1, T);
     let ev = vm.subscribe();
     let begun = vm.begin_update(UpdateRequest::default()).unwrap();
@@ -562,10 +583,12 @@ fn a_trapping_mproc_leaves_the_program_as_it_was() {
 #[test]
 fn an_mproc_that_loops_forever_times_out() {
     let (vm, cap) = common::vm_with(|c| c.mproc_timeout = Duration::from_millis(200));
-    vm.load(1, common::compile("p1.uc", PD1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("p1.uc", PD1), None)
+        .unwrap();
     vm.run(None).unwrap();
     let p2 = PD1.replace("step %d", "new step %d") + "mproc step { while (1) { pd = pd + 1; } }\n";
-    vm.load(2, common::compile("p2.uc", &p2), None).unwrap();
+    vm.load(VersionNo(2), common::compile("p2.uc", &p2), None)
+        .unwrap();
     cap.wait_contains("step 2\n", 1, T);
     let ev = vm.subscribe();
     vm.begin_update(UpdateRequest::default()).unwrap();
@@ -586,11 +609,13 @@ fn an_mproc_that_loops_forever_times_out() {
 #[test]
 fn chained_updates_carry_statics_through_two_versions() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("p1.uc", PD1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("p1.uc", PD1), None)
+        .unwrap();
     vm.run(None).unwrap();
     for v in 2..=3u64 {
         let src = PD1.replace("step %d", &format!("v{v} step %d"));
-        vm.load(v, common::compile("p.uc", &src), None).unwrap();
+        vm.load(VersionNo(v), common::compile("p.uc", &src), None)
+            .unwrap();
         cap.wait_contains("step", 3 * v as usize, T);
         vm.begin_update(UpdateRequest::default()).unwrap();
         assert!(vm.wait_updates(T));
@@ -609,7 +634,11 @@ fn chained_updates_carry_statics_through_two_versions() {
     assert!(out.contains("v2 step"));
     // Version 2 is no longer needed: its space was retired.
     let st = vm.status();
-    assert!(st.retired.contains(&2), "retired: {:?}", st.retired);
+    assert!(
+        st.retired.contains(&VersionNo(2)),
+        "retired: {:?}",
+        st.retired
+    );
 }
 
 #[test]
@@ -619,13 +648,15 @@ fn a_thousand_updates_do_not_grow_memory() {
         PD1.replace("step %d", &format!("v{v} %d"))
             .replace("sleep_ms(3);", "sleep_ms(1);")
     };
-    vm.load(1, common::compile("p.uc", &src(1)), None).unwrap();
+    vm.load(VersionNo(1), common::compile("p.uc", &src(1)), None)
+        .unwrap();
     vm.run(None).unwrap();
     cap.wait_contains("v1 ", 1, T);
     let mut resident = Vec::new();
     for v in 2..=1001u64 {
         let s = src(v);
-        vm.load(v, common::compile("p.uc", &s), None).unwrap();
+        vm.load(VersionNo(v), common::compile("p.uc", &s), None)
+            .unwrap();
         vm.begin_update(UpdateRequest::default()).unwrap();
         assert!(vm.wait_updates(T), "update {v}");
         if v % 250 == 1 {
@@ -669,8 +700,12 @@ fn load_ab(vm: &vm::Vm, v: u64) {
     let src = AB
         .replace("V a", &format!("v{v} a"))
         .replace("V enters", &format!("v{v} enters"));
-    vm.load(v, common::compile(&format!("ab{v}.uc"), &src), None)
-        .unwrap();
+    vm.load(
+        VersionNo(v),
+        common::compile(&format!("ab{v}.uc"), &src),
+        None,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -687,7 +722,7 @@ fn simultaneous_updates_commit_per_procedure_in_version_order() {
     // 1 -> 2 while a() runs: b commits at once, a waits for its return.
     let first = vm
         .begin_update(UpdateRequest {
-            to: Some(2),
+            to: Some(VersionNo(2)),
             ..Default::default()
         })
         .unwrap();
@@ -695,18 +730,18 @@ fn simultaneous_updates_commit_per_procedure_in_version_order() {
     // 2 -> 3 begins while 1 -> 2 is still pending on a.
     let second = vm
         .begin_update(UpdateRequest {
-            to: Some(3),
+            to: Some(VersionNo(3)),
             ..Default::default()
         })
         .unwrap();
-    assert_eq!((second.from, second.to), (2, 3));
+    assert_eq!((second.from, second.to), (VersionNo(2), VersionNo(3)));
     assert!(
         second.pending.contains(&vec!["a".to_string()]),
         "a waits behind 1 -> 2: {second:?}"
     );
     assert!(vm.wait_updates(T));
     cap.wait_contains("v3 a", 2, T);
-    let commits: Vec<(u64, Vec<String>)> = ev
+    let commits: Vec<(VersionNo, Vec<String>)> = ev
         .try_iter()
         .filter_map(|e| match e {
             vm::Event::GroupCommitted { to, members, .. } if members == ["a"] => {
@@ -715,8 +750,12 @@ fn simultaneous_updates_commit_per_procedure_in_version_order() {
             _ => None,
         })
         .collect();
-    let order: Vec<u64> = commits.iter().map(|c| c.0).collect();
-    assert_eq!(order, [2, 3], "a goes 1 -> 2 -> 3 in version order");
+    let order: Vec<VersionNo> = commits.iter().map(|c| c.0).collect();
+    assert_eq!(
+        order,
+        [VersionNo(2), VersionNo(3)],
+        "a goes 1 -> 2 -> 3 in version order"
+    );
     // a's static ran on through both carries.
     let out = cap.text();
     let nas: Vec<i64> = out
@@ -747,20 +786,23 @@ main() { int i; for (i = 1; ; i++) { printf("r %f\n", scale(i, 3)); sleep_ms(2);
 #[test]
 fn interprocedure_chains_span_several_versions() {
     let (vm, cap) = common::vm();
-    vm.load(1, common::compile("s1.uc", SCALE1), None).unwrap();
+    vm.load(VersionNo(1), common::compile("s1.uc", SCALE1), None)
+        .unwrap();
     vm.run(None).unwrap();
     cap.wait_contains("r ", 2, T);
-    vm.load(2, common::compile("s2.uc", SCALE2), None).unwrap();
+    vm.load(VersionNo(2), common::compile("s2.uc", SCALE2), None)
+        .unwrap();
     vm.begin_update(UpdateRequest {
-        to: Some(2),
+        to: Some(VersionNo(2)),
         ..Default::default()
     })
     .unwrap();
     let n = cap.text().lines().count();
     cap.wait_for("calls through iproc 2", T, |s| s.lines().count() > n + 2);
-    vm.load(3, common::compile("s3.uc", SCALE3), None).unwrap();
+    vm.load(VersionNo(3), common::compile("s3.uc", SCALE3), None)
+        .unwrap();
     vm.begin_update(UpdateRequest {
-        to: Some(3),
+        to: Some(VersionNo(3)),
         ..Default::default()
     })
     .unwrap();
@@ -779,11 +821,13 @@ fn interprocedure_chains_span_several_versions() {
     let i = last[0] / 30;
     assert_eq!(last, [30 * i, 30 * (i - 1), 30 * (i - 2)], "{out}");
     assert_eq!(
-        vm.decode(vm.binding(1, "scale").unwrap()).unwrap(),
+        vm.decode(vm.binding(VersionNo(1), "scale").unwrap())
+            .unwrap(),
         "v2:iproc:scale+0x0"
     );
     assert_eq!(
-        vm.decode(vm.binding(2, "scale").unwrap()).unwrap(),
+        vm.decode(vm.binding(VersionNo(2), "scale").unwrap())
+            .unwrap(),
         "v3:iproc:scale+0x0"
     );
     assert_eq!(vm.abort_updates(), 2, "main stays old in both updates");
@@ -804,7 +848,7 @@ fn a_group_waiting_across_a_load_commits_the_right_bindings() {
     cap.wait_contains("v1 enters a", 1, T);
     let begun = vm
         .begin_update(UpdateRequest {
-            to: Some(2),
+            to: Some(VersionNo(2)),
             ..Default::default()
         })
         .unwrap();
@@ -814,7 +858,7 @@ fn a_group_waiting_across_a_load_commits_the_right_bindings() {
     assert!(vm.wait_updates(T), "a's group never committed");
     // a changed and moved; b did not change, so its binding stays (warped).
     for (p, v) in [("a", 2), ("b", 1)] {
-        let target = vm.decode(vm.binding(1, p).unwrap()).unwrap();
+        let target = vm.decode(vm.binding(VersionNo(1), p).unwrap()).unwrap();
         assert_eq!(target, format!("v{v}:proc:{p}+0x0"), "table_1[{p}]");
     }
     cap.wait_contains("v2 a", 1, T);

@@ -61,7 +61,12 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
                 per.push((v.number, d));
             }
         }
-        let cur = st.engine.cur.get(&ProcId(id)).copied().unwrap_or(VersionNo(0));
+        let cur = st
+            .engine
+            .cur
+            .get(&ProcId(id))
+            .copied()
+            .unwrap_or(VersionNo(0));
         bindings.push((id, name, cur, per));
     }
     Status {

@@ -9,7 +9,12 @@ use std::collections::{HashMap, HashSet};
 
 /// Retire every version space nothing needs any more (SPEC §3.1).
 pub(super) fn retire<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]) {
-    let newest = st.versions.keys().next_back().copied().unwrap_or(VersionNo(0));
+    let newest = st
+        .versions
+        .keys()
+        .next_back()
+        .copied()
+        .unwrap_or(VersionNo(0));
     let mut busy: HashSet<VersionNo> = frames.iter().map(|f| f.version).collect();
     busy.insert(newest);
     let hrvn = st.engine.hrvn();

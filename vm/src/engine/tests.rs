@@ -19,13 +19,17 @@ const CHAIN: &str = "void c() { printf(\"c\\n\"); }\n\
 fn vm() -> Vm {
     let vm = Vm::new(VmConfig::default()).unwrap();
     let m = |src: &str| compiler::compile("t.uc", src).unwrap();
-    vm.load(1, m(CHAIN), None).unwrap();
-    vm.load(2, m(&CHAIN.replace("\"c\\n\"", "\"c2\\n\"")), None)
-        .unwrap();
+    vm.load(VersionNo(1), m(CHAIN), None).unwrap();
+    vm.load(
+        VersionNo(2),
+        m(&CHAIN.replace("\"c\\n\"", "\"c2\\n\"")),
+        None,
+    )
+    .unwrap();
     let v3 = CHAIN
         .replace("void d() { printf(\"d\\n\"); }\n", "")
         .replace(" d();", "");
-    vm.load(3, m(&v3), None).unwrap();
+    vm.load(VersionNo(3), m(&v3), None).unwrap();
     vm
 }
 
@@ -33,7 +37,7 @@ fn frame(name: &str, version: u64, kind: SegType) -> FrameInfo {
     FrameInfo {
         pc: 0,
         fp: 0,
-        version,
+        version: VersionNo(version),
         kind,
         proc_id: 0,
         name: name.to_string(),
@@ -51,6 +55,7 @@ fn group(members: &[&str]) -> Group {
 /// Whether `members` is active for an update to `to` with `stack`,
 /// by name lookup and by the precomputed indices (both must agree).
 fn active(vm: &Vm, to: u64, stack: &[FrameInfo], members: &[&str]) -> bool {
+    let to = VersionNo(to);
     let st = vm.shared.lock();
     let target = &st.versions[&to];
     let old = old_frames(stack, target, to);
@@ -116,7 +121,14 @@ fn a_procedure_the_target_lacks_cannot_be_reached_by_its_code() {
     // Version 3 has no d: nothing of version 3 can call into d's frame.
     assert!(!active(&vm, 3, &stack, &["a"]));
     assert!(active(&vm, 2, &stack, &["d"]));
-    assert!(old_frames(&stack[..1], &vm.shared.lock().versions[&3], 3).is_empty());
+    assert!(
+        old_frames(
+            &stack[..1],
+            &vm.shared.lock().versions[&VersionNo(3)],
+            VersionNo(3)
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -163,7 +175,7 @@ mod with_fake {
     use std::sync::MutexGuard;
 
     /// An `UpdateComplete`: (to, applied, not applied, reasons).
-    type Completion = (u64, Vec<Vec<String>>, Vec<Vec<String>>, Vec<String>);
+    type Completion = (VersionNo, Vec<Vec<String>>, Vec<Vec<String>>, Vec<String>);
 
     /// What the engine did to the "program".
     #[derive(Default)]
@@ -179,7 +191,7 @@ mod with_fake {
         /// How the next mprocs end (then `Returned`).
         mproc_ends: VecDeque<ExitStatus>,
         barrier: Option<Barrier>,
-        released: Vec<u64>,
+        released: Vec<VersionNo>,
         woken: usize,
     }
 
@@ -266,7 +278,7 @@ mod with_fake {
         let vm = Vm::new(VmConfig::default()).unwrap();
         for (i, src) in sources.iter().enumerate() {
             let m = compiler::compile("t.uc", src).unwrap();
-            vm.load(i as u64 + 1, m, None).unwrap();
+            vm.load(VersionNo(i as u64 + 1), m, None).unwrap();
         }
         vm
     }
@@ -274,10 +286,12 @@ mod with_fake {
     /// The state lock, with the program "running" version 1.
     fn running(vm: &Vm) -> MutexGuard<'_, State> {
         let mut st = vm.shared.lock();
-        let v1 = st.versions[&1].clone();
-        st.engine.on_run(1, &v1);
+        let v1 = st.versions[&VersionNo(1)].clone();
+        st.engine.on_run(VersionNo(1), &v1);
         st.ctl.running = true;
-        st.ctl.program = ProgramState::Running { version: 1 };
+        st.ctl.program = ProgramState::Running {
+            version: VersionNo(1),
+        };
         st
     }
 
@@ -291,7 +305,7 @@ mod with_fake {
 
     fn to(v: u64) -> UpdateRequest {
         UpdateRequest {
-            to: Some(v),
+            to: Some(VersionNo(v)),
             ..UpdateRequest::default()
         }
     }
@@ -303,7 +317,7 @@ mod with_fake {
     }
 
     /// The version `name` is committed to.
-    fn cur(st: &State, name: &str) -> u64 {
+    fn cur(st: &State, name: &str) -> VersionNo {
         st.engine.cur[&ProcId(st.names.id(name).unwrap())]
     }
 
@@ -329,15 +343,18 @@ mod with_fake {
         assert!(b.committed.is_empty() && !b.complete && b.return_interrupts);
         assert_eq!(f.barrier, Some(Barrier::Install(8)), "on the top frame");
         // Unchanged b, d and main run version 2 at once (warped).
-        assert_eq!((cur(&st, "b"), cur(&st, "d"), cur(&st, "main")), (2, 2, 2));
-        assert_eq!((cur(&st, "a"), cur(&st, "c")), (1, 1));
+        assert_eq!(
+            (cur(&st, "b"), cur(&st, "d"), cur(&st, "main")),
+            (VersionNo(2), VersionNo(2), VersionNo(2))
+        );
+        assert_eq!((cur(&st, "a"), cur(&st, "c")), (VersionNo(1), VersionNo(1)));
         assert!(f.stores.is_empty(), "nothing rebound while both are active");
 
         // c returned: c reaches nothing on the stack, a is on it.
         commit::recheck(&mut f, &mut st, &old(&["b", "a", "main"]));
         assert_eq!(f.committed(), [vec!["c".to_string()]]);
         assert_eq!(f.rebound(&st), BTreeSet::from(["c".to_string()]));
-        assert_eq!((cur(&st, "a"), cur(&st, "c")), (1, 2));
+        assert_eq!((cur(&st, "a"), cur(&st, "c")), (VersionNo(1), VersionNo(2)));
         assert!(f.completions().is_empty());
 
         // b returned: a is still on the stack.
@@ -346,14 +363,19 @@ mod with_fake {
         // a returned: only main (which a cannot reach) is left.
         commit::recheck(&mut f, &mut st, &old(&["main"]));
         assert_eq!(f.committed().len(), 2);
-        assert_eq!(cur(&st, "a"), 2);
+        assert_eq!(cur(&st, "a"), VersionNo(2));
         assert_eq!(
             f.completions(),
-            [(2, vec![vec!["c".into()], vec!["a".into()]], vec![], vec![])]
+            [(
+                VersionNo(2),
+                vec![vec!["c".into()], vec!["a".into()]],
+                vec![],
+                vec![]
+            )]
         );
         assert!(st.engine.pending.is_empty());
         assert_eq!(f.barrier, Some(Barrier::Remove));
-        assert_eq!(st.engine.hrvn(), 2);
+        assert_eq!(st.engine.hrvn(), VersionNo(2));
     }
 
     #[test]
@@ -362,7 +384,7 @@ mod with_fake {
         let mut st = running(&vm);
         let mut f = Fake::new(&vm);
         let req = UpdateRequest {
-            to: Some(2),
+            to: Some(VersionNo(2)),
             together: vec![vec!["a".into(), "c".into(), "d".into()]],
             ..UpdateRequest::default()
         };
@@ -374,7 +396,7 @@ mod with_fake {
         // c is gone from the stack but a is not: the whole group waits.
         commit::recheck(&mut f, &mut st, &old(&["a", "main"]));
         assert!(f.stores.is_empty() && f.committed().is_empty());
-        assert_eq!(cur(&st, "d"), 1, "d waits with its group");
+        assert_eq!(cur(&st, "d"), VersionNo(1), "d waits with its group");
         commit::recheck(&mut f, &mut st, &old(&["main"]));
         assert_eq!(
             f.committed(),
@@ -386,7 +408,7 @@ mod with_fake {
             .filter(|e| matches!(e, Event::Primitive(crate::events::Primitive::SetSdte)))
             .count();
         assert_eq!(sdte, 3, "one SET SDTE per member, in one commit");
-        assert!(["a", "c", "d"].iter().all(|p| cur(&st, p) == 2));
+        assert!(["a", "c", "d"].iter().all(|p| cur(&st, p) == VersionNo(2)));
     }
 
     #[test]
@@ -419,7 +441,7 @@ mod with_fake {
             let mut f = Fake::new(&vm);
             let stack = old(&["c", "b", "a", "main"]);
             let req = UpdateRequest {
-                to: Some(2),
+                to: Some(VersionNo(2)),
                 within: Some(std::time::Duration::from_millis(500)),
                 ..UpdateRequest::default()
             };
@@ -444,16 +466,19 @@ mod with_fake {
             assert_eq!(done[0].3, [reason, reason]);
             assert!(st.engine.pending.is_empty() && f.woken > 0);
             // The one record says which version runs: a and c are still at 1.
-            assert_eq!((cur(&st, "a"), cur(&st, "c"), st.engine.hrvn()), (1, 1, 2));
+            assert_eq!(
+                (cur(&st, "a"), cur(&st, "c"), st.engine.hrvn()),
+                (VersionNo(1), VersionNo(1), VersionNo(2))
+            );
 
             // The same target again: only what is not yet at 2 is updated.
             let b = begin(&mut f, &mut st, to(2), &[]);
             assert_eq!(b.changed, ["a", "c"]);
             assert!(b.complete, "{why:?}");
-            assert_eq!((cur(&st, "a"), cur(&st, "c")), (2, 2));
+            assert_eq!((cur(&st, "a"), cur(&st, "c")), (VersionNo(2), VersionNo(2)));
             assert_eq!(
                 plan_of(&st, &to(2)).err(),
-                Some(UpdateError::AlreadyAt(2)),
+                Some(UpdateError::AlreadyAt(VersionNo(2))),
                 "and then there is nothing left to do"
             );
         }
@@ -468,9 +493,9 @@ mod with_fake {
         let id = |n: &str| ProcId(st.names.id(n).unwrap());
         // a and c still run version 1 but will be at 2 when a version
         // loaded now applies; warped b is at 2 already.
-        assert_eq!(cur(&st, "a"), 1);
-        assert_eq!(st.engine.old_version(id("a")), Some(2));
-        assert_eq!(st.engine.old_version(id("b")), Some(2));
+        assert_eq!(cur(&st, "a"), VersionNo(1));
+        assert_eq!(st.engine.old_version(id("a")), Some(VersionNo(2)));
+        assert_eq!(st.engine.old_version(id("b")), Some(VersionNo(2)));
         assert_eq!(st.engine.old_version(ProcId(9999)), None);
     }
 
@@ -494,7 +519,7 @@ mod with_fake {
 
     /// The address of `name`'s static `s` in version `v`.
     fn static_addr(st: &State, v: u64, name: &str, s: &str) -> u64 {
-        let p = &st.versions[&v].procs[name];
+        let p = &st.versions[&VersionNo(v)].procs[name];
         p.data + p.statics.iter().find(|x| x.name == s).unwrap().offset as u64
     }
 
@@ -525,7 +550,7 @@ mod with_fake {
             !f.rebound(&st).contains("tick"),
             "no binding of tick stored"
         );
-        assert_eq!(cur(&st, "tick"), 1);
+        assert_eq!(cur(&st, "tick"), VersionNo(1));
         // The new segment holds its initial value again (restored).
         // SAFETY: the fake's memory only.
         assert_eq!(unsafe { f.read(new_count, 4) }, 0i32.to_le_bytes());
@@ -542,7 +567,7 @@ mod with_fake {
         let b = begin(&mut f, &mut st, to(2), &in_main);
         assert!(b.complete && b.failed.is_empty());
         assert_eq!(f.mprocs.len(), 2);
-        assert_eq!(cur(&st, "tick"), 2);
+        assert_eq!(cur(&st, "tick"), VersionNo(2));
         // SAFETY: the fake's memory only.
         assert_eq!(unsafe { f.read(new_count, 4) }, 41i32.to_le_bytes());
         assert!(f.events.iter().any(|e| matches!(e,
@@ -559,19 +584,22 @@ mod with_fake {
         begin(&mut f, &mut st, to(2), &stack);
         assert_eq!(
             plan_of(&st, &to(2)).err(),
-            Some(UpdateError::AlreadyPending(2))
+            Some(UpdateError::AlreadyPending(VersionNo(2)))
         );
-        assert_eq!(plan_of(&st, &to(9)).err(), Some(UpdateError::NoVersion(9)));
+        assert_eq!(
+            plan_of(&st, &to(9)).err(),
+            Some(UpdateError::NoVersion(VersionNo(9)))
+        );
         // An update to 3 while the one to 2 waits: it starts from what will
         // be running when it applies (a and c at 2 once the first update
         // has committed them; the rest was warped to 2).
         let b = begin(&mut f, &mut st, to(3), &stack);
-        assert_eq!(b.from, 2);
+        assert_eq!(b.from, VersionNo(2));
         assert_eq!(st.engine.pending.len(), 2);
         // With the stack gone, the update to 2 commits first, then 3's
         // groups (which waited on the same members).
         commit::recheck(&mut f, &mut st, &old(&["main"]));
-        let commits: Vec<(u64, Vec<String>)> = f
+        let commits: Vec<(VersionNo, Vec<String>)> = f
             .events
             .iter()
             .filter_map(|e| match e {
@@ -584,24 +612,35 @@ mod with_fake {
         for (i, (t, ms)) in commits.iter().enumerate() {
             for (t2, ms2) in &commits[i + 1..] {
                 assert!(
-                    !(*t == 3 && *t2 == 2 && ms.iter().any(|m| ms2.contains(m))),
+                    !(*t == VersionNo(3)
+                        && *t2 == VersionNo(2)
+                        && ms.iter().any(|m| ms2.contains(m))),
                     "{commits:?}"
                 );
             }
         }
-        assert!(commits.contains(&(3, vec!["d".to_string()])), "{commits:?}");
+        assert!(
+            commits.contains(&(VersionNo(3), vec!["d".to_string()])),
+            "{commits:?}"
+        );
         assert!(
             ["a", "b", "c", "d", "main"]
                 .iter()
-                .all(|p| cur(&st, p) == 3)
+                .all(|p| cur(&st, p) == VersionNo(3))
         );
         assert_eq!(f.completions().len(), 2);
         // Nothing is left for 3; version 2 is retired (nothing runs or
         // reaches it), so an update back to it names it as not loaded.
-        assert_eq!(plan_of(&st, &to(2)).err(), Some(UpdateError::NoVersion(2)));
-        assert_eq!(plan_of(&st, &to(3)).err(), Some(UpdateError::AlreadyAt(3)));
+        assert_eq!(
+            plan_of(&st, &to(2)).err(),
+            Some(UpdateError::NoVersion(VersionNo(2)))
+        );
+        assert_eq!(
+            plan_of(&st, &to(3)).err(),
+            Some(UpdateError::AlreadyAt(VersionNo(3)))
+        );
         // Version 2 is retired; version 1 still runs main's frame.
-        assert_eq!(f.released, [2]);
-        assert!(st.versions.contains_key(&1));
+        assert_eq!(f.released, [VersionNo(2)]);
+        assert!(st.versions.contains_key(&VersionNo(1)));
     }
 }
