@@ -34,7 +34,7 @@ pub fn exec_file(path: &str, stack_size: Option<usize>) -> i32 {
             return 1;
         }
     };
-    if let Err(e) = vm.load(1, module, Some(&src)) {
+    if let Err(e) = vm.load(vm::VersionNo(1), module, Some(&src)) {
         eprintln!("pup: load failed: {e}");
         return 1;
     }

@@ -683,7 +683,11 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead)
                     "pup: the update to version {to} could not apply {}: {error}",
                     members.join(" ")
                 );
-                hub.broadcast(Notice::GroupFailed { to, members, error });
+                hub.broadcast(Notice::GroupFailed {
+                    to: to.0,
+                    members,
+                    error,
+                });
             }
             Event::UpdateComplete {
                 id,
@@ -693,7 +697,7 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead)
                 reasons,
             } => hub.broadcast(Notice::UpdateComplete {
                 id,
-                to,
+                to: to.0,
                 ending: crate::state::ending(vm::Ending::of(applied.len(), not_applied.len())),
                 applied,
                 not_applied,

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use compiler::callgraph::DeltaStar;
 use vm::layout::SegType;
-use vm::{ExitStatus, ProgramState, UpdateBegun, UpdateRequest, Vm, VmConfig, VmError};
+use vm::{ExitStatus, ProgramState, UpdateBegun, UpdateRequest, VersionNo, Vm, VmConfig, VmError};
 
 use crate::proto::{
     DeltaViewInfo, DeltaViewSpec, Ending, FrameRow, LoadInfo, ProcRow, PupInfo, Response,
@@ -53,7 +53,7 @@ pub struct Program {
     /// A version was loaded at some point ("fresh" pups have none).
     ever_loaded: AtomicBool,
     /// Address of `main` per loaded version (for `Execution begins at`).
-    entries: Mutex<BTreeMap<u64, Option<u64>>>,
+    entries: Mutex<BTreeMap<VersionNo, Option<u64>>>,
     /// Serializes the requests that act on the VM.
     ops: Mutex<()>,
 }
@@ -78,7 +78,11 @@ pub fn exit_message(status: &ExitStatus) -> String {
 /// The program's state in words (`not started`, `running version 1`,
 /// `exited (0)`), from the engine's committed versions: `behind` are the
 /// procedures not yet at the highest running version, with their versions.
-pub fn program_words(program: &ProgramState, hrvn: u64, behind: &[(String, u64)]) -> String {
+pub fn program_words(
+    program: &ProgramState,
+    hrvn: VersionNo,
+    behind: &[(String, VersionNo)],
+) -> String {
     match program {
         ProgramState::Idle => "not started".to_string(),
         ProgramState::Running { .. } if !behind.is_empty() => {
@@ -111,11 +115,11 @@ pub fn program_words(program: &ProgramState, hrvn: u64, behind: &[(String, u64)]
 
 /// The procedures of the highest running version that are committed to an
 /// older one (read from the engine's one record of committed versions).
-fn behind(st: &vm::engine::Status) -> Vec<(String, u64)> {
+fn behind(st: &vm::engine::Status) -> Vec<(String, VersionNo)> {
     st.bindings
         .iter()
         .filter(|(_, _, committed, table)| {
-            (1..st.hrvn).contains(committed) && table.iter().any(|(v, _)| *v == st.hrvn)
+            (VersionNo(1)..st.hrvn).contains(committed) && table.iter().any(|(v, _)| *v == st.hrvn)
         })
         .map(|(_, name, committed, _)| (name.clone(), *committed))
         .collect()
@@ -124,8 +128,8 @@ fn behind(st: &vm::engine::Status) -> Vec<(String, u64)> {
 /// The wire form of what beginning an update found.
 pub fn update_info(b: &UpdateBegun) -> UpdateInfo {
     UpdateInfo {
-        from: b.from,
-        to: b.to,
+        from: b.from.0,
+        to: b.to.0,
         changed: b.changed.clone(),
         reasons: b.reasons.clone(),
         backtrace: b.backtrace.iter().map(|f| f.name.clone()).collect(),
@@ -179,8 +183,8 @@ fn check_spec(spec: &UpdateSpec) -> Result<UpdateRequest, String> {
         return Err("an empty together list".to_string());
     }
     Ok(UpdateRequest {
-        from: spec.from,
-        to: spec.to,
+        from: spec.from.map(VersionNo),
+        to: spec.to.map(VersionNo),
         changed: spec.changed.clone(),
         together: spec.together.clone(),
         within: spec.within_ms.map(Duration::from_millis),
@@ -279,7 +283,7 @@ impl Program {
 
     /// A version space was retired: forget what the pup kept about it, so
     /// that a pup doing thousands of updates does not grow.
-    pub fn forget_version(&self, version: u64) {
+    pub fn forget_version(&self, version: VersionNo) {
         lock(&self.entries).remove(&version);
     }
 
@@ -291,7 +295,7 @@ impl Program {
             host: self.host.clone(),
             pid: std::process::id(),
             fresh: !self.ever_loaded.load(Ordering::SeqCst),
-            versions: st.versions.iter().map(|v| v.0).collect(),
+            versions: st.versions.iter().map(|v| v.0.0).collect(),
             program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st.pending.len(),
             region_base: self.vm.region_base(),
@@ -307,13 +311,14 @@ impl Program {
             Ok(m) => m,
             Err(e) => return Response::Error(format!("version {version}: {e}")),
         };
+        let version = VersionNo(version);
         match self.vm.load(version, module, source) {
             Ok(r) => {
                 self.ever_loaded.store(true, Ordering::SeqCst);
                 let main = r.procs.iter().find(|p| p.1 == "main").map(|p| p.2);
                 lock(&self.entries).insert(version, main);
                 Response::Loaded(LoadInfo {
-                    version: r.version,
+                    version: r.version.0,
                     slot: r.slot.0,
                     procs: r
                         .procs
@@ -330,7 +335,11 @@ impl Program {
                     space_base: r.space_base,
                     iprocs: r.iprocs,
                     mprocs: r.mprocs,
-                    old_versions: r.old_versions,
+                    old_versions: r
+                        .old_versions
+                        .into_iter()
+                        .map(|(name, v)| (name, v.0))
+                        .collect(),
                     table: r.table,
                     load_ns: r.load_ns,
                 })
@@ -351,7 +360,7 @@ impl Program {
             ));
         }
         let v = match version {
-            Some(v) => v,
+            Some(v) => VersionNo(v),
             None => match st.versions.first() {
                 Some(v) => v.0,
                 None => return Response::Error("no version is loaded (use load first)".into()),
@@ -365,7 +374,7 @@ impl Program {
         };
         announce(entry);
         match self.vm.run(Some(v)) {
-            Ok(version) => Response::Running { version },
+            Ok(version) => Response::Running { version: version.0 },
             Err(e) => Response::Error(e.to_string()),
         }
     }
@@ -419,16 +428,27 @@ impl Program {
     pub fn status(&self) -> StatusInfo {
         let st = self.vm.status();
         StatusInfo {
-            versions: st.versions.clone(),
-            retired: st.retired.clone(),
-            hrvn: st.hrvn,
+            versions: st
+                .versions
+                .iter()
+                .map(|&(v, slot, procs, bytes)| (v.0, slot, procs, bytes))
+                .collect(),
+            retired: st.retired.iter().map(|v| v.0).collect(),
+            hrvn: st.hrvn.0,
             program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st
                 .pending
                 .iter()
-                .map(|(_, from, to, groups)| (*from, *to, groups.clone()))
+                .map(|(_, from, to, groups)| (from.0, to.0, groups.clone()))
                 .collect(),
-            bindings: st.bindings.clone(),
+            bindings: st
+                .bindings
+                .iter()
+                .map(|(id, name, committed, table)| {
+                    let table = table.iter().map(|(v, d)| (v.0, d.clone())).collect();
+                    (*id, name.clone(), committed.0, table)
+                })
+                .collect(),
             return_interrupts: st.return_interrupts,
         }
     }
@@ -440,7 +460,7 @@ impl Program {
             .into_iter()
             .map(|f| FrameRow {
                 name: f.name.clone(),
-                version: f.version,
+                version: f.version.0,
                 kind: f.kind.short().to_string(),
                 decoded: f.to_string(),
                 pc: f.pc,
@@ -450,9 +470,9 @@ impl Program {
 
     /// The version asked for, or the newest loaded; an error if it is not
     /// loaded.
-    fn version_or_newest(&self, version: Option<u64>) -> Result<u64, String> {
+    fn version_or_newest(&self, version: Option<u64>) -> Result<VersionNo, String> {
         let st = self.vm.status();
-        match version {
+        match version.map(VersionNo) {
             Some(v) if st.versions.iter().any(|x| x.0 == v) => Ok(v),
             Some(v) if st.retired.contains(&v) => Err(format!("version {v} has been retired")),
             Some(v) => Err(format!("version {v} is not loaded")),
@@ -487,7 +507,7 @@ impl Program {
             matrix.push_str(":\n");
         }
         Response::Delta {
-            version: v,
+            version: v.0,
             names,
             matrix,
         }
@@ -504,7 +524,7 @@ impl Program {
     fn delta_parts(
         &self,
         spec: &DeltaViewSpec,
-    ) -> Result<(u64, Vec<String>, DeltaViewInfo), String> {
+    ) -> Result<(VersionNo, Vec<String>, DeltaViewInfo), String> {
         let v = self.version_or_newest(spec.version)?;
         let module = self
             .vm
@@ -521,7 +541,7 @@ impl Program {
             .collect();
         let idx = |pos: usize| index.get(names[pos].as_str()).copied();
         let mut view = DeltaViewInfo {
-            version: v,
+            version: v.0,
             total: names.len() as u32,
             components: ds.components() as u32,
             ..Default::default()
@@ -589,9 +609,9 @@ impl Program {
         // started as (or, once it ended, the oldest version loaded).
         let started = match status.program {
             ProgramState::Running { version } => version,
-            _ => status.versions.first().map_or(0, |v| v.0),
+            _ => status.versions.first().map_or(VersionNo(0), |v| v.0),
         };
-        let updated: BTreeMap<String, u64> = status
+        let updated: BTreeMap<String, VersionNo> = status
             .bindings
             .iter()
             .filter(|(_, _, committed, _)| *committed > started)
@@ -697,7 +717,7 @@ pub fn ending(e: vm::Ending) -> Ending {
 fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
     UpdateEnded {
         id: e.id,
-        to: e.to,
+        to: e.to.0,
         ending: ending(e.ending),
         applied: e.applied.clone(),
         not_applied: e.not_applied.iter().map(|(g, _)| g.clone()).collect(),

@@ -121,7 +121,9 @@ mod tests {
 
     #[test]
     fn the_papers_states() {
-        let running = ProgramState::Running { version: 1 };
+        let running = ProgramState::Running {
+            version: vm::VersionNo(1),
+        };
         assert_eq!(PupState::of(&ProgramState::Idle, 0).number(), 0);
         assert_eq!(PupState::of(&running, 0).number(), 2);
         assert_eq!(PupState::of(&running, 1).number(), 3);
