@@ -152,7 +152,7 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
             let (vm, _cap) = util::vm_captured(true)?;
             let t = Instant::now();
             let rep = vm
-                .load(1, module, Some(&src))
+                .load(vm::VersionNo(1), module, Some(&src))
                 .map_err(|e| anyhow::anyhow!("loading {n} procedures: {e}"))?;
             code_bytes = rep.code_bytes;
             let l = ms(t);

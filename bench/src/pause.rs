@@ -58,11 +58,11 @@ struct Sample {
 
 fn once(k: usize, v1: &str, v2: &str, subscribe: bool) -> Result<Option<Sample>> {
     let (vm, cap) = util::vm_captured(true)?;
-    vm.load(1, util::compile("pause1.uc", v1)?, None)
+    vm.load(vm::VersionNo(1), util::compile("pause1.uc", v1)?, None)
         .map_err(|e| anyhow::anyhow!("load v1: {e}"))?;
     vm.run(None).map_err(|e| anyhow::anyhow!("{e}"))?;
     cap.wait_contains("ready", Duration::from_secs(30))?;
-    vm.load(2, util::compile("pause2.uc", v2)?, None)
+    vm.load(vm::VersionNo(2), util::compile("pause2.uc", v2)?, None)
         .map_err(|e| anyhow::anyhow!("load v2: {e}"))?;
     let events = subscribe.then(|| vm.subscribe());
     // Let the program settle into its sleep.

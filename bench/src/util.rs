@@ -113,7 +113,7 @@ pub fn compile(name: &str, src: &str) -> Result<compiler::ir::Module> {
 /// A VM (captured output) with `src` loaded as version 1.
 pub fn vm_loaded(name: &str, src: &str, safepoints: bool) -> Result<(Vm, Arc<Capture>)> {
     let (vm, cap) = vm_captured(safepoints)?;
-    vm.load(1, compile(name, src)?, Some(src))
+    vm.load(vm::VersionNo(1), compile(name, src)?, Some(src))
         .map_err(|e| anyhow::anyhow!("loading {name}: {e}"))?;
     Ok((vm, cap))
 }

@@ -79,9 +79,14 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
     let mut ratios = Vec::new();
     for _ in 0..o.runs {
         let (vm, cap) = util::vm_captured(true)?;
-        vm.load(1, util::compile("work1.uc", &program(1))?, None)
-            .map_err(|e| anyhow::anyhow!("load: {e}"))?;
-        vm.run(Some(1)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        vm.load(
+            vm::VersionNo(1),
+            util::compile("work1.uc", &program(1))?,
+            None,
+        )
+        .map_err(|e| anyhow::anyhow!("load: {e}"))?;
+        vm.run(Some(vm::VersionNo(1)))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         cap.wait_contains("v1 tick 2 ", Duration::from_secs(30))?;
         std::thread::sleep(o.window / 4);
         cap.clear();
@@ -89,8 +94,12 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
         free.push(last_free);
         for c in 0..o.cycles as u64 {
             let v = 2 + c;
-            vm.load(v, util::compile("work.uc", &program(v))?, None)
-                .map_err(|e| anyhow::anyhow!("load: {e}"))?;
+            vm.load(
+                vm::VersionNo(v),
+                util::compile("work.uc", &program(v))?,
+                None,
+            )
+            .map_err(|e| anyhow::anyhow!("load: {e}"))?;
             let begun = vm
                 .begin_update(UpdateRequest::default())
                 .map_err(|e| anyhow::anyhow!("begin_update: {e}"))?;

@@ -289,5 +289,5 @@ pub fn object_load(data: &[u8]) {
         ..vm::VmConfig::default()
     })
     .expect("a VM can be set up");
-    let _ = vm.load(1, module, None);
+    let _ = vm.load(vm::VersionNo(1), module, None);
 }

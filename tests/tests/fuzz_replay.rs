@@ -211,7 +211,7 @@ fn object_load_inputs_replay() {
             ..vm::VmConfig::default()
         })
         .expect("a VM");
-        let loaded = vm.load(1, module, None);
+        let loaded = vm.load(vm::VersionNo(1), module, None);
         if name.starts_with("seed-") {
             loaded.unwrap_or_else(|e| panic!("{name}: a compiled object was refused: {e}"));
         } else {
