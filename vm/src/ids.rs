@@ -42,3 +42,22 @@ impl fmt::Display for VersionNo {
         fmt::Display::fmt(&self.0, f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_number_prints_as_the_bare_number_it_wraps() {
+        for n in [0u64, 1, 2, 17, u64::MAX] {
+            assert_eq!(VersionNo(n).to_string(), n.to_string());
+            // Width and alignment flags behave as they did on the u64.
+            assert_eq!(
+                format!("{:>6}|{:<4}", VersionNo(n), VersionNo(n)),
+                format!("{n:>6}|{n:<4}")
+            );
+        }
+        assert_eq!(format!("v{}", VersionNo(3)), "v3");
+        assert!(VersionNo(2) < VersionNo(10), "ordered as numbers");
+    }
+}
