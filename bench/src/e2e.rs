@@ -188,7 +188,7 @@ pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
             pup,
         );
         if n == 50_000 {
-            e = e.note("SPEC §3 places each procedure's code at (v,0,P,0) and its statics at (v,3,P,0), 64 KiB apart: one 4 KiB page of code and one of data per procedure, about 400 MiB of the pup at 50,000 procedures; the rest is the IR it keeps to diff later versions.");
+            e = e.note("SPEC §3 places each procedure's code at (v,0,P,0) and its statics at (v,3,P,0), 64 KiB apart: one 4 KiB page of code per procedure (200 MiB at 50,000), and one of data once a static is non-zero (zeroed statics are not written at load, so their pages stay untouched until the program writes them); the rest is the IR the pup keeps to diff later versions.");
         }
         r.add(e);
         r.add(
