@@ -183,25 +183,37 @@ impl Summary {
 
     /// Adds one procedure, while its body exists (in module order).
     pub fn add_proc(&mut self, p: &Proc) {
-        let mut n = Normalized::of(p);
+        self.push(p, Normalized::of(p));
+    }
+
+    /// [`Summary::add_proc`], taking the body out of `p` (the load path,
+    /// which has encoded it and drops it next).
+    pub fn take_proc(&mut self, p: &mut Proc) {
+        let body = std::mem::take(&mut p.body);
+        self.push(p, Normalized::of_body(p, body));
+    }
+
+    fn push(&mut self, p: &Proc, mut n: Normalized) {
         if self.digest {
             n.code = digest(&n.code);
         }
         self.procs.push((p.name.clone(), n));
     }
 
-    /// Takes procedure `name`'s entry from `other` (the version that
-    /// procedure will be running), if both have it. Returns whether it did.
-    pub fn replace_proc_from(&mut self, name: &str, other: &Summary) -> bool {
-        let Some((_, theirs)) = other.procs.iter().find(|(n, _)| n == name) else {
-            return false;
-        };
-        match self.procs.iter_mut().find(|(n, _)| n == name) {
-            Some((_, ours)) => {
-                *ours = theirs.clone();
-                true
+    /// Takes the entries of the procedures in `names` from `other` (the
+    /// version those procedures will be running), where both have them:
+    /// one pass over each summary.
+    pub fn replace_procs_from(&mut self, names: &HashSet<&str>, other: &Summary) {
+        let theirs: HashMap<&str, &Normalized> = other
+            .procs
+            .iter()
+            .filter(|(n, _)| names.contains(n.as_str()))
+            .map(|(n, p)| (n.as_str(), p))
+            .collect();
+        for (n, ours) in self.procs.iter_mut() {
+            if let Some(t) = theirs.get(n.as_str()) {
+                *ours = (*t).clone();
             }
-            None => false,
         }
     }
 
@@ -302,7 +314,12 @@ struct Normalized {
 
 impl Normalized {
     fn of(p: &Proc) -> Normalized {
-        let mut body = p.body.clone();
+        Normalized::of_body(p, p.body.clone())
+    }
+
+    /// [`Normalized::of`] with `p`'s body given (owned, so that a caller
+    /// done with the body does not pay for a copy).
+    fn of_body(p: &Proc, mut body: Vec<Stmt>) -> Normalized {
         body.iter_mut().for_each(zero_stmt);
         // Local names are for debugging only; their kinds and order (the
         // LocalIds the body uses) are what the code means.

@@ -22,7 +22,7 @@ use compiler::ir::{Const, Module, Signature, Static, VarTy};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Module as _;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::CString;
 use std::sync::Arc;
 
@@ -544,8 +544,12 @@ impl Loading<'_> {
     ) -> Result<BTreeMap<String, ProcInfo>, LoadError> {
         let module = self.inp.module.clone();
         let number = self.inp.number;
-        let unchanged_proc =
-            |name: &str| diff.is_some_and(|d| d.unchanged.iter().any(|u| u == name));
+        // A set, not a search of the list per procedure: at 50,000
+        // unchanged procedures that search was most of a second load.
+        let unchanged: HashSet<&str> = diff
+            .map(|d| d.unchanged.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        let unchanged_proc = |name: &str| unchanged.contains(name);
         let mut procs = BTreeMap::new();
         for p in &module.procs {
             let id = self.ids[&p.name];

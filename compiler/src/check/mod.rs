@@ -80,9 +80,11 @@ pub fn check(
 ///
 /// With `bodies`, procedure items in `prog` come without their bodies, and
 /// `bodies(i)` gives item `i`'s body just before it is checked (a parse of
-/// that item alone): the whole syntax tree never exists at once. `on_proc` may take the body away (to encode it and
-/// drop it): the returned module then holds what was left. When the result
-/// is an error, what `on_proc` saw must be discarded.
+/// that item alone): the whole syntax tree never exists at once.
+///
+/// `on_proc` may take the body away (to encode it and drop it): the
+/// returned module then holds what was left. When the result is an error,
+/// what `on_proc` saw must be discarded.
 pub fn check_with(
     file: &str,
     src: &str,

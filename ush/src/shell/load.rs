@@ -1,6 +1,7 @@
 //! `load`: compiling here (or reading an object file) and sending the
 //! module to the pup, with what the load reports.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -152,32 +153,41 @@ impl Shell {
             return Some((newest_m, newest_s));
         };
         let c = self.conn(name);
+        // Each procedure's version, looked up by name once (a program can
+        // have 50,000 procedures: no search per procedure).
+        let mut running: HashMap<&str, u64> =
+            s.bindings.iter().map(|b| (b.1.as_str(), b.2)).collect();
+        for (_, to, groups) in &s.pending {
+            for name in groups.iter().flatten() {
+                if let Some(v) = running.get_mut(name.as_str()) {
+                    *v = (*v).max(*to);
+                }
+            }
+        }
         let mut composite = (*newest_m).clone();
-        let mut composite_s = (*newest_s).clone();
-        let mut changed = false;
+        let mut moved: BTreeMap<u64, HashSet<&str>> = BTreeMap::new();
+        let mut by_version: HashMap<u64, HashMap<&str, &compiler::ir::Proc>> = HashMap::new();
         for p in composite.procs.iter_mut() {
-            let Some(&(_, _, committed, _)) = s.bindings.iter().find(|b| b.1 == p.name) else {
-                continue;
-            };
-            let pending = s
-                .pending
-                .iter()
-                .filter(|(_, _, gs)| gs.iter().any(|g| g.contains(&p.name)))
-                .map(|(_, to, _)| *to);
-            let ov = pending.fold(committed, u64::max);
+            let ov = running.get(p.name.as_str()).copied().unwrap_or(0);
             if ov == 0 || ov == newest {
                 continue;
             }
-            if let Some(q) = c
-                .modules
-                .get(&ov)
-                .and_then(|m| m.procs.iter().find(|q| q.name == p.name))
-            {
-                *p = q.clone();
-                if let Some(os) = c.summaries.get(&ov) {
-                    composite_s.replace_proc_from(&p.name, os);
-                }
-                changed = true;
+            let Some(m) = c.modules.get(&ov) else {
+                continue;
+            };
+            let procs = by_version
+                .entry(ov)
+                .or_insert_with(|| m.procs.iter().map(|q| (q.name.as_str(), q)).collect());
+            if let Some(q) = procs.get(p.name.as_str()) {
+                *p = (*q).clone();
+                moved.entry(ov).or_default().insert(q.name.as_str());
+            }
+        }
+        let changed = !moved.is_empty();
+        let mut composite_s = (*newest_s).clone();
+        for (ov, names) in &moved {
+            if let Some(os) = c.summaries.get(ov) {
+                composite_s.replace_procs_from(names, os);
             }
         }
         Some(if changed {
