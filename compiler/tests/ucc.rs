@@ -178,3 +178,19 @@ fn diff_exit_status_follows_diff_1() {
     let out = ucc(&["diff", &sample("pizza1.uc"), bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+/// Regression (issue 29): a binary file given as source said "stream did
+/// not contain valid UTF-8"; it says the file is not UC source, and where.
+#[test]
+fn a_binary_file_is_not_uc_source_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("prog.uc");
+    std::fs::write(&bin, b"main() {}\n\x7fELF\xff\xfe").unwrap();
+    let out = ucc(&["check", bin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("is not UC source: byte 14 (line 2, column 5)"),
+        "{err}"
+    );
+}

@@ -111,7 +111,7 @@ fn main() -> ExitCode {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    Ok(compiler::read_source(path)?)
 }
 
 impl Cli {
