@@ -40,10 +40,17 @@ impl Shell {
     pub(super) fn output(&mut self, on: bool) -> CmdResult {
         let name = self.connected()?;
         self.call(Request::Output { on })?;
-        self.conn(&name).output = on;
         if !on {
+            // Output the pup queued before its reply was still on: show it
+            // before saying it is off (the reply is read before the
+            // notices that preceded it are handled).
+            let before = self.conn(&name).link.try_notices();
+            for n in before {
+                self.handle_notice(&name, n);
+            }
             self.flush_partial(&name);
         }
+        self.conn(&name).output = on;
         self.line(&format!(
             "Output of program {name} is {} streamed to this terminal",
             if on { "now" } else { "no longer" }

@@ -320,6 +320,23 @@ fn program_output_comes_by_whole_lines_and_expect_sees_it() {
 }
 
 #[test]
+fn output_sent_before_output_off_is_shown_before_the_off_line() {
+    let (mut sh, shared, cap) = shell(&["x"]);
+    sh.execute_at("program x; connect; output on", "");
+    // The pup queued these before it read `output off`: they arrive ahead
+    // of its reply and are program output from while output was on.
+    push(&shared, "x", Notice::Output(b"tick 4\ntick".to_vec()));
+    push(&shared, "x", Notice::Output(b" 5".to_vec()));
+    assert_eq!(sh.execute_at("output off", ""), Outcome::Ok);
+    let out = cap.out();
+    let off = out
+        .find("no longer streamed")
+        .unwrap_or_else(|| panic!("no off line:\n{out}"));
+    assert!(out[..off].contains("tick 4\ntick 5\n"), "{out}");
+    assert!(!out[off..].contains("tick"), "{out}");
+}
+
+#[test]
 fn expect_needs_streaming_and_fails_when_the_program_ends() {
     let (mut sh, shared, cap) = shell(&["x"]);
     sh.execute_at("program x; connect", "");
