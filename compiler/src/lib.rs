@@ -195,3 +195,55 @@ fn headers(src: &str) -> Option<(ast::Program, Vec<Option<std::ops::Range<usize>
     }
     Some((ast::Program { items }, ranges))
 }
+
+/// Why a file could not be taken as UC source text.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The file could not be read at all.
+    #[error("cannot read {path}: {err}")]
+    Read {
+        /// The file as named.
+        path: String,
+        /// What the system said.
+        err: std::io::Error,
+    },
+    /// The file is not text: UC source is UTF-8 (a binary, an object file).
+    #[error(
+        "{path} is not UC source: byte {offset} (line {line}, column {column}) is not UTF-8 text"
+    )]
+    NotText {
+        /// The file as named.
+        path: String,
+        /// The first byte that is not UTF-8.
+        offset: usize,
+        /// Its line, from 1.
+        line: usize,
+        /// Its column in bytes, from 1.
+        column: usize,
+    },
+}
+
+/// Reads a UC source file, saying where a file that is not text stops
+/// being text (a user who gives `load` a binary or a `.o` by mistake learns
+/// what it is, not that "stream did not contain valid UTF-8").
+pub fn read_source(path: &std::path::Path) -> Result<String, SourceError> {
+    let shown = || path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|err| SourceError::Read { path: shown(), err })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = offset
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        SourceError::NotText {
+            path: shown(),
+            offset,
+            line,
+            column,
+        }
+    })
+}

@@ -88,7 +88,9 @@ fn delta_prints_the_table_and_the_papers_rows() {
 #[test]
 fn diff_reports_the_four_changed_procedures_and_main_unchanged() {
     let out = ucc(&["diff", &sample("pizza1.uc"), &sample("pizza2.uc")]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Regression (issue 29): `ucc diff` exited 0 whatever it found; like
+    // diff(1) it exits 1 when the versions differ.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     let changed = s
         .split("unchanged procedures:")
@@ -161,4 +163,34 @@ fn ir_is_json() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["procs"].as_array().unwrap().len(), 5);
     assert_eq!(v["mprocs"][0]["name"], "do_pizza");
+}
+
+/// Regression (issue 29): `ucc diff` of identical versions exits 0, and a
+/// compile error in either is trouble (2, as diff(1)), not "they differ".
+#[test]
+fn diff_exit_status_follows_diff_1() {
+    let same = ucc(&["diff", &sample("pizza1.uc"), &sample("pizza1.uc")]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
+    assert!(text(&same.stdout).contains("changed procedures:\n  (none)"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.uc");
+    std::fs::write(&bad, "main() { x = ; }\n").unwrap();
+    let out = ucc(&["diff", &sample("pizza1.uc"), bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+/// Regression (issue 29): a binary file given as source said "stream did
+/// not contain valid UTF-8"; it says the file is not UC source, and where.
+#[test]
+fn a_binary_file_is_not_uc_source_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("prog.uc");
+    std::fs::write(&bin, b"main() {}\n\x7fELF\xff\xfe").unwrap();
+    let out = ucc(&["check", bin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("is not UC source: byte 14 (line 2, column 5)"),
+        "{err}"
+    );
 }

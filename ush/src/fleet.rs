@@ -476,8 +476,7 @@ fn report(
 pub fn load(ctx: &mut Ctx<'_>, version: u64, file: &str) -> CmdResult {
     let members = ctx.members("rollout load")?;
     let path = ctx.resolve(file);
-    let src = std::fs::read_to_string(&path)
-        .map_err(|e| format!("rollout load: cannot read {}: {e}", path.display()))?;
+    let src = compiler::read_source(&path).map_err(|e| format!("rollout load: {e}"))?;
     let prev = ctx
         .state
         .modules

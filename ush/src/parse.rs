@@ -401,10 +401,18 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
                 }
                 [f] => LoadSource::Source(f.clone()),
                 [a, b] => {
-                    let (delta, object) = if a.ends_with(".o") && !b.ends_with(".o") {
-                        (b, a)
-                    } else {
-                        (a, b)
+                    // Two files are only ever `ucc build`'s pair, in either
+                    // order; anything else (two sources) is said so here
+                    // rather than as a bad `.delta` header from the reader.
+                    let (delta, object) = match (a.ends_with(".delta"), b.ends_with(".delta")) {
+                        (true, false) if b.ends_with(".o") => (a, b),
+                        (false, true) if a.ends_with(".o") => (b, a),
+                        _ => {
+                            return Err(format!(
+                                "load: two files must be `ucc build` output: load {v} FILE.delta FILE.o \
+                                 (got `{a}` and `{b}`; one program's source is load {v} FILE.uc)"
+                            ));
+                        }
                     };
                     LoadSource::Built {
                         delta: delta.clone(),
@@ -655,6 +663,16 @@ mod tests {
         );
         assert_eq!(split_words("a b#c # rest").unwrap(), ["a", "b#c"]);
         assert_eq!(split_words(r#"x """#).unwrap(), ["x", ""]);
+    }
+
+    /// Regression (issue 29): `load 1 a.uc b.uc` said "bad header" (the
+    /// `.delta` reader's complaint about a source file).
+    #[test]
+    fn load_of_two_files_that_are_not_a_delta_and_an_object_says_what_it_takes() {
+        let err = e("load 1 a.uc b.uc");
+        assert!(err.contains("load 1 FILE.delta FILE.o"), "{err}");
+        assert!(err.contains("load 1 FILE.uc"), "{err}");
+        assert!(e("load 1 a.delta b.delta").contains("FILE.delta FILE.o"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `ucc`: the UC compiler driver.
 //!
 //! Exit status: 0 success, 1 compile errors (diagnostics on stderr), 2
-//! usage errors and unreadable or unwritable files.
+//! usage errors and unreadable or unwritable files. `ucc diff` follows
+//! diff(1) instead, so that scripts can branch on it: 0 the versions are the
+//! same, 1 they differ, 2 trouble (compile errors included).
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -83,6 +85,8 @@ enum Command {
 enum Failure {
     /// Compile errors, already printed.
     Compile,
+    /// `ucc diff` found differences (already printed): exit 1, as diff(1).
+    Differ,
     /// Anything else: a usage problem or an I/O error.
     Other(anyhow::Error),
 }
@@ -97,7 +101,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Compile) => ExitCode::from(1),
+        Err(Failure::Compile) if cli.is_diff() => ExitCode::from(2),
+        Err(Failure::Compile | Failure::Differ) => ExitCode::from(1),
         Err(Failure::Other(e)) => {
             eprintln!("ucc: {e:#}");
             ExitCode::from(2)
@@ -106,10 +111,15 @@ fn main() -> ExitCode {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    Ok(compiler::read_source(path)?)
 }
 
 impl Cli {
+    /// Is this `ucc diff`, whose exit status follows diff(1)?
+    fn is_diff(&self) -> bool {
+        matches!(self.command, Command::Diff { .. })
+    }
+
     fn color(&self) -> bool {
         match self.color {
             Color::Always => true,
@@ -152,7 +162,11 @@ impl Cli {
             Command::Diff { old, new } => {
                 let o = self.compile(old, None)?;
                 let n = self.compile(new, Some(&o))?;
-                print!("{}", diff::diff(&o, &n));
+                let d = diff::diff(&o, &n);
+                print!("{d}");
+                if !d.is_empty() {
+                    return Err(Failure::Differ);
+                }
             }
             Command::Build {
                 file,

@@ -22,8 +22,7 @@ impl Shell {
         let (module, object, summary, src, how) = match source {
             LoadSource::Source(f) => {
                 let path = self.resolve(&f);
-                let src = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("load: cannot read {}: {e}", path.display()))?;
+                let src = compiler::read_source(&path).map_err(|e| format!("load: {e}"))?;
                 let c = match compiler::compile_for_load(&f, &src, prev_module.as_deref()) {
                     Ok(c) => c,
                     Err(d) => {
