@@ -1,0 +1,221 @@
+//! `printf` for generated code: formats checked at load, each conversion
+//! formatted by libc.
+
+use std::ffi::CString;
+
+use super::Ctx;
+
+/// `printf`: `desc` is a [`Printf`] owned by the code's version; `args`
+/// holds one 8-byte slot per conversion (int, double bits, or a pointer to
+/// a NUL-terminated literal for `%s`).
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for, a descriptor that lives as long as its version, and one argument slot per conversion.
+pub(super) unsafe fn printf_impl(ctx: *const Ctx, desc: *const Printf, args: *const u64) {
+    // SAFETY: generated code passes its own context and a descriptor that
+    // lives as long as its version; `args` has one slot per conversion.
+    let (ctx, desc) = unsafe { (&*ctx, &*desc) };
+    let mut out = Vec::with_capacity(64);
+    let mut i = 0;
+    for piece in &desc.pieces {
+        match piece {
+            PrintPiece::Lit(b) => out.extend_from_slice(b),
+            PrintPiece::Conv { cfmt, kind, stars } => {
+                // SAFETY: one slot per `*` and one per conversion, per the
+                // contract.
+                let mut star = [0i64; 2];
+                for s in star.iter_mut().take(*stars as usize) {
+                    *s = unsafe { *args.add(i) } as i64;
+                    i += 1;
+                }
+                // SAFETY: as above.
+                let raw = unsafe { *args.add(i) };
+                i += 1;
+                c_format(&mut out, cfmt, *kind, &star[..*stars as usize], raw);
+            }
+        }
+    }
+    ctx.host().output(&out);
+}
+
+/// The argument kind of a printf conversion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvKind {
+    /// `%d %i %u %x %X %o` (as C `long long`).
+    Int,
+    /// `%hd %hhx ...`: passed as a C `int`, which the conversion narrows.
+    ShortInt,
+    /// `%c`.
+    Char,
+    /// `%f %e %g`.
+    Double,
+    /// `%s` of a literal.
+    Str,
+}
+
+/// One piece of a prepared printf format.
+#[derive(Debug)]
+pub enum PrintPiece {
+    /// Literal bytes.
+    Lit(Vec<u8>),
+    /// A conversion, rewritten into the C format that formats it.
+    Conv {
+        /// The C format for exactly one conversion (e.g. `%5lld`).
+        cfmt: CString,
+        /// What the argument slot holds.
+        kind: ConvKind,
+        /// How many `*` (width, precision) int slots come before it.
+        stars: u8,
+    },
+}
+
+/// A prepared printf format plus the string literals its `%s` arguments
+/// point to; owned by the version whose code refers to it.
+#[derive(Debug, Default)]
+pub struct Printf {
+    /// The pieces in order.
+    pub pieces: Vec<PrintPiece>,
+}
+
+/// Widths and precisions beyond this are refused at load (and a `*`
+/// argument is clamped to it), so that one conversion cannot ask for
+/// gigabytes of output.
+pub const MAX_FIELD: i64 = 1_000_000;
+
+/// Check a conversion as the compiler wrote it and turn it into the C
+/// format that prints it. The pup re-validates everything it is sent, so a
+/// forged format cannot reach libc's printf with `%n` or a bad `*`.
+pub fn prepare_conv(spec: &str, conv: char) -> Result<PrintPiece, String> {
+    let bad = || format!("bad conversion {spec:?}");
+    let body = spec.strip_prefix('%').ok_or_else(bad)?;
+    let mut chars = body.chars().peekable();
+    let mut cf = String::from("%");
+    let mut stars = 0u8;
+    let mut flags = 0;
+    while let Some(&c) = chars.peek() {
+        if "-+ #0".contains(c) && flags < 5 {
+            cf.push(c);
+            flags += 1;
+            chars.next();
+        } else {
+            break;
+        }
+    }
+    // Width, then precision: digits (bounded) or one `*`.
+    for part in 0..2 {
+        if part == 1 {
+            if chars.peek() != Some(&'.') {
+                break;
+            }
+            cf.push('.');
+            chars.next();
+        }
+        if chars.peek() == Some(&'*') {
+            cf.push('*');
+            stars += 1;
+            chars.next();
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(&c) = chars.peek() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if !digits.is_empty() {
+            let v: i64 = digits.parse().unwrap_or(i64::MAX);
+            if v > MAX_FIELD {
+                return Err(format!("{spec:?}: a width or precision above {MAX_FIELD}"));
+            }
+            cf.push_str(&v.to_string());
+        }
+    }
+    let mut length = String::new();
+    while let Some(&c) = chars.peek() {
+        if "hlzjt".contains(c) && length.len() < 2 {
+            length.push(c);
+            chars.next();
+        } else {
+            break;
+        }
+    }
+    let last: String = chars.collect();
+    if last.len() != 1 || !last.starts_with(conv) {
+        return Err(bad());
+    }
+    let int_len_ok = matches!(
+        length.as_str(),
+        "" | "h" | "hh" | "l" | "ll" | "z" | "j" | "t"
+    );
+    let kind = match conv {
+        'd' | 'i' | 'u' | 'x' | 'X' | 'o' if int_len_ok => {
+            if length.starts_with('h') {
+                cf.push_str(&length);
+                ConvKind::ShortInt
+            } else {
+                cf.push_str("ll");
+                ConvKind::Int
+            }
+        }
+        'c' if length.is_empty() => ConvKind::Char,
+        'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'a' | 'A' if length.is_empty() || length == "l" => {
+            ConvKind::Double
+        }
+        's' if length.is_empty() => ConvKind::Str,
+        _ => return Err(format!("unsupported conversion {spec:?}")),
+    };
+    cf.push(conv);
+    let cfmt = CString::new(cf).map_err(|e| e.to_string())?;
+    Ok(PrintPiece::Conv { cfmt, kind, stars })
+}
+
+/// Format one conversion exactly as C's printf does, by asking libc.
+/// `star` holds the `*` width and precision the format asks for.
+pub(super) fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, star: &[i64], raw: u64) {
+    let mut buf = [0u8; 512];
+    let st: Vec<libc::c_int> = star
+        .iter()
+        .map(|v| (*v).clamp(-MAX_FIELD, MAX_FIELD) as libc::c_int)
+        .collect();
+    let call = |buf: &mut [u8]| -> i32 {
+        let p = buf.as_mut_ptr() as *mut libc::c_char;
+        let n = buf.len();
+        let f = cfmt.as_ptr();
+        macro_rules! fmt {
+            ($arg:expr) => {
+                match st.as_slice() {
+                    [] => libc::snprintf(p, n, f, $arg),
+                    [a] => libc::snprintf(p, n, f, *a, $arg),
+                    [a, b, ..] => libc::snprintf(p, n, f, *a, *b, $arg),
+                }
+            };
+        }
+        // SAFETY: cfmt holds exactly one validated conversion matching the
+        // argument passed, preceded by one int per `*`; snprintf never
+        // writes past n bytes.
+        unsafe {
+            match kind {
+                ConvKind::Int => fmt!(raw as i64 as libc::c_longlong),
+                ConvKind::ShortInt | ConvKind::Char => fmt!(raw as i64 as libc::c_int),
+                ConvKind::Double => fmt!(f64::from_bits(raw)),
+                ConvKind::Str => fmt!(raw as *const libc::c_char),
+            }
+        }
+    };
+    let n = call(&mut buf);
+    if n < 0 {
+        return;
+    }
+    let n = n as usize;
+    if n < buf.len() {
+        out.extend_from_slice(&buf[..n]);
+    } else {
+        let mut big = vec![0u8; n + 1];
+        call(&mut big);
+        out.extend_from_slice(&big[..n]);
+    }
+}
