@@ -57,7 +57,7 @@ procedures with the pup's name service, prints delta*, and sends and links versi
     CommandDoc {
         name: "run",
         args: "[V]",
-        summary: "start main of version V (default: the first loaded)",
+        summary: "start main of version V (default: the earliest version the pup still holds)",
         details: "",
     },
     CommandDoc {

@@ -495,9 +495,15 @@ pub fn skipped_line(bytes: u64) -> String {
 
 /// `status`.
 pub fn status_lines(program: &str, host: &str, s: &StatusInfo) -> Vec<String> {
+    // Version 0 is no version: before `run` nothing runs yet.
+    let running = if s.hrvn == 0 {
+        "no version running yet".to_string()
+    } else {
+        format!("highest running version {}", s.hrvn)
+    };
     let mut out = vec![format!(
-        "program {program} on host {host}: {}; highest running version {}",
-        s.program, s.hrvn
+        "program {program} on host {host}: {}; {running}",
+        s.program
     )];
     out.extend(versions_lines(s));
     if s.pending.is_empty() {
@@ -615,6 +621,32 @@ mod tests {
     }
 
     use super::*;
+
+    fn status(hrvn: u64, program: &str) -> StatusInfo {
+        StatusInfo {
+            versions: vec![],
+            retired: vec![],
+            hrvn,
+            program: program.into(),
+            pending: vec![],
+            bindings: vec![],
+            return_interrupts: false,
+        }
+    }
+
+    #[test]
+    fn status_before_run_says_no_version_runs_not_version_0() {
+        let before = status_lines("x", "h", &status(0, "not started"));
+        assert_eq!(
+            before[0],
+            "program x on host h: not started; no version running yet"
+        );
+        let after = status_lines("x", "h", &status(2, "running version 2"));
+        assert_eq!(
+            after[0],
+            "program x on host h: running version 2; highest running version 2"
+        );
+    }
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
