@@ -210,9 +210,23 @@ impl Env {
 /// How long a daemon may take to print its ready line.
 pub const READY: Duration = Duration::from_secs(20);
 
+/// Output of a command run with a deadline, as bytes (for byte-exact
+/// comparisons such as the public corpus against gcc).
+#[derive(Debug)]
+pub struct RawRun {
+    /// Exit code (`None`: killed by a signal or at the deadline).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: Vec<u8>,
+    /// Standard error.
+    pub stderr: Vec<u8>,
+    /// True if the command was still running at the deadline and was killed.
+    pub timed_out: bool,
+}
+
 /// Runs a command with a deadline, collecting its output; a command still
-/// running at the deadline is killed and the test fails showing its output.
-pub fn run_bounded(mut c: Command, limit: Duration) -> Run {
+/// running at the deadline is killed and reported as `timed_out`.
+pub fn run_until(mut c: Command, limit: Duration) -> RawRun {
     c.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -233,24 +247,53 @@ pub fn run_bounded(mut c: Command, limit: Duration) -> Run {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    let stdout = out.join().expect("stdout reader");
-    let stderr = err.join().expect("stderr reader");
-    match status {
-        Some(s) => Run {
-            code: s.code(),
-            stdout,
-            stderr,
-        },
-        None => panic!("{c:?} did not finish within {limit:?}; it printed:\n{stdout}{stderr}"),
+    RawRun {
+        code: status.and_then(|s| s.code()),
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+        timed_out: status.is_none(),
     }
 }
 
-fn reader(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+/// Runs a command with a deadline, collecting its output; a command still
+/// running at the deadline is killed and the test fails showing its output.
+pub fn run_bounded(c: Command, limit: Duration) -> Run {
+    let what = format!("{c:?}");
+    let raw = run_until(c, limit);
+    let stdout = String::from_utf8_lossy(&raw.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&raw.stderr).into_owned();
+    if raw.timed_out {
+        panic!("{what} did not finish within {limit:?}; it printed:\n{stdout}{stderr}");
+    }
+    Run {
+        code: raw.code,
+        stdout,
+        stderr,
+    }
+}
+
+fn reader(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = r.read_to_end(&mut s);
-        String::from_utf8_lossy(&s).into_owned()
+        let mut v = Vec::new();
+        let _ = r.read_to_end(&mut v);
+        v
     })
+}
+
+/// True when the environment says this is CI (`CI=true` or `CI=1`), where
+/// a missing tool is a failure rather than a skipped part.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// True if `tool ARG` runs and succeeds (e.g. `have_tool("gcc", "--version")`).
+pub fn have_tool(tool: &str, arg: &str) -> bool {
+    Command::new(tool)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Lines a daemon printed, with a condition variable for waiters.
@@ -396,7 +439,7 @@ pub fn run_with_stdin(mut c: Command, input: &str, limit: Duration) -> Run {
     };
     Run {
         code: status.code(),
-        stdout: out.join().expect("stdout"),
-        stderr: err.join().expect("stderr"),
+        stdout: String::from_utf8_lossy(&out.join().expect("stdout")).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().expect("stderr")).into_owned(),
     }
 }

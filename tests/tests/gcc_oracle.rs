@@ -25,20 +25,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use podus_tests::{repo, run_bounded};
-
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+use podus_tests::{have_tool, in_ci, repo, run_bounded};
 
 /// The `.uc` programs of the corpus folder, sorted.
 fn programs(dir: &Path) -> Vec<String> {
@@ -56,7 +43,7 @@ fn programs(dir: &Path) -> Vec<String> {
 fn every_golden_program_matches_gcc() {
     let missing: Vec<&str> = ["python3", "gcc"]
         .into_iter()
-        .filter(|t| !have(t))
+        .filter(|t| !have_tool(t, "--version"))
         .collect();
     if !missing.is_empty() {
         assert!(
@@ -128,7 +115,7 @@ fn every_golden_program_matches_gcc() {
 /// `.out`, so a script that always said "ok" would fail this test.)
 #[test]
 fn the_gcc_oracle_catches_a_wrong_golden_file() {
-    if !have("python3") || !have("gcc") {
+    if !have_tool("python3", "--version") || !have_tool("gcc", "--version") {
         assert!(!in_ci(), "CI=true but python3 or gcc is missing");
         eprintln!("SKIPPED: needs python3 and gcc");
         return;

@@ -22,76 +22,12 @@
 //! `CI=true` (`.ci/run` installs gcc) a missing gcc fails it.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use podus_tests::bin;
-
-/// One bounded run: stdout bytes, stderr text, exit code (None: killed or
-/// timed out, with `timed_out` saying which).
-struct Out {
-    stdout: Vec<u8>,
-    stderr: String,
-    code: Option<i32>,
-    timed_out: bool,
-}
-
-fn run(mut c: Command, limit: Duration) -> Out {
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {c:?}: {e}"));
-    let mut so = child.stdout.take().expect("piped");
-    let mut se = child.stderr.take().expect("piped");
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        String::from_utf8_lossy(&v).into_owned()
-    });
-    let end = Instant::now() + limit;
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break Some(s);
-        }
-        if Instant::now() >= end {
-            let _ = child.kill();
-            let _ = child.wait();
-            timed_out = true;
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Out {
-        stdout: t_out.join().expect("stdout reader"),
-        stderr: t_err.join().expect("stderr reader"),
-        code: status.and_then(|s| s.code()),
-        timed_out,
-    }
-}
-
-fn have_gcc() -> bool {
-    Command::new("gcc")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+use podus_tests::{bin, have_tool, in_ci, run_until};
 
 fn dir() -> PathBuf {
     // This crate's own path (not the library's `repo()`, which a shared
@@ -134,25 +70,25 @@ fn observe(src: &Path, tmp: &Path) -> String {
         .arg(&exe)
         .arg(src)
         .arg("-lm");
-    let built = run(gcc, Duration::from_secs(120));
+    let built = run_until(gcc, Duration::from_secs(120));
     assert_eq!(
         built.code,
         Some(0),
         "{stem}: gcc cannot build it (every program must build with gcc):\n{}",
-        built.stderr
+        String::from_utf8_lossy(&built.stderr)
     );
-    let want = run(Command::new(&exe), Duration::from_secs(20));
+    let want = run_until(Command::new(&exe), Duration::from_secs(20));
     assert!(!want.timed_out, "{stem}: gcc's build did not finish");
     let mut pup = Command::new(bin("pup"));
     pup.arg("--exec").arg(src);
-    let got = run(pup, Duration::from_secs(60));
+    let got = run_until(pup, Duration::from_secs(60));
     if got.timed_out {
         return "wrong: did not finish within 60 s".to_string();
     }
     if got.stdout == want.stdout && got.code == want.code {
         return "runs".to_string();
     }
-    let diag = first_diagnostic(&got.stderr);
+    let diag = first_diagnostic(&String::from_utf8_lossy(&got.stderr));
     if got.code == Some(1) && diag.starts_with("error") {
         return format!("refused: {diag}");
     }
@@ -177,7 +113,7 @@ fn tally_line(m: &[(String, String)]) -> String {
 
 #[test]
 fn public_corpus_matches_its_manifest() {
-    if !have_gcc() {
+    if !have_tool("gcc", "--version") {
         assert!(!in_ci(), "CI=true but gcc is missing (.ci/run installs it)");
         eprintln!("SKIPPED: the public corpus needs gcc as its oracle");
         return;

@@ -12,10 +12,9 @@
 //! `CI=true` a missing `dot` fails the test, elsewhere it says so and
 //! checks the rest.
 
-use std::process::Command;
 use std::time::Duration;
 
-use podus_tests::{Env, Run, run_bounded};
+use podus_tests::{Env, Run, have_tool, in_ci, run_bounded};
 
 #[path = "../../pupmapper/tests/common/closed_port.rs"]
 mod closed_port;
@@ -27,19 +26,6 @@ const TICKER: &str = "main() { int n; n = 0; while (1) { n = work(n); } }
 work(n) int n; { helper(n); sleep_ms(20); return n + 1; }
 helper(n) int n; { printf(\"tick %d\\n\", n); }
 ";
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-fn have_dot() -> bool {
-    Command::new("dot")
-        .arg("-V")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// `ush -c COMMANDS` without `PODUS_PUPMAPPER_PORT`: only a `connect HOST`
 /// that names the mapper's port can reach it.
@@ -77,7 +63,7 @@ fn connect_host_source_stack_addr_graph_output_off_and_debug_off() {
     assert_ne!(refused.code, Some(0), "{}", refused.all());
     refused.assert_has(&format!("127.0.0.1:{closed}"));
 
-    let svg = have_dot();
+    let svg = have_tool("dot", "-V");
     assert!(
         svg || !in_ci(),
         "CI=true but Graphviz's `dot` is missing: .ci/run installs graphviz, \
