@@ -378,7 +378,7 @@ quit
         "{load}"
     );
     assert!(
-        load.contains("Version 1 mprocedures loaded successfully"),
+        load.contains("Version 3 mprocedures (from version 1) loaded successfully"),
         "{load}"
     );
     // The commit reports the statics as the mproc left them.

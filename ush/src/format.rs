@@ -196,13 +196,17 @@ pub fn load_lines(
             if vs.is_empty() { vec![p] } else { vs }
         };
         if !info.iprocs.is_empty() {
-            for v in from(&info.iprocs) {
-                out.push(format!("Version {v} interprocedures loaded successfully"));
+            for f in from(&info.iprocs) {
+                out.push(format!(
+                    "Version {v} interprocedures (from version {f}) loaded successfully"
+                ));
             }
         }
         if !info.mprocs.is_empty() {
-            for v in from(&info.mprocs) {
-                out.push(format!("Version {v} mprocedures loaded successfully"));
+            for f in from(&info.mprocs) {
+                out.push(format!(
+                    "Version {v} mprocedures (from version {f}) loaded successfully"
+                ));
             }
         }
     }
@@ -767,7 +771,7 @@ mod tests {
                 "mprocedures for: do_pizza",
                 "copying code to pup... complete",
                 "Version 2 of program x loaded successfully",
-                "Version 1 mprocedures loaded successfully",
+                "Version 2 mprocedures (from version 1) loaded successfully",
             ]
         );
     }

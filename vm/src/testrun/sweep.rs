@@ -277,9 +277,9 @@ pub fn test_update(cfg: &Config, out: &mut dyn Write) -> Result<Summary, String>
         if let Some(a) = also.get(&i) {
             let _ = writeln!(
                 out,
-                "  the same state fails at {} more points: {}",
-                a.len(),
-                a.join(", ")
+                "  the same state fails at {}:{}",
+                more_points(a.len()),
+                point_list(a)
             );
         }
     }
@@ -289,9 +289,9 @@ pub fn test_update(cfg: &Config, out: &mut dyn Write) -> Result<Summary, String>
     if !notes.is_empty() {
         let _ = writeln!(
             out,
-            "note: the update was still pending at the end of the run at {} points (allowed by --allow-pending): {}",
-            notes.len(),
-            notes.join(", ")
+            "note: the update was still pending at the end of the run at {} (allowed by --allow-pending):{}",
+            points_n(notes.len()),
+            point_list(&notes)
         );
     }
     let summary = Summary {
@@ -518,4 +518,78 @@ fn render_failure(
         }
     }
     s
+}
+
+/// Points listed per line in a report, and lines shown at most before the
+/// rest is summarised: 199 points on one line could not be read.
+const POINTS_PER_LINE: usize = 8;
+const POINT_LINES: usize = 4;
+
+/// "1 point" / "N points".
+fn points_n(n: usize) -> String {
+    if n == 1 {
+        "1 point".into()
+    } else {
+        format!("{n} points")
+    }
+}
+
+/// "1 more point" / "N more points".
+fn more_points(n: usize) -> String {
+    if n == 1 {
+        "1 more point".into()
+    } else {
+        format!("{n} more points")
+    }
+}
+
+/// The points, wrapped at [`POINTS_PER_LINE`] a line (each line starts on a
+/// new line, indented), at most [`POINT_LINES`] lines, then "... and N more".
+fn point_list(items: &[String]) -> String {
+    let mut s = String::new();
+    let shown = items.len().min(POINTS_PER_LINE * POINT_LINES);
+    for line in items[..shown].chunks(POINTS_PER_LINE) {
+        s.push_str("\n    ");
+        s.push_str(&line.join(", "));
+    }
+    if items.len() > shown {
+        s.push_str(&format!(
+            "\n    ... and {}",
+            more_points(items.len() - shown)
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    #[test]
+    fn one_point_is_singular() {
+        assert_eq!(more_points(1), "1 more point");
+        assert_eq!(more_points(2), "2 more points");
+        assert_eq!(points_n(1), "1 point");
+        assert_eq!(point_list(&["point 3".to_string()]), "\n    point 3");
+    }
+
+    #[test]
+    fn many_points_wrap_and_are_summarised() {
+        let items: Vec<String> = (0..199).map(|i| format!("point {i}")).collect();
+        let s = point_list(&items);
+        let lines: Vec<&str> = s.lines().skip(1).collect();
+        assert_eq!(lines.len(), POINT_LINES + 1, "{s}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.matches("point").count() <= POINTS_PER_LINE)
+        );
+        assert_eq!(
+            lines[0],
+            "    point 0, point 1, point 2, point 3, point 4, point 5, point 6, point 7"
+        );
+        assert_eq!(lines[POINT_LINES], "    ... and 167 more points");
+        let s = point_list(&items[..33]);
+        assert!(s.ends_with("... and 1 more point"), "{s}");
+    }
 }
