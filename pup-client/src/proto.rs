@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Protocol name in the `Hello`.
 pub const PROTOCOL: &str = "podus-pup";
 /// Protocol version in the `Hello`.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// How an update ended (SPEC §4.2.1): exactly one of these. The pup says
 /// which; a ush never works it out itself.
@@ -133,6 +133,10 @@ pub enum Request {
     LoadEnd,
     /// A block of δ* (or one procedure's row), as [`Response::DeltaView`].
     DeltaView(DeltaViewSpec),
+    /// What a version loaded now is checked against, as
+    /// [`Response::Interface`]: any ush compiles a new version against the
+    /// pup's own record of the running version, never its own memory.
+    Interface,
 }
 
 /// Bytes of a load sent per [`Request::LoadChunk`].
@@ -258,6 +262,19 @@ pub enum Response {
     },
     /// Answer to [`Request::DeltaView`].
     DeltaView(DeltaViewInfo),
+    /// Answer to [`Request::Interface`]: per procedure, the signature and
+    /// statics of the version it will be running when a version loaded now
+    /// applies, and the newest version's globals, as `ucc build` object
+    /// bytes of a module without code (`None` before the first load).
+    Interface {
+        /// The newest loaded version (what a new version updates from).
+        version: u64,
+        /// The module as object bytes.
+        #[serde(with = "bytes")]
+        object: Vec<u8>,
+    },
+    /// Answer to [`Request::Interface`] before anything is loaded.
+    NoInterface,
 }
 
 /// Unasked news from the pup.

@@ -22,7 +22,7 @@
 mod conn;
 mod control;
 mod inspect;
-mod load;
+pub(crate) mod load;
 mod notices;
 #[cfg(test)]
 mod tests;

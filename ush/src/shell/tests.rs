@@ -62,6 +62,10 @@ impl Link for FakeLink {
                     pending: 0,
                     region_base: 0,
                 }),
+                // The fake keeps no record of its versions: nothing to type
+                // a new one against (the real pup's answer is tested end to
+                // end).
+                Request::Interface => Response::NoInterface,
                 Request::Load {
                     version, object, ..
                 } => {
