@@ -588,3 +588,84 @@ fn a_pupmapper_whose_stderr_is_gone_still_registers_pups() {
         "the pup could not register with a mapper whose stderr is closed"
     );
 }
+
+/// The processes whose parent is `pid` (from `/proc`), and whether `pid`
+/// still runs (a zombie does not).
+fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| {
+            let p: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            let rest = &stat[stat.rfind(')')? + 1..];
+            let ppid: i32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == pid).then_some(p)
+        })
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = s[s.rfind(')')? + 1..].to_string();
+            rest.split_whitespace().next().map(|st| st != "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// Regression (issue 29): a `ush --local` that died without running its
+/// own cleanup (the abort of a stack overflow, SIGKILL) left its pup, its
+/// pupmapper and its private folder, cookie included. Its supervisor stops
+/// them and removes the folder; and a killed supervisor takes the shell
+/// down cleanly.
+#[test]
+fn a_local_ush_killed_outright_leaves_no_pup_and_no_folder() {
+    let env = Env::new();
+    env.write(
+        "m.uc",
+        "main() { while (1) { printf(\"m\\n\"); sleep_ms(20); } }\n",
+    );
+    for victim in ["shell", "supervisor"] {
+        let mut c = env.command("ush");
+        c.args([
+            "--local",
+            "-c",
+            "program a; connect; output off; load 1 m.uc; run; sleep 120s",
+        ]);
+        let mut ush = Daemon::spawn("ush --local", c);
+        let line = ush.wait_line(|l| l.contains("cookie and logs in "), READY);
+        let dir = std::path::PathBuf::from(line.rsplit(' ').next().unwrap());
+        ush.wait_line(|l| l == "Program a is now running", READY);
+        assert!(dir.join("cookie").exists(), "{}", dir.display());
+        let supervisor = ush.pid() as i32;
+        let shell = children_of(supervisor);
+        assert_eq!(shell.len(), 1, "one shell under the supervisor: {shell:?}");
+        let daemons = children_of(shell[0]);
+        assert_eq!(daemons.len(), 2, "a pupmapper and a pup: {daemons:?}");
+        let target = if victim == "shell" {
+            shell[0]
+        } else {
+            supervisor
+        };
+        // SAFETY: kill(2) on a process this test started (or its child).
+        unsafe {
+            libc::kill(target, libc::SIGKILL);
+        }
+        eventually(
+            &format!("the {victim}'s death to stop the pups and remove the folder"),
+            Duration::from_secs(15),
+            || {
+                (daemons.iter().all(|&p| !alive(p)) && !alive(shell[0]) && !dir.exists())
+                    .then_some(())
+            },
+        );
+        if victim == "shell" {
+            ush.wait_line(
+                |l| l.starts_with("ush: stopped 2 process(es) the shell left running and removed "),
+                READY,
+            );
+        }
+        ush.kill9();
+    }
+}

@@ -71,7 +71,10 @@ pub struct Cli {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let interactive = cli.file.is_none() && cli.command.is_none() && std::io::stdin().is_terminal();
-    // Before any thread exists (see `signals`).
+    // Before any thread exists (see `supervise` and `signals`).
+    if cli.local {
+        crate::supervise::split(interactive);
+    }
     let children = Children::default();
     let interrupt = Arc::new(AtomicBool::new(false));
     if let Err(e) = crate::signals::install(children.clone(), interactive, interrupt.clone()) {

@@ -129,6 +129,7 @@ impl Local {
         pup_client::auth::Cookie::load_or_create(&cookie_path)
             .map_err(|e| format!("--local: {e}"))?;
         children.set_dir(dir.path());
+        crate::supervise::announce_dir(dir.path());
         let mut cmd = Command::new(find_bin("pupmapper"));
         cmd.args(["--port", "0", "--listen", "127.0.0.1"]);
         let log = dir.path().join("pupmapper.log");

@@ -27,6 +27,8 @@
 //!   user types.
 //! - [`signals`]: SIGINT/SIGTERM/SIGHUP on their own thread; children are
 //!   stopped before ush exits.
+//! - [`supervise`]: under `--local`, a first process that outlives the
+//!   shell and stops whatever it left, however the shell died.
 //! - [`sysinfo`]: host name, OS and build date for the banner.
 //! - [`testupdate`]: `test-update` through a private test pup (ush links no
 //!   VM). The child is always waited for.
@@ -43,6 +45,7 @@ mod repl;
 mod rollout;
 mod shell;
 mod signals;
+mod supervise;
 mod sysinfo;
 mod testupdate;
 
