@@ -134,6 +134,51 @@ impl fmt::Display for Diff {
     }
 }
 
+/// What changed type between two versions, one line each, for `ucc diff`:
+/// `global total: int -> double`, `static tick.count: int -> double[4]`,
+/// `signature of f: (int) -> int -> (double) -> int`. Statics are matched
+/// by name, as an update carries them; names in new-module order.
+pub fn type_changes(old: &Module, new: &Module) -> Vec<String> {
+    let mut out = Vec::new();
+    let old_globals: HashMap<&str, VarTy> = old
+        .globals
+        .iter()
+        .map(|g| (g.name.as_str(), g.ty))
+        .collect();
+    for g in &new.globals {
+        if let Some(&t) = old_globals.get(g.name.as_str())
+            && t != g.ty
+        {
+            out.push(format!("global {}: {t} -> {}", g.name, g.ty));
+        }
+    }
+    let old_procs: HashMap<&str, &Proc> = old.procs.iter().map(|p| (p.name.as_str(), p)).collect();
+    for p in &new.procs {
+        let Some(o) = old_procs.get(p.name.as_str()) else {
+            continue;
+        };
+        if o.sig != p.sig {
+            out.push(format!(
+                "signature of {}: {} -> {}",
+                p.name,
+                crate::check::sig_string(&o.sig),
+                crate::check::sig_string(&p.sig)
+            ));
+        }
+        for st in &p.statics {
+            if let Some(os) = o.statics.iter().find(|s| s.name == st.name)
+                && os.ty != st.ty
+            {
+                out.push(format!(
+                    "static {}.{}: {} -> {}",
+                    p.name, st.name, os.ty, st.ty
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Compares two versions of a program.
 pub fn diff(old: &Module, new: &Module) -> Diff {
     diff_summaries(&Summary::of(old), &Summary::of(new))

@@ -108,6 +108,16 @@ pub enum VarTy {
     Array(Scalar, u32),
 }
 
+impl std::fmt::Display for VarTy {
+    /// As C spells it: `int`, `double[4]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VarTy::Scalar(s) => f.write_str(s.name()),
+            VarTy::Array(s, n) => write!(f, "{}[{n}]", s.name()),
+        }
+    }
+}
+
 impl VarTy {
     /// Size in bytes (every element is 8 bytes).
     pub fn size(self) -> u64 {

@@ -194,3 +194,34 @@ fn a_binary_file_is_not_uc_source_and_says_where() {
         "{err}"
     );
 }
+
+/// Regression (issue 29): `ucc diff` gave no type change; it lists each
+/// global, static and signature whose type differs, old -> new.
+#[test]
+fn diff_names_each_type_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.uc");
+    let b = dir.path().join("b.uc");
+    std::fs::write(
+        &a,
+        "int total = 0;\nint f(int n) { static int c; c++; return n; }\nmain() { f(1); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &b,
+        "double total = 0.0;\nint f(double n) { static double c[2]; return 1; }\nmain() { f(1.0); }\n",
+    )
+    .unwrap();
+    let out = ucc(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains(
+            "type changes:\n  global total: int -> double\n  signature of f: (int) -> int -> (double) -> int\n  static f.c: int -> double[2]\n"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("  f (code, signature, statics)"), "{s}");
+    let same = ucc(&["diff", a.to_str().unwrap(), a.to_str().unwrap()]);
+    assert!(text(&same.stdout).ends_with("type changes: (none)\n"));
+}

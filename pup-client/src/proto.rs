@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Protocol name in the `Hello`.
 pub const PROTOCOL: &str = "podus-pup";
 /// Protocol version in the `Hello`.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// How an update ended (SPEC §4.2.1): exactly one of these. The pup says
 /// which; a ush never works it out itself.
@@ -45,6 +45,9 @@ pub struct UpdateEnded {
     pub not_applied: Vec<Vec<String>>,
     /// Why each group of `not_applied` was not applied (same order).
     pub reasons: Vec<String>,
+    /// It ended because the program did: what waited committed with
+    /// nothing on the stack, no code of `to` ran, the next run starts at it.
+    pub at_exit: bool,
 }
 
 /// What a ush asks of a pup.
@@ -133,6 +136,10 @@ pub enum Request {
     LoadEnd,
     /// A block of δ* (or one procedure's row), as [`Response::DeltaView`].
     DeltaView(DeltaViewSpec),
+    /// What a version loaded now is checked against, as
+    /// [`Response::Interface`]: any ush compiles a new version against the
+    /// pup's own record of the running version, never its own memory.
+    Interface,
 }
 
 /// Bytes of a load sent per [`Request::LoadChunk`].
@@ -258,6 +265,19 @@ pub enum Response {
     },
     /// Answer to [`Request::DeltaView`].
     DeltaView(DeltaViewInfo),
+    /// Answer to [`Request::Interface`]: per procedure, the signature and
+    /// statics of the version it will be running when a version loaded now
+    /// applies, and the newest version's globals, as `ucc build` object
+    /// bytes of a module without code (`None` before the first load).
+    Interface {
+        /// The newest loaded version (what a new version updates from).
+        version: u64,
+        /// The module as object bytes.
+        #[serde(with = "bytes")]
+        object: Vec<u8>,
+    },
+    /// Answer to [`Request::Interface`] before anything is loaded.
+    NoInterface,
 }
 
 /// Unasked news from the pup.
@@ -266,21 +286,9 @@ pub enum Notice {
     /// Program output (when streaming is on): whole writes of the
     /// program, coalesced, in order.
     Output(#[serde(with = "bytes")] Vec<u8>),
-    /// An update finished: all its groups applied, or some not.
-    UpdateComplete {
-        /// The update's id (as [`UpdateEnded::id`]).
-        id: u64,
-        /// Target version.
-        to: u64,
-        /// Complete, partial or nothing applied.
-        ending: Ending,
-        /// Groups applied.
-        applied: Vec<Vec<String>>,
-        /// Groups abandoned or failed.
-        not_applied: Vec<Vec<String>>,
-        /// Why each group of `not_applied` was not applied (same order).
-        reasons: Vec<String>,
-    },
+    /// An update finished: all its groups applied, or some not (the same
+    /// value a `wait` gets back).
+    UpdateComplete(UpdateEnded),
     /// A group could not be committed.
     GroupFailed {
         /// Target version.

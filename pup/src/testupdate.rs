@@ -46,11 +46,18 @@ pub struct TestUpdateCli {
     pub stack: Option<u32>,
 }
 
-fn compile(what: &str, path: &PathBuf) -> Result<Program, String> {
+/// Compiles OLD (`prev = None`) or NEW against OLD's module, exactly as a
+/// live load types a new version against the running one (an mproc's
+/// `old.NAME` takes OLD's type, an iproc's old signature must be OLD's).
+fn compile(
+    what: &str,
+    path: &PathBuf,
+    prev: Option<&compiler::ir::Module>,
+) -> Result<Program, String> {
     let file = path.to_string_lossy().into_owned();
     let source =
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {file}: {e}"))?;
-    let module = compiler::compile(&file, &source).map_err(|d| {
+    let module = compiler::compile_update(&file, &source, prev).map_err(|d| {
         format!(
             "{what} {file} does not compile:\n{}",
             d.render(&file, &source, false)
@@ -80,8 +87,8 @@ pub fn config(cli: &TestUpdateCli) -> Result<Config, String> {
     if cli.points == 0 {
         return Err("--points: give at least 1".into());
     }
-    let old = compile("OLD", &cli.old)?;
-    let new = compile("NEW", &cli.new)?;
+    let old = compile("OLD", &cli.old, None)?;
+    let new = compile("NEW", &cli.new, Some(&old.module))?;
     let (request, changes_file) = match &cli.changes {
         Some(p) => {
             let file = p.to_string_lossy().into_owned();

@@ -74,6 +74,7 @@ pub fn command_name(req: &Request) -> &'static str {
         Request::Bye => "BYE",
         Request::LoadBegin { .. } | Request::LoadChunk { .. } | Request::LoadEnd => "LOAD",
         Request::DeltaView(_) => "DELTA",
+        Request::Interface => "INTERFACE",
     }
 }
 

@@ -11,6 +11,9 @@ use crate::proto::{self, PupEntry, Request, Response};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a request waits for its response by default.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the handshake waits for the mapper's hello: a pupmapper
+/// answers at once, so silence this long means something else listens.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Why a mapper request failed.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +30,17 @@ pub enum ClientError {
     /// The handshake failed (wrong protocol, refused, ...).
     #[error("pupmapper handshake failed: {0}")]
     Handshake(#[from] HandshakeError),
+    /// Something other than a pupmapper listens at the address.
+    #[error(
+        "{addr} is not a pupmapper: {why} (a pupmapper listens on port {} unless told otherwise)",
+        crate::proto::DEFAULT_PORT
+    )]
+    NotAMapper {
+        /// The address connected to.
+        addr: SocketAddr,
+        /// What it did instead of a pupmapper's handshake.
+        why: String,
+    },
     /// Sending or receiving a frame failed.
     #[error("pupmapper connection failed: {0}")]
     Frame(#[from] FrameError),
@@ -81,7 +95,21 @@ impl MapperClient {
         for candidate in addr.to_socket_addrs().map_err(connect_error)? {
             match Connection::connect(&candidate, connect, limits) {
                 Ok(mut conn) => {
-                    conn.offer_hello(&proto::hello())?;
+                    conn.set_limits(Limits {
+                        idle_timeout: Some(request.min(HANDSHAKE_TIMEOUT)),
+                        ..limits
+                    })
+                    .map_err(FrameError::Io)?;
+                    if let Err(e) = conn.offer_hello(&proto::hello()) {
+                        return Err(match e.foreign() {
+                            Some(why) => ClientError::NotAMapper {
+                                addr: candidate,
+                                why,
+                            },
+                            None => e.into(),
+                        });
+                    }
+                    conn.set_limits(limits).map_err(FrameError::Io)?;
                     return Ok(MapperClient {
                         conn,
                         addr: candidate,
@@ -154,5 +182,64 @@ fn refusal(response: Response) -> ClientError {
     match response {
         Response::Error(message) => ClientError::Server(message),
         other => ClientError::Unexpected(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    /// A listener that answers every connection with `banner` (or with
+    /// silence, when empty) and keeps it open.
+    fn foreign(banner: &'static [u8]) -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for mut c in l.incoming().map_while(Result::ok) {
+                let _ = c.write_all(banner);
+                held.push(c);
+            }
+        });
+        addr
+    }
+
+    fn why(addr: SocketAddr) -> String {
+        match MapperClient::connect_timeout(addr, CONNECT_TIMEOUT, Duration::from_secs(1)) {
+            Err(ClientError::NotAMapper { addr: a, why }) => {
+                assert_eq!(a, addr);
+                why
+            }
+            r => panic!("expected NotAMapper, got {r:?}"),
+        }
+    }
+
+    /// Regression (issue 29): a port where something else listens said
+    /// "frame of 1213486160 bytes"; it says it is not a pupmapper and what
+    /// answered instead.
+    #[test]
+    fn another_service_is_not_a_pupmapper() {
+        assert_eq!(
+            why(foreign(b"SSH-2.0-OpenSSH_9.2\r\n")),
+            "it began with \"SSH-\""
+        );
+        assert_eq!(
+            why(foreign(b"HTTP/1.0 400 Bad\r\n\r\n")),
+            "it began with \"HTTP\""
+        );
+        assert_eq!(why(foreign(b"")), "it did not answer the handshake");
+        let e = MapperClient::connect_timeout(
+            foreign(b"SSH-2.0"),
+            CONNECT_TIMEOUT,
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("is not a pupmapper: it began with \"SSH-\""),
+            "{e}"
+        );
     }
 }

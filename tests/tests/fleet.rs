@@ -471,3 +471,47 @@ fn a_halt_aborts_pending_updates_and_ctrl_c_leaves_them_in_the_pups() {
     assert_eq!(out.matches("(update to 2 pending)").count(), 2 + 1, "{out}");
     r.assert_ok();
 }
+
+/// Regression (issue 29): `rollout load` typed a new version against the
+/// versions that ush's own `rollout load` had compiled, so pups loaded
+/// another way refused v2's `old.total` (int in v1, double in v2); and it
+/// took no `ucc build` pair. Now each pup's own interface types the
+/// version, and `FILE.delta FILE.o` loads as it does with `load`.
+#[test]
+fn rollout_load_types_against_each_pup_and_takes_ucc_build_output() {
+    let env = Env::new();
+    env.write(
+        "bank1.uc",
+        "int total = 0;\nvoid tick(int n) { total += n; }\nmain() { int i; for (i = 1; i < 100000; i++) { tick(i); sleep_ms(5); } }\n",
+    );
+    env.write(
+        "bank2.uc",
+        "double total = 0.0;\nmproc total { total = old.total * 1.0; }\nvoid tick(int n) { total += n; }\nmain() { int i; for (i = 1; i < 100000; i++) { tick(i); sleep_ms(5); } }\n",
+    );
+    env.write(
+        "bank3.uc",
+        "double total = 0.0;\nvoid tick(int n) { total += 2 * n; }\nmain() { int i; for (i = 1; i < 100000; i++) { tick(i); sleep_ms(5); } }\n",
+    );
+    let mut c = env.command("ucc");
+    c.args(["build", "bank3.uc", "--prev", "bank2.uc"]);
+    podus_tests::run_bounded(c, Duration::from_secs(30)).assert_ok();
+    let r = script(
+        &env,
+        true,
+        "program b1\nconnect\nload 1 bank1.uc\nrun\nprogram b2\nconnect\nload 1 bank1.uc\nrun\n\
+         fleet b1 b2\nrollout load 2 bank2.uc\nrollout update 2\n\
+         rollout load 3 bank3.delta bank3.o\nrollout update 3\nrollout status\nquit\n",
+    );
+    let out = r.all();
+    assert!(
+        out.contains("rollout load: version 2 loaded on 2 of 2 pups"),
+        "{out}"
+    );
+    assert!(out.contains("read bank3.delta: 2 procedures"), "{out}");
+    assert!(
+        out.contains("rollout load: version 3 loaded on 2 of 2 pups"),
+        "{out}"
+    );
+    assert!(out.contains("fleet: 2 pups, 2 at version 3"), "{out}");
+    assert_eq!(r.code, Some(0), "{out}");
+}

@@ -200,7 +200,7 @@ pups as `connect` does. `fleet` alone lists every pup with its state.",
         name: "rollout",
         args: "load|run|stop|status|update ...",
         summary: "load, run, stop, inspect or update every pup of the fleet",
-        details: "rollout load V FILE.uc | run [V] | stop | status | update V|CHANGES [OPTIONS]. \
+        details: "rollout load V FILE.uc|FILE.delta FILE.o | run [V] | stop | status | update V|CHANGES [OPTIONS]. \
 load, run and stop do what the single-pup commands do, on every pup in \
 parallel (at most 32 at once); load compiles once. status re-reads every pup and prints the \
 table. update V|CHANGES [--strategy all | rolling N | rolling N% | canary N] [--soak D] \

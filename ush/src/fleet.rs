@@ -14,14 +14,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use compiler::ir::Module;
 use pup_client::proto::{Request, Response, StatusInfo};
 
 use crate::link::{Connector, Dial};
+use crate::parse::LoadSource;
 use crate::shell::{CmdResult, Settings, Sink};
 
 /// Most pups a fleet command works on at once.
@@ -62,9 +61,6 @@ pub enum FleetCmd {
 pub struct FleetState {
     /// Its pups, in the order given.
     pub members: Vec<Member>,
-    /// Versions compiled by `rollout load`, so that a later version is
-    /// checked against the one it will replace (`old.NAME`).
-    pub modules: BTreeMap<u64, Arc<Module>>,
 }
 
 /// What the fleet commands use of the shell.
@@ -295,10 +291,20 @@ fn call_all(
     members: &[Member],
     req: impl Fn() -> Request + Sync,
 ) -> Result<Vec<Result<Response, String>>, String> {
+    call_each(ctx, members, |_| req())
+}
+
+/// Sends each pup of the fleet its own request (`req(i)` for member `i`),
+/// in parallel.
+fn call_each(
+    ctx: &mut Ctx<'_>,
+    members: &[Member],
+    req: impl Fn(usize) -> Request + Sync,
+) -> Result<Vec<Result<Response, String>>, String> {
     let dial = ctx.connector.dialer()?;
     let all: Vec<usize> = (0..members.len()).collect();
     let r = parallel(&all, CONCURRENCY, ctx.interrupt, |i| {
-        call_one(&*dial, &members[i], req())
+        call_one(&*dial, &members[i], req(i))
     });
     let interrupted = ctx.interrupted();
     Ok(r.into_iter()
@@ -472,40 +478,118 @@ fn report(
     }
 }
 
-/// `rollout load V FILE.uc`: compile once, load on every pup.
-pub fn load(ctx: &mut Ctx<'_>, version: u64, file: &str) -> CmdResult {
+/// `rollout load V FILE.uc | FILE.delta FILE.o`: compile once per
+/// interface the pups hold (each pup is the truth about what it runs: a
+/// new version's `old.NAME` and iprocs are typed against it), load on
+/// every pup.
+pub fn load(ctx: &mut Ctx<'_>, version: u64, source: &LoadSource) -> CmdResult {
+    use crate::shell::load::{PrepareError, Prepared, decode_interface, prepare};
     let members = ctx.members("rollout load")?;
-    let path = ctx.resolve(file);
-    let src = compiler::read_source(&path).map_err(|e| format!("rollout load: {e}"))?;
-    let prev = ctx
-        .state
-        .modules
-        .range(..version)
-        .next_back()
-        .map(|(_, m)| m.clone());
-    let compiler::Compiled { module, object, .. } =
-        match compiler::compile_for_load(file, &src, prev.as_deref()) {
-            Ok(c) => c,
-            Err(d) => {
-                let text = d.render(file, &src, ctx.settings.color);
+    // Pups that hold the same interface share one compile; `ucc build`'s
+    // pair was typed by its `--prev` and goes to every pup as it is.
+    let mut groups: Vec<(Option<Vec<u8>>, Vec<usize>)> = Vec::new();
+    match source {
+        LoadSource::Built { .. } => groups.push((None, (0..members.len()).collect())),
+        LoadSource::Source(_) => {
+            let faces = call_all(ctx, &members, || Request::Interface)?;
+            let mut failed = Vec::new();
+            for (i, r) in faces.into_iter().enumerate() {
+                let key = match r {
+                    Ok(Response::Interface { object, .. }) => Some(object),
+                    Ok(Response::NoInterface) => None,
+                    Ok(r) => {
+                        failed.push(format!("  {}: unexpected answer {r:?}", members[i].label()));
+                        continue;
+                    }
+                    Err(e) => {
+                        failed.push(format!(
+                            "  {}: {}",
+                            members[i].label(),
+                            e.lines().next().unwrap_or("")
+                        ));
+                        continue;
+                    }
+                };
+                match groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, g)) => g.push(i),
+                    None => groups.push((key, vec![i])),
+                }
+            }
+            if !failed.is_empty() {
+                ctx.lines(&failed);
+                return Err(format!(
+                    "rollout load: could not ask {} what it runs; nothing was loaded",
+                    plural(failed.len(), "pup")
+                ));
+            }
+        }
+    }
+    let mut sends: Vec<(Vec<u8>, Option<String>, Vec<usize>)> = Vec::new();
+    for (key, idx) in groups {
+        let prev = match key {
+            Some(bytes) => decode_interface(Response::Interface {
+                version: 0,
+                object: bytes,
+            })
+            .map_err(|e| format!("rollout load: {e}"))?,
+            None => None,
+        };
+        let base = ctx.base_dir.to_path_buf();
+        let resolve = |f: &str| {
+            let p = Path::new(f);
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        let Prepared {
+            module,
+            object,
+            source: src,
+            how,
+            ..
+        } = match prepare("rollout load", source, &resolve, prev.as_ref()) {
+            Ok(p) => p,
+            Err(PrepareError::Compile { file, src }) => {
+                let text = src.render(&file, ctx.settings.color);
                 ctx.sink.err(&text);
                 return Err(format!(
                     "rollout load: {file} does not compile; nothing was loaded"
                 ));
             }
+            Err(PrepareError::Other(e)) => return Err(e),
         };
-    let procs = module.procs.len();
-    ctx.state.modules.insert(version, Arc::new(module));
-    ctx.line(&format!(
-        "compiled {file}: {}, {} bytes of object",
-        plural(procs, "procedure"),
-        object.len()
-    ));
+        let what = match &how {
+            crate::format::LoadHow::Compiled(f) => format!("compiled {f}"),
+            crate::format::LoadHow::Delta(d) => format!("read {d}"),
+        };
+        let to = if idx.len() == members.len() {
+            String::new()
+        } else {
+            format!(" for {} of the pups", idx.len())
+        };
+        ctx.line(&format!(
+            "{what}{to}: {}, {} bytes of object",
+            plural(module.procs.len(), "procedure"),
+            object.len()
+        ));
+        sends.push((object, src, idx));
+    }
+    let mut of_member = vec![0usize; members.len()];
+    for (k, (_, _, idx)) in sends.iter().enumerate() {
+        for &i in idx {
+            of_member[i] = k;
+        }
+    }
     let t0 = Instant::now();
-    let res = call_all(ctx, &members, || Request::Load {
-        version,
-        object: object.clone(),
-        source: Some(src.clone()),
+    let res = call_each(ctx, &members, |i| {
+        let (object, src, _) = &sends[of_member[i]];
+        Request::Load {
+            version,
+            object: object.clone(),
+            source: src.clone(),
+        }
     })?;
     report(
         ctx,

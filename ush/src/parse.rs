@@ -23,6 +23,44 @@ pub enum LoadSource {
     },
 }
 
+/// The files of `load V ...` and `rollout load V ...`: one source, or
+/// `ucc build`'s `.delta` and `.o` pair in either order. `cmd` names the
+/// command in messages.
+pub fn load_source(cmd: &str, v: &str, files: &[String]) -> Result<LoadSource, String> {
+    Ok(match files {
+        [f] if f.ends_with(".delta") || f.ends_with(".o") => {
+            return Err(format!(
+                "{cmd}: `{f}` needs its partner: {cmd} {v} FILE.delta FILE.o"
+            ));
+        }
+        [f] => LoadSource::Source(f.clone()),
+        [a, b] => {
+            // Two files are only ever `ucc build`'s pair, in either
+            // order; anything else (two sources) is said so here
+            // rather than as a bad `.delta` header from the reader.
+            let (delta, object) = match (a.ends_with(".delta"), b.ends_with(".delta")) {
+                (true, false) if b.ends_with(".o") => (a, b),
+                (false, true) if a.ends_with(".o") => (b, a),
+                _ => {
+                    return Err(format!(
+                        "{cmd}: two files must be `ucc build` output: {cmd} {v} FILE.delta FILE.o \
+                         (got `{a}` and `{b}`; one program's source is {cmd} {v} FILE.uc)"
+                    ));
+                }
+            };
+            LoadSource::Built {
+                delta: delta.clone(),
+                object: object.clone(),
+            }
+        }
+        _ => {
+            return Err(format!(
+                "usage: {cmd} V FILE.uc | {cmd} V FILE.delta FILE.o"
+            ));
+        }
+    })
+}
+
 /// What `update` updates to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpdateTarget {
@@ -393,34 +431,10 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
             if version == 0 {
                 return Err("load: versions are numbered from 1".into());
             }
-            let source = match files {
-                [f] if f.ends_with(".delta") || f.ends_with(".o") => {
-                    return Err(format!(
-                        "load: `{f}` needs its partner: load {v} FILE.delta FILE.o"
-                    ));
-                }
-                [f] => LoadSource::Source(f.clone()),
-                [a, b] => {
-                    // Two files are only ever `ucc build`'s pair, in either
-                    // order; anything else (two sources) is said so here
-                    // rather than as a bad `.delta` header from the reader.
-                    let (delta, object) = match (a.ends_with(".delta"), b.ends_with(".delta")) {
-                        (true, false) if b.ends_with(".o") => (a, b),
-                        (false, true) if a.ends_with(".o") => (b, a),
-                        _ => {
-                            return Err(format!(
-                                "load: two files must be `ucc build` output: load {v} FILE.delta FILE.o \
-                                 (got `{a}` and `{b}`; one program's source is load {v} FILE.uc)"
-                            ));
-                        }
-                    };
-                    LoadSource::Built {
-                        delta: delta.clone(),
-                        object: object.clone(),
-                    }
-                }
-                _ => return Err(usage_err()),
-            };
+            if files.is_empty() {
+                return Err(usage_err());
+            }
+            let source = load_source("load", v, files)?;
             Command::Load { version, source }
         }
         "run" => Command::Run(

@@ -86,12 +86,12 @@ pub struct UpdateOpts {
 /// The `rollout` command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RolloutCmd {
-    /// `rollout load V FILE.uc`
+    /// `rollout load V FILE.uc` or `rollout load V FILE.delta FILE.o`
     Load {
         /// Version.
         version: u64,
-        /// Source file.
-        file: String,
+        /// A source, or `ucc build`'s pair.
+        source: crate::parse::LoadSource,
     },
     /// `rollout run [V]`
     Run(Option<u64>),
@@ -135,9 +135,11 @@ pub fn parse(words: &[String]) -> Result<RolloutCmd, String> {
     };
     Ok(match sub.as_str() {
         "load" => {
-            let p = plain(2)?;
-            let [v, f] = p.as_slice() else {
-                return Err("usage: rollout load V FILE.uc".into());
+            let p = plain(3)?;
+            let Some((v, files)) = p.split_first().filter(|(_, f)| !f.is_empty()) else {
+                return Err(
+                    "usage: rollout load V FILE.uc | rollout load V FILE.delta FILE.o".into(),
+                );
             };
             let version = version(v)?;
             if version == 0 {
@@ -145,7 +147,7 @@ pub fn parse(words: &[String]) -> Result<RolloutCmd, String> {
             }
             RolloutCmd::Load {
                 version,
-                file: f.clone(),
+                source: crate::parse::load_source("rollout load", v, files)?,
             }
         }
         "run" => RolloutCmd::Run(plain(1)?.first().map(|v| version(v)).transpose()?),
@@ -272,7 +274,7 @@ fn parse_update(words: &[String]) -> Result<UpdateOpts, String> {
 /// Runs `rollout`.
 pub fn run(ctx: &mut Ctx<'_>, cmd: RolloutCmd) -> CmdResult {
     match cmd {
-        RolloutCmd::Load { version, file } => fleet::load(ctx, version, &file),
+        RolloutCmd::Load { version, source } => fleet::load(ctx, version, &source),
         RolloutCmd::Run(v) => fleet::run_all(ctx, v),
         RolloutCmd::Stop => fleet::stop_all(ctx),
         RolloutCmd::Status => fleet::list(ctx),
@@ -412,16 +414,10 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
             ));
         }
         match link.recv_notice(TICK) {
-            Some(Notice::UpdateComplete {
-                to: t,
-                applied,
-                not_applied,
-                reasons,
-                ..
-            }) if t == to => {
+            Some(Notice::UpdateComplete(e)) if e.to == to => {
                 // The pup's reason for each abandoned group comes first.
-                errors.splice(0..0, reasons);
-                break (applied, not_applied);
+                errors.splice(0..0, e.reasons);
+                break (e.applied, e.not_applied);
             }
             Some(Notice::GroupFailed { members, error, .. }) => {
                 errors.push(format!("{}: {error}", members.join(" ")))
@@ -981,7 +977,7 @@ mod tests {
             p("rollout load 2 a.uc").unwrap(),
             RolloutCmd::Load {
                 version: 2,
-                file: "a.uc".into()
+                source: crate::parse::LoadSource::Source("a.uc".into())
             }
         );
         assert_eq!(p("rollout run").unwrap(), RolloutCmd::Run(None));

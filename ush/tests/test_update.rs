@@ -137,3 +137,39 @@ fn bad_input_is_refused_with_what_to_change() {
     assert!(!o.status.success());
     assert!(err.contains("b.uc"), "{err}");
 }
+
+/// Regression (issue 29): NEW was typed on its own, so an mproc reading
+/// `old.total` after `total` changed int -> double was refused ("NEW does
+/// not fit OLD") although the live update succeeds. NEW is now typed
+/// against OLD as a live load types it against the running version.
+#[test]
+fn an_mproc_over_a_changed_type_is_tested_not_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("bank1.uc"),
+        "int total = 0;\nvoid tick(int n) { total += n; printf(\"tick %d total=%d\\n\", n, total); }\nmain() { int i; for (i = 1; i < 100000; i++) { tick(i); sleep_ms(100); } }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bank2.uc"),
+        "double total = 0.0;\nmproc total { total = old.total * 1.0; }\nvoid tick(int n) { total += n; printf(\"tick %d total=%.1f\\n\", n, total); }\nmain() { int i; for (i = 1; i < 100000; i++) { tick(i); sleep_ms(100); } }\n",
+    )
+    .unwrap();
+    let o = ush(
+        &[
+            "-c",
+            "test-update bank1.uc bank2.uc --records tick --for 5s --points 20",
+        ],
+        dir.path(),
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        !out.contains("does not fit") && !err.contains("does not fit"),
+        "{out}{err}"
+    );
+    assert!(
+        out.contains("test-update: 20 update points tested") && out.ends_with(": 0 failed\n"),
+        "{out}"
+    );
+}

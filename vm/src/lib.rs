@@ -380,16 +380,7 @@ impl Vm {
                 .ok_or(LoadError::NoSlot(SLOTS))?;
             // Reserved: retiring never frees it, other loads wait above.
             st.slots[slot.index()] = true;
-            // The newest version is never retired, so `prev` stays loaded.
-            let prev = st.versions.values().next_back().cloned();
-            let olds: std::collections::HashMap<String, Arc<Version>> = prev
-                .iter()
-                .flat_map(|p| p.procs.iter())
-                .filter_map(|(n, pi)| {
-                    let v = st.engine.old_version(binding::ProcId(pi.id))?;
-                    Some((n.clone(), st.versions.get(&v)?.clone()))
-                })
-                .collect();
+            let (prev, olds) = update_sources(&st);
             (slot, prev, st.names.clone(), olds)
         };
         let ctxs = load::Ctxs {
@@ -732,6 +723,84 @@ impl Vm {
             .get(&version)
             .map(|v| v.module.clone())
     }
+
+    /// The interface a new version is checked against when it loads now
+    /// (SPEC §4.2.1): per procedure of the newest version, the signature
+    /// and statics of the version it will be running when the new version
+    /// applies, and the newest version's globals, as a module without code.
+    /// `None` before the first load; else the newest version's number and
+    /// the module. Built by the same rule as the load's
+    /// own check, so that a ush that asks gets the answer the load gives.
+    pub fn interface(&self) -> Option<(VersionNo, Module)> {
+        let st = self.shared.lock();
+        let (prev, olds) = update_sources(&st);
+        let prev = prev?;
+        let procs = prev
+            .module
+            .procs
+            .iter()
+            .filter_map(|mp| {
+                let from = olds
+                    .get(&mp.name)
+                    .filter(|v| v.procs.contains_key(&mp.name))
+                    .unwrap_or(&prev);
+                let p = from.procs.get(&mp.name)?;
+                Some(compiler::ir::Proc {
+                    name: mp.name.clone(),
+                    sig: p.sig.clone(),
+                    locals: Vec::new(),
+                    statics: p.statics.clone(),
+                    data_size: 0,
+                    body: Vec::new(),
+                    callees: Vec::new(),
+                    globals_used: Vec::new(),
+                    span: compiler::ir::Span::default(),
+                })
+            })
+            .collect();
+        let mut globals: Vec<compiler::ir::Global> = prev
+            .globals
+            .iter()
+            .map(|(n, g)| compiler::ir::Global {
+                name: n.clone(),
+                ty: g.ty,
+                init: Vec::new(),
+                span: compiler::ir::Span::default(),
+            })
+            .collect();
+        globals.sort_by(|a, b| a.name.cmp(&b.name));
+        let module = Module {
+            file: prev.module.file.clone(),
+            procs,
+            globals,
+            iprocs: Vec::new(),
+            mprocs: Vec::new(),
+        };
+        Some((prev.number, module))
+    }
+}
+
+/// What a version loaded now is updated from: the newest version (never
+/// retired, so it stays loaded) and, per procedure of it, the version that
+/// procedure will be running when the new version applies (its committed
+/// version, or the target of a pending update that moves it).
+#[allow(clippy::type_complexity)]
+fn update_sources(
+    st: &State,
+) -> (
+    Option<Arc<Version>>,
+    std::collections::HashMap<String, Arc<Version>>,
+) {
+    let prev = st.versions.values().next_back().cloned();
+    let olds = prev
+        .iter()
+        .flat_map(|p| p.procs.iter())
+        .filter_map(|(n, pi)| {
+            let v = st.engine.old_version(binding::ProcId(pi.id))?;
+            Some((n.clone(), st.versions.get(&v)?.clone()))
+        })
+        .collect();
+    (prev, olds)
 }
 
 impl Drop for Vm {

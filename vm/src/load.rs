@@ -986,10 +986,5 @@ where
 }
 
 fn ty_string(t: VarTy) -> String {
-    use compiler::ir::Scalar;
-    let sc = |t: Scalar| t.name();
-    match t {
-        VarTy::Scalar(s) => sc(s).to_string(),
-        VarTy::Array(s, n) => format!("{}[{n}]", sc(s)),
-    }
+    t.to_string()
 }

@@ -274,6 +274,39 @@ pub enum HandshakeError {
     },
 }
 
+impl HandshakeError {
+    /// When the failure shows that the peer speaks another protocol
+    /// altogether (a web server, ssh, some other service on the port), what
+    /// it did instead, for a message that says so rather than quoting a
+    /// frame length made of its first bytes. `None` for failures that a
+    /// peer of the right protocol can cause too (closed, refused, reset).
+    pub fn foreign(&self) -> Option<String> {
+        match self {
+            HandshakeError::Frame(FrameError::TooLarge { len, .. }) => {
+                // Our prefix is a big-endian length: another protocol's
+                // first four bytes read as a huge one. Show them when they
+                // are text ("SSH-", "HTTP").
+                let b = (*len as u32).to_be_bytes();
+                Some(if b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+                    format!("it began with {:?}", String::from_utf8_lossy(&b))
+                } else {
+                    format!("its first bytes {b:02x?} are not a podus frame")
+                })
+            }
+            HandshakeError::Frame(FrameError::Decode(_) | FrameError::TrailingBytes { .. }) => {
+                Some("its answer is not a podus handshake".into())
+            }
+            HandshakeError::Frame(FrameError::Idle) => {
+                Some("it did not answer the handshake".into())
+            }
+            HandshakeError::Mismatch { ours, theirs } if theirs.protocol != ours.protocol => {
+                Some(format!("it speaks {theirs}"))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Per-connection limits and timeouts.
 ///
 /// `None` timeouts mean "wait forever"; daemons should not use that for peers

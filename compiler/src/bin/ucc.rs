@@ -164,6 +164,15 @@ impl Cli {
                 let n = self.compile(new, Some(&o))?;
                 let d = diff::diff(&o, &n);
                 print!("{d}");
+                let types = diff::type_changes(&o, &n);
+                if types.is_empty() {
+                    println!("type changes: (none)");
+                } else {
+                    println!("type changes:");
+                    for t in types {
+                        println!("  {t}");
+                    }
+                }
                 if !d.is_empty() {
                     return Err(Failure::Differ);
                 }

@@ -358,6 +358,7 @@ pub(super) fn handle(ctx: &Ctx, session: &Session, conn: &Connection, req: Reque
                 Request::Stop => program.stop(),
                 Request::LoadEnd => load_end(session, program),
                 Request::DeltaView(spec) => program.delta_view(&spec),
+                Request::Interface => program.interface(),
                 Request::LoadBegin { .. }
                 | Request::LoadChunk { .. }
                 | Request::Wait { .. }

@@ -105,6 +105,19 @@ impl Program {
     }
 
     /// A block of δ* in procedure-ID order, or one procedure's row.
+    /// What a version loaded now is checked against ([`Request::Interface`]).
+    ///
+    /// [`Request::Interface`]: pup_client::proto::Request::Interface
+    pub fn interface(&self) -> Response {
+        match self.vm.interface() {
+            Some((version, m)) => Response::Interface {
+                version: version.0,
+                object: compiler::object::write_object(&m),
+            },
+            None => Response::NoInterface,
+        }
+    }
+
     pub fn delta_view(&self, spec: &DeltaViewSpec) -> Response {
         match self.delta_parts(spec) {
             Ok((_, _, view)) => Response::DeltaView(view),

@@ -18,46 +18,27 @@ impl Shell {
     pub(super) fn load(&mut self, version: u64, source: LoadSource) -> CmdResult {
         let name = self.connected()?;
         let old = self.old_module(&name, version);
-        let prev_module = old.as_ref().map(|o| o.0.clone());
-        let (module, object, summary, src, how) = match source {
-            LoadSource::Source(f) => {
-                let path = self.resolve(&f);
-                let src = compiler::read_source(&path).map_err(|e| format!("load: {e}"))?;
-                let c = match compiler::compile_for_load(&f, &src, prev_module.as_deref()) {
-                    Ok(c) => c,
-                    Err(d) => {
-                        let text = d.render(&f, &src, self.settings.color);
-                        self.sink.err(&text);
-                        return Err(format!("load: {f} does not compile; nothing was loaded"));
-                    }
-                };
-                (
-                    c.module,
-                    c.object,
-                    c.summary,
-                    Some(src),
-                    LoadHow::Compiled(f),
-                )
+        // The pup's record of what runs is the truth a new version is
+        // typed against (an mproc's `old.NAME`, an iproc's old signature),
+        // whichever ush loaded the old versions.
+        let iface = match &source {
+            LoadSource::Source(_) => self.pup_interface()?,
+            LoadSource::Built { .. } => None,
+        };
+        let resolve = |f: &str| self.resolve(f);
+        let Prepared {
+            module,
+            object,
+            summary,
+            source: src,
+            how,
+        } = match prepare("load", &source, &resolve, iface.as_ref()) {
+            Ok(p) => p,
+            Err(PrepareError::Compile { file, src }) => {
+                self.sink.err(&src.render(&file, self.settings.color));
+                return Err(format!("load: {file} does not compile; nothing was loaded"));
             }
-            LoadSource::Built { delta, object } => {
-                let dpath = self.resolve(&delta);
-                let opath = self.resolve(&object);
-                let dtext = std::fs::read_to_string(&dpath)
-                    .map_err(|e| format!("load: cannot read {}: {e}", dpath.display()))?;
-                let dfile = compiler::object::read_delta(&dtext)
-                    .map_err(|e| format!("load: {delta}: {e}"))?;
-                let bytes = std::fs::read(&opath)
-                    .map_err(|e| format!("load: cannot read {}: {e}", opath.display()))?;
-                let mut module = compiler::object::read_object(&bytes)
-                    .map_err(|e| format!("load: {object}: {e}"))?;
-                dfile.check_module(&module).map_err(|e| {
-                    format!("load: {delta} and {object} do not describe the same program: {e}")
-                })?;
-                let src = source_beside(&opath, &module);
-                let summary = Summary::of_digested(&module);
-                module.procs.iter_mut().for_each(|p| p.body = Vec::new());
-                (module, bytes, summary, src, LoadHow::Delta(delta))
-            }
+            Err(PrepareError::Other(e)) => return Err(e),
         };
         // The corner the report shows, one row and column past it so the
         // rows say they go on: δ* has n² cells.
@@ -194,6 +175,130 @@ impl Shell {
         } else {
             (newest_m, newest_s)
         })
+    }
+}
+
+/// A version ready to send: what `load` and `rollout load` build from the
+/// files they are given.
+pub(crate) struct Prepared {
+    /// The module, procedure bodies taken out.
+    pub(crate) module: Module,
+    /// The object bytes the pup decodes.
+    pub(crate) object: Vec<u8>,
+    /// What `diff` compares.
+    pub(crate) summary: Summary,
+    /// The source text, when known.
+    pub(crate) source: Option<String>,
+    /// How it was made (for the report).
+    pub(crate) how: LoadHow,
+}
+
+/// A source that does not compile, kept for rendering where the caller
+/// prints (diagnostics go to standard error, in colour when asked).
+pub(crate) struct Uncompiled {
+    text: String,
+    diags: compiler::Diagnostics,
+}
+
+impl Uncompiled {
+    /// The diagnostics as the user reads them.
+    pub(crate) fn render(&self, file: &str, color: bool) -> String {
+        self.diags.render(file, &self.text, color)
+    }
+}
+
+/// Why [`prepare`] made nothing.
+pub(crate) enum PrepareError {
+    /// The source does not compile.
+    Compile {
+        /// The file as the user named it.
+        file: String,
+        /// Its text and diagnostics.
+        src: Uncompiled,
+    },
+    /// A file cannot be read or the pair does not fit together.
+    Other(String),
+}
+
+/// Compiles a source against `prev` (the interface of what runs, from the
+/// pup: [`decode_interface`]) or reads `ucc build`'s pair (already typed
+/// against its `--prev`). `cmd` names the command in messages.
+pub(crate) fn prepare(
+    cmd: &str,
+    source: &LoadSource,
+    resolve: &dyn Fn(&str) -> std::path::PathBuf,
+    prev: Option<&Module>,
+) -> Result<Prepared, PrepareError> {
+    let other = PrepareError::Other;
+    Ok(match source {
+        LoadSource::Source(f) => {
+            let path = resolve(f);
+            let src = compiler::read_source(&path).map_err(|e| other(format!("{cmd}: {e}")))?;
+            let c = match compiler::compile_for_load(f, &src, prev) {
+                Ok(c) => c,
+                Err(diags) => {
+                    return Err(PrepareError::Compile {
+                        file: f.clone(),
+                        src: Uncompiled { text: src, diags },
+                    });
+                }
+            };
+            Prepared {
+                module: c.module,
+                object: c.object,
+                summary: c.summary,
+                source: Some(src),
+                how: LoadHow::Compiled(f.clone()),
+            }
+        }
+        LoadSource::Built { delta, object } => {
+            let dpath = resolve(delta);
+            let opath = resolve(object);
+            let dtext = std::fs::read_to_string(&dpath)
+                .map_err(|e| other(format!("{cmd}: cannot read {}: {e}", dpath.display())))?;
+            let dfile = compiler::object::read_delta(&dtext)
+                .map_err(|e| other(format!("{cmd}: {delta}: {e}")))?;
+            let bytes = std::fs::read(&opath)
+                .map_err(|e| other(format!("{cmd}: cannot read {}: {e}", opath.display())))?;
+            let mut module = compiler::object::read_object(&bytes)
+                .map_err(|e| other(format!("{cmd}: {object}: {e}")))?;
+            dfile.check_module(&module).map_err(|e| {
+                other(format!(
+                    "{cmd}: {delta} and {object} do not describe the same program: {e}"
+                ))
+            })?;
+            let src = source_beside(&opath, &module);
+            let summary = Summary::of_digested(&module);
+            module.procs.iter_mut().for_each(|p| p.body = Vec::new());
+            Prepared {
+                module,
+                object: bytes,
+                summary,
+                source: src,
+                how: LoadHow::Delta(delta.clone()),
+            }
+        }
+    })
+}
+
+/// The interface a pup answered [`Request::Interface`] with, as the module
+/// the checker takes for the previous version (`None`: nothing loaded).
+pub(crate) fn decode_interface(r: Response) -> Result<Option<Module>, String> {
+    match r {
+        Response::Interface { version, object } => compiler::object::read_object(&object)
+            .map(Some)
+            .map_err(|e| format!("the pup's interface of version {version} does not decode: {e}")),
+        Response::NoInterface => Ok(None),
+        Response::Error(e) => Err(e),
+        r => Err(format!("unexpected answer to an interface request: {r:?}")),
+    }
+}
+
+impl Shell {
+    /// What the connected pup says a version loaded now is checked against.
+    fn pup_interface(&mut self) -> Result<Option<Module>, String> {
+        let r = self.call(Request::Interface)?;
+        decode_interface(r).map_err(|e| format!("load: {e}"))
     }
 }
 
