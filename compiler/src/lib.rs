@@ -52,6 +52,7 @@ pub mod diag;
 pub mod diff;
 pub mod ir;
 pub mod lexer;
+pub mod limits;
 pub mod object;
 pub mod parse;
 pub mod synth;

@@ -6,6 +6,7 @@ use crate::ast::{Item, Program};
 use crate::diag::Diagnostic;
 use crate::ir::Span;
 use crate::lexer::{LexError, Lexer, Tok};
+use crate::limits::MAX_NESTING;
 use lalrpop_util::ParseError;
 use std::ops::Range;
 
@@ -33,6 +34,10 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
             _ => None,
         })
         .collect();
+    if let Some(d) = too_deep(src) {
+        diags.push(d);
+        return (Program::default(), diags);
+    }
     let mut recovered = Vec::new();
     let result = grammar::ProgramParser::new().parse(&mut recovered, Lexer::new(src).quiet());
     diags.extend(recovered.into_iter().map(|r| to_diagnostic(r.error, src)));
@@ -44,6 +49,75 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
         }
     };
     (program, diags)
+}
+
+/// A diagnostic at the first token past [`MAX_NESTING`] levels, found
+/// from tokens alone before the parser runs, so that no deep input reaches
+/// the parser's (and later passes') recursion. Counted: open brackets;
+/// operators and `if`/`while`/`for`/`do`/`switch` within one statement
+/// (reset at `;`, `{`, `}`); `else`s within one block (an `else if` chain).
+/// The count is conservative: it may refuse a long flat chain the pup
+/// would refuse too, never one it accepts at a deeper level.
+fn too_deep(src: &str) -> Option<Diagnostic> {
+    let (mut brackets, mut chain, mut elses) = (0u32, 0u32, 0u32);
+    for t in Lexer::new(src).quiet() {
+        let Ok((l, tok, r)) = t else { continue };
+        let mut what = None;
+        match tok {
+            Tok::LBrace => {
+                brackets += 1;
+                (chain, elses) = (0, 0);
+            }
+            Tok::LParen | Tok::LBracket => brackets += 1,
+            Tok::RBrace => {
+                brackets = brackets.saturating_sub(1);
+                (chain, elses) = (0, 0);
+            }
+            Tok::RParen | Tok::RBracket => brackets = brackets.saturating_sub(1),
+            Tok::Semi => chain = 0,
+            Tok::KwElse => elses += 1,
+            Tok::Ident(_)
+            | Tok::IntLit(_)
+            | Tok::DoubleLit(_)
+            | Tok::Str(_)
+            | Tok::Comma
+            | Tok::KwInt
+            | Tok::KwDouble
+            | Tok::KwVoid
+            | Tok::KwStatic
+            | Tok::KwLong
+            | Tok::KwShort
+            | Tok::KwChar
+            | Tok::KwSigned
+            | Tok::KwUnsigned
+            | Tok::KwFloat
+            | Tok::KwConst
+            | Tok::KwReturn
+            | Tok::KwBreak
+            | Tok::KwContinue
+            | Tok::KwOld
+            | Tok::KwNew
+            | Tok::KwMproc
+            | Tok::KwIproc => {}
+            _ => chain += 1,
+        }
+        if brackets > MAX_NESTING {
+            what = Some("brackets");
+        } else if chain > MAX_NESTING || elses > MAX_NESTING {
+            what = Some("expression");
+        }
+        if let Some(what) = what {
+            return Some(Diagnostic::error(
+                format!("{what} nested deeper than {MAX_NESTING} levels"),
+                Span {
+                    start: l as u32,
+                    end: r as u32,
+                },
+                "too deep here",
+            ));
+        }
+    }
+    None
 }
 
 /// The byte ranges of the top-level items of `src`, in order, found from

@@ -262,7 +262,8 @@ pub fn clif_sig(sig: &Signature) -> clif::Signature {
 
 /// Deepest expression nesting a module may have. The compiler never comes
 /// close for real programs; a forged module could otherwise exhaust the
-/// loading thread's stack.
-pub const MAX_NESTING: u32 = 500;
+/// loading thread's stack. The compiler's own limit, so `ucc check`
+/// refuses what the pup would.
+pub use compiler::limits::MAX_NESTING;
 
 type R<T> = Result<T, CodegenError>;
