@@ -11,6 +11,12 @@
 //! - ` ```uc-v2 `: a new version of the nearest ` ```uc v1 ` block above it
 //!   (a `uc` block with the attribute `v1`); it is compiled against that
 //!   version with `compiler::compile_update`, as a live load types it.
+//!   An ` ```output-updated ` block as the next block (prose may come
+//!   between) is what the v1 program
+//!   prints when it is updated to this version live: the VM runs v1, holds
+//!   it right after it prints the first line of its own `output` block,
+//!   loads this version, begins the update (no changes file), and the
+//!   whole output until the program ends must be the block.
 //! - ` ```output ` right after a `uc` block (only blank lines between): the
 //!   program's exact standard output. ` ```stderr ` after that (or right
 //!   after the program): its exact standard error, except that code
@@ -196,8 +202,88 @@ fn check_error(dir: &Path, b: &Block, diag: Option<&Block>) -> Result<(), String
     Ok(())
 }
 
+/// Runs `v1` in a VM, updates it to `v2` right after it prints
+/// `marker`, and returns all it printed until it ended.
+fn run_updated(
+    m1: compiler::ir::Module,
+    s1: &str,
+    m2: compiler::ir::Module,
+    s2: &str,
+    marker: &str,
+) -> Result<String, String> {
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Instant;
+    use vm::{ExitStatus, UpdateRequest, VersionNo, Vm, VmConfig};
+
+    type Out = Arc<(Mutex<Vec<u8>>, Condvar)>;
+    let out: Out = Arc::default();
+    let sink = out.clone();
+    let vm = Vm::new(VmConfig {
+        output: Arc::new(move |b: &[u8]| {
+            let (m, cv) = &*sink;
+            m.lock().unwrap().extend_from_slice(b);
+            cv.notify_all();
+        }),
+        // The VM's test pause point: the program is held right after it
+        // prints the marker until the update asks it to pause, so the
+        // update lands there, however late this thread asks.
+        hold_after_output: Some(marker.as_bytes().to_vec()),
+        ..VmConfig::default()
+    })
+    .map_err(|e| format!("cannot start a VM: {e}"))?;
+    let text = |out: &Out| String::from_utf8_lossy(&out.0.lock().unwrap()).into_owned();
+    let limit = Duration::from_secs(30);
+    vm.load(VersionNo(1), m1, Some(s1))
+        .map_err(|e| format!("v1 does not load: {e}"))?;
+    vm.run(None).map_err(|e| format!("v1 does not run: {e}"))?;
+    vm.load(VersionNo(2), m2, Some(s2))
+        .map_err(|e| format!("v2 does not load: {e}"))?;
+    {
+        let end = Instant::now() + limit;
+        let (m, cv) = &*out;
+        let mut g = m.lock().unwrap();
+        while !String::from_utf8_lossy(&g).contains(marker) {
+            let now = Instant::now();
+            if now >= end {
+                return Err(format!(
+                    "v1 did not print {marker:?} within {limit:?}; it printed:\n{}",
+                    String::from_utf8_lossy(&g)
+                ));
+            }
+            g = cv.wait_timeout(g, end - now).unwrap().0;
+        }
+    }
+    vm.begin_update(UpdateRequest::default())
+        .map_err(|e| format!("the update does not begin: {e}"))?;
+    match vm.wait_exit(limit) {
+        Some(ExitStatus::Returned) => Ok(text(&out)),
+        Some(other) => Err(format!(
+            "the updated program ended with {other:?}; it printed:\n{}",
+            text(&out)
+        )),
+        None => {
+            vm.stop();
+            Err(format!(
+                "the updated program did not end within {limit:?}; it printed:\n{}",
+                text(&out)
+            ))
+        }
+    }
+}
+
 /// Checks one `uc-v2` program against its v1.
 fn check_v2(v1: Option<&Block>, b: &Block) -> Result<(), String> {
+    check_v2_updated(v1, None, b, None)
+}
+
+/// Checks one `uc-v2` program against its v1 and, with `updated`, runs
+/// the live update (`v1_out`: v1's own output block).
+fn check_v2_updated(
+    v1: Option<&Block>,
+    v1_out: Option<&Block>,
+    b: &Block,
+    updated: Option<&Block>,
+) -> Result<(), String> {
     let at = format!("the uc-v2 example at docs/UC.md line {}", b.line);
     let Some(v1) = v1 else {
         return Err(format!("{at} has no ```uc v1 block above it"));
@@ -209,13 +295,32 @@ fn check_v2(v1: Option<&Block>, b: &Block) -> Result<(), String> {
             d.render("v1.uc", &v1.text, false)
         )
     })?;
-    compiler::compile_update("v2.uc", &b.text, Some(&old)).map_err(|d| {
+    let new = compiler::compile_update("v2.uc", &b.text, Some(&old)).map_err(|d| {
         format!(
             "{at} does not compile as a new version of line {}:\n{}",
             v1.line,
             d.render("v2.uc", &b.text, false)
         )
     })?;
+    let Some(updated) = updated else {
+        return Ok(());
+    };
+    let Some(marker) = v1_out.and_then(|o| o.text.lines().next()) else {
+        return Err(format!(
+            "{at}: its ```output-updated block needs the v1 program (line {}) to have an \
+             ```output block, whose first line is where the update is asked for",
+            v1.line
+        ));
+    };
+    let got = run_updated(old, &v1.text, new, &b.text, &format!("{marker}\n"))
+        .map_err(|e| format!("{at}, updating line {} live: {e}", v1.line))?;
+    if got != updated.text {
+        return Err(format!(
+            "{at}: updating line {} live prints other than the block at line {}:\n\
+             --- page\n{}--- actual\n{got}---",
+            v1.line, updated.line, updated.text
+        ));
+    }
     Ok(())
 }
 
@@ -228,6 +333,8 @@ fn every_example_of_the_uc_reference_compiles_and_prints_what_it_shows() {
     let mut failures = Vec::new();
     let (mut runs, mut errors, mut updates) = (0, 0, 0);
     let mut v1: Option<&Block> = None;
+    let mut v1_out: Option<&Block> = None;
+    let mut live = 0;
     let mut i = 0;
     while i < bs.len() {
         let b = &bs[i];
@@ -244,6 +351,7 @@ fn every_example_of_the_uc_reference_compiles_and_prints_what_it_shows() {
                 }
                 if b.attrs.iter().any(|a| a == "v1") {
                     v1 = Some(b);
+                    v1_out = out;
                 }
                 i = k + err.is_some() as usize;
                 continue;
@@ -259,13 +367,18 @@ fn every_example_of_the_uc_reference_compiles_and_prints_what_it_shows() {
             }
             "uc-v2" => {
                 updates += 1;
-                if let Err(e) = check_v2(v1, b) {
+                // Prose may explain the live run before its block.
+                let updated = bs.get(i + 1).filter(|n| n.tag == "output-updated");
+                live += updated.is_some() as usize;
+                if let Err(e) = check_v2_updated(v1, v1_out, b, updated) {
                     failures.push(e);
                 }
+                i += 1 + updated.is_some() as usize;
+                continue;
             }
-            "output" | "stderr" => failures.push(format!(
-                "docs/UC.md line {}: a ```{} block that follows no ```uc program \
-                 (only blank lines may separate them)",
+            "output" | "stderr" | "output-updated" => failures.push(format!(
+                "docs/UC.md line {}: a ```{} block that follows no program \
+                 it belongs to (only blank lines may separate them)",
                 b.line, b.tag
             )),
             t if t.starts_with("uc") => failures.push(format!(
@@ -277,7 +390,8 @@ fn every_example_of_the_uc_reference_compiles_and_prints_what_it_shows() {
         i += 1;
     }
     eprintln!(
-        "docs/UC.md: {runs} programs run, {errors} compile errors checked, {updates} new versions compiled against their v1"
+        "docs/UC.md: {runs} programs run, {errors} compile errors checked, {updates} new versions \
+         compiled against their v1, {live} of them also updated live"
     );
     assert!(
         failures.is_empty(),
@@ -287,8 +401,9 @@ fn every_example_of_the_uc_reference_compiles_and_prints_what_it_shows() {
     );
     // The page is the language reference: losing its examples is a failure.
     assert!(
-        runs >= 15 && errors >= 10 && updates >= 2,
-        "docs/UC.md has too few tested examples: {runs} programs, {errors} errors, {updates} updates"
+        runs >= 15 && errors >= 10 && updates >= 2 && live >= 2,
+        "docs/UC.md has too few tested examples: {runs} programs, {errors} errors, \
+         {updates} updates ({live} live)"
     );
 }
 
@@ -350,7 +465,11 @@ error: something else
     };
     let e = check_v2(Some(&v1), &v2).unwrap_err();
     assert!(e.contains("does not compile as a new version"), "{e}");
-    assert!(check_v2(None, &v2).unwrap_err().contains("no ```uc v1 block"));
+    assert!(
+        check_v2(None, &v2)
+            .unwrap_err()
+            .contains("no ```uc v1 block")
+    );
     assert_eq!(
         normalize("#0 v1:proc:f+0x2c\n#1 v1:proc:main+0x65\n"),
         "#0 v1:proc:f+0x…\n#1 v1:proc:main+0x…\n"
