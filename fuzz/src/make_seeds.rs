@@ -187,14 +187,15 @@ fn main() {
                 ended: vec![],
             }),
             pp::ServerMsg::Notice(pp::Notice::Output(b"pizza 1\n".to_vec())),
-            pp::ServerMsg::Notice(pp::Notice::UpdateComplete {
+            pp::ServerMsg::Notice(pp::Notice::UpdateComplete(pp::UpdateEnded {
                 id: 1,
                 to: 2,
                 ending: pp::Ending::Complete,
                 applied: vec![vec!["do_pizza".into()]],
                 not_applied: vec![],
                 reasons: vec![],
-            }),
+                at_exit: false,
+            })),
             pp::ServerMsg::Notice(pp::Notice::Exited {
                 code: 0,
                 message: "returned".into(),

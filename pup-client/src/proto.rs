@@ -45,6 +45,9 @@ pub struct UpdateEnded {
     pub not_applied: Vec<Vec<String>>,
     /// Why each group of `not_applied` was not applied (same order).
     pub reasons: Vec<String>,
+    /// It ended because the program did: what waited committed with
+    /// nothing on the stack, no code of `to` ran, the next run starts at it.
+    pub at_exit: bool,
 }
 
 /// What a ush asks of a pup.
@@ -283,21 +286,9 @@ pub enum Notice {
     /// Program output (when streaming is on): whole writes of the
     /// program, coalesced, in order.
     Output(#[serde(with = "bytes")] Vec<u8>),
-    /// An update finished: all its groups applied, or some not.
-    UpdateComplete {
-        /// The update's id (as [`UpdateEnded::id`]).
-        id: u64,
-        /// Target version.
-        to: u64,
-        /// Complete, partial or nothing applied.
-        ending: Ending,
-        /// Groups applied.
-        applied: Vec<Vec<String>>,
-        /// Groups abandoned or failed.
-        not_applied: Vec<Vec<String>>,
-        /// Why each group of `not_applied` was not applied (same order).
-        reasons: Vec<String>,
-    },
+    /// An update finished: all its groups applied, or some not (the same
+    /// value a `wait` gets back).
+    UpdateComplete(UpdateEnded),
     /// A group could not be committed.
     GroupFailed {
         /// Target version.

@@ -120,17 +120,13 @@ fn pizza_loads_runs_and_updates_over_the_wire_with_the_debug_trace() {
     assert!(info.return_interrupts && !info.complete);
 
     match wait_notice(&mut c, "UpdateComplete", |n| {
-        matches!(n, Notice::UpdateComplete { .. })
+        matches!(n, Notice::UpdateComplete(_))
     }) {
-        Notice::UpdateComplete {
-            to,
-            applied,
-            not_applied,
-            ..
-        } => {
-            assert_eq!(to, 2);
-            assert_eq!(applied.len(), 1);
-            assert!(not_applied.is_empty());
+        Notice::UpdateComplete(e) => {
+            assert_eq!(e.to, 2);
+            assert_eq!(e.applied.len(), 1);
+            assert!(e.not_applied.is_empty());
+            assert!(!e.at_exit);
         }
         _ => unreachable!(),
     }
@@ -318,9 +314,11 @@ fn a_ush_can_leave_mid_update_and_come_back() {
         Response::Waited { done: true, .. }
     ));
     // The reconnected ush hears the completion too.
-    wait_notice(&mut c, "UpdateComplete", |n| {
-        matches!(n, Notice::UpdateComplete { to: 2, .. })
-    });
+    wait_notice(
+        &mut c,
+        "UpdateComplete",
+        |n| matches!(n, Notice::UpdateComplete(e) if e.to == 2),
+    );
     pup.stdout
         .wait_contains("TC pizza number 2 preparation begins", 1);
     let out = pup.stdout.text();

@@ -641,3 +641,31 @@ fn wait_fails_for_an_update_another_ush_began_that_applied_nothing() {
     );
     assert!(!all.contains("not reached"), "{all}");
 }
+
+/// Regression (issue 29): `ush --local` turned output on again at every
+/// `connect`, after the user had turned it off. A reconnect keeps the
+/// user's choice; a first connect still streams by default.
+#[test]
+fn a_reconnect_keeps_output_off() {
+    let (_env, run) = run_script(
+        &[("s1.uc", SPIN1)],
+        "set echo on\nprogram a\nconnect\nload 1 s1.uc\nrun\nexpect \"helper v1 1\\n\"\n\
+         output off\ndisconnect\nconnect\nsleep 300ms\noutput on\nexpect \"helper v1\"\nstop\nquit\n",
+    );
+    let out = run.all();
+    assert_eq!(run.code, Some(0), "{out}");
+    let first = &out[..out.find("> output off").expect(&out)];
+    assert!(
+        first.contains("helper v1 0"),
+        "a first connect streams under --local:\n{out}"
+    );
+    let quiet = after(&out, "sleep 300ms");
+    assert!(
+        !quiet.contains("helper v1"),
+        "streamed after the reconnect:\n{out}"
+    );
+    assert!(
+        after_nth(&out, "connect", 1).contains("holds version 1"),
+        "{out}"
+    );
+}

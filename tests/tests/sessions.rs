@@ -291,3 +291,78 @@ fn a_second_ush_types_a_new_version_against_what_the_pup_runs() {
     );
     assert!(assert_sums_carried(&r.stdout) > 0, "{}", r.all());
 }
+
+/// Regression (issue 22): `update 2` warped the unchanged `main` to version
+/// 2 while `work` waited; `abort` said "applied nothing" yet `status` read
+/// "running version 2 in part" and `procs` put `main` at 2. After nothing
+/// applied, every procedure is where it was, and a later `update 2` warps
+/// again and tells the same story as the first.
+#[test]
+fn abort_with_nothing_applied_leaves_every_procedure_where_it_was() {
+    let mut env = Env::new();
+    let _mapper = env.start_mapper();
+    let _pup = env.start_pup_env("r", &[], &[(vm::HOLD_ENV, "round 1\n")]);
+    env.write("slow1.uc", SLOW_V1);
+    env.write("slow2.uc", SLOW_V2);
+    let r = env.ush_c(
+        "program r; connect; load 1 slow1.uc; load 2 slow2.uc; output on; run; \
+         expect \"round 1\\n\"; status; update 2; abort; status; procs; output off; update 2; \
+         abort; stop",
+    );
+    r.assert_ok().assert_has(
+        "*** Program r update to version 2 applied nothing: not applied {work} (abandoned by abort while still active) ***",
+    );
+    let out = &r.stdout;
+    let statuses: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("program r on host "))
+        .collect();
+    assert_eq!(statuses.len(), 2, "{out}");
+    assert_eq!(
+        statuses[0], statuses[1],
+        "status after nothing applied:\n{out}"
+    );
+    assert!(
+        statuses[1].ends_with(": running version 1; highest running version 1"),
+        "{out}"
+    );
+    let main_row = out
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("main"))
+        .expect(out);
+    assert_eq!(main_row.split_whitespace().nth(2), Some("1"), "{out}");
+    assert_eq!(
+        out.matches("warped 1 unchanged procedure into version space 2")
+            .count(),
+        2,
+        "{out}"
+    );
+}
+
+/// Regression (issue 29): an update pending on `main` (active for life)
+/// that applied only because `stop` ended the program was reported as a
+/// plain "updated successfully". The pup says the program's end let it
+/// apply, and ush says no new code ran and where the next run starts.
+#[test]
+fn an_update_that_applies_because_the_program_ended_says_so() {
+    let mut env = Env::new();
+    let _mapper = env.start_mapper();
+    let _pup = env.start_pup("m", &[]);
+    env.write(
+        "m1.uc",
+        "main() { while (1) { printf(\"one\\n\"); sleep_ms(20); } }\n",
+    );
+    env.write(
+        "m2.uc",
+        "main() { while (1) { printf(\"two\\n\"); sleep_ms(20); } }\n",
+    );
+    let r = env.ush_c(
+        "program m; connect; load 1 m1.uc; load 2 m2.uc; output on; run; expect one; \
+         update 2; stop; status",
+    );
+    r.assert_ok().assert_has(
+        "*** Program m updated to version 2 successfully when the program ended \
+         (no version-2 code ran; the next run starts at version 2) ***",
+    );
+    assert!(!r.stdout.contains("two\n"), "{}", r.all());
+}

@@ -331,19 +331,6 @@ fn groups(gs: &[Vec<String>], order: &[String]) -> String {
         .join(" ")
 }
 
-/// The summary line of an update that ended.
-pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
-    complete_line(
-        program,
-        e.to,
-        e.ending,
-        &e.applied,
-        &e.not_applied,
-        &e.reasons,
-        order,
-    )
-}
-
 /// Whether an ending makes `update`/`wait` fail: partial or nothing
 /// applied, unless `abort` alone abandoned what did not apply (what the
 /// user asked for).
@@ -356,38 +343,40 @@ pub const ABORT_REASON: &str = "abandoned by abort";
 
 /// The one-line summary of a finished update, which `update` and `wait`
 /// both print: complete, partial or nothing applied, with each abandoned
-/// group and its reason. The pup says which ending it was.
-pub fn complete_line(
-    program: &str,
-    to: u64,
-    ending: Ending,
-    applied: &[Vec<String>],
-    not_applied: &[Vec<String>],
-    reasons: &[String],
-    order: &[String],
-) -> String {
+/// group and its reason. The pup says which ending it was, and whether the
+/// program's end is what let it apply.
+pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
+    let (to, applied) = (e.to, &e.applied);
     let abandoned = || {
-        not_applied
+        e.not_applied
             .iter()
             .enumerate()
-            .map(|(i, g)| match reasons.get(i) {
+            .map(|(i, g)| match e.reasons.get(i) {
                 Some(r) => format!("{} ({r})", group(g, order)),
                 None => group(g, order),
             })
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match ending {
+    let when = if e.at_exit {
+        // The stack emptied because the program ended: what waited
+        // committed then, but none of it ran.
+        " when the program ended (no version-{to} code ran; the next run starts at version {to})"
+            .replace("{to}", &to.to_string())
+    } else {
+        String::new()
+    };
+    match e.ending {
         Ending::Complete => {
-            format!("*** Program {program} updated to version {to} successfully ***")
+            format!("*** Program {program} updated to version {to} successfully{when} ***")
         }
         Ending::Partial => format!(
-            "*** Program {program} update to version {to} partial: applied {}; not applied {} ***",
+            "*** Program {program} update to version {to} partial{when}: applied {}; not applied {} ***",
             groups(applied, order),
             abandoned()
         ),
         Ending::NothingApplied => format!(
-            "*** Program {program} update to version {to} applied nothing: not applied {} ***",
+            "*** Program {program} update to version {to} applied nothing{when}: not applied {} ***",
             abandoned()
         ),
     }
@@ -452,22 +441,7 @@ pub fn exited_line(program: &str, code: i64, message: &str) -> String {
 pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<Vec<String>> {
     Some(match notice {
         Notice::Output(_) => return None,
-        Notice::UpdateComplete {
-            to,
-            ending,
-            applied,
-            not_applied,
-            reasons,
-            ..
-        } => vec![complete_line(
-            program,
-            *to,
-            *ending,
-            applied,
-            not_applied,
-            reasons,
-            order,
-        )],
+        Notice::UpdateComplete(e) => vec![ended_line(program, e, order)],
         Notice::GroupFailed { to, members, error } => {
             vec![group_failed_line(program, *to, members, error, order)]
         }
@@ -877,36 +851,55 @@ mod tests {
     #[test]
     fn completion_lines() {
         let o = pizza_order();
+        let e = |ending, applied: &[&[&str]], not: &[&[&str]], reasons: &[&str]| UpdateEnded {
+            id: 1,
+            to: 2,
+            ending,
+            applied: applied.iter().map(|g| s(g)).collect(),
+            not_applied: not.iter().map(|g| s(g)).collect(),
+            reasons: s(reasons),
+            at_exit: false,
+        };
         assert_eq!(
-            complete_line("x", 2, Ending::Complete, &[s(&["do_pizza"])], &[], &[], &o),
+            ended_line("x", &e(Ending::Complete, &[&["do_pizza"]], &[], &[]), &o),
             "*** Program x updated to version 2 successfully ***"
         );
         assert_eq!(
-            complete_line(
+            ended_line(
                 "x",
-                2,
-                Ending::Partial,
-                &[s(&["bake_pizza"])],
-                &[s(&["mix_ingredients", "do_pizza"])],
-                &s(&["still active when within 500ms ran out"]),
+                &e(
+                    Ending::Partial,
+                    &[&["bake_pizza"]],
+                    &[&["mix_ingredients", "do_pizza"]],
+                    &["still active when within 500ms ran out"]
+                ),
                 &o
             ),
             "*** Program x update to version 2 partial: applied {bake_pizza}; not applied {do_pizza, mix_ingredients} (still active when within 500ms ran out) ***"
         );
         assert_eq!(
-            complete_line(
+            ended_line(
                 "x",
-                2,
-                Ending::NothingApplied,
-                &[],
-                &[s(&["do_pizza"]), s(&["bake_pizza"])],
-                &s(&[
-                    "mproc do_pizza trapped: division by zero",
-                    "abandoned by abort while still active"
-                ]),
+                &e(
+                    Ending::NothingApplied,
+                    &[],
+                    &[&["do_pizza"], &["bake_pizza"]],
+                    &[
+                        "mproc do_pizza trapped: division by zero",
+                        "abandoned by abort while still active"
+                    ]
+                ),
                 &o
             ),
             "*** Program x update to version 2 applied nothing: not applied {do_pizza} (mproc do_pizza trapped: division by zero), {bake_pizza} (abandoned by abort while still active) ***"
+        );
+        // Regression (issue 29): an update pending on `main` that applied
+        // only because `stop` ended the program said plain "successfully".
+        let mut at_exit = e(Ending::Complete, &[&["main"]], &[], &[]);
+        at_exit.at_exit = true;
+        assert_eq!(
+            ended_line("x", &at_exit, &o),
+            "*** Program x updated to version 2 successfully when the program ended (no version-2 code ran; the next run starts at version 2) ***"
         );
         assert_eq!(count(1, "procedure"), "1 procedure");
         assert_eq!(count(0, "procedure"), "0 procedures");

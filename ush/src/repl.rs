@@ -28,6 +28,28 @@ use crate::shell::{Shell, Sink};
 /// Commands whose arguments are file names.
 const FILE_COMMANDS: &[&str] = &["load", "source", "update", "graph", "fleet", "rollout"];
 
+/// The fixed words that can stand at argument `index` of `cmd` whose
+/// earlier arguments are `before`; `None` when the argument is free (a
+/// file, a procedure name, a number).
+pub fn fixed_words(cmd: &str, index: usize, before: &[&str]) -> Option<&'static [&'static str]> {
+    const ON_OFF: &[&str] = &["on", "off"];
+    Some(match (cmd, index) {
+        ("rollout", 0) => &["load", "run", "stop", "status", "update"],
+        ("set", 0) => &["errexit", "echo"],
+        ("set", 1) => ON_OFF,
+        ("output" | "debug", 0) => ON_OFF,
+        ("rollout", _) if before.first() == Some(&"update") => &[
+            "--strategy",
+            "--soak",
+            "--health",
+            "--health-within",
+            "--max-failures",
+            "--within",
+        ],
+        _ => return None,
+    })
+}
+
 /// Completes command names, file names (for commands that take files) and
 /// the current program's procedure names.
 pub struct UshHelper {
@@ -89,6 +111,19 @@ impl Completer for UshHelper {
                 })
                 .collect::<Vec<_>>()
         };
+        if let Slot::Arg(c) = slot {
+            // The words of this command before the one being completed.
+            let cmd_start = line[..start].rfind(';').map_or(0, |i| i + 1);
+            let before: Vec<&str> = line[cmd_start..start].split_whitespace().skip(1).collect();
+            // `rollout update V`'s options complete only as options (a
+            // value such as `rolling 4` is free text).
+            let is_option_slot = c == "rollout" && before.len() > 1;
+            if let Some(words) = fixed_words(c, before.len(), &before)
+                && (!is_option_slot || word.starts_with('-'))
+            {
+                return Ok((start, pairs(words.iter().map(|w| w.to_string()).collect())));
+            }
+        }
         match slot {
             Slot::Command => Ok((
                 start,
@@ -247,5 +282,42 @@ mod tests {
         assert_eq!(slot("load 1 piz", 10), (7, Slot::Arg("load")));
         assert_eq!(slot("expect do_", 10), (7, Slot::Arg("expect")));
         assert_eq!(slot("  help up", 9), (7, Slot::Arg("help")));
+    }
+
+    /// Regression (issue 29): `rollout <TAB>` completed files, `set` and
+    /// `output` nothing.
+    #[test]
+    fn subcommands_and_options_complete_as_words() {
+        assert_eq!(
+            fixed_words("rollout", 0, &[]),
+            Some(&["load", "run", "stop", "status", "update"][..])
+        );
+        assert_eq!(fixed_words("set", 0, &[]), Some(&["errexit", "echo"][..]));
+        assert_eq!(
+            fixed_words("set", 1, &["errexit"]),
+            Some(&["on", "off"][..])
+        );
+        assert_eq!(fixed_words("output", 0, &[]), Some(&["on", "off"][..]));
+        assert!(
+            fixed_words("rollout", 2, &["update", "2"])
+                .unwrap()
+                .contains(&"--strategy")
+        );
+        // Files after `rollout load V`, procedure names after `procs`.
+        assert_eq!(fixed_words("rollout", 2, &["load", "2"]), None);
+        assert_eq!(fixed_words("procs", 0, &[]), None);
+        let h = UshHelper::new(Arc::new(Mutex::new(vec!["do_pizza".into()])));
+        let hist = rustyline::history::DefaultHistory::new();
+        let ctx = Context::new(&hist);
+        let got = |line: &str| -> Vec<String> {
+            let (_, v) = h.complete(line, line.len(), &ctx).unwrap();
+            v.into_iter().map(|p| p.display).collect()
+        };
+        assert_eq!(got("rollout st"), ["stop", "status"]);
+        assert_eq!(got("set e"), ["errexit", "echo"]);
+        assert_eq!(got("set echo o"), ["on", "off"]);
+        assert_eq!(got("output o"), ["on", "off"]);
+        assert_eq!(got("rollout update 2 --st"), ["--strategy"]);
+        assert_eq!(got("procs do"), ["do_pizza"]);
     }
 }

@@ -414,16 +414,10 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
             ));
         }
         match link.recv_notice(TICK) {
-            Some(Notice::UpdateComplete {
-                to: t,
-                applied,
-                not_applied,
-                reasons,
-                ..
-            }) if t == to => {
+            Some(Notice::UpdateComplete(e)) if e.to == to => {
                 // The pup's reason for each abandoned group comes first.
-                errors.splice(0..0, reasons);
-                break (applied, not_applied);
+                errors.splice(0..0, e.reasons);
+                break (e.applied, e.not_applied);
             }
             Some(Notice::GroupFailed { members, error, .. }) => {
                 errors.push(format!("{}: {error}", members.join(" ")))

@@ -93,19 +93,9 @@ pub enum Event {
         /// Statics left at their new initial values.
         reset: Vec<String>,
     },
-    /// An update has nothing left pending.
-    UpdateComplete {
-        /// The update's id (as [`crate::UpdateBegun::id`]).
-        id: u64,
-        /// The target version.
-        to: crate::ids::VersionNo,
-        /// Groups applied (member lists).
-        applied: Vec<Vec<String>>,
-        /// Groups not applied (abandoned, failed or timed out).
-        not_applied: Vec<Vec<String>>,
-        /// Why each group of `not_applied` was not applied (same order).
-        reasons: Vec<String>,
-    },
+    /// An update has nothing left pending: how it ended, computed once
+    /// by the engine (the same value `wait` reads back).
+    UpdateComplete(crate::engine::UpdateEnded),
     /// A version space was retired and its memory given back.
     Retired {
         /// The version.

@@ -47,14 +47,9 @@ fn committed(vm: &vm::Vm, name: &str) -> VersionNo {
 fn completion(ev: &std::sync::mpsc::Receiver<Event>) -> (Vec<Vec<String>>, Vec<String>) {
     loop {
         match ev.recv_timeout(T).expect("an UpdateComplete event") {
-            Event::UpdateComplete {
-                applied,
-                not_applied,
-                reasons,
-                ..
-            } => {
-                assert_eq!(not_applied.len(), reasons.len());
-                return (applied, reasons);
+            Event::UpdateComplete(e) => {
+                let reasons = e.not_applied.into_iter().map(|(_, r)| r).collect();
+                return (e.applied, reasons);
             }
             _ => continue,
         }
@@ -126,18 +121,19 @@ fn an_abandoned_group_is_retried_to_the_same_target() {
         Ending::of(applied.len(), reasons.len()),
         Ending::NothingApplied
     );
-    // One record: work is at 1, main at 2, HRVN is 2.
+    // One record, as before the update (issue 22: warping the unchanged
+    // main is not running version 2): work and main at 1, HRVN 1.
     let st = vm.status();
     assert_eq!(
         (committed(&vm, "work"), committed(&vm, "main")),
-        (VersionNo(1), VersionNo(2))
+        (VersionNo(1), VersionNo(1))
     );
-    assert_eq!(st.hrvn, VersionNo(2));
-    // The retry begins an update of work only, from where it is.
+    assert_eq!(st.hrvn, VersionNo(1));
+    // The retry begins the same update again: work changed, main warped.
     let again = vm.begin_update(to(2)).unwrap();
     assert_eq!((again.from, again.to), (VersionNo(1), VersionNo(2)));
     assert_eq!(again.changed, ["work"]);
-    assert!(again.warped_unchanged.is_empty());
+    assert_eq!(again.warped_unchanged, ["main"]);
     assert!(vm.wait_updates(T));
     let (applied, reasons) = completion(&ev);
     assert_eq!(applied, vec![vec!["work".to_string()]]);

@@ -228,11 +228,11 @@ fn an_always_active_procedure_never_updates_and_within_ends_it() {
     let (applied, not_applied) = loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match ev.recv_timeout(left) {
-            Ok(vm::Event::UpdateComplete {
-                applied,
-                not_applied,
-                ..
-            }) => break (applied, not_applied),
+            Ok(vm::Event::UpdateComplete(e)) => {
+                let not_applied: Vec<Vec<String>> =
+                    e.not_applied.into_iter().map(|(g, _)| g).collect();
+                break (e.applied, not_applied);
+            }
             Ok(_) => {}
             Err(e) => panic!("no UpdateComplete event within {T:?} ({e})"),
         }

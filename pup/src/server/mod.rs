@@ -310,20 +310,9 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead)
                     error,
                 });
             }
-            Event::UpdateComplete {
-                id,
-                to,
-                applied,
-                not_applied,
-                reasons,
-            } => hub.broadcast(Notice::UpdateComplete {
-                id,
-                to: to.0,
-                ending: crate::state::ending(vm::Ending::of(applied.len(), not_applied.len())),
-                applied,
-                not_applied,
-                reasons,
-            }),
+            Event::UpdateComplete(ended) => {
+                hub.broadcast(Notice::UpdateComplete(crate::state::update_ended(&ended)))
+            }
             Event::Exited(status) => {
                 let message = exit_message(&status);
                 if matches!(status, ExitStatus::Error(_)) {

@@ -95,7 +95,7 @@ pub fn ending(e: vm::Ending) -> Ending {
 }
 
 /// The wire form of an update that ended.
-pub(super) fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
+pub fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
     UpdateEnded {
         id: e.id,
         to: e.to.0,
@@ -103,5 +103,6 @@ pub(super) fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
         applied: e.applied.clone(),
         not_applied: e.not_applied.iter().map(|(g, _)| g.clone()).collect(),
         reasons: e.not_applied.iter().map(|(_, r)| r.clone()).collect(),
+        at_exit: e.at_exit,
     }
 }

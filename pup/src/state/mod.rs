@@ -28,8 +28,8 @@ mod graph;
 mod tests;
 
 use check::{check_spec, check_version};
-use convert::{behind, update_ended};
-pub use convert::{ending, exit_message, program_words, update_info};
+use convert::behind;
+pub use convert::{ending, exit_message, program_words, update_ended, update_info};
 
 /// Longest `within` an update may ask for (7 days). Bounded so a deadline
 /// can always be computed; anything longer is a typo.

@@ -181,7 +181,14 @@ impl Shell {
                 conn.pending.extend(s.pending.iter().map(|p| p.1));
             }
         }
-        if connected.local {
+        // Under --local the program's output is this terminal's by default,
+        // until the user turns it off: a reconnect keeps their choice.
+        let on = self
+            .output_choice
+            .get(&name)
+            .copied()
+            .unwrap_or(connected.local);
+        if on {
             conn.link.call(Request::Output { on: true })?;
             conn.output = true;
         }

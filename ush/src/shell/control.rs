@@ -51,6 +51,7 @@ impl Shell {
             self.flush_partial(&name);
         }
         self.conn(&name).output = on;
+        self.output_choice.insert(name.clone(), on);
         self.line(&format!(
             "Output of program {name} is {} streamed to this terminal",
             if on { "now" } else { "no longer" }

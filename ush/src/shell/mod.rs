@@ -114,6 +114,9 @@ pub struct Shell {
     depth: usize,
     /// The current fleet and the versions compiled for it (SPEC §5.5).
     fleet: crate::fleet::FleetState,
+    /// `output on|off` as last given per program: a later `connect` keeps
+    /// it (under `--local` output starts on only until the user says).
+    output_choice: std::collections::HashMap<String, bool>,
 }
 
 /// A failed command: its message, already worded for the user.
@@ -146,6 +149,7 @@ impl Shell {
             quit: false,
             depth: 0,
             fleet: crate::fleet::FleetState::default(),
+            output_choice: std::collections::HashMap::new(),
         }
     }
 

@@ -138,19 +138,14 @@ impl Shell {
                 let lines = lines.into_iter().map(|l| format!("{tag}{l}")).collect();
                 self.lines(lines);
             }
-            Notice::UpdateComplete {
-                id,
-                to,
-                ending,
-                ref reasons,
-                ..
-            } => {
-                c.pending.remove(&to);
+            Notice::UpdateComplete(ref e) => {
+                c.pending.remove(&e.to);
                 let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
                 // What `abort` abandoned is what the user asked for: only
                 // the other ways an update falls short make `wait` fail.
-                if format::ending_fails(ending, reasons) && !c.judged.contains(&id) {
-                    c.unsuccessful.extend(lines.iter().map(|l| (id, l.clone())));
+                if format::ending_fails(e.ending, &e.reasons) && !c.judged.contains(&e.id) {
+                    c.unsuccessful
+                        .extend(lines.iter().map(|l| (e.id, l.clone())));
                 }
                 self.lines(lines);
             }

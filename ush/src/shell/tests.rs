@@ -372,14 +372,15 @@ fn update_then_wait_prints_the_completion_once_after_the_papers_lines() {
     sh.execute_at("program x; connect; output on", "");
     shared.lock().unwrap().get_mut("x").unwrap().on_update = vec![
         Notice::Output(b"v1 done\n".to_vec()),
-        Notice::UpdateComplete {
+        Notice::UpdateComplete(UpdateEnded {
             id: 1,
             to: 2,
             ending: Ending::Complete,
             applied: vec![vec!["work".into()]],
             not_applied: vec![],
             reasons: vec![],
-        },
+            at_exit: false,
+        }),
     ];
     assert_eq!(
         sh.execute_at("update 2; wait --timeout 5s", ""),
@@ -417,6 +418,7 @@ fn wait_learns_from_the_pup_how_an_update_begun_elsewhere_ended() {
         applied: vec![],
         not_applied: vec![vec!["work".into()]],
         reasons: vec![reason.into()],
+        at_exit: false,
     };
     shared.lock().unwrap().get_mut("x").unwrap().ended = vec![ended(
         7,
@@ -432,14 +434,15 @@ fn wait_learns_from_the_pup_how_an_update_begun_elsewhere_ended() {
         cap.err()
     );
     // Its notice, arriving late, is shown but fails nothing again.
-    let late = Notice::UpdateComplete {
+    let late = Notice::UpdateComplete(UpdateEnded {
         id: 7,
         to: 2,
         ending: Ending::NothingApplied,
         applied: vec![],
         not_applied: vec![vec!["work".into()]],
         reasons: vec!["still active when within 1s ran out".into()],
-    };
+        at_exit: false,
+    });
     push(&shared, "x", late);
     shared.lock().unwrap().get_mut("x").unwrap().ended = vec![];
     assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Ok);

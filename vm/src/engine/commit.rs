@@ -30,9 +30,14 @@ pub(crate) fn begin<P: Program>(
         warped,
         notes,
     } = plan;
+    let mut undo = Vec::new();
+    let mut born = Vec::new();
     if let Some(target) = st.versions.get(&to) {
         for w in &warped {
-            st.engine.cur.insert(ProcId(target.procs[w].id), to);
+            let id = ProcId(target.procs[w].id);
+            if let Some(was) = st.engine.cur.insert(id, to) {
+                undo.push((id, was));
+            }
         }
         // Procedures new in the target and in no group: only new code
         // reaches them, so they run at the target from now on.
@@ -40,6 +45,7 @@ pub(crate) fn begin<P: Program>(
             let id = ProcId(p.id);
             if !st.engine.cur.contains_key(&id) && !groups.iter().any(|g| g.members.contains(&id)) {
                 st.engine.cur.insert(id, to);
+                born.push(id);
             }
         }
     }
@@ -55,6 +61,9 @@ pub(crate) fn begin<P: Program>(
         applied: vec![],
         not_applied: vec![],
         within,
+        warped: undo,
+        born,
+        at_exit: false,
     });
     let outcome = check(sh, st, &frames);
     sh.emit(Event::Primitive(Primitive::SetHrvn));
@@ -218,6 +227,9 @@ pub(crate) fn recheck<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInf
 pub(crate) fn on_exit<P: Program>(sh: &mut P, st: &mut State) {
     sh.barrier(Barrier::Drop);
     if !st.engine.pending.is_empty() {
+        for up in &mut st.engine.pending {
+            up.at_exit = true;
+        }
         let outcome = check(sh, st, &[]);
         st.engine.return_interrupts = false;
         retire(sh, st, &[]);
@@ -234,26 +246,34 @@ pub(crate) fn on_exit<P: Program>(sh: &mut P, st: &mut State) {
 /// record, as the event alone used to take).
 pub(super) fn completion(engine: &mut Engine, up: &mut Update) -> Event {
     let applied = std::mem::take(&mut up.applied);
-    let (not_applied, reasons): (Vec<Vec<String>>, Vec<String>) =
-        std::mem::take(&mut up.not_applied).into_iter().unzip();
-    engine.remember(UpdateEnded {
+    if applied.is_empty() && !up.not_applied.is_empty() {
+        // Nothing applied (an update with no groups is complete, not
+        // this): no code reaches a procedure through
+        // the target's table until a group commits, so the warp and the
+        // new procedures' bindings are undone (unless a later update has
+        // moved them since).
+        for (id, was) in std::mem::take(&mut up.warped) {
+            if engine.cur.get(&id) == Some(&up.to) {
+                engine.cur.insert(id, was);
+            }
+        }
+        for id in std::mem::take(&mut up.born) {
+            if engine.cur.get(&id) == Some(&up.to) {
+                engine.cur.remove(&id);
+            }
+        }
+    }
+    let not_applied = std::mem::take(&mut up.not_applied);
+    let ended = UpdateEnded {
         id: up.id,
         to: up.to,
         ending: Ending::of(applied.len(), not_applied.len()),
-        applied: applied.clone(),
-        not_applied: not_applied
-            .iter()
-            .cloned()
-            .zip(reasons.iter().cloned())
-            .collect(),
-    });
-    Event::UpdateComplete {
-        id: up.id,
-        to: up.to,
         applied,
         not_applied,
-        reasons,
-    }
+        at_exit: up.at_exit,
+    };
+    engine.remember(ended.clone());
+    Event::UpdateComplete(ended)
 }
 
 /// Why pending groups are abandoned.

@@ -174,6 +174,16 @@ pub struct Update {
     pub not_applied: Vec<(Vec<String>, String)>,
     /// The `within` the update was begun with (for the reason it names).
     pub within: Option<Duration>,
+    /// What beginning it changed outside its groups, so that an update
+    /// that ends with nothing applied leaves every procedure's committed
+    /// version as it found it (SPEC §4.2.1: warping an unchanged procedure
+    /// is not running a new version): each warped procedure with the
+    /// version it was at, and the procedures new in the target.
+    pub warped: Vec<(ProcId, VersionNo)>,
+    /// Procedures new in the target and in no group, bound to it at begin.
+    pub born: Vec<ProcId>,
+    /// Set when the program ended with the update pending.
+    pub at_exit: bool,
 }
 
 /// How an update ended (SPEC §4.2.1): exactly one of these.
@@ -215,6 +225,10 @@ pub struct UpdateEnded {
     pub applied: Vec<Vec<String>>,
     /// Groups not applied, each with why.
     pub not_applied: Vec<(Vec<String>, String)>,
+    /// It ended because the program did (nothing on the stack, so what
+    /// waited committed then): no code of the target ran, and the next
+    /// `run` starts at it.
+    pub at_exit: bool,
 }
 
 /// The engine's state (inside the VM's state lock).
