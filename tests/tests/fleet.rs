@@ -428,9 +428,10 @@ fn a_halt_aborts_pending_updates_and_ctrl_c_leaves_them_in_the_pups() {
         row(&out, 0, "h").contains("no output line matched"),
         "{out}"
     );
-    // s1 and s2 run work of version 1 still (main was warped to 2).
+    // s1 and s2 run version 1 as before (issue 22: their aborted update
+    // applied nothing, so main's warp to 2 was undone).
     assert!(
-        out.contains("fleet: 3 pups, 2 at version 1..2, 1 at version 2"),
+        out.contains("fleet: 3 pups, 2 at version 1, 1 at version 2"),
         "{out}"
     );
     assert!(!row(&out, 1, "s1").contains("pending"), "{out}");
