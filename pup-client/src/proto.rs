@@ -65,7 +65,7 @@ pub enum Request {
         /// The source text, if the ush has it.
         source: Option<String>,
     },
-    /// Start `main` of a version (default: the first loaded).
+    /// Start `main` of a version (default: the earliest version the pup still holds).
     Run {
         /// Version to run.
         version: Option<u64>,
