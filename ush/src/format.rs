@@ -341,6 +341,10 @@ pub fn ending_fails(ending: Ending, reasons: &[String]) -> bool {
 /// How the pup words the reason of a group abandoned by `abort`.
 pub const ABORT_REASON: &str = "abandoned by abort";
 
+/// Said after a partial ending: how to have all or nothing (SPEC §4.2).
+pub const PARTIAL_HINT: &str =
+    "    (the program now mixes versions; `update V --atomic` applies every group or none)";
+
 /// The one-line summary of a finished update, which `update` and `wait`
 /// both print: complete, partial or nothing applied, with each abandoned
 /// group and its reason. The pup says which ending it was, and whether the
@@ -441,7 +445,13 @@ pub fn exited_line(program: &str, code: i64, message: &str) -> String {
 pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<Vec<String>> {
     Some(match notice {
         Notice::Output(_) => return None,
-        Notice::UpdateComplete(e) => vec![ended_line(program, e, order)],
+        Notice::UpdateComplete(e) => {
+            let mut v = vec![ended_line(program, e, order)];
+            if e.ending == Ending::Partial {
+                v.push(PARTIAL_HINT.to_string());
+            }
+            v
+        }
         Notice::GroupFailed { to, members, error } => {
             vec![group_failed_line(program, *to, members, error, order)]
         }
@@ -893,6 +903,19 @@ mod tests {
             ),
             "*** Program x update to version 2 applied nothing: not applied {do_pizza} (mproc do_pizza trapped: division by zero), {bake_pizza} (abandoned by abort while still active) ***"
         );
+        // Regression (issue 29): a partial outcome did not say how to get
+        // all or nothing.
+        let partial = Notice::UpdateComplete(e(
+            Ending::Partial,
+            &[&["bake_pizza"]],
+            &[&["do_pizza"]],
+            &["mproc do_pizza trapped: division by zero"],
+        ));
+        let lines = notice_lines("x", &partial, &o).unwrap();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[1].contains("`update V --atomic` applies every group or none"));
+        let complete = Notice::UpdateComplete(e(Ending::Complete, &[&["do_pizza"]], &[], &[]));
+        assert_eq!(notice_lines("x", &complete, &o).unwrap().len(), 1);
         // Regression (issue 29): an update pending on `main` that applied
         // only because `stop` ended the program said plain "successfully".
         let mut at_exit = e(Ending::Complete, &[&["main"]], &[], &[]);
