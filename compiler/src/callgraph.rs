@@ -21,7 +21,7 @@
 
 use crate::ir::Module;
 use fixedbitset::FixedBitSet;
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
 use std::fmt;
@@ -117,7 +117,10 @@ impl DeltaStar {
         }
 
         // Reverse topological order: callees' components come first.
-        let sccs = tarjan_scc(&g);
+        // Kosaraju's, not Tarjan's: petgraph's Tarjan recurses once per
+        // node of a call chain, and a 50,000-procedure chain overflowed
+        // the pup's connection thread; Kosaraju's is iterative.
+        let sccs = kosaraju_scc(&g);
         let mut comp_of = vec![0u32; n];
         for (c, ms) in sccs.iter().enumerate() {
             for v in ms {
@@ -468,6 +471,22 @@ mod tests {
         bad[0].members.clear();
         assert!(DeltaStar::from_components(6, &bad).is_err());
         assert!(DeltaStar::from_components(7, &comps).is_err());
+    }
+
+    /// Regression: a call chain of 200,000 procedures (p0 calls p1 calls
+    /// ...) overflowed the stack of whoever computed δ*.
+    #[test]
+    fn a_long_call_chain_does_not_recurse() {
+        let n = 200_000;
+        let edges: Vec<(usize, usize)> = (0..n - 1).map(|i| (i, i + 1)).collect();
+        let ds = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || DeltaStar::compute(n, &edges))
+            .unwrap()
+            .join()
+            .expect("δ* of a long chain on a 256 KiB stack");
+        assert_eq!(ds.components(), n);
+        assert!(ds.reaches(0, n - 1) && !ds.reaches(n - 1, 0));
     }
 
     #[test]
