@@ -324,8 +324,11 @@ fn call_each(
 /// (`1..2` when they differ, as after a partial or aborted update; `-`
 /// before any load), and any update still pending.
 pub fn version_words(s: &StatusInfo) -> String {
-    let lo = s.bindings.iter().map(|b| b.2).min();
-    let hi = s.bindings.iter().map(|b| b.2).max();
+    // Committed version 0 is a procedure only a staged version has: it
+    // runs at no version, so it never makes the pup read `0..1`.
+    let committed = || s.bindings.iter().map(|b| b.2).filter(|&v| v > 0);
+    let lo = committed().min();
+    let hi = committed().max();
     let mut v = match (lo, hi) {
         (Some(lo), Some(hi)) if lo < hi => format!("{lo}..{hi}"),
         (Some(v), _) => v.to_string(),

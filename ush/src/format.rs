@@ -556,7 +556,19 @@ pub fn procs_lines(s: &StatusInfo) -> Vec<String> {
             .map(|(tv, target)| format!("table {tv} -> {target}"))
             .collect::<Vec<_>>()
             .join(", ");
-        out.push(format!("{id:4}  {name:width$}  {committed:7}  {b}"));
+        // Committed version 0: new in a staged version that no update has
+        // reached yet; it runs nowhere, so it shows no version.
+        let v = if *committed == 0 {
+            "-".to_string()
+        } else {
+            committed.to_string()
+        };
+        let staged = if *committed == 0 {
+            " (staged, not yet committed)"
+        } else {
+            ""
+        };
+        out.push(format!("{id:4}  {name:width$}  {v:>7}  {b}{staged}"));
     }
     out
 }
@@ -620,6 +632,24 @@ mod tests {
             bindings: vec![],
             return_interrupts: false,
         }
+    }
+
+    /// Regression (issue 29): with v2 staged, its new procedure showed at
+    /// version 0 in `procs`, and the fleet table read `0..1`.
+    #[test]
+    fn a_staged_procedure_shows_no_version() {
+        let mut s = status(1, "running version 1");
+        s.bindings = vec![
+            (0, "main".into(), 1, vec![(1, "v1:proc:main".into())]),
+            (1, "extra".into(), 0, vec![(2, "v2:proc:extra".into())]),
+        ];
+        let lines = procs_lines(&s);
+        assert_eq!(lines[1], "   0  main         1  table 1 -> v1:proc:main");
+        assert_eq!(
+            lines[2],
+            "   1  extra        -  table 2 -> v2:proc:extra (staged, not yet committed)"
+        );
+        assert_eq!(crate::fleet::version_words(&s), "1");
     }
 
     #[test]
