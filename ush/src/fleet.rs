@@ -486,7 +486,7 @@ fn report(
 /// new version's `old.NAME` and iprocs are typed against it), load on
 /// every pup.
 pub fn load(ctx: &mut Ctx<'_>, version: u64, source: &LoadSource) -> CmdResult {
-    use crate::shell::load::{PrepareError, Prepared, decode_interface, prepare};
+    use crate::shell::load::{PrepareError, Prepared, interface_module, prepare};
     let members = ctx.members("rollout load")?;
     // Pups that hold the same interface share one compile; `ucc build`'s
     // pair was typed by its `--prev` and goes to every pup as it is.
@@ -529,23 +529,11 @@ pub fn load(ctx: &mut Ctx<'_>, version: u64, source: &LoadSource) -> CmdResult {
     }
     let mut sends: Vec<(Vec<u8>, Option<String>, Vec<usize>)> = Vec::new();
     for (key, idx) in groups {
-        let prev = match key {
-            Some(bytes) => decode_interface(Response::Interface {
-                version: 0,
-                object: bytes,
-            })
-            .map_err(|e| format!("rollout load: {e}"))?,
-            None => None,
-        };
-        let base = ctx.base_dir.to_path_buf();
-        let resolve = |f: &str| {
-            let p = Path::new(f);
-            if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                base.join(p)
-            }
-        };
+        let prev = key
+            .map(|bytes| interface_module(&bytes))
+            .transpose()
+            .map_err(|e| format!("rollout load: {e}"))?;
+        let resolve = |f: &str| ctx.resolve(f);
         let Prepared {
             module,
             object,

@@ -365,8 +365,9 @@ pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
     let when = if e.at_exit {
         // The stack emptied because the program ended: what waited
         // committed then, but none of it ran.
-        " when the program ended (no version-{to} code ran; the next run starts at version {to})"
-            .replace("{to}", &to.to_string())
+        format!(
+            " when the program ended (no version-{to} code ran; the next run starts at version {to})"
+        )
     } else {
         String::new()
     };

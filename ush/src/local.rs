@@ -40,6 +40,7 @@ impl Children {
     /// (a signal ends ush without running destructors).
     fn set_dir(&self, dir: &Path) {
         *self.1.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.to_path_buf());
+        crate::supervise::announce_dir(dir);
     }
 
     /// True if any child is registered.
@@ -65,31 +66,36 @@ impl Children {
     /// always the first registered, and pups unregister from it on exit.
     pub fn stop_all(&self) {
         let pids: Vec<i32> = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
-        for group in [&pids[pids.len().min(1)..], &pids[..pids.len().min(1)]] {
-            for &p in group {
-                let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
-            }
-            let deadline = Instant::now() + STOP_TIMEOUT;
-            let mut left: Vec<i32> = group.to_vec();
-            while !left.is_empty() && Instant::now() < deadline {
-                left.retain(|&p| {
-                    matches!(
-                        waitpid(Pid::from_raw(p), Some(WaitPidFlag::WNOHANG)),
-                        Ok(WaitStatus::StillAlive)
-                    )
-                });
-                if !left.is_empty() {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-            for p in left {
-                let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
-                let _ = waitpid(Pid::from_raw(p), None);
-            }
-        }
+        terminate(&pids[pids.len().min(1)..]);
+        terminate(&pids[..pids.len().min(1)]);
         if let Some(dir) = self.1.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+/// Stops and reaps child processes `pids` together: SIGTERM, then SIGKILL
+/// for those still running after [`STOP_TIMEOUT`].
+pub(crate) fn terminate(pids: &[i32]) {
+    for &p in pids {
+        let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    let mut left: Vec<i32> = pids.to_vec();
+    while !left.is_empty() && Instant::now() < deadline {
+        left.retain(|&p| {
+            matches!(
+                waitpid(Pid::from_raw(p), Some(WaitPidFlag::WNOHANG)),
+                Ok(WaitStatus::StillAlive)
+            )
+        });
+        if !left.is_empty() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    for p in left {
+        let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
+        let _ = waitpid(Pid::from_raw(p), None);
     }
 }
 
@@ -129,7 +135,6 @@ impl Local {
         pup_client::auth::Cookie::load_or_create(&cookie_path)
             .map_err(|e| format!("--local: {e}"))?;
         children.set_dir(dir.path());
-        crate::supervise::announce_dir(dir.path());
         let mut cmd = Command::new(find_bin("pupmapper"));
         cmd.args(["--port", "0", "--listen", "127.0.0.1"]);
         let log = dir.path().join("pupmapper.log");

@@ -14,13 +14,12 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid};
 
-use crate::local::STOP_TIMEOUT;
+use crate::local::terminate;
 
 /// The write end of the pipe to the supervisor, in the shell process.
 static ANNOUNCE: OnceLock<Mutex<File>> = OnceLock::new();
@@ -130,34 +129,16 @@ fn supervise(shell: Pid, mut announced: File, interactive: bool) -> i32 {
 }
 
 /// Stops every process whose parent is this one (the shell's orphans,
-/// reparented here): SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]. Pups go
-/// before the pupmapper so that they can unregister.
+/// reparented here), pups before the pupmapper so that they can
+/// unregister, as [`crate::local::Children::stop_all`] does.
 fn stop_orphans() -> usize {
-    let me = getpid().as_raw();
-    let mut orphans = children_of(me);
-    let n = orphans.len();
-    orphans.sort_by_key(|(_, comm)| comm == "pupmapper");
-    for (p, _) in &orphans {
-        let _ = kill(Pid::from_raw(*p), Signal::SIGTERM);
-    }
-    let deadline = Instant::now() + STOP_TIMEOUT;
-    let mut left: Vec<i32> = orphans.iter().map(|(p, _)| *p).collect();
-    while !left.is_empty() && Instant::now() < deadline {
-        left.retain(|&p| {
-            matches!(
-                waitpid(Pid::from_raw(p), Some(WaitPidFlag::WNOHANG)),
-                Ok(WaitStatus::StillAlive)
-            )
-        });
-        if !left.is_empty() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    for p in left {
-        let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
-        let _ = waitpid(Pid::from_raw(p), None);
-    }
-    n
+    let (mappers, pups): (Vec<_>, Vec<_>) = children_of(getpid().as_raw())
+        .into_iter()
+        .partition(|(_, comm)| comm == "pupmapper");
+    let pids = |v: &[(i32, String)]| v.iter().map(|(p, _)| *p).collect::<Vec<_>>();
+    terminate(&pids(&pups));
+    terminate(&pids(&mappers));
+    pups.len() + mappers.len()
 }
 
 /// The processes whose parent is `pid`, with their command names, read

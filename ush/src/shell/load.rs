@@ -285,13 +285,17 @@ pub(crate) fn prepare(
 /// the checker takes for the previous version (`None`: nothing loaded).
 pub(crate) fn decode_interface(r: Response) -> Result<Option<Module>, String> {
     match r {
-        Response::Interface { version, object } => compiler::object::read_object(&object)
-            .map(Some)
-            .map_err(|e| format!("the pup's interface of version {version} does not decode: {e}")),
+        Response::Interface { object, .. } => interface_module(&object).map(Some),
         Response::NoInterface => Ok(None),
         Response::Error(e) => Err(e),
         r => Err(format!("unexpected answer to an interface request: {r:?}")),
     }
+}
+
+/// The module of an interface's object bytes.
+pub(crate) fn interface_module(object: &[u8]) -> Result<Module, String> {
+    compiler::object::read_object(object)
+        .map_err(|e| format!("the pup's interface does not decode: {e}"))
 }
 
 impl Shell {
