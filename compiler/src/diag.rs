@@ -67,7 +67,16 @@ impl Diagnostics {
     /// Renders every diagnostic the way `ucc` prints them: `file:line:col`,
     /// the source line, a caret under the span, the label and the notes.
     /// `color` adds ANSI colors (for a terminal).
+    ///
+    /// `src` may be the combined text of a program of several files
+    /// ([`crate::read_program`]): each diagnostic then names the file and
+    /// shows the line where its text was written (`lib.h:3:5`), with
+    /// included files named relative to `file_name`'s directory.
     pub fn render(&self, file_name: &str, src: &str, color: bool) -> String {
+        let table = crate::source::Table::of(src);
+        if table.files.len() > 1 {
+            return self.render_files(file_name, src, &table, color);
+        }
         let file = SimpleFile::new(file_name, src);
         let mut buf = if color {
             termcolor::Buffer::ansi()
@@ -92,6 +101,51 @@ impl Diagnostics {
             if term::emit(&mut buf, &config, &file, &cs).is_err() {
                 let (line, col) = line_col(src, start);
                 let fallback = format!("error: {}\n  --> {file_name}:{line}:{col}\n", d.message);
+                let _ = std::io::Write::write_all(&mut buf, fallback.as_bytes());
+            }
+        }
+        String::from_utf8_lossy(buf.as_slice()).into_owned()
+    }
+}
+
+impl Diagnostics {
+    fn render_files(
+        &self,
+        file_name: &str,
+        src: &str,
+        table: &crate::source::Table,
+        color: bool,
+    ) -> String {
+        let mut files = codespan_reporting::files::SimpleFiles::new();
+        let ids: Vec<usize> = (0..table.files.len())
+            .map(|i| files.add(table.display(file_name, i), &src[table.files[i].content.clone()]))
+            .collect();
+        let mut buf = if color {
+            termcolor::Buffer::ansi()
+        } else {
+            termcolor::Buffer::no_color()
+        };
+        let config = term::Config::default();
+        for d in &self.0 {
+            let at = (d.span.start as usize).min(src.len());
+            let i = table.at(at);
+            let r = &table.files[i].content;
+            let start = at.clamp(r.start, r.end) - r.start;
+            let end = (d.span.end as usize).clamp(r.start + start, r.end) - r.start;
+            let severity = match d.severity {
+                Severity::Error => CsSeverity::Error,
+                Severity::Warning => CsSeverity::Warning,
+            };
+            let cs = CsDiagnostic::new(severity)
+                .with_message(&d.message)
+                .with_labels(vec![Label::primary(ids[i], start..end).with_message(&d.label)])
+                .with_notes(d.notes.clone());
+            if term::emit(&mut buf, &config, &files, &cs).is_err() {
+                let l = crate::source::locate(src, file_name, at);
+                let fallback = format!(
+                    "error: {}\n  --> {}:{}:{}\n",
+                    d.message, l.file, l.line, l.column
+                );
                 let _ = std::io::Write::write_all(&mut buf, fallback.as_bytes());
             }
         }

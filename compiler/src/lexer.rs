@@ -24,8 +24,9 @@ pub enum LexError {
     Octal,
     /// An integer suffix C does not have (`5lu` is fine, `5x` is not).
     BadSuffix(String),
-    /// A preprocessor problem (an unsupported directive, a bad `#define`).
-    Preprocessor(String),
+    /// A preprocessor problem (a bad directive, a missing include, a bad
+    /// macro use).
+    Preprocessor(crate::pp::PpError),
     /// A problem the parser found in a byte range (bad type words).
     At(String, usize, usize),
     /// A malformed floating-point literal.
@@ -60,7 +61,8 @@ impl fmt::Display for LexError {
                 f,
                 "`{s}` is not an integer suffix (use U, L, LL, UL or ULL)"
             ),
-            LexError::Preprocessor(m) | LexError::At(m, _, _) => write!(f, "{m}"),
+            LexError::Preprocessor(e) => write!(f, "{e}"),
+            LexError::At(m, _, _) => write!(f, "{m}"),
             LexError::BadDouble => write!(f, "malformed floating-point literal"),
             LexError::UnterminatedString => {
                 write!(f, "unterminated string literal (missing closing `\"`)")
@@ -559,166 +561,7 @@ fn char_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<IntLit, LexError> {
 /// A token with its byte range, as LALRPOP's external-lexer interface wants.
 pub type Spanned<T, L, E> = Result<(L, T, L), E>;
 
-/// The token stream of one source text, after preprocessing: `#include
-/// <...>` lines are dropped, object-like `#define`s are expanded (their
-/// tokens carry the span of the name they replace, so messages point at the
-/// use), and every other directive becomes an error token that says why.
-pub struct Lexer<'src> {
-    src: &'src str,
-    inner: logos::SpannedIter<'src, Tok>,
-    macros: std::collections::HashMap<String, Vec<Tok>>,
-    pending: std::collections::VecDeque<(usize, Tok, usize)>,
-    /// Drop bad directives instead of yielding error tokens (the parser's
-    /// run, when a separate pass reports them).
-    quiet: bool,
-}
-
-impl<'src> Lexer<'src> {
-    /// Lexes `src`.
-    pub fn new(src: &'src str) -> Self {
-        Lexer {
-            src,
-            inner: Tok::lexer(src).spanned(),
-            macros: std::collections::HashMap::new(),
-            pending: std::collections::VecDeque::new(),
-            quiet: false,
-        }
-    }
-
-    /// The same stream with bad preprocessor lines dropped silently.
-    pub fn quiet(mut self) -> Self {
-        self.quiet = true;
-        self
-    }
-
-    /// Interprets one directive; `Some(error)` if it is not one UC accepts.
-    fn directive(&mut self, text: &str, start: usize) -> Option<LexError> {
-        let line_start = self.src[..start]
-            .trim_end_matches([' ', '\t'])
-            .ends_with('\n')
-            || self.src[..start].trim_end_matches([' ', '\t']).is_empty();
-        if !line_start {
-            return Some(LexError::Preprocessor(
-                "`#` must start a preprocessor line".into(),
-            ));
-        }
-        let text = text[1..].replace("\\\r\n", " ").replace("\\\n", " ");
-        let text = text.trim();
-        let word_end = text
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(text.len());
-        let (word, rest) = (&text[..word_end], text[word_end..].trim_start());
-        match word {
-            "" => None,
-            "include" => {
-                if rest.starts_with('<') {
-                    None
-                } else {
-                    Some(LexError::Preprocessor(
-                        "`#include \"...\"`: UC programs are one file (only `#include <...>` of standard headers is accepted, and ignored)".into(),
-                    ))
-                }
-            }
-            "define" => {
-                let name_end = rest
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(rest.len());
-                let name = &rest[..name_end];
-                if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-                    return Some(LexError::Preprocessor(
-                        "`#define` needs a macro name".into(),
-                    ));
-                }
-                let body = &rest[name_end..];
-                if body.starts_with('(') {
-                    return Some(LexError::Preprocessor(format!(
-                        "function-like macro `{name}(...)`: UC expands only object-like `#define NAME value`; write a procedure instead"
-                    )));
-                }
-                let mut toks = Vec::new();
-                for t in Tok::lexer(body) {
-                    match t {
-                        Ok(Tok::Directive(_)) => {
-                            return Some(LexError::Preprocessor(format!(
-                                "`#` in the replacement of `{name}`: UC has no `#` or `##` operators"
-                            )));
-                        }
-                        Ok(t) => toks.push(t),
-                        Err(e) => return Some(e),
-                    }
-                }
-                self.macros.insert(name.to_string(), toks);
-                None
-            }
-            "undef" => {
-                self.macros.remove(rest);
-                None
-            }
-            "if" | "ifdef" | "ifndef" | "elif" | "else" | "endif" => Some(LexError::Preprocessor(
-                format!("`#{word}`: conditional compilation is not supported in UC"),
-            )),
-            other => Some(LexError::Preprocessor(format!(
-                "`#{other}` is not supported (UC accepts `#include <...>` and `#define NAME value`)"
-            ))),
-        }
-    }
-
-    /// The tokens `name` stands for, expanded; `active` holds the macros
-    /// being expanded (a macro is not expanded inside itself, as in C).
-    fn expand(&self, name: &str, active: &mut Vec<String>, out: &mut Vec<Tok>) {
-        active.push(name.to_string());
-        for t in &self.macros[name] {
-            match t {
-                Tok::Ident(n) if self.macros.contains_key(n) && !active.contains(n) => {
-                    self.expand(n, active, out)
-                }
-                t => out.push(t.clone()),
-            }
-        }
-        active.pop();
-    }
-}
-
-impl Iterator for Lexer<'_> {
-    type Item = Spanned<Tok, usize, LexError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(t) = self.pending.pop_front() {
-                return Some(Ok(t));
-            }
-            let (tok, span) = self.inner.next()?;
-            let (start, mut end) = (span.start, span.end);
-            let tok = tok.unwrap_or_else(|e| {
-                // An unclosed comment or string runs to the end of the line or
-                // file; point at its opening instead of underlining all that.
-                match e {
-                    LexError::UnterminatedComment => end = start + 2,
-                    LexError::UnterminatedString => end = start + 1,
-                    _ => {}
-                }
-                Tok::Error(e)
-            });
-            match tok {
-                Tok::Directive(text) => {
-                    if let Some(e) = self.directive(&text, start)
-                        && !self.quiet
-                    {
-                        let line_end = text.find('\n').map_or(end, |i| start + i);
-                        return Some(Ok((start, Tok::Error(e), line_end)));
-                    }
-                }
-                Tok::Ident(name) if self.macros.contains_key(&name) => {
-                    let mut out = Vec::new();
-                    self.expand(&name, &mut Vec::new(), &mut out);
-                    self.pending
-                        .extend(out.into_iter().map(|t| (start, t, end)));
-                }
-                tok => return Some(Ok((start, tok, end))),
-            }
-        }
-    }
-}
+pub use crate::pp::Lexer;
 
 #[cfg(test)]
 mod tests {

@@ -26,9 +26,17 @@
 //! - [`object`]: the `.o` (postcard IR) and `.delta` (text) files `ucc
 //!   build` writes. Invariant: a file is checked (magic, format, cross-check)
 //!   before anything in it is trusted.
+//! - [`pp`]: the preprocessor between the lexer and the parser
+//!   (`#include "FILE"`, macros, conditionals). Invariant: never fails; a
+//!   problem is an error token at the place the text was written.
+//! - [`source`]: a program of several files as one combined text.
+//!   Invariant: a text without a NUL byte is exactly one file; every span
+//!   is an offset into the combined text, mapped back by [`source::locate`].
 //! - [`synth`]: generated programs for scale tests and benchmarks.
 //!
 //! Public entry points (the contract the VM, pup and ush rely on):
+//! - [`read_program`]: a main file and every file it includes, as the one
+//!   text the compile functions take (a single file's text works as well).
 //! - [`compile`]: source → [`ir::Module`] or diagnostics.
 //! - [`compile_update`]: the same, checking `iproc`/`mproc` against the
 //!   previous version's module.
@@ -55,6 +63,8 @@ pub mod lexer;
 pub mod limits;
 pub mod object;
 pub mod parse;
+pub mod pp;
+pub mod source;
 pub mod synth;
 
 pub use diag::{Diagnostic, Diagnostics};
@@ -90,14 +100,14 @@ pub fn compile_update(
     src: &str,
     prev: Option<&ir::Module>,
 ) -> Result<ir::Module, Diagnostics> {
-    check::check(file, src, parse_clean(src)?, prev).map_err(Diagnostics)
+    check::check(file, src, parse_clean(file, src)?, prev).map_err(Diagnostics)
 }
 
 /// The whole text's syntax tree, or its syntax errors in source order.
 /// Syntax errors stop before checking: a broken tree would only produce
 /// follow-on errors.
-fn parse_clean(src: &str) -> Result<ast::Program, Diagnostics> {
-    let (program, mut syntax) = parse::parse(src);
+fn parse_clean(file: &str, src: &str) -> Result<ast::Program, Diagnostics> {
+    let (program, mut syntax) = parse::parse_file(file, src);
     if !syntax.is_empty() {
         // Recovered errors come in the order the parser met them, and the
         // final one last; a reader wants them in source order.
@@ -155,7 +165,7 @@ pub fn compile_for_load_with(
             };
             check::check_with(file, src, program, prev, Some(&mut bodies), &mut on_proc)
         }
-        None => check::check_with(file, src, parse_clean(src)?, prev, None, &mut on_proc),
+        None => check::check_with(file, src, parse_clean(file, src)?, prev, None, &mut on_proc),
     }
     .map_err(Diagnostics)?;
     summary.add_rest(&module);
@@ -247,4 +257,39 @@ pub fn read_source(path: &std::path::Path) -> Result<String, SourceError> {
             column,
         }
     })
+}
+
+/// Reads a UC program: the file at `path` and every file reachable from it
+/// by `#include "FILE"` lines (relative to the including file), as one
+/// text ([`source`]) for [`compile`] and the other entry points, with
+/// `path` as their `file`. Only the main file must be readable: an
+/// included file that cannot be read is an error only where the
+/// preprocessor really includes it (not inside a false `#if`).
+pub fn read_program(path: &std::path::Path) -> Result<String, SourceError> {
+    let main = read_source_text(path)?;
+    let dir = path.parent().unwrap_or(std::path::Path::new(""));
+    Ok(source::combine(main, &mut |rel| {
+        read_source_text(&dir.join(rel)).map_err(|e| match e {
+            SourceError::Read { path, err } => format!("cannot read {path}: {err}"),
+            e => e.to_string(),
+        })
+    }))
+}
+
+/// [`read_source`], refusing a NUL byte too (C source has none, and it
+/// would read as a file marker of a combined text).
+fn read_source_text(path: &std::path::Path) -> Result<String, SourceError> {
+    let text = read_source(path)?;
+    match text.find('\0') {
+        None => Ok(text),
+        Some(offset) => {
+            let (line, column) = diag::line_col(&text, offset);
+            Err(SourceError::NotText {
+                path: path.display().to_string(),
+                offset,
+                line,
+                column,
+            })
+        }
+    }
 }

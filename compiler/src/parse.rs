@@ -18,28 +18,35 @@ lalrpop_util::lalrpop_mod!(
 /// Parses a UC source file. The program is complete only if no diagnostic
 /// came back; with errors it holds what recovery could salvage.
 pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
+    parse_file("", src)
+}
+
+/// [`parse`] of a text whose main file is shown as `file` (`__FILE__`,
+/// included files' names); `src` may be a combined text
+/// ([`crate::read_program`]).
+pub fn parse_file(file: &str, src: &str) -> (Program, Vec<Diagnostic>) {
     // Preprocessor errors are collected in a pass of their own: as tokens
     // they could be swallowed by the parser's recovery after an earlier
     // error, and each bad directive deserves its own diagnostic.
-    let mut diags: Vec<Diagnostic> = Lexer::new(src)
+    let mut diags: Vec<Diagnostic> = Lexer::with_file(file, src)
         .filter_map(|t| match t {
-            Ok((l, Tok::Error(e @ LexError::Preprocessor(_)), r)) => Some(Diagnostic::error(
+            Ok((l, Tok::Error(LexError::Preprocessor(e)), r)) => Some(Diagnostic::error(
                 e.to_string(),
                 Span {
                     start: l as u32,
                     end: r as u32,
                 },
-                "not valid UC here",
+                e.label(),
             )),
             _ => None,
         })
         .collect();
-    if let Some(d) = too_deep(src) {
+    if let Some(d) = too_deep(file, src) {
         diags.push(d);
         return (Program::default(), diags);
     }
     let mut recovered = Vec::new();
-    let result = grammar::ProgramParser::new().parse(&mut recovered, Lexer::new(src).quiet());
+    let result = grammar::ProgramParser::new().parse(&mut recovered, Lexer::with_file(file, src).quiet());
     diags.extend(recovered.into_iter().map(|r| to_diagnostic(r.error, src)));
     let program = match result {
         Ok(p) => p,
@@ -58,9 +65,9 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
 /// (reset at `;`, `{`, `}`); `else`s within one block (an `else if` chain).
 /// The count is conservative: it may refuse a long flat chain the pup
 /// would refuse too, never one it accepts at a deeper level.
-fn too_deep(src: &str) -> Option<Diagnostic> {
+fn too_deep(file: &str, src: &str) -> Option<Diagnostic> {
     let (mut brackets, mut chain, mut elses) = (0u32, 0u32, 0u32);
-    for t in Lexer::new(src).quiet() {
+    for t in Lexer::with_file(file, src).quiet() {
         let Ok((l, tok, r)) = t else { continue };
         let mut what = None;
         match tok {
@@ -140,6 +147,9 @@ pub fn item_ranges(src: &str) -> Option<Vec<Range<usize>>> {
         let begin = *start.get_or_insert(span.start);
         match tok {
             Tok::Directive(_) | Tok::Error(_) => return None,
+            // Their values depend on the whole text (`__LINE__` counts
+            // from its start, `__FILE__` names it).
+            Tok::Ident(n) if n == "__LINE__" || n == "__FILE__" => return None,
             Tok::LBrace | Tok::LParen | Tok::LBracket => depth += 1,
             Tok::RBrace | Tok::RParen | Tok::RBracket => {
                 depth = depth.checked_sub(1)?;

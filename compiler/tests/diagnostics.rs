@@ -94,8 +94,8 @@ fn several_independent_errors_are_all_reported() {
 #[test]
 fn diagnostics_are_in_source_order() {
     for src in [
-        "#if X\nmain() { int x = ; }\n#define F(x) x\nf() { y = ; }\nint g(",
-        "main() { x = 1 +; }\n#pragma once\nf() { int; }\n}",
+        "#if 1 +\n#endif\nmain() { int x = ; }\n#line 3\nf() { y = ; }\nint g(",
+        "main() { x = 1 +; }\n#bogus\nf() { int; }\n}",
     ] {
         let d = compiler::compile("x.uc", src).unwrap_err();
         assert!(d.0.len() >= 3, "{d}");

@@ -9,10 +9,11 @@ use vm::{ExitStatus, Vm, VmConfig};
 
 /// Run `path` to completion; the process exit code to use.
 pub fn exec_file(path: &str, stack_size: Option<usize>) -> i32 {
-    let src = match std::fs::read_to_string(path) {
+    // The main file and every file it includes (`#include "FILE"`).
+    let src = match compiler::read_program(std::path::Path::new(path)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("pup: cannot read {path}: {e}");
+            eprintln!("pup: {e}");
             return 1;
         }
     };

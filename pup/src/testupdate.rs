@@ -56,7 +56,7 @@ fn compile(
 ) -> Result<Program, String> {
     let file = path.to_string_lossy().into_owned();
     let source =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {file}: {e}"))?;
+        compiler::read_program(path).map_err(|e| format!("{what}: {e}"))?;
     let module = compiler::compile_update(&file, &source, prev).map_err(|d| {
         format!(
             "{what} {file} does not compile:\n{}",

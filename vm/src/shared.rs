@@ -11,7 +11,7 @@ use crate::layout::{SLOTS, SegType};
 use crate::runtime::{self, Ctx, REQ_ABORT, RawFrame};
 use crate::{
     ExitStatus, FrameInfo, ProgramState, RuntimeError, TrapKind, Version, VmConfig, codegen,
-    engine, line_col, names, space, testrun,
+    engine, names, space, testrun,
 };
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, Sender};
@@ -172,8 +172,9 @@ impl Shared {
         };
         let mut s = format!(" in {kind}{name} (version {})", v.number);
         if let (Some(src), true) = (&v.source, span != u32::MAX) {
-            let (line, col) = line_col(src, span as usize);
-            s.push_str(&format!(" at {}:{line}:{col}", v.module.file));
+            // The file where the text was written (a program may be several).
+            let l = compiler::source::locate(src, &v.module.file, span as usize);
+            s.push_str(&format!(" at {}:{}:{}", l.file, l.line, l.column));
         }
         s
     }

@@ -110,8 +110,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// The program at `path` with every file it includes (one text).
 fn read(path: &Path) -> Result<String> {
-    Ok(compiler::read_source(path)?)
+    Ok(compiler::read_program(path)?)
 }
 
 impl Cli {

@@ -272,6 +272,13 @@ impl Checker<'_> {
     }
 
     fn at_line(&self, span: Span) -> String {
+        // A program of several files names the file too (`lib.h:3:5`).
+        if self.src.contains('\0') {
+            let l = crate::source::locate(self.src, "", span.start as usize);
+            if !l.file.is_empty() {
+                return format!("{}:{}:{}", l.file, l.line, l.column);
+            }
+        }
         let (line, col) = line_col(self.src, span.start as usize);
         format!("line {line}, column {col}")
     }

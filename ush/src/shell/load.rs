@@ -233,7 +233,8 @@ pub(crate) fn prepare(
     Ok(match source {
         LoadSource::Source(f) => {
             let path = resolve(f);
-            let src = compiler::read_source(&path).map_err(|e| other(format!("{cmd}: {e}")))?;
+            // The main file and every file it includes, as one text.
+            let src = compiler::read_program(&path).map_err(|e| other(format!("{cmd}: {e}")))?;
             let c = match compiler::compile_for_load(f, &src, prev) {
                 Ok(c) => c,
                 Err(diags) => {
@@ -314,7 +315,7 @@ fn source_beside(object: &Path, module: &Module) -> Option<String> {
     let src = dir.join(name);
     let (s, o) = (src.metadata().ok()?, object.metadata().ok()?);
     if s.modified().ok()? <= o.modified().ok()? {
-        std::fs::read_to_string(src).ok()
+        compiler::read_program(&src).ok()
     } else {
         None
     }
