@@ -118,7 +118,12 @@ impl Diagnostics {
     ) -> String {
         let mut files = codespan_reporting::files::SimpleFiles::new();
         let ids: Vec<usize> = (0..table.files.len())
-            .map(|i| files.add(table.display(file_name, i), &src[table.files[i].content.clone()]))
+            .map(|i| {
+                files.add(
+                    table.display(file_name, i),
+                    &src[table.files[i].content.clone()],
+                )
+            })
             .collect();
         let mut buf = if color {
             termcolor::Buffer::ansi()
@@ -138,7 +143,9 @@ impl Diagnostics {
             };
             let cs = CsDiagnostic::new(severity)
                 .with_message(&d.message)
-                .with_labels(vec![Label::primary(ids[i], start..end).with_message(&d.label)])
+                .with_labels(vec![
+                    Label::primary(ids[i], start..end).with_message(&d.label),
+                ])
                 .with_notes(d.notes.clone());
             if term::emit(&mut buf, &config, &files, &cs).is_err() {
                 let l = crate::source::locate(src, file_name, at);

@@ -46,7 +46,8 @@ pub fn parse_file(file: &str, src: &str) -> (Program, Vec<Diagnostic>) {
         return (Program::default(), diags);
     }
     let mut recovered = Vec::new();
-    let result = grammar::ProgramParser::new().parse(&mut recovered, Lexer::with_file(file, src).quiet());
+    let result =
+        grammar::ProgramParser::new().parse(&mut recovered, Lexer::with_file(file, src).quiet());
     diags.extend(recovered.into_iter().map(|r| to_diagnostic(r.error, src)));
     let program = match result {
         Ok(p) => p,

@@ -143,7 +143,10 @@ impl fmt::Display for PpError {
             }
             PpError::BadInclude => write!(f, "#include expects \"FILE\" or <FILE>"),
             PpError::UnterminatedIf { directive } => {
-                write!(f, "unterminated #{directive}: no #endif before the end of the file")
+                write!(
+                    f,
+                    "unterminated #{directive}: no #endif before the end of the file"
+                )
             }
             PpError::Unmatched { directive } => write!(f, "#{directive} without #if"),
             PpError::AfterElse { directive } => write!(f, "#{directive} after #else"),
@@ -170,10 +173,7 @@ impl fmt::Display for PpError {
                 f,
                 "unterminated argument list of macro `{name}` (missing `)`)"
             ),
-            PpError::BadPaste { text } => write!(
-                f,
-                "`##` makes `{text}`, which is not one token"
-            ),
+            PpError::BadPaste { text } => write!(f, "`##` makes `{text}`, which is not one token"),
             PpError::TooMuchExpansion => write!(
                 f,
                 "macro expansion too large (more than {MAX_EXPANSION} tokens in all, {MAX_ONE_EXPANSION} from one use, or {MAX_MACRO_DEPTH} nested uses)"
@@ -444,7 +444,11 @@ impl<'src> Lexer<'src> {
             (start, 1)
         };
         let end = offset.min(self.text.len()).max(from);
-        let line = line + self.text.as_bytes()[from..end].iter().filter(|&&b| b == b'\n').count();
+        let line = line
+            + self.text.as_bytes()[from..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
         self.line_cache = (file, end, line);
         line
     }
@@ -459,7 +463,11 @@ impl<'src> Lexer<'src> {
             return match name.as_str() {
                 "__LINE__" => {
                     let line = self.line_of(t.span.0);
-                    Some(made(Tok::IntLit(IntLit::int(line as i64)), &line.to_string(), &t))
+                    Some(made(
+                        Tok::IntLit(IntLit::int(line as i64)),
+                        &line.to_string(),
+                        &t,
+                    ))
                 }
                 "__FILE__" => {
                     let f = self.table.display(&self.main, self.table.at(t.span.0));
@@ -602,7 +610,7 @@ impl<'src> Lexer<'src> {
                 let joined = match (left, right) {
                     (None, r) => r,
                     (l, None) => l,
-                    (Some(l), Some(r)) => self.paste(&l, &r),
+                    (Some(l), Some(r)) => self.paste(&l, &r, span),
                 };
                 out.push(joined);
             }
@@ -658,7 +666,7 @@ impl<'src> Lexer<'src> {
         }
     }
 
-    fn paste(&mut self, l: &PTok, r: &PTok) -> Option<PTok> {
+    fn paste(&mut self, l: &PTok, r: &PTok, span: (usize, usize)) -> Option<PTok> {
         let text = format!("{}{}", self.spelling(l), self.spelling(r));
         let mut lex = Tok::lexer(&text).spanned();
         match (lex.next(), lex.next()) {
@@ -674,7 +682,7 @@ impl<'src> Lexer<'src> {
                 })
             }
             _ => {
-                self.error(PpError::BadPaste { text }, l.span);
+                self.error(PpError::BadPaste { text }, span);
                 None
             }
         }
@@ -734,7 +742,8 @@ impl<'src> Lexer<'src> {
                         word_at,
                     );
                 }
-                let taking = !c.done && (word == "else" || self.condition("if", rest, rest_at, word_at));
+                let taking =
+                    !c.done && (word == "else" || self.condition("if", rest, rest_at, word_at));
                 let c2 = self.frames[frame].conds.last_mut().expect("checked");
                 c2.taking = taking;
                 c2.done |= taking;
@@ -903,7 +912,9 @@ impl<'src> Lexer<'src> {
                         list.push(p.to_string());
                     } else {
                         self.error(
-                            bad(&format!("`{p}` is not a parameter name (or is given twice)")),
+                            bad(&format!(
+                                "`{p}` is not a parameter name (or is given twice)"
+                            )),
                             name_at,
                         );
                         return;
@@ -1008,9 +1019,11 @@ impl<'src> Lexer<'src> {
                 }
             }
         }
-        if matches!(items.first(), Some(Body::Paste)) || matches!(items.last(), Some(Body::Paste))
-        {
-            self.error(bad("`##` cannot start or end a macro's replacement"), name_at);
+        if matches!(items.first(), Some(Body::Paste)) || matches!(items.last(), Some(Body::Paste)) {
+            self.error(
+                bad("`##` cannot start or end a macro's replacement"),
+                name_at,
+            );
             return None;
         }
         Some(items)
@@ -1018,7 +1031,13 @@ impl<'src> Lexer<'src> {
 
     /// Evaluates the condition of `#if`/`#elif` (`word` "if"), `#ifdef` or
     /// `#ifndef`; a bad one is reported and counts as false.
-    fn condition(&mut self, word: &str, rest: &str, rest_at: usize, word_at: (usize, usize)) -> bool {
+    fn condition(
+        &mut self,
+        word: &str,
+        rest: &str,
+        rest_at: usize,
+        word_at: (usize, usize),
+    ) -> bool {
         if word != "if" {
             return match first_ident(rest) {
                 Some((n, _)) => self.macros.contains_key(n) == (word == "ifdef"),
@@ -1062,7 +1081,10 @@ impl<'src> Lexer<'src> {
             if matches!(&toks[i].tok, Tok::Ident(n) if n == "defined") {
                 let (name, next) = match toks.get(i + 1).map(|t| &t.tok) {
                     Some(Tok::Ident(n)) => (Some(n.clone()), i + 2),
-                    Some(Tok::LParen) => match (toks.get(i + 2).map(|t| &t.tok), toks.get(i + 3).map(|t| &t.tok)) {
+                    Some(Tok::LParen) => match (
+                        toks.get(i + 2).map(|t| &t.tok),
+                        toks.get(i + 3).map(|t| &t.tok),
+                    ) {
                         (Some(Tok::Ident(n)), Some(Tok::RParen)) => (Some(n.clone()), i + 4),
                         _ => (None, i),
                     },
@@ -1097,7 +1119,10 @@ impl<'src> Lexer<'src> {
         };
         match ev.ternary(true).and_then(|v| {
             if ev.at < toks.len() {
-                Err((format!("unexpected {} after the expression", toks[ev.at].tok), toks[ev.at].span))
+                Err((
+                    format!("unexpected {} after the expression", toks[ev.at].tok),
+                    toks[ev.at].span,
+                ))
             } else {
                 Ok(v)
             }

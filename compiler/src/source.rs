@@ -66,7 +66,11 @@ impl Table {
 
     /// The file whose relative path is `rel`.
     pub(crate) fn find(&self, rel: &str) -> Option<usize> {
-        self.files.iter().skip(1).position(|f| f.rel == rel).map(|i| i + 1)
+        self.files
+            .iter()
+            .skip(1)
+            .position(|f| f.rel == rel)
+            .map(|i| i + 1)
     }
 
     /// The file that holds byte `offset` (the main file for an offset in
@@ -74,7 +78,9 @@ impl Table {
     pub(crate) fn at(&self, offset: usize) -> usize {
         self.files
             .iter()
-            .rposition(|f| f.missing.is_none() && f.content.start <= offset && offset <= f.content.end)
+            .rposition(|f| {
+                f.missing.is_none() && f.content.start <= offset && offset <= f.content.end
+            })
             .unwrap_or(0)
     }
 
@@ -89,7 +95,11 @@ impl Table {
 }
 
 fn memchr(bytes: &[u8], from: usize) -> Option<usize> {
-    bytes.get(from..)?.iter().position(|&b| b == 0).map(|i| i + from)
+    bytes
+        .get(from..)?
+        .iter()
+        .position(|&b| b == 0)
+        .map(|i| i + from)
 }
 
 /// The marker at byte `i` (a NUL), and where the text after it starts.

@@ -225,3 +225,40 @@ fn diff_names_each_type_change() {
     let same = ucc(&["diff", a.to_str().unwrap(), a.to_str().unwrap()]);
     assert!(text(&same.stdout).ends_with("type changes: (none)\n"));
 }
+
+/// A program of two files: `ucc check` follows `#include "lib.h"`, and an
+/// error in lib.h is shown as lib.h's line (SPEC 2.3).
+#[test]
+fn check_follows_includes_and_names_the_included_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.uc");
+    let lib = dir.path().join("lib.h");
+    std::fs::write(
+        &main,
+        "#include \"lib.h\"\nmain() { printf(\"%d\\n\", twice(LEVEL)); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &lib,
+        "#define LEVEL 2\nint twice(int x) { return x * 2; }\n",
+    )
+    .unwrap();
+    let out = ucc(&["check", main.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("ok (2 procedures"),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::write(
+        &lib,
+        "#define LEVEL 2\nint twice(int x) {\n  return x * ;\n}\n",
+    )
+    .unwrap();
+    let out = ucc(&["check", "--color", "never", main.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let shown = format!("{}:3:14", lib.display());
+    assert!(err.contains(&shown), "{err}");
+    assert!(err.contains("return x * ;") && err.contains('^'), "{err}");
+}
