@@ -236,11 +236,11 @@ pub(crate) fn include_names(text: &str) -> Vec<&str> {
 pub const MAX_FILES: usize = 1000;
 
 /// Appends the files `main` includes (transitively) to `main`'s text,
-/// reading each with `read` (`Err(reason)` for one that cannot be read).
-pub(crate) fn combine(
-    main_text: String,
-    read: &mut dyn FnMut(&str) -> Result<String, String>,
-) -> String {
+/// reading each with `read` (`Err(reason)` for one that cannot be read);
+/// `read` gets the path relative to the main file's directory. What
+/// [`crate::read_program`] does with the file system, for tests and fuzzing
+/// with files in memory.
+pub fn combine(main_text: String, read: &mut dyn FnMut(&str) -> Result<String, String>) -> String {
     let mut files: Vec<(String, Result<String, String>)> = Vec::new();
     let mut queue: Vec<(String, Vec<String>)> = vec![(
         String::new(),

@@ -25,12 +25,13 @@ mod podus_fuzz;
 
 /// The targets this file replays, with the fewest inputs each folder may
 /// hold (what it held when the replay was written; more is fine).
-const TARGETS: [(&str, usize); 5] = [
+const TARGETS: [(&str, usize); 6] = [
     ("frame_pupmapper", 9),
     ("frame_pup", 9),
     ("uc_compile", 9),
     ("changes_parse", 6),
     ("object_load", 4),
+    ("uc_preprocess", 5),
 ];
 
 /// The saved inputs of `target`, sorted; panics if the folder is missing
@@ -173,6 +174,23 @@ fn uc_compile_inputs_replay() {
         compiled >= 2 && refused >= 2,
         "{compiled} inputs compiled and {refused} were refused: the replay must \
          reach both the object/delta checks and the diagnostics checks"
+    );
+}
+
+#[test]
+fn uc_preprocess_inputs_replay() {
+    let (mut compiled, mut refused) = (0, 0);
+    replay("uc_preprocess", |_, data| {
+        let src = String::from_utf8_lossy(data);
+        podus_fuzz::pp_source(&src);
+        match compiler::compile("fuzz.uc", &src) {
+            Ok(_) => compiled += 1,
+            Err(_) => refused += 1,
+        }
+    });
+    assert!(
+        compiled >= 1 && refused >= 2,
+        "{compiled} inputs compiled and {refused} were refused"
     );
 }
 

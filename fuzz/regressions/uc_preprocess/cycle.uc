@@ -1,0 +1,6 @@
+#include "a.h"
+main() {}
+//--- a.h
+#include "b.h"
+//--- b.h
+#include "a.h"
