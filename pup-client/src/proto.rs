@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Protocol name in the `Hello`.
 pub const PROTOCOL: &str = "podus-pup";
 /// Protocol version in the `Hello`.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// How an update ended (SPEC §4.2.1): exactly one of these. The pup says
 /// which; a ush never works it out itself.
@@ -198,6 +198,8 @@ pub struct UpdateSpec {
     pub within_ms: Option<u64>,
     /// `atomic`.
     pub atomic: bool,
+    /// `strict`: refuse an update that would reset data ([`Response::WouldReset`]).
+    pub strict: bool,
 }
 
 /// A frame from the pup.
@@ -227,6 +229,9 @@ pub enum Response {
     },
     /// Answer to [`Request::Update`].
     UpdateBegun(UpdateInfo),
+    /// Answer to a strict [`Request::Update`] that would start these
+    /// statics or globals afresh: nothing began.
+    WouldReset(Vec<ResetRow>),
     /// Answer to [`Request::Wait`].
     Waited {
         /// True if nothing is pending any more.
@@ -422,10 +427,27 @@ pub struct UpdateInfo {
     pub failed: Vec<(Vec<String>, String)>,
     /// Automatic grouping notes.
     pub notes: Vec<String>,
+    /// Statics and globals the update starts afresh although their old
+    /// version holds a value of another type (no mproc carries it).
+    pub resets: Vec<ResetRow>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
     /// Nothing left pending.
     pub complete: bool,
+}
+
+/// A static or global an update starts from its initializer because its
+/// type changed and no mproc carries the old value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResetRow {
+    /// `proc.static`, or a global's name.
+    pub name: String,
+    /// The version whose value is dropped.
+    pub from: u64,
+    /// Its type there, as C spells it.
+    pub old: String,
+    /// Its type in the target.
+    pub new: String,
 }
 
 /// A stack frame.

@@ -7,7 +7,7 @@
 //! paper's (typos fixed); everything else is worded in the same plain style.
 
 use pup_client::proto::{
-    Ending, FrameRow, LoadInfo, Notice, PupInfo, StatusInfo, UpdateEnded, UpdateInfo,
+    Ending, FrameRow, LoadInfo, Notice, PupInfo, ResetRow, StatusInfo, UpdateEnded, UpdateInfo,
 };
 use pupmapper_client::proto::PupEntry;
 
@@ -233,12 +233,15 @@ pub fn statics_lines(
         ) else {
             continue;
         };
+        let has_mproc = new.mprocs.iter().any(|m| m.name == n.name);
         for st in &n.statics {
             let name = format!("{}.{}", n.name, st.name);
-            if o.statics.iter().any(|x| x.name == st.name && x.ty == st.ty) {
-                carried.push(name);
-            } else {
-                reset.push(name);
+            let was = o.statics.iter().find(|x| x.name == st.name);
+            match was {
+                Some(x) if x.ty == st.ty => carried.push(name),
+                // Its own warning says so, with both types (reset_warnings).
+                Some(_) if !has_mproc => {}
+                _ => reset.push(name),
             }
         }
     }
@@ -256,6 +259,85 @@ pub fn statics_lines(
         ));
     }
     out
+}
+
+/// Warnings for the statics and globals that an update to `to` (the
+/// version `new` is loaded as) will start from their initializers although
+/// the running program holds a value of the same name (`iface`, the pup's
+/// record of what runs): the type changed and `new` has no mproc for it.
+/// Issue 29: no state is lost without the user being told which.
+pub fn reset_warnings(
+    to: u64,
+    iface: &compiler::ir::Module,
+    new: &compiler::ir::Module,
+) -> Vec<String> {
+    let has_mproc = |n: &str| new.mprocs.iter().any(|m| m.name == n);
+    let mut out = Vec::new();
+    let mut warn = |name: String, old: &compiler::ir::VarTy, newt: &compiler::ir::VarTy| {
+        out.push(format!(
+            "warning: update to version {to} resets {name} to its initializer: it holds {old} now, \
+             version {to} declares it {newt}, and no mproc carries it (`update {to} --strict` refuses)"
+        ));
+    };
+    for p in &new.procs {
+        let Some(o) = iface.procs.iter().find(|o| o.name == p.name) else {
+            continue;
+        };
+        if has_mproc(&p.name) {
+            continue;
+        }
+        for st in &p.statics {
+            if let Some(os) = o
+                .statics
+                .iter()
+                .find(|x| x.name == st.name && x.ty != st.ty)
+            {
+                warn(format!("{}.{}", p.name, st.name), &os.ty, &st.ty);
+            }
+        }
+    }
+    for g in &new.globals {
+        if has_mproc(&g.name) {
+            continue;
+        }
+        if let Some(og) = iface
+            .globals
+            .iter()
+            .find(|x| x.name == g.name && x.ty != g.ty)
+        {
+            warn(g.name.clone(), &og.ty, &g.ty);
+        }
+    }
+    out
+}
+
+/// The lines an update prints for the data it resets (see [`reset_warnings`]).
+pub fn reset_lines(rows: &[ResetRow]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "warning: {} starts afresh from its initializer: it was {} in version {}, it is {} now, and no mproc carried it",
+                r.name, r.old, r.from, r.new
+            )
+        })
+        .collect()
+}
+
+/// Why a strict update was refused (`Response::WouldReset`).
+pub fn would_reset(rows: &[ResetRow]) -> String {
+    let list: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({} in version {}, {} now)",
+                r.name, r.old, r.from, r.new
+            )
+        })
+        .collect();
+    format!(
+        "update: refused (strict): it would reset {} to the initializer, since the type changed and no mproc carries the value; nothing was updated (add an mproc, or update without --strict)",
+        list.join(", ")
+    )
 }
 
 /// Orders procedure names as the program declares them (`order`, the
@@ -306,6 +388,7 @@ pub fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<S
         ));
     }
     out.extend(info.notes.iter().cloned());
+    out.extend(reset_lines(&info.resets));
     for (members, error) in &info.failed {
         out.push(format!(
             "group {} could not be updated: {error}",
@@ -800,7 +883,7 @@ mod tests {
         .unwrap();
         let new = compiler::compile(
             "b.uc",
-            "main() { f(); g(); }\nf() { static int n = 1; static int d; n += 2; }\ng() { static int k; k++; }\n",
+            "main() { f(); g(); }\nf() { static int n = 1; static int d; static int e; n += 2; }\ng() { static int k; k++; }\n",
         )
         .unwrap();
         let (so, sn) = (
@@ -811,10 +894,19 @@ mod tests {
             statics_lines(1, &old, &so, &new, &sn),
             [
                 "static data carried over from version 1 on update: f.n",
-                "static data started afresh on update: f.d",
+                "static data started afresh on update: f.e",
             ]
         );
         assert!(statics_lines(1, &old, &so, &old, &so).is_empty());
+        // f.d held a double: its reset is a warning of its own, with both types.
+        assert_eq!(
+            reset_warnings(2, &old, &new),
+            [
+                "warning: update to version 2 resets f.d to its initializer: it holds double now, \
+              version 2 declares it int, and no mproc carries it (`update 2 --strict` refuses)"
+            ]
+        );
+        assert!(reset_warnings(2, &old, &old).is_empty());
     }
 
     #[test]
@@ -844,6 +936,7 @@ mod tests {
             },
             failed: vec![],
             notes: vec![],
+            resets: vec![],
             return_interrupts: pending,
             complete: !pending,
         }

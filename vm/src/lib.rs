@@ -44,7 +44,7 @@ pub mod space;
 pub mod testrun;
 pub mod version;
 
-pub use engine::{Ending, UpdateBegun, UpdateEnded, UpdateError, UpdateRequest};
+pub use engine::{Ending, Reset, UpdateBegun, UpdateEnded, UpdateError, UpdateRequest};
 pub use events::{Event, Primitive};
 pub use ids::VersionNo;
 pub use load::LoadError;

@@ -21,10 +21,10 @@ impl Shell {
         // The pup's record of what runs is the truth a new version is
         // typed against (an mproc's `old.NAME`, an iproc's old signature),
         // whichever ush loaded the old versions.
-        let iface = match &source {
-            LoadSource::Source(_) => self.pup_interface()?,
-            LoadSource::Built { .. } => None,
-        };
+        let iface = self.pup_interface()?;
+        // A built object was typed when it was built; the interface still
+        // tells what this version will reset.
+        let typed = matches!(source, LoadSource::Source(_));
         let resolve = |f: &str| self.resolve(f);
         let Prepared {
             module,
@@ -32,7 +32,7 @@ impl Shell {
             summary,
             source: src,
             how,
-        } = match prepare("load", &source, &resolve, iface.as_ref()) {
+        } = match prepare("load", &source, &resolve, iface.as_ref().filter(|_| typed)) {
             Ok(p) => p,
             Err(PrepareError::Compile { file, src }) => {
                 self.sink.err(&src.render(&file, self.settings.color));
@@ -59,6 +59,14 @@ impl Shell {
             }
             _ => Vec::new(),
         };
+        let statics: Vec<String> = statics
+            .into_iter()
+            .chain(
+                iface
+                    .iter()
+                    .flat_map(|i| format::reset_warnings(version, i, &module)),
+            )
+            .collect();
         c.versions.insert(version);
         c.modules.insert(version, Arc::new(module));
         c.summaries.insert(version, Arc::new(summary));

@@ -109,6 +109,7 @@ impl Link for FakeLink {
                         pending: vec![vec!["work".into()]],
                         failed: vec![],
                         notes: vec![],
+                        resets: vec![],
                         return_interrupts: true,
                         complete: false,
                     })

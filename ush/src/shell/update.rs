@@ -23,6 +23,7 @@ impl Shell {
         target: Option<UpdateTarget>,
         within: Option<Duration>,
         atomic: bool,
+        strict: bool,
     ) -> CmdResult {
         let name = self.connected()?;
         let mut spec = UpdateSpec::default();
@@ -56,8 +57,10 @@ impl Shell {
             spec.within_ms = Some(w.as_millis() as u64);
         }
         spec.atomic |= atomic;
+        spec.strict |= strict;
         let info = match self.call(Request::Update(spec))? {
             Response::UpdateBegun(info) => info,
+            Response::WouldReset(rows) => return Err(format::would_reset(&rows)),
             r => return Err(Self::unexpected(r)),
         };
         let c = self.conn(&name);
@@ -265,4 +268,5 @@ pub(crate) fn apply_changes(spec: &mut UpdateSpec, cf: compiler::changes::Change
     spec.together = cf.together;
     spec.within_ms = cf.within.map(|d| d.as_millis() as u64);
     spec.atomic = cf.atomic;
+    spec.strict = cf.strict;
 }

@@ -29,6 +29,7 @@ pub(crate) fn begin<P: Program>(
         groups,
         warped,
         notes,
+        resets,
     } = plan;
     let mut undo = Vec::new();
     let mut born = Vec::new();
@@ -98,6 +99,7 @@ pub(crate) fn begin<P: Program>(
         pending: still.clone(),
         failed,
         notes,
+        resets,
         return_interrupts: enabled,
         complete: still.is_empty(),
     }

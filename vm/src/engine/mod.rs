@@ -330,6 +330,9 @@ pub struct UpdateRequest {
     pub within: Option<Duration>,
     /// All changed procedures form one group.
     pub atomic: bool,
+    /// Refuse the update if it would start a static or global afresh
+    /// whose old value has another type ([`UpdateError::WouldReset`]).
+    pub strict: bool,
 }
 
 impl UpdateRequest {
@@ -342,6 +345,7 @@ impl UpdateRequest {
             together: c.together.clone(),
             within: c.within,
             atomic: c.atomic,
+            strict: c.strict,
         }
     }
 }
@@ -387,6 +391,44 @@ pub enum UpdateError {
     /// The changes do not fit the versions.
     #[error("{0}")]
     Changes(String),
+    /// `strict` and the update would lose data: each listed static or
+    /// global changes type and no mproc carries it.
+    #[error("update refused (strict): {}", resets_text(.0))]
+    WouldReset(Vec<Reset>),
+}
+
+/// A static or global that an update starts afresh although the version it
+/// leaves holds one of the same name: its type changed and no mproc carries
+/// it (SPEC §2.1). Reported by every update, refused by a strict one, so
+/// that no state is lost silently.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reset {
+    /// `proc.static` for a static, the global's name for a global.
+    pub name: String,
+    /// The version whose value is dropped.
+    pub from: VersionNo,
+    /// Its type there.
+    pub old: compiler::ir::VarTy,
+    /// Its type in the target, where it starts from its initializer.
+    pub new: compiler::ir::VarTy,
+}
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} in version {}, {} now)",
+            self.name, self.old, self.from, self.new
+        )
+    }
+}
+
+fn resets_text(r: &[Reset]) -> String {
+    let list: Vec<String> = r.iter().map(|r| r.to_string()).collect();
+    format!(
+        "it would reset {} to the initializer: the type changed and no mproc carries the value",
+        list.join(", ")
+    )
 }
 
 /// What beginning an update found and did (the paper's ush lines).
@@ -414,6 +456,9 @@ pub struct UpdateBegun {
     pub failed: Vec<(Vec<String>, String)>,
     /// Notes on automatic groups.
     pub notes: Vec<String>,
+    /// Statics and globals this update starts afresh although their old
+    /// version holds a value of another type.
+    pub resets: Vec<Reset>,
     /// Return interrupts were enabled.
     pub return_interrupts: bool,
     /// Nothing is left pending.
