@@ -711,6 +711,8 @@ quit
     // The load names each value that an update to 2 would drop, with both
     // types, and how to refuse such an update.
     let load = after(&out, "load 2 bank2.uc");
+    // A small load shows no progress lines: the paper's report only.
+    assert!(!load.contains("load: "), "{out}");
     for what in [
         "warning: update to version 2 resets tick.total to its initializer: it holds int now, version 2 declares it double, and no mproc carries it (`update 2 --strict` refuses)",
         "warning: update to version 2 resets seen to its initializer: it holds int now, version 2 declares it double",
