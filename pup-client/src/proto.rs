@@ -30,6 +30,50 @@ pub enum Ending {
     NothingApplied,
 }
 
+/// A group an update did not apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotAppliedGroup {
+    /// Its members.
+    pub members: Vec<String>,
+    /// Why.
+    pub why: NotApplied,
+}
+
+/// Why a group was not applied; its `Display` is how every report words it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum NotApplied {
+    /// A member was still active when the update's `within` (in ms) ran out.
+    Within(Option<u64>),
+    /// `abort` abandoned it while a member was still active.
+    Abort,
+    /// Preparing or committing it failed; nothing of it changed.
+    Failed(String),
+}
+
+impl std::fmt::Display for NotApplied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotApplied::Within(Some(ms)) => {
+                write!(f, "still active when within {} ran out", fmt_ms(*ms))
+            }
+            NotApplied::Within(None) => f.write_str("still active when within ran out"),
+            NotApplied::Abort => f.write_str("abandoned by abort while still active"),
+            NotApplied::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+/// A duration as a user writes it: `500ms`, `2s`, `1.5s`.
+fn fmt_ms(ms: u64) -> String {
+    if ms < 1000 || !ms.is_multiple_of(100) {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
+    }
+}
+
 /// An update that ended, as [`Response::Waited`] reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpdateEnded {
@@ -41,10 +85,8 @@ pub struct UpdateEnded {
     pub ending: Ending,
     /// Groups applied.
     pub applied: Vec<Vec<String>>,
-    /// Groups abandoned or failed.
-    pub not_applied: Vec<Vec<String>>,
-    /// Why each group of `not_applied` was not applied (same order).
-    pub reasons: Vec<String>,
+    /// Groups abandoned or failed, each with why.
+    pub not_applied: Vec<NotAppliedGroup>,
     /// It ended because the program did: what waited committed with
     /// nothing on the stack, no code of `to` ran, the next run starts at it.
     pub at_exit: bool,

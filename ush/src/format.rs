@@ -7,7 +7,8 @@
 //! paper's (typos fixed); everything else is worded in the same plain style.
 
 use pup_client::proto::{
-    Ending, FrameRow, LoadInfo, Notice, PupInfo, ResetRow, StatusInfo, UpdateEnded, UpdateInfo,
+    Ending, FrameRow, LoadInfo, NotApplied, Notice, PupInfo, ResetRow, StatusInfo, UpdateEnded,
+    UpdateInfo,
 };
 use pupmapper_client::proto::PupEntry;
 
@@ -417,31 +418,30 @@ fn groups(gs: &[Vec<String>], order: &[String]) -> String {
 /// Whether an ending makes `update`/`wait` fail: partial or nothing
 /// applied, unless `abort` alone abandoned what did not apply (what the
 /// user asked for).
-pub fn ending_fails(ending: Ending, reasons: &[String]) -> bool {
-    ending != Ending::Complete && !reasons.iter().all(|r| r.starts_with(ABORT_REASON))
+pub fn ending_fails(e: &UpdateEnded) -> bool {
+    e.ending != Ending::Complete && !e.not_applied.iter().all(|g| g.why == NotApplied::Abort)
 }
-
-/// How the pup words the reason of a group abandoned by `abort`.
-pub const ABORT_REASON: &str = "abandoned by abort";
 
 /// Said after a partial ending: how to have all or nothing (SPEC §4.2).
 pub const PARTIAL_HINT: &str =
-    "    (the program now mixes versions; `update V --atomic` applies every group or none)";
+    "the program now mixes versions; `update V --atomic` applies every group or none";
 
 /// The one-line summary of a finished update, which `update` and `wait`
 /// both print: complete, partial or nothing applied, with each abandoned
 /// group and its reason. The pup says which ending it was, and whether the
 /// program's end is what let it apply.
 pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
+    format!("*** {} ***", ended_summary(program, e, order))
+}
+
+/// What [`ended_line`] says, without its frame: the error `update` and
+/// `wait` fail with (the partial hint follows a partial ending).
+pub fn ended_summary(program: &str, e: &UpdateEnded, order: &[String]) -> String {
     let (to, applied) = (e.to, &e.applied);
     let abandoned = || {
         e.not_applied
             .iter()
-            .enumerate()
-            .map(|(i, g)| match e.reasons.get(i) {
-                Some(r) => format!("{} ({r})", group(g, order)),
-                None => group(g, order),
-            })
+            .map(|g| format!("{} ({})", group(&g.members, order), g.why))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -456,15 +456,15 @@ pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
     };
     match e.ending {
         Ending::Complete => {
-            format!("*** Program {program} updated to version {to} successfully{when} ***")
+            format!("Program {program} updated to version {to} successfully{when}")
         }
         Ending::Partial => format!(
-            "*** Program {program} update to version {to} partial{when}: applied {}; not applied {} ***",
+            "Program {program} update to version {to} partial{when}: applied {}; not applied {}",
             groups(applied, order),
             abandoned()
         ),
         Ending::NothingApplied => format!(
-            "*** Program {program} update to version {to} applied nothing{when}: not applied {} ***",
+            "Program {program} update to version {to} applied nothing{when}: not applied {}",
             abandoned()
         ),
     }
@@ -532,7 +532,7 @@ pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<
         Notice::UpdateComplete(e) => {
             let mut v = vec![ended_line(program, e, order)];
             if e.ending == Ending::Partial {
-                v.push(PARTIAL_HINT.to_string());
+                v.push(format!("    ({PARTIAL_HINT})"));
             }
             v
         }
@@ -985,13 +985,19 @@ mod tests {
     #[test]
     fn completion_lines() {
         let o = pizza_order();
-        let e = |ending, applied: &[&[&str]], not: &[&[&str]], reasons: &[&str]| UpdateEnded {
+        let e = |ending, applied: &[&[&str]], not: &[&[&str]], why: &[NotApplied]| UpdateEnded {
             id: 1,
             to: 2,
             ending,
             applied: applied.iter().map(|g| s(g)).collect(),
-            not_applied: not.iter().map(|g| s(g)).collect(),
-            reasons: s(reasons),
+            not_applied: not
+                .iter()
+                .zip(why)
+                .map(|(g, w)| pup_client::proto::NotAppliedGroup {
+                    members: s(g),
+                    why: w.clone(),
+                })
+                .collect(),
             at_exit: false,
         };
         assert_eq!(
@@ -1005,7 +1011,7 @@ mod tests {
                     Ending::Partial,
                     &[&["bake_pizza"]],
                     &[&["mix_ingredients", "do_pizza"]],
-                    &["still active when within 500ms ran out"]
+                    &[NotApplied::Within(Some(500))]
                 ),
                 &o
             ),
@@ -1019,8 +1025,8 @@ mod tests {
                     &[],
                     &[&["do_pizza"], &["bake_pizza"]],
                     &[
-                        "mproc do_pizza trapped: division by zero",
-                        "abandoned by abort while still active"
+                        NotApplied::Failed("mproc do_pizza trapped: division by zero".into()),
+                        NotApplied::Abort
                     ]
                 ),
                 &o
@@ -1033,11 +1039,33 @@ mod tests {
             Ending::Partial,
             &[&["bake_pizza"]],
             &[&["do_pizza"]],
-            &["mproc do_pizza trapped: division by zero"],
+            &[NotApplied::Failed(
+                "mproc do_pizza trapped: division by zero".into(),
+            )],
         ));
         let lines = notice_lines("x", &partial, &o).unwrap();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[1].contains("`update V --atomic` applies every group or none"));
+        // Failing is decided on the variant: only what `abort` abandoned
+        // was asked for (issue 22: no text prefix is matched).
+        let Notice::UpdateComplete(p) = &partial else {
+            unreachable!()
+        };
+        assert!(ending_fails(p));
+        let aborted = e(
+            Ending::NothingApplied,
+            &[],
+            &[&["do_pizza"]],
+            &[NotApplied::Abort],
+        );
+        assert!(!ending_fails(&aborted));
+        let within = e(
+            Ending::NothingApplied,
+            &[],
+            &[&["do_pizza"]],
+            &[NotApplied::Within(None)],
+        );
+        assert!(ending_fails(&within));
         let complete = Notice::UpdateComplete(e(Ending::Complete, &[&["do_pizza"]], &[], &[]));
         assert_eq!(notice_lines("x", &complete, &o).unwrap().len(), 1);
         // Regression (issue 29): an update pending on `main` that applied

@@ -430,8 +430,10 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
         match link.recv_notice(TICK) {
             Some(Notice::UpdateComplete(e)) if e.to == to => {
                 // The pup's reason for each abandoned group comes first.
-                errors.splice(0..0, e.reasons);
-                break (e.applied, e.not_applied);
+                errors.splice(0..0, e.not_applied.iter().map(|g| g.why.to_string()));
+                let not_applied: Vec<Vec<String>> =
+                    e.not_applied.into_iter().map(|g| g.members).collect();
+                break (e.applied, not_applied);
             }
             Some(Notice::GroupFailed { members, error, .. }) => {
                 errors.push(format!("{}: {error}", members.join(" ")))

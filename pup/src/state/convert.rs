@@ -2,7 +2,7 @@
 
 use vm::{ExitStatus, ProgramState, UpdateBegun, VersionNo};
 
-use crate::proto::{Ending, ResetRow, UpdateEnded, UpdateInfo};
+use crate::proto::{Ending, NotApplied, NotAppliedGroup, ResetRow, UpdateEnded, UpdateInfo};
 
 /// How the program ended, for `Notice::Exited`: `returned`, `exit(3)`,
 /// `stopped`, or the runtime error with its backtrace.
@@ -114,8 +114,20 @@ pub fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
         to: e.to.0,
         ending: ending(e.ending),
         applied: e.applied.clone(),
-        not_applied: e.not_applied.iter().map(|(g, _)| g.clone()).collect(),
-        reasons: e.not_applied.iter().map(|(_, r)| r.clone()).collect(),
+        not_applied: e
+            .not_applied
+            .iter()
+            .map(|a| NotAppliedGroup {
+                members: a.members.clone(),
+                why: match &a.why {
+                    vm::NotApplied::Within(w) => {
+                        NotApplied::Within(w.map(|d| d.as_millis() as u64))
+                    }
+                    vm::NotApplied::Abort => NotApplied::Abort,
+                    vm::NotApplied::Failed(e) => NotApplied::Failed(e.clone()),
+                },
+            })
+            .collect(),
         at_exit: e.at_exit,
     }
 }

@@ -97,13 +97,18 @@ impl Shell {
         if c.unsuccessful.is_empty() {
             return Ok(());
         }
-        let lines = std::mem::take(&mut c.unsuccessful);
-        c.judged.extend(lines.iter().map(|(id, _)| *id));
-        let what: Vec<String> = lines
+        let ended = std::mem::take(&mut c.unsuccessful);
+        c.judged.extend(ended.iter().map(|e| e.id));
+        let what: Vec<String> = ended
             .iter()
-            .map(|(_, l)| {
-                l.trim_matches(|ch: char| ch == '*' || ch == ' ')
-                    .to_string()
+            .map(|e| {
+                let line = format::ended_summary(name, e, &c.order);
+                match e.ending {
+                    pup_client::proto::Ending::Partial => {
+                        format!("{line}; ({})", format::PARTIAL_HINT)
+                    }
+                    _ => line,
+                }
             })
             .collect();
         Err(format!("{cmd}: {}", what.join("; ")))
@@ -192,12 +197,11 @@ impl Shell {
         self.pump_wait(Duration::from_millis(200));
         if let Some(c) = self.conns.get_mut(&name) {
             for e in &ended {
-                if format::ending_fails(e.ending, &e.reasons)
+                if format::ending_fails(e)
                     && !c.judged.contains(&e.id)
-                    && !c.unsuccessful.iter().any(|(id, _)| *id == e.id)
+                    && !c.unsuccessful.iter().any(|u| u.id == e.id)
                 {
-                    c.unsuccessful
-                        .push((e.id, format::ended_line(&name, e, &c.order)));
+                    c.unsuccessful.push(e.clone());
                 }
                 c.judged.insert(e.id);
             }

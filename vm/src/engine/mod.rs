@@ -171,7 +171,7 @@ pub struct Update {
     /// Groups committed.
     pub applied: Vec<Vec<String>>,
     /// Groups abandoned or failed, each with the reason.
-    pub not_applied: Vec<(Vec<String>, String)>,
+    pub not_applied: Vec<Abandoned>,
     /// The `within` the update was begun with (for the reason it names).
     pub within: Option<Duration>,
     /// What beginning it changed outside its groups, so that an update
@@ -209,6 +209,29 @@ impl Ending {
     }
 }
 
+/// Why a group of an update was not applied (SPEC §4.2.1). A caller that
+/// decides on it (`wait` fails unless `abort` alone abandoned groups)
+/// matches the variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotApplied {
+    /// A member was still active when the update's `within` ran out.
+    Within(Option<Duration>),
+    /// `abort` abandoned it while a member was still active.
+    Abort,
+    /// Preparing or committing it failed (an mproc trapped, old data of
+    /// another version); nothing of it changed. The text is for the user.
+    Failed(String),
+}
+
+/// A group an update did not apply, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Abandoned {
+    /// Its members' names.
+    pub members: Vec<String>,
+    /// Why.
+    pub why: NotApplied,
+}
+
 /// How many ended updates the engine remembers for `wait`.
 pub const RECENT_ENDED: usize = 64;
 
@@ -224,7 +247,7 @@ pub struct UpdateEnded {
     /// Groups applied (names).
     pub applied: Vec<Vec<String>>,
     /// Groups not applied, each with why.
-    pub not_applied: Vec<(Vec<String>, String)>,
+    pub not_applied: Vec<Abandoned>,
     /// It ended because the program did (nothing on the stack, so what
     /// waited committed then): no code of the target ran, and the next
     /// `run` starts at it.
