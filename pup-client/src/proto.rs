@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Protocol name in the `Hello`.
 pub const PROTOCOL: &str = "podus-pup";
 /// Protocol version in the `Hello`.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// How an update ended (SPEC §4.2.1): exactly one of these. The pup says
 /// which; a ush never works it out itself.
@@ -30,6 +30,50 @@ pub enum Ending {
     NothingApplied,
 }
 
+/// A group an update did not apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotAppliedGroup {
+    /// Its members.
+    pub members: Vec<String>,
+    /// Why.
+    pub why: NotApplied,
+}
+
+/// Why a group was not applied; its `Display` is how every report words it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum NotApplied {
+    /// A member was still active when the update's `within` (in ms) ran out.
+    Within(Option<u64>),
+    /// `abort` abandoned it while a member was still active.
+    Abort,
+    /// Preparing or committing it failed; nothing of it changed.
+    Failed(String),
+}
+
+impl std::fmt::Display for NotApplied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotApplied::Within(Some(ms)) => {
+                write!(f, "still active when within {} ran out", fmt_ms(*ms))
+            }
+            NotApplied::Within(None) => f.write_str("still active when within ran out"),
+            NotApplied::Abort => f.write_str("abandoned by abort while still active"),
+            NotApplied::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+/// A duration as a user writes it: `500ms`, `2s`, `1.5s`.
+fn fmt_ms(ms: u64) -> String {
+    if ms < 1000 || !ms.is_multiple_of(100) {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
+    }
+}
+
 /// An update that ended, as [`Response::Waited`] reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpdateEnded {
@@ -41,10 +85,8 @@ pub struct UpdateEnded {
     pub ending: Ending,
     /// Groups applied.
     pub applied: Vec<Vec<String>>,
-    /// Groups abandoned or failed.
-    pub not_applied: Vec<Vec<String>>,
-    /// Why each group of `not_applied` was not applied (same order).
-    pub reasons: Vec<String>,
+    /// Groups abandoned or failed, each with why.
+    pub not_applied: Vec<NotAppliedGroup>,
     /// It ended because the program did: what waited committed with
     /// nothing on the stack, no code of `to` ran, the next run starts at it.
     pub at_exit: bool,
@@ -198,6 +240,8 @@ pub struct UpdateSpec {
     pub within_ms: Option<u64>,
     /// `atomic`.
     pub atomic: bool,
+    /// `strict`: refuse an update that would reset data ([`Response::WouldReset`]).
+    pub strict: bool,
 }
 
 /// A frame from the pup.
@@ -227,6 +271,9 @@ pub enum Response {
     },
     /// Answer to [`Request::Update`].
     UpdateBegun(UpdateInfo),
+    /// Answer to a strict [`Request::Update`] that would start these
+    /// statics or globals afresh: nothing began.
+    WouldReset(Vec<ResetRow>),
     /// Answer to [`Request::Wait`].
     Waited {
         /// True if nothing is pending any more.
@@ -422,10 +469,27 @@ pub struct UpdateInfo {
     pub failed: Vec<(Vec<String>, String)>,
     /// Automatic grouping notes.
     pub notes: Vec<String>,
+    /// Statics and globals the update starts afresh although their old
+    /// version holds a value of another type (no mproc carries it).
+    pub resets: Vec<ResetRow>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
     /// Nothing left pending.
     pub complete: bool,
+}
+
+/// A static or global an update starts from its initializer because its
+/// type changed and no mproc carries the old value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResetRow {
+    /// `proc.static`, or a global's name.
+    pub name: String,
+    /// The version whose value is dropped.
+    pub from: u64,
+    /// Its type there, as C spells it.
+    pub old: String,
+    /// Its type in the target.
+    pub new: String,
 }
 
 /// A stack frame.

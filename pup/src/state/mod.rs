@@ -28,7 +28,7 @@ mod graph;
 mod tests;
 
 use check::{check_spec, check_version};
-use convert::behind;
+use convert::{behind, reset_rows};
 pub use convert::{ending, exit_message, program_words, update_ended, update_info};
 
 /// Longest `within` an update may ask for (7 days). Bounded so a deadline
@@ -206,6 +206,7 @@ impl Program {
         };
         match self.vm.begin_update(req) {
             Ok(b) => Response::UpdateBegun(update_info(&b)),
+            Err(vm::UpdateError::WouldReset(r)) => Response::WouldReset(reset_rows(&r)),
             Err(e) => Response::Error(e.to_string()),
         }
     }

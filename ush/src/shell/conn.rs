@@ -42,7 +42,7 @@ pub(super) struct Conn {
     /// Summaries of updates that ended partial or with nothing applied and
     /// that no `update` or `wait` has reported as a failure yet, by
     /// update id.
-    pub(super) unsuccessful: Vec<(u64, String)>,
+    pub(super) unsuccessful: Vec<pup_client::proto::UpdateEnded>,
     /// Updates whose ending an `update` or `wait` has already taken into
     /// account (their late notices only print).
     pub(super) judged: BTreeSet<u64>,
