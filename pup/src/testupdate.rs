@@ -51,7 +51,7 @@ pub struct TestUpdateCli {
 /// `old.NAME` takes OLD's type, an iproc's old signature must be OLD's).
 fn compile(
     what: &str,
-    path: &PathBuf,
+    path: &std::path::Path,
     prev: Option<&compiler::ir::Module>,
 ) -> Result<Program, String> {
     let file = path.to_string_lossy().into_owned();
