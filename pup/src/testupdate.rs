@@ -55,7 +55,10 @@ fn compile(
     prev: Option<&compiler::ir::Module>,
 ) -> Result<Program, String> {
     let file = path.to_string_lossy().into_owned();
-    let source = compiler::read_program(path).map_err(|e| format!("{what}: {e}"))?;
+    let source = compiler::read_program(path).map_err(|e| match e {
+        compiler::SourceError::Read { err, .. } => format!("cannot read {what} {file}: {err}"),
+        e => format!("{what}: {e}"),
+    })?;
     let module = compiler::compile_update(&file, &source, prev).map_err(|d| {
         format!(
             "{what} {file} does not compile:\n{}",
