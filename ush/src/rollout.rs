@@ -401,7 +401,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
     let mut errors: Vec<String> = info
         .failed
         .iter()
-        .map(|(m, e)| format!("{}: {e}", m.join(" ")))
+        .map(|f| format!("{}: {}", f.members.join(" "), f.error))
         .collect();
     let deadline = job.within.map(|w| Instant::now() + w + WITHIN_SLACK);
     let mut abort_deadline: Option<Instant> = None;
@@ -886,13 +886,13 @@ fn update(ctx: &mut Ctx<'_>, o: &UpdateOpts) -> CmdResult {
 /// Whether every procedure of the pup is committed to `v` or later, with
 /// no update pending (a partial update leaves some behind).
 fn at_version(s: &StatusInfo, v: u64) -> bool {
-    s.pending.is_empty() && !s.bindings.is_empty() && s.bindings.iter().all(|b| b.2 >= v)
+    s.pending.is_empty() && !s.bindings.is_empty() && s.bindings.iter().all(|b| b.committed >= v)
 }
 
 /// Whether the pup holds the target version (`None`: the newest it holds).
 fn holds(s: &StatusInfo, to: Option<u64>) -> bool {
     match to {
-        Some(v) => s.versions.iter().any(|x| x.0 == v),
+        Some(v) => s.versions.iter().any(|x| x.version == v),
         None => !s.versions.is_empty(),
     }
 }
