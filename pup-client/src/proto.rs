@@ -378,9 +378,60 @@ pub enum Notice {
     },
 }
 
-/// One procedure in [`StatusInfo::bindings`]: (ID, name, committed
-/// version, bindings per table: (table version, decoded target)).
-pub type ProcBindings = (u32, String, u64, Vec<(u64, String)>);
+/// One procedure in [`StatusInfo::bindings`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProcBindings {
+    /// Its procedure ID.
+    pub id: u32,
+    /// Its name.
+    pub name: String,
+    /// The version it is committed to (0: only a staged version has it).
+    pub committed: u64,
+    /// What a call to it reaches from each version's binding table.
+    pub tables: Vec<TableBinding>,
+}
+
+/// One binding-table entry of a procedure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableBinding {
+    /// The version whose table it is.
+    pub table: u64,
+    /// Where the entry leads, decoded (`v2:proc:work+0x0`).
+    pub target: String,
+}
+
+/// A live version in [`StatusInfo::versions`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    /// Its number.
+    pub version: u64,
+    /// Its version-space slot.
+    pub slot: u32,
+    /// How many procedures it has.
+    pub procs: usize,
+    /// Bytes of machine code.
+    pub code_bytes: u64,
+}
+
+/// A pending update in [`StatusInfo::pending`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingRow {
+    /// From.
+    pub from: u64,
+    /// To.
+    pub to: u64,
+    /// Its groups still waiting.
+    pub groups: Vec<Vec<String>>,
+}
+
+/// A group that failed to commit, with the error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupFailure {
+    /// Its members.
+    pub members: Vec<String>,
+    /// Why (for the user).
+    pub error: String,
+}
 
 /// Who a pup is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -465,8 +516,8 @@ pub struct UpdateInfo {
     pub committed: Vec<String>,
     /// Groups left waiting.
     pub pending: Vec<Vec<String>>,
-    /// Groups that failed: (members, error).
-    pub failed: Vec<(Vec<String>, String)>,
+    /// Groups that failed to commit.
+    pub failed: Vec<GroupFailure>,
     /// Automatic grouping notes.
     pub notes: Vec<String>,
     /// Statics and globals the update starts afresh although their old
@@ -510,18 +561,17 @@ pub struct FrameRow {
 /// What the pup holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatusInfo {
-    /// Live versions: (number, slot, procedures, code bytes).
-    pub versions: Vec<(u64, u32, usize, u64)>,
+    /// Live versions.
+    pub versions: Vec<VersionRow>,
     /// Retired versions.
     pub retired: Vec<u64>,
     /// Highest running version number.
     pub hrvn: u64,
     /// Program state in words.
     pub program: String,
-    /// Pending updates: (from, to, groups).
-    pub pending: Vec<(u64, u64, Vec<Vec<String>>)>,
-    /// Per procedure: (ID, name, committed version, bindings per table:
-    /// (table version, decoded target)).
+    /// Pending updates.
+    pub pending: Vec<PendingRow>,
+    /// Per procedure, its committed version and bindings.
     pub bindings: Vec<ProcBindings>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,

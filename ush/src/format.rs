@@ -7,8 +7,8 @@
 //! paper's (typos fixed); everything else is worded in the same plain style.
 
 use pup_client::proto::{
-    Ending, FrameRow, LoadInfo, NotApplied, Notice, PupInfo, ResetRow, StatusInfo, UpdateEnded,
-    UpdateInfo,
+    Ending, FrameRow, LoadInfo, NotApplied, Notice, PendingRow, ProcBindings, PupInfo, ResetRow,
+    StatusInfo, UpdateEnded, UpdateInfo, VersionRow,
 };
 use pupmapper_client::proto::PupEntry;
 
@@ -390,10 +390,11 @@ pub fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<S
     }
     out.extend(info.notes.iter().cloned());
     out.extend(reset_lines(&info.resets));
-    for (members, error) in &info.failed {
+    for f in &info.failed {
         out.push(format!(
-            "group {} could not be updated: {error}",
-            group(members, order)
+            "group {} could not be updated: {}",
+            group(&f.members, order),
+            f.error
         ));
     }
     if info.return_interrupts {
@@ -581,7 +582,12 @@ pub fn status_lines(program: &str, host: &str, s: &StatusInfo) -> Vec<String> {
     if s.pending.is_empty() {
         out.push("no update pending".into());
     } else {
-        for (from, to, gs) in &s.pending {
+        for PendingRow {
+            from,
+            to,
+            groups: gs,
+        } in &s.pending
+        {
             out.push(format!(
                 "update {from} -> {to} pending: {} group{} waiting: {}",
                 gs.len(),
@@ -607,7 +613,13 @@ pub fn versions_lines(s: &StatusInfo) -> Vec<String> {
     if s.versions.is_empty() {
         out.push("no versions loaded".into());
     }
-    for (v, slot, procs, bytes) in &s.versions {
+    for VersionRow {
+        version: v,
+        slot,
+        procs,
+        code_bytes: bytes,
+    } in &s.versions
+    {
         out.push(format!(
             "version {v}: slot {slot}, {}, {bytes} bytes of code{}",
             count(*procs, "procedure"),
@@ -629,15 +641,21 @@ pub fn procs_lines(s: &StatusInfo) -> Vec<String> {
     let width = s
         .bindings
         .iter()
-        .map(|(_, n, _, _)| n.len())
+        .map(|b| b.name.len())
         .max()
         .unwrap_or(4)
         .max(4);
     let mut out = vec![format!("  ID  {:width$}  version  bindings", "name")];
-    for (id, name, committed, table) in &s.bindings {
-        let b = table
+    for ProcBindings {
+        id,
+        name,
+        committed,
+        tables,
+    } in &s.bindings
+    {
+        let b = tables
             .iter()
-            .map(|(tv, target)| format!("table {tv} -> {target}"))
+            .map(|t| format!("table {} -> {}", t.table, t.target))
             .collect::<Vec<_>>()
             .join(", ");
         // Committed version 0: new in a staged version that no update has
@@ -706,6 +724,18 @@ mod tests {
 
     use super::*;
 
+    fn binding(id: u32, name: &str, committed: u64, table: u64, target: &str) -> ProcBindings {
+        ProcBindings {
+            id,
+            name: name.into(),
+            committed,
+            tables: vec![pup_client::proto::TableBinding {
+                table,
+                target: target.into(),
+            }],
+        }
+    }
+
     fn status(hrvn: u64, program: &str) -> StatusInfo {
         StatusInfo {
             versions: vec![],
@@ -724,8 +754,8 @@ mod tests {
     fn a_staged_procedure_shows_no_version() {
         let mut s = status(1, "running version 1");
         s.bindings = vec![
-            (0, "main".into(), 1, vec![(1, "v1:proc:main".into())]),
-            (1, "extra".into(), 0, vec![(2, "v2:proc:extra".into())]),
+            binding(0, "main", 1, 1, "v1:proc:main"),
+            binding(1, "extra", 0, 2, "v2:proc:extra"),
         ];
         let lines = procs_lines(&s);
         assert_eq!(lines[1], "   0  main         1  table 1 -> v1:proc:main");

@@ -2,7 +2,9 @@
 
 use vm::{ExitStatus, ProgramState, UpdateBegun, VersionNo};
 
-use crate::proto::{Ending, NotApplied, NotAppliedGroup, ResetRow, UpdateEnded, UpdateInfo};
+use crate::proto::{
+    Ending, GroupFailure, NotApplied, NotAppliedGroup, ResetRow, UpdateEnded, UpdateInfo,
+};
 
 /// How the program ended, for `Notice::Exited`: `returned`, `exit(3)`,
 /// `stopped`, or the runtime error with its backtrace.
@@ -78,7 +80,14 @@ pub fn update_info(b: &UpdateBegun) -> UpdateInfo {
         warped_unchanged: b.warped_unchanged.clone(),
         committed: b.committed.clone(),
         pending: b.pending.clone(),
-        failed: b.failed.clone(),
+        failed: b
+            .failed
+            .iter()
+            .map(|(members, error)| GroupFailure {
+                members: members.clone(),
+                error: error.clone(),
+            })
+            .collect(),
         notes: b.notes.clone(),
         resets: reset_rows(&b.resets),
         return_interrupts: b.return_interrupts,

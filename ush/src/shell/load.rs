@@ -154,9 +154,13 @@ impl Shell {
         let c = self.conn(name);
         // Each procedure's version, looked up by name once (a program can
         // have 50,000 procedures: no search per procedure).
-        let mut running: HashMap<&str, u64> =
-            s.bindings.iter().map(|b| (b.1.as_str(), b.2)).collect();
-        for (_, to, groups) in &s.pending {
+        let mut running: HashMap<&str, u64> = s
+            .bindings
+            .iter()
+            .map(|b| (b.name.as_str(), b.committed))
+            .collect();
+        for p in &s.pending {
+            let (to, groups) = (&p.to, &p.groups);
             for name in groups.iter().flatten() {
                 if let Some(v) = running.get_mut(name.as_str()) {
                     *v = (*v).max(*to);
