@@ -4,7 +4,7 @@
 use super::*;
 
 /// `2s`, `250ms`, `1.5s`, `2m 5s`.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms}ms")
@@ -25,7 +25,7 @@ fn count(s: &str, what: &str) -> Result<usize, String> {
 }
 
 /// Parses `rollout`'s arguments.
-pub fn parse(words: &[String]) -> Result<RolloutCmd, String> {
+pub(crate) fn parse(words: &[String]) -> Result<RolloutCmd, String> {
     let usage = || format!("usage: {}", crate::commands::usage("rollout"));
     let (sub, rest) = words.split_first().ok_or_else(usage)?;
     let plain = |n: usize| -> Result<Vec<String>, String> {

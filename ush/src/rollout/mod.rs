@@ -37,12 +37,12 @@ mod progress;
 #[cfg(test)]
 mod tests;
 
-pub use args::{human, parse};
+pub(crate) use args::{human, parse};
 use drive::{soak_one, update_one};
 use progress::Progress;
 
 /// Default of `--health-within`.
-pub const HEALTH_WITHIN: Duration = Duration::from_secs(10);
+pub(crate) const HEALTH_WITHIN: Duration = Duration::from_secs(10);
 /// How long past `--within` ush waits for the pup's own verdict.
 const WITHIN_SLACK: Duration = Duration::from_secs(5);
 /// How long an aborted pup has to confirm what it applied.
@@ -56,7 +56,7 @@ const MAX_LINE: usize = 64 << 10;
 
 /// How many pups a batch holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BatchSize {
+pub(crate) enum BatchSize {
     /// N pups.
     Count(usize),
     /// N percent of the fleet (at least one pup).
@@ -65,7 +65,7 @@ pub enum BatchSize {
 
 /// The order and pace of a rollout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Strategy {
+pub(crate) enum Strategy {
     /// Every pup at once.
     All,
     /// Batches; the next begins when every pup of the previous is done.
@@ -76,7 +76,7 @@ pub enum Strategy {
 
 /// `rollout update`'s arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UpdateOpts {
+pub(crate) struct UpdateOpts {
     /// A version or a changes file.
     pub target: UpdateTarget,
     /// `--strategy` (default `all`).
@@ -97,7 +97,7 @@ pub struct UpdateOpts {
 
 /// The `rollout` command.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RolloutCmd {
+pub(crate) enum RolloutCmd {
     /// `rollout load V FILE.uc` or `rollout load V FILE.delta FILE.o`
     Load {
         /// Version.
@@ -116,7 +116,7 @@ pub enum RolloutCmd {
 }
 
 /// Runs `rollout`.
-pub fn run(ctx: &mut Ctx<'_>, cmd: RolloutCmd) -> CmdResult {
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: RolloutCmd) -> CmdResult {
     match cmd {
         RolloutCmd::Load { version, source } => fleet::load(ctx, version, &source),
         RolloutCmd::Run(v) => fleet::run_all(ctx, v),
@@ -127,7 +127,7 @@ pub fn run(ctx: &mut Ctx<'_>, cmd: RolloutCmd) -> CmdResult {
 }
 
 /// The batches of a rollout over `n` pups, as lists of indices.
-pub fn batches(strategy: Strategy, n: usize) -> Vec<Vec<usize>> {
+pub(crate) fn batches(strategy: Strategy, n: usize) -> Vec<Vec<usize>> {
     let chunk = |from: usize, size: usize| -> Vec<Vec<usize>> {
         (from..n)
             .collect::<Vec<_>>()
