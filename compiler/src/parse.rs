@@ -53,29 +53,78 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
 
 /// A diagnostic at the first token past [`MAX_NESTING`] levels, found
 /// from tokens alone before the parser runs, so that no deep input reaches
-/// the parser's (and later passes') recursion. Counted: open brackets;
-/// operators and `if`/`while`/`for`/`do`/`switch` within one statement
-/// (reset at `;`, `{`, `}`); `else`s within one block (an `else if` chain).
-/// The count is conservative: it may refuse a long flat chain the pup
-/// would refuse too, never one it accepts at a deeper level.
+/// the parser's (and later passes') recursion. Three depths are counted,
+/// each against [`MAX_NESTING`]:
+/// - brackets: open `(`, `[` and `{`;
+/// - statements: the `if`/`while`/`for`/`do`/`switch` and `else`s around
+///   a point (a block goes on counting from the statement it is in; an
+///   `else if` chain counts one per `else`);
+/// - expression: the operators of one statement, where the arguments of a
+///   call are siblings (a `,` starts the next from where the `(` was, the
+///   `)` goes on from the deepest) and the condition of an `if`, `while`,
+///   `for` or `switch` is a sibling of the body, so `f(a + b, c + d)` and
+///   `while (x < 1)` are shallow, and a 500-term sum is not (a left-leaning
+///   `1 + 1 + ...` is a tree that deep).
+///
+/// The count is conservative: it may refuse a chain that is flatter than
+/// it looks. What it accepts is at most `4 * MAX_NESTING` deep as a syntax
+/// tree, so within [`crate::limits::MAX_IR_DEPTH`] in the IR, the bound the
+/// pup's code generator enforces.
 fn too_deep(src: &str) -> Option<Diagnostic> {
-    let (mut brackets, mut chain, mut elses) = (0u32, 0u32, 0u32);
+    let (mut brackets, mut stmts, mut elses, mut ops) = (0u32, 0u32, 0u32, 0u32);
+    // Per open `(` or `[`: the operator count at the bracket, the deepest
+    // of its arguments so far, and whether it is a statement's condition.
+    let mut open: Vec<(u32, u32, bool)> = Vec::new();
+    // Per open `{`: the statement and `else` counts at the brace (a block
+    // nests inside the statements around it, so they go on counting in it).
+    let mut blocks: Vec<(u32, u32)> = Vec::new();
+    let (mut after_keyword, mut after_type, mut ended) = (false, false, false);
     for t in Lexer::new(src).quiet() {
         let Ok((l, tok, r)) = t else { continue };
         let mut what = None;
+        let keyword = matches!(tok, Tok::KwIf | Tok::KwWhile | Tok::KwFor | Tok::KwSwitch);
+        // A statement ended: unless an `else` goes on with its `if`, the
+        // next one starts at the depth of its block.
+        if std::mem::take(&mut ended) && tok != Tok::KwElse {
+            (stmts, elses) = blocks.last().copied().unwrap_or((0, 0));
+        }
         match tok {
             Tok::LBrace => {
                 brackets += 1;
-                (chain, elses) = (0, 0);
+                blocks.push((stmts, elses));
+                ops = 0;
+                open.clear();
             }
-            Tok::LParen | Tok::LBracket => brackets += 1,
             Tok::RBrace => {
                 brackets = brackets.saturating_sub(1);
-                (chain, elses) = (0, 0);
+                (stmts, elses) = blocks.pop().unwrap_or((0, 0));
+                ops = 0;
+                open.clear();
+                ended = true;
             }
-            Tok::RParen | Tok::RBracket => brackets = brackets.saturating_sub(1),
-            Tok::Semi => chain = 0,
+            Tok::LParen | Tok::LBracket => {
+                brackets += 1;
+                open.push((ops, ops, after_keyword && tok == Tok::LParen));
+            }
+            Tok::RParen | Tok::RBracket => {
+                brackets = brackets.saturating_sub(1);
+                if let Some((at, deepest, condition)) = open.pop() {
+                    ops = if condition { at } else { deepest.max(ops) };
+                }
+                // `(double)x`: a cast is one more level.
+                ops += u32::from(after_type);
+            }
+            Tok::Comma | Tok::Semi if !open.is_empty() => {
+                let top = open.last_mut().expect("not empty");
+                top.1 = top.1.max(ops);
+                ops = top.0;
+            }
+            Tok::Semi => {
+                ops = 0;
+                ended = true;
+            }
             Tok::KwElse => elses += 1,
+            Tok::KwIf | Tok::KwWhile | Tok::KwFor | Tok::KwDo | Tok::KwSwitch => stmts += 1,
             Tok::Ident(_)
             | Tok::IntLit(_)
             | Tok::DoubleLit(_)
@@ -95,15 +144,32 @@ fn too_deep(src: &str) -> Option<Diagnostic> {
             | Tok::KwReturn
             | Tok::KwBreak
             | Tok::KwContinue
+            | Tok::KwCase
+            | Tok::KwDefault
             | Tok::KwOld
             | Tok::KwNew
             | Tok::KwMproc
             | Tok::KwIproc => {}
-            _ => chain += 1,
+            _ => ops += 1,
         }
+        after_keyword = keyword;
+        after_type = matches!(
+            tok,
+            Tok::KwInt
+                | Tok::KwDouble
+                | Tok::KwLong
+                | Tok::KwShort
+                | Tok::KwChar
+                | Tok::KwSigned
+                | Tok::KwUnsigned
+                | Tok::KwFloat
+                | Tok::KwVoid
+        );
         if brackets > MAX_NESTING {
             what = Some("brackets");
-        } else if chain > MAX_NESTING || elses > MAX_NESTING {
+        } else if stmts > MAX_NESTING || elses > MAX_NESTING {
+            what = Some("statements");
+        } else if ops > MAX_NESTING {
             what = Some("expression");
         }
         if let Some(what) = what {
