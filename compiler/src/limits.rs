@@ -15,16 +15,18 @@ pub const MAX_NESTING: u32 = 500;
 /// and every expression on the way down (what the pup's code generator
 /// recurses through). Source within [`MAX_NESTING`] (brackets, statements
 /// and operators each) is at most `4 * MAX_NESTING` deep as a syntax tree,
-/// and the checker's implicit conversions at most double that; the rest is
-/// slack. The pup refuses a module past it (a forged object: `ucc` never
+/// and the checker's implicit conversions add at most one level per
+/// operator; the rest is slack. The pup refuses a module past it (a forged object: `ucc` never
 /// writes one), and the checker checks it too, so the two never disagree.
-pub const MAX_IR_DEPTH: u32 = 10 * MAX_NESTING;
+pub const MAX_IR_DEPTH: u32 = 6 * MAX_NESTING;
 
 /// Deepest nesting of statements, expressions and places a decoded module
 /// may have: decoding recurses once per level, so without a bound a forged
-/// object could exhaust the decoding thread's stack. Places add at most
-/// one level per expression.
-pub const MAX_DECODE_DEPTH: u32 = 2 * MAX_IR_DEPTH;
+/// object could exhaust the decoding thread's stack (about half a KiB a
+/// level: 4,000 levels fit a 2 MiB thread). Places add at most one level
+/// per bracket of the source, so [`MAX_IR_DEPTH`] and [`MAX_NESTING`]
+/// more is enough for everything `ucc` writes.
+pub const MAX_DECODE_DEPTH: u32 = MAX_IR_DEPTH + 2 * MAX_NESTING;
 
 /// Bytes of one data segment: the statics of one procedure, or one global,
 /// must fit (SPEC §3: the displacement is 16 bits).
