@@ -6,7 +6,7 @@ use crate::ast::{Item, Program};
 use crate::diag::Diagnostic;
 use crate::ir::Span;
 use crate::lexer::{LexError, Lexer, Tok};
-use crate::limits::MAX_NESTING;
+use crate::limits::{MAX_NAMES, MAX_NESTING};
 use lalrpop_util::ParseError;
 use std::ops::Range;
 
@@ -34,7 +34,7 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
             _ => None,
         })
         .collect();
-    if let Some(d) = too_deep(src) {
+    if let Some(d) = too_deep(src).or_else(|| too_many_names(src)) {
         diags.push(d);
         return (Program::default(), diags);
     }
@@ -186,6 +186,92 @@ fn too_deep(src: &str) -> Option<Diagnostic> {
     None
 }
 
+/// A diagnostic at the first top-level name past [`MAX_NAMES`] (the
+/// procedures and globals a pup can give IDs to), found from tokens alone
+/// so that a program of a million procedures is refused in a lexer's time,
+/// not after it was parsed and checked. A name counts once (a prototype and
+/// its definition are one name) and only where it is declared: at the top
+/// level, after a type, `,`, `;` or `}`, and before `(`, `;`, `,`, `=` or
+/// `[`, never in a K&R parameter list. It never counts more names than the
+/// checker sees, which counts them again exactly.
+fn too_many_names(src: &str) -> Option<Diagnostic> {
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut depth = 0u32;
+    // The token before the candidate, and the candidate itself.
+    let mut prev: Option<Tok> = None;
+    let mut cand: Option<(String, usize, usize)> = None;
+    // Between a top-level `)` and its `{`: a K&R parameter list.
+    let (mut after_paren, mut kr_list) = (false, false);
+    for t in Lexer::new(src).quiet() {
+        let Ok((l, tok, r)) = t else { continue };
+        if let Some((name, cl, cr)) = cand.take()
+            && matches!(
+                tok,
+                Tok::LParen | Tok::Semi | Tok::Comma | Tok::Assign | Tok::LBracket
+            )
+            && names.insert(name)
+            && names.len() as u64 > MAX_NAMES
+        {
+            return Some(Diagnostic::error(
+                format!(
+                    "more than {MAX_NAMES} procedures and globals: a pup gives each name one of {MAX_NAMES} IDs"
+                ),
+                Span {
+                    start: cl as u32,
+                    end: cr as u32,
+                },
+                format!("name number {}", MAX_NAMES + 1),
+            ));
+        }
+        if depth == 0 {
+            if after_paren {
+                kr_list = !matches!(tok, Tok::Semi | Tok::Comma | Tok::LBrace);
+                after_paren = false;
+            }
+            if let Tok::Ident(name) = &tok {
+                let declares = matches!(
+                    prev,
+                    None | Some(
+                        Tok::Semi
+                            | Tok::RBrace
+                            | Tok::Comma
+                            | Tok::KwInt
+                            | Tok::KwDouble
+                            | Tok::KwVoid
+                            | Tok::KwLong
+                            | Tok::KwShort
+                            | Tok::KwChar
+                            | Tok::KwSigned
+                            | Tok::KwUnsigned
+                            | Tok::KwFloat
+                            | Tok::KwStatic
+                            | Tok::KwConst
+                    )
+                );
+                if declares && !kr_list {
+                    cand = Some((name.clone(), l, r));
+                }
+            }
+        }
+        match tok {
+            Tok::LBrace | Tok::LParen | Tok::LBracket => {
+                if depth == 0 && tok == Tok::LBrace {
+                    kr_list = false;
+                }
+                depth += 1;
+            }
+            Tok::RBrace | Tok::RBracket => depth = depth.saturating_sub(1),
+            Tok::RParen => {
+                depth = depth.saturating_sub(1);
+                after_paren = depth == 0;
+            }
+            _ => {}
+        }
+        prev = Some(tok);
+    }
+    None
+}
+
 /// The byte ranges of the top-level items of `src`, in order, found from
 /// tokens alone, so that a large program can be parsed item by item and
 /// never held as one syntax tree. `None` where that is not safe: a
@@ -196,8 +282,15 @@ fn too_deep(src: &str) -> Option<Diagnostic> {
 ///
 /// An item ends at a `;` outside all brackets, or at a `}` that closes all
 /// brackets unless a `;`, `,` or `=` follows (an initializer list).
+///
+/// Also `None` where the whole text is refused before parsing (too many
+/// names, or nesting too deep: [`parse`] says where), so that no way
+/// around [`parse`] skips its limits.
 pub fn item_ranges(src: &str) -> Option<Vec<Range<usize>>> {
     use logos::Logos;
+    if too_deep(src).is_some() || too_many_names(src).is_some() {
+        return None;
+    }
     let mut toks = Tok::lexer(src).spanned().peekable();
     let mut out = Vec::new();
     let (mut depth, mut start): (u32, Option<usize>) = (0, None);
