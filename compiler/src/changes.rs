@@ -7,6 +7,7 @@
 //! together do_pizza set_oven_temp mix_ingredients bake_pizza
 //! within 30s
 //! atomic
+//! strict
 //! ```
 //!
 //! Every line is optional; `#` starts a comment; `changed` and `together`
@@ -34,6 +35,9 @@ pub struct ChangesFile {
     pub within: Option<Duration>,
     /// `atomic`: all changed procedures form one group.
     pub atomic: bool,
+    /// `strict`: refuse an update that would start a static or global
+    /// afresh because its type changed and no mproc carries it.
+    pub strict: bool,
 }
 
 /// A whitespace-separated word with its byte range.
@@ -92,7 +96,7 @@ pub fn parse(_file: &str, src: &str) -> Result<ChangesFile, Diagnostics> {
             start: kw.span.start,
             end: args.last().map_or(kw.span.end, |w| w.span.end),
         };
-        let single = matches!(kw.text, "update" | "within" | "atomic");
+        let single = matches!(kw.text, "update" | "within" | "atomic" | "strict");
         if single {
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == kw.text) {
                 let (l, _) = crate::diag::line_col(src, first.start as usize);
@@ -155,21 +159,23 @@ pub fn parse(_file: &str, src: &str) -> Result<ChangesFile, Diagnostics> {
                     "expected `within 30s`",
                 )),
             },
-            "atomic" => {
+            "atomic" | "strict" => {
                 if let Some(extra) = args.first() {
                     diags.push(Diagnostic::error(
-                        "`atomic` takes no arguments",
+                        format!("`{}` takes no arguments", kw.text),
                         extra.span,
                         "expected the end of the line",
                     ));
-                } else {
+                } else if kw.text == "atomic" {
                     cf.atomic = true;
+                } else {
+                    cf.strict = true;
                 }
             }
             other => diags.push(Diagnostic::error(
                 format!("unknown keyword `{other}`"),
                 kw.span,
-                "expected update, changed, together, within or atomic",
+                "expected update, changed, together, within, atomic or strict",
             )),
         }
     }

@@ -32,6 +32,7 @@ fn parses_the_pizza_descriptors() {
             together: vec![four.clone()],
             within: Some(Duration::from_secs(30)),
             atomic: false,
+            strict: false,
         }
     );
     let cf = parse("pizza2.changes", &sample("pizza2.changes")).unwrap();
@@ -47,7 +48,7 @@ fn every_line_is_optional_and_comments_anywhere() {
         "# only a comment\n\n   atomic   # trailing\ntogether a b\ntogether c\nupdate 3->4\nchanged x\nchanged y\n",
     )
     .unwrap();
-    assert!(cf.atomic);
+    assert!(cf.atomic && !cf.strict);
     assert_eq!(cf.together, vec![vec!["a", "b"], vec!["c"]]);
     assert_eq!(cf.update, Some((3, 4)));
     assert_eq!(cf.changed, Some(vec!["x".to_string(), "y".to_string()]));
@@ -89,7 +90,7 @@ fn bad_numbers_and_durations_are_errors_with_positions() {
 fn several_errors_are_reported_together() {
     let d = parse(
         "c",
-        "within 1s\nwithin 2s\natomic now\nchanged\ntogether a-b\nfrobnicate\n",
+        "within 1s\nwithin 2s\natomic now\nchanged\ntogether a-b\nfrobnicate\nstrict\nstrict yes\n",
     )
     .unwrap_err();
     let msgs: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
@@ -100,9 +101,16 @@ fn several_errors_are_reported_together() {
             "`atomic` takes no arguments",
             "`changed` needs procedure names",
             "`a-b` is not a procedure name",
-            "unknown keyword `frobnicate`"
+            "unknown keyword `frobnicate`",
+            "`strict` appears twice",
         ]
     );
+}
+
+#[test]
+fn strict_refuses_resets() {
+    let cf = parse("c", "update 1 -> 2\nstrict\n").unwrap();
+    assert!(cf.strict && !cf.atomic);
 }
 
 #[test]

@@ -162,6 +162,7 @@ fn main() {
                 together: vec![vec!["a".into(), "b".into()]],
                 within_ms: Some(30_000),
                 atomic: true,
+                strict: true,
             }),
             pp::Request::Wait { timeout_ms: 10 },
             pp::Request::Abort,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Protocol name in the `Hello`.
 pub const PROTOCOL: &str = "podus-pup";
 /// Protocol version in the `Hello`.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// How an update ended (SPEC §4.2.1): exactly one of these. The pup says
 /// which; a ush never works it out itself.
@@ -30,6 +30,50 @@ pub enum Ending {
     NothingApplied,
 }
 
+/// A group an update did not apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotAppliedGroup {
+    /// Its members.
+    pub members: Vec<String>,
+    /// Why.
+    pub why: NotApplied,
+}
+
+/// Why a group was not applied; its `Display` is how every report words it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum NotApplied {
+    /// A member was still active when the update's `within` (in ms) ran out.
+    Within(Option<u64>),
+    /// `abort` abandoned it while a member was still active.
+    Abort,
+    /// Preparing or committing it failed; nothing of it changed.
+    Failed(String),
+}
+
+impl std::fmt::Display for NotApplied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotApplied::Within(Some(ms)) => {
+                write!(f, "still active when within {} ran out", fmt_ms(*ms))
+            }
+            NotApplied::Within(None) => f.write_str("still active when within ran out"),
+            NotApplied::Abort => f.write_str("abandoned by abort while still active"),
+            NotApplied::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+/// A duration as a user writes it: `500ms`, `2s`, `1.5s`.
+fn fmt_ms(ms: u64) -> String {
+    if ms < 1000 || !ms.is_multiple_of(100) {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
+    }
+}
+
 /// An update that ended, as [`Response::Waited`] reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpdateEnded {
@@ -41,10 +85,8 @@ pub struct UpdateEnded {
     pub ending: Ending,
     /// Groups applied.
     pub applied: Vec<Vec<String>>,
-    /// Groups abandoned or failed.
-    pub not_applied: Vec<Vec<String>>,
-    /// Why each group of `not_applied` was not applied (same order).
-    pub reasons: Vec<String>,
+    /// Groups abandoned or failed, each with why.
+    pub not_applied: Vec<NotAppliedGroup>,
     /// It ended because the program did: what waited committed with
     /// nothing on the stack, no code of `to` ran, the next run starts at it.
     pub at_exit: bool,
@@ -198,6 +240,8 @@ pub struct UpdateSpec {
     pub within_ms: Option<u64>,
     /// `atomic`.
     pub atomic: bool,
+    /// `strict`: refuse an update that would reset data ([`Response::WouldReset`]).
+    pub strict: bool,
 }
 
 /// A frame from the pup.
@@ -227,6 +271,9 @@ pub enum Response {
     },
     /// Answer to [`Request::Update`].
     UpdateBegun(UpdateInfo),
+    /// Answer to a strict [`Request::Update`] that would start these
+    /// statics or globals afresh: nothing began.
+    WouldReset(Vec<ResetRow>),
     /// Answer to [`Request::Wait`].
     Waited {
         /// True if nothing is pending any more.
@@ -331,9 +378,60 @@ pub enum Notice {
     },
 }
 
-/// One procedure in [`StatusInfo::bindings`]: (ID, name, committed
-/// version, bindings per table: (table version, decoded target)).
-pub type ProcBindings = (u32, String, u64, Vec<(u64, String)>);
+/// One procedure in [`StatusInfo::bindings`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProcBindings {
+    /// Its procedure ID.
+    pub id: u32,
+    /// Its name.
+    pub name: String,
+    /// The version it is committed to (0: only a staged version has it).
+    pub committed: u64,
+    /// What a call to it reaches from each version's binding table.
+    pub tables: Vec<TableBinding>,
+}
+
+/// One binding-table entry of a procedure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableBinding {
+    /// The version whose table it is.
+    pub table: u64,
+    /// Where the entry leads, decoded (`v2:proc:work+0x0`).
+    pub target: String,
+}
+
+/// A live version in [`StatusInfo::versions`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    /// Its number.
+    pub version: u64,
+    /// Its version-space slot.
+    pub slot: u32,
+    /// How many procedures it has.
+    pub procs: usize,
+    /// Bytes of machine code.
+    pub code_bytes: u64,
+}
+
+/// A pending update in [`StatusInfo::pending`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingRow {
+    /// From.
+    pub from: u64,
+    /// To.
+    pub to: u64,
+    /// Its groups still waiting.
+    pub groups: Vec<Vec<String>>,
+}
+
+/// A group that failed to commit, with the error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupFailure {
+    /// Its members.
+    pub members: Vec<String>,
+    /// Why (for the user).
+    pub error: String,
+}
 
 /// Who a pup is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -418,14 +516,31 @@ pub struct UpdateInfo {
     pub committed: Vec<String>,
     /// Groups left waiting.
     pub pending: Vec<Vec<String>>,
-    /// Groups that failed: (members, error).
-    pub failed: Vec<(Vec<String>, String)>,
+    /// Groups that failed to commit.
+    pub failed: Vec<GroupFailure>,
     /// Automatic grouping notes.
     pub notes: Vec<String>,
+    /// Statics and globals the update starts afresh although their old
+    /// version holds a value of another type (no mproc carries it).
+    pub resets: Vec<ResetRow>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
     /// Nothing left pending.
     pub complete: bool,
+}
+
+/// A static or global an update starts from its initializer because its
+/// type changed and no mproc carries the old value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResetRow {
+    /// `proc.static`, or a global's name.
+    pub name: String,
+    /// The version whose value is dropped.
+    pub from: u64,
+    /// Its type there, as C spells it.
+    pub old: String,
+    /// Its type in the target.
+    pub new: String,
 }
 
 /// A stack frame.
@@ -446,18 +561,17 @@ pub struct FrameRow {
 /// What the pup holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatusInfo {
-    /// Live versions: (number, slot, procedures, code bytes).
-    pub versions: Vec<(u64, u32, usize, u64)>,
+    /// Live versions.
+    pub versions: Vec<VersionRow>,
     /// Retired versions.
     pub retired: Vec<u64>,
     /// Highest running version number.
     pub hrvn: u64,
     /// Program state in words.
     pub program: String,
-    /// Pending updates: (from, to, groups).
-    pub pending: Vec<(u64, u64, Vec<Vec<String>>)>,
-    /// Per procedure: (ID, name, committed version, bindings per table:
-    /// (table version, decoded target)).
+    /// Pending updates.
+    pub pending: Vec<PendingRow>,
+    /// Per procedure, its committed version and bindings.
     pub bindings: Vec<ProcBindings>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,

@@ -211,9 +211,12 @@ fn pizza_loads_runs_and_updates_over_the_wire_with_the_debug_trace() {
         Response::Status(st) => {
             assert_eq!(st.hrvn, 2);
             assert!(st.pending.is_empty() && !st.return_interrupts);
-            let (_, _, cur, per) = st.bindings.iter().find(|b| b.1 == "do_pizza").unwrap();
-            assert_eq!(*cur, 2);
-            assert_eq!(per[0], (1, "v2:proc:do_pizza".to_string()));
+            let b = st.bindings.iter().find(|b| b.name == "do_pizza").unwrap();
+            assert_eq!(b.committed, 2);
+            assert_eq!(
+                (b.tables[0].table, b.tables[0].target.as_str()),
+                (1, "v2:proc:do_pizza")
+            );
             assert!(
                 st.program.starts_with("running version 2"),
                 "{}",
@@ -298,8 +301,7 @@ fn a_ush_can_leave_mid_update_and_come_back() {
     match c.call(Request::Status).unwrap() {
         Response::Status(st) => {
             assert_eq!(st.pending.len(), 1, "{st:?}");
-            assert_eq!(st.pending[0].0, 1);
-            assert_eq!(st.pending[0].1, 2);
+            assert_eq!((st.pending[0].from, st.pending[0].to), (1, 2));
             assert!(st.return_interrupts);
         }
         other => panic!("{other:?}"),

@@ -137,10 +137,7 @@ fn a_ush_killed_mid_update_leaves_the_update_to_complete_in_the_pup() {
     });
     ush.kill9();
     let killed_at = Instant::now();
-    assert!(
-        pending.iter().any(|(_, to, _)| *to == 2),
-        "pending: {pending:?}"
-    );
+    assert!(pending.iter().any(|p| p.to == 2), "pending: {pending:?}");
 
     // The update goes on without its ush and completes in the pup.
     match watcher
@@ -153,9 +150,13 @@ fn a_ush_killed_mid_update_leaves_the_update_to_complete_in_the_pup() {
         other => panic!("the update did not complete after its ush died: {other:?}"),
     }
     let st = status(&mut watcher);
-    for (_, name, committed, _) in &st.bindings {
-        if name != "main" {
-            assert_eq!(*committed, 2, "{name} is still at version {committed}");
+    for b in &st.bindings {
+        if b.name != "main" {
+            assert_eq!(
+                b.committed, 2,
+                "{} is still at version {}",
+                b.name, b.committed
+            );
         }
     }
     assert!(
@@ -302,8 +303,8 @@ fn failed_update(c: &mut PupClient, to: u64, text: &mut String) -> String {
         Response::UpdateBegun(b) => b,
         other => panic!("update to {to}: {other:?}"),
     };
-    if let Some((_, e)) = begun.failed.first() {
-        return e.clone();
+    if let Some(f) = begun.failed.first() {
+        return f.error.clone();
     }
     let deadline = Instant::now() + PATIENCE;
     loop {
@@ -461,7 +462,7 @@ fn a_version_too_large_for_a_segment_loads_nothing_over_the_wire() {
         other => panic!("a too-large version loaded: {other:?}"),
     }
     let st = status(&mut c);
-    let versions: Vec<u64> = st.versions.iter().map(|v| v.0).collect();
+    let versions: Vec<u64> = st.versions.iter().map(|v| v.version).collect();
     assert_eq!(versions, [1], "nothing of version 2 stays");
     assert!(st.program.contains("running version 1"), "{}", st.program);
     // The number is still free for a version that fits.

@@ -216,15 +216,24 @@ fn twelve_pups_roll_in_batches_of_four_and_a_failing_health_gate_halts() {
         assert!(in_flight <= 4, "{l}");
     }
     // The halted rollout says which pups are at which version.
+    // Nothing was in flight when the batch's health gates failed, so the
+    // halt aborted nothing, and it does not say it did (issue 29).
     assert!(
-        out.contains("rollout: halted: 4 pups failed (more than --max-failures 0)"),
+        out.contains(
+            "rollout: halted: 4 pups failed (more than --max-failures 0); no further pup was touched\n"
+        ),
         "{out}"
     );
     assert!(row(&out, 1, "f1").contains("failed"), "{out}");
+    // A failed health gate leaves the pup on the new version, and says so.
     assert!(
-        row(&out, 1, "f1").contains("no output line matched \"v3 step\" within 1s"),
+        row(&out, 1, "f1").contains(
+            "no output line matched \"v3 step\" within 1s after the update; the update applied, \
+             so the pup stays on version 3 (nothing moves it back)"
+        ),
         "{out}"
     );
+    assert!(row(&out, 1, "f1").starts_with("f1   3 "), "{out}");
     assert!(
         row(&out, 1, "f9").starts_with("f9   2        not touched"),
         "{out}"
@@ -421,7 +430,12 @@ fn a_halt_aborts_pending_updates_and_ctrl_c_leaves_them_in_the_pups() {
         "{out}"
     );
     assert!(
-        row(&out, 0, "s1").contains("aborted (the rollout halted)"),
+        row(&out, 0, "s1").split_whitespace().nth(2) == Some("aborted")
+            && row(&out, 0, "s1").contains("aborted (the rollout halted)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("no further pup was touched and 2 updates in flight were aborted"),
         "{out}"
     );
     assert!(

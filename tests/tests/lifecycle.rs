@@ -670,3 +670,69 @@ fn a_reconnect_keeps_output_off() {
         "{out}"
     );
 }
+
+/// v1 keeps a running total in an `int` static and an `int` global.
+const BANK1: &str = r#"int seen;
+int tick(int n) { static int total; total += n; seen++; return total; }
+main() { int i; for (i = 1; i < 100000; i++) { printf("%d\n", tick(i)); sleep_ms(20); } }
+"#;
+/// v2 makes both `double`, with no mproc: an update would start them at 0.
+const BANK2: &str = r#"double seen;
+int tick(int n) { static double total; total += n; seen += 1.0; return (int) total; }
+main() { int i; for (i = 1; i < 100000; i++) { printf("%d\n", tick(i)); sleep_ms(20); } }
+"#;
+
+#[test]
+fn an_update_that_resets_data_warns_by_name_and_strict_refuses_it() {
+    let (_env, run) = run_script(
+        &[
+            ("bank1.uc", BANK1),
+            ("bank2.uc", BANK2),
+            ("strict.changes", "update 1 -> 2\nstrict\n"),
+        ],
+        "program bank
+connect
+load 1 bank1.uc
+run
+expect 3
+load 2 bank2.uc
+set errexit off
+update 2 --strict
+update strict.changes
+status
+set errexit on
+update 2
+wait --timeout 20s
+quit
+",
+    );
+    let out = run.all();
+    assert_eq!(run.code, Some(0), "{out}");
+    // The load names each value that an update to 2 would drop, with both
+    // types, and how to refuse such an update.
+    let load = after(&out, "load 2 bank2.uc");
+    // A small load shows no progress lines: the paper's report only.
+    assert!(!load.contains("load: "), "{out}");
+    for what in [
+        "warning: update to version 2 resets tick.total to its initializer: it holds int now, version 2 declares it double, and no mproc carries it (`update 2 --strict` refuses)",
+        "warning: update to version 2 resets seen to its initializer: it holds int now, version 2 declares it double",
+    ] {
+        assert!(load.contains(what), "missing {what:?} in:\n{out}");
+    }
+    // Strict (flag or changes file) refuses and changes nothing.
+    for line in [8, 9] {
+        let e = err_at(&run, line);
+        assert!(
+            e.starts_with("update: refused (strict): it would reset tick.total (int in version 1, double now), seen (int in version 1, double now)"),
+            "line {line}: {e}\n{out}"
+        );
+    }
+    assert!(after(&out, "status").contains("running version 1"), "{out}");
+    // Without strict the update goes ahead, and says what it reset.
+    let up = after(&out, "update 2");
+    assert!(
+        up.contains("warning: tick.total starts afresh from its initializer: it was int in version 1, it is double now, and no mproc carried it"),
+        "{out}"
+    );
+    assert!(up.contains("warning: seen starts afresh"), "{out}");
+}

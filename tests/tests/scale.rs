@@ -1,6 +1,7 @@
 //! SPEC §7, "measured as users meet it": a 50,000-procedure program loads
 //! through `ush --local` and runs, and its `.delta` grows with procedures
-//! plus edges (under 50 MB), not with the n × n matrix (5 GB before).
+//! plus edges (under 50 MB), not with the n × n matrix (5 GB before); the
+//! load says what it is doing while it works.
 //! Release builds only: the debug compiler takes minutes on it.
 
 use std::time::Duration;
@@ -29,6 +30,21 @@ fn fifty_thousand_procedures_load_through_ush_and_run() {
         .assert_has("Version 1 of program big loaded successfully")
         .assert_has("p49990 reaches ")
         .assert_has("tick 3");
+    // The 10-15 s of a big load are not silent: each phase says what runs,
+    // before the report (issue 29).
+    let out = r.all();
+    let at = |what: &str| {
+        out.find(what)
+            .unwrap_or_else(|| panic!("no {what:?} in:\n{out}"))
+    };
+    let (reading, placing, report) = (
+        at("load: reading and compiling big.uc ("),
+        at(
+            "load: compiled 50002 procedures; pup big is generating and placing their machine code (after ",
+        ),
+        at("Load sequence begins..."),
+    );
+    assert!(reading < placing && placing < report, "{out}");
 
     let mut c = env.command("ucc");
     c.args(["build", "big.uc", "-o", "."]);

@@ -62,7 +62,7 @@ procedures with the pup's name service, prints delta*, and sends and links versi
     },
     CommandDoc {
         name: "update",
-        args: "[CHANGES | V] [--within D] [--atomic]",
+        args: "[CHANGES | V] [--within D] [--atomic] [--strict]",
         summary: "begin an update to the newest (or given) version",
         details: "CHANGES is a changes file (update A -> B, changed, together, within, \
 atomic); V updates to version V with computed changes and no groups. Prints the paper's \
@@ -204,12 +204,14 @@ pups as `connect` does. `fleet` alone lists every pup with its state.",
 load, run and stop do what the single-pup commands do, on every pup in \
 parallel (at most 32 at once); load compiles once. status re-reads every pup and prints the \
 table. update V|CHANGES [--strategy all | rolling N | rolling N% | canary N] [--soak D] \
-[--health REGEX [--health-within D]] [--max-failures K] [--within D]: rolling updates batches \
+[--health REGEX [--health-within D]] [--max-failures K] [--within D] [--strict]: rolling updates batches \
 of N, the next once each pup of the batch is done; canary updates N pups, waits --soak D of \
 healthy running, then the rest in batches of N. A pup is done when its update completes and, \
 with --health, its program prints a line matching REGEX within --health-within (default 10s) \
 after it; it fails on a partial update, nothing applied, no health line, a trap, or an \
-unreachable pup. More than K failures (default 0) halt the rollout: nothing further is \
+unreachable pup. A pup that fails only its health gate has applied the update and stays on \
+the new version (its row says so); nothing moves it back. --strict makes each pup refuse an \
+update that would reset a static or global whose type changed. More than K failures (default 0) halt the rollout: nothing further is \
 touched and pending updates in flight are aborted. --within D bounds each pup's update. Ends \
 with a table and `rollout: N pups: D updated, F failed, W not touched`; fails unless every \
 pup was updated.",
@@ -393,7 +395,9 @@ mod tests {
     #[test]
     fn help_lists_and_explains() {
         let all = help(None).unwrap();
-        assert!(all.contains("  update [CHANGES | V] [--within D] [--atomic]  begin an update"));
+        assert!(all.contains(
+            "  update [CHANGES | V] [--within D] [--atomic] [--strict]  begin an update"
+        ));
         assert!(all.lines().count() > COMMANDS.len());
         let one = help(Some("exit")).unwrap();
         assert!(one.starts_with("usage: quit\n"), "{one}");

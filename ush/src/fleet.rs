@@ -326,7 +326,7 @@ fn call_each(
 pub fn version_words(s: &StatusInfo) -> String {
     // Committed version 0 is a procedure only a staged version has: it
     // runs at no version, so it never makes the pup read `0..1`.
-    let committed = || s.bindings.iter().map(|b| b.2).filter(|&v| v > 0);
+    let committed = || s.bindings.iter().map(|b| b.committed).filter(|&v| v > 0);
     let lo = committed().min();
     let hi = committed().max();
     let mut v = match (lo, hi) {
@@ -335,8 +335,8 @@ pub fn version_words(s: &StatusInfo) -> String {
         (None, _) if s.versions.is_empty() => "-".to_string(),
         (None, _) => s.hrvn.to_string(),
     };
-    for (_, to, _) in &s.pending {
-        v.push_str(&format!(" (update to {to} pending)"));
+    for p in &s.pending {
+        v.push_str(&format!(" (update to {} pending)", p.to));
     }
     v
 }
@@ -383,11 +383,12 @@ pub fn list(ctx: &mut Ctx<'_>) -> CmdResult {
             Ok(Response::Status(s)) => {
                 let v = version_words(&s);
                 *at.entry(v.clone()).or_default() += 1;
-                let loaded: Vec<String> = s.versions.iter().map(|v| v.0.to_string()).collect();
+                let loaded: Vec<String> =
+                    s.versions.iter().map(|v| v.version.to_string()).collect();
                 let pending = s
                     .pending
                     .iter()
-                    .map(|(f, t, g)| format!("{f}->{t}: {}", plural(g.len(), "group")))
+                    .map(|p| format!("{}->{}: {}", p.from, p.to, plural(p.groups.len(), "group")))
                     .collect::<Vec<_>>()
                     .join("; ");
                 rows.push(vec![

@@ -7,7 +7,8 @@
 //! paper's (typos fixed); everything else is worded in the same plain style.
 
 use pup_client::proto::{
-    Ending, FrameRow, LoadInfo, Notice, PupInfo, StatusInfo, UpdateEnded, UpdateInfo,
+    Ending, FrameRow, LoadInfo, NotApplied, Notice, PendingRow, ProcBindings, PupInfo, ResetRow,
+    StatusInfo, UpdateEnded, UpdateInfo, VersionRow,
 };
 use pupmapper_client::proto::PupEntry;
 
@@ -233,12 +234,15 @@ pub fn statics_lines(
         ) else {
             continue;
         };
+        let has_mproc = new.mprocs.iter().any(|m| m.name == n.name);
         for st in &n.statics {
             let name = format!("{}.{}", n.name, st.name);
-            if o.statics.iter().any(|x| x.name == st.name && x.ty == st.ty) {
-                carried.push(name);
-            } else {
-                reset.push(name);
+            let was = o.statics.iter().find(|x| x.name == st.name);
+            match was {
+                Some(x) if x.ty == st.ty => carried.push(name),
+                // Its own warning says so, with both types (reset_warnings).
+                Some(_) if !has_mproc => {}
+                _ => reset.push(name),
             }
         }
     }
@@ -256,6 +260,85 @@ pub fn statics_lines(
         ));
     }
     out
+}
+
+/// Warnings for the statics and globals that an update to `to` (the
+/// version `new` is loaded as) will start from their initializers although
+/// the running program holds a value of the same name (`iface`, the pup's
+/// record of what runs): the type changed and `new` has no mproc for it.
+/// Issue 29: no state is lost without the user being told which.
+pub fn reset_warnings(
+    to: u64,
+    iface: &compiler::ir::Module,
+    new: &compiler::ir::Module,
+) -> Vec<String> {
+    let has_mproc = |n: &str| new.mprocs.iter().any(|m| m.name == n);
+    let mut out = Vec::new();
+    let mut warn = |name: String, old: &compiler::ir::VarTy, newt: &compiler::ir::VarTy| {
+        out.push(format!(
+            "warning: update to version {to} resets {name} to its initializer: it holds {old} now, \
+             version {to} declares it {newt}, and no mproc carries it (`update {to} --strict` refuses)"
+        ));
+    };
+    for p in &new.procs {
+        let Some(o) = iface.procs.iter().find(|o| o.name == p.name) else {
+            continue;
+        };
+        if has_mproc(&p.name) {
+            continue;
+        }
+        for st in &p.statics {
+            if let Some(os) = o
+                .statics
+                .iter()
+                .find(|x| x.name == st.name && x.ty != st.ty)
+            {
+                warn(format!("{}.{}", p.name, st.name), &os.ty, &st.ty);
+            }
+        }
+    }
+    for g in &new.globals {
+        if has_mproc(&g.name) {
+            continue;
+        }
+        if let Some(og) = iface
+            .globals
+            .iter()
+            .find(|x| x.name == g.name && x.ty != g.ty)
+        {
+            warn(g.name.clone(), &og.ty, &g.ty);
+        }
+    }
+    out
+}
+
+/// The lines an update prints for the data it resets (see [`reset_warnings`]).
+pub fn reset_lines(rows: &[ResetRow]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "warning: {} starts afresh from its initializer: it was {} in version {}, it is {} now, and no mproc carried it",
+                r.name, r.old, r.from, r.new
+            )
+        })
+        .collect()
+}
+
+/// Why a strict update was refused (`Response::WouldReset`).
+pub fn would_reset(rows: &[ResetRow]) -> String {
+    let list: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({} in version {}, {} now)",
+                r.name, r.old, r.from, r.new
+            )
+        })
+        .collect();
+    format!(
+        "update: refused (strict): it would reset {} to the initializer, since the type changed and no mproc carries the value; nothing was updated (add an mproc, or update without --strict)",
+        list.join(", ")
+    )
 }
 
 /// Orders procedure names as the program declares them (`order`, the
@@ -306,10 +389,12 @@ pub fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<S
         ));
     }
     out.extend(info.notes.iter().cloned());
-    for (members, error) in &info.failed {
+    out.extend(reset_lines(&info.resets));
+    for f in &info.failed {
         out.push(format!(
-            "group {} could not be updated: {error}",
-            group(members, order)
+            "group {} could not be updated: {}",
+            group(&f.members, order),
+            f.error
         ));
     }
     if info.return_interrupts {
@@ -334,31 +419,30 @@ fn groups(gs: &[Vec<String>], order: &[String]) -> String {
 /// Whether an ending makes `update`/`wait` fail: partial or nothing
 /// applied, unless `abort` alone abandoned what did not apply (what the
 /// user asked for).
-pub fn ending_fails(ending: Ending, reasons: &[String]) -> bool {
-    ending != Ending::Complete && !reasons.iter().all(|r| r.starts_with(ABORT_REASON))
+pub fn ending_fails(e: &UpdateEnded) -> bool {
+    e.ending != Ending::Complete && !e.not_applied.iter().all(|g| g.why == NotApplied::Abort)
 }
-
-/// How the pup words the reason of a group abandoned by `abort`.
-pub const ABORT_REASON: &str = "abandoned by abort";
 
 /// Said after a partial ending: how to have all or nothing (SPEC §4.2).
 pub const PARTIAL_HINT: &str =
-    "    (the program now mixes versions; `update V --atomic` applies every group or none)";
+    "the program now mixes versions; `update V --atomic` applies every group or none";
 
 /// The one-line summary of a finished update, which `update` and `wait`
 /// both print: complete, partial or nothing applied, with each abandoned
 /// group and its reason. The pup says which ending it was, and whether the
 /// program's end is what let it apply.
 pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
+    format!("*** {} ***", ended_summary(program, e, order))
+}
+
+/// What [`ended_line`] says, without its frame: the error `update` and
+/// `wait` fail with (the partial hint follows a partial ending).
+pub fn ended_summary(program: &str, e: &UpdateEnded, order: &[String]) -> String {
     let (to, applied) = (e.to, &e.applied);
     let abandoned = || {
         e.not_applied
             .iter()
-            .enumerate()
-            .map(|(i, g)| match e.reasons.get(i) {
-                Some(r) => format!("{} ({r})", group(g, order)),
-                None => group(g, order),
-            })
+            .map(|g| format!("{} ({})", group(&g.members, order), g.why))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -373,15 +457,15 @@ pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
     };
     match e.ending {
         Ending::Complete => {
-            format!("*** Program {program} updated to version {to} successfully{when} ***")
+            format!("Program {program} updated to version {to} successfully{when}")
         }
         Ending::Partial => format!(
-            "*** Program {program} update to version {to} partial{when}: applied {}; not applied {} ***",
+            "Program {program} update to version {to} partial{when}: applied {}; not applied {}",
             groups(applied, order),
             abandoned()
         ),
         Ending::NothingApplied => format!(
-            "*** Program {program} update to version {to} applied nothing{when}: not applied {} ***",
+            "Program {program} update to version {to} applied nothing{when}: not applied {}",
             abandoned()
         ),
     }
@@ -449,7 +533,7 @@ pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<
         Notice::UpdateComplete(e) => {
             let mut v = vec![ended_line(program, e, order)];
             if e.ending == Ending::Partial {
-                v.push(PARTIAL_HINT.to_string());
+                v.push(format!("    ({PARTIAL_HINT})"));
             }
             v
         }
@@ -498,7 +582,12 @@ pub fn status_lines(program: &str, host: &str, s: &StatusInfo) -> Vec<String> {
     if s.pending.is_empty() {
         out.push("no update pending".into());
     } else {
-        for (from, to, gs) in &s.pending {
+        for PendingRow {
+            from,
+            to,
+            groups: gs,
+        } in &s.pending
+        {
             out.push(format!(
                 "update {from} -> {to} pending: {} group{} waiting: {}",
                 gs.len(),
@@ -524,7 +613,13 @@ pub fn versions_lines(s: &StatusInfo) -> Vec<String> {
     if s.versions.is_empty() {
         out.push("no versions loaded".into());
     }
-    for (v, slot, procs, bytes) in &s.versions {
+    for VersionRow {
+        version: v,
+        slot,
+        procs,
+        code_bytes: bytes,
+    } in &s.versions
+    {
         out.push(format!(
             "version {v}: slot {slot}, {}, {bytes} bytes of code{}",
             count(*procs, "procedure"),
@@ -546,15 +641,21 @@ pub fn procs_lines(s: &StatusInfo) -> Vec<String> {
     let width = s
         .bindings
         .iter()
-        .map(|(_, n, _, _)| n.len())
+        .map(|b| b.name.len())
         .max()
         .unwrap_or(4)
         .max(4);
     let mut out = vec![format!("  ID  {:width$}  version  bindings", "name")];
-    for (id, name, committed, table) in &s.bindings {
-        let b = table
+    for ProcBindings {
+        id,
+        name,
+        committed,
+        tables,
+    } in &s.bindings
+    {
+        let b = tables
             .iter()
-            .map(|(tv, target)| format!("table {tv} -> {target}"))
+            .map(|t| format!("table {} -> {}", t.table, t.target))
             .collect::<Vec<_>>()
             .join(", ");
         // Committed version 0: new in a staged version that no update has
@@ -623,6 +724,18 @@ mod tests {
 
     use super::*;
 
+    fn binding(id: u32, name: &str, committed: u64, table: u64, target: &str) -> ProcBindings {
+        ProcBindings {
+            id,
+            name: name.into(),
+            committed,
+            tables: vec![pup_client::proto::TableBinding {
+                table,
+                target: target.into(),
+            }],
+        }
+    }
+
     fn status(hrvn: u64, program: &str) -> StatusInfo {
         StatusInfo {
             versions: vec![],
@@ -641,8 +754,8 @@ mod tests {
     fn a_staged_procedure_shows_no_version() {
         let mut s = status(1, "running version 1");
         s.bindings = vec![
-            (0, "main".into(), 1, vec![(1, "v1:proc:main".into())]),
-            (1, "extra".into(), 0, vec![(2, "v2:proc:extra".into())]),
+            binding(0, "main", 1, 1, "v1:proc:main"),
+            binding(1, "extra", 0, 2, "v2:proc:extra"),
         ];
         let lines = procs_lines(&s);
         assert_eq!(lines[1], "   0  main         1  table 1 -> v1:proc:main");
@@ -800,7 +913,7 @@ mod tests {
         .unwrap();
         let new = compiler::compile(
             "b.uc",
-            "main() { f(); g(); }\nf() { static int n = 1; static int d; n += 2; }\ng() { static int k; k++; }\n",
+            "main() { f(); g(); }\nf() { static int n = 1; static int d; static int e; n += 2; }\ng() { static int k; k++; }\n",
         )
         .unwrap();
         let (so, sn) = (
@@ -811,10 +924,19 @@ mod tests {
             statics_lines(1, &old, &so, &new, &sn),
             [
                 "static data carried over from version 1 on update: f.n",
-                "static data started afresh on update: f.d",
+                "static data started afresh on update: f.e",
             ]
         );
         assert!(statics_lines(1, &old, &so, &old, &so).is_empty());
+        // f.d held a double: its reset is a warning of its own, with both types.
+        assert_eq!(
+            reset_warnings(2, &old, &new),
+            [
+                "warning: update to version 2 resets f.d to its initializer: it holds double now, \
+              version 2 declares it int, and no mproc carries it (`update 2 --strict` refuses)"
+            ]
+        );
+        assert!(reset_warnings(2, &old, &old).is_empty());
     }
 
     #[test]
@@ -844,6 +966,7 @@ mod tests {
             },
             failed: vec![],
             notes: vec![],
+            resets: vec![],
             return_interrupts: pending,
             complete: !pending,
         }
@@ -892,13 +1015,19 @@ mod tests {
     #[test]
     fn completion_lines() {
         let o = pizza_order();
-        let e = |ending, applied: &[&[&str]], not: &[&[&str]], reasons: &[&str]| UpdateEnded {
+        let e = |ending, applied: &[&[&str]], not: &[&[&str]], why: &[NotApplied]| UpdateEnded {
             id: 1,
             to: 2,
             ending,
             applied: applied.iter().map(|g| s(g)).collect(),
-            not_applied: not.iter().map(|g| s(g)).collect(),
-            reasons: s(reasons),
+            not_applied: not
+                .iter()
+                .zip(why)
+                .map(|(g, w)| pup_client::proto::NotAppliedGroup {
+                    members: s(g),
+                    why: w.clone(),
+                })
+                .collect(),
             at_exit: false,
         };
         assert_eq!(
@@ -912,7 +1041,7 @@ mod tests {
                     Ending::Partial,
                     &[&["bake_pizza"]],
                     &[&["mix_ingredients", "do_pizza"]],
-                    &["still active when within 500ms ran out"]
+                    &[NotApplied::Within(Some(500))]
                 ),
                 &o
             ),
@@ -926,8 +1055,8 @@ mod tests {
                     &[],
                     &[&["do_pizza"], &["bake_pizza"]],
                     &[
-                        "mproc do_pizza trapped: division by zero",
-                        "abandoned by abort while still active"
+                        NotApplied::Failed("mproc do_pizza trapped: division by zero".into()),
+                        NotApplied::Abort
                     ]
                 ),
                 &o
@@ -940,11 +1069,33 @@ mod tests {
             Ending::Partial,
             &[&["bake_pizza"]],
             &[&["do_pizza"]],
-            &["mproc do_pizza trapped: division by zero"],
+            &[NotApplied::Failed(
+                "mproc do_pizza trapped: division by zero".into(),
+            )],
         ));
         let lines = notice_lines("x", &partial, &o).unwrap();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[1].contains("`update V --atomic` applies every group or none"));
+        // Failing is decided on the variant: only what `abort` abandoned
+        // was asked for (issue 22: no text prefix is matched).
+        let Notice::UpdateComplete(p) = &partial else {
+            unreachable!()
+        };
+        assert!(ending_fails(p));
+        let aborted = e(
+            Ending::NothingApplied,
+            &[],
+            &[&["do_pizza"]],
+            &[NotApplied::Abort],
+        );
+        assert!(!ending_fails(&aborted));
+        let within = e(
+            Ending::NothingApplied,
+            &[],
+            &[&["do_pizza"]],
+            &[NotApplied::Within(None)],
+        );
+        assert!(ending_fails(&within));
         let complete = Notice::UpdateComplete(e(Ending::Complete, &[&["do_pizza"]], &[], &[]));
         assert_eq!(notice_lines("x", &complete, &o).unwrap().len(), 1);
         // Regression (issue 29): an update pending on `main` that applied

@@ -110,7 +110,7 @@ pub enum Command {
     },
     /// `run [V]`
     Run(Option<u64>),
-    /// `update [CHANGES | V] [--within D] [--atomic]`
+    /// `update [CHANGES | V] [--within D] [--atomic] [--strict]`
     Update {
         /// Changes file or version; `None`: the pup's defaults.
         target: Option<UpdateTarget>,
@@ -118,6 +118,8 @@ pub enum Command {
         within: Option<Duration>,
         /// `--atomic`.
         atomic: bool,
+        /// `--strict`: refuse an update that would reset data.
+        strict: bool,
     },
     /// `wait [--timeout D]`
     Wait {
@@ -445,7 +447,7 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
                 .transpose()?,
         ),
         "update" => {
-            let a = split_args(cmd, rest, &["within"], &["atomic"])?;
+            let a = split_args(cmd, rest, &["within"], &["atomic", "strict"])?;
             a.at_most(cmd, 1)?;
             let target = a.positional.first().map(|t| match t.parse::<u64>() {
                 Ok(v) => UpdateTarget::Version(v),
@@ -455,6 +457,7 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
                 target,
                 within: a.opt("within").map(duration).transpose()?,
                 atomic: a.has("atomic"),
+                strict: a.has("strict"),
             }
         }
         "wait" => {
@@ -728,7 +731,8 @@ mod tests {
             Command::Update {
                 target: Some(UpdateTarget::Changes("pizza2.changes".into())),
                 within: None,
-                atomic: false
+                atomic: false,
+                strict: false
             }
         );
     }
@@ -736,11 +740,12 @@ mod tests {
     #[test]
     fn parses_options_and_durations() {
         assert_eq!(
-            p("update 3 --within 250ms --atomic"),
+            p("update 3 --within 250ms --atomic --strict"),
             Command::Update {
                 target: Some(UpdateTarget::Version(3)),
                 within: Some(Duration::from_millis(250)),
-                atomic: true
+                atomic: true,
+                strict: true
             }
         );
         assert_eq!(
@@ -748,7 +753,8 @@ mod tests {
             Command::Update {
                 target: None,
                 within: Some(Duration::from_secs(2)),
-                atomic: false
+                atomic: false,
+                strict: false
             }
         );
         assert_eq!(

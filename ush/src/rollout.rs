@@ -81,6 +81,8 @@ pub struct UpdateOpts {
     pub max_failures: usize,
     /// `--within D`, per pup.
     pub within: Option<Duration>,
+    /// `--strict`: each pup refuses an update that would reset data.
+    pub strict: bool,
 }
 
 /// The `rollout` command.
@@ -228,12 +230,12 @@ fn parse_update(words: &[String]) -> Result<UpdateOpts, String> {
         "rollout",
         &rest,
         &["soak", "health", "health-within", "max-failures", "within"],
-        &[],
+        &["strict"],
     )?;
     let [t] = a.positional.as_slice() else {
         return Err(
             "usage: rollout update V|CHANGES [--strategy all | rolling N | rolling N% | canary N] \
-             [--soak D] [--health REGEX [--health-within D]] [--max-failures K] [--within D]"
+             [--soak D] [--health REGEX [--health-within D]] [--max-failures K] [--within D] [--strict]"
                 .into(),
         );
     };
@@ -268,6 +270,7 @@ fn parse_update(words: &[String]) -> Result<UpdateOpts, String> {
             .transpose()?
             .unwrap_or(0),
         within: a.opt("within").map(duration).transpose()?,
+        strict: a.has("strict"),
     })
 }
 
@@ -306,10 +309,20 @@ enum End {
     Done,
     /// Failed, and why.
     Failed(String),
+    /// Its update was in flight when the rollout halted, and was aborted:
+    /// what it says the pup kept.
+    Aborted(String),
     /// Ctrl-C: left as it was in the pup.
     Interrupted,
     /// Already at this version before the rollout: not touched.
     Already(u64),
+}
+
+impl End {
+    /// Counts against `--max-failures` and the rollout's success.
+    fn failed(&self) -> bool {
+        matches!(self, End::Failed(_) | End::Aborted(_))
+    }
 }
 
 /// One pup's line of the final table.
@@ -379,6 +392,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
     }
     let info = match link.call(Request::Update(job.spec.clone())) {
         Ok(Response::UpdateBegun(i)) => i,
+        Ok(Response::WouldReset(r)) => return End::Failed(crate::format::would_reset(&r)),
         Ok(Response::Error(e)) => return End::Failed(e),
         Ok(r) => return End::Failed(format!("unexpected answer: {r:?}")),
         Err(e) => return lost(&e),
@@ -387,7 +401,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
     let mut errors: Vec<String> = info
         .failed
         .iter()
-        .map(|(m, e)| format!("{}: {e}", m.join(" ")))
+        .map(|f| format!("{}: {}", f.members.join(" "), f.error))
         .collect();
     let deadline = job.within.map(|w| Instant::now() + w + WITHIN_SLACK);
     let mut abort_deadline: Option<Instant> = None;
@@ -403,7 +417,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
         }
         let now = Instant::now();
         if abort_deadline.is_some_and(|d| now >= d) {
-            return End::Failed(
+            return End::Aborted(
                 "aborted (the rollout halted); the pup did not say what it applied".into(),
             );
         }
@@ -416,8 +430,10 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
         match link.recv_notice(TICK) {
             Some(Notice::UpdateComplete(e)) if e.to == to => {
                 // The pup's reason for each abandoned group comes first.
-                errors.splice(0..0, e.reasons);
-                break (e.applied, e.not_applied);
+                errors.splice(0..0, e.not_applied.iter().map(|g| g.why.to_string()));
+                let not_applied: Vec<Vec<String>> =
+                    e.not_applied.into_iter().map(|g| g.members).collect();
+                break (e.applied, not_applied);
             }
             Some(Notice::GroupFailed { members, error, .. }) => {
                 errors.push(format!("{}: {error}", members.join(" ")))
@@ -432,7 +448,7 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
     };
     let groups = |g: &[Vec<String>]| g.iter().map(|m| m.join(" ")).collect::<Vec<_>>().join("; ");
     if abort_deadline.is_some() {
-        return End::Failed(format!(
+        return End::Aborted(format!(
             "aborted (the rollout halted): {} of {} applied",
             plural(applied.len(), "group"),
             applied.len() + not_applied.len()
@@ -463,7 +479,8 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
         let now = Instant::now();
         if now >= end {
             return End::Failed(format!(
-                "no output line matched {:?} within {} after the update",
+                "no output line matched {:?} within {} after the update; the update applied, \
+                 so the pup stays on version {to} (nothing moves it back)",
                 re.as_str(),
                 human(job.health_within)
             ));
@@ -482,7 +499,9 @@ fn drive(job: &Job<'_>, link: &mut dyn Link) -> End {
                 }
             }
             Some(Notice::Exited { message, .. }) => {
-                return End::Failed(format!("the program ended after the update: {message}"));
+                return End::Failed(format!(
+                    "the program ended after the update (to version {to}): {message}"
+                ));
             }
             Some(_) => {}
             None if link.is_closed() => return lost("the connection closed after the update"),
@@ -560,7 +579,7 @@ impl Progress {
             .count();
         let failed = rows
             .iter()
-            .filter(|r| matches!(r.end, Some(End::Failed(_)) | Some(End::Interrupted)))
+            .filter(|r| matches!(&r.end, Some(e) if e.failed() || *e == End::Interrupted))
             .count();
         let waiting = rows.len() - done - failed - in_flight;
         let text =
@@ -621,6 +640,7 @@ fn spec_of(ctx: &mut Ctx<'_>, o: &UpdateOpts) -> Result<UpdateSpec, String> {
     if let Some(w) = o.within {
         spec.within_ms = Some(w.as_millis() as u64);
     }
+    spec.strict |= o.strict;
     Ok(spec)
 }
 
@@ -695,7 +715,7 @@ fn update(ctx: &mut Ctx<'_>, o: &UpdateOpts) -> CmdResult {
     let mut progress = Progress::new(ctx.settings.progress_bar, n);
     let failures = |rows: &[Row]| {
         rows.iter()
-            .filter(|r| matches!(r.end, Some(End::Failed(_))))
+            .filter(|r| r.end.as_ref().is_some_and(End::failed))
             .count()
     };
     let too_many = |rows: &[Row]| failures(rows) > o.max_failures;
@@ -774,9 +794,21 @@ fn update(ctx: &mut Ctx<'_>, o: &UpdateOpts) -> CmdResult {
     // The table and the summary.
     let mut lines = Vec::new();
     if let Some(f) = halted_at {
+        let aborted = rows
+            .iter()
+            .filter(|r| matches!(r.end, Some(End::Aborted(_))))
+            .count();
+        let in_flight = match aborted {
+            0 => String::new(),
+            k => format!(
+                " and {} in flight {} aborted",
+                plural(k, "update"),
+                if k == 1 { "was" } else { "were" }
+            ),
+        };
         lines.push(format!(
-            "rollout: halted: {} failed (more than --max-failures {}); no further pup was touched \
-             and updates pending in flight were aborted",
+            "rollout: halted: {} failed (more than --max-failures {}); no further pup was \
+             touched{in_flight}",
             plural(f, "pup"),
             o.max_failures
         ));
@@ -805,6 +837,10 @@ fn update(ctx: &mut Ctx<'_>, o: &UpdateOpts) -> CmdResult {
                 Some(End::Failed(why)) => {
                     failed += 1;
                     ("failed", why.clone())
+                }
+                Some(End::Aborted(why)) => {
+                    failed += 1;
+                    ("aborted", why.clone())
                 }
                 Some(End::Interrupted) => {
                     failed += 1;
@@ -850,13 +886,13 @@ fn update(ctx: &mut Ctx<'_>, o: &UpdateOpts) -> CmdResult {
 /// Whether every procedure of the pup is committed to `v` or later, with
 /// no update pending (a partial update leaves some behind).
 fn at_version(s: &StatusInfo, v: u64) -> bool {
-    s.pending.is_empty() && !s.bindings.is_empty() && s.bindings.iter().all(|b| b.2 >= v)
+    s.pending.is_empty() && !s.bindings.is_empty() && s.bindings.iter().all(|b| b.committed >= v)
 }
 
 /// Whether the pup holds the target version (`None`: the newest it holds).
 fn holds(s: &StatusInfo, to: Option<u64>) -> bool {
     match to {
-        Some(v) => s.versions.iter().any(|x| x.0 == v),
+        Some(v) => s.versions.iter().any(|x| x.version == v),
         None => !s.versions.is_empty(),
     }
 }
@@ -907,7 +943,7 @@ fn run_batch(
                     };
                     let failed = rows
                         .iter()
-                        .filter(|r| matches!(r.end, Some(End::Failed(_))))
+                        .filter(|r| r.end.as_ref().is_some_and(End::failed))
                         .count();
                     if failed > o.max_failures {
                         job.halt.store(true, Ordering::SeqCst);

@@ -44,7 +44,9 @@ pub mod space;
 pub mod testrun;
 pub mod version;
 
-pub use engine::{Ending, UpdateBegun, UpdateEnded, UpdateError, UpdateRequest};
+pub use engine::{
+    Abandoned, Ending, NotApplied, Reset, UpdateBegun, UpdateEnded, UpdateError, UpdateRequest,
+};
 pub use events::{Event, Primitive};
 pub use ids::VersionNo;
 pub use load::LoadError;
@@ -200,18 +202,6 @@ pub enum ProgramState {
     },
     /// Stopped, with why.
     Exited(ExitStatus),
-}
-
-/// A duration as a user writes it: `500ms`, `2s`, `1.5s`.
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 || !ms.is_multiple_of(100) {
-        format!("{ms}ms")
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
-    }
 }
 
 /// 1-based line and column (in characters) of a byte offset: the

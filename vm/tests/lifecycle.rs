@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 use vm::engine::Ending;
-use vm::{Event, ExitStatus, UpdateError, UpdateRequest, VersionNo};
+use vm::{Event, ExitStatus, NotApplied, UpdateError, UpdateRequest, VersionNo};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -44,11 +44,11 @@ fn committed(vm: &vm::Vm, name: &str) -> VersionNo {
 }
 
 /// The reasons of the next `UpdateComplete` event.
-fn completion(ev: &std::sync::mpsc::Receiver<Event>) -> (Vec<Vec<String>>, Vec<String>) {
+fn completion(ev: &std::sync::mpsc::Receiver<Event>) -> (Vec<Vec<String>>, Vec<NotApplied>) {
     loop {
         match ev.recv_timeout(T).expect("an UpdateComplete event") {
             Event::UpdateComplete(e) => {
-                let reasons = e.not_applied.into_iter().map(|(_, r)| r).collect();
+                let reasons = e.not_applied.into_iter().map(|a| a.why).collect();
                 return (e.applied, reasons);
             }
             _ => continue,
@@ -116,7 +116,10 @@ fn an_abandoned_group_is_retried_to_the_same_target() {
     assert!(!begun.complete);
     let (applied, reasons) = completion(&ev);
     assert!(applied.is_empty());
-    assert_eq!(reasons, ["still active when within 50ms ran out"]);
+    assert_eq!(
+        reasons,
+        [NotApplied::Within(Some(Duration::from_millis(50)))]
+    );
     assert_eq!(
         Ending::of(applied.len(), reasons.len()),
         Ending::NothingApplied
@@ -172,7 +175,7 @@ fn abort_gives_its_reason_and_hrvn_follows_the_committed_versions() {
     assert_eq!(vm.abort_updates(), 1);
     let (applied, reasons) = completion(&ev);
     assert!(applied.is_empty());
-    assert_eq!(reasons, ["abandoned by abort while still active"]);
+    assert_eq!(reasons, [NotApplied::Abort]);
     assert_eq!(
         vm.status().hrvn,
         VersionNo(1),
@@ -238,7 +241,8 @@ fn an_mproc_checked_against_a_version_its_procedure_never_reached_fails_clearly(
     let (applied, reasons) = completion(&ev);
     assert!(applied.iter().all(|g| !g.contains(&"a".to_string())));
     assert!(
-        reasons[0].contains("mproc a reads old data of version 2, but a is at version 1"),
+        matches!(&reasons[0], NotApplied::Failed(e)
+            if e.contains("mproc a reads old data of version 2, but a is at version 1")),
         "{reasons:?}"
     );
     assert_eq!(committed(&vm, "a"), VersionNo(1), "nothing of a changed");

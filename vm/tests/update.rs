@@ -230,7 +230,7 @@ fn an_always_active_procedure_never_updates_and_within_ends_it() {
         match ev.recv_timeout(left) {
             Ok(vm::Event::UpdateComplete(e)) => {
                 let not_applied: Vec<Vec<String>> =
-                    e.not_applied.into_iter().map(|(g, _)| g).collect();
+                    e.not_applied.into_iter().map(|a| a.members).collect();
                 break (e.applied, not_applied);
             }
             Ok(_) => {}

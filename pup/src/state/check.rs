@@ -53,6 +53,7 @@ pub(super) fn check_spec(spec: &UpdateSpec) -> Result<UpdateRequest, String> {
         together: spec.together.clone(),
         within: spec.within_ms.map(Duration::from_millis),
         atomic: spec.atomic,
+        strict: spec.strict,
     })
 }
 

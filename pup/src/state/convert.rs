@@ -2,7 +2,9 @@
 
 use vm::{ExitStatus, ProgramState, UpdateBegun, VersionNo};
 
-use crate::proto::{Ending, UpdateEnded, UpdateInfo};
+use crate::proto::{
+    Ending, GroupFailure, NotApplied, NotAppliedGroup, ResetRow, UpdateEnded, UpdateInfo,
+};
 
 /// How the program ended, for `Notice::Exited`: `returned`, `exit(3)`,
 /// `stopped`, or the runtime error with its backtrace.
@@ -78,11 +80,31 @@ pub fn update_info(b: &UpdateBegun) -> UpdateInfo {
         warped_unchanged: b.warped_unchanged.clone(),
         committed: b.committed.clone(),
         pending: b.pending.clone(),
-        failed: b.failed.clone(),
+        failed: b
+            .failed
+            .iter()
+            .map(|(members, error)| GroupFailure {
+                members: members.clone(),
+                error: error.clone(),
+            })
+            .collect(),
         notes: b.notes.clone(),
+        resets: reset_rows(&b.resets),
         return_interrupts: b.return_interrupts,
         complete: b.complete,
     }
+}
+
+/// The wire form of data an update resets.
+pub fn reset_rows(r: &[vm::Reset]) -> Vec<ResetRow> {
+    r.iter()
+        .map(|r| ResetRow {
+            name: r.name.clone(),
+            from: r.from.0,
+            old: r.old.to_string(),
+            new: r.new.to_string(),
+        })
+        .collect()
 }
 
 /// The wire form of how an update ended.
@@ -101,8 +123,20 @@ pub fn update_ended(e: &vm::UpdateEnded) -> UpdateEnded {
         to: e.to.0,
         ending: ending(e.ending),
         applied: e.applied.clone(),
-        not_applied: e.not_applied.iter().map(|(g, _)| g.clone()).collect(),
-        reasons: e.not_applied.iter().map(|(_, r)| r.clone()).collect(),
+        not_applied: e
+            .not_applied
+            .iter()
+            .map(|a| NotAppliedGroup {
+                members: a.members.clone(),
+                why: match &a.why {
+                    vm::NotApplied::Within(w) => {
+                        NotApplied::Within(w.map(|d| d.as_millis() as u64))
+                    }
+                    vm::NotApplied::Abort => NotApplied::Abort,
+                    vm::NotApplied::Failed(e) => NotApplied::Failed(e.clone()),
+                },
+            })
+            .collect(),
         at_exit: e.at_exit,
     }
 }

@@ -18,7 +18,10 @@ use std::time::{Duration, Instant};
 
 use vm::{ProgramState, VersionNo, Vm, VmConfig, VmError};
 
-use crate::proto::{FrameRow, LoadInfo, ProcRow, PupInfo, Response, StatusInfo, UpdateSpec};
+use crate::proto::{
+    FrameRow, LoadInfo, PendingRow, ProcBindings, ProcRow, PupInfo, Response, StatusInfo,
+    TableBinding, UpdateSpec, VersionRow,
+};
 use crate::trace::PupState;
 
 mod check;
@@ -28,7 +31,7 @@ mod graph;
 mod tests;
 
 use check::{check_spec, check_version};
-use convert::behind;
+use convert::{behind, reset_rows};
 pub use convert::{ending, exit_message, program_words, update_ended, update_info};
 
 /// Longest `within` an update may ask for (7 days). Bounded so a deadline
@@ -206,6 +209,7 @@ impl Program {
         };
         match self.vm.begin_update(req) {
             Ok(b) => Response::UpdateBegun(update_info(&b)),
+            Err(vm::UpdateError::WouldReset(r)) => Response::WouldReset(reset_rows(&r)),
             Err(e) => Response::Error(e.to_string()),
         }
     }
@@ -250,7 +254,12 @@ impl Program {
             versions: st
                 .versions
                 .iter()
-                .map(|&(v, slot, procs, bytes)| (v.0, slot, procs, bytes))
+                .map(|&(v, slot, procs, bytes)| VersionRow {
+                    version: v.0,
+                    slot,
+                    procs,
+                    code_bytes: bytes,
+                })
                 .collect(),
             retired: st.retired.iter().map(|v| v.0).collect(),
             hrvn: st.hrvn.0,
@@ -258,14 +267,26 @@ impl Program {
             pending: st
                 .pending
                 .iter()
-                .map(|(_, from, to, groups)| (from.0, to.0, groups.clone()))
+                .map(|(_, from, to, groups)| PendingRow {
+                    from: from.0,
+                    to: to.0,
+                    groups: groups.clone(),
+                })
                 .collect(),
             bindings: st
                 .bindings
                 .iter()
-                .map(|(id, name, committed, table)| {
-                    let table = table.iter().map(|(v, d)| (v.0, d.clone())).collect();
-                    (*id, name.clone(), committed.0, table)
+                .map(|(id, name, committed, table)| ProcBindings {
+                    id: *id,
+                    name: name.clone(),
+                    committed: committed.0,
+                    tables: table
+                        .iter()
+                        .map(|(v, d)| TableBinding {
+                            table: v.0,
+                            target: d.clone(),
+                        })
+                        .collect(),
                 })
                 .collect(),
             return_interrupts: st.return_interrupts,

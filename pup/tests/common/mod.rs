@@ -334,6 +334,7 @@ pub fn changes(name: &str) -> UpdateSpec {
         together: c.together,
         within_ms: c.within.map(|d| d.as_millis() as u64),
         atomic: c.atomic,
+        strict: c.strict,
     }
 }
 

@@ -42,7 +42,7 @@ pub(super) struct Conn {
     /// Summaries of updates that ended partial or with nothing applied and
     /// that no `update` or `wait` has reported as a failure yet, by
     /// update id.
-    pub(super) unsuccessful: Vec<(u64, String)>,
+    pub(super) unsuccessful: Vec<pup_client::proto::UpdateEnded>,
     /// Updates whose ending an `update` or `wait` has already taken into
     /// account (their late notices only print).
     pub(super) judged: BTreeSet<u64>,
@@ -177,8 +177,8 @@ impl Shell {
             // program's order) and pending updates (so `wait` knows to
             // expect their completion).
             if let Ok(Response::Status(s)) = conn.link.call(Request::Status) {
-                conn.learn_order(s.bindings.iter().map(|b| (b.0, b.1.clone())));
-                conn.pending.extend(s.pending.iter().map(|p| p.1));
+                conn.learn_order(s.bindings.iter().map(|b| (b.id, b.name.clone())));
+                conn.pending.extend(s.pending.iter().map(|p| p.to));
             }
         }
         // Under --local the program's output is this terminal's by default,

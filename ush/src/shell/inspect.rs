@@ -69,20 +69,21 @@ impl Shell {
         match self.call(Request::Status)? {
             Response::Status(s) => {
                 let c = self.conn(&name);
-                c.learn_order(s.bindings.iter().map(|b| (b.0, b.1.clone())));
-                c.versions.extend(s.versions.iter().map(|v| v.0));
+                c.learn_order(s.bindings.iter().map(|b| (b.id, b.name.clone())));
+                c.versions.extend(s.versions.iter().map(|v| v.version));
                 let lines = match cmd {
                     Command::Status => format::status_lines(&name, &host, &s),
                     Command::Versions => format::versions_lines(&s),
                     Command::Procs(only) => {
-                        if let Some(n) =
-                            only.iter().find(|n| !s.bindings.iter().any(|b| &b.1 == *n))
+                        if let Some(n) = only
+                            .iter()
+                            .find(|n| !s.bindings.iter().any(|b| &b.name == *n))
                         {
                             return Err(format!("procs: program {name} has no procedure {n}"));
                         }
                         let mut s = s.clone();
                         if !only.is_empty() {
-                            s.bindings.retain(|b| only.contains(&b.1));
+                            s.bindings.retain(|b| only.contains(&b.name));
                         }
                         format::procs_lines(&s)
                     }

@@ -21,10 +21,11 @@ impl Shell {
         // The pup's record of what runs is the truth a new version is
         // typed against (an mproc's `old.NAME`, an iproc's old signature),
         // whichever ush loaded the old versions.
-        let iface = match &source {
-            LoadSource::Source(_) => self.pup_interface()?,
-            LoadSource::Built { .. } => None,
-        };
+        let iface = self.pup_interface()?;
+        // A built object was typed when it was built; the interface still
+        // tells what this version will reset.
+        let typed = matches!(source, LoadSource::Source(_));
+        let mut progress = Progress::start(self, &source);
         let resolve = |f: &str| self.resolve(f);
         let Prepared {
             module,
@@ -32,7 +33,7 @@ impl Shell {
             summary,
             source: src,
             how,
-        } = match prepare("load", &source, &resolve, iface.as_ref()) {
+        } = match prepare("load", &source, &resolve, iface.as_ref().filter(|_| typed)) {
             Ok(p) => p,
             Err(PrepareError::Compile { file, src }) => {
                 self.sink.err(&src.render(&file, self.settings.color));
@@ -45,7 +46,17 @@ impl Shell {
         let procs = module.procs.len();
         let shown: Vec<usize> = (0..procs.min(format::MATRIX_SHOWN + 1)).collect();
         let matrix = DeltaStar::of_module(&module).corner_string(&shown, &shown);
-        let info = match self.send_load(version, object, src)? {
+        progress.phase(
+            self,
+            &format!(
+                "compiled {} procedure{}; pup {name} is generating and placing their machine code",
+                procs,
+                if procs == 1 { "" } else { "s" }
+            ),
+        );
+        let sent = self.send_load(version, object, src);
+        progress.finish();
+        let info = match sent? {
             Response::Loaded(info) => info,
             r => return Err(Self::unexpected(r)),
         };
@@ -59,6 +70,14 @@ impl Shell {
             }
             _ => Vec::new(),
         };
+        let statics: Vec<String> = statics
+            .into_iter()
+            .chain(
+                iface
+                    .iter()
+                    .flat_map(|i| format::reset_warnings(version, i, &module)),
+            )
+            .collect();
         c.versions.insert(version);
         c.modules.insert(version, Arc::new(module));
         c.summaries.insert(version, Arc::new(summary));
@@ -135,9 +154,13 @@ impl Shell {
         let c = self.conn(name);
         // Each procedure's version, looked up by name once (a program can
         // have 50,000 procedures: no search per procedure).
-        let mut running: HashMap<&str, u64> =
-            s.bindings.iter().map(|b| (b.1.as_str(), b.2)).collect();
-        for (_, to, groups) in &s.pending {
+        let mut running: HashMap<&str, u64> = s
+            .bindings
+            .iter()
+            .map(|b| (b.name.as_str(), b.committed))
+            .collect();
+        for p in &s.pending {
+            let (to, groups) = (&p.to, &p.groups);
             for name in groups.iter().flatten() {
                 if let Some(v) = running.get_mut(name.as_str()) {
                     *v = (*v).max(*to);
@@ -279,6 +302,77 @@ pub(crate) fn prepare(
             }
         }
     })
+}
+
+/// Sources at least this large show what a load is doing while it works
+/// (50,000 procedures take 10-15 s between the command and its report).
+const PROGRESS_MIN_BYTES: u64 = 1 << 20;
+
+/// What a long load shows while it works: a spinner with the phase and the
+/// time so far on a terminal, else one plain line per phase. Small loads
+/// show nothing, so the paper's load report stays as it is.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: bool,
+    t0: std::time::Instant,
+}
+
+impl Progress {
+    fn start(sh: &mut Shell, source: &LoadSource) -> Progress {
+        let (file, bytes) = match source {
+            LoadSource::Source(f) => (f, std::fs::metadata(sh.resolve(f)).map_or(0, |m| m.len())),
+            LoadSource::Built { object, .. } => (
+                object,
+                std::fs::metadata(sh.resolve(object)).map_or(0, |m| m.len()),
+            ),
+        };
+        let on = bytes >= PROGRESS_MIN_BYTES;
+        let bar = (on && sh.settings.progress_bar).then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("load {spinner} {msg} ({elapsed})")
+            {
+                b.set_style(style);
+            }
+            b.enable_steady_tick(std::time::Duration::from_millis(200));
+            b
+        });
+        let p = Progress {
+            plain: on && bar.is_none(),
+            bar,
+            t0: std::time::Instant::now(),
+        };
+        let mb = bytes as f64 / (1 << 20) as f64;
+        p.show(sh, &format!("reading and compiling {file} ({mb:.1} MiB)"));
+        p
+    }
+
+    fn show(&self, sh: &mut Shell, text: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(text.to_string());
+        } else if self.plain {
+            sh.line(&format!("load: {text}"));
+        }
+    }
+
+    /// The next phase, with the time the previous ones took.
+    fn phase(&self, sh: &mut Shell, text: &str) {
+        let took = self.t0.elapsed().as_secs_f64();
+        self.show(sh, &format!("{text} (after {took:.1} s)"));
+    }
+
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Progress {
+    /// A load that fails early leaves no spinner behind its error.
+    fn drop(&mut self) {
+        self.finish();
+    }
 }
 
 /// The interface a pup answered [`Request::Interface`] with, as the module

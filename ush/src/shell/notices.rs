@@ -143,9 +143,11 @@ impl Shell {
                 let lines = format::notice_lines(name, &n, &c.order).unwrap_or_default();
                 // What `abort` abandoned is what the user asked for: only
                 // the other ways an update falls short make `wait` fail.
-                if format::ending_fails(e.ending, &e.reasons) && !c.judged.contains(&e.id) {
-                    c.unsuccessful
-                        .extend(lines.iter().map(|l| (e.id, l.clone())));
+                if format::ending_fails(e)
+                    && !c.judged.contains(&e.id)
+                    && !c.unsuccessful.iter().any(|u| u.id == e.id)
+                {
+                    c.unsuccessful.push(e.clone());
                 }
                 self.lines(lines);
             }

@@ -4,8 +4,8 @@
 use super::*;
 use crate::link::{Connected, Link};
 use pup_client::proto::{
-    Ending, LoadInfo, Notice, ProcRow, PupInfo, Request, Response, StatusInfo, UpdateEnded,
-    UpdateInfo,
+    Ending, LoadInfo, NotApplied, NotAppliedGroup, Notice, ProcRow, PupInfo, Request, Response,
+    StatusInfo, UpdateEnded, UpdateInfo,
 };
 use pupmapper_client::proto::PupEntry;
 use std::collections::VecDeque;
@@ -109,6 +109,7 @@ impl Link for FakeLink {
                         pending: vec![vec!["work".into()]],
                         failed: vec![],
                         notes: vec![],
+                        resets: vec![],
                         return_interrupts: true,
                         complete: false,
                     })
@@ -378,7 +379,6 @@ fn update_then_wait_prints_the_completion_once_after_the_papers_lines() {
             ending: Ending::Complete,
             applied: vec![vec!["work".into()]],
             not_applied: vec![],
-            reasons: vec![],
             at_exit: false,
         }),
     ];
@@ -411,19 +411,21 @@ fn update_then_wait_prints_the_completion_once_after_the_papers_lines() {
 fn wait_learns_from_the_pup_how_an_update_begun_elsewhere_ended() {
     let (mut sh, shared, cap) = shell(&["x"]);
     sh.execute_at("program x; connect", "");
-    let ended = |id, ending, reason: &str| UpdateEnded {
+    let ended = |id, ending, why: NotApplied| UpdateEnded {
         id,
         to: 2,
         ending,
         applied: vec![],
-        not_applied: vec![vec!["work".into()]],
-        reasons: vec![reason.into()],
+        not_applied: vec![NotAppliedGroup {
+            members: vec!["work".into()],
+            why,
+        }],
         at_exit: false,
     };
     shared.lock().unwrap().get_mut("x").unwrap().ended = vec![ended(
         7,
         Ending::NothingApplied,
-        "still active when within 1s ran out",
+        NotApplied::Within(Some(1000)),
     )];
     assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Stopped);
     assert!(
@@ -439,19 +441,18 @@ fn wait_learns_from_the_pup_how_an_update_begun_elsewhere_ended() {
         to: 2,
         ending: Ending::NothingApplied,
         applied: vec![],
-        not_applied: vec![vec!["work".into()]],
-        reasons: vec!["still active when within 1s ran out".into()],
+        not_applied: vec![NotAppliedGroup {
+            members: vec!["work".into()],
+            why: NotApplied::Within(Some(1000)),
+        }],
         at_exit: false,
     });
     push(&shared, "x", late);
     shared.lock().unwrap().get_mut("x").unwrap().ended = vec![];
     assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Ok);
     // What `abort` abandoned was asked for: it fails nothing.
-    shared.lock().unwrap().get_mut("x").unwrap().ended = vec![ended(
-        8,
-        Ending::NothingApplied,
-        "abandoned by abort while still active",
-    )];
+    shared.lock().unwrap().get_mut("x").unwrap().ended =
+        vec![ended(8, Ending::NothingApplied, NotApplied::Abort)];
     assert_eq!(sh.execute_at("wait --timeout 5s", ""), Outcome::Ok);
 }
 

@@ -23,6 +23,7 @@ impl Shell {
         target: Option<UpdateTarget>,
         within: Option<Duration>,
         atomic: bool,
+        strict: bool,
     ) -> CmdResult {
         let name = self.connected()?;
         let mut spec = UpdateSpec::default();
@@ -56,8 +57,10 @@ impl Shell {
             spec.within_ms = Some(w.as_millis() as u64);
         }
         spec.atomic |= atomic;
+        spec.strict |= strict;
         let info = match self.call(Request::Update(spec))? {
             Response::UpdateBegun(info) => info,
+            Response::WouldReset(rows) => return Err(format::would_reset(&rows)),
             r => return Err(Self::unexpected(r)),
         };
         let c = self.conn(&name);
@@ -94,13 +97,18 @@ impl Shell {
         if c.unsuccessful.is_empty() {
             return Ok(());
         }
-        let lines = std::mem::take(&mut c.unsuccessful);
-        c.judged.extend(lines.iter().map(|(id, _)| *id));
-        let what: Vec<String> = lines
+        let ended = std::mem::take(&mut c.unsuccessful);
+        c.judged.extend(ended.iter().map(|e| e.id));
+        let what: Vec<String> = ended
             .iter()
-            .map(|(_, l)| {
-                l.trim_matches(|ch: char| ch == '*' || ch == ' ')
-                    .to_string()
+            .map(|e| {
+                let line = format::ended_summary(name, e, &c.order);
+                match e.ending {
+                    pup_client::proto::Ending::Partial => {
+                        format!("{line}; ({})", format::PARTIAL_HINT)
+                    }
+                    _ => line,
+                }
             })
             .collect();
         Err(format!("{cmd}: {}", what.join("; ")))
@@ -189,12 +197,11 @@ impl Shell {
         self.pump_wait(Duration::from_millis(200));
         if let Some(c) = self.conns.get_mut(&name) {
             for e in &ended {
-                if format::ending_fails(e.ending, &e.reasons)
+                if format::ending_fails(e)
                     && !c.judged.contains(&e.id)
-                    && !c.unsuccessful.iter().any(|(id, _)| *id == e.id)
+                    && !c.unsuccessful.iter().any(|u| u.id == e.id)
                 {
-                    c.unsuccessful
-                        .push((e.id, format::ended_line(&name, e, &c.order)));
+                    c.unsuccessful.push(e.clone());
                 }
                 c.judged.insert(e.id);
             }
@@ -265,4 +272,5 @@ pub(crate) fn apply_changes(spec: &mut UpdateSpec, cf: compiler::changes::Change
     spec.together = cf.together;
     spec.within_ms = cf.within.map(|d| d.as_millis() as u64);
     spec.atomic = cf.atomic;
+    spec.strict = cf.strict;
 }

@@ -3,7 +3,10 @@
 use super::active::{is_active, old_frames};
 use super::plan::{Plan, binding_stores};
 use super::retire::retire;
-use super::{Barrier, Ending, Engine, Group, Program, Update, UpdateBegun, UpdateEnded};
+use super::{
+    Abandoned, Barrier, Ending, Engine, Group, NotApplied, Program, Update, UpdateBegun,
+    UpdateEnded,
+};
 use crate::binding::ProcId;
 use crate::events::{Event, Primitive};
 use crate::runtime::ExitStatus;
@@ -29,6 +32,7 @@ pub(crate) fn begin<P: Program>(
         groups,
         warped,
         notes,
+        resets,
     } = plan;
     let mut undo = Vec::new();
     let mut born = Vec::new();
@@ -98,6 +102,7 @@ pub(crate) fn begin<P: Program>(
         pending: still.clone(),
         failed,
         notes,
+        resets,
         return_interrupts: enabled,
         complete: still.is_empty(),
     }
@@ -156,7 +161,10 @@ pub(super) fn check<P: Program>(sh: &mut P, st: &mut State, frames: &[FrameInfo]
                         members: g.names.clone(),
                         error: e.clone(),
                     });
-                    up.not_applied.push((g.names, e));
+                    up.not_applied.push(Abandoned {
+                        members: g.names,
+                        why: NotApplied::Failed(e),
+                    });
                 }
             }
         }
@@ -297,18 +305,15 @@ pub(crate) fn abandon<P: Program>(
     let mut pending = std::mem::take(&mut st.engine.pending);
     for up in pending.iter_mut().filter(|u| id.is_none_or(|i| i == u.id)) {
         n += up.groups.len();
-        let reason = match (why, up.within) {
-            (AbandonReason::Within, Some(w)) => {
-                format!(
-                    "still active when within {} ran out",
-                    crate::fmt_duration(w)
-                )
-            }
-            (AbandonReason::Within, None) => "still active when within ran out".to_string(),
-            (AbandonReason::Abort, _) => "abandoned by abort while still active".to_string(),
+        let reason = match why {
+            AbandonReason::Within => NotApplied::Within(up.within),
+            AbandonReason::Abort => NotApplied::Abort,
         };
         for g in up.groups.drain(..) {
-            up.not_applied.push((g.names, reason.clone()));
+            up.not_applied.push(Abandoned {
+                members: g.names,
+                why: reason.clone(),
+            });
         }
         outcome.completed.push(completion(&mut st.engine, up));
     }

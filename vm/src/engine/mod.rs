@@ -171,7 +171,7 @@ pub struct Update {
     /// Groups committed.
     pub applied: Vec<Vec<String>>,
     /// Groups abandoned or failed, each with the reason.
-    pub not_applied: Vec<(Vec<String>, String)>,
+    pub not_applied: Vec<Abandoned>,
     /// The `within` the update was begun with (for the reason it names).
     pub within: Option<Duration>,
     /// What beginning it changed outside its groups, so that an update
@@ -209,6 +209,29 @@ impl Ending {
     }
 }
 
+/// Why a group of an update was not applied (SPEC §4.2.1). A caller that
+/// decides on it (`wait` fails unless `abort` alone abandoned groups)
+/// matches the variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotApplied {
+    /// A member was still active when the update's `within` ran out.
+    Within(Option<Duration>),
+    /// `abort` abandoned it while a member was still active.
+    Abort,
+    /// Preparing or committing it failed (an mproc trapped, old data of
+    /// another version); nothing of it changed. The text is for the user.
+    Failed(String),
+}
+
+/// A group an update did not apply, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Abandoned {
+    /// Its members' names.
+    pub members: Vec<String>,
+    /// Why.
+    pub why: NotApplied,
+}
+
 /// How many ended updates the engine remembers for `wait`.
 pub const RECENT_ENDED: usize = 64;
 
@@ -224,7 +247,7 @@ pub struct UpdateEnded {
     /// Groups applied (names).
     pub applied: Vec<Vec<String>>,
     /// Groups not applied, each with why.
-    pub not_applied: Vec<(Vec<String>, String)>,
+    pub not_applied: Vec<Abandoned>,
     /// It ended because the program did (nothing on the stack, so what
     /// waited committed then): no code of the target ran, and the next
     /// `run` starts at it.
@@ -330,6 +353,9 @@ pub struct UpdateRequest {
     pub within: Option<Duration>,
     /// All changed procedures form one group.
     pub atomic: bool,
+    /// Refuse the update if it would start a static or global afresh
+    /// whose old value has another type ([`UpdateError::WouldReset`]).
+    pub strict: bool,
 }
 
 impl UpdateRequest {
@@ -342,6 +368,7 @@ impl UpdateRequest {
             together: c.together.clone(),
             within: c.within,
             atomic: c.atomic,
+            strict: c.strict,
         }
     }
 }
@@ -387,6 +414,44 @@ pub enum UpdateError {
     /// The changes do not fit the versions.
     #[error("{0}")]
     Changes(String),
+    /// `strict` and the update would lose data: each listed static or
+    /// global changes type and no mproc carries it.
+    #[error("update refused (strict): {}", resets_text(.0))]
+    WouldReset(Vec<Reset>),
+}
+
+/// A static or global that an update starts afresh although the version it
+/// leaves holds one of the same name: its type changed and no mproc carries
+/// it (SPEC §2.1). Reported by every update, refused by a strict one, so
+/// that no state is lost silently.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reset {
+    /// `proc.static` for a static, the global's name for a global.
+    pub name: String,
+    /// The version whose value is dropped.
+    pub from: VersionNo,
+    /// Its type there.
+    pub old: compiler::ir::VarTy,
+    /// Its type in the target, where it starts from its initializer.
+    pub new: compiler::ir::VarTy,
+}
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} in version {}, {} now)",
+            self.name, self.old, self.from, self.new
+        )
+    }
+}
+
+fn resets_text(r: &[Reset]) -> String {
+    let list: Vec<String> = r.iter().map(|r| r.to_string()).collect();
+    format!(
+        "it would reset {} to the initializer: the type changed and no mproc carries the value",
+        list.join(", ")
+    )
 }
 
 /// What beginning an update found and did (the paper's ush lines).
@@ -414,6 +479,9 @@ pub struct UpdateBegun {
     pub failed: Vec<(Vec<String>, String)>,
     /// Notes on automatic groups.
     pub notes: Vec<String>,
+    /// Statics and globals this update starts afresh although their old
+    /// version holds a value of another type.
+    pub resets: Vec<Reset>,
     /// Return interrupts were enabled.
     pub return_interrupts: bool,
     /// Nothing is left pending.

@@ -1,7 +1,7 @@
 //! Planning an update (SPEC §4.1): the changed set, the groups, and the
 //! binding stores of each group's commit, worked out before the pause.
 
-use super::{Engine, Group, Loaded, UpdateError, UpdateRequest, Versions};
+use super::{Engine, Group, Loaded, Reset, UpdateError, UpdateRequest, Versions};
 use crate::binding::{BindingTable, ProcId};
 use crate::ids::VersionNo;
 use std::collections::{BTreeSet, HashMap};
@@ -42,6 +42,7 @@ pub(crate) struct Plan {
     pub(super) groups: Vec<Group>,
     pub(super) warped: Vec<String>,
     pub(super) notes: Vec<String>,
+    pub(super) resets: Vec<Reset>,
 }
 
 /// Work out an update (SPEC §4.1) without touching the program.
@@ -201,6 +202,18 @@ pub(crate) fn plan(
             .or_else(|| loaded.versions.get(&from))?;
         ver.index.get(name).map(|&i| &ver.module.procs[i])
     };
+    let resets = resets(
+        loaded,
+        engine,
+        &changed,
+        &changed_globals,
+        from,
+        to,
+        &old_proc,
+    );
+    if req.strict && !resets.is_empty() {
+        return Err(UpdateError::WouldReset(resets));
+    }
     if let Some(sm) = &src_module {
         for p in &changed {
             let (Some(old), Some(new)) = (old_proc(p), target.procs.get(p)) else {
@@ -311,7 +324,73 @@ pub(crate) fn plan(
         groups,
         warped,
         notes,
+        resets,
     })
+}
+
+/// The statics of changed procedures and the changed globals that the
+/// update will start from their initializers although the version they
+/// leave has a value of the same name: the type changed and no mproc of the
+/// target carries it (the carry-over of commit's prepare copies only
+/// same-name, same-type data).
+fn resets<'a>(
+    loaded: Loaded<'a>,
+    engine: &Engine,
+    changed: &BTreeSet<String>,
+    changed_globals: &BTreeSet<String>,
+    from: VersionNo,
+    to: VersionNo,
+    old_proc: &dyn Fn(&str) -> Option<&'a compiler::ir::Proc>,
+) -> Vec<Reset> {
+    let Some(target) = loaded.versions.get(&to) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for p in changed {
+        let (Some(old), Some(new)) = (old_proc(p), target.procs.get(p)) else {
+            continue;
+        };
+        if target.mprocs.contains_key(p) {
+            continue;
+        }
+        let was = loaded
+            .names
+            .id(p)
+            .and_then(|id| engine.old_version(ProcId(id)))
+            .unwrap_or(from);
+        for s in &new.statics {
+            if let Some(o) = old
+                .statics
+                .iter()
+                .find(|o| o.name == s.name && o.ty != s.ty)
+            {
+                out.push(Reset {
+                    name: format!("{p}.{}", s.name),
+                    from: was,
+                    old: o.ty,
+                    new: s.ty,
+                });
+            }
+        }
+    }
+    if let Some(sv) = loaded.versions.get(&from) {
+        for g in changed_globals {
+            if target.mprocs.contains_key(g) {
+                continue;
+            }
+            if let (Some(o), Some(n)) = (sv.globals.get(g), target.globals.get(g))
+                && o.ty != n.ty
+            {
+                out.push(Reset {
+                    name: g.clone(),
+                    from,
+                    old: o.ty,
+                    new: n.ty,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Fill in a group's members (by ID) and `g.pre` from its names, against

@@ -175,7 +175,12 @@ mod with_fake {
     use std::sync::MutexGuard;
 
     /// An `UpdateComplete`: (to, applied, not applied, reasons).
-    type Completion = (VersionNo, Vec<Vec<String>>, Vec<Vec<String>>, Vec<String>);
+    type Completion = (
+        VersionNo,
+        Vec<Vec<String>>,
+        Vec<Vec<String>>,
+        Vec<NotApplied>,
+    );
 
     /// What the engine did to the "program".
     #[derive(Default)]
@@ -256,8 +261,8 @@ mod with_fake {
                     Event::UpdateComplete(e) => Some((
                         e.to,
                         e.applied.clone(),
-                        e.not_applied.iter().map(|(g, _)| g.clone()).collect(),
-                        e.not_applied.iter().map(|(_, r)| r.clone()).collect(),
+                        e.not_applied.iter().map(|a| a.members.clone()).collect(),
+                        e.not_applied.iter().map(|a| a.why.clone()).collect(),
                     )),
                     _ => None,
                 })
@@ -459,10 +464,12 @@ mod with_fake {
             assert!(done[0].1.is_empty(), "nothing applied");
             assert_eq!(done[0].2.len(), 2);
             let reason = match why {
-                AbandonReason::Within => "still active when within 500ms ran out",
-                AbandonReason::Abort => "abandoned by abort while still active",
+                AbandonReason::Within => {
+                    NotApplied::Within(Some(std::time::Duration::from_millis(500)))
+                }
+                AbandonReason::Abort => NotApplied::Abort,
             };
-            assert_eq!(done[0].3, [reason, reason]);
+            assert_eq!(done[0].3, [reason.clone(), reason]);
             assert!(st.engine.pending.is_empty() && f.woken > 0);
             // The one record says which version runs: a and c are still at
             // 1, and so is every warped procedure (issue 22: nothing applied
@@ -562,7 +569,10 @@ mod with_fake {
         assert_eq!(unsafe { f.read(new_count, 4) }, 0i32.to_le_bytes());
         let done = f.completions();
         assert_eq!(done.len(), 1);
-        assert_eq!(done[0].3, ["mproc tick ran out of time"]);
+        assert_eq!(
+            done[0].3,
+            [NotApplied::Failed("mproc tick ran out of time".into())]
+        );
         assert!(
             done[0].1.is_empty(),
             "tick was the only group: nothing applied"
