@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// Sizes and repetitions.
-pub struct Opts {
+pub(crate) struct Opts {
     /// Rounds (each alternative once per round).
     pub runs: usize,
     /// fib(n) is timed.
@@ -28,7 +28,7 @@ pub struct Opts {
 }
 
 /// fib(n) calls fib 2·fib(n+1) − 1 times.
-pub fn fib_calls(n: u64) -> f64 {
+pub(crate) fn fib_calls(n: u64) -> f64 {
     let (mut a, mut b) = (0u64, 1u64);
     for _ in 0..n + 1 {
         (a, b) = (b, a + b);
@@ -338,7 +338,7 @@ fn ratio(id: &str, title: &str, num: &[f64], den: &[f64]) -> Entry {
 }
 
 /// Run benchmark 1.
-pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
+pub(crate) fn run(o: &Opts, r: &mut Results) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let d = dir.path();
     let calls = fib_calls(o.fib_n);
@@ -794,7 +794,7 @@ fn instruction_counts(
 
 /// Run UC fib(n) once in this process (the child whose instructions perf
 /// counts).
-pub fn child_fib(n: u64, safepoints: bool) -> Result<()> {
+pub(crate) fn child_fib(n: u64, safepoints: bool) -> Result<()> {
     let p = UcProg::new("fib.uc", &fib_uc(n), safepoints, fib_value(n).to_string())?;
     p.time()?;
     Ok(())

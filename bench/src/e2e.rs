@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What to run.
-pub struct Opts {
+pub(crate) struct Opts {
     /// Runs per size.
     pub runs: usize,
     /// Program sizes (procedures).
@@ -116,7 +116,7 @@ fn one(bin: &Path, file: &Path, name: &str, dir: &Path) -> Result<(f64, u64, u64
 }
 
 /// Runs the end-to-end loads.
-pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
+pub(crate) fn run(o: &Opts, r: &mut Results) -> Result<()> {
     let dir = tempfile::tempdir()?;
     for &n in &o.sizes {
         let file = dir.path().join(format!("p{n}.uc"));

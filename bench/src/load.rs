@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 /// Sizes and repetitions.
-pub struct Opts {
+pub(crate) struct Opts {
     /// Runs per size.
     pub runs: usize,
     /// Program sizes in procedures.
@@ -119,7 +119,7 @@ fn ms(t: Instant) -> f64 {
 }
 
 /// Run benchmark 4.
-pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
+pub(crate) fn run(o: &Opts, r: &mut Results) -> Result<()> {
     let mut series = Vec::new();
     for &n in &o.sizes {
         let (src, edges) = generate(n);

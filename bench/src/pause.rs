@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use vm::{Event, UpdateRequest};
 
 /// Sizes and repetitions.
-pub struct Opts {
+pub(crate) struct Opts {
     /// Runs per size and configuration.
     pub runs: usize,
     /// Numbers of changed procedures.
@@ -109,7 +109,7 @@ fn once(k: usize, v1: &str, v2: &str, subscribe: bool) -> Result<Option<Sample>>
 }
 
 /// Run benchmark 2.
-pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
+pub(crate) fn run(o: &Opts, r: &mut Results) -> Result<()> {
     for &k in &o.sizes {
         let v1 = program(k, 1);
         let v2 = program(k, 2);

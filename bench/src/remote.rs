@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Sizes and repetitions.
-pub struct Opts {
+pub(crate) struct Opts {
     /// Round trips and single updates measured.
     pub runs: usize,
     /// Fleet sizes.
@@ -206,7 +206,7 @@ fn object(v: u64) -> Result<(Vec<u8>, String)> {
 }
 
 /// Run benchmark 5.
-pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
+pub(crate) fn run(o: &Opts, r: &mut Results) -> Result<()> {
     let bin = o.root.join("target/release");
     for b in ["pup", "pupmapper"] {
         if !bin.join(b).is_file() {

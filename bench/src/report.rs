@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// How a measured value must compare with its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
+pub(crate) enum Op {
     /// At most the target (times, overhead ratios).
     #[serde(rename = "<=")]
     Le,
@@ -20,7 +20,7 @@ pub enum Op {
 
 /// A SPEC §7 target for one result.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Target {
+pub(crate) struct Target {
     /// The comparison.
     pub op: Op,
     /// The bound, in the result's unit.
@@ -31,7 +31,7 @@ pub struct Target {
 
 /// One measured result.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Stable identifier, `group.name`.
     pub id: String,
     /// Benchmark group (calls, pause, waiting, load, remote).
@@ -59,7 +59,7 @@ pub struct Entry {
 
 impl Entry {
     /// A result without a target.
-    pub fn info(id: &str, title: &str, value: f64, unit: &str, runs: Vec<f64>) -> Entry {
+    pub(crate) fn info(id: &str, title: &str, value: f64, unit: &str, runs: Vec<f64>) -> Entry {
         Entry {
             id: id.to_string(),
             group: id.split('.').next().unwrap_or(id).to_string(),
@@ -76,7 +76,7 @@ impl Entry {
     }
 
     /// Attach a target and work out `met` and `ratio`.
-    pub fn target(mut self, op: Op, value: f64, spec: &str) -> Entry {
+    pub(crate) fn target(mut self, op: Op, value: f64, spec: &str) -> Entry {
         self.met = Some(match op {
             Op::Le => self.value <= value,
             Op::Ge => self.value >= value,
@@ -91,7 +91,7 @@ impl Entry {
     }
 
     /// Append a note (sentences accumulate).
-    pub fn note(mut self, text: impl AsRef<str>) -> Entry {
+    pub(crate) fn note(mut self, text: impl AsRef<str>) -> Entry {
         if !self.notes.is_empty() {
             self.notes.push(' ');
         }
@@ -100,7 +100,7 @@ impl Entry {
     }
 
     /// Say why a missed target was missed (kept only when it was).
-    pub fn why(mut self, text: impl AsRef<str>) -> Entry {
+    pub(crate) fn why(mut self, text: impl AsRef<str>) -> Entry {
         if self.missed() {
             if !self.why.is_empty() {
                 self.why.push(' ');
@@ -111,14 +111,14 @@ impl Entry {
     }
 
     /// Has a target and missed it.
-    pub fn missed(&self) -> bool {
+    pub(crate) fn missed(&self) -> bool {
         self.met == Some(false)
     }
 }
 
 /// The machine the run was made on.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Machine {
+pub(crate) struct Machine {
     /// CPU model from /proc/cpuinfo.
     pub cpu: String,
     /// Logical CPUs available.
@@ -145,7 +145,7 @@ pub struct Machine {
 
 /// One size of the load benchmark (for the table and the plot).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct LoadPoint {
+pub(crate) struct LoadPoint {
     /// Procedures in the program.
     pub procs: usize,
     /// Call edges between them.
@@ -164,7 +164,7 @@ pub struct LoadPoint {
 
 /// Everything a run produced: what `--out` holds.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Results {
+pub(crate) struct Results {
     /// Where and how it ran.
     pub machine: Machine,
     /// `--quick` mode (fewer runs, smaller sizes).
@@ -179,33 +179,33 @@ pub struct Results {
 
 impl Results {
     /// Record a result and print it as a table row at once.
-    pub fn add(&mut self, e: Entry) {
+    pub(crate) fn add(&mut self, e: Entry) {
         println!("{}", row(&e));
         self.results.push(e);
     }
 
     /// Record that a benchmark (or part of one) could not run.
-    pub fn skip(&mut self, what: &str, why: impl std::fmt::Display) {
+    pub(crate) fn skip(&mut self, what: &str, why: impl std::fmt::Display) {
         println!("  -- skipped {what}: {why}");
         self.skipped.push((what.to_string(), why.to_string()));
     }
 
     /// Read a results file.
-    pub fn load(path: &Path) -> Result<Results> {
+    pub(crate) fn load(path: &Path) -> Result<Results> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
     /// Write it as pretty JSON.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self)? + "\n";
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
     }
 }
 
 /// Print the live table's header.
-pub fn header() {
+pub(crate) fn header() {
     println!(
         "{:<44} {:>14} {:<10} {:<14} met",
         "benchmark", "value", "unit", "target"
@@ -242,7 +242,7 @@ fn op_str(op: Op) -> &'static str {
 }
 
 /// A number with about four significant digits, no exponent.
-pub fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if !x.is_finite() {
         return "n/a".into();
     }
@@ -260,7 +260,7 @@ pub fn num(x: f64) -> String {
 
 /// How the result stands against its target, in words: "met, 20% to
 /// spare" or "missed by 35%".
-pub fn verdict(e: &Entry) -> String {
+pub(crate) fn verdict(e: &Entry) -> String {
     let (Some(t), Some(met)) = (&e.target, e.met) else {
         return String::new();
     };
@@ -292,7 +292,7 @@ const GROUPS: &[(&str, &str)] = &[
 
 /// BENCHMARKS.md from a results file. `svg` is the plot's path relative to
 /// the Markdown file.
-pub fn render(r: &Results, svg: &str) -> String {
+pub(crate) fn render(r: &Results, svg: &str) -> String {
     let mut s = String::new();
     let m = &r.machine;
     let _ = writeln!(s, "# podus benchmarks\n");
@@ -577,7 +577,7 @@ fn bound_line(chart: &mut LogChart<'_, '_>, xs: (f64, f64), y: f64, label: &str)
 
 /// One size of the end-to-end load (`e2e.load.N.*` entries).
 #[derive(Clone, Copy, Debug)]
-pub struct E2ePoint {
+pub(crate) struct E2ePoint {
     /// Procedures in the program.
     pub procs: usize,
     /// Median wall seconds.
@@ -591,7 +591,7 @@ pub struct E2ePoint {
 }
 
 /// The end-to-end load points of a run, by size.
-pub fn e2e_points(r: &Results) -> Vec<E2ePoint> {
+pub(crate) fn e2e_points(r: &Results) -> Vec<E2ePoint> {
     let get = |n: usize, what: &str| {
         r.results
             .iter()
@@ -626,7 +626,7 @@ pub fn e2e_points(r: &Results) -> Vec<E2ePoint> {
 }
 
 /// Where the end-to-end plot goes: beside the load-time plot.
-pub fn e2e_svg_path(load_svg: &str) -> String {
+pub(crate) fn e2e_svg_path(load_svg: &str) -> String {
     match load_svg.rsplit_once('/') {
         Some((dir, _)) => format!("{dir}/load-e2e.svg"),
         None => "load-e2e.svg".to_string(),
@@ -635,7 +635,7 @@ pub fn e2e_svg_path(load_svg: &str) -> String {
 
 /// The end-to-end plot: wall seconds (left) and peak RSS of ush and the
 /// pup (right) against procedures, log-log, with SPEC §7's bounds.
-pub fn plot_e2e(ps: &[E2ePoint], path: &Path) -> Result<()> {
+pub(crate) fn plot_e2e(ps: &[E2ePoint], path: &Path) -> Result<()> {
     use plotters::prelude::*;
     if ps.is_empty() {
         return Ok(());
@@ -722,7 +722,7 @@ pub fn plot_e2e(ps: &[E2ePoint], path: &Path) -> Result<()> {
 }
 
 /// The load-time plot (SVG, log-log): time of each phase vs procedures.
-pub fn plot(ps: &[LoadPoint], path: &Path) -> Result<()> {
+pub(crate) fn plot(ps: &[LoadPoint], path: &Path) -> Result<()> {
     use plotters::prelude::*;
     if ps.is_empty() {
         return Ok(());

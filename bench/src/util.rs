@@ -11,7 +11,7 @@ use vm::{Vm, VmConfig};
 /// Median of a sample (mean of the two middle values for an even count).
 /// NaN for an empty sample, so that a missing measurement shows as such
 /// rather than as a plausible zero.
-pub fn median(xs: &[f64]) -> f64 {
+pub(crate) fn median(xs: &[f64]) -> f64 {
     if xs.is_empty() {
         return f64::NAN;
     }
@@ -29,7 +29,7 @@ pub fn median(xs: &[f64]) -> f64 {
 /// throughput can be read off the output itself, plus a condition variable
 /// to wait on it instead of sleeping.
 #[derive(Default)]
-pub struct Capture {
+pub(crate) struct Capture {
     chunks: Mutex<Vec<(Instant, Vec<u8>)>>,
     cv: Condvar,
 }
@@ -44,7 +44,7 @@ impl Capture {
     }
 
     /// Everything printed so far, as text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let g = self.chunks.lock().unwrap();
         let mut all = Vec::new();
         for (_, c) in g.iter() {
@@ -55,7 +55,7 @@ impl Capture {
 
     /// The chunks printed so far with their arrival times (each `printf`
     /// is one chunk).
-    pub fn chunks(&self) -> Vec<(Instant, String)> {
+    pub(crate) fn chunks(&self) -> Vec<(Instant, String)> {
         self.chunks
             .lock()
             .unwrap()
@@ -65,12 +65,12 @@ impl Capture {
     }
 
     /// Forget what was printed (keeps memory bounded in long runs).
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.chunks.lock().unwrap().clear();
     }
 
     /// Wait until the output contains `needle`; an error after `timeout`.
-    pub fn wait_contains(&self, needle: &str, timeout: Duration) -> Result<()> {
+    pub(crate) fn wait_contains(&self, needle: &str, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let mut g = self.chunks.lock().unwrap();
         loop {
@@ -89,7 +89,7 @@ impl Capture {
 }
 
 /// A VM whose output goes to a [`Capture`].
-pub fn vm_captured(safepoints: bool) -> Result<(Vm, Arc<Capture>)> {
+pub(crate) fn vm_captured(safepoints: bool) -> Result<(Vm, Arc<Capture>)> {
     let cap = Arc::new(Capture::default());
     let c2 = cap.clone();
     let cfg = VmConfig {
@@ -101,7 +101,7 @@ pub fn vm_captured(safepoints: bool) -> Result<(Vm, Arc<Capture>)> {
 }
 
 /// Compile UC source, turning diagnostics into an error with their text.
-pub fn compile(name: &str, src: &str) -> Result<compiler::ir::Module> {
+pub(crate) fn compile(name: &str, src: &str) -> Result<compiler::ir::Module> {
     compiler::compile(name, src).map_err(|d| {
         anyhow::anyhow!(
             "benchmark program {name} does not compile:\n{}",
@@ -111,7 +111,7 @@ pub fn compile(name: &str, src: &str) -> Result<compiler::ir::Module> {
 }
 
 /// A VM (captured output) with `src` loaded as version 1.
-pub fn vm_loaded(name: &str, src: &str, safepoints: bool) -> Result<(Vm, Arc<Capture>)> {
+pub(crate) fn vm_loaded(name: &str, src: &str, safepoints: bool) -> Result<(Vm, Arc<Capture>)> {
     let (vm, cap) = vm_captured(safepoints)?;
     vm.load(vm::VersionNo(1), compile(name, src)?, Some(src))
         .map_err(|e| anyhow::anyhow!("loading {name}: {e}"))?;
@@ -120,7 +120,7 @@ pub fn vm_loaded(name: &str, src: &str, safepoints: bool) -> Result<(Vm, Arc<Cap
 
 /// Run `main` of the loaded program to its end; wall time from `run` to
 /// the exit being observed, in ns.
-pub fn run_to_exit(vm: &Vm, timeout: Duration) -> Result<f64> {
+pub(crate) fn run_to_exit(vm: &Vm, timeout: Duration) -> Result<f64> {
     let t = Instant::now();
     vm.run(None).map_err(|e| anyhow::anyhow!("run: {e}"))?;
     let st = vm
@@ -135,7 +135,7 @@ pub fn run_to_exit(vm: &Vm, timeout: Duration) -> Result<f64> {
 
 /// Run a command and return its standard output; an error (with stderr)
 /// when it fails.
-pub fn output(cmd: &mut Command) -> Result<String> {
+pub(crate) fn output(cmd: &mut Command) -> Result<String> {
     let o = cmd.output().with_context(|| format!("running {cmd:?}"))?;
     if !o.status.success() {
         bail!(
@@ -149,7 +149,7 @@ pub fn output(cmd: &mut Command) -> Result<String> {
 
 /// First line of `prog args` (stdout, else stderr), or None when the
 /// program is missing. For version strings.
-pub fn version_line(prog: &str, args: &[&str]) -> Option<String> {
+pub(crate) fn version_line(prog: &str, args: &[&str]) -> Option<String> {
     let o = Command::new(prog).args(args).output().ok()?;
     let s = if o.stdout.is_empty() {
         o.stderr
@@ -163,13 +163,13 @@ pub fn version_line(prog: &str, args: &[&str]) -> Option<String> {
 }
 
 /// Is `prog` on the PATH?
-pub fn have(prog: &str) -> bool {
+pub(crate) fn have(prog: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
 }
 
 /// Write `text` to `dir/name` and return the path.
-pub fn write(dir: &Path, name: &str, text: &str) -> Result<std::path::PathBuf> {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> Result<std::path::PathBuf> {
     let p = dir.join(name);
     std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
     Ok(p)

@@ -20,7 +20,7 @@ use vm::UpdateRequest;
 const N: u64 = 1_000_000;
 
 /// Sizes and repetitions.
-pub struct Opts {
+pub(crate) struct Opts {
     /// Runs (each one program).
     pub runs: usize,
     /// Update/abort cycles per run.
@@ -73,7 +73,7 @@ fn window(cap: &util::Capture, w: Duration) -> Result<f64> {
 /// the pending group aborted, and another undisturbed window. Each pending
 /// window is compared with the mean of the undisturbed windows on either
 /// side of it.
-pub fn run(o: &Opts, r: &mut Results) -> Result<()> {
+pub(crate) fn run(o: &Opts, r: &mut Results) -> Result<()> {
     let mut free = Vec::new();
     let mut pending = Vec::new();
     let mut ratios = Vec::new();

@@ -18,6 +18,7 @@ static PEAK: AtomicUsize = AtomicUsize::new(0);
 // SAFETY: forwards to the system allocator; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        // SAFETY: the caller's layout contract, passed on unchanged.
         let p = unsafe { System.alloc(l) };
         if !p.is_null() {
             let now = NOW.fetch_add(l.size(), Ordering::Relaxed) + l.size();
@@ -27,6 +28,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
         NOW.fetch_sub(l.size(), Ordering::Relaxed);
+        // SAFETY: `p` came from `alloc` above with this layout.
         unsafe { System.dealloc(p, l) }
     }
 }

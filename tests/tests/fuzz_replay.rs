@@ -19,7 +19,7 @@
 
 use std::path::PathBuf;
 
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 #[path = "../../fuzz/src/lib.rs"]
 mod podus_fuzz;
 

@@ -19,7 +19,7 @@ use crate::sysinfo;
 
 /// When to color diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Color {
+pub(crate) enum Color {
     /// When standard error is a terminal.
     Auto,
     /// Always.
@@ -35,7 +35,7 @@ pub enum Color {
 /// or from a non-terminal standard input, or one line with -c.
 #[derive(Debug, Parser)]
 #[command(name = "ush", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Run the commands in SCRIPT (relative paths in it resolve against its directory)
     #[arg(
         short = 'f',
@@ -68,7 +68,7 @@ pub struct Cli {
 }
 
 /// Runs ush; returns the process exit code.
-pub fn main() -> i32 {
+pub(crate) fn main() -> i32 {
     let cli = Cli::parse();
     let interactive = cli.file.is_none() && cli.command.is_none() && std::io::stdin().is_terminal();
     // Before any thread exists (see `supervise` and `signals`).

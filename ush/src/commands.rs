@@ -6,7 +6,7 @@
 
 /// One command's documentation.
 #[derive(Debug)]
-pub struct CommandDoc {
+pub(crate) struct CommandDoc {
     /// The command word.
     pub name: &'static str,
     /// Its arguments, as `help` shows them.
@@ -18,7 +18,7 @@ pub struct CommandDoc {
 }
 
 /// Every command, in the order `help` lists them.
-pub const COMMANDS: &[CommandDoc] = &[
+pub(crate) const COMMANDS: &[CommandDoc] = &[
     CommandDoc {
         name: "program",
         args: "NAME",
@@ -232,10 +232,10 @@ pupmapper it started.",
 ];
 
 /// Words accepted as commands that are not listed separately.
-pub const ALIASES: &[(&str, &str)] = &[("exit", "quit"), ("?", "help")];
+pub(crate) const ALIASES: &[(&str, &str)] = &[("exit", "quit"), ("?", "help")];
 
 /// The documentation of `name` (or of the command it is an alias of).
-pub fn find(name: &str) -> Option<&'static CommandDoc> {
+pub(crate) fn find(name: &str) -> Option<&'static CommandDoc> {
     let name = ALIASES
         .iter()
         .find(|(a, _)| *a == name)
@@ -245,7 +245,7 @@ pub fn find(name: &str) -> Option<&'static CommandDoc> {
 }
 
 /// `NAME ARGS`, for usage errors.
-pub fn usage(name: &str) -> String {
+pub(crate) fn usage(name: &str) -> String {
     match find(name) {
         Some(c) if c.args.is_empty() => c.name.to_string(),
         Some(c) => format!("{} {}", c.name, c.args),
@@ -254,7 +254,7 @@ pub fn usage(name: &str) -> String {
 }
 
 /// All command words, aliases included, sorted (for completion).
-pub fn names() -> Vec<&'static str> {
+pub(crate) fn names() -> Vec<&'static str> {
     let mut v: Vec<&str> = COMMANDS
         .iter()
         .map(|c| c.name)
@@ -265,7 +265,7 @@ pub fn names() -> Vec<&'static str> {
 }
 
 /// The `help` text: one line per command, or the details of one.
-pub fn help(topic: Option<&str>) -> Result<String, String> {
+pub(crate) fn help(topic: Option<&str>) -> Result<String, String> {
     match topic {
         None => {
             let width = COMMANDS
@@ -316,7 +316,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 }
 
 /// The closest command to a mistyped word, if one is close enough.
-pub fn suggest(word: &str) -> Option<&'static str> {
+pub(crate) fn suggest(word: &str) -> Option<&'static str> {
     names()
         .into_iter()
         .map(|n| (edit_distance(word, n), n))

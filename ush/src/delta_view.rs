@@ -5,17 +5,17 @@
 use pup_client::proto::DeltaViewInfo;
 
 /// Rows and columns of δ* shown at once.
-pub const SHOWN: u32 = 16;
+pub(crate) const SHOWN: u32 = 16;
 
 /// The line that says how to see more of an `n`-procedure δ* of `version`.
-pub fn more_line(version: u64, n: usize) -> String {
+pub(crate) fn more_line(version: u64, n: usize) -> String {
     format!(
         "    ({n} x {n}; `delta {version} at ROW COL` shows the {SHOWN} x {SHOWN} block from there, `delta {version} NAME` the procedures NAME reaches)"
     )
 }
 
 /// `delta [V] [at ROW COL | NAME]`.
-pub fn lines(program: &str, v: &DeltaViewInfo, of: Option<&str>) -> Vec<String> {
+pub(crate) fn lines(program: &str, v: &DeltaViewInfo, of: Option<&str>) -> Vec<String> {
     let n = v.total as usize;
     let mut out = vec![format!(
         "delta* of version {} of program {program} ({n} procedures):",

@@ -24,11 +24,11 @@ use crate::parse::LoadSource;
 use crate::shell::{CmdResult, Settings, Sink};
 
 /// Most pups a fleet command works on at once.
-pub const CONCURRENCY: usize = 32;
+pub(crate) const CONCURRENCY: usize = 32;
 
 /// One pup of a fleet: a program name and the host whose pupmapper knows it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Member {
+pub(crate) struct Member {
     /// The program name the pup registered.
     pub name: String,
     /// `HOST[:PORT]` of its pupmapper; `None`: this host.
@@ -37,7 +37,7 @@ pub struct Member {
 
 impl Member {
     /// `NAME@HOST`, or `NAME` for this host.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.host {
             Some(h) => format!("{}@{h}", self.name),
             None => self.name.clone(),
@@ -47,7 +47,7 @@ impl Member {
 
 /// The `fleet` command.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FleetCmd {
+pub(crate) enum FleetCmd {
     /// `fleet`: list every pup with its state.
     List,
     /// `fleet PUP...`
@@ -58,13 +58,13 @@ pub enum FleetCmd {
 
 /// The shell's current fleet.
 #[derive(Default)]
-pub struct FleetState {
+pub(crate) struct FleetState {
     /// Its pups, in the order given.
     pub members: Vec<Member>,
 }
 
 /// What the fleet commands use of the shell.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// Reaches pups (and starts them under `--local`).
     pub connector: &'a mut dyn Connector,
     /// Where output goes.
@@ -81,12 +81,12 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Prints one line.
-    pub fn line(&mut self, s: &str) {
+    pub(crate) fn line(&mut self, s: &str) {
         self.sink.out(&format!("{s}\n"));
     }
 
     /// Prints lines.
-    pub fn lines(&mut self, v: &[String]) {
+    pub(crate) fn lines(&mut self, v: &[String]) {
         let mut t = String::new();
         for l in v {
             t.push_str(l);
@@ -98,7 +98,7 @@ impl Ctx<'_> {
     }
 
     /// A path relative to the script's directory.
-    pub fn resolve(&self, p: &str) -> PathBuf {
+    pub(crate) fn resolve(&self, p: &str) -> PathBuf {
         let path = Path::new(p);
         if path.is_absolute() {
             path.to_path_buf()
@@ -108,7 +108,7 @@ impl Ctx<'_> {
     }
 
     /// The fleet's pups, or an error saying how to set them.
-    pub fn members(&self, cmd: &str) -> Result<Vec<Member>, String> {
+    pub(crate) fn members(&self, cmd: &str) -> Result<Vec<Member>, String> {
         if self.state.members.is_empty() {
             Err(format!(
                 "{cmd}: no fleet (set one with `fleet PUP...` or `fleet --file FILE`)"
@@ -119,13 +119,13 @@ impl Ctx<'_> {
     }
 
     /// Takes a Ctrl-C that arrived (clearing it).
-    pub fn interrupted(&self) -> bool {
+    pub(crate) fn interrupted(&self) -> bool {
         self.interrupt.swap(false, Ordering::SeqCst)
     }
 }
 
 /// Parses one entry: `NAME`, `NAME@HOST` or `NAME@HOST:PORT`.
-pub fn parse_member(s: &str) -> Result<Member, String> {
+pub(crate) fn parse_member(s: &str) -> Result<Member, String> {
     let (name, host) = match s.split_once('@') {
         Some((n, h)) => {
             if h.is_empty() {
@@ -144,7 +144,7 @@ pub fn parse_member(s: &str) -> Result<Member, String> {
 
 /// Parses a fleet file: entries separated by white space, one or more per
 /// line, `#` to the end of a line is a comment.
-pub fn parse_file(file: &str, text: &str) -> Result<Vec<Member>, String> {
+pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<Member>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("");
@@ -156,7 +156,7 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<Member>, String> {
 }
 
 /// Parses `fleet`'s arguments.
-pub fn parse(words: &[String]) -> Result<FleetCmd, String> {
+pub(crate) fn parse(words: &[String]) -> Result<FleetCmd, String> {
     let a = crate::parse::split_args("fleet", words, &["file"], &[])?;
     match (a.opt("file"), a.positional.is_empty()) {
         (Some(_), false) => Err("fleet: give pups or --file FILE, not both".into()),
@@ -172,7 +172,7 @@ pub fn parse(words: &[String]) -> Result<FleetCmd, String> {
 }
 
 /// Runs `fleet`.
-pub fn run(ctx: &mut Ctx<'_>, cmd: FleetCmd) -> CmdResult {
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: FleetCmd) -> CmdResult {
     match cmd {
         FleetCmd::List => list(ctx),
         FleetCmd::Set(m) => set(ctx, m),
@@ -223,7 +223,7 @@ fn set(ctx: &mut Ctx<'_>, members: Vec<Member>) -> CmdResult {
 }
 
 /// `1 pup`, `2 pups`.
-pub fn plural(n: usize, what: &str) -> String {
+pub(crate) fn plural(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {
@@ -234,7 +234,7 @@ pub fn plural(n: usize, what: &str) -> String {
 /// Runs `f` on each index of `which` from worker threads, at most `limit`
 /// at once, and returns the results in order. Once `stop` is set no
 /// further index is started (its result is `None`).
-pub fn parallel<T: Send>(
+pub(crate) fn parallel<T: Send>(
     which: &[usize],
     limit: usize,
     stop: &AtomicBool,
@@ -275,7 +275,7 @@ pub fn parallel<T: Send>(
 
 /// Sends `req` to one pup on a connection of its own; an `Error` reply
 /// becomes `Err`.
-pub fn call_one(dial: &dyn Dial, m: &Member, req: Request) -> Result<Response, String> {
+pub(crate) fn call_one(dial: &dyn Dial, m: &Member, req: Request) -> Result<Response, String> {
     let mut link = dial.dial(&m.name, m.host.as_deref())?;
     let r = link.call(req);
     link.close();
@@ -323,7 +323,7 @@ fn call_each(
 /// A pup's version in words: the version its procedures are committed to
 /// (`1..2` when they differ, as after a partial or aborted update; `-`
 /// before any load), and any update still pending.
-pub fn version_words(s: &StatusInfo) -> String {
+pub(crate) fn version_words(s: &StatusInfo) -> String {
     // Committed version 0 is a procedure only a staged version has: it
     // runs at no version, so it never makes the pup read `0..1`.
     let committed = || s.bindings.iter().map(|b| b.committed).filter(|&v| v > 0);
@@ -342,7 +342,7 @@ pub fn version_words(s: &StatusInfo) -> String {
 }
 
 /// Lays out rows under headers, columns padded to their widest cell.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
     let mut width: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -372,7 +372,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
 }
 
 /// `fleet` alone, and `rollout status`: every pup's state, read now.
-pub fn list(ctx: &mut Ctx<'_>) -> CmdResult {
+pub(crate) fn list(ctx: &mut Ctx<'_>) -> CmdResult {
     let members = ctx.members("fleet")?;
     let res = call_all(ctx, &members, || Request::Status)?;
     let mut rows = Vec::new();
@@ -486,7 +486,7 @@ fn report(
 /// interface the pups hold (each pup is the truth about what it runs: a
 /// new version's `old.NAME` and iprocs are typed against it), load on
 /// every pup.
-pub fn load(ctx: &mut Ctx<'_>, version: u64, source: &LoadSource) -> CmdResult {
+pub(crate) fn load(ctx: &mut Ctx<'_>, version: u64, source: &LoadSource) -> CmdResult {
     use crate::shell::load::{PrepareError, Prepared, interface_module, prepare};
     let members = ctx.members("rollout load")?;
     // Pups that hold the same interface share one compile; `ucc build`'s
@@ -594,7 +594,7 @@ pub fn load(ctx: &mut Ctx<'_>, version: u64, source: &LoadSource) -> CmdResult {
 }
 
 /// `rollout run [V]`.
-pub fn run_all(ctx: &mut Ctx<'_>, version: Option<u64>) -> CmdResult {
+pub(crate) fn run_all(ctx: &mut Ctx<'_>, version: Option<u64>) -> CmdResult {
     let members = ctx.members("rollout run")?;
     let t0 = Instant::now();
     let res = call_all(ctx, &members, || Request::Run { version })?;
@@ -615,7 +615,7 @@ pub fn run_all(ctx: &mut Ctx<'_>, version: Option<u64>) -> CmdResult {
 }
 
 /// `rollout stop`.
-pub fn stop_all(ctx: &mut Ctx<'_>) -> CmdResult {
+pub(crate) fn stop_all(ctx: &mut Ctx<'_>) -> CmdResult {
     let members = ctx.members("rollout stop")?;
     let t0 = Instant::now();
     let res = call_all(ctx, &members, || Request::Stop)?;

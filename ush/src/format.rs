@@ -14,11 +14,11 @@ use pupmapper_client::proto::PupEntry;
 
 /// Rows and columns of δ* shown by `load` before abbreviating (`delta`
 /// shows everything).
-pub const MATRIX_SHOWN: usize = 16;
+pub(crate) const MATRIX_SHOWN: usize = 16;
 
 /// How a version was obtained, for the second load line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LoadHow {
+pub(crate) enum LoadHow {
     /// Compiled from this source file.
     Compiled(String),
     /// Read from this delta file (and its object file).
@@ -27,7 +27,7 @@ pub enum LoadHow {
 
 /// The program-name prefix of lines about program `name` when several
 /// pups are connected (empty with one).
-pub fn tag(name: &str, many: bool) -> String {
+pub(crate) fn tag(name: &str, many: bool) -> String {
     if many {
         format!("[{name}] ")
     } else {
@@ -36,14 +36,14 @@ pub fn tag(name: &str, many: bool) -> String {
 }
 
 /// The banner of an interactive ush.
-pub fn banner(version: &str, date: &str, os: &str, host: &str) -> String {
+pub(crate) fn banner(version: &str, date: &str, os: &str, host: &str) -> String {
     format!(
         "Updating Shell version {version} (compiled on {date}) running under {os} on host {host}"
     )
 }
 
 /// `connect`: the paper's two lines.
-pub fn connect_lines(info: &PupInfo) -> Vec<String> {
+pub(crate) fn connect_lines(info: &PupInfo) -> Vec<String> {
     let (x, h) = (&info.name, &info.host);
     let mut out = vec![format!("Connected to pup for program {x} on host {h}")];
     if info.fresh {
@@ -69,7 +69,7 @@ pub fn connect_lines(info: &PupInfo) -> Vec<String> {
 }
 
 /// `1 procedure`, `2 procedures`: a count with its noun, singular for one.
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -83,7 +83,7 @@ fn join_nums(v: &[u64]) -> String {
 
 /// Abbreviates a δ* matrix (rows of `0 1 1`) to [`MATRIX_SHOWN`] rows and
 /// columns, as the paper shrinks its table (`0 0 0 ...` and a `:` line).
-pub fn matrix_rows(matrix: &str, limit: usize) -> Vec<String> {
+pub(crate) fn matrix_rows(matrix: &str, limit: usize) -> Vec<String> {
     let rows: Vec<&str> = matrix.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut out = Vec::new();
     for row in rows.iter().take(limit) {
@@ -110,7 +110,7 @@ pub fn matrix_rows(matrix: &str, limit: usize) -> Vec<String> {
 /// `procs` is the number of updatable procedures, `matrix` the δ* rows the
 /// ush computed, `prev` the version the interprocedures and mprocedures map
 /// from (the newest older one loaded, if known).
-pub fn load_lines(
+pub(crate) fn load_lines(
     program: &str,
     host: &str,
     how: &LoadHow,
@@ -218,7 +218,7 @@ pub fn load_lines(
 /// static data of the procedures that change (SPEC §2.1): statics with the
 /// same name and type are carried over, the others start from their
 /// initializers; an mproc, if any, runs after the carry-over.
-pub fn statics_lines(
+pub(crate) fn statics_lines(
     from: u64,
     old: &compiler::ir::Module,
     old_summary: &compiler::diff::Summary,
@@ -267,7 +267,7 @@ pub fn statics_lines(
 /// the running program holds a value of the same name (`iface`, the pup's
 /// record of what runs): the type changed and `new` has no mproc for it.
 /// Issue 29: no state is lost without the user being told which.
-pub fn reset_warnings(
+pub(crate) fn reset_warnings(
     to: u64,
     iface: &compiler::ir::Module,
     new: &compiler::ir::Module,
@@ -313,7 +313,7 @@ pub fn reset_warnings(
 }
 
 /// The lines an update prints for the data it resets (see [`reset_warnings`]).
-pub fn reset_lines(rows: &[ResetRow]) -> Vec<String> {
+pub(crate) fn reset_lines(rows: &[ResetRow]) -> Vec<String> {
     rows.iter()
         .map(|r| {
             format!(
@@ -325,7 +325,7 @@ pub fn reset_lines(rows: &[ResetRow]) -> Vec<String> {
 }
 
 /// Why a strict update was refused (`Response::WouldReset`).
-pub fn would_reset(rows: &[ResetRow]) -> String {
+pub(crate) fn would_reset(rows: &[ResetRow]) -> String {
     let list: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -343,7 +343,7 @@ pub fn would_reset(rows: &[ResetRow]) -> String {
 
 /// Orders procedure names as the program declares them (`order`, the
 /// procedure-ID order); names it does not know go last, sorted.
-pub fn in_order(names: &[String], order: &[String]) -> Vec<String> {
+pub(crate) fn in_order(names: &[String], order: &[String]) -> Vec<String> {
     let mut v: Vec<String> = names.to_vec();
     v.sort_by_key(|n| {
         (
@@ -357,7 +357,7 @@ pub fn in_order(names: &[String], order: &[String]) -> Vec<String> {
 /// Everything `update` prints once the pup began the update (the paper's
 /// screen, §6.1 and §6.2). `order` is the procedure-ID order of the
 /// target version, used to list procedures as the program declares them.
-pub fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<String> {
+pub(crate) fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<String> {
     let (x, a, b) = (program, info.from, info.to);
     let mut out = vec![format!(
         "Update of program {x} from version {a} to version {b} begins..."
@@ -405,7 +405,7 @@ pub fn update_lines(program: &str, info: &UpdateInfo, order: &[String]) -> Vec<S
 }
 
 /// A group as `{a, b, c}`.
-pub fn group(members: &[String], order: &[String]) -> String {
+pub(crate) fn group(members: &[String], order: &[String]) -> String {
     format!("{{{}}}", in_order(members, order).join(", "))
 }
 
@@ -419,25 +419,25 @@ fn groups(gs: &[Vec<String>], order: &[String]) -> String {
 /// Whether an ending makes `update`/`wait` fail: partial or nothing
 /// applied, unless `abort` alone abandoned what did not apply (what the
 /// user asked for).
-pub fn ending_fails(e: &UpdateEnded) -> bool {
+pub(crate) fn ending_fails(e: &UpdateEnded) -> bool {
     e.ending != Ending::Complete && !e.not_applied.iter().all(|g| g.why == NotApplied::Abort)
 }
 
 /// Said after a partial ending: how to have all or nothing (SPEC §4.2).
-pub const PARTIAL_HINT: &str =
+pub(crate) const PARTIAL_HINT: &str =
     "the program now mixes versions; `update V --atomic` applies every group or none";
 
 /// The one-line summary of a finished update, which `update` and `wait`
 /// both print: complete, partial or nothing applied, with each abandoned
 /// group and its reason. The pup says which ending it was, and whether the
 /// program's end is what let it apply.
-pub fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
+pub(crate) fn ended_line(program: &str, e: &UpdateEnded, order: &[String]) -> String {
     format!("*** {} ***", ended_summary(program, e, order))
 }
 
 /// What [`ended_line`] says, without its frame: the error `update` and
 /// `wait` fail with (the partial hint follows a partial ending).
-pub fn ended_summary(program: &str, e: &UpdateEnded, order: &[String]) -> String {
+pub(crate) fn ended_summary(program: &str, e: &UpdateEnded, order: &[String]) -> String {
     let (to, applied) = (e.to, &e.applied);
     let abandoned = || {
         e.not_applied
@@ -473,7 +473,7 @@ pub fn ended_summary(program: &str, e: &UpdateEnded, order: &[String]) -> String
 
 /// The line for a group that could not be committed (its error names the
 /// mprocedure that trapped or ran out of time).
-pub fn group_failed_line(
+pub(crate) fn group_failed_line(
     program: &str,
     to: u64,
     members: &[String],
@@ -489,7 +489,12 @@ pub fn group_failed_line(
 /// What a commit did with a procedure's (or global's) statics: SPEC §2.1's
 /// report of what was carried and what was reset, as they are after its
 /// mproc ran (statics the mproc set are listed as such).
-pub fn carried_line(name: &str, carried: &[String], set: &[String], reset: &[String]) -> String {
+pub(crate) fn carried_line(
+    name: &str,
+    carried: &[String],
+    set: &[String],
+    reset: &[String],
+) -> String {
     let list = |v: &[String]| {
         if v.is_empty() {
             "none".to_string()
@@ -514,7 +519,7 @@ pub fn carried_line(name: &str, carried: &[String], set: &[String], reset: &[Str
 }
 
 /// The line for the end of the program.
-pub fn exited_line(program: &str, code: i64, message: &str) -> String {
+pub(crate) fn exited_line(program: &str, code: i64, message: &str) -> String {
     let message = message.trim_end();
     if message.contains('\n') {
         format!("Program {program} ended (exit code {code}):\n{message}")
@@ -527,7 +532,11 @@ pub fn exited_line(program: &str, code: i64, message: &str) -> String {
 
 /// One notice other than program output, as lines (`None` for output,
 /// which is streamed separately).
-pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<Vec<String>> {
+pub(crate) fn notice_lines(
+    program: &str,
+    notice: &Notice,
+    order: &[String],
+) -> Option<Vec<String>> {
     Some(match notice {
         Notice::Output(_) => return None,
         Notice::UpdateComplete(e) => {
@@ -554,7 +563,7 @@ pub fn notice_lines(program: &str, notice: &Notice, order: &[String]) -> Option<
 
 /// `[pup: 1,234,567 bytes of program output skipped: this ush fell behind]`
 /// (SPEC §5.2).
-pub fn skipped_line(bytes: u64) -> String {
+pub(crate) fn skipped_line(bytes: u64) -> String {
     let digits = bytes.to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -567,7 +576,7 @@ pub fn skipped_line(bytes: u64) -> String {
 }
 
 /// `status`.
-pub fn status_lines(program: &str, host: &str, s: &StatusInfo) -> Vec<String> {
+pub(crate) fn status_lines(program: &str, host: &str, s: &StatusInfo) -> Vec<String> {
     // Version 0 is no version: before `run` nothing runs yet.
     let running = if s.hrvn == 0 {
         "no version running yet".to_string()
@@ -608,7 +617,7 @@ pub fn status_lines(program: &str, host: &str, s: &StatusInfo) -> Vec<String> {
 }
 
 /// `versions`.
-pub fn versions_lines(s: &StatusInfo) -> Vec<String> {
+pub(crate) fn versions_lines(s: &StatusInfo) -> Vec<String> {
     let mut out = Vec::new();
     if s.versions.is_empty() {
         out.push("no versions loaded".into());
@@ -637,7 +646,7 @@ pub fn versions_lines(s: &StatusInfo) -> Vec<String> {
 }
 
 /// `procs`: one line per procedure with its bindings.
-pub fn procs_lines(s: &StatusInfo) -> Vec<String> {
+pub(crate) fn procs_lines(s: &StatusInfo) -> Vec<String> {
     let width = s
         .bindings
         .iter()
@@ -676,7 +685,7 @@ pub fn procs_lines(s: &StatusInfo) -> Vec<String> {
 }
 
 /// `stack`: frames innermost first.
-pub fn stack_lines(program: &str, frames: &[FrameRow]) -> Vec<String> {
+pub(crate) fn stack_lines(program: &str, frames: &[FrameRow]) -> Vec<String> {
     if frames.is_empty() {
         return vec![format!(
             "program {program} has no stack (it is not running)"
@@ -693,7 +702,7 @@ pub fn stack_lines(program: &str, frames: &[FrameRow]) -> Vec<String> {
 }
 
 /// `pups`.
-pub fn pups_lines(host: &str, entries: &[PupEntry]) -> Vec<String> {
+pub(crate) fn pups_lines(host: &str, entries: &[PupEntry]) -> Vec<String> {
     if entries.is_empty() {
         return vec![format!(
             "no pups registered with the pupmapper on host {host}"

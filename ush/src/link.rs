@@ -20,7 +20,7 @@ use pupmapper_client::proto::PupEntry;
 use crate::local::Local;
 
 /// One open connection to a pup.
-pub trait Link: Send {
+pub(crate) trait Link: Send {
     /// Sends a request and waits for its reply (notices are queued meanwhile).
     fn call(&mut self, req: Request) -> Result<Response, String>;
     /// Notices received so far, without waiting.
@@ -34,7 +34,7 @@ pub trait Link: Send {
 }
 
 /// What a [`Connector`] hands back for `connect`.
-pub struct Connected {
+pub(crate) struct Connected {
     /// The connection.
     pub link: Box<dyn Link>,
     /// True if this ush started the pup just now (`ush --local`).
@@ -45,7 +45,7 @@ pub struct Connected {
 }
 
 /// Finds pups and connects to them.
-pub trait Connector: Send {
+pub(crate) trait Connector: Send {
     /// Connects to `program`'s pup through `host`'s pupmapper (`None`: this
     /// host, or the private one of `--local`, starting the pup there if
     /// needed, with `--debug` when `debug`).
@@ -73,14 +73,14 @@ pub trait Connector: Send {
 
 /// Connects to pups from any thread: the fleet commands open one
 /// connection per pup, many at once.
-pub trait Dial: Send + Sync {
+pub(crate) trait Dial: Send + Sync {
     /// Connects to `program`'s pup through `host`'s pupmapper (`None`: this
     /// host, or the private pupmapper of `--local`).
     fn dial(&self, program: &str, host: Option<&str>) -> Result<Box<dyn Link>, String>;
 }
 
 /// A [`Link`] over a real [`PupClient`].
-pub struct PupLink(pub PupClient);
+pub(crate) struct PupLink(pub PupClient);
 
 impl Link for PupLink {
     fn call(&mut self, req: Request) -> Result<Response, String> {
@@ -106,7 +106,7 @@ impl Link for PupLink {
 
 /// The real connector: pupmapper lookups, the cookie, and (with `--local`)
 /// the private pupmapper and pups.
-pub struct NetConnector {
+pub(crate) struct NetConnector {
     /// The cookie, read (or created) on first use.
     cookie: Option<Cookie>,
     /// Where the cookie lives.
@@ -119,7 +119,7 @@ impl NetConnector {
     /// A connector using the cookie at `cookie_path` (default:
     /// `$PODUS_COOKIE` or `~/.podus/cookie`) and, if given, a `--local`
     /// session.
-    pub fn new(cookie_path: Option<PathBuf>, local: Option<Local>) -> NetConnector {
+    pub(crate) fn new(cookie_path: Option<PathBuf>, local: Option<Local>) -> NetConnector {
         let cookie_path = match &local {
             Some(l) => Some(l.cookie_path().to_path_buf()),
             None => cookie_path,

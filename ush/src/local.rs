@@ -26,14 +26,14 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 /// How long a daemon may take to print its ready line.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a daemon may take to exit after SIGTERM before it gets SIGKILL.
-pub const STOP_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The process IDs of the children this ush started, shared with the
 /// signal thread so that it can stop them whatever the main thread is doing.
 #[derive(Clone, Debug, Default)]
-pub struct Children(Arc<Mutex<Vec<i32>>>, Arc<Mutex<Option<PathBuf>>>);
+pub(crate) struct Children(Arc<Mutex<Vec<i32>>>, Arc<Mutex<Option<PathBuf>>>);
 
 impl Children {
     /// Records the session's temp dir, which [`Children::stop_all`] removes
@@ -44,7 +44,7 @@ impl Children {
     }
 
     /// True if any child is registered.
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         !self.0.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
     }
 
@@ -64,7 +64,7 @@ impl Children {
     /// Stops every registered child: SIGTERM, then SIGKILL after
     /// [`STOP_TIMEOUT`]. Later children (pups) go first: the pupmapper is
     /// always the first registered, and pups unregister from it on exit.
-    pub fn stop_all(&self) {
+    pub(crate) fn stop_all(&self) {
         let pids: Vec<i32> = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
         terminate(&pids[pids.len().min(1)..]);
         terminate(&pids[..pids.len().min(1)]);
@@ -100,7 +100,7 @@ pub(crate) fn terminate(pids: &[i32]) {
 }
 
 /// A private pupmapper, its pups, and their cookie.
-pub struct Local {
+pub(crate) struct Local {
     dir: tempfile::TempDir,
     cookie_path: PathBuf,
     mapper: Option<Child>,
@@ -111,7 +111,7 @@ pub struct Local {
 
 /// Where a sibling binary of this ush is: next to the executable, else
 /// whatever `PATH` finds.
-pub fn find_bin(name: &str) -> PathBuf {
+pub(crate) fn find_bin(name: &str) -> PathBuf {
     if let Ok(exe) = std::env::current_exe()
         && let Some(dir) = exe.parent()
     {
@@ -126,7 +126,7 @@ pub fn find_bin(name: &str) -> PathBuf {
 impl Local {
     /// Creates the temp dir and cookie and starts the private pupmapper on
     /// a free loopback port.
-    pub fn start(children: Children) -> Result<Local, String> {
+    pub(crate) fn start(children: Children) -> Result<Local, String> {
         let dir = tempfile::Builder::new()
             .prefix("ush-local-")
             .tempdir()
@@ -162,22 +162,22 @@ impl Local {
     }
 
     /// The private cookie file.
-    pub fn cookie_path(&self) -> &Path {
+    pub(crate) fn cookie_path(&self) -> &Path {
         &self.cookie_path
     }
 
     /// The private pupmapper's address.
-    pub fn mapper_addr(&self) -> SocketAddr {
+    pub(crate) fn mapper_addr(&self) -> SocketAddr {
         self.mapper_addr
     }
 
     /// The session's temp dir (logs live there).
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
     }
 
     /// Makes sure a pup for `name` runs: `Ok(true)` if it was started now.
-    pub fn ensure_pup(&mut self, name: &str, debug: bool) -> Result<bool, String> {
+    pub(crate) fn ensure_pup(&mut self, name: &str, debug: bool) -> Result<bool, String> {
         // Forget pups that have ended (stopped by hand, or crashed).
         let children = self.children.clone();
         self.pups.retain_mut(|(_, c)| match c.try_wait() {
@@ -211,7 +211,7 @@ impl Local {
 
     /// Stops the pups, then the pupmapper (SIGTERM, then SIGKILL after
     /// [`STOP_TIMEOUT`]). Idempotent.
-    pub fn shutdown(&mut self) {
+    pub(crate) fn shutdown(&mut self) {
         let mut all: Vec<Child> = self.pups.drain(..).map(|(_, c)| c).collect();
         stop_children(&mut all, &self.children);
         if let Some(m) = self.mapper.take() {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// Where `load` takes a version from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LoadSource {
+pub(crate) enum LoadSource {
     /// `load V FILE.uc`: compile the source here.
     Source(String),
     /// `load V FILE.delta FILE.o`: take `ucc build` output.
@@ -26,7 +26,7 @@ pub enum LoadSource {
 /// The files of `load V ...` and `rollout load V ...`: one source, or
 /// `ucc build`'s `.delta` and `.o` pair in either order. `cmd` names the
 /// command in messages.
-pub fn load_source(cmd: &str, v: &str, files: &[String]) -> Result<LoadSource, String> {
+pub(crate) fn load_source(cmd: &str, v: &str, files: &[String]) -> Result<LoadSource, String> {
     Ok(match files {
         [f] if f.ends_with(".delta") || f.ends_with(".o") => {
             return Err(format!(
@@ -63,7 +63,7 @@ pub fn load_source(cmd: &str, v: &str, files: &[String]) -> Result<LoadSource, S
 
 /// What `update` updates to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UpdateTarget {
+pub(crate) enum UpdateTarget {
     /// A changes file.
     Changes(String),
     /// A version number: computed changes, no groups.
@@ -72,7 +72,7 @@ pub enum UpdateTarget {
 
 /// Where `graph` sends the call graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GraphOut {
+pub(crate) enum GraphOut {
     /// Print the DOT text.
     Print,
     /// Write the DOT text to a file.
@@ -83,7 +83,7 @@ pub enum GraphOut {
 
 /// A `set` option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SetOption {
+pub(crate) enum SetOption {
     /// Stop a script at the first failing command.
     Errexit,
     /// Echo script commands (with the prompt) before running them.
@@ -92,7 +92,7 @@ pub enum SetOption {
 
 /// One parsed ush command (SPEC §5.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// `program NAME`
     Program(String),
     /// `connect [HOST]`
@@ -190,7 +190,7 @@ pub enum Command {
 
 /// Splits a line into its commands at `;` outside quotes, dropping a
 /// trailing `#` comment. Returns the raw text of each non-empty command.
-pub fn split_commands(line: &str) -> Result<Vec<String>, String> {
+pub(crate) fn split_commands(line: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quote: Option<char> = None;
@@ -242,7 +242,7 @@ fn push_trimmed(out: &mut Vec<String>, s: &str) {
 
 /// Splits one command into words (quotes removed, escapes applied). A `#`
 /// at the start of a word ends the command.
-pub fn split_words(cmd: &str) -> Result<Vec<String>, String> {
+pub(crate) fn split_words(cmd: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
@@ -299,12 +299,12 @@ pub fn split_words(cmd: &str) -> Result<Vec<String>, String> {
 }
 
 /// Parses a duration (`250ms`, `2s`, `1m`), as changes files write them.
-pub fn duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     compiler::changes::parse_duration(s)
 }
 
 /// Parses a version number.
-pub fn version(s: &str) -> Result<u64, String> {
+pub(crate) fn version(s: &str) -> Result<u64, String> {
     s.parse::<u64>()
         .map_err(|_| format!("`{s}` is not a version number"))
 }
@@ -320,7 +320,7 @@ fn on_off(cmd: &str, s: Option<&str>) -> Result<bool, String> {
 }
 
 /// Parses a hexadecimal address, with or without `0x`.
-pub fn address(s: &str) -> Result<u64, String> {
+pub(crate) fn address(s: &str) -> Result<u64, String> {
     let digits = s
         .strip_prefix("0x")
         .or_else(|| s.strip_prefix("0X"))
@@ -404,7 +404,7 @@ fn timeout_opt(args: &Args) -> Result<Option<Duration>, String> {
 }
 
 /// Parses the words of one command. `words` must not be empty.
-pub fn parse_command(words: &[String]) -> Result<Command, String> {
+pub(crate) fn parse_command(words: &[String]) -> Result<Command, String> {
     let (name, rest) = words.split_first().ok_or("empty command")?;
     let cmd = name.as_str();
     let usage_err = || format!("usage: {}", crate::commands::usage(cmd));
@@ -628,7 +628,7 @@ pub fn parse_command(words: &[String]) -> Result<Command, String> {
 }
 
 /// Parses one command's text (as [`split_commands`] returns it).
-pub fn parse(cmd: &str) -> Result<Option<Command>, String> {
+pub(crate) fn parse(cmd: &str) -> Result<Option<Command>, String> {
     let words = split_words(cmd)?;
     if words.is_empty() {
         return Ok(None);

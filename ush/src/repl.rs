@@ -31,7 +31,11 @@ const FILE_COMMANDS: &[&str] = &["load", "source", "update", "graph", "fleet", "
 /// The fixed words that can stand at argument `index` of `cmd` whose
 /// earlier arguments are `before`; `None` when the argument is free (a
 /// file, a procedure name, a number).
-pub fn fixed_words(cmd: &str, index: usize, before: &[&str]) -> Option<&'static [&'static str]> {
+pub(crate) fn fixed_words(
+    cmd: &str,
+    index: usize,
+    before: &[&str],
+) -> Option<&'static [&'static str]> {
     const ON_OFF: &[&str] = &["on", "off"];
     Some(match (cmd, index) {
         ("rollout", 0) => &["load", "run", "stop", "status", "update"],
@@ -52,14 +56,14 @@ pub fn fixed_words(cmd: &str, index: usize, before: &[&str]) -> Option<&'static 
 
 /// Completes command names, file names (for commands that take files) and
 /// the current program's procedure names.
-pub struct UshHelper {
+pub(crate) struct UshHelper {
     names: Arc<Mutex<Vec<String>>>,
     files: FilenameCompleter,
 }
 
 impl UshHelper {
     /// A helper completing procedure names from `names`.
-    pub fn new(names: Arc<Mutex<Vec<String>>>) -> UshHelper {
+    pub(crate) fn new(names: Arc<Mutex<Vec<String>>>) -> UshHelper {
         UshHelper {
             names,
             files: FilenameCompleter::new(),
@@ -69,7 +73,7 @@ impl UshHelper {
 
 /// What the word at the cursor is.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Slot<'a> {
+pub(crate) enum Slot<'a> {
     /// A command name (the first word of a command).
     Command,
     /// An argument of the named command.
@@ -77,7 +81,7 @@ pub enum Slot<'a> {
 }
 
 /// Finds the word being completed: its start and what kind of word it is.
-pub fn slot(line: &str, pos: usize) -> (usize, Slot<'_>) {
+pub(crate) fn slot(line: &str, pos: usize) -> (usize, Slot<'_>) {
     let before = &line[..pos];
     let cmd_start = before.rfind(';').map(|i| i + 1).unwrap_or(0);
     let word_start = before[cmd_start..]
@@ -195,7 +199,7 @@ fn history_path() -> Option<PathBuf> {
 }
 
 /// Runs the REPL until `quit` or end of input; returns the exit code.
-pub fn run(shell: Shell) -> i32 {
+pub(crate) fn run(shell: Shell) -> i32 {
     let prompt = shell.settings.prompt.clone();
     let names = shell.completion_names();
     let config = Config::builder()

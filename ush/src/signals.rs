@@ -15,7 +15,7 @@ use crate::local::Children;
 
 /// Blocks the signals and starts the waiter. With `interactive`, SIGINT
 /// sets `interrupt` instead of ending ush.
-pub fn install(
+pub(crate) fn install(
     children: Children,
     interactive: bool,
     interrupt: Arc<AtomicBool>,

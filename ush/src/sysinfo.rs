@@ -3,12 +3,12 @@
 //! Invariant: never fails; an unknown fact reads `unknown`.
 
 /// This host's name.
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     wire::host_name().unwrap_or_else(|| "unknown".into())
 }
 
 /// The OS and its release, e.g. `Linux 6.8.0`.
-pub fn os() -> String {
+pub(crate) fn os() -> String {
     match nix::sys::utsname::uname() {
         Ok(u) => format!(
             "{} {}",
@@ -20,7 +20,7 @@ pub fn os() -> String {
 }
 
 /// When this ush was compiled (set by build.rs).
-pub const BUILD_DATE: &str = env!("USH_BUILD_DATE");
+pub(crate) const BUILD_DATE: &str = env!("USH_BUILD_DATE");
 
 /// This ush's version.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");

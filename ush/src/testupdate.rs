@@ -16,7 +16,7 @@ use crate::shell::Sink;
 
 /// The parsed command.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TestUpdate {
+pub(crate) struct TestUpdate {
     /// OLD.uc
     pub old: String,
     /// NEW.uc
@@ -36,7 +36,7 @@ pub struct TestUpdate {
 impl TestUpdate {
     /// The test pup's arguments (file names as the user wrote them: the
     /// test pup runs in the directory they are relative to).
-    pub fn pup_args(&self) -> Vec<std::ffi::OsString> {
+    pub(crate) fn pup_args(&self) -> Vec<std::ffi::OsString> {
         let mut a: Vec<std::ffi::OsString> = vec!["--test-update".into()];
         a.push(self.old.clone().into());
         a.push(self.new.clone().into());
@@ -81,7 +81,7 @@ fn pipe(r: impl Read + Send + 'static, tx: mpsc::Sender<Line>, out: bool) {
 
 /// Runs the test pup in `dir`, streaming its report to `sink`. Ok when every point
 /// passed; otherwise the error to show.
-pub fn run(
+pub(crate) fn run(
     args: Vec<std::ffi::OsString>,
     dir: &Path,
     sink: &mut dyn Sink,

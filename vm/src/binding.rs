@@ -104,6 +104,7 @@ mod tests {
         assert_eq!(t.len(), 4);
         // SAFETY: nothing else reads `words` meanwhile.
         assert!(unsafe { t.set(ProcId(3), 0x1234) });
+        // SAFETY: as above; an index past the end is refused, not written.
         assert!(!unsafe { t.set(ProcId(4), 1) }, "past the end");
         assert_eq!(t.get(ProcId(3)), Some(0x1234));
         assert_eq!(t.get(ProcId(4)), None);

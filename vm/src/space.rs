@@ -89,6 +89,7 @@ pub struct AddressSpace {
 // SAFETY: the mapping is plain memory; all mutation of its contents goes
 // through raw pointers under the VM's own synchronization.
 unsafe impl Send for AddressSpace {}
+// SAFETY: as for Send: shared access is the VM's synchronized raw-pointer use.
 unsafe impl Sync for AddressSpace {}
 
 /// Errors of the reservation.

@@ -122,6 +122,7 @@ pub struct Version {
 
 // SAFETY: the raw pointers in printf descriptors and strings are owned data.
 unsafe impl Send for Version {}
+// SAFETY: as for Send: the owned data is never mutated through a shared Version.
 unsafe impl Sync for Version {}
 
 impl Version {

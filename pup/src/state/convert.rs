@@ -96,7 +96,7 @@ pub fn update_info(b: &UpdateBegun) -> UpdateInfo {
 }
 
 /// The wire form of data an update resets.
-pub fn reset_rows(r: &[vm::Reset]) -> Vec<ResetRow> {
+pub(super) fn reset_rows(r: &[vm::Reset]) -> Vec<ResetRow> {
     r.iter()
         .map(|r| ResetRow {
             name: r.name.clone(),

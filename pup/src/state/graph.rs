@@ -118,6 +118,7 @@ impl Program {
         }
     }
 
+    /// A window of δ* (rows and columns by name or range) for `delta ... at`.
     pub fn delta_view(&self, spec: &DeltaViewSpec) -> Response {
         match self.delta_parts(spec) {
             Ok((_, _, view)) => Response::DeltaView(view),

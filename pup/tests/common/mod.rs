@@ -23,15 +23,15 @@ use pupmapper::proto::PupEntry;
 use pupmapper::server::{self, Config, Shutdown};
 
 /// Upper bound of every wait in these tests.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Path of a file in the repository.
-pub fn repo(rel: &str) -> PathBuf {
+pub(crate) fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }
 
 /// A pupmapper running in this process on a free loopback port.
-pub struct Mapper {
+pub(crate) struct Mapper {
     pub addr: SocketAddr,
     stop: Shutdown,
     thread: Option<JoinHandle<std::io::Result<()>>>,
@@ -39,7 +39,7 @@ pub struct Mapper {
 
 impl Mapper {
     /// Starts one.
-    pub fn start() -> Mapper {
+    pub(crate) fn start() -> Mapper {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the mapper");
         let addr = listener.local_addr().unwrap();
         let stop = Shutdown::new();
@@ -55,14 +55,18 @@ impl Mapper {
     }
 
     /// The mapper's current list.
-    pub fn list(&self) -> Vec<PupEntry> {
+    pub(crate) fn list(&self) -> Vec<PupEntry> {
         MapperClient::connect(self.addr)
             .and_then(|mut c| c.list())
             .expect("list the mapper")
     }
 
     /// Waits until `pred` holds for the mapper's list.
-    pub fn wait_list(&self, what: &str, pred: impl Fn(&[PupEntry]) -> bool) -> Vec<PupEntry> {
+    pub(crate) fn wait_list(
+        &self,
+        what: &str,
+        pred: impl Fn(&[PupEntry]) -> bool,
+    ) -> Vec<PupEntry> {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let list = self.list();
@@ -90,7 +94,7 @@ impl Drop for Mapper {
 /// Lines a child printed on one stream, with a condition variable so a
 /// test can wait for a line.
 #[derive(Default)]
-pub struct Lines {
+pub(crate) struct Lines {
     lines: Mutex<(Vec<String>, bool)>,
     cv: Condvar,
 }
@@ -110,13 +114,13 @@ impl Lines {
     }
 
     /// Everything so far, one string.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.lines.lock().unwrap().0.join("\n")
     }
 
     /// Waits until `pred` holds for the lines so far (and returns them),
     /// failing with what arrived.
-    pub fn wait_for(&self, what: &str, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
+    pub(crate) fn wait_for(&self, what: &str, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
         let deadline = Instant::now() + PATIENCE;
         let mut g = self.lines.lock().unwrap();
         loop {
@@ -136,7 +140,7 @@ impl Lines {
 
     /// Waits for a line containing `needle`, `count` times; returns the
     /// first such line.
-    pub fn wait_contains(&self, needle: &str, count: usize) -> String {
+    pub(crate) fn wait_contains(&self, needle: &str, count: usize) -> String {
         let lines = self.wait_for(&format!("{count}× {needle:?}"), |l| {
             l.iter().filter(|x| x.contains(needle)).count() >= count
         });
@@ -144,7 +148,7 @@ impl Lines {
     }
 
     /// Waits for the stream to end (the child closed it or exited).
-    pub fn wait_end(&self) -> Vec<String> {
+    pub(crate) fn wait_end(&self) -> Vec<String> {
         let deadline = Instant::now() + PATIENCE;
         let mut g = self.lines.lock().unwrap();
         while !g.1 {
@@ -161,30 +165,30 @@ impl Lines {
 }
 
 /// A private directory with a cookie file in it.
-pub struct Home {
+pub(crate) struct Home {
     pub dir: tempfile::TempDir,
 }
 
 impl Home {
     /// A new directory; the cookie is created by the pup on first use.
-    pub fn new() -> Home {
+    pub(crate) fn new() -> Home {
         Home {
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
     /// Path of the cookie file.
-    pub fn cookie_path(&self) -> PathBuf {
+    pub(crate) fn cookie_path(&self) -> PathBuf {
         self.dir.path().join("cookie")
     }
 
     /// The cookie, once the pup made it (or making it now).
-    pub fn cookie(&self) -> Cookie {
+    pub(crate) fn cookie(&self) -> Cookie {
         Cookie::load_or_create(&self.cookie_path()).expect("cookie")
     }
 
     /// Writes a cookie file with `mode`.
-    pub fn write_cookie(&self, secret: &str, mode: u32) {
+    pub(crate) fn write_cookie(&self, secret: &str, mode: u32) {
         let p = self.cookie_path();
         std::fs::write(&p, secret).unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -192,7 +196,7 @@ impl Home {
 }
 
 /// A running `pup` binary.
-pub struct Pup {
+pub(crate) struct Pup {
     pub child: Child,
     pub stdout: Arc<Lines>,
     pub stderr: Arc<Lines>,
@@ -202,17 +206,17 @@ pub struct Pup {
 }
 
 /// The `pup` binary built with these tests.
-pub fn pup_bin() -> &'static str {
+pub(crate) fn pup_bin() -> &'static str {
     env!("CARGO_BIN_EXE_pup")
 }
 
 /// Starts `pup` with `args`, the cookie of `home`, and captured output.
-pub fn spawn_pup(home: &Home, args: &[&str]) -> (Child, Arc<Lines>, Arc<Lines>) {
+pub(crate) fn spawn_pup(home: &Home, args: &[&str]) -> (Child, Arc<Lines>, Arc<Lines>) {
     spawn_pup_env(home, args, &[])
 }
 
 /// [`spawn_pup`] with extra environment variables.
-pub fn spawn_pup_env(
+pub(crate) fn spawn_pup_env(
     home: &Home,
     args: &[&str],
     env: &[(&str, &str)],
@@ -236,12 +240,12 @@ pub fn spawn_pup_env(
 
 impl Pup {
     /// Starts `pup NAME --mapper MAPPER extra...` and waits for its ready line.
-    pub fn start(home: &Home, mapper: &Mapper, name: &str, extra: &[&str]) -> Pup {
+    pub(crate) fn start(home: &Home, mapper: &Mapper, name: &str, extra: &[&str]) -> Pup {
         Pup::start_env(home, mapper, name, extra, &[])
     }
 
     /// [`Pup::start`] with extra environment variables.
-    pub fn start_env(
+    pub(crate) fn start_env(
         home: &Home,
         mapper: &Mapper,
         name: &str,
@@ -271,12 +275,12 @@ impl Pup {
     }
 
     /// An authenticated client.
-    pub fn client(&self, home: &Home) -> PupClient {
+    pub(crate) fn client(&self, home: &Home) -> PupClient {
         PupClient::connect(self.addr, &home.cookie()).expect("connect to the pup")
     }
 
     /// Sends `signal` and waits (bounded) for the exit.
-    pub fn signal_and_wait(&mut self, signal: nix::sys::signal::Signal) -> ExitStatus {
+    pub(crate) fn signal_and_wait(&mut self, signal: nix::sys::signal::Signal) -> ExitStatus {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
         wait_exit(&mut self.child)
     }
@@ -290,7 +294,7 @@ impl Drop for Pup {
 }
 
 /// Waits (bounded) for a child to exit.
-pub fn wait_exit(child: &mut Child) -> ExitStatus {
+pub(crate) fn wait_exit(child: &mut Child) -> ExitStatus {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(st) = child.try_wait().unwrap() {
@@ -305,7 +309,7 @@ pub fn wait_exit(child: &mut Child) -> ExitStatus {
 /// VM's tests do): pre-heat and baking are quick unless `bake_ms` says
 /// otherwise, mixing keeps a window where an update lands. Returns the
 /// object bytes and the source.
-pub fn pizza(v: u32, mix_ms: u32, bake_ms: u32) -> (Vec<u8>, String) {
+pub(crate) fn pizza(v: u32, mix_ms: u32, bake_ms: u32) -> (Vec<u8>, String) {
     let src = std::fs::read_to_string(repo(&format!("samples/pizza/pizza{v}.uc")))
         .unwrap()
         .replace("sleep_ms(200)", "sleep_ms(10)")
@@ -316,7 +320,7 @@ pub fn pizza(v: u32, mix_ms: u32, bake_ms: u32) -> (Vec<u8>, String) {
 
 /// Compiles UC text to `ucc build` object bytes, or panics with the
 /// diagnostics.
-pub fn object(name: &str, src: &str) -> Vec<u8> {
+pub(crate) fn object(name: &str, src: &str) -> Vec<u8> {
     match compiler::compile(name, src) {
         Ok(m) => compiler::object::write_object(&m),
         Err(d) => panic!("{name} does not compile:\n{}", d.render(name, src, false)),
@@ -324,7 +328,7 @@ pub fn object(name: &str, src: &str) -> Vec<u8> {
 }
 
 /// The update a changes file of the pizza sample asks for.
-pub fn changes(name: &str) -> UpdateSpec {
+pub(crate) fn changes(name: &str) -> UpdateSpec {
     let text = std::fs::read_to_string(repo(&format!("samples/pizza/{name}"))).unwrap();
     let c = compiler::changes::parse(name, &text).expect("changes file");
     UpdateSpec {
@@ -339,7 +343,7 @@ pub fn changes(name: &str) -> UpdateSpec {
 }
 
 /// Loads a version over the wire, failing the test on an error.
-pub fn load(client: &mut PupClient, version: u64, (object, source): (Vec<u8>, String)) {
+pub(crate) fn load(client: &mut PupClient, version: u64, (object, source): (Vec<u8>, String)) {
     match client
         .call(Request::Load {
             version,
@@ -354,7 +358,11 @@ pub fn load(client: &mut PupClient, version: u64, (object, source): (Vec<u8>, St
 }
 
 /// Waits for a notice matching `pred`, failing with the notices seen.
-pub fn wait_notice(client: &mut PupClient, what: &str, pred: impl Fn(&Notice) -> bool) -> Notice {
+pub(crate) fn wait_notice(
+    client: &mut PupClient,
+    what: &str,
+    pred: impl Fn(&Notice) -> bool,
+) -> Notice {
     let deadline = Instant::now() + PATIENCE;
     let mut seen = Vec::new();
     loop {
@@ -373,7 +381,7 @@ pub fn wait_notice(client: &mut PupClient, what: &str, pred: impl Fn(&Notice) ->
 /// Runs `c` to completion like `Command::output`, but bounded: a command
 /// still running after `limit` is killed and the test fails with what it
 /// printed (a program that hangs must fail the test, not hang it).
-pub fn output_bounded(mut c: Command, limit: Duration) -> std::process::Output {
+pub(crate) fn output_bounded(mut c: Command, limit: Duration) -> std::process::Output {
     use std::io::Read;
     c.stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 /// is refused, and nobody else can bind it while the fd lives (it has
 /// no SO_REUSEADDR).
 #[allow(dead_code)]
-pub fn bound_but_closed_port() -> (std::os::fd::OwnedFd, u16) {
+pub(crate) fn bound_but_closed_port() -> (std::os::fd::OwnedFd, u16) {
     use std::os::fd::FromRawFd;
     // SAFETY: plain socket calls on a fresh fd we own; the sockaddr
     // structs are fully initialized and sized as the kernel expects.
@@ -37,7 +37,7 @@ pub fn bound_but_closed_port() -> (std::os::fd::OwnedFd, u16) {
 /// test that restarts a daemon on "the same port" keeps that port this way,
 /// where a port found free and then released could be taken meanwhile.
 #[allow(dead_code)]
-pub fn reserved_port() -> (std::os::fd::OwnedFd, u16) {
+pub(crate) fn reserved_port() -> (std::os::fd::OwnedFd, u16) {
     use std::os::fd::{AsRawFd, FromRawFd};
     // SAFETY: plain socket calls on a fresh fd we own; the option value and
     // the sockaddr structs are fully initialized and sized as the kernel

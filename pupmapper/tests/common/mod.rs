@@ -4,7 +4,7 @@
 
 mod closed_port;
 #[allow(unused_imports)] // not every test file needs it
-pub use closed_port::{bound_but_closed_port, reserved_port};
+pub(crate) use closed_port::{bound_but_closed_port, reserved_port};
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,21 +17,21 @@ use pupmapper::proto::{self, MapperAlert, Response};
 use pupmapper::server::{self, Config, Shutdown};
 
 /// How long any single wait in these tests may take before it is a failure.
-pub const PATIENCE: Duration = Duration::from_secs(10);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A mapper served from a thread of the test process.
-pub struct TestMapper {
+pub(crate) struct TestMapper {
     pub addr: SocketAddr,
     shutdown: Shutdown,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl TestMapper {
-    pub fn start() -> TestMapper {
+    pub(crate) fn start() -> TestMapper {
         TestMapper::with(Config::default())
     }
 
-    pub fn with(config: Config) -> TestMapper {
+    pub(crate) fn with(config: Config) -> TestMapper {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
         let shutdown = Shutdown::new();
@@ -46,12 +46,12 @@ impl TestMapper {
         }
     }
 
-    pub fn client(&self) -> MapperClient {
+    pub(crate) fn client(&self) -> MapperClient {
         MapperClient::connect(self.addr).expect("connect to the test mapper")
     }
 
     /// Stops the server and checks that it returned cleanly.
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         self.shutdown.trigger();
         let result = self.thread.take().unwrap().join().expect("server panicked");
         result.expect("server returned an error");
@@ -68,7 +68,7 @@ impl Drop for TestMapper {
 }
 
 /// Polls `f` every 10 ms until it returns `Some`, failing after [`PATIENCE`].
-pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(v) = f() {
@@ -83,7 +83,7 @@ pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 /// A raw socket to `addr` whose reads give up after [`PATIENCE`].
-pub fn raw(addr: SocketAddr) -> TcpStream {
+pub(crate) fn raw(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(PATIENCE)).unwrap();
     s.set_write_timeout(Some(PATIENCE)).unwrap();
@@ -91,7 +91,7 @@ pub fn raw(addr: SocketAddr) -> TcpStream {
 }
 
 /// Sends the mapper `Hello` on `s` and expects a welcome.
-pub fn handshake(s: &mut TcpStream) {
+pub(crate) fn handshake(s: &mut TcpStream) {
     frame::write_frame(s, &proto::hello()).unwrap();
     match frame::read_frame::<HelloReply>(s, MAX_FRAME) {
         Ok(Some(HelloReply::Welcome(h))) => assert_eq!(h, proto::hello()),
@@ -101,7 +101,7 @@ pub fn handshake(s: &mut TcpStream) {
 
 /// What the daemon did with a bad connection.
 #[derive(Debug, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// It sent an error (a `Response::Error` or a handshake refusal), then closed.
     ErrorReply(String),
     /// It closed without a word.
@@ -110,7 +110,7 @@ pub enum Outcome {
 
 /// Reads what the daemon sends until it closes. Panics if it neither answers
 /// nor closes within [`PATIENCE`]: that would be a hang.
-pub fn outcome(s: &mut TcpStream, handshaken: bool) -> Outcome {
+pub(crate) fn outcome(s: &mut TcpStream, handshaken: bool) -> Outcome {
     let mut bytes = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -145,7 +145,7 @@ pub fn outcome(s: &mut TcpStream, handshaken: bool) -> Outcome {
 }
 
 /// Checks that a well-formed client is still served.
-pub fn still_answers(mapper: &TestMapper) {
+pub(crate) fn still_answers(mapper: &TestMapper) {
     let mut c = mapper.client();
     assert!(c.list().is_ok(), "mapper stopped answering");
     assert_eq!(c.lookup("nobody").unwrap(), None);
@@ -153,7 +153,7 @@ pub fn still_answers(mapper: &TestMapper) {
 
 /// Accepts connections on a fake pup's listener until one carries a mapper
 /// alert, skipping the mapper's bare liveness probes.
-pub fn accept_alert(listener: &TcpListener) -> MapperAlert {
+pub(crate) fn accept_alert(listener: &TcpListener) -> MapperAlert {
     listener.set_nonblocking(true).unwrap();
     eventually("a mapper alert on the pup's port", || {
         let (mut s, _) = listener.accept().ok()?;

@@ -42,7 +42,7 @@ use crate::parse::{self, Command, SetOption};
 use conn::Conn;
 
 /// Where the shell's text goes.
-pub trait Sink: Send {
+pub(crate) trait Sink: Send {
     /// Writes `text` (one or more whole lines, each ending in `\n`) to the
     /// shell's standard output.
     fn out(&mut self, text: &str);
@@ -53,7 +53,7 @@ pub trait Sink: Send {
 /// Standard output and error, flushed after every write so that a person
 /// (or a test reading a pipe) sees each line when it happens.
 #[derive(Debug, Default)]
-pub struct StdSink;
+pub(crate) struct StdSink;
 
 impl Sink for StdSink {
     fn out(&mut self, text: &str) {
@@ -71,7 +71,7 @@ impl Sink for StdSink {
 
 /// Shell options.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Stop scripts at the first failing command.
     pub errexit: bool,
     /// Echo script commands after the prompt.
@@ -100,7 +100,7 @@ impl Default for Settings {
 }
 
 /// The Updating Shell's interpreter.
-pub struct Shell {
+pub(crate) struct Shell {
     connector: Box<dyn Connector>,
     conns: BTreeMap<String, Conn>,
     current: Option<String>,
@@ -120,11 +120,11 @@ pub struct Shell {
 }
 
 /// A failed command: its message, already worded for the user.
-pub type CmdResult = Result<(), String>;
+pub(crate) type CmdResult = Result<(), String>;
 
 /// How a line of input went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Its last command succeeded.
     Ok,
     /// A command failed and errexit is off: go on.
@@ -136,7 +136,11 @@ pub enum Outcome {
 impl Shell {
     /// A shell that reaches pups through `connector` and writes to `sink`.
     /// Relative paths resolve against `base_dir` (changed while a script runs).
-    pub fn new(connector: Box<dyn Connector>, sink: Box<dyn Sink>, base_dir: PathBuf) -> Shell {
+    pub(crate) fn new(
+        connector: Box<dyn Connector>,
+        sink: Box<dyn Sink>,
+        base_dir: PathBuf,
+    ) -> Shell {
         Shell {
             connector,
             conns: BTreeMap::new(),
@@ -167,29 +171,29 @@ impl Shell {
 
     /// The procedure names of the current program (for completion); kept
     /// up to date after every command.
-    pub fn completion_names(&self) -> Arc<Mutex<Vec<String>>> {
+    pub(crate) fn completion_names(&self) -> Arc<Mutex<Vec<String>>> {
         self.names.clone()
     }
 
     /// Makes `flag` the one that interrupts blocking commands (the signal
     /// thread sets it on Ctrl-C).
-    pub fn set_interrupt_flag(&mut self, flag: Arc<AtomicBool>) {
+    pub(crate) fn set_interrupt_flag(&mut self, flag: Arc<AtomicBool>) {
         self.interrupt = flag;
     }
 
     /// Forgets a Ctrl-C that no command was waiting for.
-    pub fn clear_interrupt(&self) {
+    pub(crate) fn clear_interrupt(&self) {
         self.interrupt.store(false, Ordering::SeqCst);
     }
 
     /// Replaces the sink, returning the old one (the REPL prints notices
     /// through the line editor while it waits for input).
-    pub fn swap_sink(&mut self, sink: Box<dyn Sink>) -> Box<dyn Sink> {
+    pub(crate) fn swap_sink(&mut self, sink: Box<dyn Sink>) -> Box<dyn Sink> {
         std::mem::replace(&mut self.sink, sink)
     }
 
     /// True once `quit` ran.
-    pub fn quitting(&self) -> bool {
+    pub(crate) fn quitting(&self) -> bool {
         self.quit
     }
 
@@ -212,7 +216,7 @@ impl Shell {
     }
 
     /// Prints an error message.
-    pub fn error(&mut self, msg: &str) {
+    pub(crate) fn error(&mut self, msg: &str) {
         let mut t = String::new();
         for (i, l) in msg.lines().enumerate() {
             if i == 0 {
@@ -225,14 +229,14 @@ impl Shell {
     }
 
     /// Prints `text` as is on the shell's output (help, banners).
-    pub fn print(&mut self, text: &str) {
+    pub(crate) fn print(&mut self, text: &str) {
         self.sink.out(text);
     }
 
     /// Runs one line of input (`;`-separated commands). A failing command
     /// is reported (prefixed with `loc`, e.g. `demo.ush:7`, when not empty);
     /// with `errexit` on, the rest of the line is skipped.
-    pub fn execute_at(&mut self, line: &str, loc: &str) -> Outcome {
+    pub(crate) fn execute_at(&mut self, line: &str, loc: &str) -> Outcome {
         let cmds = match parse::split_commands(line) {
             Ok(c) => c,
             Err(e) => return self.failed(loc, &e),
@@ -280,7 +284,7 @@ impl Shell {
     /// them) when `echo` is set; reports failures as `NAME:LINE: …`; stops at
     /// the first one while `errexit` is on. True if the script ran to its
     /// end (or `quit`) and its last command succeeded.
-    pub fn run_script(
+    pub(crate) fn run_script(
         &mut self,
         name: &str,
         lines: impl IntoIterator<Item = String>,
@@ -320,7 +324,7 @@ impl Shell {
 
     /// Ends the session: shows any unfinished program output, says goodbye
     /// to every pup, and stops what `--local` started.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.pump();
         let names: Vec<String> = self.conns.keys().cloned().collect();
         for n in names {
@@ -342,7 +346,7 @@ impl Shell {
     }
 
     /// Runs one parsed command: each group's commands are in its module.
-    pub fn run(&mut self, cmd: Command) -> CmdResult {
+    pub(crate) fn run(&mut self, cmd: Command) -> CmdResult {
         match cmd {
             Command::Program(n) => {
                 self.current = Some(n.clone());

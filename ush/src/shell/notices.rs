@@ -19,7 +19,7 @@ const PARTIAL_LINE_WAIT: Duration = Duration::from_secs(1);
 impl Shell {
     /// Prints every notice that has arrived, from every connection, and
     /// notices connections that closed.
-    pub fn pump(&mut self) {
+    pub(crate) fn pump(&mut self) {
         let names: Vec<String> = self.conns.keys().cloned().collect();
         for n in names {
             let Some(c) = self.conns.get_mut(&n) else {

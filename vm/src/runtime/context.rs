@@ -46,6 +46,7 @@ pub enum Role {
 // SAFETY: all mutable state is atomic or behind a mutex; the host pointer is
 // to a Sync object that outlives the context.
 unsafe impl Send for Ctx {}
+// SAFETY: as for Send: shared use goes through atomics and the mutex.
 unsafe impl Sync for Ctx {}
 
 impl Ctx {

@@ -26,6 +26,7 @@ pub(super) unsafe fn printf_impl(ctx: *const Ctx, desc: *const Printf, args: *co
                 // contract.
                 let mut star = [0i64; 2];
                 for s in star.iter_mut().take(*stars as usize) {
+                    // SAFETY: slot `i` is one of the `*` slots the contract gives.
                     *s = unsafe { *args.add(i) } as i64;
                     i += 1;
                 }

@@ -9,20 +9,25 @@ use vm::{Vm, VmConfig};
 /// Program output captured for assertions, with a condition variable so
 /// tests can wait for a line instead of sleeping.
 #[derive(Default)]
-pub struct Capture {
+pub(crate) struct Capture {
     buf: Mutex<Vec<u8>>,
     cv: Condvar,
 }
 
 impl Capture {
     /// Everything printed so far.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.buf.lock().unwrap()).into_owned()
     }
 
     /// Wait until `pred` holds for the output, failing the test with the
     /// output so far after `timeout`.
-    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + timeout;
         let mut g = self.buf.lock().unwrap();
         loop {
@@ -40,7 +45,7 @@ impl Capture {
     }
 
     /// Wait until the output contains `needle` (`count` times).
-    pub fn wait_contains(&self, needle: &str, count: usize, timeout: Duration) -> String {
+    pub(crate) fn wait_contains(&self, needle: &str, count: usize, timeout: Duration) -> String {
         self.wait_for(&format!("{count}× {needle:?}"), timeout, |s| {
             s.matches(needle).count() >= count
         })
@@ -48,7 +53,7 @@ impl Capture {
 }
 
 /// Compile UC source or panic with the rendered diagnostics.
-pub fn compile(name: &str, src: &str) -> compiler::ir::Module {
+pub(crate) fn compile(name: &str, src: &str) -> compiler::ir::Module {
     match compiler::compile(name, src) {
         Ok(m) => m,
         Err(d) => panic!("{name} does not compile:\n{}", d.render(name, src, false)),
@@ -56,7 +61,7 @@ pub fn compile(name: &str, src: &str) -> compiler::ir::Module {
 }
 
 /// A VM whose program output goes into a [`Capture`].
-pub fn vm_with(config: impl FnOnce(&mut VmConfig)) -> (Vm, Arc<Capture>) {
+pub(crate) fn vm_with(config: impl FnOnce(&mut VmConfig)) -> (Vm, Arc<Capture>) {
     let cap = Arc::new(Capture::default());
     let c2 = cap.clone();
     let mut cfg = VmConfig {
@@ -71,12 +76,12 @@ pub fn vm_with(config: impl FnOnce(&mut VmConfig)) -> (Vm, Arc<Capture>) {
 }
 
 /// A VM with default settings and captured output.
-pub fn vm() -> (Vm, Arc<Capture>) {
+pub(crate) fn vm() -> (Vm, Arc<Capture>) {
     vm_with(|_| {})
 }
 
 /// Path of a file in the repository.
-pub fn repo(rel: &str) -> std::path::PathBuf {
+pub(crate) fn repo(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(rel)
