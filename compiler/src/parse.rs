@@ -11,7 +11,13 @@ use lalrpop_util::ParseError;
 use std::ops::Range;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs, unreachable_pub)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        unused_qualifications,
+        missing_docs,
+        unreachable_pub
+    )]
     grammar
 );
 
