@@ -18,10 +18,8 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Deepest nesting of statements, expressions or places a decoded module
-/// may have. Decoding recurses once per level (about half a KiB of stack
-/// each), so without a bound a forged object of a few MiB could exhaust the
-/// decoding thread's stack and abort a pup; real programs stay far below.
-pub const MAX_DECODE_DEPTH: u32 = 1000;
+/// may have (one home: [`crate::limits`]).
+pub use crate::limits::MAX_DECODE_DEPTH;
 
 thread_local! {
     static DECODE_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };

@@ -6,7 +6,7 @@ use crate::ast::{Item, Program};
 use crate::diag::Diagnostic;
 use crate::ir::Span;
 use crate::lexer::{LexError, Lexer, Tok};
-use crate::limits::MAX_NESTING;
+use crate::limits::{MAX_NAMES, MAX_NESTING};
 use lalrpop_util::ParseError;
 use std::ops::Range;
 
@@ -47,7 +47,7 @@ pub fn parse_file(file: &str, src: &str) -> (Program, Vec<Diagnostic>) {
             _ => None,
         })
         .collect();
-    if let Some(d) = too_deep(file, src) {
+    if let Some(d) = too_deep(file, src).or_else(|| too_many_names(file, src)) {
         diags.push(d);
         return (Program::default(), diags);
     }
@@ -67,29 +67,78 @@ pub fn parse_file(file: &str, src: &str) -> (Program, Vec<Diagnostic>) {
 
 /// A diagnostic at the first token past [`MAX_NESTING`] levels, found
 /// from tokens alone before the parser runs, so that no deep input reaches
-/// the parser's (and later passes') recursion. Counted: open brackets;
-/// operators and `if`/`while`/`for`/`do`/`switch` within one statement
-/// (reset at `;`, `{`, `}`); `else`s within one block (an `else if` chain).
-/// The count is conservative: it may refuse a long flat chain the pup
-/// would refuse too, never one it accepts at a deeper level.
+/// the parser's (and later passes') recursion. Three depths are counted,
+/// each against [`MAX_NESTING`]:
+/// - brackets: open `(`, `[` and `{`;
+/// - statements: the `if`/`while`/`for`/`do`/`switch` and `else`s around
+///   a point (a block goes on counting from the statement it is in; an
+///   `else if` chain counts one per `else`);
+/// - expression: the operators of one statement, where the arguments of a
+///   call are siblings (a `,` starts the next from where the `(` was, the
+///   `)` goes on from the deepest) and the condition of an `if`, `while`,
+///   `for` or `switch` is a sibling of the body, so `f(a + b, c + d)` and
+///   `while (x < 1)` are shallow, and a 500-term sum is not (a left-leaning
+///   `1 + 1 + ...` is a tree that deep).
+///
+/// The count is conservative: it may refuse a chain that is flatter than
+/// it looks. What it accepts is at most `4 * MAX_NESTING` deep as a syntax
+/// tree, so within [`crate::limits::MAX_IR_DEPTH`] in the IR, the bound the
+/// pup's code generator enforces.
 fn too_deep(file: &str, src: &str) -> Option<Diagnostic> {
-    let (mut brackets, mut chain, mut elses) = (0u32, 0u32, 0u32);
+    let (mut brackets, mut stmts, mut elses, mut ops) = (0u32, 0u32, 0u32, 0u32);
+    // Per open `(` or `[`: the operator count at the bracket, the deepest
+    // of its arguments so far, and whether it is a statement's condition.
+    let mut open: Vec<(u32, u32, bool)> = Vec::new();
+    // Per open `{`: the statement and `else` counts at the brace (a block
+    // nests inside the statements around it, so they go on counting in it).
+    let mut blocks: Vec<(u32, u32)> = Vec::new();
+    let (mut after_keyword, mut after_type, mut ended) = (false, false, false);
     for t in Lexer::with_file(file, src).quiet() {
         let Ok((l, tok, r)) = t else { continue };
         let mut what = None;
+        let keyword = matches!(tok, Tok::KwIf | Tok::KwWhile | Tok::KwFor | Tok::KwSwitch);
+        // A statement ended: unless an `else` goes on with its `if`, the
+        // next one starts at the depth of its block.
+        if std::mem::take(&mut ended) && tok != Tok::KwElse {
+            (stmts, elses) = blocks.last().copied().unwrap_or((0, 0));
+        }
         match tok {
             Tok::LBrace => {
                 brackets += 1;
-                (chain, elses) = (0, 0);
+                blocks.push((stmts, elses));
+                ops = 0;
+                open.clear();
             }
-            Tok::LParen | Tok::LBracket => brackets += 1,
             Tok::RBrace => {
                 brackets = brackets.saturating_sub(1);
-                (chain, elses) = (0, 0);
+                (stmts, elses) = blocks.pop().unwrap_or((0, 0));
+                ops = 0;
+                open.clear();
+                ended = true;
             }
-            Tok::RParen | Tok::RBracket => brackets = brackets.saturating_sub(1),
-            Tok::Semi => chain = 0,
+            Tok::LParen | Tok::LBracket => {
+                brackets += 1;
+                open.push((ops, ops, after_keyword && tok == Tok::LParen));
+            }
+            Tok::RParen | Tok::RBracket => {
+                brackets = brackets.saturating_sub(1);
+                if let Some((at, deepest, condition)) = open.pop() {
+                    ops = if condition { at } else { deepest.max(ops) };
+                }
+                // `(double)x`: a cast is one more level.
+                ops += u32::from(after_type);
+            }
+            Tok::Comma | Tok::Semi if !open.is_empty() => {
+                let top = open.last_mut().expect("not empty");
+                top.1 = top.1.max(ops);
+                ops = top.0;
+            }
+            Tok::Semi => {
+                ops = 0;
+                ended = true;
+            }
             Tok::KwElse => elses += 1,
+            Tok::KwIf | Tok::KwWhile | Tok::KwFor | Tok::KwDo | Tok::KwSwitch => stmts += 1,
             Tok::Ident(_)
             | Tok::IntLit(_)
             | Tok::DoubleLit(_)
@@ -109,15 +158,32 @@ fn too_deep(file: &str, src: &str) -> Option<Diagnostic> {
             | Tok::KwReturn
             | Tok::KwBreak
             | Tok::KwContinue
+            | Tok::KwCase
+            | Tok::KwDefault
             | Tok::KwOld
             | Tok::KwNew
             | Tok::KwMproc
             | Tok::KwIproc => {}
-            _ => chain += 1,
+            _ => ops += 1,
         }
+        after_keyword = keyword;
+        after_type = matches!(
+            tok,
+            Tok::KwInt
+                | Tok::KwDouble
+                | Tok::KwLong
+                | Tok::KwShort
+                | Tok::KwChar
+                | Tok::KwSigned
+                | Tok::KwUnsigned
+                | Tok::KwFloat
+                | Tok::KwVoid
+        );
         if brackets > MAX_NESTING {
             what = Some("brackets");
-        } else if chain > MAX_NESTING || elses > MAX_NESTING {
+        } else if stmts > MAX_NESTING || elses > MAX_NESTING {
+            what = Some("statements");
+        } else if ops > MAX_NESTING {
             what = Some("expression");
         }
         if let Some(what) = what {
@@ -134,6 +200,92 @@ fn too_deep(file: &str, src: &str) -> Option<Diagnostic> {
     None
 }
 
+/// A diagnostic at the first top-level name past [`MAX_NAMES`] (the
+/// procedures and globals a pup can give IDs to), found from tokens alone
+/// so that a program of a million procedures is refused in a lexer's time,
+/// not after it was parsed and checked. A name counts once (a prototype and
+/// its definition are one name) and only where it is declared: at the top
+/// level, after a type, `,`, `;` or `}`, and before `(`, `;`, `,`, `=` or
+/// `[`, never in a K&R parameter list. It never counts more names than the
+/// checker sees, which counts them again exactly.
+fn too_many_names(file: &str, src: &str) -> Option<Diagnostic> {
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut depth = 0u32;
+    // The token before the candidate, and the candidate itself.
+    let mut prev: Option<Tok> = None;
+    let mut cand: Option<(String, usize, usize)> = None;
+    // Between a top-level `)` and its `{`: a K&R parameter list.
+    let (mut after_paren, mut kr_list) = (false, false);
+    for t in Lexer::with_file(file, src).quiet() {
+        let Ok((l, tok, r)) = t else { continue };
+        if let Some((name, cl, cr)) = cand.take()
+            && matches!(
+                tok,
+                Tok::LParen | Tok::Semi | Tok::Comma | Tok::Assign | Tok::LBracket
+            )
+            && names.insert(name)
+            && names.len() as u64 > MAX_NAMES
+        {
+            return Some(Diagnostic::error(
+                format!(
+                    "more than {MAX_NAMES} procedures and globals: a pup gives each name one of {MAX_NAMES} IDs"
+                ),
+                Span {
+                    start: cl as u32,
+                    end: cr as u32,
+                },
+                format!("name number {}", MAX_NAMES + 1),
+            ));
+        }
+        if depth == 0 {
+            if after_paren {
+                kr_list = !matches!(tok, Tok::Semi | Tok::Comma | Tok::LBrace);
+                after_paren = false;
+            }
+            if let Tok::Ident(name) = &tok {
+                let declares = matches!(
+                    prev,
+                    None | Some(
+                        Tok::Semi
+                            | Tok::RBrace
+                            | Tok::Comma
+                            | Tok::KwInt
+                            | Tok::KwDouble
+                            | Tok::KwVoid
+                            | Tok::KwLong
+                            | Tok::KwShort
+                            | Tok::KwChar
+                            | Tok::KwSigned
+                            | Tok::KwUnsigned
+                            | Tok::KwFloat
+                            | Tok::KwStatic
+                            | Tok::KwConst
+                    )
+                );
+                if declares && !kr_list {
+                    cand = Some((name.clone(), l, r));
+                }
+            }
+        }
+        match tok {
+            Tok::LBrace | Tok::LParen | Tok::LBracket => {
+                if depth == 0 && tok == Tok::LBrace {
+                    kr_list = false;
+                }
+                depth += 1;
+            }
+            Tok::RBrace | Tok::RBracket => depth = depth.saturating_sub(1),
+            Tok::RParen => {
+                depth = depth.saturating_sub(1);
+                after_paren = depth == 0;
+            }
+            _ => {}
+        }
+        prev = Some(tok);
+    }
+    None
+}
+
 /// The byte ranges of the top-level items of `src`, in order, found from
 /// tokens alone, so that a large program can be parsed item by item and
 /// never held as one syntax tree. `None` where that is not safe: a
@@ -144,8 +296,15 @@ fn too_deep(file: &str, src: &str) -> Option<Diagnostic> {
 ///
 /// An item ends at a `;` outside all brackets, or at a `}` that closes all
 /// brackets unless a `;`, `,` or `=` follows (an initializer list).
+///
+/// Also `None` where the whole text is refused before parsing (too many
+/// names, or nesting too deep: [`parse`] says where), so that no way
+/// around [`parse`] skips its limits.
 pub fn item_ranges(src: &str) -> Option<Vec<Range<usize>>> {
     use logos::Logos;
+    if too_deep("", src).is_some() || too_many_names("", src).is_some() {
+        return None;
+    }
     let mut toks = Tok::lexer(src).spanned().peekable();
     let mut out = Vec::new();
     let (mut depth, mut start): (u32, Option<usize>) = (0, None);

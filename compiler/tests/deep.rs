@@ -45,3 +45,48 @@ fn shallow_input_is_accepted() {
         compiler::parse::parse(&format!("main() {{ int x; x = 1{}; }}", " + 1".repeat(100)));
     assert!(diags.is_empty(), "{diags:?}");
 }
+
+#[test]
+fn conditions_and_arguments_are_siblings_not_levels() {
+    // 499 whiles with a condition each, and a call of 300 sums: shallow.
+    let src = format!(
+        "int f({}) {{ return 0; }}\nmain() {{ int x; x = 0; {}x = x + 1; x = f({}); }}",
+        (0..300)
+            .map(|i| format!("int a{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        "while (x < 1) ".repeat(499),
+        (0..300)
+            .map(|i| format!("{i} + {i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    compiler::compile("w.uc", &src).expect("accepted");
+}
+
+#[test]
+fn blocks_go_on_counting_the_statements_around_them() {
+    // 300 ifs, a block, 300 more ifs: 600 statements deep.
+    let src = format!(
+        "main() {{ int x; x = 0; {}{{ {}x = 1; }} }}",
+        "if (1) ".repeat(300),
+        "if (1) ".repeat(300)
+    );
+    refused(&src);
+    // Casts are levels too.
+    refused(&format!(
+        "main() {{ int x; x = {}1; }}",
+        "(int)".repeat(600)
+    ));
+}
+
+#[test]
+fn statics_and_globals_past_their_data_segment_are_refused_at_their_declaration() {
+    let src =
+        "f() { static int a[8192]; static int b; }\nint g[8193];\nint h[8192];\nmain() { f(); }\n";
+    let d = compiler::compile("s.uc", src).expect_err("refused");
+    let text = d.render("s.uc", src, false);
+    assert!(text.contains("s.uc:1:38"), "{text}");
+    assert!(text.contains("s.uc:2:5"), "{text}");
+    assert!(!text.contains("s.uc:3:"), "h fits: {text}");
+}

@@ -26,6 +26,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::CString;
 use std::sync::Arc;
 
+// One home per fact: the compiler refuses statics and globals past the
+// data segment, and documents the code segment, by these numbers.
+const _: () = assert!(SEGMENT_SIZE == compiler::limits::DATA_SEGMENT_BYTES);
+const _: () = assert!(SEGMENT_SIZE == compiler::limits::CODE_SEGMENT_BYTES);
+
 /// Why a load failed. Nothing of the version stays loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -935,13 +940,30 @@ fn compile_procs(
         return compile_parallel(Box::new(quick), module, threads, tier, &compile_chunk);
     }
     if threads < 2 || module.procs.len() < PARALLEL_FROM {
-        let (code, owned) = compile_chunk(cg, &module.procs)?;
+        // On a big-stack compile thread, as every chunk is: the lowering
+        // recurses once per level of the IR.
+        let (code, owned) = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("pup-compile".into())
+                .stack_size(COMPILE_STACK)
+                .spawn_scoped(scope, || compile_chunk(cg, &module.procs))
+                .map_err(|_| LoadError::CompilerThread)?
+                .join()
+                .unwrap_or(Err(LoadError::CompilerThread))
+        })?;
         return Ok((code, vec![owned]));
     }
     compile_parallel(cg, module, threads, Tier::Optimized, &compile_chunk)
 }
 
 type Chunk = (Vec<Vec<u8>>, Owned);
+
+/// The stack of a compile thread: the code generator recurses once per
+/// level of a procedure's IR (up to `compiler::limits::MAX_IR_DEPTH`, a
+/// few hundred bytes to a KiB each), which a 2 MiB thread (std's default,
+/// the pup's connection threads) does not hold at the bound. Only the pages
+/// a compile touches are ever committed.
+const COMPILE_STACK: usize = 64 << 20;
 
 /// Compiles `module`'s procedures in `threads` chunks: the first on this
 /// thread with `cg`, the others each with a generator of `tier` of its own.
@@ -963,15 +985,26 @@ where
         let handles: Vec<_> = rest
             .iter()
             .map(|chunk| {
-                scope.spawn(move || {
-                    let mut own = Codegen::with_tier(tier).map_err(LoadError::Codegen)?;
-                    compile_chunk(&mut own, chunk)
-                })
+                std::thread::Builder::new()
+                    .name("pup-compile".into())
+                    .stack_size(COMPILE_STACK)
+                    .spawn_scoped(scope, move || {
+                        let mut own = Codegen::with_tier(tier).map_err(LoadError::Codegen)?;
+                        compile_chunk(&mut own, chunk)
+                    })
             })
             .collect();
-        let mut results = vec![compile_chunk(&mut cg, first)];
-        for h in handles {
-            results.push(h.join().unwrap_or_else(|_| Err(LoadError::CompilerThread)));
+        let shared: &mut Codegen = &mut cg;
+        let first = std::thread::Builder::new()
+            .name("pup-compile".into())
+            .stack_size(COMPILE_STACK)
+            .spawn_scoped(scope, move || compile_chunk(shared, first));
+        let mut results = Vec::new();
+        for h in std::iter::once(first).chain(handles) {
+            results.push(match h {
+                Ok(h) => h.join().unwrap_or(Err(LoadError::CompilerThread)),
+                Err(_) => Err(LoadError::CompilerThread),
+            });
         }
         results
     });

@@ -6,6 +6,10 @@
 use crate::layout::MAX_PROC_ID;
 use std::collections::HashMap;
 
+// One home per fact: the compiler refuses a program of more names than
+// this pup could give IDs (`compiler::limits::MAX_NAMES`).
+const _: () = assert!(MAX_PROC_ID as u64 + 1 == compiler::limits::MAX_NAMES);
+
 /// Every procedure ID is taken: `name` would need one past the last.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("name service full: {name} would be name number {number}")]

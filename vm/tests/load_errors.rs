@@ -67,7 +67,7 @@ fn too_deep_an_expression_is_a_compile_error_of_its_procedure() {
         kind: ExprKind::Int(1),
         span,
     };
-    for _ in 0..vm::codegen::MAX_NESTING + 10 {
+    for _ in 0..vm::codegen::MAX_IR_DEPTH + 10 {
         e = Expr {
             ty: Some(Scalar::Int),
             kind: ExprKind::Unary {
@@ -91,7 +91,7 @@ fn too_deep_an_expression_is_a_compile_error_of_its_procedure() {
         err.to_string(),
         format!(
             "procedure main: expression nested deeper than {} levels",
-            vm::codegen::MAX_NESTING
+            vm::codegen::MAX_IR_DEPTH
         )
     );
 }

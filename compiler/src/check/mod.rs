@@ -20,6 +20,7 @@ use crate::ir::{
     LocalTy, MProc, Module, OldStatic, ParamTy, Place, PrintArg, Proc, RetTy, Scalar, Signature,
     Span, Static, Stmt, UnOp, VarTy,
 };
+use crate::limits::{DATA_SEGMENT_BYTES, MAX_NAMES};
 use std::collections::{BTreeSet, HashMap};
 
 /// The longest array UC accepts (elements). Large enough for real
@@ -502,6 +503,18 @@ impl Checker<'_> {
             );
             return false;
         }
+        // The pup gives each name one of MAX_NAMES IDs. The parser's token
+        // count refuses most programs past it before they are parsed; this
+        // is the exact count (said once: the count only grows).
+        if (self.env.procs.len() + self.env.globals.len()) as u64 == MAX_NAMES {
+            self.err(
+                format!(
+                    "more than {MAX_NAMES} procedures and globals: a pup gives each name one of {MAX_NAMES} IDs"
+                ),
+                name.span,
+                format!("name number {}", MAX_NAMES + 1),
+            );
+        }
         true
     }
 
@@ -580,6 +593,18 @@ impl Checker<'_> {
 
     fn global(&mut self, ty: TypeName, d: &ast::Declarator) -> Option<Global> {
         let vty = self.var_ty(ty, d)?;
+        if vty.size() > DATA_SEGMENT_BYTES {
+            self.err(
+                format!(
+                    "global `{}` needs {} bytes, more than its {DATA_SEGMENT_BYTES}-byte data segment",
+                    d.name.name,
+                    vty.size()
+                ),
+                d.name.span,
+                format!("at most {} elements", DATA_SEGMENT_BYTES / 8),
+            );
+            return None;
+        }
         let init = self.const_init(vty, d)?;
         Some(Global {
             name: d.name.name.clone(),

@@ -449,14 +449,22 @@ impl<'c, 'a> FnCx<'c, 'a> {
             k += 1;
             name = format!("{}#{k}", dc.name.name);
         }
-        let Some(end) = self.data_size.checked_add(vty.size() as u32) else {
+        // The statics of a procedure share its one data segment.
+        let end = self.data_size as u64 + vty.size();
+        if end > DATA_SEGMENT_BYTES {
             self.err(
-                "the statics of this procedure are too large",
+                format!(
+                    "the statics of this procedure need {end} bytes, more than its {DATA_SEGMENT_BYTES}-byte data segment"
+                ),
                 dc.name.span,
-                "more than 4 GiB of static data",
+                format!(
+                    "{} bytes of statics before this one",
+                    self.data_size
+                ),
             );
             return;
-        };
+        }
+        let end = end as u32;
         let id = self.statics.len() as ir::StaticId;
         self.statics.push(Static {
             name,

@@ -1,6 +1,6 @@
 //! Why a unit does not compile.
 
-use super::MAX_NESTING;
+use super::MAX_IR_DEPTH;
 use compiler::ir::{Builtin, Scalar};
 
 /// Why a unit could not be compiled: the code generator could not be set
@@ -29,8 +29,8 @@ pub enum CodegenError {
     /// The code would need relocations, so could not be copied as it is.
     #[error("code generation produced relocations")]
     Relocations,
-    /// Statements or expressions nested deeper than [`MAX_NESTING`].
-    #[error("{0} nested deeper than {MAX_NESTING} levels")]
+    /// Statements or expressions nested deeper than [`MAX_IR_DEPTH`].
+    #[error("{0} nested deeper than {MAX_IR_DEPTH} levels")]
     TooDeep(Nesting),
     /// The machine signature has another number of parameters.
     #[error("parameter count mismatch")]

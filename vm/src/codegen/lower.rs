@@ -2,7 +2,7 @@
 //! procedure (or mprocedure) at a time, with its safepoint polls, runtime
 //! traps and calls through the binding table.
 
-use super::{CodegenError, Env, MAX_NESTING, Nesting, PlaceName, R, clif_sig, clif_ty};
+use super::{CodegenError, Env, MAX_IR_DEPTH, Nesting, PlaceName, R, clif_sig, clif_ty};
 use crate::runtime::{self, ConvKind, PrintPiece, Printf, TrapKind};
 use compiler::ir::{
     Arg, BinOp, Builtin, Expr, ExprKind, FmtPiece, LocalTy, ParamTy, Place, PrintArg, RetTy,
@@ -302,7 +302,7 @@ impl Tx<'_, '_, '_> {
 
     fn stmt(&mut self, s: &Stmt) -> R<()> {
         self.depth += 1;
-        if self.depth > MAX_NESTING {
+        if self.depth > MAX_IR_DEPTH {
             return Err(CodegenError::TooDeep(Nesting::Statements));
         }
         let r = self.stmt_unchecked(s);
@@ -714,7 +714,7 @@ impl Tx<'_, '_, '_> {
     /// an ill-typed instruction.
     fn expr(&mut self, e: &Expr) -> R<Option<Value>> {
         self.depth += 1;
-        if self.depth > MAX_NESTING {
+        if self.depth > MAX_IR_DEPTH {
             return Err(CodegenError::TooDeep(Nesting::Expression));
         }
         let v = self.expr_unchecked(e);

@@ -260,10 +260,12 @@ pub fn clif_sig(sig: &Signature) -> clif::Signature {
     s
 }
 
-/// Deepest expression nesting a module may have. The compiler never comes
-/// close for real programs; a forged module could otherwise exhaust the
-/// loading thread's stack. The compiler's own limit, so `ucc check`
-/// refuses what the pup would.
-pub use compiler::limits::MAX_NESTING;
+/// Deepest nesting of statements and expressions a module's IR may have
+/// (the lowering recurses once per level). Source within the compiler's
+/// [`compiler::limits::MAX_NESTING`] stays inside it, and the checker
+/// checks the same bound with the same count, so `ucc check` refuses what
+/// the pup would; a forged module could otherwise exhaust the loading
+/// thread's stack.
+pub use compiler::limits::{MAX_IR_DEPTH, MAX_NESTING};
 
 type R<T> = Result<T, CodegenError>;
