@@ -41,10 +41,14 @@ pub enum LoadError {
     #[error("no free version space (all {0} slots hold live versions)")]
     NoSlot(u32),
     /// A procedure's code does not fit its segment.
-    #[error("procedure {name} needs {size} bytes of code, more than its {max}-byte segment")]
+    #[error(
+        "procedure {name}{at} needs {size} bytes of code, more than its {max}-byte segment (split it into smaller procedures)"
+    )]
     TooLarge {
         /// The procedure.
         name: String,
+        /// Where it is defined (` at FILE:LINE:COL`), when the source is known.
+        at: String,
         /// Its size.
         size: u64,
         /// The segment size.
@@ -251,6 +255,7 @@ impl Placer {
         if bytes.len() as u64 > SEGMENT_SIZE {
             return Err(LoadError::TooLarge {
                 name: name.into(),
+                at: String::new(),
                 size: bytes.len() as u64,
                 max: SEGMENT_SIZE,
             });
@@ -634,7 +639,23 @@ impl Loading<'_> {
         let mut code_bytes = 0;
         for (p, bytes) in module.procs.iter().zip(code) {
             let info = procs.get_mut(&p.name).unwrap();
-            placer.put_code(info.code, &bytes, &p.name)?;
+            placer
+                .put_code(info.code, &bytes, &p.name)
+                .map_err(|e| match e {
+                    LoadError::TooLarge {
+                        name, size, max, ..
+                    } => LoadError::TooLarge {
+                        name,
+                        at: self.inp.source.as_deref().map_or(String::new(), |src| {
+                            let l =
+                                compiler::source::locate(src, &module.file, p.span.start as usize);
+                            format!(" at {}:{}:{}", l.file, l.line, l.column)
+                        }),
+                        size,
+                        max,
+                    },
+                    e => e,
+                })?;
             code_bytes += bytes.len() as u64;
             info.size = bytes.len() as u32;
             // SAFETY: the table was committed RW and is not yet in use.

@@ -177,11 +177,21 @@ fn code_past_its_segment_is_refused_naming_the_procedure() {
     src.push_str(" }\n");
     let m = common::compile("big.uc", &src);
     let (vm, _cap) = common::vm();
-    match vm.load(VersionNo(1), m, None) {
-        Err(vm::LoadError::TooLarge { name, max, .. }) => {
+    match vm.load(VersionNo(1), m, Some(&src)) {
+        Err(e @ vm::LoadError::TooLarge { .. }) => {
+            let vm::LoadError::TooLarge { name, max, at, .. } = &e else {
+                unreachable!()
+            };
             assert_eq!(
-                (name.as_str(), max),
+                (name.as_str(), *max),
                 ("main", compiler::limits::CODE_SEGMENT_BYTES)
+            );
+            // Where it is, so the user knows what to split (issue 29).
+            assert_eq!(at, " at big.uc:2:1");
+            assert!(
+                e.to_string()
+                    .starts_with("procedure main at big.uc:2:1 needs "),
+                "{e}"
             );
         }
         other => panic!("want TooLarge of main, got {other:?}"),
