@@ -7,7 +7,6 @@
 
 use crate::ir::Span;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
-use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 use std::fmt;
 
@@ -73,38 +72,8 @@ impl Diagnostics {
     /// shows the line where its text was written (`lib.h:3:5`), with
     /// included files named relative to `file_name`'s directory.
     pub fn render(&self, file_name: &str, src: &str, color: bool) -> String {
-        let table = crate::source::Table::of(src);
-        if table.files.len() > 1 {
-            return self.render_files(file_name, src, &table, color);
-        }
-        let file = SimpleFile::new(file_name, src);
-        let mut buf = if color {
-            termcolor::Buffer::ansi()
-        } else {
-            termcolor::Buffer::no_color()
-        };
-        let config = term::Config::default();
-        for d in &self.0 {
-            let start = (d.span.start as usize).min(src.len());
-            let end = (d.span.end as usize).clamp(start, src.len());
-            let severity = match d.severity {
-                Severity::Error => CsSeverity::Error,
-                Severity::Warning => CsSeverity::Warning,
-            };
-            let cs = CsDiagnostic::new(severity)
-                .with_message(&d.message)
-                .with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
-                .with_notes(d.notes.clone());
-            // Writing into a memory buffer cannot fail, and the span is
-            // clamped to the file, so an error here is a bug; fall back to
-            // the plain message rather than losing the diagnostic.
-            if term::emit(&mut buf, &config, &file, &cs).is_err() {
-                let (line, col) = line_col(src, start);
-                let fallback = format!("error: {}\n  --> {file_name}:{line}:{col}\n", d.message);
-                let _ = std::io::Write::write_all(&mut buf, fallback.as_bytes());
-            }
-        }
-        String::from_utf8_lossy(buf.as_slice()).into_owned()
+        // One file is a table of one: the same rendering either way.
+        self.render_files(file_name, src, &crate::source::Table::of(src), color)
     }
 }
 

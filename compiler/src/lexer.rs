@@ -328,6 +328,49 @@ pub enum Tok {
     Error(LexError),
 }
 
+impl Tok {
+    /// A keyword that names a type (starts a declaration's type).
+    pub fn is_type_word(&self) -> bool {
+        matches!(
+            self,
+            Tok::KwInt
+                | Tok::KwDouble
+                | Tok::KwVoid
+                | Tok::KwLong
+                | Tok::KwShort
+                | Tok::KwChar
+                | Tok::KwSigned
+                | Tok::KwUnsigned
+                | Tok::KwFloat
+        )
+    }
+
+    /// Any keyword of UC.
+    pub fn is_keyword(&self) -> bool {
+        self.is_type_word()
+            || matches!(
+                self,
+                Tok::KwStatic
+                    | Tok::KwConst
+                    | Tok::KwIf
+                    | Tok::KwElse
+                    | Tok::KwWhile
+                    | Tok::KwFor
+                    | Tok::KwDo
+                    | Tok::KwSwitch
+                    | Tok::KwCase
+                    | Tok::KwDefault
+                    | Tok::KwBreak
+                    | Tok::KwContinue
+                    | Tok::KwReturn
+                    | Tok::KwMproc
+                    | Tok::KwIproc
+                    | Tok::KwOld
+                    | Tok::KwNew
+            )
+    }
+}
+
 impl fmt::Display for Tok {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = match self {

@@ -139,46 +139,14 @@ fn too_deep(file: &str, src: &str) -> Option<Diagnostic> {
             }
             Tok::KwElse => elses += 1,
             Tok::KwIf | Tok::KwWhile | Tok::KwFor | Tok::KwDo | Tok::KwSwitch => stmts += 1,
-            Tok::Ident(_)
-            | Tok::IntLit(_)
-            | Tok::DoubleLit(_)
-            | Tok::Str(_)
-            | Tok::Comma
-            | Tok::KwInt
-            | Tok::KwDouble
-            | Tok::KwVoid
-            | Tok::KwStatic
-            | Tok::KwLong
-            | Tok::KwShort
-            | Tok::KwChar
-            | Tok::KwSigned
-            | Tok::KwUnsigned
-            | Tok::KwFloat
-            | Tok::KwConst
-            | Tok::KwReturn
-            | Tok::KwBreak
-            | Tok::KwContinue
-            | Tok::KwCase
-            | Tok::KwDefault
-            | Tok::KwOld
-            | Tok::KwNew
-            | Tok::KwMproc
-            | Tok::KwIproc => {}
+            // Words and values: an operand, not an operator (the statement
+            // keywords were counted above).
+            Tok::Ident(_) | Tok::IntLit(_) | Tok::DoubleLit(_) | Tok::Str(_) | Tok::Comma => {}
+            _ if tok.is_keyword() => {}
             _ => ops += 1,
         }
         after_keyword = keyword;
-        after_type = matches!(
-            tok,
-            Tok::KwInt
-                | Tok::KwDouble
-                | Tok::KwLong
-                | Tok::KwShort
-                | Tok::KwChar
-                | Tok::KwSigned
-                | Tok::KwUnsigned
-                | Tok::KwFloat
-                | Tok::KwVoid
-        );
+        after_type = tok.is_type_word();
         if brackets > MAX_NESTING {
             what = Some("brackets");
         } else if stmts > MAX_NESTING || elses > MAX_NESTING {
@@ -243,25 +211,16 @@ fn too_many_names(file: &str, src: &str) -> Option<Diagnostic> {
                 after_paren = false;
             }
             if let Tok::Ident(name) = &tok {
-                let declares = matches!(
-                    prev,
-                    None | Some(
-                        Tok::Semi
-                            | Tok::RBrace
-                            | Tok::Comma
-                            | Tok::KwInt
-                            | Tok::KwDouble
-                            | Tok::KwVoid
-                            | Tok::KwLong
-                            | Tok::KwShort
-                            | Tok::KwChar
-                            | Tok::KwSigned
-                            | Tok::KwUnsigned
-                            | Tok::KwFloat
-                            | Tok::KwStatic
-                            | Tok::KwConst
-                    )
-                );
+                let declares = match &prev {
+                    None => true,
+                    Some(t) => {
+                        t.is_type_word()
+                            || matches!(
+                                t,
+                                Tok::Semi | Tok::RBrace | Tok::Comma | Tok::KwStatic | Tok::KwConst
+                            )
+                    }
+                };
                 if declares && !kr_list {
                     cand = Some((name.clone(), l, r));
                 }

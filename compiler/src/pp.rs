@@ -828,31 +828,26 @@ impl<'src> Lexer<'src> {
         let span = (at, at + name.len() + 2);
         let from = &self.table.files[self.frames.last().expect("in a file").file].rel;
         let rel = resolve(from, name);
-        let Some(i) = self.table.find(&rel) else {
-            let reason = format!(
-                "{} is not among the program's files (it was not found when the program was read)",
-                crate::source::display_name(&self.main, &rel)
-            );
-            self.error(
-                PpError::MissingInclude {
-                    name: name.into(),
-                    reason,
-                },
-                span,
-            );
-            return;
+        let i = match self.table.find(&rel) {
+            Some(i) if self.table.files[i].missing.is_none() => i,
+            found => {
+                let reason = match found {
+                    Some(i) => self.table.files[i].missing.clone().unwrap_or_default(),
+                    None => format!(
+                        "{} is not among the program's files (it was not found when the program was read)",
+                        crate::source::display_name(&self.main, &rel)
+                    ),
+                };
+                self.error(
+                    PpError::MissingInclude {
+                        name: name.into(),
+                        reason,
+                    },
+                    span,
+                );
+                return;
+            }
         };
-        if let Some(reason) = &self.table.files[i].missing {
-            let reason = reason.clone();
-            self.error(
-                PpError::MissingInclude {
-                    name: name.into(),
-                    reason,
-                },
-                span,
-            );
-            return;
-        }
         if self.once.contains(&i) {
             return;
         }
@@ -1343,34 +1338,8 @@ impl Eval<'_> {
             }
             Tok::IntLit(v) => Ok((v.value, v.unsigned)),
             // An identifier left after expansion (a keyword too) is 0.
-            Tok::Ident(_)
-            | Tok::KwInt
-            | Tok::KwDouble
-            | Tok::KwVoid
-            | Tok::KwStatic
-            | Tok::KwIf
-            | Tok::KwElse
-            | Tok::KwWhile
-            | Tok::KwFor
-            | Tok::KwBreak
-            | Tok::KwContinue
-            | Tok::KwReturn
-            | Tok::KwMproc
-            | Tok::KwIproc
-            | Tok::KwOld
-            | Tok::KwNew
-            | Tok::KwLong
-            | Tok::KwShort
-            | Tok::KwChar
-            | Tok::KwSigned
-            | Tok::KwUnsigned
-            | Tok::KwFloat
-            | Tok::KwConst
-            | Tok::KwDo
-            | Tok::KwSwitch
-            | Tok::KwCase
-            | Tok::KwDefault
-            | Tok::Unsupported(_) => Ok((0, false)),
+            Tok::Ident(_) | Tok::Unsupported(_) => Ok((0, false)),
+            t if t.is_keyword() => Ok((0, false)),
             Tok::DoubleLit(_) => {
                 self.at -= 1;
                 self.fail("a floating-point number is not an integer constant")
