@@ -717,6 +717,8 @@ impl Checker<'_> {
     }
 
     fn global(&mut self, ty: TypeName, d: &ast::Declarator) -> Option<Global> {
+        let string = self.string_init(ty, d);
+        let d = string.as_ref().unwrap_or(d);
         let vty = self.var_ty(ty, d)?;
         if vty.size() > DATA_SEGMENT_BYTES {
             self.err(

@@ -512,6 +512,8 @@ impl<'c, 'a> FnCx<'c, 'a> {
     }
 
     pub(super) fn static_decl(&mut self, ty: TypeName, dc: &ast::Declarator) {
+        let string = self.ck.string_init(ty, dc);
+        let dc = string.as_ref().unwrap_or(dc);
         if !matches!(self.ctx, Ctx::Proc) {
             let what = self.ctx.what();
             self.err(
@@ -569,6 +571,8 @@ impl<'c, 'a> FnCx<'c, 'a> {
     }
 
     pub(super) fn local_decl(&mut self, ty: TypeName, dc: &ast::Declarator, out: &mut Vec<Stmt>) {
+        let string = self.ck.string_init(ty, dc);
+        let dc = string.as_ref().unwrap_or(dc);
         let s = scalar(ty);
         let Some(vty) = self.ck.var_ty(ty, dc) else {
             return;
