@@ -733,6 +733,11 @@ impl Checker<'_> {
                     DATA_SEGMENT_BYTES / vty.elem().size() as u64
                 ),
             );
+            // Declared all the same (the module is refused anyway), so
+            // that its uses do not each say it is undeclared.
+            self.env
+                .globals
+                .insert(d.name.name.clone(), (vty, d.name.span));
             return None;
         }
         let init = self.const_init(vty, d)?;

@@ -553,6 +553,20 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     self.data_size
                 ),
             );
+            // Bound all the same (the module is refused anyway), so that
+            // its uses do not each say it is undeclared; the statics after
+            // it are measured without it.
+            let id = self.statics.len() as ir::StaticId;
+            self.statics.push(Static {
+                name,
+                ty: vty,
+                offset: 0,
+                init,
+            });
+            self.scopes
+                .last_mut()
+                .expect("a scope is always open")
+                .insert(dc.name.name.clone(), Binding::Static(id, vty, dc.name.span));
             return;
         }
         let end = end as u32;
