@@ -77,7 +77,7 @@ struct Cli {
     #[arg(long, value_delimiter = ',', hide = true)]
     load_sizes: Option<Vec<usize>>,
     /// Program sizes for the end-to-end load through ush (default
-    /// 1000,10000,50000; --quick 1000,10000).
+    /// 1000,10000,20000,50000; --quick 1000,10000).
     #[arg(long, value_delimiter = ',')]
     e2e_sizes: Option<Vec<usize>>,
     /// Where the end-to-end load finds ush, pup and pupmapper (default:
@@ -197,7 +197,7 @@ fn main() -> Result<()> {
                 if q {
                     vec![1000, 10_000]
                 } else {
-                    vec![1000, 10_000, 50_000]
+                    vec![1000, 10_000, 20_000, 50_000]
                 }
             }),
             bin_dir: cli
