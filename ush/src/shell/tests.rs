@@ -126,6 +126,8 @@ impl Link for FakeLink {
                     pending: vec![],
                     bindings: vec![],
                     return_interrupts: false,
+                    journal: pup_client::proto::JournalState::Off("test".into()),
+                    restored: None,
                 }),
                 Request::Stop => {
                     p.notices.push_back(Notice::Exited {
