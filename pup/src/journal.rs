@@ -594,7 +594,9 @@ impl Journal {
             let mut st = c.prepare(
                 "SELECT e.seq, e.at_ms, e.kind, e.ush_user, e.ush_host,
                         l.version, l.code_of,
-                        u.from_version, u.to_version, u.revert_to, u.ending, u.applied, u.abandoned,
+                        u.from_version, u.to_version,
+                        coalesce(u.revert_to, (SELECT l2.code_of FROM loads l2 WHERE l2.version = u.to_version)),
+                        u.ending, u.applied, u.abandoned,
                         max(u.begin_pause_ns, coalesce(u.pause_ns, 0)),
                         r.version, s.how, s.exit_code, s.message, x.version
                  FROM entries e

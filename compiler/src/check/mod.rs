@@ -194,10 +194,9 @@ impl FConst {
                 FConst::D(round_to(x, v, from, s), s)
             }
             FConst::I(v, _) => FConst::I(s.wrap(v), s),
-            FConst::D(x, _) if s.is_float() => FConst::D(
-                if s == Scalar::F32 { x as f32 as f64 } else { x },
-                s,
-            ),
+            FConst::D(x, _) if s.is_float() => {
+                FConst::D(if s == Scalar::F32 { x as f32 as f64 } else { x }, s)
+            }
             FConst::D(x, _) => FConst::I(
                 match s {
                     Scalar::Bool => (x != 0.0) as i64,
