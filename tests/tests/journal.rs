@@ -566,3 +566,35 @@ fn ush_history_and_revert_speak_in_lines_and_json() {
     assert_eq!(v.as_array().unwrap().len(), 6);
     assert_eq!(v[5]["kind"], "Revert");
 }
+
+#[test]
+fn revert_changes_runs_the_reverse_mproc_and_carries_the_value_back() {
+    let mut env = Env::new();
+    let _mapper = env.start_mapper();
+    let (pup, _addr) = start_pup(&env, "ctr", &state_dir(&env), &[]);
+    env.write("v1.uc", V1);
+    env.write("v2.uc", V2);
+    // v1's program with the mproc for the way back.
+    env.write(
+        "back.uc",
+        &V1.replace(
+            "main()",
+            "mproc tick {\n    count = old.ticks + 5000;\n}\n\nmain()",
+        ),
+    );
+    env.ush_c(
+        "program ctr; connect; load 1 v1.uc; load 2 v2.uc; run; update 2; wait --timeout 20s",
+    )
+    .assert_ok();
+    pup.wait_line(|l| l.starts_with("[v2] #100"), PATIENCE);
+    env.ush_c("program ctr; connect; revert --changes back.uc; wait --timeout 20s")
+        .assert_ok()
+        .assert_has("Reverting program ctr to version 1's code with the reverse mprocs");
+    // count = ticks + 5000 (ticks was 1000 + count when it went forward).
+    let line = pup.wait_line(|l| l.starts_with("tick 6"), PATIENCE);
+    let n: u64 = line["tick ".len()..].trim().parse().unwrap();
+    assert!(
+        (6000..7000).contains(&n),
+        "the value came back through the mproc: {line}"
+    );
+}

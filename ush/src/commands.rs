@@ -92,10 +92,11 @@ docs/JOURNAL.md has its schema), so it covers earlier pups of the same program t
     },
     CommandDoc {
         name: "revert",
-        args: "[V] [--changes FILE.uc | --lossy] [--within D] [--atomic]",
+        args: "[V] [--changes F.uc | --lossy] [--within D]",
         summary: "update back to version V (default: the version before the last update)",
         details: "An update like any other (activeness, groups, --within, abort): version V's \
-code is loaded again from the journal as the next version and the program updated to it; \
+code is loaded again from the journal as the next version and the program updated to it \
+(--atomic too, as for update); \
 statics are carried back by name. If an update since V ran a hand-written mproc, give the \
 reverse one (--changes FILE.uc: version V's program with an mproc for the way back) or \
 --lossy (ush says which values start afresh). Refused, changing nothing, with nothing to \
