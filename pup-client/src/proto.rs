@@ -675,6 +675,9 @@ pub struct PupInfo {
     pub pending: usize,
     /// Base of the pup's address space (the `other` field).
     pub region_base: u64,
+    /// When the program was restored from the journal at start (ms since
+    /// the epoch), if it was.
+    pub restored_ms: Option<u64>,
 }
 
 /// What a load did.

@@ -60,6 +60,12 @@ pub(crate) fn connect_lines(info: &PupInfo) -> Vec<String> {
             1 => parts.push("1 update pending".into()),
             n => parts.push(format!("{n} updates pending")),
         }
+        if let Some(ms) = info.restored_ms {
+            parts.push(format!(
+                "restored from its journal at {} UTC",
+                crate::shell::when(ms)
+            ));
+        }
         out.push(format!(
             "Pup for program {x} on host {h} {}",
             parts.join("; ")
@@ -840,6 +846,7 @@ mod tests {
             program: "not started".into(),
             pending: 0,
             region_base: 0,
+            restored_ms: None,
         };
         assert_eq!(
             connect_lines(&info),

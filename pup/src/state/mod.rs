@@ -139,6 +139,7 @@ impl Program {
             program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st.pending.len(),
             region_base: self.vm.region_base(),
+            restored_ms: lock(&self.restored).as_ref().map(|r| r.at_ms),
         }
     }
 
@@ -336,17 +337,27 @@ impl Program {
         loaded.max(journaled).max(st.hrvn.0) + 1
     }
 
-    /// `update V` where V is older than what runs but its code was loaded:
-    /// load V's code again as the next version and update to that.
+    /// `update V` where V is numbered below what runs but the code running
+    /// is an earlier version's (a revert went back past V): load V's code
+    /// again as the next version and update to that.
     fn restage(&self, who: &ClientId, spec: &UpdateSpec) -> Option<Response> {
         let to = spec.to?;
         let st = self.vm.status();
         if to >= st.hrvn.0 || spec.from.is_some() {
             return None;
         }
+        // Only forward on the number line: the code running now is an
+        // earlier version's than `to` (after a revert), and nothing is
+        // pending (else the update is refused as ever).
+        if !st.pending.is_empty() {
+            return None;
+        }
         let loads = self.journal.loads();
         let rec = loads.iter().find(|l| l.version == to)?;
         let root = rec.code_of.unwrap_or(to);
+        if Self::root(&loads, st.hrvn.0) >= root {
+            return None;
+        }
         let n = self.next_version(&loads);
         match self.load_as(
             who,
