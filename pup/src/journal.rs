@@ -131,6 +131,11 @@ pub struct LoadRecord {
     pub mprocs: Vec<String>,
 }
 
+/// What to restore: the last run's version, each procedure's committed
+/// version after the last update that applied something since (if any),
+/// and the time of that entry.
+pub type Committed = (u64, Option<HashMap<String, u64>>, u64);
+
 /// The pup's journal, on or off.
 pub struct Journal {
     inner: Mutex<Inner>,
@@ -543,7 +548,7 @@ impl Journal {
     /// last update that applied something since the last run (`None`: the
     /// program ran at the run's version), the run's version, and the time
     /// of that entry. `None` when nothing was ever run.
-    pub fn committed(&self) -> Option<(u64, Option<HashMap<String, u64>>, u64)> {
+    pub fn committed(&self) -> Option<Committed> {
         self.read(|c| {
             let run: Option<(i64, i64, i64)> = c
                 .query_row(

@@ -598,3 +598,42 @@ fn revert_changes_runs_the_reverse_mproc_and_carries_the_value_back() {
         "the value came back through the mproc: {line}"
     );
 }
+
+#[test]
+fn connect_under_ush_local_restores_a_program_that_has_a_journal() {
+    let env = Env::new();
+    env.write("v1.uc", V1);
+    env.write("v2.uc", V2);
+    let limit = Duration::from_secs(60);
+    env.ush(
+        &[
+            "--local",
+            "-c",
+            "program hist; connect; load 1 v1.uc; load 2 v2.uc; run; update 2; wait --timeout 20s",
+        ],
+        limit,
+    )
+    .assert_ok();
+    assert!(
+        env.path()
+            .join("home/.podus/pups/hist/journal.db")
+            .is_file()
+    );
+    let again = env.ush(
+        &[
+            "--local",
+            "-c",
+            "program hist; connect; output on; expect \"[v2] #\" --timeout 20s; status; stop",
+        ],
+        limit,
+    );
+    again
+        .assert_ok()
+        .assert_has("restored from its journal at ")
+        .assert_has("main started at version 2");
+    assert!(
+        !again.stdout.contains("\ntick "),
+        "no v1 code ran: {}",
+        again.all()
+    );
+}
