@@ -348,6 +348,10 @@ pub enum Stmt {
     Break(Span),
     /// `continue;`
     Continue(Span),
+    /// `goto label;`
+    Goto(Ident),
+    /// `label: statement`
+    Label(Ident, Box<Stmt>),
     /// `return [value];`
     Return(Option<Expr>, Span),
     /// `do body while (cond);`

@@ -86,11 +86,13 @@ pub enum TrapKind {
     OutOfBounds = 3,
     /// The stack limit was reached.
     StackOverflow = 4,
-    /// A shift count outside 0..63.
+    /// A shift count outside 0..63 (of a 64-bit operand).
     BadShift = 5,
     /// The runtime itself failed (a panic in a host function called by
     /// generated code, contained there).
     Internal = 6,
+    /// A shift count outside 0..31 (of a 32-bit `int` or `unsigned`).
+    BadShift32 = 7,
 }
 
 impl TrapKind {
@@ -101,6 +103,7 @@ impl TrapKind {
             3 => TrapKind::OutOfBounds,
             5 => TrapKind::BadShift,
             6 => TrapKind::Internal,
+            7 => TrapKind::BadShift32,
             _ => TrapKind::StackOverflow,
         }
     }
@@ -113,6 +116,7 @@ impl TrapKind {
             TrapKind::OutOfBounds => "array index out of bounds",
             TrapKind::StackOverflow => "stack overflow",
             TrapKind::BadShift => "shift count outside 0..63",
+            TrapKind::BadShift32 => "shift count outside 0..31 (the width of an int)",
             TrapKind::Internal => "internal error in the runtime",
         }
     }
