@@ -34,6 +34,8 @@ use crate::proto::{
 
 /// The schema's version, in `meta`.
 pub const SCHEMA_VERSION: i64 = 1;
+/// The most entries `history` answers with (the newest; the file keeps all).
+pub const HISTORY_SHOWN: i64 = 10_000;
 /// How long a write waits for a lock held by another process (a user's
 /// `sqlite3` in a transaction) before the journal turns off.
 const BUSY: Duration = Duration::from_secs(2);
@@ -610,9 +612,10 @@ impl Journal {
                  LEFT JOIN runs r ON r.seq = e.seq
                  LEFT JOIN stops s ON s.seq = e.seq
                  LEFT JOIN restores x ON x.seq = e.seq
+                 WHERE e.seq > (SELECT coalesce(max(seq), 0) FROM entries) - ?1
                  ORDER BY e.seq",
             )?;
-            let rows = st.query_map([], |r| {
+            let rows = st.query_map([HISTORY_SHOWN], |r| {
                 let kind: String = r.get(2)?;
                 let kind = match kind.as_str() {
                     "load" => EntryKind::Load,

@@ -38,6 +38,9 @@ pub use convert::{ending, exit_message, program_words, update_ended, update_info
 /// Longest `within` an update may ask for (7 days). Bounded so a deadline
 /// can always be computed; anything longer is a typo.
 pub const MAX_WITHIN_MS: u64 = 7 * 24 * 3600 * 1000;
+/// Most versions `restore` loads again (the newest; a pup has 256
+/// version-space slots, and a few stay free for updates after it).
+pub const RESTORE_MAX_VERSIONS: usize = 240;
 /// Longest single `Wait` (1 day); longer requests are shortened to it.
 pub const MAX_WAIT_MS: u64 = 24 * 3600 * 1000;
 /// Most procedure names one update request may list in total.
@@ -491,7 +494,11 @@ impl Program {
         }
         let nobody = ClientId::default();
         let mut versions = Vec::new();
-        for l in &loads {
+        // Each version needs a version-space slot: a journal of more loads
+        // than that restores the newest (names first seen in the skipped
+        // versions may then get other IDs).
+        let skip = loads.len().saturating_sub(RESTORE_MAX_VERSIONS);
+        for l in &loads[skip..] {
             match self.load_as(
                 &nobody,
                 l.version,
