@@ -637,3 +637,72 @@ fn connect_under_ush_local_restores_a_program_that_has_a_journal() {
         again.all()
     );
 }
+
+/// `work(0)` returns soon, every later call stays for a minute: an update
+/// begun during the first call completes, one begun later waits.
+const HOLD1: &str = r#"
+void work(int n) { printf("one %d\n", n); if (n == 0) { sleep_ms(1500); } else { sleep_ms(60000); } }
+main() { int i; for (i = 0; i < 1000; i++) { work(i); } }
+"#;
+const HOLD2: &str = r#"
+void work(int n) { printf("two %d\n", n); if (n == 0) { sleep_ms(1500); } else { sleep_ms(60000); } }
+main() { int i; for (i = 0; i < 1000; i++) { work(i); } }
+"#;
+
+#[test]
+fn a_revert_waits_for_activeness_like_any_update_and_within_abandons_it() {
+    let mut env = Env::new();
+    let _mapper = env.start_mapper();
+    let (pup, addr) = start_pup(&env, "hold", &state_dir(&env), &[]);
+    let mut c = client(&env, addr);
+    load(&mut c, 1, HOLD1);
+    load(&mut c, 2, HOLD2);
+    call(&mut c, Request::Run { version: None });
+    pup.wait_line(|l| l == "one 0", PATIENCE);
+    assert!(matches!(update_to(&mut c, 2), Response::UpdateBegun(_)));
+    wait_done(&mut c);
+    pup.wait_line(|l| l == "two 1", PATIENCE);
+    // v2's work is on the stack for a minute: the revert waits for it.
+    let spec = RevertSpec {
+        within_ms: Some(300),
+        ..Default::default()
+    };
+    match call(&mut c, Request::Revert(spec)) {
+        Response::Reverted { to: 1, info, .. } => {
+            assert!(!info.complete, "work is active: {info:?}");
+            assert_eq!(info.pending, vec![vec!["work".to_string()]]);
+        }
+        other => panic!("revert: {other:?}"),
+    }
+    let ended = match call(&mut c, Request::Wait { timeout_ms: 20_000 }) {
+        Response::Waited { done: true, ended } => ended,
+        other => panic!("wait: {other:?}"),
+    };
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].ending, Ending::NothingApplied);
+    assert_eq!(
+        ended[0].not_applied[0].why,
+        pup_client::proto::NotApplied::Within(Some(300))
+    );
+    let (_, rows) = history(&mut c);
+    let last = rows.last().unwrap();
+    assert_eq!(last.kind, EntryKind::Revert);
+    match &last.outcome {
+        EntryOutcome::Ended {
+            ending: Ending::NothingApplied,
+            applied: 0,
+            not_applied,
+        } => assert_eq!(
+            not_applied[0].why,
+            pup_client::proto::NotApplied::Within(Some(300))
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Nothing applied: still v2's code.
+    assert!(
+        status(&mut c)
+            .bindings
+            .iter()
+            .any(|b| b.name == "work" && b.committed == 2)
+    );
+}
