@@ -98,6 +98,34 @@ fn auth_message(e: &AuthError) -> String {
     }
 }
 
+/// This process's user and host, as a pup's journal records them.
+pub fn this_client() -> crate::proto::ClientId {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            // SAFETY: getuid has no preconditions; getpwuid returns null or
+            // a pointer to a static record whose pw_name is a C string, read
+            // at once (no other thread of ush calls getpwuid).
+            unsafe {
+                let uid = libc::getuid();
+                let pw = libc::getpwuid(uid);
+                if pw.is_null() || (*pw).pw_name.is_null() {
+                    format!("uid {uid}")
+                } else {
+                    std::ffi::CStr::from_ptr((*pw).pw_name)
+                        .to_string_lossy()
+                        .into_owned()
+                }
+            }
+        });
+    crate::proto::ClientId {
+        user,
+        host: wire::host_name().unwrap_or_else(|| "localhost".to_string()),
+    }
+}
+
 /// One authenticated connection to a pup.
 #[derive(Debug)]
 pub struct PupClient {
@@ -170,7 +198,7 @@ impl PupClient {
                 })
                 .map_err(FrameError::Io)?
         };
-        Ok(PupClient {
+        let mut client = PupClient {
             stream,
             peer: addr,
             replies,
@@ -179,7 +207,13 @@ impl PupClient {
             owed: 0,
             timeout: REQUEST_TIMEOUT,
             reader: Some(reader),
-        })
+        };
+        // The pup's journal says who did each step.
+        match client.call(Request::Client(this_client()))? {
+            Response::Ok => {}
+            r => return Err(ClientError::Unexpected(format!("{r:?}"))),
+        }
+        Ok(client)
     }
 
     /// The pup's address.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Protocol name in the `Hello`.
 pub const PROTOCOL: &str = "podus-pup";
 /// Protocol version in the `Hello`.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// How an update ended (SPEC §4.2.1): exactly one of these. The pup says
 /// which; a ush never works it out itself.
@@ -182,6 +182,209 @@ pub enum Request {
     /// [`Response::Interface`]: any ush compiles a new version against the
     /// pup's own record of the running version, never its own memory.
     Interface,
+    /// Who the ush is (its user and host), so the journal can say who did
+    /// each step (SPEC §4.7); sent once after authenticating. Answered `Ok`.
+    Client(ClientId),
+    /// The pup's journal, newest last, as [`Response::History`].
+    History,
+    /// Update back to an earlier version (SPEC §4.7), answered like
+    /// [`Request::Update`], or [`Response::RevertRefused`].
+    Revert(RevertSpec),
+}
+
+/// Who a ush is, as the journal records it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientId {
+    /// The user ush runs as.
+    pub user: String,
+    /// The host ush runs on.
+    pub host: String,
+}
+
+/// A revert as ush asks for it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevertSpec {
+    /// The version to go back to (default: the version the program ran
+    /// before the last update that applied something).
+    pub to: Option<u64>,
+    /// Go back even though a forward update ran a hand-written mproc whose
+    /// values this revert cannot restore.
+    pub lossy: bool,
+    /// `--changes FILE`: version `to`'s program with the reverse mproc,
+    /// compiled by ush against the running version (object bytes and
+    /// source text), loaded as the revert's target.
+    pub reverse: Option<ReverseModule>,
+    /// `within` in milliseconds.
+    pub within_ms: Option<u64>,
+    /// `atomic`.
+    pub atomic: bool,
+}
+
+/// The reverse program of `revert --changes FILE`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReverseModule {
+    /// `ucc build` object bytes.
+    #[serde(with = "bytes")]
+    pub object: Vec<u8>,
+    /// The source text.
+    pub source: Option<String>,
+}
+
+/// Why a revert did not begin; nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RevertRefusal {
+    /// No update has applied anything: there is no earlier version.
+    NothingToRevert,
+    /// The version asked for was never loaded in this pup's journal.
+    NeverLoaded(u64),
+    /// The program already runs that version's code.
+    AlreadyAt(u64),
+    /// An update is still pending (wait for it, or abort it first).
+    UpdatePending,
+    /// The program is not running.
+    NotRunning,
+    /// The journal is off, so older versions' code cannot be read back.
+    JournalOff(String),
+    /// A forward update since `to` ran these hand-written mprocs (each with
+    /// its version and the statics it computed): the revert needs
+    /// `--changes FILE` with the reverse mprocs, or `--lossy`.
+    NeedsReverse {
+        /// The version reverted to.
+        to: u64,
+        /// (version, mproc name, statics it set).
+        mprocs: Vec<(u64, String, Vec<String>)>,
+    },
+    /// The reverse program or the journaled code did not load.
+    Load(String),
+}
+
+impl std::fmt::Display for RevertRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RevertRefusal::NothingToRevert => {
+                f.write_str("nothing to revert: no update has applied anything yet")
+            }
+            RevertRefusal::NeverLoaded(v) => write!(f, "version {v} was never loaded"),
+            RevertRefusal::AlreadyAt(v) => {
+                write!(f, "the program already runs version {v}'s code")
+            }
+            RevertRefusal::UpdatePending => f.write_str(
+                "an update is still pending (wait for it, or abort it first); nothing changed",
+            ),
+            RevertRefusal::NotRunning => f.write_str("the program is not running (run it first)"),
+            RevertRefusal::JournalOff(why) => write!(
+                f,
+                "the journal is off ({why}), so the code of earlier versions cannot be read back"
+            ),
+            RevertRefusal::NeedsReverse { to, mprocs } => {
+                let list: Vec<String> = mprocs
+                    .iter()
+                    .map(|(v, m, set)| {
+                        if set.is_empty() {
+                            format!("mproc {m} (version {v})")
+                        } else {
+                            format!("mproc {m} (version {v}) computed {}", set.join(", "))
+                        }
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "going back to version {to} undoes hand-written code: {}; give the reverse with `revert --changes FILE`, or `revert --lossy` to start those values afresh",
+                    list.join("; ")
+                )
+            }
+            RevertRefusal::Load(e) => f.write_str(e),
+        }
+    }
+}
+
+/// What a journal entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// A version was loaded.
+    Load,
+    /// An update (forward).
+    Update,
+    /// A revert (an update back to an earlier version's code).
+    Revert,
+    /// `main` was started.
+    Run,
+    /// The program ended (returned, exit, stop, runtime error).
+    Stop,
+    /// The pup restarted and restored the program from the journal.
+    Restore,
+}
+
+/// How a journal entry turned out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum EntryOutcome {
+    /// Done (a load, a run, a restore).
+    Done,
+    /// An update still pending.
+    Pending,
+    /// An update that ended, with the groups it did not apply.
+    Ended {
+        /// Complete, partial or nothing applied.
+        ending: Ending,
+        /// Groups applied.
+        applied: usize,
+        /// Groups not applied, with why.
+        not_applied: Vec<NotAppliedGroup>,
+    },
+    /// An update the pup did not see end: it stopped (or was killed) first.
+    Interrupted,
+    /// The program ended with this exit code.
+    Exited(i64),
+    /// The program was stopped by `stop` (or the pup's shutdown).
+    Stopped,
+    /// The program ended by a runtime error (the message).
+    Trapped(String),
+}
+
+/// One row of `history`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    /// Its sequence number in the journal (order, newest last).
+    pub seq: u64,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    /// What.
+    pub kind: EntryKind,
+    /// The ush user and host that asked (empty for the pup's own steps).
+    pub who: ClientId,
+    /// From version (updates, reverts).
+    pub from: Option<u64>,
+    /// The version loaded, run, or updated to.
+    pub version: Option<u64>,
+    /// A version whose code this one is again (a revert's target, a
+    /// restaged version): its number as the user loaded it.
+    pub code_of: Option<u64>,
+    /// How it turned out.
+    pub outcome: EntryOutcome,
+    /// The longest pause of the program it cost, ns (updates).
+    pub pause_ns: Option<u64>,
+}
+
+/// Whether the pup's journal records (SPEC §4.7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JournalState {
+    /// Recording in this file.
+    On(String),
+    /// Off, and why (a one-line reason).
+    Off(String),
+}
+
+/// The program was restored from the journal when the pup started.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoredInfo {
+    /// When the pup restored it (ms since the epoch).
+    pub at_ms: u64,
+    /// The time of the last journal entry it restored to (ms since the epoch).
+    pub journal_ms: u64,
+    /// The version `main` started at.
+    pub version: u64,
+    /// The versions reloaded from the journal.
+    pub versions: Vec<u64>,
 }
 
 /// Bytes of a load sent per [`Request::LoadChunk`].
@@ -325,6 +528,26 @@ pub enum Response {
     },
     /// Answer to [`Request::Interface`] before anything is loaded.
     NoInterface,
+    /// Answer to [`Request::History`]: the journal, newest last.
+    History {
+        /// Whether the journal records.
+        journal: JournalState,
+        /// Its entries.
+        rows: Vec<HistoryRow>,
+    },
+    /// Answer to a [`Request::Revert`] that began: an update to the next
+    /// version, which holds version `to`'s code again.
+    Reverted {
+        /// The version whose code the program goes back to.
+        to: u64,
+        /// The update, as [`Response::UpdateBegun`] tells it.
+        info: UpdateInfo,
+        /// With `--lossy`: the statics forward mprocs computed that start
+        /// afresh.
+        lost: Vec<String>,
+    },
+    /// Answer to a [`Request::Revert`] that did not begin.
+    RevertRefused(RevertRefusal),
 }
 
 /// Unasked news from the pup.
@@ -452,6 +675,9 @@ pub struct PupInfo {
     pub pending: usize,
     /// Base of the pup's address space (the `other` field).
     pub region_base: u64,
+    /// When the program was restored from the journal at start (ms since
+    /// the epoch), if it was.
+    pub restored_ms: Option<u64>,
 }
 
 /// What a load did.
@@ -575,6 +801,10 @@ pub struct StatusInfo {
     pub bindings: Vec<ProcBindings>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
+    /// Whether the journal records.
+    pub journal: JournalState,
+    /// Set when the program was restored from the journal at start.
+    pub restored: Option<RestoredInfo>,
 }
 
 /// A byte vector on the wire as one byte string rather than a sequence of

@@ -11,7 +11,9 @@ use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
 
 use crate::auth::{self, Cookie};
+use crate::journal::Journal;
 use crate::mapper_link::MapperLink;
+use crate::proto::JournalState;
 use crate::server::{self, Server, ServerOptions};
 use crate::trace;
 
@@ -70,6 +72,22 @@ pub struct Cli {
     /// (`500ms`, `30s`, `10m`, `1h`; `off` for never)
     #[arg(long, value_name = "D", default_value = "1h", value_parser = parse_idle)]
     pub idle_timeout: IdleTimeout,
+    /// State directory: the journal (`journal.db`, SQLite; see docs/JOURNAL.md) of every
+    /// load, update, revert, run and stop [default: ~/.podus/pups/NAME]
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Reload every version from the journal and start `main` at the versions last
+    /// committed (the program's memory starts fresh)
+    #[arg(long)]
+    pub restore: bool,
+}
+
+/// The default state directory of program `name`: `~/.podus/pups/NAME`.
+pub fn default_state_dir(name: &str) -> Result<PathBuf, String> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or("HOME is not set: give the state directory with --state DIR")?;
+    Ok(PathBuf::from(home).join(".podus").join("pups").join(name))
 }
 
 /// The value of `--idle-timeout`: a duration, or none for `off`.
@@ -139,6 +157,11 @@ fn os_name() -> String {
         ),
         Err(_) => std::env::consts::OS.to_string(),
     }
+}
+
+/// `1, 2, 3`.
+fn list(v: &[u64]) -> String {
+    v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// The first line a pup prints.
@@ -211,8 +234,60 @@ impl Cli {
         opts.quiet_output = self.quiet_output;
         opts.idle_timeout = self.idle_timeout.0;
         opts.stack_size = self.stack.map(|mb| (mb as usize) << 20);
+        // A journal that cannot be opened does not keep the program from
+        // running: the pup starts without it and says why (refusing to
+        // start would turn a bad file into an outage).
+        let state = match &self.state {
+            Some(d) => Ok(d.clone()),
+            None => default_state_dir(&name),
+        };
+        opts.journal = Some(match state {
+            Ok(dir) => match Journal::open(&dir) {
+                Ok(j) => j,
+                Err(e) => {
+                    crate::log!("pup: {e}; the journal is off, the program runs without it");
+                    Journal::off(&e.to_string())
+                }
+            },
+            Err(e) => {
+                crate::log!("pup: {e}; the journal is off");
+                Journal::off(&e)
+            }
+        });
         let shutdown = opts.shutdown.clone();
         let server = Server::new(opts).map_err(|e| e.to_string())?;
+        if self.restore {
+            match server.restore() {
+                Ok(Some(r)) if r.version > 0 => {
+                    let _ = writeln!(
+                        out,
+                        "pup: restored program {name} from its journal: versions {} reloaded, main started at version {}",
+                        list(&r.versions),
+                        r.version
+                    );
+                }
+                Ok(Some(r)) => {
+                    let _ = writeln!(
+                        out,
+                        "pup: restored program {name} from its journal: versions {} reloaded (it was never run)",
+                        list(&r.versions)
+                    );
+                }
+                Ok(None) => match server.journal_state() {
+                    JournalState::On(_) => {
+                        let _ = writeln!(
+                            out,
+                            "pup: the journal of {name} is empty: nothing to restore"
+                        );
+                    }
+                    JournalState::Off(why) => {
+                        crate::log!("pup: cannot restore {name}: the journal is off ({why})");
+                    }
+                },
+                Err(e) => crate::log!("pup: cannot restore {name} from its journal: {e}"),
+            }
+            let _ = out.flush();
+        }
 
         let listener =
             TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;

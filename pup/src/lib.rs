@@ -23,6 +23,9 @@
 //!   stop the daemon or hold up another: a bad frame closes only its own
 //!   connection, and a ush that stops reading loses lossy notices or its
 //!   connection, never blocks the VM's events.*
+//! - [`journal`] — the durable journal (SPEC §4.7). *An entry is on disk
+//!   before ush hears the step succeeded, is never written inside a pause,
+//!   and a journal that fails turns off with one line: the program runs on.*
 //! - [`exec`] — `pup --exec FILE.uc`. *Whatever happens to the program, the
 //!   process reports it and exits with 1 or the program's code.*
 //! - [`testupdate`] — `pup --test-update`, the private test pup of ush's
@@ -33,6 +36,7 @@
 //!   SIGTERM included.*
 pub mod cli;
 pub mod exec;
+pub mod journal;
 pub mod mapper_link;
 pub mod server;
 pub mod state;

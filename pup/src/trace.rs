@@ -75,6 +75,9 @@ pub fn command_name(req: &Request) -> &'static str {
         Request::LoadBegin { .. } | Request::LoadChunk { .. } | Request::LoadEnd => "LOAD",
         Request::DeltaView(_) => "DELTA",
         Request::Interface => "INTERFACE",
+        Request::Client(_) => "CLIENT",
+        Request::History => "HISTORY",
+        Request::Revert(_) => "REVERT",
     }
 }
 

@@ -632,12 +632,15 @@ fn a_local_ush_killed_outright_leaves_no_pup_and_no_folder() {
         c.args([
             "--local",
             "-c",
-            "program a; connect; output off; load 1 m.uc; run; sleep 120s",
+            // A program of its own per round: a second `connect` of one
+            // name under this HOME would restore it from its journal.
+            &format!("program {victim}; connect; output off; load 1 m.uc; run; sleep 120s"),
         ]);
         let mut ush = Daemon::spawn("ush --local", c);
         let line = ush.wait_line(|l| l.contains("cookie and logs in "), READY);
         let dir = std::path::PathBuf::from(line.rsplit(' ').next().unwrap());
-        ush.wait_line(|l| l == "Program a is now running", READY);
+        let running = format!("Program {victim} is now running");
+        ush.wait_line(|l| l == running, READY);
         assert!(dir.join("cookie").exists(), "{}", dir.display());
         let supervisor = ush.pid() as i32;
         let shell = children_of(supervisor);

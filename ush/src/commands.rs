@@ -83,6 +83,26 @@ alone abandoned what did not apply), so `ush -f` scripts stop there.",
         details: "",
     },
     CommandDoc {
+        name: "history",
+        args: "[--json]",
+        summary: "the pup's journal: loads, updates, reverts, runs and stops, newest last",
+        details: "Read from the pup's durable journal (STATE_DIR/journal.db, SQLite; \
+docs/JOURNAL.md has its schema), so it covers earlier pups of the same program too. \
+--json prints one JSON array for scripts.",
+    },
+    CommandDoc {
+        name: "revert",
+        args: "[V] [--changes F.uc | --lossy] [--within D]",
+        summary: "update back to version V (default: the version before the last update)",
+        details: "An update like any other (activeness, groups, --within, abort): version V's \
+code is loaded again from the journal as the next version and the program updated to it \
+(--atomic too, as for update); \
+statics are carried back by name. If an update since V ran a hand-written mproc, give the \
+reverse one (--changes FILE.uc: version V's program with an mproc for the way back) or \
+--lossy (ush says which values start afresh). Refused, changing nothing, with nothing to \
+revert, for a version never loaded, or while an update is pending.",
+    },
+    CommandDoc {
         name: "status",
         args: "",
         summary: "versions, HRVN, the program and pending updates",
@@ -358,6 +378,8 @@ mod tests {
             "wait",
             "abort",
             "status",
+            "history",
+            "revert",
             "versions",
             "procs",
             "stack",

@@ -60,6 +60,12 @@ pub(crate) fn connect_lines(info: &PupInfo) -> Vec<String> {
             1 => parts.push("1 update pending".into()),
             n => parts.push(format!("{n} updates pending")),
         }
+        if let Some(ms) = info.restored_ms {
+            parts.push(format!(
+                "restored from its journal at {} UTC",
+                crate::shell::when(ms)
+            ));
+        }
         out.push(format!(
             "Pup for program {x} on host {h} {}",
             parts.join("; ")
@@ -613,6 +619,30 @@ pub(crate) fn status_lines(program: &str, host: &str, s: &StatusInfo) -> Vec<Str
             "disabled"
         }
     ));
+    if let Some(r) = &s.restored {
+        let from = if r.journal_ms > 0 {
+            format!(
+                " (the journal's state of {} UTC)",
+                crate::shell::when(r.journal_ms)
+            )
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "restored from the journal at {} UTC: versions {} reloaded, main started at version {}{from}",
+            crate::shell::when(r.at_ms),
+            r.versions
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.version
+        ));
+    }
+    match &s.journal {
+        pup_client::proto::JournalState::On(path) => out.push(format!("journal {path}")),
+        pup_client::proto::JournalState::Off(why) => out.push(format!("journal off: {why}")),
+    }
     out
 }
 
@@ -754,6 +784,8 @@ mod tests {
             pending: vec![],
             bindings: vec![],
             return_interrupts: false,
+            journal: pup_client::proto::JournalState::Off("test".into()),
+            restored: None,
         }
     }
 
@@ -814,6 +846,7 @@ mod tests {
             program: "not started".into(),
             pending: 0,
             region_base: 0,
+            restored_ms: None,
         };
         assert_eq!(
             connect_lines(&info),

@@ -200,6 +200,11 @@ impl Local {
         if debug {
             cmd.arg("--debug");
         }
+        // A program that ran before under this user has a journal: its pup
+        // comes back at what was last committed (SPEC §4.7).
+        if has_journal(name) {
+            cmd.arg("--restore");
+        }
         let log = self.dir.path().join(format!("pup-{}.log", sanitize(name)));
         let (child, _) =
             spawn_until_ready(cmd, &self.cookie_path, &log, "pup", &self.children, |l| {
@@ -224,6 +229,18 @@ impl Drop for Local {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Whether program `name` has a journal in its default state directory
+/// (`~/.podus/pups/NAME/journal.db`, where `pup` keeps it).
+fn has_journal(name: &str) -> bool {
+    std::env::var_os("HOME").is_some_and(|h| {
+        std::path::Path::new(&h)
+            .join(".podus/pups")
+            .join(name)
+            .join("journal.db")
+            .is_file()
+    })
 }
 
 fn stop_children(children: &mut [Child], registry: &Children) {

@@ -128,6 +128,24 @@ pub(crate) enum Command {
     },
     /// `abort`
     Abort,
+    /// `history [--json]`
+    History {
+        /// `--json`.
+        json: bool,
+    },
+    /// `revert [V] [--changes FILE.uc | --lossy] [--within D] [--atomic]`
+    Revert {
+        /// The version to go back to.
+        to: Option<u64>,
+        /// `--changes FILE.uc`: the reverse program.
+        changes: Option<String>,
+        /// `--lossy`.
+        lossy: bool,
+        /// `--within`.
+        within: Option<Duration>,
+        /// `--atomic`.
+        atomic: bool,
+    },
     /// `status`
     Status,
     /// `versions`
@@ -470,6 +488,28 @@ pub(crate) fn parse_command(words: &[String]) -> Result<Command, String> {
         "abort" => {
             plain(0)?;
             Command::Abort
+        }
+        "history" => {
+            let a = split_args(cmd, rest, &[], &["json"])?;
+            a.at_most(cmd, 0)?;
+            Command::History {
+                json: a.has("json"),
+            }
+        }
+        "revert" => {
+            let a = split_args(cmd, rest, &["within", "changes"], &["atomic", "lossy"])?;
+            a.at_most(cmd, 1)?;
+            let changes = a.opt("changes").map(str::to_string);
+            if changes.is_some() && a.has("lossy") {
+                return Err("revert: give either --changes FILE.uc or --lossy, not both".into());
+            }
+            Command::Revert {
+                to: a.positional.first().map(|v| version(v)).transpose()?,
+                changes,
+                lossy: a.has("lossy"),
+                within: a.opt("within").map(duration).transpose()?,
+                atomic: a.has("atomic"),
+            }
         }
         "status" => {
             plain(0)?;

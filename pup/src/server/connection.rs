@@ -238,6 +238,7 @@ pub(super) fn connection(
         held: Mutex::new(None),
         stream: cut,
         upload: Mutex::new(None),
+        who: Mutex::new(Default::default()),
     });
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let writer = match thread::Builder::new()
@@ -336,7 +337,17 @@ pub(super) fn handle(ctx: &Ctx, session: &Session, conn: &Connection, req: Reque
             source_len,
         } => load_begin(session, version, object_len, source_len),
         Request::LoadChunk { data } => load_chunk(session, &data),
+        Request::Client(id) => {
+            // Bounded: the journal stores it with every step.
+            let cut = |s: &str| s.chars().take(256).collect::<String>();
+            *lock(&session.who) = crate::proto::ClientId {
+                user: cut(&id.user),
+                host: cut(&id.host),
+            };
+            Response::Ok
+        }
         req => {
+            let who = lock(&session.who).clone();
             let _serial = program.serialize();
             match req {
                 Request::Info => Response::Info(program.info()),
@@ -344,11 +355,13 @@ pub(super) fn handle(ctx: &Ctx, session: &Session, conn: &Connection, req: Reque
                     version,
                     object,
                     source,
-                } => program.load(version, &object, source.as_deref()),
-                Request::Run { version } => program.run(version, |addr| {
+                } => program.load(&who, version, &object, source.as_deref()),
+                Request::Run { version } => program.run(&who, version, |addr| {
                     ctx.hub.trace(&trace::execution_begins(addr));
                 }),
-                Request::Update(spec) => program.update(&spec),
+                Request::Update(spec) => program.update(&who, &spec),
+                Request::Revert(spec) => program.revert(&who, &spec),
+                Request::History => program.history(),
                 Request::Abort => program.abort(),
                 Request::Status => Response::Status(program.status()),
                 Request::Stack => Response::Stack(program.stack()),
@@ -364,6 +377,7 @@ pub(super) fn handle(ctx: &Ctx, session: &Session, conn: &Connection, req: Reque
                 | Request::Wait { .. }
                 | Request::Output { .. }
                 | Request::Debug { .. }
+                | Request::Client(_)
                 | Request::Bye => unreachable!("answered above"),
             }
         }

@@ -100,6 +100,8 @@ pub struct ServerOptions {
     pub idle_timeout: Option<Duration>,
     /// Stops the server when triggered.
     pub shutdown: Shutdown,
+    /// The program's journal (`None`: off, there is no state directory).
+    pub journal: Option<crate::journal::Journal>,
 }
 
 impl ServerOptions {
@@ -116,6 +118,7 @@ impl ServerOptions {
             max_connections: 64,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             shutdown: Shutdown::new(),
+            journal: None,
         }
     }
 }
@@ -174,7 +177,7 @@ pub struct Server {
 impl Server {
     /// Sets up the VM and the event thread. Separate from [`Server::run`] so
     /// that a pup can fail before it announces itself.
-    pub fn new(opts: ServerOptions) -> Result<Server, ServeError> {
+    pub fn new(mut opts: ServerOptions) -> Result<Server, ServeError> {
         let ahead = Arc::new(Ahead::default());
         let producer = ahead.clone();
         let mut config = VmConfig {
@@ -187,7 +190,11 @@ impl Server {
         if let Some(s) = opts.stack_size {
             config.stack_size = s;
         }
-        let program = Program::new(&opts.name, &opts.host, config)?;
+        let journal = opts
+            .journal
+            .take()
+            .unwrap_or_else(|| crate::journal::Journal::off("no state directory"));
+        let program = Program::new(&opts.name, &opts.host, config, journal)?;
         let events = program.vm().subscribe();
         let ctx = Arc::new(Ctx {
             program,
@@ -215,6 +222,19 @@ impl Server {
                 ahead.end();
             })?;
         Ok(Server { ctx })
+    }
+
+    /// Restores the program from its journal (`pup --restore`); see
+    /// [`Program::restore`].
+    pub fn restore(&self) -> Result<Option<crate::proto::RestoredInfo>, String> {
+        let program = &self.ctx.program;
+        let _serial = program.serialize();
+        program.restore()
+    }
+
+    /// Whether the journal records.
+    pub fn journal_state(&self) -> crate::proto::JournalState {
+        self.ctx.program.journal().state()
     }
 
     /// Serves `listener` until the shutdown signal fires; then closes every
@@ -311,10 +331,14 @@ fn run_events(events: Receiver<Event>, ctx: std::sync::Weak<Ctx>, ahead: &Ahead)
                 });
             }
             Event::UpdateComplete(ended) => {
-                hub.broadcast(Notice::UpdateComplete(crate::state::update_ended(&ended)))
+                let ended = crate::state::update_ended(&ended);
+                // Durable before any ush hears of it.
+                ctx.program.journal_ended(&ended);
+                hub.broadcast(Notice::UpdateComplete(ended))
             }
             Event::Exited(status) => {
                 let message = exit_message(&status);
+                ctx.program.journal().stop(&status, &message);
                 if matches!(status, ExitStatus::Error(_)) {
                     trace::to_stderr(&format!(
                         "pup: program {} stopped: {message}",

@@ -26,6 +26,8 @@ pub(super) struct Session {
     pub(super) stream: TcpStream,
     /// A load arriving in chunks (`LoadBegin` .. `LoadEnd`).
     pub(super) upload: Mutex<Option<Upload>>,
+    /// Who the ush said it is (`Request::Client`), for the journal.
+    pub(super) who: Mutex<crate::proto::ClientId>,
 }
 
 /// A load arriving in chunks: the object, then the source, in one buffer
@@ -114,7 +116,8 @@ pub(super) fn load_end(session: &Session, program: &Program) -> Response {
         },
         None => None,
     };
-    program.load(u.version, object, source)
+    let who = lock(&session.who).clone();
+    program.load(&who, u.version, object, source)
 }
 
 impl Session {

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use vm::{ProgramState, VersionNo, Vm, VmConfig, VmError};
 
+use crate::journal::{Journal, LoadRecord, now_ms};
 use crate::proto::{
-    FrameRow, LoadInfo, PendingRow, ProcBindings, ProcRow, PupInfo, Response, StatusInfo,
-    TableBinding, UpdateSpec, VersionRow,
+    ClientId, FrameRow, LoadInfo, PendingRow, ProcBindings, ProcRow, PupInfo, Response,
+    RestoredInfo, RevertRefusal, RevertSpec, StatusInfo, TableBinding, UpdateSpec, VersionRow,
 };
 use crate::trace::PupState;
 
@@ -37,6 +38,9 @@ pub use convert::{ending, exit_message, program_words, update_ended, update_info
 /// Longest `within` an update may ask for (7 days). Bounded so a deadline
 /// can always be computed; anything longer is a typo.
 pub const MAX_WITHIN_MS: u64 = 7 * 24 * 3600 * 1000;
+/// Most versions `restore` loads again (the newest; a pup has 256
+/// version-space slots, and a few stay free for updates after it).
+pub const RESTORE_MAX_VERSIONS: usize = 240;
 /// Longest single `Wait` (1 day); longer requests are shortened to it.
 pub const MAX_WAIT_MS: u64 = 24 * 3600 * 1000;
 /// Most procedure names one update request may list in total.
@@ -63,6 +67,10 @@ pub struct Program {
     entries: Mutex<BTreeMap<VersionNo, Option<u64>>>,
     /// Serializes the requests that act on the VM.
     ops: Mutex<()>,
+    /// The durable record of loads, updates, runs and stops (SPEC §4.7).
+    journal: Journal,
+    /// Set when the program was restored from the journal at start.
+    restored: Mutex<Option<RestoredInfo>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -72,7 +80,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Program {
     /// A pup's program named `name` on `host`, with a fresh VM.
-    pub fn new(name: &str, host: &str, config: VmConfig) -> Result<Program, VmError> {
+    /// `journal` records what it does (or is off).
+    pub fn new(
+        name: &str,
+        host: &str,
+        config: VmConfig,
+        journal: Journal,
+    ) -> Result<Program, VmError> {
         Ok(Program {
             name: name.to_string(),
             host: host.to_string(),
@@ -80,7 +94,14 @@ impl Program {
             ever_loaded: AtomicBool::new(false),
             entries: Mutex::new(BTreeMap::new()),
             ops: Mutex::new(()),
+            journal,
+            restored: Mutex::new(None),
         })
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
     }
 
     /// The VM (for event subscription and tests).
@@ -121,11 +142,33 @@ impl Program {
             program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st.pending.len(),
             region_base: self.vm.region_base(),
+            restored_ms: lock(&self.restored).as_ref().map(|r| r.at_ms),
         }
     }
 
-    /// Decodes and loads a version.
-    pub fn load(&self, version: u64, object: &[u8], source: Option<&str>) -> Response {
+    /// Decodes and loads a version, and journals it (before the reply).
+    pub fn load(
+        &self,
+        who: &ClientId,
+        version: u64,
+        object: &[u8],
+        source: Option<&str>,
+    ) -> Response {
+        self.load_as(who, version, object, source, None, true)
+    }
+
+    /// [`Program::load`] of a version that holds the code of version
+    /// `code_of` again (a revert's target, a restaged version); `journal`
+    /// is false when restoring what the journal already holds.
+    fn load_as(
+        &self,
+        who: &ClientId,
+        version: u64,
+        object: &[u8],
+        source: Option<&str>,
+        code_of: Option<u64>,
+        journal: bool,
+    ) -> Response {
         if let Err(e) = check_version(version) {
             return Response::Error(e);
         }
@@ -133,9 +176,15 @@ impl Program {
             Ok(m) => m,
             Err(e) => return Response::Error(format!("version {version}: {e}")),
         };
+        let main_file = module.file.clone();
         let version = VersionNo(version);
         match self.vm.load(version, module, source) {
             Ok(r) => {
+                if journal {
+                    let mprocs: Vec<String> = r.mprocs.iter().map(|m| m.0.clone()).collect();
+                    self.journal
+                        .load(who, version.0, code_of, &main_file, object, source, &mprocs);
+                }
                 self.ever_loaded.store(true, Ordering::SeqCst);
                 let main = r.procs.iter().find(|p| p.1 == "main").map(|p| p.2);
                 lock(&self.entries).insert(version, main);
@@ -173,7 +222,12 @@ impl Program {
     /// Starts `main` of `version` (default: the oldest loaded). `announce`
     /// gets the entry address once the run is certain to start, before the
     /// program prints anything.
-    pub fn run(&self, version: Option<u64>, announce: impl FnOnce(u64)) -> Response {
+    pub fn run(
+        &self,
+        who: &ClientId,
+        version: Option<u64>,
+        announce: impl FnOnce(u64),
+    ) -> Response {
         let st = self.vm.status();
         if let ProgramState::Running { version } = st.program {
             return Response::Error(format!(
@@ -196,22 +250,302 @@ impl Program {
         };
         announce(entry);
         match self.vm.run(Some(v)) {
-            Ok(version) => Response::Running { version: version.0 },
+            Ok(version) => {
+                self.journal.run(who, version.0, false);
+                Response::Running { version: version.0 }
+            }
             Err(e) => Response::Error(e.to_string()),
         }
     }
 
-    /// Begins an update.
-    pub fn update(&self, spec: &UpdateSpec) -> Response {
+    /// Begins an update, and journals that it began (and, if it ended at
+    /// once, how) before the reply. An update to a version whose code the
+    /// program has since gone back from (`update 2` after a revert to 1)
+    /// loads that version's journaled code again as the next version and
+    /// updates to it: versions stay a number line.
+    pub fn update(&self, who: &ClientId, spec: &UpdateSpec) -> Response {
+        if let Some(r) = self.restage(who, spec) {
+            return r;
+        }
         let req = match check_spec(spec) {
             Ok(r) => r,
             Err(e) => return Response::Error(e),
         };
+        self.begin(who, req, None, false)
+    }
+
+    /// Begins `req` and journals it (`revert_to`: it is a revert).
+    fn begin(
+        &self,
+        who: &ClientId,
+        req: vm::UpdateRequest,
+        revert_to: Option<u64>,
+        lossy: bool,
+    ) -> Response {
+        let mark = self.vm.ended_mark();
         match self.vm.begin_update(req) {
-            Ok(b) => Response::UpdateBegun(update_info(&b)),
+            Ok(b) => {
+                // The pause is over: the VM call returned.
+                self.journal.update_begun(
+                    who,
+                    b.id,
+                    b.from.0,
+                    b.to.0,
+                    revert_to,
+                    lossy,
+                    &b.committed,
+                    &b.pending,
+                    self.vm.last_pause_ns(),
+                );
+                for e in self.vm.ended_since(mark) {
+                    self.journal_ended(&update_ended(&e));
+                }
+                Response::UpdateBegun(update_info(&b))
+            }
             Err(vm::UpdateError::WouldReset(r)) => Response::WouldReset(reset_rows(&r)),
             Err(e) => Response::Error(e.to_string()),
         }
+    }
+
+    /// Journals how an update ended (once per update, whoever sees it
+    /// first: the event thread or a `Wait`), with every procedure's
+    /// committed version after it.
+    pub fn journal_ended(&self, e: &crate::proto::UpdateEnded) {
+        let st = self.vm.status();
+        let committed: Vec<(String, u64)> = st
+            .bindings
+            .iter()
+            .filter(|b| b.2.0 > 0)
+            .map(|b| (b.1.clone(), b.2.0))
+            .collect();
+        let pause = st.pauses.iter().copied().max().unwrap_or(0);
+        self.journal.update_ended(e, &committed, pause);
+    }
+
+    /// The version a version's code is: its own number, or the version it
+    /// is a copy of.
+    fn root(loads: &[LoadRecord], v: u64) -> u64 {
+        loads
+            .iter()
+            .find(|l| l.version == v)
+            .and_then(|l| l.code_of)
+            .unwrap_or(v)
+    }
+
+    /// The next version number (past every loaded and journaled one).
+    fn next_version(&self, loads: &[LoadRecord]) -> u64 {
+        let st = self.vm.status();
+        let loaded = st.versions.iter().map(|v| v.0.0).max().unwrap_or(0);
+        let journaled = loads.iter().map(|l| l.version).max().unwrap_or(0);
+        loaded.max(journaled).max(st.hrvn.0) + 1
+    }
+
+    /// `update V` where V is numbered below what runs but the code running
+    /// is an earlier version's (a revert went back past V): load V's code
+    /// again as the next version and update to that.
+    fn restage(&self, who: &ClientId, spec: &UpdateSpec) -> Option<Response> {
+        let to = spec.to?;
+        let st = self.vm.status();
+        if to >= st.hrvn.0 || spec.from.is_some() {
+            return None;
+        }
+        // Only forward on the number line: the code running now is an
+        // earlier version's than `to` (after a revert), and nothing is
+        // pending (else the update is refused as ever).
+        if !st.pending.is_empty() {
+            return None;
+        }
+        let loads = self.journal.loads();
+        let rec = loads.iter().find(|l| l.version == to)?;
+        let root = rec.code_of.unwrap_or(to);
+        if Self::root(&loads, st.hrvn.0) >= root {
+            return None;
+        }
+        let n = self.next_version(&loads);
+        match self.load_as(
+            who,
+            n,
+            &rec.object.clone(),
+            rec.source.as_deref(),
+            Some(root),
+            true,
+        ) {
+            Response::Loaded(_) => {}
+            other => return Some(other),
+        }
+        let mut spec = spec.clone();
+        spec.to = Some(n);
+        let req = match check_spec(&spec) {
+            Ok(r) => r,
+            Err(e) => return Some(Response::Error(e)),
+        };
+        Some(self.begin(who, req, None, false))
+    }
+
+    /// `revert [V]`: an update to version V's code again, loaded from the
+    /// journal (or the reverse program ush compiled) as the next version.
+    pub fn revert(&self, who: &ClientId, spec: &RevertSpec) -> Response {
+        let refuse = Response::RevertRefused;
+        let st = self.vm.status();
+        if !matches!(st.program, ProgramState::Running { .. }) {
+            return refuse(RevertRefusal::NotRunning);
+        }
+        if !st.pending.is_empty() {
+            return refuse(RevertRefusal::UpdatePending);
+        }
+        if let crate::proto::JournalState::Off(why) = self.journal.state() {
+            return refuse(RevertRefusal::JournalOff(why));
+        }
+        let loads = self.journal.loads();
+        let current = Self::root(&loads, st.hrvn.0);
+        let to = match spec.to {
+            Some(v) => {
+                if !loads.iter().any(|l| l.version == v) {
+                    return refuse(RevertRefusal::NeverLoaded(v));
+                }
+                Self::root(&loads, v)
+            }
+            None => match self.journal.last_applied() {
+                Some((from, _)) => Self::root(&loads, from),
+                None => return refuse(RevertRefusal::NothingToRevert),
+            },
+        };
+        let behind = behind(&st);
+        if to == current && behind.is_empty() {
+            return refuse(RevertRefusal::AlreadyAt(to));
+        }
+        // Hand-written mprocs of the versions being gone back from.
+        let mut mprocs: Vec<(u64, String, Vec<String>)> = Vec::new();
+        for l in &loads {
+            let root = l.code_of.unwrap_or(l.version);
+            if l.mprocs.is_empty() || root <= to || root > current || l.version > st.hrvn.0 {
+                continue;
+            }
+            let module = compiler::object::read_object(&l.object).ok();
+            for m in &l.mprocs {
+                if mprocs.iter().any(|(v, n, _)| *v == root && n == m) {
+                    continue;
+                }
+                let set = module
+                    .as_ref()
+                    .and_then(|md| md.procs.iter().find(|p| &p.name == m))
+                    .map(|p| {
+                        p.statics
+                            .iter()
+                            .map(|s| format!("{m}.{}", s.name))
+                            .collect()
+                    })
+                    .unwrap_or_else(|| vec![m.clone()]);
+                mprocs.push((root, m.clone(), set));
+            }
+        }
+        if !mprocs.is_empty() && !spec.lossy && spec.reverse.is_none() {
+            return refuse(RevertRefusal::NeedsReverse { to, mprocs });
+        }
+        let Some(rec) = loads.iter().find(|l| l.version == to) else {
+            return refuse(RevertRefusal::NeverLoaded(to));
+        };
+        let n = self.next_version(&loads);
+        let (object, source) = match &spec.reverse {
+            Some(r) => (r.object.clone(), r.source.clone()),
+            None => (rec.object.clone(), rec.source.clone()),
+        };
+        match self.load_as(who, n, &object, source.as_deref(), Some(to), true) {
+            Response::Loaded(_) => {}
+            Response::Error(e) => return refuse(RevertRefusal::Load(e)),
+            other => return other,
+        }
+        let req = vm::UpdateRequest {
+            to: Some(VersionNo(n)),
+            within: spec.within_ms.map(Duration::from_millis),
+            atomic: spec.atomic,
+            ..Default::default()
+        };
+        let lossy = spec.lossy && spec.reverse.is_none() && !mprocs.is_empty();
+        match self.begin(who, req, Some(to), lossy) {
+            Response::UpdateBegun(info) => Response::Reverted {
+                to,
+                info,
+                lost: if lossy {
+                    mprocs.into_iter().flat_map(|m| m.2).collect()
+                } else {
+                    Vec::new()
+                },
+            },
+            other => other,
+        }
+    }
+
+    /// The journal as `history` shows it.
+    pub fn history(&self) -> Response {
+        Response::History {
+            journal: self.journal.state(),
+            rows: self.journal.history(),
+        }
+    }
+
+    /// Reloads every journaled version (in load order, through the load
+    /// path ush's loads take, so names get the same IDs) and starts `main`
+    /// at the version last committed. `Ok(None)`: nothing to restore.
+    pub fn restore(&self) -> Result<Option<RestoredInfo>, String> {
+        let loads = self.journal.loads();
+        if loads.is_empty() {
+            return Ok(None);
+        }
+        let nobody = ClientId::default();
+        let mut versions = Vec::new();
+        // Each version needs a version-space slot: a journal of more loads
+        // than that restores the newest (names first seen in the skipped
+        // versions may then get other IDs).
+        let skip = loads.len().saturating_sub(RESTORE_MAX_VERSIONS);
+        for l in &loads[skip..] {
+            match self.load_as(
+                &nobody,
+                l.version,
+                &l.object,
+                l.source.as_deref(),
+                l.code_of,
+                false,
+            ) {
+                Response::Loaded(_) => versions.push(l.version),
+                Response::Error(e) => {
+                    return Err(format!("version {} does not load again: {e}", l.version));
+                }
+                other => return Err(format!("version {}: {other:?}", l.version)),
+            }
+        }
+        let Some((run_version, committed, journal_ms)) = self.journal.committed() else {
+            // Loaded but never run: the versions are back, nothing runs.
+            let info = RestoredInfo {
+                at_ms: now_ms(),
+                journal_ms: 0,
+                version: 0,
+                versions,
+            };
+            self.journal.restore(0, &info.versions, 0);
+            *lock(&self.restored) = Some(info.clone());
+            return Ok(Some(info));
+        };
+        // Every procedure starts at the highest version any was committed
+        // to (a partial update's abandoned groups start at it too: the
+        // program's memory starts fresh, so nothing of theirs is active).
+        let version = committed
+            .as_ref()
+            .and_then(|m| m.values().copied().max())
+            .unwrap_or(run_version);
+        let r = self.run(&nobody, Some(version), |_| {});
+        if let Response::Error(e) = r {
+            return Err(format!("main of version {version} does not start: {e}"));
+        }
+        let info = RestoredInfo {
+            at_ms: now_ms(),
+            journal_ms,
+            version,
+            versions,
+        };
+        self.journal.restore(version, &info.versions, journal_ms);
+        *lock(&self.restored) = Some(info.clone());
+        Ok(Some(info))
     }
 
     /// Waits until no update is pending, at most `timeout_ms` (shortened to
@@ -223,7 +557,11 @@ impl Program {
         let deadline = Instant::now() + Duration::from_millis(timeout_ms.min(MAX_WAIT_MS));
         let mark = self.vm.ended_mark();
         let reply = |done: bool| {
-            let ended = self.vm.ended_since(mark).iter().map(update_ended).collect();
+            let ended: Vec<_> = self.vm.ended_since(mark).iter().map(update_ended).collect();
+            // Durable before this ush hears that they ended.
+            for e in &ended {
+                self.journal_ended(e);
+            }
             Some(Response::Waited { done, ended })
         };
         loop {
@@ -290,6 +628,8 @@ impl Program {
                 })
                 .collect(),
             return_interrupts: st.return_interrupts,
+            journal: self.journal.state(),
+            restored: lock(&self.restored).clone(),
         }
     }
 

@@ -225,6 +225,8 @@ pub(crate) fn spawn_pup_env(
         .args(args)
         .envs(env.iter().copied())
         .env("PODUS_COOKIE", home.cookie_path())
+        // The journal's default state directory is under HOME: the test's own.
+        .env("HOME", home.dir.path())
         .env_remove("PODUS_PUPMAPPER_PORT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

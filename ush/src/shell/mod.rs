@@ -21,6 +21,8 @@
 
 mod conn;
 mod control;
+mod history;
+pub(crate) use history::when;
 mod inspect;
 pub(crate) mod load;
 mod notices;
@@ -370,6 +372,14 @@ impl Shell {
             } => self.update(target, within, atomic, strict),
             Command::Wait { timeout } => self.wait(timeout),
             Command::Abort => self.abort(),
+            Command::History { json } => self.history(json),
+            Command::Revert {
+                to,
+                changes,
+                lossy,
+                within,
+                atomic,
+            } => self.revert(to, changes, lossy, within, atomic),
             Command::Status | Command::Versions | Command::Procs(_) => self.status(&cmd),
             Command::Stack => self.stack(),
             Command::Delta(v) => self.delta_view(v, (0, 0), None),

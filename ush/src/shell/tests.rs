@@ -61,6 +61,7 @@ impl Link for FakeLink {
                     program: "not started".into(),
                     pending: 0,
                     region_base: 0,
+                    restored_ms: None,
                 }),
                 // The fake keeps no record of its versions: nothing to type
                 // a new one against (the real pup's answer is tested end to
@@ -126,6 +127,8 @@ impl Link for FakeLink {
                     pending: vec![],
                     bindings: vec![],
                     return_interrupts: false,
+                    journal: pup_client::proto::JournalState::Off("test".into()),
+                    restored: None,
                 }),
                 Request::Stop => {
                     p.notices.push_back(Notice::Exited {

@@ -63,6 +63,18 @@ impl Shell {
             Response::WouldReset(rows) => return Err(format::would_reset(&rows)),
             r => return Err(Self::unexpected(r)),
         };
+        self.update_begun(&name, info, "update")
+    }
+
+    /// What `update` (and `revert`) print once an update has begun, and
+    /// its completion when it completed at once.
+    pub(super) fn update_begun(
+        &mut self,
+        name: &str,
+        info: pup_client::proto::UpdateInfo,
+        cmd: &str,
+    ) -> CmdResult {
+        let name = name.to_string();
         let c = self.conn(&name);
         // The pup announces completion (even an immediate one) with a
         // notice; `wait` listens for it.
@@ -83,7 +95,7 @@ impl Shell {
             {
                 self.pump_wait(deadline - Instant::now());
             }
-            return self.take_unsuccessful(&name, "update");
+            return self.take_unsuccessful(&name, cmd);
         }
         Ok(())
     }
