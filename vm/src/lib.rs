@@ -36,6 +36,7 @@ mod host;
 pub mod ids;
 pub mod layout;
 pub mod load;
+pub mod memory;
 pub mod names;
 mod pause;
 pub mod runtime;
