@@ -259,6 +259,13 @@ impl Vm {
         let space = space::AddressSpace::reserve()?;
         let cg = codegen::Codegen::new()?;
         let base = space.base();
+        let memory =
+            memory::ProgramMemory::new(memory::MemConfig::default(), base).map_err(|err| {
+                space::SpaceError::Reserve {
+                    size: memory::MemConfig::default().heap_len,
+                    err,
+                }
+            })?;
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
             let host: *const dyn Host = weak.as_ptr();
             Shared {
@@ -290,6 +297,7 @@ impl Vm {
                 test: std::sync::OnceLock::new(),
                 held: std::sync::atomic::AtomicBool::new(false),
                 mproc_label: Mutex::new(None),
+                memory,
             }
         });
         let (jtx, jrx) = channel::<(u64, u64)>();

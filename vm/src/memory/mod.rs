@@ -452,6 +452,32 @@ impl ProgramMemory {
         Err(self.classify(addr, len, write))
     }
 
+    /// The owned piece `addr` is in: `(avail, start, size)`, where
+    /// `avail >= 1` bytes from `addr` on are owned — to the end of the data
+    /// stacks, of its static segment, or of the live heap object's granules
+    /// — and `start`/`size` name the piece (the object, for messages). A C
+    /// string is scanned with this and may not leave the piece it starts
+    /// in: running off its end is an [`AccessKind::Overrun`].
+    pub fn owned_piece(&self, addr: u64, write: bool) -> Result<(u64, u64, u64), BadAccess> {
+        let l = &self.layout;
+        let s = addr.wrapping_sub(l.arena_base);
+        if s < l.stacks_len {
+            return Ok((l.stacks_len - s, l.arena_base, l.stacks_len));
+        }
+        if self.in_statics(addr, 1) {
+            let seg = addr & !(SEGMENT_SIZE - 1);
+            return Ok((seg + SEGMENT_SIZE - addr, seg, SEGMENT_SIZE));
+        }
+        let h = addr.wrapping_sub(l.heap_base);
+        if h < l.heap_len
+            && self.shadow_at(h) != 0
+            && let heap::Where::Live(obj, size) = self.heap().classify(h)
+        {
+            return Ok((obj + size.div_ceil(GRANULE) * GRANULE - addr, obj, size));
+        }
+        Err(self.classify(addr, 1, write))
+    }
+
     /// Why an access the check refused was refused.
     pub fn classify(&self, addr: u64, len: u64, write: bool) -> BadAccess {
         let l = &self.layout;
