@@ -393,8 +393,8 @@ impl ProgramMemory {
     }
 
     /// The C library's check: every byte of `[addr, addr + len)` must be
-    /// owned, in one piece (one data stack region, one static segment, or
-    /// live heap granules). A zero-length range touches nothing and passes.
+    /// owned, in one piece (the data stacks, one static segment, or one
+    /// live heap object, exact to its size in bytes). A zero-length range touches nothing and passes.
     pub fn check_range(&self, addr: u64, len: u64, write: bool) -> Result<(), BadAccess> {
         if len == 0 {
             return Ok(());
@@ -436,8 +436,9 @@ impl ProgramMemory {
                 // Contiguous live granules may still be two objects.
                 let heap = self.heap();
                 if let heap::Where::Live(obj, size) = heap.classify(h) {
-                    let limit = obj + size.div_ceil(GRANULE) * GRANULE;
-                    if addr + len <= limit {
+                    // Exact to the byte (the inline check is exact to the
+                    // granule): the C library knows the whole range.
+                    if addr + len <= obj + size {
                         return Ok(());
                     }
                     return Err(bad(AccessKind::Overrun { object: obj, size }));
@@ -454,7 +455,8 @@ impl ProgramMemory {
 
     /// The owned piece `addr` is in: `(avail, start, size)`, where
     /// `avail >= 1` bytes from `addr` on are owned — to the end of the data
-    /// stacks, of its static segment, or of the live heap object's granules
+    /// stacks, of its static segment, or of the live heap object (exact to
+    /// the byte)
     /// — and `start`/`size` name the piece (the object, for messages). A C
     /// string is scanned with this and may not leave the piece it starts
     /// in: running off its end is an [`AccessKind::Overrun`].
@@ -473,7 +475,15 @@ impl ProgramMemory {
             && self.shadow_at(h) != 0
             && let heap::Where::Live(obj, size) = self.heap().classify(h)
         {
-            return Ok((obj + size.div_ceil(GRANULE) * GRANULE - addr, obj, size));
+            if addr < obj + size {
+                return Ok((obj + size - addr, obj, size));
+            }
+            return Err(BadAccess {
+                addr,
+                len: 1,
+                write,
+                kind: AccessKind::Overrun { object: obj, size },
+            });
         }
         Err(self.classify(addr, 1, write))
     }

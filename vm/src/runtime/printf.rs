@@ -51,6 +51,24 @@ pub(super) unsafe fn format(
     Ok(out)
 }
 
+/// `snprintf`'s store: at most `cap - 1` bytes of `out` and a NUL at
+/// `dst` (nothing when `cap` is 0; the range checked before it is
+/// written); gives the full length, as C's does.
+pub(super) fn store(
+    mem: &ProgramMemory,
+    mut out: Vec<u8>,
+    dst: u64,
+    cap: u64,
+) -> Result<i32, BadAccess> {
+    let n = out.len();
+    if cap > 0 {
+        out.truncate(n.min((cap - 1).min(usize::MAX as u64) as usize));
+        out.push(0);
+        super::libc::write_bytes(mem, dst, &out)?;
+    }
+    Ok(n.min(i32::MAX as usize) as i32)
+}
+
 /// The precision of a `%s` conversion, if it has a non-negative one (a
 /// negative `*` precision counts as none, as in C).
 fn precision(cfmt: &CString, star: &[i64]) -> Option<u64> {

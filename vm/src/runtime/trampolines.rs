@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
 use super::libc::LibcFn;
-use super::printf::{Printf, format};
+use super::printf::{Printf, format, store};
 use super::{Ctx, ExitStatus, RuntimeError, TrapKind};
 use crate::memory::{BadAccess, MemFault, ProgramMemory};
 
@@ -564,18 +564,12 @@ pub unsafe extern "C" fn rt_snprintf(
         // SAFETY: generated code passes its own context.
         let ctx = unsafe { &*ctx };
         // SAFETY: the caller's contract.
-        let mut out = unsafe { format_or_fault(ctx, desc, args, (fp, pc, span)) };
-        let n = out.len();
-        if cap > 0 {
-            out.truncate(n.min((cap - 1).min(usize::MAX as u64) as usize));
-            out.push(0);
-            if let Err(bad) = super::libc::write_bytes(memory(ctx), dst, &out) {
-                drop(out);
-                // SAFETY: nothing with a destructor is live here.
-                unsafe { fault(ctx, MemFault::Access(bad), fp, pc, span) }
-            }
+        let out = unsafe { format_or_fault(ctx, desc, args, (fp, pc, span)) };
+        match store(memory(ctx), out, dst, cap) {
+            Ok(n) => n,
+            // SAFETY: nothing with a destructor is live here.
+            Err(bad) => unsafe { fault(ctx, MemFault::Access(bad), fp, pc, span) },
         }
-        n.min(i32::MAX as usize) as i32
     })
 }
 
