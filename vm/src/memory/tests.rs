@@ -150,10 +150,8 @@ fn realloc_keeps_contents_and_tag_and_follows_glibc() {
     let q = m.realloc(p, 5000, 0).unwrap();
     assert_ne!(q, p);
     // SAFETY: a live 5000-byte object.
-    assert_eq!(
-        unsafe { std::slice::from_raw_parts(q as *const u8, 20) },
-        b"0123456789abcdefghij"
-    );
+    let kept = unsafe { std::slice::from_raw_parts(q as *const u8, 20) };
+    assert_eq!(kept, b"0123456789abcdefghij");
     assert!(m.objects().any(|o| o == (q, 5000, 9)));
     assert!(matches!(kind(&m, p, 1), AccessKind::Freed { .. }));
     let r = m.realloc(q, 4500, 0).unwrap();
@@ -178,11 +176,8 @@ fn calloc_zeroes_and_refuses_overflow_and_exhaustion_is_null() {
     for _ in 0..10_000 {
         let c = m.calloc(4, 16, 0);
         // SAFETY: live 64-byte object.
-        assert!(
-            unsafe { std::slice::from_raw_parts(c as *const u8, 64) }
-                .iter()
-                .all(|&b| b == 0)
-        );
+        let got = unsafe { std::slice::from_raw_parts(c as *const u8, 64) };
+        assert!(got.iter().all(|&b| b == 0));
         m.free(c).unwrap();
     }
     assert_eq!(m.calloc(u64::MAX / 2, 3, 0), 0);

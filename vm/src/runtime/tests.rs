@@ -147,10 +147,8 @@ mod memory {
             pieces: vec![conv("%.3s", 's', Some(ConvKind::CStr))],
         };
         // SAFETY: as above.
-        assert_eq!(
-            unsafe { format(Some(&m), &d, [raw].as_ptr()) }.unwrap(),
-            b"abc"
-        );
+        let got = unsafe { format(Some(&m), &d, [raw].as_ptr()) };
+        assert_eq!(got.unwrap(), b"abc");
         // Without one, running off the object is a bad access.
         let d = Printf {
             pieces: vec![conv("%s", 's', Some(ConvKind::CStr))],
