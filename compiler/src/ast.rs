@@ -1,7 +1,7 @@
 //! The syntax tree the parser builds: exactly what was written, with spans,
 //! before names and types are resolved (that is [`crate::check`]'s job).
 
-use crate::ir::Span;
+use crate::ir::{Scalar, Span};
 
 /// An identifier with where it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,17 +12,9 @@ pub struct Ident {
     pub span: Span,
 }
 
-/// A scalar type, after its spelling is resolved (`long`, `short`, `char`,
-/// `signed` are spellings of `int`; `float` of `double`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TypeName {
-    /// `int`
-    Int,
-    /// `unsigned` (64-bit)
-    UInt,
-    /// `double`
-    Double,
-}
+/// A scalar type, after its spelling is resolved (`long int` is `long`,
+/// `signed char` is `char`): the IR's scalar types are C's.
+pub type TypeName = crate::ir::Scalar;
 
 /// One word of a declaration's specifiers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +41,8 @@ pub enum SpecWord {
     Static,
     /// `const`
     Const,
+    /// `_Bool`
+    Bool,
 }
 
 /// Resolved declaration specifiers: `static const unsigned long`.
@@ -83,6 +77,8 @@ pub fn resolve_specs(words: &[SpecWord]) -> Result<Specs, String> {
     let (ints, longs, shorts, chars) = (n(W::Int), n(W::Long), n(W::Short), n(W::Char));
     let (signed, unsigned) = (n(W::Signed), n(W::Unsigned));
     let (doubles, floats, voids) = (n(W::Double), n(W::Float), n(W::Void));
+    let bools = n(W::Bool);
+    let bad = || Err("this combination of type words is not a C type".to_string());
     let ty = if types.is_empty() {
         return Err("a declaration needs a type (`int`, `double`, ...)".into());
     } else if voids > 0 {
@@ -90,26 +86,40 @@ pub fn resolve_specs(words: &[SpecWord]) -> Result<Specs, String> {
             return Err("`void` cannot be combined with another type".into());
         }
         None
-    } else if doubles + floats > 0 {
-        // `long double` is accepted as a double too.
-        if doubles + floats > 1 || types.len() - doubles - floats > longs.min(1) {
-            return Err("this combination of type words is not a C type".into());
+    } else if bools > 0 {
+        if types.len() > 1 {
+            return bad();
         }
-        Some(TypeName::Double)
+        Some(Scalar::Bool)
+    } else if doubles + floats > 0 {
+        // `long double` is accepted as a double (UC has no 80-bit type).
+        if doubles + floats > 1 || types.len() - doubles - floats > longs.min(1) {
+            return bad();
+        }
+        if floats == 1 && longs > 0 {
+            return bad();
+        }
+        Some(if floats == 1 { Scalar::F32 } else { Scalar::F64 })
     } else {
         if ints > 1 || shorts > 1 || chars > 1 || longs > 2 || signed + unsigned > 1 {
-            return Err("this combination of type words is not a C type".into());
+            return bad();
         }
         if shorts + chars + (longs > 0) as usize > 1 {
-            return Err("this combination of type words is not a C type".into());
+            return bad();
         }
         if chars == 1 && ints == 1 {
             return Err("`char int` is not a C type".into());
         }
-        Some(if unsigned == 1 {
-            TypeName::UInt
-        } else {
-            TypeName::Int
+        let u = unsigned == 1;
+        Some(match (chars, shorts, longs) {
+            (1, _, _) if u => Scalar::U8,
+            (1, _, _) => Scalar::I8,
+            (_, 1, _) if u => Scalar::U16,
+            (_, 1, _) => Scalar::I16,
+            (_, _, 0) if u => Scalar::U32,
+            (_, _, 0) => Scalar::I32,
+            _ if u => Scalar::U64,
+            _ => Scalar::I64,
         })
     };
     Ok(Specs {
@@ -133,6 +143,7 @@ pub fn spec_word(w: SpecWord) -> &'static str {
         SpecWord::Unsigned => "unsigned",
         SpecWord::Static => "static",
         SpecWord::Const => "const",
+        SpecWord::Bool => "_Bool",
     }
 }
 
@@ -252,7 +263,7 @@ impl ParamItem {
     pub fn new(specs: (Specs, Span), name: Ident, is_array: bool, span: Span) -> ParamItem {
         ParamItem {
             param: ParamDecl {
-                ty: specs.0.ty.unwrap_or(TypeName::Int),
+                ty: specs.0.ty.unwrap_or(Scalar::I32),
                 name,
                 is_array,
                 span,
@@ -478,12 +489,15 @@ pub struct Expr {
 /// Expression forms.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
-    /// An integer (or character) literal.
-    Int(i64),
-    /// An unsigned integer literal (`5U`, or too large for a signed one).
-    UInt(i64),
-    /// A floating-point literal.
-    Double(f64),
+    /// An integer (or character) literal with its C type (`5` int,
+    /// `5u` unsigned, `5L` long, `0xffffffff` unsigned, ...).
+    Int(i64, Scalar),
+    /// A floating-point literal: `double`, or `float` with an `f` suffix.
+    Double(f64, Scalar),
+    /// `sizeof(type)`.
+    SizeofType(TypeName),
+    /// `sizeof expr` (the operand is not evaluated).
+    SizeofExpr(Box<Expr>),
     /// A string literal.
     Str(String),
     /// A name.

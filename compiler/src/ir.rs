@@ -9,7 +9,7 @@
 //! - `printf` formats are split into [`FmtPiece`]s whose conversions match the
 //!   argument types; string literals appear only there;
 //! - statics and globals have constant initializers and a layout
-//!   (byte offsets, 8-byte slots) computed here.
+//!   (byte offsets at C's sizes and alignments) computed here.
 //!
 //! The IR is structured (a tree, not a CFG): the VM's translator walks it the
 //! way cranelift-jit-demo walks its AST. Source spans are kept only where the
@@ -68,41 +68,173 @@ macro_rules! bounded_serde {
 
 bounded_serde!(Stmt, Expr, Place);
 
-/// A scalar value type. `int` is 64-bit wrapping; `unsigned` is 64-bit
-/// unsigned (modulo 2^64); `double` is IEEE binary64.
+/// A scalar value type: C's arithmetic types on LP64 (x86-64 Linux, as
+/// gcc lays them out). Integers wrap (gcc `-fwrapv`); `float` is IEEE
+/// binary32 and `double` binary64. `long long` is [`Scalar::I64`] (the
+/// same representation as `long` on LP64).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Scalar {
-    /// 64-bit signed, wrapping.
-    Int,
-    /// IEEE 754 binary64.
-    Double,
-    /// 64-bit unsigned (C's `unsigned long`). Its constants are stored as
-    /// [`Const::Int`] holding the same 64 bits.
-    UInt,
+    /// `char` / `signed char`: 8-bit signed.
+    I8,
+    /// `unsigned char`.
+    U8,
+    /// `short`: 16-bit signed.
+    I16,
+    /// `unsigned short`.
+    U16,
+    /// `int`: 32-bit signed.
+    I32,
+    /// `unsigned int`.
+    U32,
+    /// `long` / `long long`: 64-bit signed.
+    I64,
+    /// `unsigned long` / `unsigned long long`.
+    U64,
+    /// `_Bool`: 0 or 1 in one byte; converting to it tests against zero.
+    Bool,
+    /// `float`: IEEE 754 binary32.
+    F32,
+    /// `double`: IEEE 754 binary64.
+    F64,
 }
 
 impl Scalar {
-    /// The type as C spells it (`int`, `unsigned`, `double`).
+    /// Every scalar type, in rank order within integers then floats.
+    pub const ALL: [Scalar; 11] = [
+        Scalar::Bool,
+        Scalar::I8,
+        Scalar::U8,
+        Scalar::I16,
+        Scalar::U16,
+        Scalar::I32,
+        Scalar::U32,
+        Scalar::I64,
+        Scalar::U64,
+        Scalar::F32,
+        Scalar::F64,
+    ];
+
+    /// The type as C spells it (`int`, `unsigned long`, `double`).
     pub fn name(self) -> &'static str {
         match self {
-            Scalar::Int => "int",
-            Scalar::UInt => "unsigned",
-            Scalar::Double => "double",
+            Scalar::I8 => "char",
+            Scalar::U8 => "unsigned char",
+            Scalar::I16 => "short",
+            Scalar::U16 => "unsigned short",
+            Scalar::I32 => "int",
+            Scalar::U32 => "unsigned",
+            Scalar::I64 => "long",
+            Scalar::U64 => "unsigned long",
+            Scalar::Bool => "_Bool",
+            Scalar::F32 => "float",
+            Scalar::F64 => "double",
         }
     }
 
-    /// `int` or `unsigned`: held in a 64-bit integer register.
+    /// An integer type (`_Bool` included): held in an integer register.
     pub fn is_integer(self) -> bool {
-        matches!(self, Scalar::Int | Scalar::UInt)
+        !self.is_float()
+    }
+
+    /// `float` or `double`.
+    pub fn is_float(self) -> bool {
+        matches!(self, Scalar::F32 | Scalar::F64)
+    }
+
+    /// A signed integer type.
+    pub fn is_signed(self) -> bool {
+        matches!(self, Scalar::I8 | Scalar::I16 | Scalar::I32 | Scalar::I64)
+    }
+
+    /// An unsigned integer type (`_Bool` included).
+    pub fn is_unsigned(self) -> bool {
+        self.is_integer() && !self.is_signed()
+    }
+
+    /// Size in bytes (also its alignment, as gcc lays scalars out).
+    pub fn size(self) -> u32 {
+        match self {
+            Scalar::I8 | Scalar::U8 | Scalar::Bool => 1,
+            Scalar::I16 | Scalar::U16 => 2,
+            Scalar::I32 | Scalar::U32 | Scalar::F32 => 4,
+            Scalar::I64 | Scalar::U64 | Scalar::F64 => 8,
+        }
+    }
+
+    /// Width in bits.
+    pub fn bits(self) -> u32 {
+        self.size() * 8
+    }
+
+    /// C's integer promotion: types narrower than `int` become `int`
+    /// (every value of them fits); others stay.
+    pub fn promote(self) -> Scalar {
+        match self {
+            Scalar::I8 | Scalar::U8 | Scalar::I16 | Scalar::U16 | Scalar::Bool => Scalar::I32,
+            s => s,
+        }
+    }
+
+    /// C's usual arithmetic conversions: the common type of two operands.
+    pub fn common(a: Scalar, b: Scalar) -> Scalar {
+        if a == Scalar::F64 || b == Scalar::F64 {
+            return Scalar::F64;
+        }
+        if a == Scalar::F32 || b == Scalar::F32 {
+            return Scalar::F32;
+        }
+        let (a, b) = (a.promote(), b.promote());
+        if a == b {
+            return a;
+        }
+        // Both are int, unsigned, long or unsigned long now. On LP64 a
+        // long holds every unsigned int, so long wins over unsigned int.
+        let rank = |s: Scalar| s.size();
+        match (a.is_signed(), b.is_signed()) {
+            (true, true) | (false, false) => {
+                if rank(a) >= rank(b) {
+                    a
+                } else {
+                    b
+                }
+            }
+            _ => {
+                let (s, u) = if a.is_signed() { (a, b) } else { (b, a) };
+                if rank(u) >= rank(s) { u } else { s }
+            }
+        }
+    }
+
+    /// `v`'s low bits as a value of this integer type, sign- or
+    /// zero-extended back to 64 bits (`_Bool`: v != 0). How constants are
+    /// kept: every integer [`Const::Int`] is normalized so.
+    pub fn wrap(self, v: i64) -> i64 {
+        match self {
+            Scalar::I8 => v as i8 as i64,
+            Scalar::U8 => v as u8 as i64,
+            Scalar::I16 => v as i16 as i64,
+            Scalar::U16 => v as u16 as i64,
+            Scalar::I32 => v as i32 as i64,
+            Scalar::U32 => v as u32 as i64,
+            Scalar::Bool => (v != 0) as i64,
+            _ => v,
+        }
+    }
+}
+
+impl std::fmt::Display for Scalar {
+    /// As C spells it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
 /// The type of a variable (local, static, global): a scalar or a fixed array.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum VarTy {
-    /// One scalar (8 bytes).
+    /// One scalar.
     Scalar(Scalar),
-    /// `elem name[len]`: `len` elements of 8 bytes each.
+    /// `elem name[len]`: `len` elements laid out as C does.
     Array(Scalar, u32),
 }
 
@@ -117,11 +249,25 @@ impl std::fmt::Display for VarTy {
 }
 
 impl VarTy {
-    /// Size in bytes (every element is 8 bytes).
+    /// Size in bytes, as C lays it out.
     pub fn size(self) -> u64 {
         match self {
-            VarTy::Scalar(_) => 8,
-            VarTy::Array(_, n) => 8 * n as u64,
+            VarTy::Scalar(s) => s.size() as u64,
+            VarTy::Array(s, n) => s.size() as u64 * n as u64,
+        }
+    }
+
+    /// Alignment in bytes.
+    pub fn align(self) -> u32 {
+        match self {
+            VarTy::Scalar(s) | VarTy::Array(s, _) => s.size(),
+        }
+    }
+
+    /// The element (or only) scalar.
+    pub fn elem(self) -> Scalar {
+        match self {
+            VarTy::Scalar(s) | VarTy::Array(s, _) => s,
         }
     }
 }
@@ -212,7 +358,7 @@ pub struct Static {
     pub name: String,
     /// Its type.
     pub ty: VarTy,
-    /// Byte offset in the procedure's data segment (8-aligned).
+    /// Byte offset in the procedure's data segment (aligned to its type).
     pub offset: u32,
     /// Initial value, one `Const` per element.
     pub init: Vec<Const>,
@@ -263,7 +409,7 @@ pub struct Proc {
     pub locals: Vec<Local>,
     /// Static locals with their layout.
     pub statics: Vec<Static>,
-    /// Size in bytes of the data segment (sum of statics, 8-aligned).
+    /// Size in bytes of the data segment (its statics laid out in order).
     pub data_size: u32,
     /// The body.
     pub body: Vec<Stmt>,

@@ -146,6 +146,12 @@ pub enum Tok {
     /// `float`
     #[token("float")]
     KwFloat,
+    /// `_Bool`
+    #[token("_Bool")]
+    KwBool,
+    /// `sizeof`
+    #[token("sizeof")]
+    KwSizeof,
     /// `const`
     #[token("const")]
     KwConst,
@@ -163,7 +169,7 @@ pub enum Tok {
     KwDefault,
     /// A C feature UC leaves out (`struct`, `goto`, `typedef`, ...): the
     /// parser rejects it with a diagnostic that names it.
-    #[regex("struct|union|enum|goto|typedef|sizeof|extern|register|volatile", |lex| lex.slice().to_string())]
+    #[regex("struct|union|enum|goto|typedef|extern|register|volatile", |lex| lex.slice().to_string())]
     Unsupported(String),
     /// A preprocessor line (`#include ...`, `#define ...`), whole; the
     /// [`Lexer`] interprets it and never passes it on.
@@ -179,11 +185,12 @@ pub enum Tok {
     #[regex(r"0[xX][0-9a-fA-F]+[uUlL]*", int_literal)]
     #[regex(r"'([^'\\\n]|\\[^\n])*'?", char_literal)]
     IntLit(IntLit),
-    /// A floating-point literal.
-    #[regex(r"[0-9]+\.[0-9]*([eE][+-]?[0-9]+)?", double_literal)]
-    #[regex(r"\.[0-9]+([eE][+-]?[0-9]+)?", double_literal)]
-    #[regex(r"[0-9]+[eE][+-]?[0-9]+", double_literal)]
-    DoubleLit(f64),
+    /// A floating-point literal; an `f` suffix makes it a `float`
+    /// (`l`, `long double`, is read as a double).
+    #[regex(r"[0-9]+\.[0-9]*([eE][+-]?[0-9]+)?[fFlL]?", double_literal)]
+    #[regex(r"\.[0-9]+([eE][+-]?[0-9]+)?[fFlL]?", double_literal)]
+    #[regex(r"[0-9]+[eE][+-]?[0-9]+[fFlL]?", double_literal)]
+    DoubleLit(FloatLit),
     /// A string literal, escapes decoded.
     #[regex(r#""([^"\\\n]|\\[^\n])*"?"#, string_literal)]
     Str(String),
@@ -342,6 +349,7 @@ impl Tok {
                 | Tok::KwSigned
                 | Tok::KwUnsigned
                 | Tok::KwFloat
+                | Tok::KwBool
         )
     }
 
@@ -395,6 +403,8 @@ impl fmt::Display for Tok {
             Tok::KwSigned => "signed",
             Tok::KwUnsigned => "unsigned",
             Tok::KwFloat => "float",
+            Tok::KwBool => "_Bool",
+            Tok::KwSizeof => "sizeof",
             Tok::KwConst => "const",
             Tok::KwDo => "do",
             Tok::KwSwitch => "switch",
@@ -404,7 +414,7 @@ impl fmt::Display for Tok {
             Tok::IntLit(v) => return write!(f, "integer `{}`", v.value),
             Tok::Directive(_) => return write!(f, "a preprocessor line"),
             Tok::Unsupported(w) => return write!(f, "`{w}`"),
-            Tok::DoubleLit(v) => return write!(f, "number `{v:?}`"),
+            Tok::DoubleLit(v) => return write!(f, "number `{:?}`", v.value),
             Tok::Str(_) => return write!(f, "string literal"),
             Tok::LParen => "(",
             Tok::RParen => ")",
@@ -472,23 +482,58 @@ fn block_comment(lex: &mut logos::Lexer<'_, Tok>) -> Result<logos::Skip, LexErro
     }
 }
 
-/// An integer literal's value and whether C gives it an unsigned type
-/// (a `U` suffix, or a value above `i64::MAX`, which C makes unsigned).
+/// An integer literal's value and the suffix and base that, with the
+/// value, decide its C type ([`IntLit::ty`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IntLit {
     /// The value's 64 bits.
     pub value: i64,
-    /// It is an `unsigned` constant.
+    /// A `U` suffix, or a value above `i64::MAX` (unsigned in `#if`).
     pub unsigned: bool,
+    /// An `L` or `LL` suffix.
+    pub long: bool,
+    /// Written in decimal (C gives octal and hex literals unsigned types
+    /// sooner).
+    pub decimal: bool,
 }
 
 impl IntLit {
-    /// A signed literal.
+    /// A signed decimal literal (of type `int` when it fits).
     pub fn int(value: i64) -> IntLit {
         IntLit {
             value,
             unsigned: false,
+            long: false,
+            decimal: true,
         }
+    }
+
+    /// Its type by C's rules (C11 6.4.4.1 on LP64): the first of `int`,
+    /// `unsigned int` (octal and hex, or a `U` suffix), `long`, `unsigned
+    /// long` that holds the value, starting at `long` with an `L` suffix.
+    pub fn ty(&self) -> crate::ir::Scalar {
+        use crate::ir::Scalar;
+        let v = self.value as u64;
+        let u_suffix = self.unsigned && v <= i64::MAX as u64;
+        let candidates: &[Scalar] = match (u_suffix, self.long, self.decimal) {
+            (true, false, _) => &[Scalar::U32, Scalar::U64],
+            (true, true, _) => &[Scalar::U64],
+            (false, false, true) => &[Scalar::I32, Scalar::I64, Scalar::U64],
+            (false, false, false) => &[Scalar::I32, Scalar::U32, Scalar::I64, Scalar::U64],
+            (false, true, true) => &[Scalar::I64, Scalar::U64],
+            (false, true, false) => &[Scalar::I64, Scalar::U64],
+        };
+        let fits = |s: Scalar| match s {
+            Scalar::I32 => v <= i32::MAX as u64,
+            Scalar::U32 => v <= u32::MAX as u64,
+            Scalar::I64 => v <= i64::MAX as u64,
+            _ => true,
+        };
+        candidates
+            .iter()
+            .copied()
+            .find(|s| fits(*s))
+            .unwrap_or(Scalar::U64)
     }
 }
 
@@ -521,11 +566,30 @@ fn int_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<IntLit, LexError> {
     Ok(IntLit {
         value: v as i64,
         unsigned: lower.contains('u') || v > i64::MAX as u64,
+        long: lower.contains('l'),
+        decimal: radix == 10,
     })
 }
 
-fn double_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<f64, LexError> {
-    lex.slice().parse().map_err(|_| LexError::BadDouble)
+/// A floating-point literal's value and whether it is a `float` (`1.5f`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FloatLit {
+    /// The value (a `float`'s already rounded to binary32).
+    pub value: f64,
+    /// An `f`/`F` suffix.
+    pub single: bool,
+}
+
+fn double_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<FloatLit, LexError> {
+    let s = lex.slice();
+    let body = s.trim_end_matches(['f', 'F', 'l', 'L']);
+    let single = s.ends_with(['f', 'F']);
+    let value: f64 = if single {
+        body.parse::<f32>().map_err(|_| LexError::BadDouble)? as f64
+    } else {
+        body.parse().map_err(|_| LexError::BadDouble)?
+    };
+    Ok(FloatLit { value, single })
 }
 
 /// Decodes the body of a quoted literal; `None` if the closing quote is
@@ -596,6 +660,9 @@ fn char_literal(lex: &mut logos::Lexer<'_, Tok>) -> Result<IntLit, LexError> {
     let s = unescape(&lex.slice()[1..], '\'')?.ok_or(LexError::BadCharLit)?;
     let mut chars = s.chars();
     match (chars.next(), chars.next()) {
+        // A character constant has type int, and its value is the char's:
+        // `'\xff'` is -1 where char is signed, as on x86-64.
+        (Some(c), None) if (c as u32) < 256 => Ok(IntLit::int(c as u32 as u8 as i8 as i64)),
         (Some(c), None) => Ok(IntLit::int(c as i64)),
         _ => Err(LexError::BadCharLit),
     }
@@ -622,9 +689,18 @@ mod tests {
                 Tok::KwInt,
                 Tok::Ident("intx".into()),
                 Tok::IntLit(IntLit::int(12)),
-                Tok::DoubleLit(1.5),
-                Tok::DoubleLit(0.5),
-                Tok::DoubleLit(1000.0),
+                Tok::DoubleLit(FloatLit {
+                    value: 1.5,
+                    single: false
+                }),
+                Tok::DoubleLit(FloatLit {
+                    value: 0.5,
+                    single: false
+                }),
+                Tok::DoubleLit(FloatLit {
+                    value: 1000.0,
+                    single: false
+                }),
                 Tok::IntLit(IntLit::int(97)),
                 Tok::Str("a\n".into()),
                 Tok::KwOld,

@@ -257,9 +257,9 @@ pub fn write_delta(module: &Module) -> String {
 
 fn parse_scalar(s: &str) -> Option<Scalar> {
     match s {
-        "int" => Some(Scalar::Int),
-        "double" => Some(Scalar::Double),
-        "unsigned" => Some(Scalar::UInt),
+        "int" => Some(Scalar::I32),
+        "double" => Some(Scalar::F64),
+        "unsigned" => Some(Scalar::U32),
         _ => None,
     }
 }

@@ -387,10 +387,6 @@ fn left_out(tok: &Tok, expected: &[String]) -> Option<(String, String)> {
                 "use a loop with `break` or `continue`",
             ),
             "typedef" => out("`typedef` is not supported in UC", "write the type itself"),
-            "sizeof" => out(
-                "`sizeof` is not supported in UC",
-                "use `len(a)` for the length of an array",
-            ),
             _ => out(
                 &format!("`{w}` is not supported in UC"),
                 "remove it (one translation unit, no storage classes besides `static`)",

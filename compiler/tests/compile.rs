@@ -75,7 +75,7 @@ fn pizza1_is_the_papers_listing() {
         dp.sig,
         Signature {
             params: vec![],
-            ret: RetTy::Scalar(Scalar::Int)
+            ret: RetTy::Scalar(Scalar::I32)
         }
     );
     assert_eq!(
@@ -85,11 +85,11 @@ fn pizza1_is_the_papers_listing() {
     assert_eq!(dp.statics.len(), 1);
     assert_eq!(dp.statics[0].name, "pd");
     assert_eq!(dp.statics[0].init, vec![Const::Int(1)]);
-    assert_eq!(dp.data_size, 8);
+    assert_eq!(dp.data_size, 4, "one int");
     // `set_oven_temp(pd) int pd;` takes an int.
     assert_eq!(
         proc(&m, "set_oven_temp").sig.params,
-        vec![ParamTy::Scalar(Scalar::Int)]
+        vec![ParamTy::Scalar(Scalar::I32)]
     );
     assert!(m.mprocs.is_empty() && m.iprocs.is_empty());
 }
@@ -104,7 +104,7 @@ fn pizza2_mproc_reads_old_pd_into_new_pd() {
         mp.old_statics,
         vec![OldStatic {
             name: "pd".into(),
-            ty: VarTy::Scalar(Scalar::Int)
+            ty: VarTy::Scalar(Scalar::I32)
         }]
     );
     let [Stmt::Expr(e)] = mp.body.as_slice() else {
@@ -123,10 +123,10 @@ fn old_static_type_comes_from_the_previous_version() {
     let prev = src_ok("f() { static double pd = 1.5; } main() { f(); }");
     let new_src = "f() { static int pd = 1; } mproc f { pd = (int) old.pd; } main() { f(); }";
     let m = compiler::compile_update("t.uc", new_src, Some(&prev)).unwrap();
-    assert_eq!(m.mprocs[0].old_statics[0].ty, VarTy::Scalar(Scalar::Double));
+    assert_eq!(m.mprocs[0].old_statics[0].ty, VarTy::Scalar(Scalar::F64));
     // Without the previous version the new type is assumed.
     let m = compiler::compile("t.uc", new_src).unwrap();
-    assert_eq!(m.mprocs[0].old_statics[0].ty, VarTy::Scalar(Scalar::Int));
+    assert_eq!(m.mprocs[0].old_statics[0].ty, VarTy::Scalar(Scalar::I32));
     // With it, reading the old double into the new int converts, as C's
     // assignment does, through an explicit cast in the IR.
     let conv = "f() { static int pd = 1; } mproc f { pd = old.pd; } main() { f(); }";
@@ -141,7 +141,7 @@ fn old_static_type_comes_from_the_previous_version() {
         matches!(
             value.kind,
             ExprKind::Cast {
-                to: Scalar::Int,
+                to: Scalar::I32,
                 ..
             }
         ),
@@ -182,15 +182,15 @@ fn iproc_maps_int_array_to_double_array() {
     assert_eq!(
         ip.old_sig,
         Signature {
-            params: vec![ParamTy::ArrayRef(Scalar::Int), ParamTy::Scalar(Scalar::Int)],
+            params: vec![ParamTy::ArrayRef(Scalar::I32), ParamTy::Scalar(Scalar::I32)],
             ret: RetTy::Void
         }
     );
     assert_eq!(
         proc(&m, "sort").sig.params,
         vec![
-            ParamTy::ArrayRef(Scalar::Double),
-            ParamTy::Scalar(Scalar::Int)
+            ParamTy::ArrayRef(Scalar::F64),
+            ParamTy::Scalar(Scalar::I32)
         ]
     );
     // new.sort(b, n) is a call of `sort` with b passed by reference.
@@ -234,11 +234,11 @@ fn conversions_are_explicit_casts() {
     let json = serde_json::to_string(&proc(&m, "main").body).unwrap();
     // `double d = 1` casts the literal; `d + i` casts i.
     assert_eq!(
-        json.matches(r#""Cast":{"to":"Double""#).count(),
+        json.matches(r#""Cast":{"to":"F64""#).count(),
         2,
         "{json}"
     );
-    assert_eq!(json.matches(r#""Cast":{"to":"Int""#).count(), 1, "{json}");
+    assert_eq!(json.matches(r#""Cast":{"to":"I32""#).count(), 1, "{json}");
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn partly_initialized_local_array_is_zero_filled() {
     // Two element stores, then one loop over the rest.
     assert_eq!(p.body.len(), 3);
     assert!(matches!(&p.body[2], Stmt::Block(b) if matches!(b[1], Stmt::Loop { .. })));
-    assert_eq!(p.locals[1].ty, LocalTy::Scalar(Scalar::Int));
+    assert_eq!(p.locals[1].ty, LocalTy::Scalar(Scalar::I32));
 }
 
 #[test]
@@ -272,7 +272,7 @@ fn statics_are_laid_out_and_shadowed_ones_renamed() {
     let s = &proc(&m, "shadowing").statics;
     assert_eq!(s[0].name, "x");
     assert_eq!(s[1].name, "x#2");
-    assert_eq!((s[0].offset, s[1].offset), (0, 8));
+    assert_eq!((s[0].offset, s[1].offset), (0, 4), "ints are 4 bytes");
     let g = m.globals.iter().find(|g| g.name == "weights").unwrap();
     assert_eq!(g.init.len(), 4, "arrays are fully listed");
     assert_eq!(g.init[3], Const::Double(0.0));
@@ -289,11 +289,11 @@ fn knr_parameters_default_to_int_and_arrays_are_references() {
         proc(&m, "scale").sig,
         Signature {
             params: vec![
-                ParamTy::Scalar(Scalar::Int),
-                ParamTy::Scalar(Scalar::Double),
-                ParamTy::ArrayRef(Scalar::Int)
+                ParamTy::Scalar(Scalar::I32),
+                ParamTy::Scalar(Scalar::F64),
+                ParamTy::ArrayRef(Scalar::I32)
             ],
-            ret: RetTy::Scalar(Scalar::Int)
+            ret: RetTy::Scalar(Scalar::I32)
         }
     );
     assert_eq!(proc(&m, "main").globals_used.len(), 5);
@@ -306,7 +306,7 @@ fn bare_return_in_int_procedure_returns_zero() {
     assert_eq!(
         proc(&m, "f").body,
         vec![Stmt::Return(Some(Expr {
-            ty: Some(Scalar::Int),
+            ty: Some(Scalar::I32),
             kind: ExprKind::Int(0),
             span: Span { start: 6, end: 13 }
         }))]

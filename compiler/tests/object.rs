@@ -127,13 +127,13 @@ fn deeply_nested_objects_are_refused_not_a_stack_overflow() {
     use compiler::ir::*;
     let deep = |n: usize| {
         let mut e = Expr {
-            ty: Some(Scalar::Int),
+            ty: Some(Scalar::I32),
             kind: ExprKind::Int(1),
             span: Span::default(),
         };
         for _ in 0..n {
             e = Expr {
-                ty: Some(Scalar::Int),
+                ty: Some(Scalar::I32),
                 kind: ExprKind::Unary {
                     op: UnOp::Neg,
                     operand: Box::new(e),

@@ -175,7 +175,7 @@ fn constants_fold_with_c_semantics() {
     assert_eq!(d.0.len(), 1, "{d}");
     let src = src.replace("static long c = sizeof_is_not_needed;\n", "");
     let mm = m(&format!("{src}int main() {{ return 0; }}"));
-    assert_eq!(mm.globals[0].ty, VarTy::Scalar(Scalar::UInt));
+    assert_eq!(mm.globals[0].ty, VarTy::Scalar(Scalar::U32));
     assert_eq!(mm.globals[0].init, [Const::Int(1844674407370955161)]);
     assert_eq!(
         mm.globals[1].init,

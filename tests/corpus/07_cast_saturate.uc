@@ -1,11 +1,11 @@
-/* 07_cast_saturate: (int) of a double outside the int range saturates
+/* 07_cast_saturate: (long) of a double outside the long range saturates
    (the IR's contract; in C this would be undefined). */
 main()
 {
     double huge = 1e30;
-    printf("%d\n", (int) huge);
-    printf("%d\n", (int) -huge);
-    printf("%d\n", (int) (1.0 / 0.0));
-    printf("%d\n", (int) (-1.0 / 0.0));
-    printf("%d\n", (int) 9.3e18);
+    printf("%ld\n", (long) huge);
+    printf("%ld\n", (long) -huge);
+    printf("%ld\n", (long) (1.0 / 0.0));
+    printf("%ld\n", (long) (-1.0 / 0.0));
+    printf("%ld\n", (long) 9.3e18);
 }

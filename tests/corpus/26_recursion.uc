@@ -1,20 +1,20 @@
 /* 26_recursion: fib, factorial, ackermann (small), power by squaring,
    recursive sum over an array parameter, towers of Hanoi. */
-int fib(int n)
+long fib(long n)
 {
     if (n < 2)
         return n;
     return fib(n - 1) + fib(n - 2);
 }
 
-int fact(int n)
+long fact(long n)
 {
     if (n <= 1)
         return 1;
     return n * fact(n - 1);
 }
 
-int ack(int m, int n)
+long ack(long m, long n)
 {
     if (m == 0)
         return n + 1;
@@ -23,7 +23,7 @@ int ack(int m, int n)
     return ack(m - 1, ack(m, n - 1));
 }
 
-double power(double x, int n)
+double power(double x, long n)
 {
     double h;
     if (n == 0)
@@ -36,39 +36,39 @@ double power(double x, int n)
     return h * h * x;
 }
 
-int sum_from(int a[], int i)
+long sum_from(long a[], long i)
 {
     if (i >= len(a))
         return 0;
     return a[i] + sum_from(a, i + 1);
 }
 
-int moves;
+long moves;
 
-void hanoi(int n, int from, int to, int via)
+void hanoi(long n, long from, long to, long via)
 {
     if (n == 0)
         return;
     hanoi(n - 1, from, via, to);
     moves++;
     if (n >= 3)
-        printf("move disk %d from %d to %d\n", n, from, to);
+        printf("move disk %ld from %ld to %ld\n", n, from, to);
     hanoi(n - 1, via, to, from);
 }
 
 main()
 {
-    int i, a[100];
+    long i, a[100];
     for (i = 0; i <= 20; i += 5)
-        printf("fib(%d) = %d\n", i, fib(i));
-    printf("20! = %d\n", fact(20));
-    printf("21! wraps to %d\n", fact(21));
-    printf("ack(2, 3) = %d\n", ack(2, 3));
-    printf("ack(3, 3) = %d\n", ack(3, 3));
+        printf("fib(%ld) = %ld\n", i, fib(i));
+    printf("20! = %ld\n", fact(20));
+    printf("21! wraps to %ld\n", fact(21));
+    printf("ack(2, 3) = %ld\n", ack(2, 3));
+    printf("ack(3, 3) = %ld\n", ack(3, 3));
     printf("2^10 = %f, 2^-2 = %f, 1.5^7 = %f\n", power(2, 10), power(2.0, -2), power(1.5, 7));
     for (i = 0; i < len(a); i++)
         a[i] = i + 1;
-    printf("sum 1..100 = %d\n", sum_from(a, 0));
+    printf("sum 1..100 = %ld\n", sum_from(a, 0));
     hanoi(4, 1, 3, 2);
-    printf("moves = %d\n", moves);
+    printf("moves = %ld\n", moves);
 }

@@ -1,8 +1,8 @@
-/* 49_bubble_sort: bubble sort with an early exit, on an int array parameter,
+/* 49_bubble_sort: bubble sort with an early exit, on an long array parameter,
    plus an insertion sort of doubles; data from a small LCG. */
-int seed = 12345;
+long seed = 12345;
 
-int rand_next()
+long rand_next()
 {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     if (seed < 0)
@@ -10,9 +10,9 @@ int rand_next()
     return seed;
 }
 
-void bubble(int a[])
+void bubble(long a[])
 {
-    int i, j, t, swapped, passes = 0;
+    long i, j, t, swapped, passes = 0;
     for (i = 0; i < len(a) - 1; i++) {
         swapped = 0;
         for (j = 0; j < len(a) - 1 - i; j++) {
@@ -27,12 +27,12 @@ void bubble(int a[])
         if (!swapped)
             break;
     }
-    printf("passes: %d\n", passes);
+    printf("passes: %ld\n", passes);
 }
 
 void insertion(double a[])
 {
-    int i, j;
+    long i, j;
     double key;
     for (i = 1; i < len(a); i++) {
         key = a[i];
@@ -45,9 +45,9 @@ void insertion(double a[])
     }
 }
 
-int sorted(int a[])
+long sorted(long a[])
 {
-    int i;
+    long i;
     for (i = 1; i < len(a); i++)
         if (a[i - 1] > a[i])
             return 0;
@@ -56,16 +56,16 @@ int sorted(int a[])
 
 main()
 {
-    int a[20], b[6];
+    long a[20], b[6];
     double d[8];
-    int i;
+    long i;
     for (i = 0; i < len(a); i++)
         a[i] = rand_next() % 1000;
-    printf("sorted before: %d\n", sorted(a));
+    printf("sorted before: %ld\n", sorted(a));
     bubble(a);
     for (i = 0; i < len(a); i++)
-        printf("%d ", a[i]);
-    printf("\nsorted after: %d\n", sorted(a));
+        printf("%ld ", a[i]);
+    printf("\nsorted after: %ld\n", sorted(a));
     for (i = 0; i < len(b); i++)
         b[i] = i;
     bubble(b);

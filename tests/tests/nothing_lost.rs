@@ -215,7 +215,7 @@ fn stalled_ush(addr: SocketAddr, cookie: &Cookie) -> Connection {
 /// The slow-reader program: `n` numbered lines, then how long it took by
 /// its own clock.
 const LINES: u64 = 400_000;
-const SLOW_SRC: &str = "main() { int i; int t0; t0 = now_ms(); for (i = 0; i < 400000; i++) printf(\"line %d of the slow reader test, padded out to sixty\\n\", i); printf(\"elapsed %d ms\\n\", now_ms() - t0); }\n";
+const SLOW_SRC: &str = "main() { int i; long t0; t0 = now_ms(); for (i = 0; i < 400000; i++) printf(\"line %d of the slow reader test, padded out to sixty\\n\", i); printf(\"elapsed %ld ms\\n\", now_ms() - t0); }\n";
 
 fn slow_line(i: u64) -> String {
     format!("line {i} of the slow reader test, padded out to sixty\n")

@@ -484,7 +484,7 @@ impl Vm {
         let main = ver.procs.get("main").ok_or(VmError::NoMain(v))?;
         let entry = main.code;
         // C: main's return value is the program's exit code.
-        let returns_int = main.sig.ret == compiler::ir::RetTy::Scalar(compiler::ir::Scalar::Int);
+        let returns_int = main.sig.ret == compiler::ir::RetTy::Scalar(compiler::ir::Scalar::I32);
         st_ref.engine.on_run(v, ver);
         st.ctl.running = true;
         st.ctl.program = ProgramState::Running { version: v };

@@ -18,7 +18,7 @@ use crate::space::{AddressSpace, NextCode, PlacingMemory, Prot, page_round};
 use crate::version::{AuxCode, GlobalInfo, ProcInfo, Version, VersionCode};
 use compiler::callgraph::DeltaStar;
 use compiler::check::sig_string;
-use compiler::ir::{Const, Module, Signature, Static, VarTy};
+use compiler::ir::{Const, Module, Scalar, Signature, Static, VarTy};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Module as _;
@@ -216,13 +216,20 @@ fn const_bytes(init: &[Const], ty: VarTy) -> Option<Vec<u8>> {
     if init.len() > n {
         return None;
     }
-    let mut out = vec![0u8; n * 8];
+    let elem = ty.elem();
+    let size = elem.size() as usize;
+    let mut out = vec![0u8; n * size];
     for (i, c) in init.iter().enumerate() {
-        let b = match c {
-            Const::Int(v) => v.to_le_bytes(),
-            Const::Double(d) => d.to_bits().to_le_bytes(),
+        // Little-endian: an integer's low `size` bytes are its value at
+        // the element's width (the checker normalized it to the type).
+        let b = match (c, elem) {
+            (Const::Double(d), Scalar::F32) => (*d as f32).to_bits().to_le_bytes().to_vec(),
+            (Const::Double(d), _) => d.to_bits().to_le_bytes().to_vec(),
+            (Const::Int(v), Scalar::F32) => (*v as f32).to_bits().to_le_bytes().to_vec(),
+            (Const::Int(v), Scalar::F64) => (*v as f64).to_bits().to_le_bytes().to_vec(),
+            (Const::Int(v), _) => v.to_le_bytes().to_vec(),
         };
-        out[i * 8..i * 8 + 8].copy_from_slice(&b);
+        out[i * size..(i + 1) * size].copy_from_slice(&b[..size]);
     }
     Some(out)
 }

@@ -63,13 +63,13 @@ fn too_deep_an_expression_is_a_compile_error_of_its_procedure() {
     let mut m = module();
     let span = Span { start: 0, end: 0 };
     let mut e = Expr {
-        ty: Some(Scalar::Int),
+        ty: Some(Scalar::I32),
         kind: ExprKind::Int(1),
         span,
     };
     for _ in 0..vm::codegen::MAX_IR_DEPTH + 10 {
         e = Expr {
-            ty: Some(Scalar::Int),
+            ty: Some(Scalar::I32),
             kind: ExprKind::Unary {
                 op: UnOp::Neg,
                 operand: Box::new(e),

@@ -29,8 +29,8 @@ fn program(tag: &str, extra: usize) -> String {
         ));
     }
     s.push_str(&format!(
-        "int work() {{ int t0 = now_ms(); while (now_ms() - t0 < {WORK_MS}) {{ }} return 1; }}\n\
-         main() {{ while (1) {{ work(); printf(\"{tag} %d\\n\", now_ms()); }} }}\n"
+        "int work() {{ long t0 = now_ms(); while (now_ms() - t0 < {WORK_MS}) {{ }} return 1; }}\n\
+         main() {{ while (1) {{ work(); printf(\"{tag} %ld\\n\", now_ms()); }} }}\n"
     ));
     s
 }

@@ -218,7 +218,7 @@ impl FnCx<'_, '_> {
         match n {
             "len" => match self.operand(&args[0])? {
                 Operand::Array(r, _) => Some(Expr {
-                    ty: Some(Scalar::Int),
+                    ty: Some(Scalar::I32),
                     kind: ExprKind::Len(r.place),
                     span,
                 }),
@@ -232,7 +232,7 @@ impl FnCx<'_, '_> {
                 }
             },
             "now_ms" => Some(Expr {
-                ty: Some(Scalar::Int),
+                ty: Some(Scalar::I64),
                 kind: ExprKind::Builtin {
                     which: Builtin::NowMs,
                     args: Vec::new(),
@@ -247,7 +247,10 @@ impl FnCx<'_, '_> {
                 };
                 let what = format!("the argument of `{n}`");
                 let v = self.value(&args[0])?;
-                let v = self.coerce(v, Scalar::Int, &what)?;
+                // exit(int); sleep_ms takes a long, so that a computed
+                // duration is never cut to 32 bits.
+                let to = if n == "exit" { Scalar::I32 } else { Scalar::I64 };
+                let v = self.coerce(v, to, &what)?;
                 Some(Expr {
                     ty: None,
                     kind: ExprKind::Builtin {
@@ -271,19 +274,20 @@ impl FnCx<'_, '_> {
         let math1 = Builtin::MATH1.iter().find(|(f, _)| *f == n).map(|x| x.1);
         let math2 = Builtin::MATH2.iter().find(|(f, _)| *f == n).map(|x| x.1);
         let (params, ret, usage): (&[Scalar], Option<Scalar>, String) = if math1.is_some() {
-            (&[Scalar::Double], Some(Scalar::Double), format!("{n}(x)"))
+            (&[Scalar::F64], Some(Scalar::F64), format!("{n}(x)"))
         } else if math2.is_some() {
             (
-                &[Scalar::Double, Scalar::Double],
-                Some(Scalar::Double),
+                &[Scalar::F64, Scalar::F64],
+                Some(Scalar::F64),
                 format!("{n}(x, y)"),
             )
         } else {
             match n {
-                "abs" | "labs" => (&[Scalar::Int], Some(Scalar::Int), format!("{n}(n)")),
-                "rand" => (&[], Some(Scalar::Int), "rand()".into()),
-                "srand" => (&[Scalar::UInt], None, "srand(seed)".into()),
-                "putchar" => (&[Scalar::Int], None, "putchar(c)".into()),
+                "abs" => (&[Scalar::I32], Some(Scalar::I32), format!("{n}(n)")),
+                "labs" => (&[Scalar::I64], Some(Scalar::I64), format!("{n}(n)")),
+                "rand" => (&[], Some(Scalar::I32), "rand()".into()),
+                "srand" => (&[Scalar::U32], None, "srand(seed)".into()),
+                "putchar" => (&[Scalar::I32], None, "putchar(c)".into()),
                 _ => (&[], None, "puts(\"text\")".into()),
             }
         };
@@ -343,7 +347,10 @@ impl FnCx<'_, '_> {
                         spec: "%c".into(),
                         conv: 'c',
                     }],
-                    args: vals.into_iter().map(PrintArg::Value).collect(),
+                    args: vals
+                        .into_iter()
+                        .map(|v| PrintArg::Value(cast_if(v, Scalar::I64)))
+                        .collect(),
                 },
                 span,
             });
@@ -426,7 +433,7 @@ impl FnCx<'_, '_> {
                 let (i, a) = next.next().expect("counted above");
                 let argno = i + 2;
                 let arg = match self.value(a) {
-                    Some(v) if v.ty == Some(Scalar::Double) => {
+                    Some(v) if v.ty.is_some_and(Scalar::is_float) => {
                         self.err(
                             format!(
                                 "the `*` of `{spec}` takes an int, but argument {argno} is a double"
@@ -436,7 +443,10 @@ impl FnCx<'_, '_> {
                         );
                         None
                     }
-                    Some(v) => Some(PrintArg::Value(self.shift_count(v, Scalar::Int))),
+                    Some(v) => Some(PrintArg::Value(cast_if(
+                        cast_if(v, Scalar::I32),
+                        Scalar::I64,
+                    ))),
                     None => None,
                 };
                 match arg {
@@ -475,13 +485,16 @@ impl FnCx<'_, '_> {
                 } else {
                     match self.value(a) {
                         None => None,
-                        Some(v) if double == (v.ty == Some(Scalar::Double)) => {
+                        Some(v) if double == v.ty.is_some_and(Scalar::is_float) => {
+                            // C's default argument promotions, then 64 bits
+                            // whose low part the conversion reads as its
+                            // length says (`%d` of a long prints its low
+                            // 32 bits, as gcc's build does).
                             Some(PrintArg::Value(if double {
-                                v
+                                cast_if(v, Scalar::F64)
                             } else {
-                                // The runtime formats the 64 bits as the
-                                // conversion says; the IR passes an int.
-                                self.shift_count(v, Scalar::Int)
+                                let t = v.ty.expect("a value").promote();
+                                cast_if(cast_if(v, t), Scalar::I64)
                             }))
                         }
                         Some(v) => {

@@ -7,7 +7,7 @@ impl Checker<'_> {
     /// The length of `name[dim]`.
     pub(super) fn array_len(&mut self, name: &ast::Ident, dim: &ast::Expr) -> Option<u32> {
         let n = match self.fold(dim) {
-            Some(FConst::U(n)) => Some(Const::Int(n.min(i64::MAX as u64) as i64)),
+            Some(FConst::I(n, Scalar::U64)) if n < 0 => Some(Const::Int(i64::MAX)),
             other => other.map(FConst::to_const),
         };
         match n {
@@ -117,28 +117,32 @@ impl Checker<'_> {
         Some(self.fold(e)?.to(s).to_const())
     }
 
-    /// Constant folding with UC's run-time semantics (wrapping ints, C's
-    /// usual arithmetic conversions, truncating casts), for static and
-    /// global initializers, array lengths and case labels.
+    /// Constant folding with UC's run-time semantics (wrapping integers
+    /// of C's widths, C's promotions and usual arithmetic conversions,
+    /// truncating casts), for static and global initializers, array
+    /// lengths and case labels.
     pub(super) fn fold(&mut self, e: &ast::Expr) -> Option<FConst> {
-        use FConst::{D, I, U};
+        use FConst::{D, I};
         use ast::ExprKind as K;
         Some(match &e.kind {
-            K::Int(v) => I(*v),
-            K::UInt(v) => U(*v as u64),
-            K::Double(v) => D(*v),
+            K::Int(v, t) => I(*v, *t),
+            K::Double(v, t) => D(*v, *t),
+            K::SizeofType(t) => I(t.size() as i64, Scalar::U64),
             K::Unary(op, x) => {
                 let x = self.fold(x)?;
-                match (op, x) {
+                let p = x.ty().promote();
+                match (op, x.to(p)) {
                     (ast::UnOp::Plus, x) => x,
-                    (ast::UnOp::Neg, I(v)) => I(v.wrapping_neg()),
-                    (ast::UnOp::Neg, U(v)) => U(v.wrapping_neg()),
-                    (ast::UnOp::Neg, D(v)) => D(-v),
-                    (ast::UnOp::Not, x) => I(!x.truth() as i64),
-                    (ast::UnOp::BitNot, I(v)) => I(!v),
-                    (ast::UnOp::BitNot, U(v)) => U(!v),
-                    (ast::UnOp::BitNot, D(_)) => {
-                        self.err("`~` needs an integer operand", e.span, "this is a double");
+                    (ast::UnOp::Neg, I(v, t)) => I(t.wrap(v.wrapping_neg()), t),
+                    (ast::UnOp::Neg, D(v, t)) => D(-v, t),
+                    (ast::UnOp::Not, x) => FConst::int(!x.truth()),
+                    (ast::UnOp::BitNot, I(v, t)) => I(t.wrap(!v), t),
+                    (ast::UnOp::BitNot, D(..)) => {
+                        self.err(
+                            "`~` needs an integer operand",
+                            e.span,
+                            format!("this is {}", a_scalar(p)),
+                        );
                         return None;
                     }
                 }
@@ -153,48 +157,60 @@ impl Checker<'_> {
                 let (a, b) = (self.fold(a)?, self.fold(b)?);
                 use ast::BinOp as B;
                 match op {
-                    B::And => return Some(I((a.truth() && b.truth()) as i64)),
-                    B::Or => return Some(I((a.truth() || b.truth()) as i64)),
+                    B::And => return Some(FConst::int(a.truth() && b.truth())),
+                    B::Or => return Some(FConst::int(a.truth() || b.truth())),
                     B::Shl | B::Shr => {
+                        let t = a.ty().promote();
                         let n = match b {
-                            I(n) => n,
-                            U(n) => n as i64,
-                            D(_) => -1,
+                            I(n, bt) if bt == Scalar::U64 && n < 0 => -1,
+                            I(n, _) => n,
+                            D(..) => -1,
                         };
-                        if !(0..64).contains(&n) || matches!(a, D(_)) {
+                        let a = a.to(t);
+                        if !(0..t.bits() as i64).contains(&n) || matches!(a, D(..)) {
                             self.err(
                                 "bad shift in a constant expression",
                                 e.span,
-                                "shifts need integer operands and a count in 0..63",
+                                format!(
+                                    "shifts need integer operands and a count in 0..{}",
+                                    t.bits() - 1
+                                ),
                             );
                             return None;
                         }
-                        return Some(match (op, a) {
-                            (B::Shl, I(x)) => I(x.wrapping_shl(n as u32)),
-                            (B::Shl, U(x)) => U(x.wrapping_shl(n as u32)),
-                            (_, I(x)) => I(x >> n),
-                            (_, U(x)) => U(x >> n),
-                            _ => unreachable!("checked above"),
-                        });
+                        let I(x, _) = a else { unreachable!("checked above") };
+                        let unsigned_bits = if t.bits() == 64 {
+                            x as u64
+                        } else {
+                            (x as u64) & ((1u64 << t.bits()) - 1)
+                        };
+                        return Some(I(
+                            t.wrap(match op {
+                                B::Shl => x.wrapping_shl(n as u32),
+                                _ if t.is_signed() => x >> n,
+                                _ => (unsigned_bits >> n) as i64,
+                            }),
+                            t,
+                        ));
                     }
                     _ => {}
                 }
                 let t = common(a.ty(), b.ty());
                 let cmp = |o: std::cmp::Ordering| -> FConst {
                     use std::cmp::Ordering::*;
-                    I(match op {
+                    FConst::int(match op {
                         B::Eq => o == Equal,
                         B::Ne => o != Equal,
                         B::Lt => o == Less,
                         B::Le => o != Greater,
                         B::Gt => o == Greater,
                         _ => o != Less,
-                    } as i64)
+                    })
                 };
                 let is_cmp = matches!(op, B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge);
                 let (a, b) = (a.to(t), b.to(t));
                 // Integer division by zero, signed or not (a double's is inf/NaN).
-                if matches!(op, B::Div | B::Rem) && matches!(b, I(0) | U(0)) {
+                if matches!(op, B::Div | B::Rem) && matches!(b, I(0, _)) {
                     self.err(
                         "division by zero in a constant expression",
                         e.span,
@@ -203,47 +219,54 @@ impl Checker<'_> {
                     return None;
                 }
                 match (a, b) {
-                    (I(x), I(y)) => match op {
+                    (I(x, _), I(y, _)) if t.is_signed() => match op {
                         _ if is_cmp => cmp(x.cmp(&y)),
-                        B::Add => I(x.wrapping_add(y)),
-                        B::Sub => I(x.wrapping_sub(y)),
-                        B::Mul => I(x.wrapping_mul(y)),
-                        B::Div => I(x.wrapping_div(y)),
-                        B::Rem => I(x.wrapping_rem(y)),
-                        B::BitAnd => I(x & y),
-                        B::BitOr => I(x | y),
-                        _ => I(x ^ y),
+                        B::Add => I(t.wrap(x.wrapping_add(y)), t),
+                        B::Sub => I(t.wrap(x.wrapping_sub(y)), t),
+                        B::Mul => I(t.wrap(x.wrapping_mul(y)), t),
+                        B::Div => I(t.wrap(x.wrapping_div(y)), t),
+                        B::Rem => I(t.wrap(x.wrapping_rem(y)), t),
+                        B::BitAnd => I(x & y, t),
+                        B::BitOr => I(x | y, t),
+                        _ => I(x ^ y, t),
                     },
-                    (U(x), U(y)) => match op {
-                        _ if is_cmp => cmp(x.cmp(&y)),
-                        B::Add => U(x.wrapping_add(y)),
-                        B::Sub => U(x.wrapping_sub(y)),
-                        B::Mul => U(x.wrapping_mul(y)),
-                        B::Div => U(x / y),
-                        B::Rem => U(x % y),
-                        B::BitAnd => U(x & y),
-                        B::BitOr => U(x | y),
-                        _ => U(x ^ y),
-                    },
-                    (D(x), D(y)) => match op {
-                        _ if is_cmp => match x.partial_cmp(&y) {
-                            Some(o) => cmp(o),
-                            // NaN: only `!=` holds.
-                            None => I((*op == B::Ne) as i64),
-                        },
-                        B::Add => D(x + y),
-                        B::Sub => D(x - y),
-                        B::Mul => D(x * y),
-                        B::Div => D(x / y),
-                        _ => {
-                            self.err(
-                                format!("`{}` needs integer operands", op.symbol()),
-                                e.span,
-                                "an operand is a double",
-                            );
-                            return None;
+                    (I(x, _), I(y, _)) => {
+                        let (x, y) = (x as u64, y as u64);
+                        let u = |v: u64| I(t.wrap(v as i64), t);
+                        match op {
+                            _ if is_cmp => cmp(x.cmp(&y)),
+                            B::Add => u(x.wrapping_add(y)),
+                            B::Sub => u(x.wrapping_sub(y)),
+                            B::Mul => u(x.wrapping_mul(y)),
+                            B::Div => u(x / y),
+                            B::Rem => u(x % y),
+                            B::BitAnd => u(x & y),
+                            B::BitOr => u(x | y),
+                            _ => u(x ^ y),
                         }
-                    },
+                    }
+                    (D(x, _), D(y, _)) => {
+                        let f = |v: f64| FConst::D(v, t).to(t);
+                        match op {
+                            _ if is_cmp => match x.partial_cmp(&y) {
+                                Some(o) => cmp(o),
+                                // NaN: only `!=` holds.
+                                None => FConst::int(*op == B::Ne),
+                            },
+                            B::Add => f(x + y),
+                            B::Sub => f(x - y),
+                            B::Mul => f(x * y),
+                            B::Div => f(x / y),
+                            _ => {
+                                self.err(
+                                    format!("`{}` needs integer operands", op.symbol()),
+                                    e.span,
+                                    format!("an operand is {}", a_scalar(t)),
+                                );
+                                return None;
+                            }
+                        }
+                    }
                     _ => unreachable!("both converted to the common type"),
                 }
             }

@@ -197,15 +197,15 @@ impl FnCx<'_, '_> {
                 return None;
             }
         };
-        let mut i = i?;
-        if i.ty == Some(Scalar::UInt) {
-            i = cast(i, Scalar::Int);
-        }
-        if i.ty != Some(Scalar::Int) {
+        let i = i?;
+        if !i.ty.is_some_and(Scalar::is_integer) {
             self.err(
-                "an array index must be an int (a double needs a cast)",
+                "an array index must be an integer",
                 idx.span,
-                "this is a double; write `(int)` to convert it",
+                format!(
+                    "this is {}; write `(int)` to convert it",
+                    a_scalar(i.ty.expect("a value"))
+                ),
             );
             return None;
         }
@@ -269,6 +269,23 @@ impl FnCx<'_, '_> {
             Place::OldStatic(_) => false,
             Place::Index { base, .. } => self.is_const_place(base),
         }
+    }
+
+    /// The size in bytes of an array place: the whole array where its
+    /// length is known, a pointer's 8 bytes for an array parameter (which
+    /// C passes as a pointer).
+    pub(super) fn array_size(&self, p: &Place) -> u64 {
+        let vty = match p {
+            Place::Local(id) => match self.locals[*id as usize].ty {
+                LocalTy::Array(s, n) => Some(VarTy::Array(s, n)),
+                _ => None,
+            },
+            Place::Static(id) => self.statics.get(*id as usize).map(|s| s.ty),
+            Place::Global(name) => self.ck.env.globals.get(name).map(|g| g.0),
+            Place::OldStatic(id) => self.old_statics.get(*id as usize).map(|s| s.ty),
+            Place::Index { .. } => None,
+        };
+        vty.map_or(8, VarTy::size)
     }
 
     // ------------------------------------------------------------ expressions
@@ -356,12 +373,36 @@ impl FnCx<'_, '_> {
         use ast::ExprKind as K;
         let span = e.span;
         match &e.kind {
-            K::Int(v) => Some(lit(Const::Int(*v), span)),
-            K::UInt(v) => Some(zero_expr(Scalar::UInt, span)).map(|mut e| {
-                e.kind = ExprKind::Int(*v);
-                e
+            K::Int(v, t) => Some(Expr {
+                ty: Some(*t),
+                kind: ExprKind::Int(*v),
+                span,
             }),
-            K::Double(v) => Some(lit(Const::Double(*v), span)),
+            K::Double(v, t) => Some(Expr {
+                ty: Some(*t),
+                kind: ExprKind::Double(*v),
+                span,
+            }),
+            K::SizeofType(t) => Some(size_lit(t.size() as u64, span)),
+            K::SizeofExpr(x) => {
+                // The operand is checked for its type and not evaluated:
+                // its IR is dropped.
+                let size = match self.operand(x)? {
+                    Operand::Value(v) => match v.ty {
+                        Some(t) => t.size() as u64,
+                        None => {
+                            self.err(
+                                "`sizeof` of a call that returns no value",
+                                x.span,
+                                "a void expression has no size",
+                            );
+                            return None;
+                        }
+                    },
+                    Operand::Array(r, _) => self.array_size(&r.place),
+                };
+                Some(size_lit(size, span))
+            }
             K::Str(_) => {
                 self.err(
                     "a string literal can only be a printf format or argument",
@@ -385,50 +426,28 @@ impl FnCx<'_, '_> {
                     let v = self.coerce(v, ty, &what)?;
                     return Some(assign(place, v, span));
                 };
-                // `x op= v` is `x = (T) (x op v)` with C's conversions. When
-                // `x op v` is computed in x's own type with v converted to
-                // it, the IR's compound form (the place evaluated once)
-                // says exactly that.
+                // `x op= v` is `x = (T) (x op v)` with C's conversions:
+                // the IR's compound form computes `op` in its value's type
+                // (the common type) and converts back, the place
+                // evaluated once.
                 let load = Expr {
                     ty: Some(ty),
                     kind: ExprKind::Load(place.clone()),
                     span: target.span,
                 };
-                let vt = v.ty.expect("a value");
-                let shift = matches!(op, ast::BinOp::Shl | ast::BinOp::Shr);
-                let full = self.arith(op, load, v.clone(), span, target.span, value.span)?;
-                let ExprKind::Binary { op: irop, .. } = full.kind else {
+                let full = self.arith(op, load, v, span, target.span, value.span)?;
+                let ExprKind::Binary { op: irop, rhs, .. } = full.kind else {
                     unreachable!("arith builds a binary")
                 };
-                if shift || full.ty == Some(ty) && (common(ty, vt) == ty) {
-                    let v = if shift {
-                        self.shift_count(v, ty)
-                    } else {
-                        self.coerce(v, ty, &what)?
-                    };
-                    return Some(Expr {
-                        ty: Some(ty),
-                        kind: ExprKind::Assign {
-                            place,
-                            op: Some(irop),
-                            value: Box::new(v),
-                        },
-                        span,
-                    });
-                }
-                // Computed in another type (`i += 0.5`, `i /= u`): load,
-                // compute and store, which evaluates the place twice, so
-                // only for places without side effects.
-                if !pure_place(&place) {
-                    self.err(
-                        format!("`{opname}` here mixes types and its target has side effects"),
-                        target.span,
-                        "UC evaluates such a target twice; compute the index into a variable first",
-                    );
-                    return None;
-                }
-                let v = self.coerce(full, ty, &what)?;
-                Some(assign(place, v, span))
+                Some(Expr {
+                    ty: Some(ty),
+                    kind: ExprKind::Assign {
+                        place,
+                        op: Some(irop),
+                        value: rhs,
+                    },
+                    span,
+                })
             }
             K::IncDec {
                 target,
@@ -450,11 +469,22 @@ impl FnCx<'_, '_> {
             K::Binary(op, a, b) => self.binary(*op, a, b, span),
             K::Unary(op, x) => {
                 let v = self.value(x)?;
+                let t = v.ty.expect("a value");
+                // C's integer promotion applies to `+ - ~`.
+                let v = if *op == ast::UnOp::Not {
+                    v
+                } else {
+                    cast_if(v, t.promote())
+                };
                 Some(match op {
                     ast::UnOp::Plus => Expr { span, ..v },
                     ast::UnOp::BitNot => {
-                        if v.ty == Some(Scalar::Double) {
-                            self.err("`~` needs an integer operand", x.span, "this is a double");
+                        if t.is_float() {
+                            self.err(
+                                "`~` needs an integer operand",
+                                x.span,
+                                format!("this is {}", a_scalar(t)),
+                            );
                             return None;
                         }
                         Expr {
@@ -475,11 +505,11 @@ impl FnCx<'_, '_> {
                         span,
                     },
                     ast::UnOp::Not => {
-                        // The IR's Not is on ints; a double is first
-                        // turned into its C truth value (d != 0.0).
+                        // The IR's Not is on integers; a float is first
+                        // turned into its C truth value (x != 0.0).
                         let v = truthy(v);
                         Expr {
-                            ty: Some(Scalar::Int),
+                            ty: Some(Scalar::I32),
                             kind: ExprKind::Unary {
                                 op: UnOp::Not,
                                 operand: Box::new(v),
@@ -558,7 +588,7 @@ impl FnCx<'_, '_> {
         if let B::And | B::Or = op {
             let (l, r) = (self.cond(a), self.cond(b));
             return Some(Expr {
-                ty: Some(Scalar::Int),
+                ty: Some(Scalar::I32),
                 kind: ExprKind::Logic {
                     and: op == B::And,
                     lhs: Box::new(l?),
@@ -594,26 +624,28 @@ impl FnCx<'_, '_> {
             op,
             B::Rem | B::BitAnd | B::BitOr | B::BitXor | B::Shl | B::Shr
         );
-        if integer_only && (lt == Scalar::Double || rt == Scalar::Double) {
-            let bad = if lt == Scalar::Double { lspan } else { rspan };
+        if integer_only && (lt.is_float() || rt.is_float()) {
+            let (bad, bt) = if lt.is_float() { (lspan, lt) } else { (rspan, rt) };
             self.err(
                 format!("`{}` needs integer operands", op.symbol()),
                 bad,
-                "this is a double",
+                format!("this is {}", a_scalar(bt)),
             );
             return None;
         }
         if let B::Shl | B::Shr = op {
-            // The result has the left operand's type; the count's type
-            // does not matter.
-            let r = self.shift_count(r, lt);
-            let irop = match (op, lt) {
-                (B::Shl, _) => BinOp::Shl,
-                (_, Scalar::UInt) => BinOp::UShr,
+            // The result has the promoted left operand's type; the count's
+            // type does not matter (the IR's operands have equal types).
+            let t = lt.promote();
+            let l = cast_if(l, t);
+            let r = self.shift_count(cast_if(r, rt.promote()), t);
+            let irop = match op {
+                B::Shl => BinOp::Shl,
+                _ if t.is_unsigned() => BinOp::UShr,
                 _ => BinOp::Shr,
             };
             return Some(Expr {
-                ty: Some(lt),
+                ty: Some(t),
                 kind: ExprKind::Binary {
                     op: irop,
                     lhs: Box::new(l),
@@ -625,7 +657,7 @@ impl FnCx<'_, '_> {
         let t = common(lt, rt);
         let l = if lt == t { l } else { cast(l, t) };
         let r = if rt == t { r } else { cast(r, t) };
-        let u = t == Scalar::UInt;
+        let u = t.is_unsigned();
         let irop = match op {
             B::Add => BinOp::Add,
             B::Sub => BinOp::Sub,
@@ -649,7 +681,7 @@ impl FnCx<'_, '_> {
             B::BitXor => BinOp::BitXor,
             B::And | B::Or | B::Shl | B::Shr => unreachable!("handled by the callers"),
         };
-        let ty = if irop.is_comparison() { Scalar::Int } else { t };
+        let ty = if irop.is_comparison() { Scalar::I32 } else { t };
         Some(Expr {
             ty: Some(ty),
             kind: ExprKind::Binary {

@@ -110,11 +110,7 @@ pub fn check_with(
 }
 
 fn scalar(t: TypeName) -> Scalar {
-    match t {
-        TypeName::Int => Scalar::Int,
-        TypeName::UInt => Scalar::UInt,
-        TypeName::Double => Scalar::Double,
-    }
+    t
 }
 
 fn scalar_name(s: Scalar) -> &'static str {
@@ -143,18 +139,17 @@ pub fn sig_string(sig: &Signature) -> String {
 }
 
 /// `an int` / `a double`, for messages.
-fn a_scalar(s: Scalar) -> &'static str {
-    match s {
-        Scalar::Int => "an int",
-        Scalar::UInt => "an unsigned",
-        Scalar::Double => "a double",
-    }
+fn a_scalar(s: Scalar) -> String {
+    let n = s.name();
+    let vowel = n.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {n}", if vowel { "an" } else { "a" })
 }
 
 fn zero(s: Scalar) -> Const {
-    match s {
-        Scalar::Int | Scalar::UInt => Const::Int(0),
-        Scalar::Double => Const::Double(0.0),
+    if s.is_float() {
+        Const::Double(0.0)
+    } else {
+        Const::Int(0)
     }
 }
 
@@ -165,75 +160,122 @@ fn zero_expr(s: Scalar, span: Span) -> Expr {
     e
 }
 
-/// A folded constant, with C's three arithmetic types.
+/// A folded constant of a C arithmetic type: an integer normalized to
+/// its type ([`Scalar::wrap`]), or a floating value (a `float`'s already
+/// rounded to binary32).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum FConst {
-    I(i64),
-    U(u64),
-    D(f64),
+    I(i64, Scalar),
+    D(f64, Scalar),
 }
 
 impl FConst {
     fn ty(self) -> Scalar {
         match self {
-            FConst::I(_) => Scalar::Int,
-            FConst::U(_) => Scalar::UInt,
-            FConst::D(_) => Scalar::Double,
+            FConst::I(_, t) | FConst::D(_, t) => t,
         }
     }
 
-    /// Converts as C does (double → integer truncates, saturating).
+    /// An int-typed constant (comparisons, `!`, `&&`).
+    fn int(v: bool) -> FConst {
+        FConst::I(v as i64, Scalar::I32)
+    }
+
+    /// Converts as C does (floating → integer truncates, saturating, NaN
+    /// → 0, the IR's `Cast`).
     fn to(self, s: Scalar) -> FConst {
-        match (self, s) {
-            (FConst::I(v), Scalar::Int) => FConst::I(v),
-            (FConst::I(v), Scalar::UInt) => FConst::U(v as u64),
-            (FConst::I(v), Scalar::Double) => FConst::D(v as f64),
-            (FConst::U(v), Scalar::Int) => FConst::I(v as i64),
-            (FConst::U(v), Scalar::UInt) => FConst::U(v),
-            (FConst::U(v), Scalar::Double) => FConst::D(v as f64),
-            (FConst::D(v), Scalar::Int) => FConst::I(v as i64),
-            (FConst::D(v), Scalar::UInt) => FConst::U(v as u64),
-            (FConst::D(v), Scalar::Double) => FConst::D(v),
+        match self {
+            FConst::I(v, from) if s.is_float() => {
+                let x = if from == Scalar::U64 {
+                    v as u64 as f64
+                } else {
+                    v as f64
+                };
+                FConst::D(round_to(x, v, from, s), s)
+            }
+            FConst::I(v, _) => FConst::I(s.wrap(v), s),
+            FConst::D(x, _) if s.is_float() => FConst::D(
+                if s == Scalar::F32 { x as f32 as f64 } else { x },
+                s,
+            ),
+            FConst::D(x, _) => FConst::I(
+                match s {
+                    Scalar::Bool => (x != 0.0) as i64,
+                    Scalar::U64 => x as u64 as i64,
+                    s if s.is_signed() => s.wrap((x as i64).clamp(min_of(s), max_of(s))),
+                    s => s.wrap((x as u64).min(max_of(s) as u64) as i64),
+                },
+                s,
+            ),
         }
     }
 
     fn truth(self) -> bool {
         match self {
-            FConst::I(v) => v != 0,
-            FConst::U(v) => v != 0,
-            FConst::D(v) => v != 0.0,
+            FConst::I(v, _) => v != 0,
+            FConst::D(v, _) => v != 0.0,
         }
     }
 
     fn to_const(self) -> Const {
         match self {
-            FConst::I(v) => Const::Int(v),
-            FConst::U(v) => Const::Int(v as i64),
-            FConst::D(v) => Const::Double(v),
+            FConst::I(v, _) => Const::Int(v),
+            FConst::D(v, _) => Const::Double(v),
         }
+    }
+}
+
+/// An integer's value as a float of type `to`, rounded once (a `long`
+/// to `float` is rounded from the integer, not through a double).
+fn round_to(x: f64, v: i64, from: Scalar, to: Scalar) -> f64 {
+    if to == Scalar::F32 {
+        if from == Scalar::U64 {
+            v as u64 as f32 as f64
+        } else {
+            v as f32 as f64
+        }
+    } else {
+        x
+    }
+}
+
+/// The smallest value of an integer type.
+fn min_of(s: Scalar) -> i64 {
+    if s.is_signed() {
+        -(1i64 << (s.bits() - 1))
+    } else {
+        0
+    }
+}
+
+/// The largest value of an integer type (`u64::MAX` reads as -1).
+fn max_of(s: Scalar) -> i64 {
+    match s {
+        Scalar::Bool => 1,
+        Scalar::U64 => -1,
+        s if s.is_signed() => (1i64 << (s.bits() - 1)) - 1,
+        s => (1i64 << s.bits()) - 1,
     }
 }
 
 /// C's usual arithmetic conversions: the common type of two operands.
 fn common(a: Scalar, b: Scalar) -> Scalar {
-    if a == Scalar::Double || b == Scalar::Double {
-        Scalar::Double
-    } else if a == Scalar::UInt || b == Scalar::UInt {
-        Scalar::UInt
-    } else {
-        Scalar::Int
-    }
+    Scalar::common(a, b)
 }
 
 fn lit(c: Const, span: Span) -> Expr {
     match c {
         Const::Int(v) => Expr {
-            ty: Some(Scalar::Int),
+            ty: Some(if i32::try_from(v).is_ok() {
+                Scalar::I32
+            } else {
+                Scalar::I64
+            }),
             kind: ExprKind::Int(v),
             span,
         },
         Const::Double(v) => Expr {
-            ty: Some(Scalar::Double),
+            ty: Some(Scalar::F64),
             kind: ExprKind::Double(v),
             span,
         },
@@ -574,13 +616,13 @@ impl Checker<'_> {
                     // K&R: a parameter nobody declared is an int.
                     let ty = declared
                         .get(n.name.as_str())
-                        .map_or(ParamTy::Scalar(Scalar::Int), |d| pty(d.ty, d.is_array));
+                        .map_or(ParamTy::Scalar(Scalar::I32), |d| pty(d.ty, d.is_array));
                     params.push((n.clone(), ty));
                 }
             }
         }
         let ret = match def.ret {
-            None => RetTy::Scalar(Scalar::Int),
+            None => RetTy::Scalar(Scalar::I32),
             Some((RetName::Void, _)) => RetTy::Void,
             Some((RetName::Scalar(t), _)) => RetTy::Scalar(scalar(t)),
         };
@@ -601,7 +643,10 @@ impl Checker<'_> {
                     vty.size()
                 ),
                 d.name.span,
-                format!("at most {} elements", DATA_SEGMENT_BYTES / 8),
+                format!(
+                    "at most {} elements",
+                    DATA_SEGMENT_BYTES / vty.elem().size() as u64
+                ),
             );
             return None;
         }
@@ -821,24 +866,12 @@ struct FnCx<'c, 'a> {
     globals_used: BTreeSet<String>,
 }
 
-/// A place whose evaluation has no side effects (its indexes are pure),
-/// so evaluating it twice is the same as once.
-fn pure_place(p: &Place) -> bool {
-    match p {
-        Place::Index { base, index } => pure_place(base) && pure_expr(index),
-        _ => true,
-    }
-}
-
-fn pure_expr(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Int(_) | ExprKind::Double(_) => true,
-        ExprKind::Load(p) | ExprKind::Len(p) => pure_place(p),
-        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Logic { lhs, rhs, .. } => {
-            pure_expr(lhs) && pure_expr(rhs)
-        }
-        ExprKind::Unary { operand, .. } | ExprKind::Cast { operand, .. } => pure_expr(operand),
-        _ => false,
+/// `sizeof`'s value: a `size_t` (unsigned long) constant.
+fn size_lit(n: u64, span: Span) -> Expr {
+    Expr {
+        ty: Some(Scalar::U64),
+        kind: ExprKind::Int(n as i64),
+        span,
     }
 }
 
@@ -854,25 +887,28 @@ fn cast(e: Expr, to: Scalar) -> Expr {
     }
 }
 
-/// An int condition from a value: doubles become `d != 0.0`, unsigned
-/// values are cast (same bits).
+/// `e` converted to `to` unless it already has that type.
+fn cast_if(e: Expr, to: Scalar) -> Expr {
+    if e.ty == Some(to) { e } else { cast(e, to) }
+}
+
+/// A condition from a value: an integer of any type as it is (the IR
+/// tests it against zero), a floating value as `x != 0.0`.
 fn truthy(v: Expr) -> Expr {
-    if v.ty == Some(Scalar::UInt) {
-        return cast(v, Scalar::Int);
-    }
-    if v.ty == Some(Scalar::Double) {
-        let span = v.span;
-        Expr {
-            ty: Some(Scalar::Int),
-            kind: ExprKind::Binary {
-                op: BinOp::Ne,
-                lhs: Box::new(v),
-                rhs: Box::new(lit(Const::Double(0.0), span)),
-            },
-            span,
+    match v.ty {
+        Some(t) if t.is_float() => {
+            let span = v.span;
+            Expr {
+                ty: Some(Scalar::I32),
+                kind: ExprKind::Binary {
+                    op: BinOp::Ne,
+                    lhs: Box::new(v),
+                    rhs: Box::new(zero_expr(t, span)),
+                },
+                span,
+            }
         }
-    } else {
-        v
+        _ => v,
     }
 }
 

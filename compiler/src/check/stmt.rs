@@ -215,17 +215,23 @@ impl<'c, 'a> FnCx<'c, 'a> {
     ) {
         let v = self.value(value);
         let v = match v {
-            Some(v) if v.ty == Some(Scalar::Double) => {
+            Some(v) if v.ty.is_some_and(Scalar::is_float) => {
                 self.err(
                     "a switch value must be an integer",
                     value.span,
-                    "this is a double",
+                    format!("this is {}", a_scalar(v.ty.expect("a value"))),
                 );
                 None
             }
             other => other,
         };
-        let switch_ty = v.as_ref().and_then(|v| v.ty).unwrap_or(Scalar::Int);
+        // The controlling value is promoted and each label converted to
+        // its type (C11 6.8.4.2); the IR compares both as 64-bit.
+        let switch_ty = v
+            .as_ref()
+            .and_then(|v| v.ty)
+            .unwrap_or(Scalar::I32)
+            .promote();
         let items: &[ast::Stmt] = match body {
             ast::Stmt::Block(b) => b,
             other => std::slice::from_ref(other),
@@ -241,7 +247,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 ast::Stmt::Case(e, lspan) => {
                     let c = self.ck.fold(e);
                     let label = match c {
-                        Some(FConst::D(_)) => {
+                        Some(FConst::D(..)) => {
                             self.err(
                                 "a case label must be an integer constant",
                                 e.span,
@@ -329,10 +335,10 @@ impl<'c, 'a> FnCx<'c, 'a> {
         if !ok {
             return;
         }
-        let value = if v.ty == Some(Scalar::UInt) {
-            cast(v, Scalar::Int)
-        } else {
+        let value = if v.ty == Some(Scalar::I64) {
             v
+        } else {
+            cast(cast_if(v, switch_ty), Scalar::I64)
         };
         out.push(Stmt::Switch { value, arms });
     }
@@ -449,8 +455,11 @@ impl<'c, 'a> FnCx<'c, 'a> {
             k += 1;
             name = format!("{}#{k}", dc.name.name);
         }
-        // The statics of a procedure share its one data segment.
-        let end = self.data_size as u64 + vty.size();
+        // The statics of a procedure share its one data segment, each at
+        // its C alignment.
+        let align = vty.align();
+        let start = self.data_size.div_ceil(align) * align;
+        let end = start as u64 + vty.size();
         if end > DATA_SEGMENT_BYTES {
             self.err(
                 format!(
@@ -469,7 +478,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
         self.statics.push(Static {
             name,
             ty: vty,
-            offset: self.data_size,
+            offset: start,
             init,
         });
         self.data_size = end;
@@ -580,9 +589,9 @@ impl<'c, 'a> FnCx<'c, 'a> {
         to: i64,
         span: Span,
     ) -> Stmt {
-        let i = self.new_local("#fill", LocalTy::Scalar(Scalar::Int));
+        let i = self.new_local("#fill", LocalTy::Scalar(Scalar::I32));
         let load_i = || Expr {
-            ty: Some(Scalar::Int),
+            ty: Some(Scalar::I32),
             kind: ExprKind::Load(Place::Local(i)),
             span,
         };
@@ -594,7 +603,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             Stmt::Expr(assign(Place::Local(i), lit(Const::Int(from), span), span)),
             Stmt::Loop {
                 cond: Some(Expr {
-                    ty: Some(Scalar::Int),
+                    ty: Some(Scalar::I32),
                     kind: ExprKind::Binary {
                         op: BinOp::Lt,
                         lhs: Box::new(load_i()),
@@ -604,7 +613,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 }),
                 body: vec![Stmt::Expr(assign(elem, zero_expr(s, span), span))],
                 step: vec![Stmt::Expr(Expr {
-                    ty: Some(Scalar::Int),
+                    ty: Some(Scalar::I32),
                     kind: ExprKind::IncDec {
                         place: Place::Local(i),
                         delta: 1,

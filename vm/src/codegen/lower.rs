@@ -134,23 +134,25 @@ impl Tx<'_, '_, '_> {
                             len: n,
                         });
                     }
+                    let bytes = t.size() * n;
                     let ss = self.b.create_sized_stack_slot(StackSlotData::new(
                         StackSlotKind::ExplicitSlot,
-                        8 * n,
+                        bytes.div_ceil(8) * 8,
                         3,
                     ));
                     // Zero it: C leaves it undefined, UC promises zero. A
-                    // few stores for a small array; memset for a large one,
-                    // whose unrolled stores would not fit the code segment.
-                    if n <= 16 {
+                    // few stores for a small array (its slot is rounded up
+                    // to 8 bytes); memset for a large one, whose unrolled
+                    // stores would not fit the code segment.
+                    if bytes <= 128 {
                         let z = self.iconst(0);
-                        for k in 0..n {
+                        for k in 0..bytes.div_ceil(8) {
                             self.b.ins().stack_store(types::I64, z, ss, (8 * k) as i32);
                         }
                     } else {
                         let a = self.b.ins().stack_addr(types::I64, ss, 0);
                         let z = self.b.ins().iconst(types::I32, 0);
-                        let len = self.iconst(8 * n as i64);
+                        let len = self.iconst(bytes as i64);
                         self.call_rt(
                             libc::memset as *const () as u64,
                             &[a, z, len],
@@ -175,9 +177,35 @@ impl Tx<'_, '_, '_> {
 
     fn zero(&mut self, t: Scalar) -> Value {
         match t {
-            Scalar::Int | Scalar::UInt => self.iconst(0),
-            Scalar::Double => self.b.ins().f64const(0.0),
+            Scalar::F32 => self.b.ins().f32const(0.0),
+            Scalar::F64 => self.b.ins().f64const(0.0),
+            t => self.b.ins().iconst(clif_ty(t), 0),
         }
+    }
+
+    /// A comparison's `i8` flag as C's `int` 0/1.
+    fn flag(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(types::I32, c)
+    }
+
+    /// A condition: a value of any integer type, tested against zero
+    /// (the checker turned floating conditions into comparisons).
+    fn cond(&mut self, e: &Expr) -> R<Value> {
+        match e.ty {
+            Some(t) if t.is_integer() => self.scalar(e, t),
+            found => Err(CodegenError::Expected {
+                expected: Scalar::I32,
+                found,
+            }),
+        }
+    }
+
+    /// An integer value of any type, widened to 64 bits as its type
+    /// says (array indices, switch values).
+    fn wide(&mut self, e: &Expr) -> R<Value> {
+        let v = self.cond(e)?;
+        let t = e.ty.expect("cond checked the type");
+        Ok(self.convert(v, t, Scalar::I64))
     }
 
     /// A safepoint poll: `if sp < ctx.limit { safepoint_stub() }` (the stub
@@ -317,7 +345,7 @@ impl Tx<'_, '_, '_> {
             }
             Stmt::Block(ss) => self.stmts(ss)?,
             Stmt::If { cond, then, els } => {
-                let c = self.int(cond)?;
+                let c = self.cond(cond)?;
                 let tb = self.b.create_block();
                 let eb = self.b.create_block();
                 let join = self.b.create_block();
@@ -339,7 +367,7 @@ impl Tx<'_, '_, '_> {
                 self.b.switch_to_block(header);
                 match cond {
                     Some(c) => {
-                        let c = self.int(c)?;
+                        let c = self.cond(c)?;
                         self.b.ins().brif(c, bodyb, &[], exit, &[]);
                     }
                     None => {
@@ -368,7 +396,7 @@ impl Tx<'_, '_, '_> {
                 self.loops.pop();
                 self.b.ins().jump(test, &[]);
                 self.b.switch_to_block(test);
-                let c = self.int(cond)?;
+                let c = self.cond(cond)?;
                 let again = self.b.create_block();
                 self.b.ins().brif(c, again, &[], exit, &[]);
                 self.b.switch_to_block(again);
@@ -377,7 +405,7 @@ impl Tx<'_, '_, '_> {
                 self.b.switch_to_block(exit);
             }
             Stmt::Switch { value, arms } => {
-                let v = self.int(value)?;
+                let v = self.scalar(value, Scalar::I64)?;
                 let exit = self.b.create_block();
                 let blocks: Vec<Block> = arms.iter().map(|_| self.b.create_block()).collect();
                 let mut sw = cranelift_frontend::Switch::new();
@@ -448,7 +476,7 @@ impl Tx<'_, '_, '_> {
     }
 
     fn int(&mut self, e: &Expr) -> R<Value> {
-        self.scalar(e, Scalar::Int)
+        self.scalar(e, Scalar::I32)
     }
 
     fn scalar(&mut self, e: &Expr, t: Scalar) -> R<Value> {
@@ -506,10 +534,13 @@ impl Tx<'_, '_, '_> {
             }
             Place::Index { base, index } => {
                 let (ptr, len, elem) = self.array(base)?;
-                let i = self.int(index)?;
+                let i = self.wide(index)?;
                 let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
                 self.trap_if(oob, TrapKind::OutOfBounds, index.span.start);
-                let off = self.b.ins().ishl_imm_u(i, 3);
+                let off = self
+                    .b
+                    .ins()
+                    .ishl_imm_u(i, elem.size().trailing_zeros() as i64);
                 LVal::Mem(self.b.ins().iadd(ptr, off), elem)
             }
         })
@@ -594,21 +625,76 @@ impl Tx<'_, '_, '_> {
         }
     }
 
-    /// Converts a value between scalar types, as [`ExprKind::Cast`] says.
+    /// Converts a value between scalar types, as [`ExprKind::Cast`] says:
+    /// integers are extended by their source's signedness or truncated;
+    /// to `_Bool` is a test against zero; integer → floating rounds;
+    /// floating → integer truncates toward zero, saturating at 32 bits
+    /// for the narrow types and at the target's width otherwise (NaN → 0;
+    /// out of range is undefined in C).
     fn convert(&mut self, v: Value, from: Scalar, to: Scalar) -> Value {
-        match (from, to) {
-            (Scalar::Int, Scalar::Double) => self.b.ins().fcvt_from_sint(types::F64, v),
-            (Scalar::UInt, Scalar::Double) => self.b.ins().fcvt_from_uint(types::F64, v),
-            (Scalar::Double, Scalar::Int) => self.b.ins().fcvt_to_sint_sat(types::I64, v),
-            (Scalar::Double, Scalar::UInt) => self.b.ins().fcvt_to_uint_sat(types::I64, v),
-            _ => v,
+        if from == to {
+            return v;
+        }
+        let (ft, tt) = (clif_ty(from), clif_ty(to));
+        match (from.is_float(), to.is_float()) {
+            (false, false) => {
+                if to == Scalar::Bool {
+                    return self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
+                }
+                if ft == tt {
+                    v
+                } else if ft.bits() > tt.bits() {
+                    self.b.ins().ireduce(tt, v)
+                } else if from.is_signed() {
+                    self.b.ins().sextend(tt, v)
+                } else {
+                    self.b.ins().uextend(tt, v)
+                }
+            }
+            (false, true) => {
+                // Through 64 bits, so that every source width is one the
+                // conversion instructions take.
+                let wide = if from.is_signed() {
+                    Scalar::I64
+                } else {
+                    Scalar::U64
+                };
+                let w = self.convert(v, from, wide);
+                if from == Scalar::U64 {
+                    self.b.ins().fcvt_from_uint(tt, w)
+                } else {
+                    self.b.ins().fcvt_from_sint(tt, w)
+                }
+            }
+            (true, true) => {
+                if to == Scalar::F64 {
+                    self.b.ins().fpromote(tt, v)
+                } else {
+                    self.b.ins().fdemote(tt, v)
+                }
+            }
+            (true, false) => {
+                if to == Scalar::Bool {
+                    let z = self.zero(from);
+                    return self.b.ins().fcmp(FloatCC::NotEqual, v, z);
+                }
+                match to {
+                    Scalar::I64 | Scalar::I32 => self.b.ins().fcvt_to_sint_sat(tt, v),
+                    Scalar::U64 | Scalar::U32 => self.b.ins().fcvt_to_uint_sat(tt, v),
+                    _ => {
+                        let w = self.b.ins().fcvt_to_sint_sat(types::I32, v);
+                        self.b.ins().ireduce(tt, w)
+                    }
+                }
+            }
         }
     }
 
     fn binop(&mut self, op: BinOp, t: Scalar, l: Value, r: Value, span: u32) -> R<Value> {
         use BinOp::*;
+        let ty = clif_ty(t);
         Ok(match t {
-            Scalar::Int | Scalar::UInt => match op {
+            t if t.is_integer() => match op {
                 Add => self.b.ins().iadd(l, r),
                 Sub => self.b.ins().isub(l, r),
                 Mul => self.b.ins().imul(l, r),
@@ -616,9 +702,13 @@ impl Tx<'_, '_, '_> {
                 BitOr => self.b.ins().bor(l, r),
                 BitXor => self.b.ins().bxor(l, r),
                 Shl | Shr | UShr => {
-                    // A count outside 0..63 (negative ones too, as unsigned)
-                    // is a runtime error rather than C's undefined behaviour.
-                    let bad = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, r, 63);
+                    // A count outside 0..width-1 (negative ones too, as
+                    // unsigned) is a runtime error rather than C's
+                    // undefined behaviour.
+                    let bad =
+                        self.b
+                            .ins()
+                            .icmp_imm_u(IntCC::UnsignedGreaterThan, r, t.bits() as i64 - 1);
                     self.trap_if(bad, TrapKind::BadShift, span);
                     match op {
                         Shl => self.b.ins().ishl(l, r),
@@ -648,7 +738,7 @@ impl Tx<'_, '_, '_> {
                         _ => IntCC::UnsignedGreaterThanOrEqual,
                     };
                     let c = self.b.ins().icmp(cc, l, r);
-                    self.b.ins().uextend(types::I64, c)
+                    self.flag(c)
                 }
                 Div | Rem => {
                     let zero = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
@@ -661,7 +751,7 @@ impl Tx<'_, '_, '_> {
                     // MIN / -1 wraps (and MIN % -1 is 0) instead of faulting:
                     // divide by 1 in that case and fix the quotient up.
                     let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, r, -1);
-                    let one = self.iconst(1);
+                    let one = self.b.ins().iconst(ty, 1);
                     let d = self.b.ins().select(m1, one, r);
                     if op == Div {
                         let q = self.b.ins().sdiv(l, d);
@@ -681,10 +771,10 @@ impl Tx<'_, '_, '_> {
                         _ => IntCC::SignedGreaterThanOrEqual,
                     };
                     let c = self.b.ins().icmp(cc, l, r);
-                    self.b.ins().uextend(types::I64, c)
+                    self.flag(c)
                 }
             },
-            Scalar::Double => match op {
+            _ => match op {
                 Add => self.b.ins().fadd(l, r),
                 Sub => self.b.ins().fsub(l, r),
                 Mul => self.b.ins().fmul(l, r),
@@ -701,7 +791,7 @@ impl Tx<'_, '_, '_> {
                         _ => FloatCC::GreaterThanOrEqual,
                     };
                     let c = self.b.ins().fcmp(cc, l, r);
-                    self.b.ins().uextend(types::I64, c)
+                    self.flag(c)
                 }
             },
         })
@@ -730,8 +820,16 @@ impl Tx<'_, '_, '_> {
     fn expr_unchecked(&mut self, e: &Expr) -> R<Option<Value>> {
         let span = e.span.start;
         let v = match &e.kind {
-            ExprKind::Int(i) => self.iconst(*i),
-            ExprKind::Double(d) => self.b.ins().f64const(*d),
+            ExprKind::Int(i) => match e.ty {
+                Some(Scalar::F32) => self.b.ins().f32const(*i as f32),
+                Some(Scalar::F64) => self.b.ins().f64const(*i as f64),
+                Some(t) => self.b.ins().iconst(clif_ty(t), t.wrap(*i)),
+                None => return Err(CodegenError::NoValue { what: "literal" }),
+            },
+            ExprKind::Double(d) => match e.ty {
+                Some(Scalar::F32) => self.b.ins().f32const(*d as f32),
+                _ => self.b.ins().f64const(*d),
+            },
             ExprKind::Load(p) => {
                 let lv = self.lval(p)?;
                 self.read(&lv)
@@ -742,9 +840,14 @@ impl Tx<'_, '_, '_> {
                 let new = match op {
                     None => self.scalar(value, t)?,
                     Some(op) => {
+                        // Computed in the value's type (C's common type),
+                        // then converted back to the place's.
                         let cur = self.read(&lv);
-                        let r = self.scalar(value, t)?;
-                        self.binop(*op, t, cur, r, span)?
+                        let ot = value.ty.ok_or(CodegenError::NoValue { what: "operand" })?;
+                        let r = self.scalar(value, ot)?;
+                        let cur = self.convert(cur, t, ot);
+                        let v = self.binop(*op, ot, cur, r, span)?;
+                        self.convert(v, ot, t)
                     }
                 };
                 self.write(&lv, new);
@@ -758,11 +861,18 @@ impl Tx<'_, '_, '_> {
                 let lv = self.lval(place)?;
                 let cur = self.read(&lv);
                 let new = match Self::lval_ty(&lv) {
-                    Scalar::Int | Scalar::UInt => self.b.ins().iadd_imm_s(cur, *delta as i64),
-                    Scalar::Double => {
+                    Scalar::F64 => {
                         let d = self.b.ins().f64const(*delta as f64);
                         self.b.ins().fadd(cur, d)
                     }
+                    Scalar::F32 => {
+                        let d = self.b.ins().f32const(*delta as f32);
+                        self.b.ins().fadd(cur, d)
+                    }
+                    // `b++` sets a _Bool; `b--` flips it (C11 6.5.2.4).
+                    Scalar::Bool if *delta > 0 => self.b.ins().iconst(types::I8, 1),
+                    Scalar::Bool => self.b.ins().bxor_imm_u(cur, 1),
+                    _ => self.b.ins().iadd_imm_s(cur, *delta as i64),
                 };
                 self.write(&lv, new);
                 if *prefix { new } else { cur }
@@ -778,43 +888,43 @@ impl Tx<'_, '_, '_> {
                     .ty
                     .ok_or(CodegenError::NoValue { what: "operand" })?;
                 let x = self.scalar(operand, t)?;
-                match (op, t) {
-                    (UnOp::Neg, Scalar::Int | Scalar::UInt) => self.b.ins().ineg(x),
-                    (UnOp::Neg, Scalar::Double) => self.b.ins().fneg(x),
-                    (UnOp::BitNot, Scalar::Int | Scalar::UInt) => self.b.ins().bnot(x),
-                    (UnOp::BitNot, Scalar::Double) => {
+                if op == &UnOp::Not && e.ty != Some(Scalar::I32) {
+                    return Err(CodegenError::NotYieldsInt);
+                }
+                match (op, t.is_float()) {
+                    (UnOp::Neg, false) => self.b.ins().ineg(x),
+                    (UnOp::Neg, true) => self.b.ins().fneg(x),
+                    (UnOp::BitNot, false) => self.b.ins().bnot(x),
+                    (UnOp::BitNot, true) => {
                         return Err(CodegenError::DoubleOperator("~".into()));
                     }
-                    (UnOp::Not, Scalar::Int | Scalar::UInt) => {
-                        if e.ty != Some(Scalar::Int) {
-                            return Err(CodegenError::NotYieldsInt);
-                        }
+                    (UnOp::Not, false) => {
                         let c = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
-                        self.b.ins().uextend(types::I64, c)
+                        self.flag(c)
                     }
-                    (UnOp::Not, Scalar::Double) => {
-                        let z = self.b.ins().f64const(0.0);
+                    (UnOp::Not, true) => {
+                        let z = self.zero(t);
                         let c = self.b.ins().fcmp(FloatCC::Equal, x, z);
-                        self.b.ins().uextend(types::I64, c)
+                        self.flag(c)
                     }
                 }
             }
             ExprKind::Logic { and, lhs, rhs } => {
-                let l = self.int(lhs)?;
+                let l = self.cond(lhs)?;
                 let rhs_b = self.b.create_block();
                 let join = self.b.create_block();
-                let res = self.b.append_block_param(join, types::I64);
+                let res = self.b.append_block_param(join, types::I32);
                 let lb = self.b.ins().icmp_imm_s(IntCC::NotEqual, l, 0);
-                let lb = self.b.ins().uextend(types::I64, lb);
+                let lb = self.flag(lb);
                 if *and {
                     self.b.ins().brif(l, rhs_b, &[], join, &[lb.into()]);
                 } else {
                     self.b.ins().brif(l, join, &[lb.into()], rhs_b, &[]);
                 }
                 self.b.switch_to_block(rhs_b);
-                let r = self.int(rhs)?;
+                let r = self.cond(rhs)?;
                 let rb = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
-                let rb = self.b.ins().uextend(types::I64, rb);
+                let rb = self.flag(rb);
                 self.b.ins().jump(join, &[rb.into()]);
                 self.b.switch_to_block(join);
                 res
@@ -830,7 +940,7 @@ impl Tx<'_, '_, '_> {
                 if then.ty != e.ty || els.ty != e.ty {
                     return Err(CodegenError::CondOperands);
                 }
-                let c = self.int(cond)?;
+                let c = self.cond(cond)?;
                 let tb = self.b.create_block();
                 let eb = self.b.create_block();
                 let join = self.b.create_block();
@@ -857,7 +967,7 @@ impl Tx<'_, '_, '_> {
             ExprKind::Call { callee, args } => return self.call(callee, args),
             ExprKind::Len(p) => {
                 let (_, len, _) = self.array(p)?;
-                len
+                self.b.ins().ireduce(types::I32, len)
             }
             ExprKind::Printf { pieces, args } => {
                 self.printf(pieces, args)?;
@@ -950,9 +1060,9 @@ impl Tx<'_, '_, '_> {
         for (i, (a, k)) in args.iter().zip(&kinds).enumerate() {
             let v = match (a, k) {
                 (PrintArg::Value(e), ConvKind::Int | ConvKind::ShortInt | ConvKind::Char) => {
-                    self.int(e)?
+                    self.scalar(e, Scalar::I64)?
                 }
-                (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::Double)?,
+                (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::F64)?,
                 (PrintArg::Str(s), ConvKind::Str) => {
                     let c = CString::new(s.as_bytes()).map_err(|_| CodegenError::NulInString)?;
                     let p = c.as_ptr() as i64;
@@ -988,7 +1098,7 @@ impl Tx<'_, '_, '_> {
                         takes: 1,
                     });
                 };
-                let ms = self.int(ms)?;
+                let ms = self.scalar(ms, Scalar::I64)?;
                 let fp = self.b.ins().get_frame_pointer(types::I64);
                 let pc = self.iconst(self.env.self_pc as i64);
                 self.call_rt(
@@ -1020,7 +1130,7 @@ impl Tx<'_, '_, '_> {
                         takes: 1,
                     });
                 };
-                let x = self.scalar(x, Scalar::Double)?;
+                let x = self.scalar(x, Scalar::F64)?;
                 Ok(Some(match which {
                     Builtin::Sqrt => self.b.ins().sqrt(x),
                     Builtin::Floor => self.b.ins().floor(x),
@@ -1048,7 +1158,7 @@ impl Tx<'_, '_, '_> {
                 }
                 let mut vals = Vec::new();
                 for a in args {
-                    vals.push(self.scalar(a, Scalar::Double)?);
+                    vals.push(self.scalar(a, Scalar::F64)?);
                 }
                 let tys = vec![types::F64; vals.len()];
                 Ok(self.call_rt(f, &vals, &tys, Some(types::F64)))
@@ -1060,7 +1170,17 @@ impl Tx<'_, '_, '_> {
                         takes: 1,
                     });
                 };
-                let x = self.int(x)?;
+                // abs(int) or labs(long), by the argument's type.
+                let t = match x.ty {
+                    Some(t @ (Scalar::I32 | Scalar::I64)) => t,
+                    found => {
+                        return Err(CodegenError::Expected {
+                            expected: Scalar::I32,
+                            found,
+                        });
+                    }
+                };
+                let x = self.scalar(x, t)?;
                 Ok(Some(self.b.ins().iabs(x)))
             }
             Builtin::Rand => {
@@ -1070,12 +1190,13 @@ impl Tx<'_, '_, '_> {
                         takes: 0,
                     });
                 }
-                Ok(self.call_rt(
+                let r = self.call_rt(
                     runtime::rt_rand as *const () as u64,
                     &[],
                     &[],
                     Some(types::I64),
-                ))
+                );
+                Ok(r.map(|r| self.b.ins().ireduce(types::I32, r)))
             }
             Builtin::Srand => {
                 let [x] = args else {
@@ -1084,7 +1205,8 @@ impl Tx<'_, '_, '_> {
                         takes: 1,
                     });
                 };
-                let x = self.scalar(x, Scalar::UInt)?;
+                let x = self.scalar(x, Scalar::U32)?;
+                let x = self.b.ins().uextend(types::I64, x);
                 self.call_rt(
                     runtime::rt_srand as *const () as u64,
                     &[x],
@@ -1101,6 +1223,7 @@ impl Tx<'_, '_, '_> {
                     });
                 };
                 let code = self.int(code)?;
+                let code = self.b.ins().sextend(types::I64, code);
                 self.call_rt(
                     runtime::rt_exit as *const () as u64,
                     &[ctx, code],

@@ -235,10 +235,16 @@ impl Codegen {
     }
 }
 
+/// The machine type of a scalar: C's integer widths are Cranelift's
+/// (`_Bool` an `i8` holding 0 or 1), `float` is `f32`.
 fn clif_ty(s: Scalar) -> clif::Type {
     match s {
-        Scalar::Int | Scalar::UInt => types::I64,
-        Scalar::Double => types::F64,
+        Scalar::I8 | Scalar::U8 | Scalar::Bool => types::I8,
+        Scalar::I16 | Scalar::U16 => types::I16,
+        Scalar::I32 | Scalar::U32 => types::I32,
+        Scalar::I64 | Scalar::U64 => types::I64,
+        Scalar::F32 => types::F32,
+        Scalar::F64 => types::F64,
     }
 }
 

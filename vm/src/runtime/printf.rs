@@ -90,9 +90,9 @@ fn precision(cfmt: &CString, star: &[i64]) -> Option<u64> {
 /// The argument kind of a printf conversion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvKind {
-    /// `%d %i %u %x %X %o` (as C `long long`).
+    /// `%ld %lli %zu %jx ...` (as C `long long`).
     Int,
-    /// `%hd %hhx ...`: passed as a C `int`, which the conversion narrows.
+    /// `%d %hd %hhx ...`: passed as a C `int`, which the conversion narrows.
     ShortInt,
     /// `%c`.
     Char,
@@ -210,7 +210,10 @@ pub fn prepare_conv(spec: &str, conv: char) -> Result<PrintPiece, String> {
     );
     let kind = match conv {
         'd' | 'i' | 'u' | 'x' | 'X' | 'o' if int_len_ok => {
-            if length.starts_with('h') {
+            // No length modifier means C's 32-bit `int` (`%x` of -1 is
+            // ffffffff), `h`/`hh` narrower still: the slot's 64 bits are
+            // passed as a C int and the conversion narrows them.
+            if length.is_empty() || length.starts_with('h') {
                 cf.push_str(&length);
                 ConvKind::ShortInt
             } else {

@@ -20,7 +20,12 @@ fn formats_like_c() {
     assert_eq!(fmt1("%e", 'e', 123456.0f64.to_bits()), "1.234560e+05");
     assert_eq!(fmt1("%g", 'g', 0.0001f64.to_bits()), "0.0001");
     assert_eq!(fmt1("%c", 'c', 65), "A");
-    assert_eq!(fmt1("%d", 'd', i64::MIN as u64), "-9223372036854775808");
+    assert_eq!(fmt1("%ld", 'd', i64::MIN as u64), "-9223372036854775808");
+    // `%d` is C's 32-bit int: it reads the low half of the slot, as a
+    // varargs int on x86-64 does.
+    assert_eq!(fmt1("%d", 'd', i64::MIN as u64), "0");
+    assert_eq!(fmt1("%x", 'x', (-1i64) as u64), "ffffffff");
+    assert_eq!(fmt1("%lx", 'x', (-1i64) as u64), "ffffffffffffffff");
 }
 
 #[test]
