@@ -687,6 +687,13 @@ impl Vm {
         self.shared.lock().ctl.last_pause_ns
     }
 
+    /// The program's data stacks and heap: their layout (for the code
+    /// generator), their live objects (for data transformation), `reset`
+    /// when the program restarts.
+    pub fn memory(&self) -> &memory::ProgramMemory {
+        &self.shared.memory
+    }
+
     /// Bytes of the region resident in memory.
     pub fn resident_bytes(&self) -> u64 {
         self.shared.space.resident_bytes()

@@ -41,6 +41,24 @@
 //! - `rt_sprintf(ctx, desc: *const Printf, args: *const u64, dst: u64, fp: u64, pc: u64, span: u32) -> i32`
 //! - `rt_snprintf(ctx, desc: *const Printf, args: *const u64, dst: u64, cap: u64, fp: u64, pc: u64, span: u32) -> i32`
 //!
+//! `rt_printf_at(ctx, desc, args, fp, pc, span)` is `rt_printf` with a
+//! position for the error of a bad `%s` pointer (`rt_printf` is kept).
+//!
+//! **`LibcFn` numbering** (`runtime::LibcFn`, `from_name`, `arity`):
+//! strlen 1, strcmp 2, strncmp 3, strcpy 4, strncpy 5, strcat 6, strncat 7,
+//! strchr 8, strrchr 9, strstr 10, memcpy 11, memmove 12, memset 13,
+//! memcmp 14; isalnum 20, isalpha 21, isdigit 22, isxdigit 23, islower 24,
+//! isupper 25, isspace 26, ispunct 27, isprint 28, iscntrl 29, isgraph 30,
+//! toupper 31, tolower 32; atoi 40, atol 41, strtol 42, strtoul 43,
+//! strtod 44, abs 45, labs 46, strdup 47.
+//!
+//! **printf descriptors**: `prepare_conv` gives `ConvKind::Str` for every
+//! `%s` (its slot points to a NUL-terminated literal outside program
+//! memory, as today) and `ConvKind::Ptr` for `%p`; `%c` is `ConvKind::Char`.
+//! For a `%s` whose argument is a `char *` value, the code generator sets
+//! the piece's `kind` to `ConvKind::CStr` and passes the program address
+//! in the slot: it is read with the checks, at most the precision's bytes.
+//!
 //! `tag` is the object's type (0 = raw bytes); realloc keeps the old tag
 //! when given 0. Failures stop the program with a runtime error whose
 //! [`crate::RuntimeError::fault`] is the [`MemFault`].
