@@ -99,7 +99,11 @@ pub fn resolve_specs(words: &[SpecWord]) -> Result<Specs, String> {
         if floats == 1 && longs > 0 {
             return bad();
         }
-        Some(if floats == 1 { Scalar::F32 } else { Scalar::F64 })
+        Some(if floats == 1 {
+            Scalar::F32
+        } else {
+            Scalar::F64
+        })
     } else {
         if ints > 1 || shorts > 1 || chars > 1 || longs > 2 || signed + unsigned > 1 {
             return bad();
@@ -344,6 +348,10 @@ pub enum Stmt {
     Break(Span),
     /// `continue;`
     Continue(Span),
+    /// `goto label;`
+    Goto(Ident),
+    /// `label: statement`
+    Label(Ident, Box<Stmt>),
     /// `return [value];`
     Return(Option<Expr>, Span),
     /// `do body while (cond);`

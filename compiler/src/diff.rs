@@ -428,7 +428,7 @@ fn zero_stmt(s: &mut Stmt) {
                 .for_each(zero_stmt);
         }
         Stmt::Block(b) => b.iter_mut().for_each(zero_stmt),
-        Stmt::Break | Stmt::Continue | Stmt::Return(None) => {}
+        Stmt::Break | Stmt::Continue | Stmt::Return(None) | Stmt::Label(_) | Stmt::Goto(_) => {}
     }
 }
 

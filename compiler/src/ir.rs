@@ -514,7 +514,15 @@ pub enum Stmt {
     },
     /// A nested block (scoping is already resolved; kept for structure).
     Block(Vec<Stmt>),
+    /// A `goto` target, numbered within its procedure (each defined once).
+    Label(LabelId),
+    /// `goto`: jump to the label of this number in the same procedure. A
+    /// safepoint, like a loop's back edge (a backward `goto` is a loop).
+    Goto(LabelId),
 }
+
+/// A label's number within its procedure (see [`Stmt::Label`]).
+pub type LabelId = u32;
 
 /// One `case`/`default` label and the statements after it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -576,7 +584,7 @@ pub enum BinOp {
     BitOr,
     /// `^`
     BitXor,
-    /// `<<` (a count outside 0..63 is a runtime error)
+    /// `<<` (a count outside 0..width-1 is a runtime error)
     Shl,
     /// `>>` on int: arithmetic (sign-filling), count checked as for `Shl`
     Shr,

@@ -152,6 +152,9 @@ pub enum Tok {
     /// `sizeof`
     #[token("sizeof")]
     KwSizeof,
+    /// `goto`
+    #[token("goto")]
+    KwGoto,
     /// `const`
     #[token("const")]
     KwConst,
@@ -169,7 +172,7 @@ pub enum Tok {
     KwDefault,
     /// A C feature UC leaves out (`struct`, `goto`, `typedef`, ...): the
     /// parser rejects it with a diagnostic that names it.
-    #[regex("struct|union|enum|goto|typedef|extern|register|volatile", |lex| lex.slice().to_string())]
+    #[regex("struct|union|enum|typedef|extern|register|volatile", |lex| lex.slice().to_string())]
     Unsupported(String),
     /// A preprocessor line (`#include ...`, `#define ...`), whole; the
     /// [`Lexer`] interprets it and never passes it on.
@@ -405,6 +408,7 @@ impl fmt::Display for Tok {
             Tok::KwFloat => "float",
             Tok::KwBool => "_Bool",
             Tok::KwSizeof => "sizeof",
+            Tok::KwGoto => "goto",
             Tok::KwConst => "const",
             Tok::KwDo => "do",
             Tok::KwSwitch => "switch",

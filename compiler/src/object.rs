@@ -20,7 +20,7 @@ use std::fmt;
 pub const MAGIC: [u8; 4] = *b"UCO1";
 /// The object format this build writes and reads; bumped whenever the IR
 /// changes shape, so an old `.o` is refused rather than misread.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The serialized contents of a `.o` file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -205,8 +205,8 @@ pub struct DeltaError {
 const DELTA_HEADER: &str = "# podus delta file";
 
 /// The `.delta` format this build writes and reads (format 1 held the n × n
-/// matrix).
-pub const DELTA_FORMAT: u32 = 2;
+/// matrix; format 2 meant 64-bit by `int`, before C's integer types).
+pub const DELTA_FORMAT: u32 = 3;
 
 /// Writes the `.delta` text of a module.
 ///
@@ -256,12 +256,7 @@ pub fn write_delta(module: &Module) -> String {
 }
 
 fn parse_scalar(s: &str) -> Option<Scalar> {
-    match s {
-        "int" => Some(Scalar::I32),
-        "double" => Some(Scalar::F64),
-        "unsigned" => Some(Scalar::U32),
-        _ => None,
-    }
+    Scalar::ALL.into_iter().find(|t| t.name() == s)
 }
 
 /// Parses `(int, double[]) -> void`.

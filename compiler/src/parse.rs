@@ -382,10 +382,6 @@ fn left_out(tok: &Tok, expected: &[String]) -> Option<(String, String)> {
                 &format!("`{w}` is not supported: UC has no structs, unions or enums"),
                 "use arrays and separate variables",
             ),
-            "goto" => out(
-                "`goto` is not supported in UC",
-                "use a loop with `break` or `continue`",
-            ),
             "typedef" => out("`typedef` is not supported in UC", "write the type itself"),
             _ => out(
                 &format!("`{w}` is not supported in UC"),
@@ -409,7 +405,7 @@ fn left_out(tok: &Tok, expected: &[String]) -> Option<(String, String)> {
             "call procedures by name",
         ),
         Tok::Colon if !has("\":\"") => out(
-            "unexpected `:`: UC has no statement labels (and no `goto`)",
+            "unexpected `:` (a `:` follows a label's name, a `case` value or the `?` of `?:`)",
             format!("expected {}", summarize_expected(expected)).as_str(),
         ),
         _ => None,
@@ -430,6 +426,7 @@ const EXPR_START: &[&str] = &[
     "\"--\"",
     "\"old\"",
     "\"new\"",
+    "\"sizeof\"",
 ];
 const STMT_START: &[&str] = &[
     "\"if\"",
@@ -448,6 +445,8 @@ const STMT_START: &[&str] = &[
     "\"signed\"",
     "\"unsigned\"",
     "\"float\"",
+    "\"_Bool\"",
+    "\"goto\"",
     "\"const\"",
     "\"do\"",
     "\"switch\"",

@@ -188,10 +188,7 @@ fn iproc_maps_int_array_to_double_array() {
     );
     assert_eq!(
         proc(&m, "sort").sig.params,
-        vec![
-            ParamTy::ArrayRef(Scalar::F64),
-            ParamTy::Scalar(Scalar::I32)
-        ]
+        vec![ParamTy::ArrayRef(Scalar::F64), ParamTy::Scalar(Scalar::I32)]
     );
     // new.sort(b, n) is a call of `sort` with b passed by reference.
     let json = serde_json::to_string(&ip.body).unwrap();
@@ -233,11 +230,7 @@ fn conversions_are_explicit_casts() {
     let m = src_ok("main() { double d = 1; int i = (int) d; d = d + i; }");
     let json = serde_json::to_string(&proc(&m, "main").body).unwrap();
     // `double d = 1` casts the literal; `d + i` casts i.
-    assert_eq!(
-        json.matches(r#""Cast":{"to":"F64""#).count(),
-        2,
-        "{json}"
-    );
+    assert_eq!(json.matches(r#""Cast":{"to":"F64""#).count(), 2, "{json}");
     assert_eq!(json.matches(r#""Cast":{"to":"I32""#).count(), 1, "{json}");
 }
 

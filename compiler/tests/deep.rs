@@ -82,8 +82,7 @@ fn blocks_go_on_counting_the_statements_around_them() {
 
 #[test]
 fn statics_and_globals_past_their_data_segment_are_refused_at_their_declaration() {
-    let src =
-        "f() { static long a[8192]; static long b; }\nlong g[8193];\nlong h[8192];\nmain() { f(); }\n";
+    let src = "f() { static long a[8192]; static long b; }\nlong g[8193];\nlong h[8192];\nmain() { f(); }\n";
     let d = compiler::compile("s.uc", src).expect_err("refused");
     let text = d.render("s.uc", src, false);
     assert!(text.contains("s.uc:1:40"), "{text}");

@@ -103,7 +103,7 @@ fn malformed_delta_files_name_the_line() {
     let good = write_delta(&m);
     let e = read_delta("hello\n").unwrap_err();
     assert_eq!(e.line, 1);
-    let e = read_delta(&good.replace("format 2", "format 9")).unwrap_err();
+    let e = read_delta(&good.replace("format 3", "format 9")).unwrap_err();
     assert!(
         e.to_string().contains("line 2: format 9 is not supported"),
         "{e}"

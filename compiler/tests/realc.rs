@@ -98,9 +98,11 @@ fn assert_explicit(ss: &[Stmt]) {
                 }
             }
             ExprKind::Cast { to, operand } => assert_ne!(Some(*to), operand.ty, "{x:?}"),
+            // A compound assignment computes in its value's type, C's
+            // common type of the promoted place and the operand.
             ExprKind::Assign {
                 op: Some(_), value, ..
-            } => assert_eq!(x.ty, value.ty, "{x:?}"),
+            } => assert!(value.ty.is_some_and(|t| t.size() >= 4), "{x:?}"),
             _ => {}
         }
     }
@@ -175,7 +177,7 @@ fn constants_fold_with_c_semantics() {
     assert_eq!(d.0.len(), 1, "{d}");
     let src = src.replace("static long c = sizeof_is_not_needed;\n", "");
     let mm = m(&format!("{src}int main() {{ return 0; }}"));
-    assert_eq!(mm.globals[0].ty, VarTy::Scalar(Scalar::U32));
+    assert_eq!(mm.globals[0].ty, VarTy::Scalar(Scalar::U64));
     assert_eq!(mm.globals[0].init, [Const::Int(1844674407370955161)]);
     assert_eq!(
         mm.globals[1].init,
@@ -233,7 +235,7 @@ fn delta_star_and_delta_files_see_the_new_constructs() {
     assert!(ds.reaches(idx("b"), idx("d")), "b → c → d");
     assert!(!ds.reaches(idx("d"), idx("a")));
     let text = compiler::object::write_delta(&mm);
-    assert!(text.contains("(unsigned) -> unsigned"), "{text}");
+    assert!(text.contains("(unsigned long) -> unsigned long"), "{text}");
     let back = compiler::object::read_delta(&text).unwrap();
     back.check_module(&mm).unwrap();
 }

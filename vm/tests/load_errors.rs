@@ -107,6 +107,7 @@ fn a_call_of_an_unknown_procedure_is_refused() {
                 *callee = "nowhere".into();
                 true
             }
+            ExprKind::Cast { operand, .. } => rename(operand),
             ExprKind::Printf { args, .. } => args.iter_mut().any(|a| match a {
                 compiler::ir::PrintArg::Value(e) => rename(e),
                 _ => false,

@@ -54,8 +54,8 @@ fn long_long_conversions_and_wide_fields_load() {
 #[test]
 fn a_shift_count_outside_0_to_63_is_a_runtime_error() {
     for (expr, ok) in [
-        ("1 << n", false),
-        ("8 >> n", false),
+        ("1L << n", false),
+        ("8L >> n", false),
         ("-1L >> (n - 1)", true),
     ] {
         let src = format!(
@@ -88,6 +88,18 @@ fn a_shift_count_outside_0_to_63_is_a_runtime_error() {
     // Negative counts too (they are huge as unsigned).
     let (st, _) = run("neg.uc", "int main() { long n = -1; return 1 << n; }");
     assert!(matches!(st, ExitStatus::Error(_)), "{st:?}");
+    // An int is 32 bits wide: 31 is its last count.
+    let src = "int f(int n) { return 1 << n; }\nint main() { printf(\"%d\\n\", f(31)); printf(\"%d\\n\", f(32)); return 0; }";
+    let (st, out) = run("shift32.uc", src);
+    let ExitStatus::Error(e) = st else {
+        panic!("want a runtime error, got {st:?}")
+    };
+    assert!(
+        e.message.contains("shift count outside 0..31"),
+        "{}",
+        e.message
+    );
+    assert_eq!(out, "-2147483648\n");
 }
 
 const HASH1: &str = r#"

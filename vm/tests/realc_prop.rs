@@ -8,6 +8,11 @@
 //! overflow, defined by `-fwrapv`, which is UC's wrapping): divisors are
 //! made nonzero and positive for signed division, shift counts are masked
 //! to 0..63, left shifts of signed values go through unsigned.
+//!
+//! Since SPEC 2.3 the expressions also pass through C's narrower integer
+//! types (`char`, `short`, `int`, `unsigned`, `_Bool`, ...): conversions
+//! into them, and arithmetic in them, where the integer promotions and the
+//! usual arithmetic conversions of 32-bit `int` decide the result.
 
 mod common;
 
@@ -67,8 +72,39 @@ fn expr(t: Ty, depth: u32) -> BoxedStrategy<String> {
         Just("=="),
         Just("!=")
     ];
+    let narrow = prop_oneof![
+        Just("char"),
+        Just("signed char"),
+        Just("unsigned char"),
+        Just("short"),
+        Just("unsigned short"),
+        Just("int"),
+        Just("unsigned"),
+        Just("_Bool"),
+    ];
+    let wide = match t {
+        Ty::S => "long",
+        Ty::U => "unsigned long",
+    };
     let common = vec![
         leaf(t),
+        // Conversion into a narrow type and back.
+        (same(), narrow.clone())
+            .prop_map(move |(x, n)| format!("(({wide}) (({n}) {x}))"))
+            .boxed(),
+        // Arithmetic and comparisons in narrow types: promotion to int,
+        // int vs unsigned, the result converted back to 64 bits.
+        (
+            prop_oneof![s(), u()],
+            prop_oneof![arith.clone(), cmp.clone()],
+            prop_oneof![s(), u()],
+            narrow.clone(),
+            narrow.clone(),
+        )
+            .prop_map(move |(x, o, y, n1, n2)| {
+                format!("(({wide}) ((({n1}) {x}) {o} (({n2}) {y})))")
+            })
+            .boxed(),
         (same(), arith.clone(), same())
             .prop_map(|(x, o, y)| format!("({x} {o} {y})"))
             .boxed(),

@@ -249,7 +249,11 @@ impl FnCx<'_, '_> {
                 let v = self.value(&args[0])?;
                 // exit(int); sleep_ms takes a long, so that a computed
                 // duration is never cut to 32 bits.
-                let to = if n == "exit" { Scalar::I32 } else { Scalar::I64 };
+                let to = if n == "exit" {
+                    Scalar::I32
+                } else {
+                    Scalar::I64
+                };
                 let v = self.coerce(v, to, &what)?;
                 Some(Expr {
                     ty: None,

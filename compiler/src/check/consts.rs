@@ -178,7 +178,9 @@ impl Checker<'_> {
                             );
                             return None;
                         }
-                        let I(x, _) = a else { unreachable!("checked above") };
+                        let I(x, _) = a else {
+                            unreachable!("checked above")
+                        };
                         let unsigned_bits = if t.bits() == 64 {
                             x as u64
                         } else {

@@ -625,7 +625,11 @@ impl FnCx<'_, '_> {
             B::Rem | B::BitAnd | B::BitOr | B::BitXor | B::Shl | B::Shr
         );
         if integer_only && (lt.is_float() || rt.is_float()) {
-            let (bad, bt) = if lt.is_float() { (lspan, lt) } else { (rspan, rt) };
+            let (bad, bt) = if lt.is_float() {
+                (lspan, lt)
+            } else {
+                (rspan, rt)
+            };
             self.err(
                 format!("`{}` needs integer operands", op.symbol()),
                 bad,

@@ -194,10 +194,9 @@ impl FConst {
                 FConst::D(round_to(x, v, from, s), s)
             }
             FConst::I(v, _) => FConst::I(s.wrap(v), s),
-            FConst::D(x, _) if s.is_float() => FConst::D(
-                if s == Scalar::F32 { x as f32 as f64 } else { x },
-                s,
-            ),
+            FConst::D(x, _) if s.is_float() => {
+                FConst::D(if s == Scalar::F32 { x as f32 as f64 } else { x }, s)
+            }
             FConst::D(x, _) => FConst::I(
                 match s {
                     Scalar::Bool => (x != 0.0) as i64,
@@ -668,6 +667,7 @@ impl Checker<'_> {
         let mut fx = FnCx::new(self, Ctx::Proc, sig.ret, &def.name.name);
         fx.bind_params(params);
         let body = fx.stmts_in_scope(&def.body, false);
+        fx.finish_labels();
         let FnCx {
             mut locals,
             mut statics,
@@ -750,6 +750,7 @@ impl Checker<'_> {
         let mut fx = FnCx::new(self, Ctx::IProc { new_sig }, old_sig.ret, name);
         fx.bind_params(&params);
         let body = fx.stmts_in_scope(&def.body, false);
+        fx.finish_labels();
         let locals = fx.locals;
         Some(IProc {
             name: name.clone(),
@@ -779,6 +780,7 @@ impl Checker<'_> {
         };
         let mut fx = FnCx::new(self, Ctx::MProc { target }, RetTy::Void, name);
         let body = fx.stmts_in_scope(&def.body, true);
+        fx.finish_labels();
         let (locals, old_statics) = (fx.locals, fx.old_statics);
         Some(MProc {
             name: name.clone(),
@@ -864,6 +866,8 @@ struct FnCx<'c, 'a> {
     const_statics: BTreeSet<ir::StaticId>,
     callees: BTreeSet<String>,
     globals_used: BTreeSet<String>,
+    /// Labels by name: number, where defined, where first named.
+    labels: HashMap<String, (ir::LabelId, Option<Span>, Span)>,
 }
 
 /// `sizeof`'s value: a `size_t` (unsigned long) constant.

@@ -20,6 +20,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             const_statics: BTreeSet::new(),
             callees: BTreeSet::new(),
             globals_used: BTreeSet::new(),
+            labels: HashMap::new(),
         }
     }
 
@@ -186,11 +187,66 @@ impl<'c, 'a> FnCx<'c, 'a> {
                 }
             }
             ast::Stmt::Return(value, span) => self.ret_stmt(value.as_ref(), *span, out),
+            ast::Stmt::Goto(name) => {
+                let id = self.label(name, false);
+                out.push(Stmt::Goto(id));
+            }
+            ast::Stmt::Label(name, inner) => {
+                let id = self.label(name, true);
+                out.push(Stmt::Label(id));
+                self.stmt(inner, out);
+            }
             ast::Stmt::Block(b) => {
                 let b = self.stmts_in_scope(b, true);
                 out.push(Stmt::Block(b));
             }
             ast::Stmt::Empty | ast::Stmt::Error => {}
+        }
+    }
+
+    /// The number of label `name` (one name space per procedure, C's
+    /// function scope), at its definition or at a `goto` that may come
+    /// before it; a second definition is an error.
+    pub(super) fn label(&mut self, name: &ast::Ident, define: bool) -> ir::LabelId {
+        let n = self.labels.len() as ir::LabelId;
+        let entry = self
+            .labels
+            .entry(name.name.clone())
+            .or_insert((n, None, name.span));
+        let id = entry.0;
+        if define {
+            if let Some(first) = entry.1 {
+                let note = format!("the first one is at {}", self.ck.at_line(first));
+                self.ck.diags.push(
+                    Diagnostic::error(
+                        format!("label `{}` is defined twice", name.name),
+                        name.span,
+                        "a label may be defined once in a procedure",
+                    )
+                    .with_note(note),
+                );
+            } else {
+                entry.1 = Some(name.span);
+            }
+        }
+        id
+    }
+
+    /// After a body: every label a `goto` names must be defined.
+    pub(super) fn finish_labels(&mut self) {
+        let mut missing: Vec<(String, Span)> = self
+            .labels
+            .iter()
+            .filter(|(_, (_, def, _))| def.is_none())
+            .map(|(n, (_, _, used))| (n.clone(), *used))
+            .collect();
+        missing.sort_by_key(|m| m.1.start);
+        for (n, used) in missing {
+            self.err(
+                format!("`goto {n}`: no label `{n}` in this procedure"),
+                used,
+                format!("define it as `{n}: statement` in the same procedure"),
+            );
         }
     }
 

@@ -55,6 +55,12 @@ pub enum CodegenError {
     /// A `switch` with the same label twice.
     #[error("duplicate case label {0}")]
     DuplicateCase(i64),
+    /// A `goto` label placed twice in one procedure.
+    #[error("goto label {0} is placed twice")]
+    DuplicateLabel(u32),
+    /// A `goto` to a label the procedure never places.
+    #[error("goto to label {0}, which the procedure does not have")]
+    UndefinedLabel(u32),
     /// `break` with no loop or switch around it.
     #[error("break or continue outside a loop")]
     BreakOutsideLoop,

