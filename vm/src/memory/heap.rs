@@ -6,7 +6,8 @@
 //! class's run is a page-aligned block carved from the heap's top and cut
 //! into equal slots; freed slots go to the class's free list once they
 //! leave the quarantine. Larger objects are page-granular spans, reused
-//! best-fit (and split) from a set of free spans. A page map gives, for
+//! best-fit (and split) from a set of free spans, into which a freed span
+//! is merged with its free neighbours. A page map gives, for
 //! every heap page below the top, the run that holds it.
 //!
 //! The shadow (one byte per 16-byte granule) is nonzero exactly on the
@@ -15,7 +16,7 @@
 //! before their memory is handed out again, so a use after free reads a
 //! zero shadow byte and is caught.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::{FreeError, GRANULE};
 
@@ -57,6 +58,8 @@ struct Run {
     tags: Vec<u32>,
     /// Per slot: [`NEVER`], [`LIVE`] or [`FREED`].
     state: Vec<u8>,
+    /// A big span that is in [`Heap::spans`] (free, out of the quarantine).
+    free_span: bool,
 }
 
 /// What an address of the heap is, for classifying a failed check.
@@ -87,6 +90,11 @@ pub(super) struct Heap {
     carving: Vec<(u32, u32)>,
     /// Free big spans: `(pages, run)`.
     spans: BTreeSet<(u64, u32)>,
+    /// Freed big objects whose memory is not yet reused: offset → size. A
+    /// freed span may be merged into its neighbour, so its own run no
+    /// longer says where the object was: this does, for double frees and
+    /// uses after free.
+    freed_big: BTreeMap<u64, u64>,
     quarantine: VecDeque<u64>,
     q_bytes: u64,
     q_limit: u64,
@@ -129,6 +137,7 @@ impl Heap {
             free: vec![Vec::new(); n],
             carving: vec![(NONE, 0); n],
             spans: BTreeSet::new(),
+            freed_big: BTreeMap::new(),
             quarantine: VecDeque::new(),
             q_bytes: 0,
             q_limit,
@@ -176,6 +185,7 @@ impl Heap {
             sizes: vec![0; n],
             tags: vec![0; n],
             state: vec![NEVER; n],
+            free_span: false,
         });
         self.top += bytes;
         self.pagemap.resize((self.top / PAGE) as usize, run);
@@ -230,6 +240,16 @@ impl Heap {
         let pages = size.div_ceil(PAGE);
         if let Some(&(have, run)) = self.spans.range((pages, 0)..).next() {
             self.spans.remove(&(have, run));
+            self.runs[run as usize].free_span = false;
+            let off = self.runs[run as usize].off;
+            let gone: Vec<u64> = self
+                .freed_big
+                .range(off..off + pages * PAGE)
+                .map(|(&k, _)| k)
+                .collect();
+            for k in gone {
+                self.freed_big.remove(&k);
+            }
             if have > pages {
                 // Split: the rest is a free span of its own.
                 let r = &mut self.runs[run as usize];
@@ -243,6 +263,7 @@ impl Heap {
                     sizes: vec![0],
                     tags: vec![0],
                     state: vec![NEVER],
+                    free_span: true,
                 });
                 let p0 = (rest_off / PAGE) as usize;
                 self.pagemap[p0..p0 + (have - pages) as usize].fill(rest);
@@ -284,7 +305,10 @@ impl Heap {
                 object: self.base + start,
                 size: r.sizes[s],
             }),
-            _ => Err(not_ours),
+            _ => match self.freed_big.get(&off) {
+                Some(&size) => Err(FreeError::DoubleFree { addr, size }),
+                None => Err(not_ours),
+            },
         }
     }
 
@@ -295,6 +319,9 @@ impl Heap {
         let s = slot as usize;
         r.state[s] = FREED;
         let (off, size, bytes) = (r.off + slot as u64 * r.slot, r.sizes[s], r.slot);
+        if r.class == BIG {
+            self.freed_big.insert(off, size);
+        }
         self.set_shadow(off, size, 0);
         self.quarantine.push_back(pack(run, slot));
         self.q_bytes += bytes;
@@ -323,11 +350,64 @@ impl Heap {
                     )
                 };
             }
-            self.spans.insert((len / PAGE, run));
+            self.insert_span(run);
         } else {
             self.free[r.class as usize].push(v);
         }
         true
+    }
+
+    /// Puts big span `run` into the free set, merged with the free spans
+    /// right after and before it, so that freed neighbours can serve a
+    /// larger object.
+    fn insert_span(&mut self, mut run: u32) {
+        loop {
+            let r = &self.runs[run as usize];
+            let next = self
+                .pagemap
+                .get(((r.off + r.slot) / PAGE) as usize)
+                .copied();
+            match next {
+                Some(n) if n != run && self.is_free_span(n) => self.absorb(run, n),
+                _ => break,
+            }
+        }
+        let off = self.runs[run as usize].off;
+        if off > 0 {
+            let prev = self.pagemap[(off / PAGE - 1) as usize];
+            if prev != run && self.is_free_span(prev) {
+                self.absorb(prev, run);
+                run = prev;
+            }
+        }
+        let r = &mut self.runs[run as usize];
+        r.free_span = true;
+        self.spans.insert((r.slot / PAGE, run));
+    }
+
+    fn is_free_span(&self, run: u32) -> bool {
+        let r = &self.runs[run as usize];
+        r.class == BIG && r.free_span
+    }
+
+    /// Span `lo` takes over span `hi`, which follows it (and leaves the
+    /// free set if it was there).
+    fn absorb(&mut self, lo: u32, hi: u32) {
+        let h = &mut self.runs[hi as usize];
+        if h.free_span {
+            self.spans.remove(&(h.slot / PAGE, hi));
+        }
+        h.free_span = false;
+        h.state[0] = NEVER;
+        let (hoff, hlen) = (h.off, h.slot);
+        let p0 = (hoff / PAGE) as usize;
+        self.pagemap[p0..p0 + (hlen / PAGE) as usize].fill(lo);
+        let l = &mut self.runs[lo as usize];
+        if l.free_span {
+            self.spans.remove(&(l.slot / PAGE, lo));
+            l.free_span = false;
+        }
+        l.slot += hlen;
     }
 
     /// Size and tag of the live object at `addr` (for realloc).
@@ -364,7 +444,12 @@ impl Heap {
             LIVE if inside => Where::Live(obj, size),
             LIVE => Where::Past(obj, size),
             FREED if inside => Where::Freed(obj, size),
-            _ => Where::Nothing,
+            _ => match self.freed_big.range(..=off).next_back() {
+                Some((&o, &size)) if off < o + granules(size) * GRANULE => {
+                    Where::Freed(self.base + o, size)
+                }
+                _ => Where::Nothing,
+            },
         }
     }
 

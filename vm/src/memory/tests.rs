@@ -200,6 +200,27 @@ fn calloc_zeroes_and_refuses_overflow_and_exhaustion_is_null() {
 }
 
 #[test]
+fn freed_neighbouring_spans_merge_to_serve_a_larger_object() {
+    let m = mem();
+    let ps: Vec<u64> = (0..3).map(|_| m.malloc(100 << 10, 0)).collect();
+    let after = m.malloc(100 << 10, 0);
+    assert_eq!(ps[1], ps[0] + (100 << 10));
+    // Freed out of order; each is bigger than the test's quarantine, so it
+    // leaves it at once.
+    for i in [2, 0, 1] {
+        m.free(ps[i]).unwrap();
+    }
+    // One span of 300 KiB again, where the three were.
+    assert_eq!(m.malloc(300 << 10, 0), ps[0]);
+    m.check_range(ps[0], 300 << 10, true).unwrap();
+    m.check(after, 1, false).unwrap();
+    // A part of a merged span is reused, the rest stays free.
+    m.free(ps[0]).unwrap();
+    assert_eq!(m.malloc(50 << 10, 0), ps[0]);
+    assert_eq!(m.malloc(200 << 10, 0), ps[0] + (52 << 10));
+}
+
+#[test]
 fn reset_empties_the_heap_and_zeroes_the_stacks() {
     let m = mem();
     let p = m.malloc(100, 1);
