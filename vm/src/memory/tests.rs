@@ -221,6 +221,46 @@ fn freed_neighbouring_spans_merge_to_serve_a_larger_object() {
 }
 
 #[test]
+fn a_program_scribbling_over_all_its_memory_leaves_the_allocator_sound() {
+    let m = mem();
+    let l = m.layout();
+    let mut live: Vec<(u64, u64)> = (1..200).map(|i| (m.malloc(i * 37, 0), i * 37)).collect();
+    for &(p, _) in live.iter().step_by(3) {
+        m.free(p).unwrap();
+    }
+    live = live
+        .into_iter()
+        .skip(1)
+        .enumerate()
+        .filter(|(i, _)| (i + 1) % 3 != 0)
+        .map(|(_, o)| o)
+        .collect();
+    // Every byte the program owns (stacks and the whole heap) overwritten.
+    // SAFETY: the arena is this memory's own RW mapping.
+    unsafe {
+        std::ptr::write_bytes(
+            l.arena_base as *mut u8,
+            0xa5,
+            (l.stacks_len + l.heap_len) as usize,
+        )
+    };
+    for i in 0..2000u64 {
+        live.push((m.malloc(i % 300 + 1, 0), i % 300 + 1));
+        if i % 2 == 0 {
+            let (p, _) = live.swap_remove((i as usize * 7) % live.len());
+            m.free(p).unwrap();
+        }
+    }
+    let mut objs: Vec<(u64, u64)> = m.objects().map(|(a, s, _)| (a, s)).collect();
+    objs.sort();
+    live.sort();
+    assert_eq!(objs, live);
+    for w in objs.windows(2) {
+        assert!(w[0].0 + w[0].1 <= w[1].0);
+    }
+}
+
+#[test]
 fn reset_empties_the_heap_and_zeroes_the_stacks() {
     let m = mem();
     let p = m.malloc(100, 1);
