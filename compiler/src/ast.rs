@@ -43,35 +43,125 @@ pub enum SpecWord {
     Const,
     /// `_Bool`
     Bool,
+    /// `typedef`: the declaration declares type names, not variables.
+    Typedef,
+    /// `extern`, `register`, `volatile`, `inline`, `auto`: accepted, and
+    /// meaning nothing more in one translation unit.
+    Ignored,
 }
 
+/// One item of a declaration's specifiers as the parser reads them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SpecItem {
+    /// A keyword (`unsigned`, `static`, ...).
+    Word(SpecWord),
+    /// A name a `typedef` declared.
+    Named(Ident),
+    /// `enum TAG { ... }` or `enum TAG`.
+    Enum(EnumDef),
+}
+
+/// `enum TAG { A, B = 5 }` (a definition: `body` is `Some`) or `enum TAG`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnumDef {
+    /// The tag, if written.
+    pub tag: Option<Ident>,
+    /// The enumerators with their written values.
+    pub body: Option<Vec<(Ident, Option<Expr>)>>,
+    /// From `enum` to the closing brace (or the tag).
+    pub span: Span,
+}
+
+/// The types the `typedef`s read so far declare, by name: the parser
+/// resolves a [`SpecItem::Named`] through it.
+pub type TypeTable = std::collections::HashMap<String, TypeName>;
+
 /// Resolved declaration specifiers: `static const unsigned long`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Specs {
     /// `static` was written.
     pub is_static: bool,
     /// `const` was written.
     pub is_const: bool,
+    /// `typedef` was written.
+    pub is_typedef: bool,
     /// The type; `None` for `void`.
     pub ty: Option<TypeName>,
+    /// The enums these specifiers define (`enum E { ... }`).
+    pub enums: Vec<EnumDef>,
 }
 
-/// Resolves the words of a declaration's specifiers the way C does, or
-/// says what is wrong with them.
-pub fn resolve_specs(words: &[SpecWord]) -> Result<Specs, String> {
+impl Specs {
+    /// Plain `int`, what a bad combination is read as.
+    pub fn int() -> Specs {
+        Specs {
+            is_static: false,
+            is_const: false,
+            is_typedef: false,
+            ty: Some(Scalar::I32),
+            enums: Vec::new(),
+        }
+    }
+}
+
+/// Resolves a declaration's specifiers the way C does, or says what is
+/// wrong with them. A typedef name resolves through `types`; an enum is
+/// an `int`.
+pub fn resolve_specs(items: Vec<SpecItem>, types: &TypeTable) -> Result<Specs, String> {
+    let mut words = Vec::new();
+    let mut named = Vec::new();
+    let mut enums = Vec::new();
+    let mut enum_refs = 0;
+    for it in items {
+        match it {
+            SpecItem::Word(SpecWord::Ignored) => {}
+            SpecItem::Word(w) => words.push(w),
+            SpecItem::Named(n) => named.push(n),
+            SpecItem::Enum(e) => {
+                enum_refs += 1;
+                if e.body.is_some() {
+                    enums.push(e);
+                }
+            }
+        }
+    }
+    let words = &words[..];
     use SpecWord as W;
     let count = |w: W| words.iter().filter(|x| **x == w).count();
-    for w in [W::Static, W::Const] {
+    for w in [W::Static, W::Const, W::Typedef] {
         if count(w) > 1 {
             return Err(format!("`{}` is written twice", spec_word(w)));
         }
+    }
+    let is_typedef = count(W::Typedef) == 1;
+    let others = words
+        .iter()
+        .filter(|w| !matches!(w, W::Static | W::Const | W::Typedef))
+        .count();
+    if named.len() + enum_refs > 0 {
+        if named.len() + enum_refs > 1 || others > 0 {
+            return Err("this combination of type words is not a C type".into());
+        }
+        let ty = match named.first() {
+            Some(n) => *types
+                .get(&n.name)
+                .ok_or_else(|| format!("`{}` is not a type this compiler knows", n.name))?,
+            None => Scalar::I32,
+        };
+        return Ok(Specs {
+            is_static: count(W::Static) == 1,
+            is_const: count(W::Const) == 1,
+            is_typedef,
+            ty: Some(ty),
+            enums,
+        });
     }
     let is_static = count(W::Static) == 1;
     let is_const = count(W::Const) == 1;
     let types: Vec<W> = words
         .iter()
         .copied()
-        .filter(|w| !matches!(w, W::Static | W::Const))
+        .filter(|w| !matches!(w, W::Static | W::Const | W::Typedef))
         .collect();
     let n = |w: W| types.iter().filter(|x| **x == w).count();
     let (ints, longs, shorts, chars) = (n(W::Int), n(W::Long), n(W::Short), n(W::Char));
@@ -129,7 +219,9 @@ pub fn resolve_specs(words: &[SpecWord]) -> Result<Specs, String> {
     Ok(Specs {
         is_static,
         is_const,
+        is_typedef,
         ty,
+        enums,
     })
 }
 
@@ -148,6 +240,8 @@ pub fn spec_word(w: SpecWord) -> &'static str {
         SpecWord::Static => "static",
         SpecWord::Const => "const",
         SpecWord::Bool => "_Bool",
+        SpecWord::Typedef => "typedef",
+        SpecWord::Ignored => "extern",
     }
 }
 
@@ -206,6 +300,11 @@ pub struct Decl {
     pub is_static: bool,
     /// `const` was written: the variables may not be assigned.
     pub is_const: bool,
+    /// `typedef` was written: the declarators are type names (the parser
+    /// has recorded them), not variables.
+    pub is_typedef: bool,
+    /// The enums its specifiers define.
+    pub enums: Vec<EnumDef>,
     /// The element type.
     pub ty: TypeName,
     /// One or more declarators.

@@ -155,6 +155,20 @@ pub enum Tok {
     /// `goto`
     #[token("goto")]
     KwGoto,
+    /// `typedef`
+    #[token("typedef")]
+    KwTypedef,
+    /// `enum`
+    #[token("enum")]
+    KwEnum,
+    /// `extern`, `register`, `volatile`, `inline`, `auto`: accepted where
+    /// C accepts them, and meaning nothing more in one translation unit
+    /// that a UC program is.
+    #[regex("extern|register|volatile|inline|__inline|__inline__|auto|_Noreturn", |lex| lex.slice().to_string())]
+    KwIgnored(String),
+    /// A name that a `typedef` declared, as the preprocessor's output
+    /// marks it (C's grammar needs to know type names from others).
+    TypeIdent(String),
     /// `const`
     #[token("const")]
     KwConst,
@@ -172,7 +186,7 @@ pub enum Tok {
     KwDefault,
     /// A C feature UC leaves out (`struct`, `goto`, `typedef`, ...): the
     /// parser rejects it with a diagnostic that names it.
-    #[regex("struct|union|enum|typedef|extern|register|volatile", |lex| lex.slice().to_string())]
+    #[regex("struct|union", |lex| lex.slice().to_string())]
     Unsupported(String),
     /// A preprocessor line (`#include ...`, `#define ...`), whole; the
     /// [`Lexer`] interprets it and never passes it on.
@@ -353,6 +367,8 @@ impl Tok {
                 | Tok::KwUnsigned
                 | Tok::KwFloat
                 | Tok::KwBool
+                | Tok::KwEnum
+                | Tok::TypeIdent(_)
         )
     }
 
@@ -378,6 +394,10 @@ impl Tok {
                     | Tok::KwIproc
                     | Tok::KwOld
                     | Tok::KwNew
+                    | Tok::KwSizeof
+                    | Tok::KwGoto
+                    | Tok::KwTypedef
+                    | Tok::KwIgnored(_)
             )
     }
 }
@@ -409,6 +429,10 @@ impl fmt::Display for Tok {
             Tok::KwBool => "_Bool",
             Tok::KwSizeof => "sizeof",
             Tok::KwGoto => "goto",
+            Tok::KwTypedef => "typedef",
+            Tok::KwEnum => "enum",
+            Tok::KwIgnored(w) => return write!(f, "`{w}`"),
+            Tok::TypeIdent(n) => return write!(f, "type name `{n}`"),
             Tok::KwConst => "const",
             Tok::KwDo => "do",
             Tok::KwSwitch => "switch",

@@ -66,6 +66,7 @@ pub mod parse;
 pub mod pp;
 pub mod source;
 pub mod synth;
+mod typedefs;
 
 pub use diag::{Diagnostic, Diagnostics};
 

@@ -2,7 +2,7 @@
 //! it could build and every syntax error it recovered from, so that one run
 //! reports several mistakes.
 
-use crate::ast::{Item, Program};
+use crate::ast::{Item, Program, TypeTable};
 use crate::diag::Diagnostic;
 use crate::ir::Span;
 use crate::lexer::{LexError, Lexer, Tok};
@@ -52,8 +52,11 @@ pub fn parse_file(file: &str, src: &str) -> (Program, Vec<Diagnostic>) {
         return (Program::default(), diags);
     }
     let mut recovered = Vec::new();
-    let result =
-        grammar::ProgramParser::new().parse(&mut recovered, Lexer::with_file(file, src).quiet());
+    let result = grammar::ProgramParser::new().parse(
+        &mut recovered,
+        &mut TypeTable::new(),
+        Lexer::with_file(file, src).quiet(),
+    );
     diags.extend(recovered.into_iter().map(|r| to_diagnostic(r.error, src)));
     let program = match result {
         Ok(p) => p,
@@ -271,7 +274,8 @@ pub fn item_ranges(src: &str) -> Option<Vec<Range<usize>>> {
         let tok = tok.ok()?;
         let begin = *start.get_or_insert(span.start);
         match tok {
-            Tok::Directive(_) | Tok::Error(_) => return None,
+            // A typedef changes how later items parse (its names are types).
+            Tok::Directive(_) | Tok::Error(_) | Tok::KwTypedef => return None,
             // Their values depend on the whole text (`__LINE__` counts
             // from its start, `__FILE__` names it).
             Tok::Ident(n) if n == "__LINE__" || n == "__FILE__" => return None,
@@ -316,7 +320,7 @@ pub fn parse_range(src: &str, range: Range<usize>) -> Option<Vec<Item>> {
     let toks = Lexer::new(&src[range]).map(|t| t.map(|(l, tok, r)| (l + at, tok, r + at)));
     let mut recovered = Vec::new();
     let program = grammar::ProgramParser::new()
-        .parse(&mut recovered, toks)
+        .parse(&mut recovered, &mut TypeTable::new(), toks)
         .ok()?;
     recovered.is_empty().then_some(program.items)
 }
@@ -379,7 +383,7 @@ fn left_out(tok: &Tok, expected: &[String]) -> Option<(String, String)> {
     match tok {
         Tok::Unsupported(w) => match w.as_str() {
             "struct" | "union" | "enum" => out(
-                &format!("`{w}` is not supported: UC has no structs, unions or enums"),
+                &format!("`{w}` is not supported yet: UC has no structs or unions"),
                 "use arrays and separate variables",
             ),
             "typedef" => out("`typedef` is not supported in UC", "write the type itself"),
@@ -447,6 +451,10 @@ const STMT_START: &[&str] = &[
     "\"float\"",
     "\"_Bool\"",
     "\"goto\"",
+    "\"typedef\"",
+    "\"enum\"",
+    "Ignored",
+    "TypeIdent",
     "\"const\"",
     "\"do\"",
     "\"switch\"",
@@ -528,7 +536,7 @@ mod tests {
 
     #[test]
     fn recovers_and_reports_several_errors() {
-        let (_, d) = parse("main() { x = 1 +; y = ; z(); }\nf() { int; }");
+        let (_, d) = parse("main() { x = 1 +; y = ; z(); }\nf() { int x = ; }");
         assert_eq!(d.len(), 3, "{d:?}");
         assert!(d[0].label.contains("expression"), "{:?}", d[0]);
     }

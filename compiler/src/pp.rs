@@ -279,6 +279,8 @@ pub struct Lexer<'src> {
     /// parser's run, when a separate pass reports them).
     quiet: bool,
     line_cache: (usize, usize, usize),
+    /// Marks the names `typedef` declares in the output.
+    typedefs: crate::typedefs::Tracker,
 }
 
 enum Input<'q> {
@@ -308,6 +310,7 @@ impl<'src> Lexer<'src> {
             expanded: 0,
             quiet: false,
             line_cache: (usize::MAX, 0, 1),
+            typedefs: Default::default(),
         };
         lx.push_frame(0, main);
         lx
@@ -1376,7 +1379,8 @@ impl Iterator for Lexer<'_> {
                 },
             };
             if let Some(t) = self.try_expand(t, &mut Input::Main(self.frames.len()), 0) {
-                return Some(Ok((t.span.0, t.tok, t.span.1)));
+                let tok = self.typedefs.mark(t.tok);
+                return Some(Ok((t.span.0, tok, t.span.1)));
             }
         }
     }

@@ -145,3 +145,41 @@ end:
     assert_eq!(st, ExitStatus::Returned, "{out}");
     assert_eq!(out, "two\n5 67 -1\n");
 }
+
+/// Enums (file and block scope, implicit and explicit values, constant
+/// expressions of earlier enumerators and `sizeof`), typedef names of
+/// scalar and enum types, adjacent string literals and the storage
+/// words C accepts: what gcc's build of the same text prints.
+#[test]
+fn enums_typedefs_and_ignored_storage_words_print_what_gcc_prints() {
+    let src = r#"
+typedef unsigned long ulong;
+typedef enum { RED, GREEN = 5, BLUE } color;
+enum sz { SMALL = sizeof(int), BIG = SMALL * 4 };
+static inline int twice(register int x) { return 2 * x; }
+int main(void) {
+    ulong u = 18446744073709551615UL;
+    color c = BLUE;
+    enum sz s = BIG;
+    int arr[BIG];
+    enum { LOCAL = 3, NEXT };
+    volatile int v = LOCAL;
+    switch (c) { case BLUE: printf("bl" "ue\n"); break; default: printf("other\n"); }
+    printf("%lu %d %d %d %d %d %d\n", u, c, s, (int)(sizeof arr / sizeof arr[0]), twice(v), GREEN, NEXT);
+    return 0;
+}
+"#;
+    let (st, out) = run("enums.uc", src);
+    assert_eq!(st, ExitStatus::Returned, "{out}");
+    assert_eq!(out, "blue\n18446744073709551615 6 16 16 6 5 4\n");
+}
+
+/// A typedef whose type changes between versions changes the procedures
+/// that use it: the diff sees the resolved types, not the names.
+#[test]
+fn a_changed_typedef_changes_the_procedures_that_use_it() {
+    let v1 = "typedef int count_t;\ncount_t next(count_t n) { return n + 1; }\nint other(void) { return 2; }\nint main(void) { return next(1) + other(); }\n";
+    let v2 = v1.replace("typedef int count_t;", "typedef long count_t;");
+    let d = compiler::diff::diff(&common::compile("a.uc", v1), &common::compile("b.uc", &v2));
+    assert_eq!(d.changed_names(), ["next", "main"], "{d}");
+}

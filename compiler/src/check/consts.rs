@@ -128,6 +128,9 @@ impl Checker<'_> {
             K::Int(v, t) => I(*v, *t),
             K::Double(v, t) => D(*v, *t),
             K::SizeofType(t) => I(t.size() as i64, Scalar::U64),
+            K::Var(name) if self.env.enum_consts.contains_key(name) => {
+                I(self.env.enum_consts[name].0, Scalar::I32)
+            }
             K::Unary(op, x) => {
                 let x = self.fold(x)?;
                 let p = x.ty().promote();

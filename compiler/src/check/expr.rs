@@ -35,6 +35,14 @@ impl FnCx<'_, '_> {
                     })
                 }
                 Binding::Static(id, ty, _) => var(Place::Static(id), ty),
+                Binding::Const(..) => {
+                    self.err(
+                        format!("enumerator `{name}` is a constant, not a variable"),
+                        span,
+                        "it cannot be assigned or have its address taken",
+                    );
+                    None
+                }
             };
         }
         if let Ctx::MProc {
@@ -49,6 +57,14 @@ impl FnCx<'_, '_> {
                 self.globals_used.insert(name.to_string());
             }
             return var(Place::Global(name.to_string()), ty);
+        }
+        if self.ck.env.enum_consts.contains_key(name) {
+            self.err(
+                format!("enumerator `{name}` is a constant, not a variable"),
+                span,
+                "it cannot be assigned or have its address taken",
+            );
+            return None;
         }
         if self.ck.env.procs.contains_key(name) || BUILTINS.contains(&name) {
             self.err(
@@ -293,6 +309,15 @@ impl FnCx<'_, '_> {
     /// An expression or a whole array.
     pub(super) fn operand(&mut self, e: &ast::Expr) -> Option<Operand> {
         use ast::ExprKind as K;
+        if let K::Var(name) = &e.kind
+            && let Some(v) = self.enum_const(name)
+        {
+            return Some(Operand::Value(Expr {
+                ty: Some(Scalar::I32),
+                kind: ExprKind::Int(v),
+                span: e.span,
+            }));
+        }
         if let K::Var(_) | K::Old(_) | K::Index(..) = e.kind {
             let r = self.try_place(e).expect("a place expression")?;
             return Some(match r.ty {

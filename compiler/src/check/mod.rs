@@ -292,6 +292,9 @@ struct Env {
     statics: HashMap<String, Vec<Static>>,
     /// Globals declared `const`.
     const_globals: BTreeSet<String>,
+    /// Enumerators of file-scope enums (and, while a block-scope enum is
+    /// being defined, its own): their `int` values.
+    enum_consts: HashMap<String, (i64, Span)>,
 }
 
 struct Checker<'a> {
@@ -339,6 +342,24 @@ impl Checker<'_> {
         for (i, item) in prog.items.iter().enumerate() {
             match item {
                 ast::Item::Global(decl) => {
+                    for (name, v, span) in self.enum_values(&decl.enums) {
+                        if self.env.procs.contains_key(&name)
+                            || self.env.globals.contains_key(&name)
+                        {
+                            self.err(
+                                format!("enumerator `{name}` is defined twice"),
+                                span,
+                                "procedures, globals and enumerators share one name space",
+                            );
+                            continue;
+                        }
+                        self.env.enum_consts.insert(name, (v, span));
+                    }
+                    if decl.is_typedef {
+                        // The parser has recorded the type names.
+                        continue;
+                    }
+                    self.declares_something(decl);
                     // `static` on a global changes nothing: a UC program is
                     // one translation unit.
                     for d in &decl.declarators {
@@ -517,6 +538,69 @@ impl Checker<'_> {
     }
 
     /// Reserves a top-level name; false (with an error) if it is taken.
+    /// The values of the enumerators these enums define, in order: a
+    /// written value is a constant expression (which may name the
+    /// enumerators before it), else one more than the previous, from 0.
+    /// C gives enumerators type `int`.
+    fn enum_values(&mut self, enums: &[ast::EnumDef]) -> Vec<(String, i64, Span)> {
+        let mut out = Vec::new();
+        let mut shadowed = Vec::new();
+        for e in enums {
+            let mut next = 0i64;
+            for (name, value) in e.body.iter().flatten() {
+                let v = match value {
+                    None => next,
+                    Some(x) => match self.fold(x) {
+                        Some(c) if c.ty().is_integer() => match c.to(Scalar::I64) {
+                            FConst::I(v, _) => v,
+                            FConst::D(..) => unreachable!("converted to an integer"),
+                        },
+                        Some(_) => {
+                            self.err(
+                                format!(
+                                    "the value of enumerator `{}` is not an integer",
+                                    name.name
+                                ),
+                                x.span,
+                                "expected an integer constant",
+                            );
+                            next
+                        }
+                        None => next,
+                    },
+                };
+                let v = Scalar::I32.wrap(v);
+                next = v.wrapping_add(1);
+                // Visible to the enumerators after it while they fold.
+                let old = self
+                    .env
+                    .enum_consts
+                    .insert(name.name.clone(), (v, name.span));
+                shadowed.push((name.name.clone(), old));
+                out.push((name.name.clone(), v, name.span));
+            }
+        }
+        for (name, old) in shadowed.into_iter().rev() {
+            match old {
+                Some(o) => self.env.enum_consts.insert(name, o),
+                None => self.env.enum_consts.remove(&name),
+            };
+        }
+        out
+    }
+
+    /// `int;` declares nothing (C warns; UC refuses, as it refuses what
+    /// cannot have been meant). `enum E { ... };` defines its enumerators.
+    fn declares_something(&mut self, decl: &ast::Decl) {
+        if decl.declarators.is_empty() && decl.enums.is_empty() {
+            self.err(
+                "this declaration declares nothing",
+                decl.span,
+                "name a variable after the type",
+            );
+        }
+    }
+
     fn claim_top_name(&mut self, name: &ast::Ident) -> bool {
         if BUILTINS.contains(&name.name.as_str()) {
             self.err(
@@ -822,6 +906,8 @@ impl Ctx {
 enum Binding {
     Local(LocalId, LocalTy, Span),
     Static(ir::StaticId, VarTy, Span),
+    /// An enumerator of a block-scope enum: an `int` constant.
+    Const(i64, Span),
 }
 
 /// The type of a resolved place.

@@ -429,15 +429,39 @@ impl<'c, 'a> FnCx<'c, 'a> {
         }
     }
 
+    /// The value of enumerator `name` where it is visible and not shadowed
+    /// by a variable.
+    pub(super) fn enum_const(&self, name: &str) -> Option<i64> {
+        match self.lookup_scope(name) {
+            Some(Binding::Const(v, _)) => Some(v),
+            Some(_) => None,
+            None if self.ck.env.globals.contains_key(name) => None,
+            None => self.ck.env.enum_consts.get(name).map(|c| c.0),
+        }
+    }
+
     pub(super) fn lookup_scope(&self, name: &str) -> Option<Binding> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
 
     pub(super) fn decl(&mut self, d: &ast::Decl, out: &mut Vec<Stmt>) {
+        for (name, v, span) in self.ck.enum_values(&d.enums) {
+            self.scopes
+                .last_mut()
+                .expect("a scope is always open")
+                .insert(name, Binding::Const(v, span));
+        }
+        if d.is_typedef {
+            // The parser has recorded the type names.
+            return;
+        }
+        self.ck.declares_something(d);
         for dc in &d.declarators {
             if let Some(first) = self.scopes.last().and_then(|s| s.get(&dc.name.name)) {
                 let first = match first {
-                    Binding::Local(_, _, sp) | Binding::Static(_, _, sp) => *sp,
+                    Binding::Local(_, _, sp)
+                    | Binding::Static(_, _, sp)
+                    | Binding::Const(_, sp) => *sp,
                 };
                 let note = format!("the first declaration is at {}", self.ck.at_line(first));
                 self.ck.diags.push(
@@ -481,7 +505,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     Some(Binding::Static(id, ..)) => {
                         self.const_statics.insert(*id);
                     }
-                    None => {}
+                    Some(Binding::Const(..)) | None => {}
                 }
             }
         }
