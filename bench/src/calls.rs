@@ -38,8 +38,8 @@ pub(crate) fn fib_calls(n: u64) -> f64 {
 
 fn fib_uc(n: u64) -> String {
     format!(
-        "int fib(int n) {{\n    if (n < 2) return n;\n    return fib(n - 1) + fib(n - 2);\n}}\n\
-         main() {{ printf(\"%d\\n\", fib({n})); }}\n"
+        "long fib(long n) {{\n    if (n < 2) return n;\n    return fib(n - 1) + fib(n - 2);\n}}\n\
+         main() {{ printf(\"%ld\\n\", fib({n})); }}\n"
     )
 }
 
@@ -47,10 +47,10 @@ fn fib_uc(n: u64) -> String {
 /// closed form or vectorize it) and a second recurrence, summed.
 fn loop_uc(n: u64) -> String {
     format!(
-        "int kernel(int n) {{\n    int i, x = 1, y = 2, s = 0;\n    for (i = 0; i < n; i++) {{\n        \
+        "long kernel(long n) {{\n    long i, x = 1, y = 2, s = 0;\n    for (i = 0; i < n; i++) {{\n        \
          x = x * 6364136223846793005 + 1442695040888963407;\n        y = y * 3 + i;\n        \
          s = s + (x - y);\n    }}\n    return s;\n}}\n\
-         main() {{ printf(\"%d\\n\", kernel({n})); }}\n"
+         main() {{ printf(\"%ld\\n\", kernel({n})); }}\n"
     )
 }
 

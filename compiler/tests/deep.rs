@@ -82,10 +82,12 @@ fn blocks_go_on_counting_the_statements_around_them() {
 
 #[test]
 fn statics_and_globals_past_their_data_segment_are_refused_at_their_declaration() {
-    let src = "f() { static long a[8192]; static long b; }\nlong g[8193];\nlong h[8192];\nmain() { f(); }\n";
+    let src = "f() { static long a[8192]; static long b; b = 1; }\nlong g[8193];\nlong h[8192];\nmain() { f(); g[0] = 1; }\n";
     let d = compiler::compile("s.uc", src).expect_err("refused");
     let text = d.render("s.uc", src, false);
     assert!(text.contains("s.uc:1:40"), "{text}");
     assert!(text.contains("s.uc:2:6"), "{text}");
     assert!(!text.contains("s.uc:3:"), "h fits: {text}");
+    // The refused ones are still declared: no follow-on errors at their uses.
+    assert_eq!(d.0.len(), 2, "{text}");
 }

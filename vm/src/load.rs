@@ -322,6 +322,32 @@ pub(crate) struct LoadInput<'a> {
     pub ctxs: &'a Ctxs,
 }
 
+/// `m` without its procedures' bodies (the code is placed; the summary
+/// keeps what comparisons need).
+fn without_bodies(m: &Module) -> Arc<Module> {
+    Arc::new(Module {
+        file: m.file.clone(),
+        procs: m
+            .procs
+            .iter()
+            .map(|p| compiler::ir::Proc {
+                name: p.name.clone(),
+                sig: p.sig.clone(),
+                locals: p.locals.clone(),
+                statics: p.statics.clone(),
+                data_size: p.data_size,
+                body: Vec::new(),
+                callees: p.callees.clone(),
+                globals_used: p.globals_used.clone(),
+                span: p.span,
+            })
+            .collect(),
+        globals: m.globals.clone(),
+        iprocs: m.iprocs.clone(),
+        mprocs: m.mprocs.clone(),
+    })
+}
+
 /// Load `inp.module` as version `inp.number` into `inp.slot`: names, data,
 /// binding table, then the code of procedures, iprocs and mprocs, each step
 /// a function below. On any error whatever was committed of the slot goes
@@ -348,9 +374,10 @@ fn load_inner(
     if !inp.module.procs.iter().any(|p| p.name == "main") {
         return Err(LoadError::NoMain);
     }
+    let summary = compiler::diff::Summary::of_digested(&inp.module);
     let diff = inp
         .prev
-        .map(|p| compiler::diff::diff(&p.module, &inp.module));
+        .map(|p| compiler::diff::diff_summaries(&p.summary, &summary));
     let ids = assign_ids(&inp.module, names)?;
     let max_id = ids.values().copied().max().unwrap_or(0);
     let mut ld = Loading {
@@ -405,7 +432,8 @@ fn load_inner(
     Ok(Version {
         number: inp.number,
         slot: inp.slot,
-        module: inp.module,
+        module: without_bodies(&inp.module),
+        summary,
         source: inp.source,
         procs,
         globals,

@@ -84,8 +84,14 @@ pub struct Version {
     pub number: VersionNo,
     /// Version-space slot.
     pub slot: Slot,
-    /// The module it was compiled from.
+    /// The module it was compiled from, without procedure bodies: once
+    /// its code is placed, what the pup needs of a version is its
+    /// signatures, statics, call edges and globals (SPEC §7: a pup's
+    /// memory is what an update needs). Code comparisons use `summary`.
     pub module: Arc<Module>,
+    /// Digests of its procedures' normalized code and its globals, what
+    /// `diff::diff_summaries` compares a new version against.
+    pub summary: compiler::diff::Summary,
     /// Source text, when known (runtime errors then show line:column).
     pub source: Option<Arc<str>>,
     /// Procedures by name.

@@ -183,3 +183,27 @@ fn a_changed_typedef_changes_the_procedures_that_use_it() {
     let d = compiler::diff::diff(&common::compile("a.uc", v1), &common::compile("b.uc", &v2));
     assert_eq!(d.changed_names(), ["next", "main"], "{d}");
 }
+
+/// `char s[] = "..."`: the string's bytes and its NUL, the NUL dropped
+/// where the written length leaves no room (C's rule), in locals, statics
+/// and globals.
+#[test]
+fn char_arrays_take_string_initializers() {
+    let src = r#"
+char g[] = "global";
+int main(void) {
+    char s[] = "hi there";
+    static char t[5] = "exact";
+    unsigned char u[8] = "ab";
+    int i;
+    for (i = 0; s[i]; i++) putchar(s[i] - 32 * (s[i] >= 'a' && s[i] <= 'z'));
+    putchar('\n');
+    for (i = 0; i < 5; i++) putchar(t[i]);
+    printf(" %d %d %d %d %d\n", (int)sizeof s, (int)sizeof g, u[1], u[2], u[7]);
+    return 0;
+}
+"#;
+    let (st, out) = run("strings.uc", src);
+    assert_eq!(st, ExitStatus::Returned, "{out}");
+    assert_eq!(out, "HI THERE\nexact 9 7 98 0 0\n");
+}

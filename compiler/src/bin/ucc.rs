@@ -141,11 +141,30 @@ impl Cli {
         })
     }
 
+    /// Compiles `path` the way a load does ([`compiler::compile_for_load`]):
+    /// a large source item by item, each procedure encoded into the object
+    /// and its body dropped once checked, so that `check` and `build` of a
+    /// large program never hold its whole syntax tree or IR (SPEC §7).
+    fn compile_streaming(
+        &self,
+        path: &Path,
+        prev: Option<&ir::Module>,
+    ) -> Result<compiler::Compiled, Failure> {
+        let src = read(path)?;
+        let name = path.display().to_string();
+        compiler::compile_for_load(&name, &src, prev).map_err(|d| {
+            eprint!("{}", d.render(&name, &src, self.color()));
+            let n = d.0.len();
+            eprintln!("ucc: {name}: {n} error{}", if n == 1 { "" } else { "s" });
+            Failure::Compile
+        })
+    }
+
     fn run(&self) -> Result<(), Failure> {
         match &self.command {
             Command::Check { file, prev } => {
                 let prev = self.load_prev(prev.as_deref())?;
-                let m = self.compile_against(file, prev.as_ref())?;
+                let m = self.compile_against(file, prev.as_ref())?.module;
                 println!(
                     "{}: ok ({} procedures, {} globals, {} iprocs, {} mprocs)",
                     file.display(),
@@ -157,7 +176,7 @@ impl Cli {
             }
             Command::Delta { file, prev } => {
                 let prev = self.load_prev(prev.as_deref())?;
-                let m = self.compile_against(file, prev.as_ref())?;
+                let m = self.compile_against(file, prev.as_ref())?.module;
                 print!("{}", delta_report(&m));
             }
             Command::Diff { old, new } => {
@@ -212,10 +231,10 @@ impl Cli {
         &self,
         file: &Path,
         prev: Option<&ir::Module>,
-    ) -> Result<ir::Module, Failure> {
-        let m = self.compile(file, prev)?;
+    ) -> Result<compiler::Compiled, Failure> {
+        let c = self.compile_streaming(file, prev)?;
         if let Some(p) = prev {
-            let errs = check_against_prev(&m, p);
+            let errs = check_against_prev(&c.module, p);
             if !errs.is_empty() {
                 for e in &errs {
                     eprintln!("error: {}: {e}", file.display());
@@ -229,7 +248,7 @@ impl Cli {
                 return Err(Failure::Compile);
             }
         }
-        Ok(m)
+        Ok(c)
     }
 
     fn build(
@@ -239,7 +258,9 @@ impl Cli {
         out_dir: Option<&Path>,
     ) -> Result<(), Failure> {
         let prev = self.load_prev(prev)?;
-        let m = self.compile_against(file, prev.as_ref())?;
+        let compiler::Compiled {
+            module: m, object, ..
+        } = self.compile_against(file, prev.as_ref())?;
         let stem = file
             .file_stem()
             .ok_or_else(|| anyhow!("{} has no file name", file.display()))?;
@@ -251,7 +272,7 @@ impl Cli {
         let obj_path = dir.join(stem).with_extension("o");
         std::fs::write(&delta_path, object::write_delta(&m))
             .with_context(|| format!("cannot write {}", delta_path.display()))?;
-        std::fs::write(&obj_path, object::write_object(&m))
+        std::fs::write(&obj_path, &object)
             .with_context(|| format!("cannot write {}", obj_path.display()))?;
         println!(
             "wrote {} and {} ({} procedures)",

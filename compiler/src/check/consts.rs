@@ -32,6 +32,49 @@ impl Checker<'_> {
         }
     }
 
+    /// `char s[] = "text"` as C reads it: the brace list of the string's
+    /// bytes and its terminating NUL (dropped when the array's written
+    /// length leaves no room for it, as C allows). `None` for every other
+    /// declarator.
+    pub(super) fn string_init(
+        &mut self,
+        ty: TypeName,
+        d: &ast::Declarator,
+    ) -> Option<ast::Declarator> {
+        let Some(Init::Expr(ast::Expr {
+            kind: ast::ExprKind::Str(text),
+            span,
+        })) = &d.init
+        else {
+            return None;
+        };
+        if !matches!(ty, Scalar::I8 | Scalar::U8) || !(d.open_len || d.dim.is_some()) {
+            return None;
+        }
+        let mut bytes: Vec<u8> = text.as_bytes().to_vec();
+        let room = match &d.dim {
+            Some(dim) => match self.fold(dim) {
+                Some(FConst::I(n, _)) => Some(n),
+                _ => None,
+            },
+            None => None,
+        };
+        if room != Some(bytes.len() as i64) {
+            bytes.push(0);
+        }
+        let items = bytes
+            .into_iter()
+            .map(|b| ast::Expr {
+                kind: ast::ExprKind::Int(ty.wrap(b as i64), Scalar::I32),
+                span: *span,
+            })
+            .collect();
+        Some(ast::Declarator {
+            init: Some(Init::List(items, *span)),
+            ..d.clone()
+        })
+    }
+
     /// The type of a declarator of element type `ty`.
     pub(super) fn var_ty(&mut self, ty: TypeName, d: &ast::Declarator) -> Option<VarTy> {
         if d.open_len {

@@ -717,6 +717,8 @@ impl Checker<'_> {
     }
 
     fn global(&mut self, ty: TypeName, d: &ast::Declarator) -> Option<Global> {
+        let string = self.string_init(ty, d);
+        let d = string.as_ref().unwrap_or(d);
         let vty = self.var_ty(ty, d)?;
         if vty.size() > DATA_SEGMENT_BYTES {
             self.err(
@@ -731,6 +733,11 @@ impl Checker<'_> {
                     DATA_SEGMENT_BYTES / vty.elem().size() as u64
                 ),
             );
+            // Declared all the same (the module is refused anyway), so
+            // that its uses do not each say it is undeclared.
+            self.env
+                .globals
+                .insert(d.name.name.clone(), (vty, d.name.span));
             return None;
         }
         let init = self.const_init(vty, d)?;

@@ -512,6 +512,8 @@ impl<'c, 'a> FnCx<'c, 'a> {
     }
 
     pub(super) fn static_decl(&mut self, ty: TypeName, dc: &ast::Declarator) {
+        let string = self.ck.string_init(ty, dc);
+        let dc = string.as_ref().unwrap_or(dc);
         if !matches!(self.ctx, Ctx::Proc) {
             let what = self.ctx.what();
             self.err(
@@ -551,6 +553,20 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     self.data_size
                 ),
             );
+            // Bound all the same (the module is refused anyway), so that
+            // its uses do not each say it is undeclared; the statics after
+            // it are measured without it.
+            let id = self.statics.len() as ir::StaticId;
+            self.statics.push(Static {
+                name,
+                ty: vty,
+                offset: 0,
+                init,
+            });
+            self.scopes
+                .last_mut()
+                .expect("a scope is always open")
+                .insert(dc.name.name.clone(), Binding::Static(id, vty, dc.name.span));
             return;
         }
         let end = end as u32;
@@ -569,6 +585,8 @@ impl<'c, 'a> FnCx<'c, 'a> {
     }
 
     pub(super) fn local_decl(&mut self, ty: TypeName, dc: &ast::Declarator, out: &mut Vec<Stmt>) {
+        let string = self.ck.string_init(ty, dc);
+        let dc = string.as_ref().unwrap_or(dc);
         let s = scalar(ty);
         let Some(vty) = self.ck.var_ty(ty, dc) else {
             return;

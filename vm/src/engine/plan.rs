@@ -119,7 +119,7 @@ pub(crate) fn plan(
         }
         let d = diffs
             .entry(src)
-            .or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
+            .or_insert_with(|| compiler::diff::diff_summaries(&sv.summary, &target.summary));
         if let Some(c) = d.changed.iter().find(|c| &c.name == name) {
             changed.insert(name.clone());
             let rs: Vec<String> = c.reasons.iter().map(|r| r.to_string()).collect();
@@ -129,7 +129,7 @@ pub(crate) fn plan(
     if let Some(sv) = loaded.versions.get(&from) {
         let d = diffs
             .entry(from)
-            .or_insert_with(|| compiler::diff::diff(&sv.module, &target.module));
+            .or_insert_with(|| compiler::diff::diff_summaries(&sv.summary, &target.summary));
         changed_globals.extend(d.changed_globals.iter().cloned());
         for g in &target.module.mprocs {
             if target.globals.contains_key(&g.name) {
