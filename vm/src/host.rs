@@ -92,6 +92,10 @@ impl Host for Shared {
         self.test.get().map(|t| t.now())
     }
 
+    fn memory(&self) -> Option<&crate::memory::ProgramMemory> {
+        Some(&self.memory)
+    }
+
     fn runtime_error(
         &self,
         ctx: &Ctx,
@@ -123,6 +127,7 @@ impl Host for Shared {
                 kind,
                 message: format!("{} in mprocedure {at}", kind.describe()),
                 backtrace: vec![at],
+                fault: None,
             };
         }
         let st = self.lock();
@@ -158,6 +163,7 @@ impl Host for Shared {
             kind,
             message,
             backtrace,
+            fault: None,
         }
     }
 }

@@ -36,6 +36,7 @@ mod host;
 pub mod ids;
 pub mod layout;
 pub mod load;
+pub mod memory;
 pub mod names;
 mod pause;
 pub mod runtime;
@@ -258,6 +259,13 @@ impl Vm {
         let space = space::AddressSpace::reserve()?;
         let cg = codegen::Codegen::new()?;
         let base = space.base();
+        let memory =
+            memory::ProgramMemory::new(memory::MemConfig::default(), base).map_err(|err| {
+                space::SpaceError::Reserve {
+                    size: memory::MemConfig::default().heap_len,
+                    err,
+                }
+            })?;
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
             let host: *const dyn Host = weak.as_ptr();
             Shared {
@@ -289,6 +297,7 @@ impl Vm {
                 test: std::sync::OnceLock::new(),
                 held: std::sync::atomic::AtomicBool::new(false),
                 mproc_label: Mutex::new(None),
+                memory,
             }
         });
         let (jtx, jrx) = channel::<(u64, u64)>();
@@ -676,6 +685,13 @@ impl Vm {
     /// program thread measured it.
     pub fn last_pause_ns(&self) -> u64 {
         self.shared.lock().ctl.last_pause_ns
+    }
+
+    /// The program's data stacks and heap: their layout (for the code
+    /// generator), their live objects (for data transformation), `reset`
+    /// when the program restarts.
+    pub fn memory(&self) -> &memory::ProgramMemory {
+        &self.shared.memory
     }
 
     /// Bytes of the region resident in memory.

@@ -62,6 +62,9 @@ pub(crate) struct Shared {
     /// (`v2:mproc:tick`) and entry: a trap in it is reported by name without
     /// the state lock, which the controller holds meanwhile.
     pub(crate) mproc_label: Mutex<Option<(String, u64)>>,
+    /// The program's data stacks and heap (SPEC §2.3): the program's, not a
+    /// version's, so they outlive every update.
+    pub(crate) memory: crate::memory::ProgramMemory,
 }
 
 impl Shared {
@@ -135,6 +138,7 @@ impl Shared {
                 kind: TrapKind::StackOverflow,
                 message: "mprocedure runner is gone".into(),
                 backtrace: vec![],
+                fault: None,
             });
         };
         self.mctx.clear(REQ_ABORT);

@@ -11,7 +11,9 @@
 //! it RW until `finalize` and flips it to RX there.
 
 use crate::ids::Slot;
-use crate::layout::{LargeAddr, REGION_SIZE, SEGMENT_SIZE, SLOTS, SegType, VERSION_SHIFT};
+use crate::layout::{
+    LargeAddr, REGION_SIZE, SEGMENT_SIZE, SLOTS, SegType, TYPE_SHIFT, VERSION_SHIFT,
+};
 use cranelift_jit::{BranchProtection, JITMemoryKind, JITMemoryProvider};
 use cranelift_module::{ModuleError, ModuleResult};
 use memmap2::{MmapMut, MmapOptions};
@@ -79,6 +81,23 @@ fn release_range(addr: u64, len: u64) -> Result<(), SpaceError> {
     Ok(())
 }
 
+/// `MADV_DONTNEED` on `[addr, addr+len)` inside a live reservation: its
+/// pages are given back and read as zero, its protection is kept.
+fn discard_range(addr: u64, len: u64) -> Result<(), SpaceError> {
+    let len = page_round(len);
+    // SAFETY: the range lies inside our own private anonymous mapping (the
+    // callers' check); MADV_DONTNEED only drops its pages.
+    let rc = unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) };
+    if rc != 0 {
+        return Err(SpaceError::Protect {
+            addr,
+            len,
+            err: nix::Error::last(),
+        });
+    }
+    Ok(())
+}
+
 /// The reserved region. Dropping it unmaps everything.
 pub struct AddressSpace {
     // Held for its Drop: the whole reservation is unmapped with it.
@@ -130,8 +149,18 @@ impl AddressSpace {
         let base = map.as_ptr() as u64;
         let space = AddressSpace { map, base };
         // memmap2 maps anonymous memory RW; take it all back to PROT_NONE so
-        // that only committed segments are accessible.
+        // that only committed segments are accessible ...
         space.protect(base, REGION_SIZE, Prot::None)?;
+        // ... except every slot's static data (type 3), which stays RW for
+        // the space's whole life: generated code's inline pointer check
+        // admits any address of a type-3 segment (`memory::ProgramMemory::
+        // check`), so each must be readable and writable whether or not a
+        // version is loaded there. Untouched pages cost nothing (NORESERVE),
+        // and it is one protection change per slot.
+        for slot in 0..SLOTS {
+            let (lo, len) = space.data_range(Slot(slot));
+            space.protect(lo, len, Prot::ReadWrite)?;
+        }
         Ok(space)
     }
 
@@ -168,11 +197,24 @@ impl AddressSpace {
         release_range(addr, len)
     }
 
-    /// Release a whole version space (every segment of the slot).
+    /// The static-data (type 3) segments of `slot`: one contiguous range,
+    /// `(start, len)`, mapped read-write for the space's whole life.
+    pub fn data_range(&self, slot: Slot) -> (u64, u64) {
+        debug_assert!(slot.0 < SLOTS);
+        (self.segment(slot, SegType::Data, 0), 1u64 << TYPE_SHIFT)
+    }
+
+    /// Release a whole version space (every segment of the slot). Its
+    /// static data is zeroed (its pages given back) but stays read-write:
+    /// see [`AddressSpace::reserve`].
     pub fn release_slot(&self, slot: Slot) -> Result<(), SpaceError> {
         debug_assert!(slot.0 < SLOTS);
         let start = self.base + ((slot.0 as u64) << VERSION_SHIFT);
-        self.release(start, 1u64 << VERSION_SHIFT)
+        let end = start + (1u64 << VERSION_SHIFT);
+        let (lo, len) = self.data_range(slot);
+        self.release(start, lo - start)?;
+        discard_range(lo, len)?;
+        self.release(lo + len, end - (lo + len))
     }
 
     /// Write `bytes` at `addr` (which must be committed RW).

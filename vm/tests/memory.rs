@@ -65,3 +65,37 @@ fn zeroed_statics_take_no_page_until_written() {
         "running 100 of {N} procedures touches about 100 data pages: {ran} vs {zeroed}"
     );
 }
+
+/// The program's own memory (SPEC §2.3) lives beside the region, not in it,
+/// and the pointer check sees the real region: a loaded version's statics
+/// and those of a slot never used are owned, its code and binding table
+/// are not.
+#[test]
+fn program_memory_sits_outside_the_region_and_checks_against_it() {
+    use vm::layout::{REGION_SIZE, SEGMENT_SIZE, TYPE_SHIFT, VERSION_SHIFT};
+    let (vm, _cap) = common::vm();
+    vm.load(VersionNo(1), common::compile("m.uc", &program("", 0)), None)
+        .expect("loads");
+    let m = vm.memory();
+    let l = m.layout();
+    let base = vm.region_base();
+    assert_eq!(l.space_base, base);
+    let arena_end = l.heap_base + l.heap_len;
+    assert!(arena_end <= base || l.arena_base >= base + REGION_SIZE);
+    // Slot s, type t, proc 1, disp 8.
+    let at = |s: u64, t: u64| base + (s << VERSION_SHIFT) + (t << TYPE_SHIFT) + SEGMENT_SIZE + 8;
+    for slot in [0, 1, 2, 255] {
+        m.check(at(slot, 3), 8, true).unwrap();
+        for ty in [0, 1, 2, 4, 5, 6, 7] {
+            assert!(
+                m.check(at(slot, ty), 1, false).is_err(),
+                "slot {slot} type {ty}"
+            );
+        }
+    }
+    let p = m.malloc(40, 3);
+    m.check(p, 8, true).unwrap();
+    assert!(m.objects().any(|o| o == (p, 40, 3)));
+    m.free(p).unwrap();
+    assert!(m.check(p, 8, true).is_err());
+}

@@ -19,6 +19,7 @@
 //! and `libm` (the C library builtins).
 
 mod context;
+mod libc;
 mod libm;
 mod printf;
 mod stack;
@@ -27,12 +28,14 @@ mod tests;
 mod trampolines;
 
 pub use context::{Ctx, Role};
+pub use libc::LibcFn;
 pub use libm::{GlibcRand, math_addr, rt_rand, rt_srand};
 pub use printf::{ConvKind, MAX_FIELD, PrintPiece, Printf, prepare_conv};
 pub use stack::{RawFrame, StackEnds, walk_stack, walk_stack_ends};
 pub use trampolines::{
-    rt_exit, rt_now_ms, rt_printf, rt_safepoint, rt_sleep, rt_trap, run_code, run_code_value,
-    safepoint_stub_addr, sleep_addr, trap_addr,
+    rt_bad_access, rt_calloc, rt_exit, rt_free, rt_libc, rt_malloc, rt_now_ms, rt_printf,
+    rt_printf_at, rt_realloc, rt_safepoint, rt_sleep, rt_snprintf, rt_sprintf, rt_trap, run_code,
+    run_code_value, safepoint_stub_addr, sleep_addr, trap_addr,
 };
 
 use std::time::Instant;
@@ -93,6 +96,11 @@ pub enum TrapKind {
     Internal = 6,
     /// A shift count outside 0..31 (of a 32-bit `int` or `unsigned`).
     BadShift32 = 7,
+    /// A load, store or C library call through a null, freed or wild
+    /// pointer ([`RuntimeError::fault`] says which).
+    BadPointer = 8,
+    /// A bad `free` or `realloc` ([`RuntimeError::fault`] says which).
+    BadFree = 9,
 }
 
 impl TrapKind {
@@ -104,6 +112,8 @@ impl TrapKind {
             5 => TrapKind::BadShift,
             6 => TrapKind::Internal,
             7 => TrapKind::BadShift32,
+            8 => TrapKind::BadPointer,
+            9 => TrapKind::BadFree,
             _ => TrapKind::StackOverflow,
         }
     }
@@ -118,6 +128,8 @@ impl TrapKind {
             TrapKind::BadShift => "shift count outside 0..63",
             TrapKind::BadShift32 => "shift count outside 0..31 (the width of an int)",
             TrapKind::Internal => "internal error in the runtime",
+            TrapKind::BadPointer => "bad pointer",
+            TrapKind::BadFree => "bad free",
         }
     }
 }
@@ -131,6 +143,9 @@ pub struct RuntimeError {
     pub message: String,
     /// Decoded frames, innermost first (`v1:proc:f+0x40`).
     pub backtrace: Vec<String>,
+    /// For [`TrapKind::BadPointer`] and [`TrapKind::BadFree`]: exactly what
+    /// went wrong (the message's first words say it in the user's terms).
+    pub fault: Option<crate::memory::MemFault>,
 }
 
 impl std::fmt::Display for RuntimeError {
@@ -192,5 +207,32 @@ pub trait Host: Send + Sync {
     /// Under virtual time: what `now_ms()` reads; `None` means real time.
     fn virtual_now(&self) -> Option<i64> {
         None
+    }
+    /// The program's stacks and heap, which the heap and C library
+    /// builtins work on; `None` for a host without them (those builtins
+    /// then end the program with an internal error).
+    fn memory(&self) -> Option<&crate::memory::ProgramMemory> {
+        None
+    }
+    /// Build the runtime error for a memory fault: as
+    /// [`Host::runtime_error`] (position, backtrace), with the fault's
+    /// description as the message's first words.
+    fn fault_error(
+        &self,
+        ctx: &Ctx,
+        fault: crate::memory::MemFault,
+        fp: u64,
+        pc: u64,
+        span: u32,
+    ) -> RuntimeError {
+        let kind = match fault {
+            crate::memory::MemFault::Access(_) => TrapKind::BadPointer,
+            _ => TrapKind::BadFree,
+        };
+        let mut e = self.runtime_error(ctx, kind, fp, pc, span);
+        let rest = e.message.strip_prefix(kind.describe()).unwrap_or("");
+        e.message = format!("{fault}{rest}");
+        e.fault = Some(fault);
+        e
     }
 }

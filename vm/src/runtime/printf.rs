@@ -3,27 +3,29 @@
 
 use std::ffi::CString;
 
-use super::Ctx;
+use crate::memory::{BadAccess, ProgramMemory};
 
-/// `printf`: `desc` is a [`Printf`] owned by the code's version; `args`
-/// holds one 8-byte slot per conversion (int, double bits, or a pointer to
-/// a NUL-terminated literal for `%s`).
+/// Formats `desc` with its argument slots: one 8-byte slot per `*` and per
+/// conversion (int, double bits, a pointer to a NUL-terminated literal for
+/// [`ConvKind::Str`], a program address for [`ConvKind::CStr`] and
+/// [`ConvKind::Ptr`]). A `%s` of a program address reads the C string
+/// through `mem`'s checks (at most the precision's bytes, as C does).
 ///
 /// # Safety
-/// Called only by generated code, which passes the context it was compiled
-/// for, a descriptor that lives as long as its version, and one argument slot per conversion.
-pub(super) unsafe fn printf_impl(ctx: *const Ctx, desc: *const Printf, args: *const u64) {
-    // SAFETY: generated code passes its own context and a descriptor that
-    // lives as long as its version; `args` has one slot per conversion.
-    let (ctx, desc) = unsafe { (&*ctx, &*desc) };
+/// `args` has one slot per `*` and per conversion of `desc`, and every
+/// [`ConvKind::Str`] slot points to a NUL-terminated string that lives
+/// meanwhile.
+pub(super) unsafe fn format(
+    mem: Option<&ProgramMemory>,
+    desc: &Printf,
+    args: *const u64,
+) -> Result<Vec<u8>, BadAccess> {
     let mut out = Vec::with_capacity(64);
     let mut i = 0;
     for piece in &desc.pieces {
         match piece {
             PrintPiece::Lit(b) => out.extend_from_slice(b),
             PrintPiece::Conv { cfmt, kind, stars } => {
-                // SAFETY: one slot per `*` and one per conversion, per the
-                // contract.
                 let mut star = [0i64; 2];
                 for s in star.iter_mut().take(*stars as usize) {
                     // SAFETY: slot `i` is one of the `*` slots the contract gives.
@@ -33,11 +35,56 @@ pub(super) unsafe fn printf_impl(ctx: *const Ctx, desc: *const Printf, args: *co
                 // SAFETY: as above.
                 let raw = unsafe { *args.add(i) };
                 i += 1;
-                c_format(&mut out, cfmt, *kind, &star[..*stars as usize], raw);
+                let star = &star[..*stars as usize];
+                if *kind == ConvKind::CStr {
+                    let mem = mem.expect("a %s of a pointer needs the program's memory");
+                    let max = precision(cfmt, star).unwrap_or(u64::MAX);
+                    let bytes = super::libc::read_cstr(mem, raw, max)?;
+                    let c = CString::new(bytes).expect("read up to its first NUL");
+                    c_format(&mut out, cfmt, ConvKind::Str, star, c.as_ptr() as u64);
+                } else {
+                    c_format(&mut out, cfmt, *kind, star, raw);
+                }
             }
         }
     }
-    ctx.host().output(&out);
+    Ok(out)
+}
+
+/// `snprintf`'s store: at most `cap - 1` bytes of `out` and a NUL at
+/// `dst` (nothing when `cap` is 0; the range checked before it is
+/// written); gives the full length, as C's does.
+pub(super) fn store(
+    mem: &ProgramMemory,
+    mut out: Vec<u8>,
+    dst: u64,
+    cap: u64,
+) -> Result<i32, BadAccess> {
+    let n = out.len();
+    if cap > 0 {
+        out.truncate(n.min((cap - 1).min(usize::MAX as u64) as usize));
+        out.push(0);
+        super::libc::write_bytes(mem, dst, &out)?;
+    }
+    Ok(n.min(i32::MAX as usize) as i32)
+}
+
+/// The precision of a `%s` conversion, if it has a non-negative one (a
+/// negative `*` precision counts as none, as in C).
+fn precision(cfmt: &CString, star: &[i64]) -> Option<u64> {
+    let f = cfmt.to_bytes();
+    let dot = f.iter().position(|&b| b == b'.')?;
+    let rest = &f[dot + 1..];
+    if rest.first() == Some(&b'*') {
+        let p = *star.last()?;
+        return (p >= 0).then_some(p as u64);
+    }
+    let digits: Vec<u8> = rest
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    Some(std::str::from_utf8(&digits).ok()?.parse().unwrap_or(0))
 }
 
 /// The argument kind of a printf conversion.
@@ -51,8 +98,17 @@ pub enum ConvKind {
     Char,
     /// `%f %e %g`.
     Double,
-    /// `%s` of a literal.
+    /// `%s` of a literal: the slot points to a NUL-terminated string the
+    /// version owns (outside the program's memory).
     Str,
+    /// `%s` of a `char *` value: the slot holds a program address, whose C
+    /// string is read with the pointer checks. [`prepare_conv`] gives
+    /// [`ConvKind::Str`] for every `%s`; the code generator sets this kind
+    /// when the argument is a pointer rather than a literal.
+    CStr,
+    /// `%p`: the slot holds the pointer (printed as glibc does: `0x` and
+    /// lowercase hex, `(nil)` for null).
+    Ptr,
 }
 
 /// One piece of a prepared printf format.
@@ -170,6 +226,7 @@ pub fn prepare_conv(spec: &str, conv: char) -> Result<PrintPiece, String> {
             ConvKind::Double
         }
         's' if length.is_empty() => ConvKind::Str,
+        'p' if length.is_empty() => ConvKind::Ptr,
         _ => return Err(format!("unsupported conversion {spec:?}")),
     };
     cf.push(conv);
@@ -207,6 +264,10 @@ pub(super) fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, star: 
                 ConvKind::ShortInt | ConvKind::Char => fmt!(raw as i64 as libc::c_int),
                 ConvKind::Double => fmt!(f64::from_bits(raw)),
                 ConvKind::Str => fmt!(raw as *const libc::c_char),
+                // Never given here: `format` reads a program string with the
+                // checks and passes it as `Str`; an empty string otherwise.
+                ConvKind::CStr => fmt!(c"".as_ptr()),
+                ConvKind::Ptr => fmt!(raw as *const libc::c_void),
             }
         }
     };

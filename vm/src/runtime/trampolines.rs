@@ -4,8 +4,10 @@
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-use super::printf::{Printf, printf_impl};
+use super::libc::LibcFn;
+use super::printf::{Printf, format, store};
 use super::{Ctx, ExitStatus, RuntimeError, TrapKind};
+use crate::memory::{BadAccess, MemFault, ProgramMemory};
 
 thread_local! {
     /// The context of the generated code running on this thread (for the
@@ -264,7 +266,7 @@ fn barrier_hit_impl(fp: u64) -> u64 {
 /// # Safety
 /// Must be called on the thread running code in `ctx`, from a frame that
 /// holds no value with a destructor.
-unsafe fn leave(ctx: &Ctx, status: ExitStatus) -> ! {
+pub(super) unsafe fn leave(ctx: &Ctx, status: ExitStatus) -> ! {
     ctx.set_status(status);
     // SAFETY: per the contract; the status (with its destructor) now lives in
     // the context, not in any frame being discarded.
@@ -392,6 +394,7 @@ pub(super) fn guarded<R>(ctx: *const Ctx, body: impl FnOnce() -> R) -> R {
                 kind: TrapKind::Internal,
                 message: format!("{}: {what}", TrapKind::Internal.describe()),
                 backtrace: vec![],
+                fault: None,
             };
             // SAFETY: `ctx` is the context of the code that called the entry
             // point on this thread (its callers' contract); once `err` is
@@ -448,13 +451,236 @@ pub extern "C" fn rt_now_ms() -> i64 {
     guarded(CURRENT.with(|c| c.get()), now_ms_impl)
 }
 
-/// `printf` (see [`printf_impl`]).
+/// The program's memory, which the host of code calling the heap and C
+/// library builtins must have (a host without it ends the program with an
+/// internal error, through `guarded`).
+fn memory(ctx: &Ctx) -> &ProgramMemory {
+    ctx.host()
+        .memory()
+        .expect("the heap and C library builtins need the program's memory")
+}
+
+/// Stops the program with the runtime error for `fault` at `pc`/`span`.
 ///
 /// # Safety
-/// As for [`printf_impl`].
+/// As for [`leave`]: called on the thread running code in `ctx`, from a
+/// frame holding nothing with a destructor once the error is built.
+unsafe fn fault(ctx: &Ctx, fault: MemFault, fp: u64, pc: u64, span: u32) -> ! {
+    let err = ctx.host().fault_error(ctx, fault, fp, pc, span);
+    // SAFETY: per the contract.
+    unsafe { leave(ctx, ExitStatus::Error(err)) }
+}
+
+/// Formats a printf call, stopping the program on a bad `%s` pointer.
+///
+/// # Safety
+/// As for [`format`], called by generated code with its own context.
+unsafe fn format_or_fault(
+    ctx: &Ctx,
+    desc: *const Printf,
+    args: *const u64,
+    at: (u64, u64, u32),
+) -> Vec<u8> {
+    // SAFETY: generated code passes a descriptor its version owns and one
+    // slot per `*` and conversion.
+    let r = unsafe { format(ctx.host().memory(), &*desc, args) };
+    match r {
+        Ok(out) => out,
+        // SAFETY: nothing with a destructor is live once the error is built.
+        Err(bad) => unsafe { fault(ctx, MemFault::Access(bad), at.0, at.1, at.2) },
+    }
+}
+
+/// `printf` of a descriptor with no `%s` of a pointer (a bad one would be
+/// reported without a backtrace): prefer [`rt_printf_at`].
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for, a descriptor that lives as long as its version, and one argument
+/// slot per `*` and per conversion.
 pub unsafe extern "C" fn rt_printf(ctx: *const Ctx, desc: *const Printf, args: *const u64) {
-    // SAFETY: forwarded under the same contract.
-    guarded(ctx, || unsafe { printf_impl(ctx, desc, args) })
+    // SAFETY: the same contract.
+    unsafe { rt_printf_at(ctx, desc, args, 0, 0, u32::MAX) }
+}
+
+/// `printf`, with where it is called from for the runtime error of a bad
+/// `%s` pointer.
+///
+/// # Safety
+/// As for [`rt_printf`].
+pub unsafe extern "C" fn rt_printf_at(
+    ctx: *const Ctx,
+    desc: *const Printf,
+    args: *const u64,
+    fp: u64,
+    pc: u64,
+    span: u32,
+) {
+    guarded(ctx, || {
+        // SAFETY: generated code passes its own context.
+        let ctx = unsafe { &*ctx };
+        // SAFETY: the caller's contract.
+        let out = unsafe { format_or_fault(ctx, desc, args, (fp, pc, span)) };
+        ctx.host().output(&out);
+    })
+}
+
+/// `sprintf(dst, ...)`: the formatted bytes and a NUL written at `dst`
+/// (the whole range checked first); gives the length without the NUL.
+///
+/// # Safety
+/// As for [`rt_printf`].
+pub unsafe extern "C" fn rt_sprintf(
+    ctx: *const Ctx,
+    desc: *const Printf,
+    args: *const u64,
+    dst: u64,
+    fp: u64,
+    pc: u64,
+    span: u32,
+) -> i32 {
+    // SAFETY: the same contract.
+    unsafe { rt_snprintf(ctx, desc, args, dst, u64::MAX, fp, pc, span) }
+}
+
+/// `snprintf(dst, cap, ...)`: at most `cap - 1` bytes and a NUL written
+/// at `dst` (nothing when `cap` is 0); gives the length it would have
+/// written, as C's does.
+///
+/// # Safety
+/// As for [`rt_printf`].
+#[allow(clippy::too_many_arguments)] // the C call's arguments plus where it is
+pub unsafe extern "C" fn rt_snprintf(
+    ctx: *const Ctx,
+    desc: *const Printf,
+    args: *const u64,
+    dst: u64,
+    cap: u64,
+    fp: u64,
+    pc: u64,
+    span: u32,
+) -> i32 {
+    guarded(ctx, || {
+        // SAFETY: generated code passes its own context.
+        let ctx = unsafe { &*ctx };
+        // SAFETY: the caller's contract.
+        let out = unsafe { format_or_fault(ctx, desc, args, (fp, pc, span)) };
+        match store(memory(ctx), out, dst, cap) {
+            Ok(n) => n,
+            // SAFETY: nothing with a destructor is live here.
+            Err(bad) => unsafe { fault(ctx, MemFault::Access(bad), fp, pc, span) },
+        }
+    })
+}
+
+/// `malloc(size)` of an object of type `tag` (0 = raw bytes): 0 when the
+/// heap is exhausted.
+///
+/// # Safety
+/// Called only by generated code, which passes the context it was compiled
+/// for.
+pub unsafe extern "C" fn rt_malloc(ctx: *const Ctx, size: u64, tag: u32) -> u64 {
+    // SAFETY: generated code passes its own context.
+    guarded(ctx, || memory(unsafe { &*ctx }).malloc(size, tag))
+}
+
+/// `calloc(n, size)`: zeroed; 0 on overflow or exhaustion.
+///
+/// # Safety
+/// As for [`rt_malloc`].
+pub unsafe extern "C" fn rt_calloc(ctx: *const Ctx, n: u64, size: u64, tag: u32) -> u64 {
+    // SAFETY: generated code passes its own context.
+    guarded(ctx, || memory(unsafe { &*ctx }).calloc(n, size, tag))
+}
+
+/// `realloc(ptr, size)` (the tag kept when `tag` is 0); a pointer malloc
+/// did not return, or one already freed, stops the program.
+///
+/// # Safety
+/// As for [`rt_malloc`].
+pub unsafe extern "C" fn rt_realloc(
+    ctx: *const Ctx,
+    ptr: u64,
+    size: u64,
+    tag: u32,
+    fp: u64,
+    pc: u64,
+    span: u32,
+) -> u64 {
+    guarded(ctx, || {
+        // SAFETY: generated code passes its own context.
+        let ctx = unsafe { &*ctx };
+        match memory(ctx).realloc(ptr, size, tag) {
+            Ok(p) => p,
+            // SAFETY: nothing with a destructor is live here.
+            Err(e) => unsafe { fault(ctx, MemFault::Realloc(e), fp, pc, span) },
+        }
+    })
+}
+
+/// `free(ptr)`; a bad or second free stops the program.
+///
+/// # Safety
+/// As for [`rt_malloc`].
+pub unsafe extern "C" fn rt_free(ctx: *const Ctx, ptr: u64, fp: u64, pc: u64, span: u32) {
+    guarded(ctx, || {
+        // SAFETY: generated code passes its own context.
+        let ctx = unsafe { &*ctx };
+        if let Err(e) = memory(ctx).free(ptr) {
+            // SAFETY: nothing with a destructor is live here.
+            unsafe { fault(ctx, MemFault::Free(e), fp, pc, span) }
+        }
+    })
+}
+
+/// The inline pointer check failed: stops the program with what the
+/// address is. `len_and_write` is `len | (write as u64) << 63`.
+///
+/// # Safety
+/// As for [`rt_malloc`].
+pub unsafe extern "C" fn rt_bad_access(
+    ctx: *const Ctx,
+    addr: u64,
+    len_and_write: u64,
+    fp: u64,
+    pc: u64,
+    span: u32,
+) {
+    guarded(ctx, || {
+        // SAFETY: generated code passes its own context.
+        let ctx = unsafe { &*ctx };
+        let (len, write) = (len_and_write & !(1 << 63), len_and_write >> 63 != 0);
+        let bad: BadAccess = memory(ctx).classify(addr, len, write);
+        // SAFETY: nothing with a destructor is live here.
+        unsafe { fault(ctx, MemFault::Access(bad), fp, pc, span) }
+    })
+}
+
+/// A C library function (`which` is a [`LibcFn`]) on `args`, one slot per
+/// parameter (see `runtime::libc` for how values are passed).
+///
+/// # Safety
+/// As for [`rt_malloc`], and `args` holds `LibcFn::arity` slots.
+pub unsafe extern "C" fn rt_libc(
+    ctx: *const Ctx,
+    which: u32,
+    args: *const u64,
+    fp: u64,
+    pc: u64,
+    span: u32,
+) -> u64 {
+    guarded(ctx, || {
+        // SAFETY: generated code passes its own context.
+        let ctx = unsafe { &*ctx };
+        let f = LibcFn::from_u32(which).expect("generated code names a C library function");
+        // SAFETY: `args` holds the function's arity in slots (the contract).
+        let a = unsafe { std::slice::from_raw_parts(args, f.arity()) };
+        match super::libc::call(memory(ctx), f, a) {
+            Ok(v) => v,
+            // SAFETY: nothing with a destructor is live here.
+            Err(e) => unsafe { fault(ctx, e, fp, pc, span) },
+        }
+    })
 }
 
 // Thunks that give `rt_sleep` and `rt_trap` the real return address in the
