@@ -80,6 +80,10 @@ pub struct Cli {
     /// committed (the program's memory starts fresh)
     #[arg(long)]
     pub restore: bool,
+    /// Start the program anew: an existing journal is kept aside, readable, as
+    /// journal-MS.db in the state directory, and this run begins a new one
+    #[arg(long, conflicts_with = "restore")]
+    pub fresh: bool,
 }
 
 /// The default state directory of program `name`: `~/.podus/pups/NAME`.
@@ -242,7 +246,7 @@ impl Cli {
             None => default_state_dir(&name),
         };
         opts.journal = Some(match state {
-            Ok(dir) => match Journal::open(&dir) {
+            Ok(dir) => match Journal::open_with(&dir, self.fresh) {
                 Ok(j) => j,
                 Err(e) => {
                     crate::log!("pup: {e}; the journal is off, the program runs without it");

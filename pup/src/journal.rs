@@ -264,10 +264,32 @@ impl Journal {
     /// but never ended was cut short by the end of the pup that ran it:
     /// it is marked `interrupted`, which is what happened.
     pub fn open(dir: &Path) -> Result<Journal, OpenError> {
+        Self::open_with(dir, false)
+    }
+
+    /// [`Journal::open`]; with `fresh`, an existing journal is first kept
+    /// aside as `journal-MS.db` (with its WAL files, under the lock, so
+    /// no other pup is writing it) and a new one begins: a program started
+    /// anew must not restore later from two lifetimes' loads.
+    pub fn open_with(dir: &Path, fresh: bool) -> Result<Journal, OpenError> {
         std::fs::create_dir_all(dir).map_err(|e| OpenError::Dir(dir.to_path_buf(), e))?;
         let path = dir.join("journal.db");
         let file_lock =
             try_flock(&dir.join("pup.lock")).map_err(|who| OpenError::Locked(path.clone(), who))?;
+        if fresh && path.exists() {
+            let kept = dir.join(format!("journal-{}.db", now_ms()));
+            for suffix in ["", "-wal", "-shm"] {
+                let from = dir.join(format!("journal.db{suffix}"));
+                if from.exists() {
+                    let to = dir.join(format!("{}{suffix}", kept.display()));
+                    std::fs::rename(&from, &to).map_err(|e| OpenError::Dir(from.clone(), e))?;
+                }
+            }
+            crate::log!(
+                "pup: starting anew: the previous journal is kept as {}",
+                kept.display()
+            );
+        }
         let sq = |e: rusqlite::Error| OpenError::Sqlite(path.clone(), one_line(&e.to_string()));
         let conn = Connection::open(&path).map_err(sq)?;
         conn.busy_timeout(BUSY).map_err(sq)?;

@@ -638,6 +638,48 @@ fn connect_under_ush_local_restores_a_program_that_has_a_journal() {
     );
 }
 
+/// `connect --fresh` under `ush --local` starts the program anew even
+/// where a journal could restore it (a script that runs twice, like the
+/// pizza demo), and keeps the earlier journal aside, readable.
+#[test]
+fn connect_fresh_starts_anew_and_keeps_the_old_journal() {
+    let env = Env::new();
+    env.write("v1.uc", V1);
+    let limit = Duration::from_secs(60);
+    env.ush(
+        &["--local", "-c", "program hist; connect; load 1 v1.uc; run"],
+        limit,
+    )
+    .assert_ok();
+    let again = env.ush(
+        &[
+            "--local",
+            "-c",
+            "program hist; connect --fresh; load 1 v1.uc; history",
+        ],
+        limit,
+    );
+    again.assert_ok();
+    assert!(!again.stdout.contains("restored"), "{}", again.all());
+    assert!(
+        again.stdout.contains("loaded successfully"),
+        "{}",
+        again.all()
+    );
+    let dir = env.path().join("home/.podus/pups/hist");
+    let kept: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("journal-") && n.ends_with(".db"))
+        .collect();
+    assert_eq!(
+        kept.len(),
+        1,
+        "the first run's journal is kept aside: {kept:?}"
+    );
+    assert!(dir.join("journal.db").is_file());
+}
+
 /// `work(0)` returns soon, every later call stays for a minute: an update
 /// begun during the first call completes, one begun later waits.
 const HOLD1: &str = r#"

@@ -48,12 +48,14 @@ pub(crate) struct Connected {
 pub(crate) trait Connector: Send {
     /// Connects to `program`'s pup through `host`'s pupmapper (`None`: this
     /// host, or the private one of `--local`, starting the pup there if
-    /// needed, with `--debug` when `debug`).
+    /// needed, with `--debug` when `debug`, and with a new journal instead
+    /// of restoring from the one it has when `fresh`).
     fn connect(
         &mut self,
         program: &str,
         host: Option<&str>,
         debug: bool,
+        fresh: bool,
     ) -> Result<Connected, String>;
     /// The pups registered at `host`'s pupmapper, and how to name that host.
     fn pups(&mut self, host: Option<&str>) -> Result<(String, Vec<PupEntry>), String>;
@@ -239,13 +241,14 @@ impl Connector for NetConnector {
         program: &str,
         host: Option<&str>,
         debug: bool,
+        fresh: bool,
     ) -> Result<Connected, String> {
         let cookie = self.cookie()?;
         let mut started = false;
         if host.is_none()
             && let Some(local) = &mut self.local
         {
-            started = local.ensure_pup(program, debug)?;
+            started = local.ensure_pup(program, debug, fresh)?;
         }
         let (addr, host_name) = self.mapper_for(host)?;
         // A pup just started registers before it prints its ready line, but
@@ -282,7 +285,7 @@ impl Connector for NetConnector {
 
     fn start_local(&mut self, program: &str, debug: bool) -> Result<bool, String> {
         match &mut self.local {
-            Some(l) => l.ensure_pup(program, debug),
+            Some(l) => l.ensure_pup(program, debug, false),
             None => Ok(false),
         }
     }

@@ -177,7 +177,12 @@ impl Local {
     }
 
     /// Makes sure a pup for `name` runs: `Ok(true)` if it was started now.
-    pub(crate) fn ensure_pup(&mut self, name: &str, debug: bool) -> Result<bool, String> {
+    pub(crate) fn ensure_pup(
+        &mut self,
+        name: &str,
+        debug: bool,
+        fresh: bool,
+    ) -> Result<bool, String> {
         // Forget pups that have ended (stopped by hand, or crashed).
         let children = self.children.clone();
         self.pups.retain_mut(|(_, c)| match c.try_wait() {
@@ -201,8 +206,12 @@ impl Local {
             cmd.arg("--debug");
         }
         // A program that ran before under this user has a journal: its pup
-        // comes back at what was last committed (SPEC §4.7).
-        if has_journal(name) {
+        // comes back at what was last committed (SPEC §4.7), unless the
+        // user asked to start anew (`connect --fresh`: the old journal is
+        // kept aside, readable, and a new one begins).
+        if fresh {
+            cmd.arg("--fresh");
+        } else if has_journal(name) {
             cmd.arg("--restore");
         }
         let log = self.dir.path().join(format!("pup-{}.log", sanitize(name)));

@@ -95,8 +95,9 @@ pub(crate) enum SetOption {
 pub(crate) enum Command {
     /// `program NAME`
     Program(String),
-    /// `connect [HOST]`
-    Connect(Option<String>),
+    /// `connect [HOST] [--fresh]`: `--fresh` (ush --local) starts the
+    /// program anew, its journal kept aside, instead of restoring it.
+    Connect(Option<String>, bool),
     /// `disconnect`
     Disconnect,
     /// `pups [HOST]`
@@ -438,7 +439,11 @@ pub(crate) fn parse_command(words: &[String]) -> Result<Command, String> {
             pupmapper_client::proto::validate_name(n).map_err(|e| format!("program: {e}"))?;
             Command::Program(n.clone())
         }
-        "connect" => Command::Connect(plain(1)?.positional.first().cloned()),
+        "connect" => {
+            let a = split_args(cmd, rest, &[], &["fresh"])?;
+            a.at_most(cmd, 1)?;
+            Command::Connect(a.positional.first().cloned(), a.has("fresh"))
+        }
         "disconnect" => {
             plain(0)?;
             Command::Disconnect
@@ -735,8 +740,12 @@ mod tests {
     #[test]
     fn parses_the_papers_session() {
         assert_eq!(p("program x"), Command::Program("x".into()));
-        assert_eq!(p("connect goto"), Command::Connect(Some("goto".into())));
-        assert_eq!(p("connect"), Command::Connect(None));
+        assert_eq!(
+            p("connect goto"),
+            Command::Connect(Some("goto".into()), false)
+        );
+        assert_eq!(p("connect"), Command::Connect(None, false));
+        assert_eq!(p("connect --fresh"), Command::Connect(None, true));
         assert_eq!(
             p("load 1 pizza1.delta pizza1.o"),
             Command::Load {

@@ -130,7 +130,7 @@ impl Shell {
         self.conns.len() > 1
     }
 
-    pub(super) fn connect(&mut self, host: Option<&str>) -> CmdResult {
+    pub(super) fn connect(&mut self, host: Option<&str>, fresh: bool) -> CmdResult {
         let name = self.program()?;
         if let Some(c) = self.conns.get(&name) {
             if !c.link.is_closed() {
@@ -143,7 +143,7 @@ impl Shell {
             self.drop_conn(&name, "the pup closed the connection");
         }
         let debug = self.settings.debug;
-        let connected = self.connector.connect(&name, host, debug)?;
+        let connected = self.connector.connect(&name, host, debug, fresh)?;
         let mut link = connected.link;
         let info = match link.call(Request::Info)? {
             Response::Info(i) => i,

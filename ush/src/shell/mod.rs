@@ -355,7 +355,7 @@ impl Shell {
                 self.line(&format!("The current program is now {n}"));
                 Ok(())
             }
-            Command::Connect(host) => self.connect(host.as_deref()),
+            Command::Connect(host, fresh) => self.connect(host.as_deref(), fresh),
             Command::Disconnect => self.disconnect(),
             Command::Pups(host) => {
                 let (h, list) = self.connector.pups(host.as_deref())?;

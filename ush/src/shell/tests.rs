@@ -167,7 +167,13 @@ impl Link for FakeLink {
 struct FakeConnector(Shared);
 
 impl Connector for FakeConnector {
-    fn connect(&mut self, program: &str, _: Option<&str>, _: bool) -> Result<Connected, String> {
+    fn connect(
+        &mut self,
+        program: &str,
+        _: Option<&str>,
+        _: bool,
+        _: bool,
+    ) -> Result<Connected, String> {
         let mut pups = self.0.lock().unwrap();
         if !pups.contains_key(program) {
             return Err(format!("no pup for program {program} on host h"));
