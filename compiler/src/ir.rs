@@ -740,6 +740,9 @@ pub enum PrintArg {
     Value(Expr),
     /// A string literal (for `%s`).
     Str(String),
+    /// A `char` array (for `%s`): printed up to its first 0 byte, never
+    /// past its end.
+    CharArray(Place),
 }
 
 /// A call argument.

@@ -207,3 +207,35 @@ int main(void) {
     assert_eq!(st, ExitStatus::Returned, "{out}");
     assert_eq!(out, "HI THERE\nexact 9 7 98 0 0\n");
 }
+
+/// `%s` and `puts` of `char` arrays (local, global, array parameter): up
+/// to the first 0 byte and never past the array's end, with width and
+/// precision as C's printf.
+#[test]
+fn char_arrays_print_with_percent_s_and_puts() {
+    let src = r#"
+char g[] = "global";
+void show(char s[]) { printf("[%s] [%5s] [%-4.2s]\n", s, s, s); }
+int main(void) {
+    char s[] = "hi there";
+    char full[3] = "abc";
+    char buf[8];
+    int i;
+    for (i = 0; i < 5; i++) buf[i] = 'a' + i;
+    buf[5] = 0;
+    puts(s);
+    puts(g);
+    show(buf);
+    printf("%s|%.3s|%s\n", g, s, "lit");
+    printf("%s\n", full);
+    return 0;
+}
+"#;
+    let (st, out) = run("puts.uc", src);
+    assert_eq!(st, ExitStatus::Returned, "{out}");
+    // `full` has no 0 byte: C would read past it; UC stops at its end.
+    assert_eq!(
+        out,
+        "hi there\nglobal\n[abcde] [abcde] [ab  ]\nglobal|hi |lit\nabc\n"
+    );
+}

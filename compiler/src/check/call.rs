@@ -296,6 +296,27 @@ impl FnCx<'_, '_> {
             }
         };
         if n == "puts" {
+            // puts(s) of a char array: printf("%s\n", s).
+            if let [a] = args
+                && !matches!(a.kind, ast::ExprKind::Str(_))
+                && let Some(found) = self.char_array(a)
+            {
+                let place = found?;
+                return Some(Expr {
+                    ty: None,
+                    kind: ExprKind::Printf {
+                        pieces: vec![
+                            FmtPiece::Conv {
+                                spec: "%s".into(),
+                                conv: 's',
+                            },
+                            FmtPiece::Lit("\n".into()),
+                        ],
+                        args: vec![PrintArg::CharArray(place)],
+                    },
+                    span,
+                });
+            }
             // puts("text") prints the text and a newline: a printf.
             return match args {
                 [
@@ -313,9 +334,9 @@ impl FnCx<'_, '_> {
                 }),
                 _ => {
                     self.err(
-                        "`puts` takes one string literal",
+                        "`puts` takes a string literal or a char array",
                         span,
-                        "expected `puts(\"text\")` (UC has no string values)",
+                        "expected `puts(\"text\")` or `puts(s)` of a `char s[]`",
                     );
                     None
                 }
@@ -369,6 +390,25 @@ impl FnCx<'_, '_> {
             kind: ExprKind::Builtin { which, args: vals },
             span,
         })
+    }
+
+    /// `e` as a `char` array place: `None` if it does not name an array of
+    /// `char`/`unsigned char`, `Some(None)` if naming it failed (reported).
+    pub(super) fn char_array(&mut self, e: &ast::Expr) -> Option<Option<Place>> {
+        use ast::ExprKind as K;
+        if !matches!(e.kind, K::Var(_) | K::Old(_)) {
+            return None;
+        }
+        let is_char = |s: Scalar| matches!(s, Scalar::I8 | Scalar::U8);
+        match self.try_place(e)? {
+            Some(Resolved {
+                place,
+                ty: PlaceTy::Array(s),
+                ..
+            }) if is_char(s) => Some(Some(place)),
+            Some(_) => None,
+            None => Some(None),
+        }
     }
 
     pub(super) fn printf(&mut self, args: &[ast::Expr], span: Span) -> Option<Expr> {
@@ -463,16 +503,20 @@ impl FnCx<'_, '_> {
             let arg = if *conv == 's' {
                 match &a.kind {
                     ast::ExprKind::Str(s) => Some(PrintArg::Str(s.clone())),
-                    _ => {
-                        self.err(
-                            format!(
-                                "`{spec}` expects a string literal, but argument {argno} is not one"
-                            ),
-                            a.span,
-                            "expected \"...\"",
-                        );
-                        None
-                    }
+                    _ => match self.char_array(a) {
+                        Some(Some(place)) => Some(PrintArg::CharArray(place)),
+                        Some(None) => None,
+                        None => {
+                            self.err(
+                                format!(
+                                    "`{spec}` expects a string: a literal or a `char` array, but argument {argno} is neither"
+                                ),
+                                a.span,
+                                "expected \"...\" or the name of a char array",
+                            );
+                            None
+                        }
+                    },
                 }
             } else {
                 let double = "fFeEgGaA".contains(*conv);

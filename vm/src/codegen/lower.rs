@@ -1089,14 +1089,43 @@ impl Tx<'_, '_, '_> {
                 args: args.len(),
             });
         }
-        let n = args.len().max(1) as u32;
+        // A `%s` of a char array is its own kind, with a second slot.
+        let mut conv_of_arg = Vec::new();
+        for (pi, p) in desc.pieces.iter().enumerate() {
+            if let PrintPiece::Conv { stars, .. } = p {
+                for _ in 0..*stars {
+                    conv_of_arg.push(None);
+                }
+                conv_of_arg.push(Some(pi));
+            }
+        }
+        for (a, (k, c)) in args.iter().zip(kinds.iter_mut().zip(&conv_of_arg)) {
+            if let (PrintArg::CharArray(_), ConvKind::Str, Some(pi)) = (a, &*k, c) {
+                *k = ConvKind::CharArray;
+                if let PrintPiece::Conv { kind, .. } = &mut desc.pieces[*pi] {
+                    *kind = ConvKind::CharArray;
+                }
+            }
+        }
+        let extra = kinds.iter().filter(|k| **k == ConvKind::CharArray).count();
+        let n = (args.len() + extra).max(1) as u32;
         let ss = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             8 * n,
             3,
         ));
-        for (i, (a, k)) in args.iter().zip(&kinds).enumerate() {
+        let mut i: i32 = 0;
+        for (a, k) in args.iter().zip(&kinds) {
             let v = match (a, k) {
+                (PrintArg::CharArray(p), ConvKind::CharArray) => {
+                    let (ptr, len, elem) = self.array(p)?;
+                    if elem.size() != 1 {
+                        return Err(CodegenError::PrintfArgument);
+                    }
+                    self.b.ins().stack_store(types::I64, ptr, ss, 8 * i);
+                    i += 1;
+                    len
+                }
                 (PrintArg::Value(e), ConvKind::Int | ConvKind::ShortInt | ConvKind::Char) => {
                     self.scalar(e, Scalar::I64)?
                 }
@@ -1109,7 +1138,8 @@ impl Tx<'_, '_, '_> {
                 }
                 _ => return Err(CodegenError::PrintfArgument),
             };
-            self.b.ins().stack_store(types::I64, v, ss, (8 * i) as i32);
+            self.b.ins().stack_store(types::I64, v, ss, 8 * i);
+            i += 1;
         }
         let boxed = Box::new(desc);
         let dp = &*boxed as *const Printf as i64;

@@ -36,7 +36,20 @@ pub(super) unsafe fn format(
                 let raw = unsafe { *args.add(i) };
                 i += 1;
                 let star = &star[..*stars as usize];
-                if *kind == ConvKind::CStr {
+                if *kind == ConvKind::CharArray {
+                    // SAFETY: a char-array argument takes a second slot, its
+                    // length (the contract's slot count includes it).
+                    let len = unsafe { *args.add(i) };
+                    i += 1;
+                    let max = precision(cfmt, star).unwrap_or(u64::MAX).min(len);
+                    // SAFETY: generated code passes the address and length of
+                    // an array it laid out itself, live during the call.
+                    let bytes =
+                        unsafe { std::slice::from_raw_parts(raw as *const u8, max as usize) };
+                    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+                    let c = CString::new(&bytes[..end]).expect("cut at its first NUL");
+                    c_format(&mut out, cfmt, ConvKind::Str, star, c.as_ptr() as u64);
+                } else if *kind == ConvKind::CStr {
                     let mem = mem.expect("a %s of a pointer needs the program's memory");
                     let max = precision(cfmt, star).unwrap_or(u64::MAX);
                     let bytes = super::libc::read_cstr(mem, raw, max)?;
@@ -109,6 +122,11 @@ pub enum ConvKind {
     /// `%p`: the slot holds the pointer (printed as glibc does: `0x` and
     /// lowercase hex, `(nil)` for null).
     Ptr,
+    /// `%s` of a `char` array the compiler knows (a local, static, global
+    /// or array parameter): two slots, its address and its length, and the
+    /// string ends at its first NUL or at the array's end, whichever comes
+    /// first, so that it is never read past.
+    CharArray,
 }
 
 /// One piece of a prepared printf format.
@@ -266,7 +284,7 @@ pub(super) fn c_format(out: &mut Vec<u8>, cfmt: &CString, kind: ConvKind, star: 
                 ConvKind::Str => fmt!(raw as *const libc::c_char),
                 // Never given here: `format` reads a program string with the
                 // checks and passes it as `Str`; an empty string otherwise.
-                ConvKind::CStr => fmt!(c"".as_ptr()),
+                ConvKind::CStr | ConvKind::CharArray => fmt!(c"".as_ptr()),
                 ConvKind::Ptr => fmt!(raw as *const libc::c_void),
             }
         }
