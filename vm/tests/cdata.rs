@@ -239,3 +239,38 @@ int main(void) {
         "hi there\nglobal\n[abcde] [abcde] [ab  ]\nglobal|hi |lit\nabc\n"
     );
 }
+
+/// `float` is IEEE binary32: arithmetic rounds to single precision at
+/// each step (`16777216.0f + 1` stays), mixes with double as C's usual
+/// conversions say, and prints promoted to double. The expected text is
+/// gcc's build of the same program (`gcc -O0 -fwrapv`).
+#[test]
+fn float_is_binary32_as_gcc_computes_it() {
+    let src = r#"
+float scale(float x, int k) { return x * k / 3.0f; }
+int main(void) {
+    float a = 0.1f, b = 3.0f, c;
+    double d = 0.1;
+    int i;
+    c = a * b;
+    printf("%.10f %.10f %d\n", c, a * 3.0, c == 0.3f);
+    for (i = 0; i < 10; i++) a += 0.1f;
+    printf("%.9g %.17g\n", a, (double)a);
+    a = 16777216.0f; a += 1.0f;
+    printf("%.1f %ld %u\n", a, (long)(a * 2), (unsigned)(a / 3));
+    c = (float)d + 1e-9f;
+    printf("%.12f %d %d\n", c, (int)-2.7f, (int)(float)2147483520);
+    a = 1.5f; a *= 2.25; a -= 1;
+    printf("%g %g %g\n", a, scale(a, 7), (float)1 / 3);
+    printf("%d %d\n", 0.1f < 0.1, 0.5f == 0.5);
+    return 0;
+}
+"#;
+    let (st, out) = run("float.uc", src);
+    assert_eq!(st, ExitStatus::Returned, "{out}");
+    assert_eq!(
+        out,
+        "0.3000000119 0.3000000045 1\n1.10000014 1.1000001430511475\n16777216.0 33554432 5592405\n\
+         0.100000001490 -2 2147483520\n2.375 5.54167 0.333333\n0 1\n"
+    );
+}
