@@ -748,3 +748,64 @@ fn a_revert_waits_for_activeness_like_any_update_and_within_abandons_it() {
             .any(|b| b.name == "work" && b.committed == 2)
     );
 }
+
+/// A revert is an update like any other, so a pup killed while one waits
+/// leaves it recorded as begun and never ended; the next pup marks it
+/// interrupted, and `--restore` comes back at what was committed: the
+/// forward update's version, not the revert's.
+#[test]
+fn kill_9_mid_revert_leaves_it_unfinished_and_restore_comes_back_at_the_forward_version() {
+    let mut env = Env::new();
+    let _mapper = env.start_mapper();
+    let state = state_dir(&env);
+    let (mut pup, addr) = start_pup(&env, "holdk", &state, &[]);
+    let mut c = client(&env, addr);
+    load(&mut c, 1, HOLD1);
+    load(&mut c, 2, HOLD2);
+    call(&mut c, Request::Run { version: None });
+    pup.wait_line(|l| l == "one 0", PATIENCE);
+    assert!(matches!(update_to(&mut c, 2), Response::UpdateBegun(_)));
+    wait_done(&mut c);
+    pup.wait_line(|l| l == "two 1", PATIENCE);
+    // v2's work is on the stack for a minute: the revert waits for it.
+    match call(&mut c, Request::Revert(RevertSpec::default())) {
+        Response::Reverted { to: 1, info, .. } => {
+            assert!(!info.complete, "work is active: {info:?}");
+        }
+        other => panic!("revert: {other:?}"),
+    }
+    let (_, rows) = history(&mut c);
+    let last = rows.last().unwrap();
+    assert_eq!(last.kind, EntryKind::Revert);
+    assert_eq!(last.outcome, EntryOutcome::Pending);
+    pup.kill9();
+
+    // The file opens and tells the truth: one update (the revert) began
+    // and never ended; the forward one ended complete.
+    let db = rusqlite::Connection::open(state.join("journal.db")).unwrap();
+    let open: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM updates WHERE ending IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let complete: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM updates WHERE ending = 'complete'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!((open, complete), (1, 1));
+    drop(db);
+
+    let (pup, addr) = start_pup(&env, "holdk", &state, &["--restore"]);
+    pup.wait_line(|l| l == "two 0", PATIENCE);
+    let mut c = client(&env, addr);
+    let st = status(&mut c);
+    assert_eq!(st.restored.as_ref().map(|r| r.version), Some(2));
+    let (_, rows) = history(&mut c);
+    let rev = rows.iter().find(|r| r.kind == EntryKind::Revert).unwrap();
+    assert_eq!(rev.outcome, EntryOutcome::Interrupted);
+}
