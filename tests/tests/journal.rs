@@ -691,12 +691,11 @@ void work(int n) { printf("two %d\n", n); if (n == 0) { sleep_ms(1500); } else {
 main() { int i; for (i = 0; i < 1000; i++) { work(i); } }
 "#;
 
-#[test]
-fn a_revert_waits_for_activeness_like_any_update_and_within_abandons_it() {
-    let mut env = Env::new();
-    let _mapper = env.start_mapper();
-    let (pup, addr) = start_pup(&env, "hold", &state_dir(&env), &[]);
-    let mut c = client(&env, addr);
+/// A pup running HOLD updated to version 2, with v2's `work` on the stack
+/// for a minute: what a revert to 1 must wait for.
+fn hold_at_v2(env: &Env, name: &str, state: &Path) -> (Daemon, PupClient) {
+    let (pup, addr) = start_pup(env, name, state, &[]);
+    let mut c = client(env, addr);
     load(&mut c, 1, HOLD1);
     load(&mut c, 2, HOLD2);
     call(&mut c, Request::Run { version: None });
@@ -704,6 +703,14 @@ fn a_revert_waits_for_activeness_like_any_update_and_within_abandons_it() {
     assert!(matches!(update_to(&mut c, 2), Response::UpdateBegun(_)));
     wait_done(&mut c);
     pup.wait_line(|l| l == "two 1", PATIENCE);
+    (pup, c)
+}
+
+#[test]
+fn a_revert_waits_for_activeness_like_any_update_and_within_abandons_it() {
+    let mut env = Env::new();
+    let _mapper = env.start_mapper();
+    let (_pup, mut c) = hold_at_v2(&env, "hold", &state_dir(&env));
     // v2's work is on the stack for a minute: the revert waits for it.
     let spec = RevertSpec {
         within_ms: Some(300),
@@ -758,15 +765,7 @@ fn kill_9_mid_revert_leaves_it_unfinished_and_restore_comes_back_at_the_forward_
     let mut env = Env::new();
     let _mapper = env.start_mapper();
     let state = state_dir(&env);
-    let (mut pup, addr) = start_pup(&env, "holdk", &state, &[]);
-    let mut c = client(&env, addr);
-    load(&mut c, 1, HOLD1);
-    load(&mut c, 2, HOLD2);
-    call(&mut c, Request::Run { version: None });
-    pup.wait_line(|l| l == "one 0", PATIENCE);
-    assert!(matches!(update_to(&mut c, 2), Response::UpdateBegun(_)));
-    wait_done(&mut c);
-    pup.wait_line(|l| l == "two 1", PATIENCE);
+    let (mut pup, mut c) = hold_at_v2(&env, "holdk", &state);
     // v2's work is on the stack for a minute: the revert waits for it.
     match call(&mut c, Request::Revert(RevertSpec::default())) {
         Response::Reverted { to: 1, info, .. } => {

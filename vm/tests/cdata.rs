@@ -4,19 +4,12 @@
 
 mod common;
 
+use common::run;
+
 use std::time::Duration;
 use vm::{ExitStatus, UpdateRequest, VersionNo};
 
 const T: Duration = Duration::from_secs(30);
-
-fn run(name: &str, src: &str) -> (ExitStatus, String) {
-    let (vm, cap) = common::vm();
-    vm.load(VersionNo(1), common::compile(name, src), Some(src))
-        .unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
-    vm.run(None).unwrap();
-    let st = vm.wait_exit(T).expect("the program finishes");
-    (st, cap.text())
-}
 
 /// Narrow statics keep C's wrap-around, sizes and layout (a char next to
 /// an int is padded to the int's alignment).

@@ -4,19 +4,12 @@
 
 mod common;
 
+use common::run;
+
 use std::time::Duration;
 use vm::{ExitStatus, UpdateRequest, VersionNo};
 
 const T: Duration = Duration::from_secs(30);
-
-fn run(name: &str, src: &str) -> (ExitStatus, String) {
-    let (vm, cap) = common::vm();
-    vm.load(VersionNo(1), common::compile(name, src), Some(src))
-        .unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
-    vm.run(None).unwrap();
-    let st = vm.wait_exit(T).expect("the program finishes");
-    (st, cap.text())
-}
 
 /// Issue 12: a 5500-element local array was zeroed by unrolled stores,
 /// 12 bytes each, and overflowed its procedure's 64 KiB code segment.

@@ -156,7 +156,7 @@ impl FnCx<'_, '_> {
                                     }
                                 ),
                                 a.span,
-                                format!("expected a {}[] array", scalar_name(s)),
+                                format!("expected a {}[] array", s.name()),
                             );
                             None
                         }
@@ -546,7 +546,7 @@ impl FnCx<'_, '_> {
                             }))
                         }
                         Some(v) => {
-                            let have = scalar_name(v.ty.expect("a value"));
+                            let have = v.ty.expect("a value").name();
                             let fix = if double {
                                 "write `(double)` to convert, or use `%d`"
                             } else {

@@ -88,7 +88,7 @@ impl Checker<'_> {
                         );
                         return None;
                     }
-                    Some(VarTy::Array(scalar(ty), items.len() as u32))
+                    Some(VarTy::Array(ty, items.len() as u32))
                 }
                 _ => {
                     self.err(
@@ -101,8 +101,8 @@ impl Checker<'_> {
             };
         }
         match &d.dim {
-            None => Some(VarTy::Scalar(scalar(ty))),
-            Some(dim) => Some(VarTy::Array(scalar(ty), self.array_len(&d.name, dim)?)),
+            None => Some(VarTy::Scalar(ty)),
+            Some(dim) => Some(VarTy::Array(ty, self.array_len(&d.name, dim)?)),
         }
     }
 
@@ -193,10 +193,10 @@ impl Checker<'_> {
                     }
                 }
             }
-            K::Cast(t, x) => self.fold(x)?.to(scalar(*t)),
+            K::Cast(t, x) => self.fold(x)?.to(*t),
             K::Cond(c, a, b) => {
                 let (c, a, b) = (self.fold(c)?, self.fold(a)?, self.fold(b)?);
-                let t = common(a.ty(), b.ty());
+                let t = Scalar::common(a.ty(), b.ty());
                 if c.truth() { a.to(t) } else { b.to(t) }
             }
             K::Binary(op, a, b) => {
@@ -243,7 +243,7 @@ impl Checker<'_> {
                     }
                     _ => {}
                 }
-                let t = common(a.ty(), b.ty());
+                let t = Scalar::common(a.ty(), b.ty());
                 let cmp = |o: std::cmp::Ordering| -> FConst {
                     use std::cmp::Ordering::*;
                     FConst::int(match op {

@@ -546,7 +546,7 @@ impl FnCx<'_, '_> {
             }
             K::Cast(t, x) => {
                 let v = self.value(x)?;
-                let to = scalar(*t);
+                let to = *t;
                 Some(if v.ty == Some(to) {
                     Expr { span, ..v }
                 } else {
@@ -563,7 +563,7 @@ impl FnCx<'_, '_> {
                 let (a, b, ty) = match (a.ty, b.ty) {
                     (None, None) => (a, b, None),
                     (Some(x), Some(y)) => {
-                        let t = common(x, y);
+                        let t = Scalar::common(x, y);
                         let a = self.coerce(a, t, "the `?:` operand")?;
                         let b = self.coerce(b, t, "the `?:` operand")?;
                         (a, b, Some(t))
@@ -626,12 +626,6 @@ impl FnCx<'_, '_> {
         self.arith(op, l?, r?, span, a.span, b.span)
     }
 
-    /// A shift count, converted to the shifted value's type (the IR's
-    /// operands have equal types; the count's 64 bits are what is checked).
-    pub(super) fn shift_count(&mut self, n: Expr, to: Scalar) -> Expr {
-        if n.ty == Some(to) { n } else { cast(n, to) }
-    }
-
     /// `l op r` on checked operands, with C's usual arithmetic conversions
     /// and the unsigned operators where signedness matters.
     pub(super) fn arith(
@@ -667,7 +661,7 @@ impl FnCx<'_, '_> {
             // type does not matter (the IR's operands have equal types).
             let t = lt.promote();
             let l = cast_if(l, t);
-            let r = self.shift_count(cast_if(r, rt.promote()), t);
+            let r = cast_if(cast_if(r, rt.promote()), t);
             let irop = match op {
                 B::Shl => BinOp::Shl,
                 _ if t.is_unsigned() => BinOp::UShr,
@@ -683,7 +677,7 @@ impl FnCx<'_, '_> {
                 span,
             });
         }
-        let t = common(lt, rt);
+        let t = Scalar::common(lt, rt);
         let l = if lt == t { l } else { cast(l, t) };
         let r = if rt == t { r } else { cast(r, t) };
         let u = t.is_unsigned();

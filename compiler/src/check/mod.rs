@@ -109,26 +109,18 @@ pub fn check_with(
     }
 }
 
-fn scalar(t: TypeName) -> Scalar {
-    t
-}
-
-fn scalar_name(s: Scalar) -> &'static str {
-    s.name()
-}
-
 /// `int`, `double[]`, ... as a person would write the parameter type.
 pub fn param_ty_name(p: ParamTy) -> String {
     match p {
-        ParamTy::Scalar(s) => scalar_name(s).to_string(),
-        ParamTy::ArrayRef(s) => format!("{}[]", scalar_name(s)),
+        ParamTy::Scalar(s) => s.name().to_string(),
+        ParamTy::ArrayRef(s) => format!("{}[]", s.name()),
     }
 }
 
 fn ret_name(r: RetTy) -> &'static str {
     match r {
         RetTy::Void => "void",
-        RetTy::Scalar(s) => scalar_name(s),
+        RetTy::Scalar(s) => s.name(),
     }
 }
 
@@ -255,11 +247,6 @@ fn max_of(s: Scalar) -> i64 {
         s if s.is_signed() => (1i64 << (s.bits() - 1)) - 1,
         s => (1i64 << s.bits()) - 1,
     }
-}
-
-/// C's usual arithmetic conversions: the common type of two operands.
-fn common(a: Scalar, b: Scalar) -> Scalar {
-    Scalar::common(a, b)
 }
 
 fn lit(c: Const, span: Span) -> Expr {
@@ -648,9 +635,9 @@ impl Checker<'_> {
         let mut params: Vec<(ast::Ident, ParamTy)> = Vec::new();
         let pty = |ty: TypeName, is_array: bool| {
             if is_array {
-                ParamTy::ArrayRef(scalar(ty))
+                ParamTy::ArrayRef(ty)
             } else {
-                ParamTy::Scalar(scalar(ty))
+                ParamTy::Scalar(ty)
             }
         };
         match &def.params {
@@ -707,7 +694,7 @@ impl Checker<'_> {
         let ret = match def.ret {
             None => RetTy::Scalar(Scalar::I32),
             Some((RetName::Void, _)) => RetTy::Void,
-            Some((RetName::Scalar(t), _)) => RetTy::Scalar(scalar(t)),
+            Some((RetName::Scalar(t), _)) => RetTy::Scalar(t),
         };
         let sig = Signature {
             params: params.iter().map(|p| p.1).collect(),

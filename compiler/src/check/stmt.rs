@@ -587,7 +587,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
     pub(super) fn local_decl(&mut self, ty: TypeName, dc: &ast::Declarator, out: &mut Vec<Stmt>) {
         let string = self.ck.string_init(ty, dc);
         let dc = string.as_ref().unwrap_or(dc);
-        let s = scalar(ty);
+        let s = ty;
         let Some(vty) = self.ck.var_ty(ty, dc) else {
             return;
         };

@@ -86,3 +86,16 @@ pub(crate) fn repo(rel: &str) -> std::path::PathBuf {
         .join("..")
         .join(rel)
 }
+
+/// Loads `src` as version 1, runs it to its end (30 s at most) and gives
+/// how it ended and what it printed.
+pub(crate) fn run(name: &str, src: &str) -> (vm::ExitStatus, String) {
+    let (vm, cap) = vm();
+    vm.load(vm::VersionNo(1), compile(name, src), Some(src))
+        .unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
+    vm.run(None).unwrap();
+    let st = vm
+        .wait_exit(Duration::from_secs(30))
+        .expect("the program finishes");
+    (st, cap.text())
+}
