@@ -68,17 +68,8 @@ fn release_range(addr: u64, len: u64) -> Result<(), SpaceError> {
         return Ok(());
     }
     protect_range(addr, len, Prot::None)?;
-    // SAFETY: the range lies inside our own private anonymous mapping;
-    // MADV_DONTNEED drops its pages (they read as zero if recommitted).
-    let rc = unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) };
-    if rc != 0 {
-        return Err(SpaceError::Protect {
-            addr,
-            len,
-            err: nix::Error::last(),
-        });
-    }
-    Ok(())
+    // Its pages are dropped too (they read as zero if recommitted).
+    discard_range(addr, len)
 }
 
 /// `MADV_DONTNEED` on `[addr, addr+len)` inside a live reservation: its
