@@ -32,6 +32,8 @@
 //! - [`source`]: a program of several files as one combined text.
 //!   Invariant: a text without a NUL byte is exactly one file; every span
 //!   is an offset into the combined text, mapped back by [`source::locate`].
+//! - [`loops`]: loop identity, matching between versions and local mapping
+//!   for moving a running loop's frame (SPEC §4.6). Invariant: pure, reads the IR only.
 //! - [`synth`]: generated programs for scale tests and benchmarks.
 //!
 //! Public entry points (the contract the VM, pup and ush rely on):
@@ -61,6 +63,7 @@ pub mod diff;
 pub mod ir;
 pub mod lexer;
 pub mod limits;
+pub mod loops;
 pub mod object;
 pub mod parse;
 pub mod pp;
