@@ -109,7 +109,14 @@ pub(crate) fn run(o: &Opts, r: &mut Results) -> Result<()> {
                 bail!("expected work to stay pending, got {:?}", begun.pending);
             }
             let deadline = Instant::now() + Duration::from_secs(5);
-            while vm.status().pending.iter().map(|p| p.3.len()).sum::<usize>() != 1 {
+            while vm
+                .status()
+                .pending
+                .iter()
+                .map(|p| p.groups.len())
+                .sum::<usize>()
+                != 1
+            {
                 if Instant::now() > deadline {
                     bail!("leaf did not commit: {:?}", vm.status().pending);
                 }

@@ -38,8 +38,8 @@ fn committed(vm: &vm::Vm, name: &str) -> VersionNo {
     vm.status()
         .bindings
         .iter()
-        .find(|b| b.1 == name)
-        .map(|b| b.2)
+        .find(|b| b.name == name)
+        .map(|b| b.committed)
         .unwrap_or_else(|| panic!("no procedure {name}"))
 }
 

@@ -181,10 +181,10 @@ fn pizza_semantic_dependencies_mix_no_pizza() {
     assert_eq!(st.hrvn, VersionNo(2));
     assert!(st.pending.is_empty() && !st.return_interrupts);
     for p in ["do_pizza", "set_oven_temp", "mix_ingredients", "bake_pizza"] {
-        let (_, _, cur, per) = st.bindings.iter().find(|b| b.1 == p).unwrap();
-        assert_eq!(*cur, VersionNo(2));
+        let b = st.bindings.iter().find(|b| b.name == p).unwrap();
+        assert_eq!(b.committed, VersionNo(2));
         assert_eq!(
-            per[0],
+            (b.tables[0].table, b.tables[0].target.clone()),
             (VersionNo(1), format!("v2:proc:{p}")),
             "table_1[{p}] now reaches version 2"
         );
@@ -279,13 +279,14 @@ fn an_atomic_update_changes_nothing_until_all_can_change() {
     // helper's committed version is still 1, and version 1's table still
     // reaches version 1's code.
     let st = vm.status();
-    let (_, _, committed, _) = st
+    let committed = st
         .bindings
         .iter()
-        .find(|b| b.1 == "helper")
-        .expect("helper is in the status");
+        .find(|b| b.name == "helper")
+        .expect("helper is in the status")
+        .committed;
     assert_eq!(
-        *committed,
+        committed,
         VersionNo(1),
         "helper was committed to version {committed}"
     );

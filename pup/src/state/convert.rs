@@ -61,10 +61,11 @@ pub fn program_words(
 pub(super) fn behind(st: &vm::engine::Status) -> Vec<(String, VersionNo)> {
     st.bindings
         .iter()
-        .filter(|(_, _, committed, table)| {
-            (VersionNo(1)..st.hrvn).contains(committed) && table.iter().any(|(v, _)| *v == st.hrvn)
+        .filter(|b| {
+            (VersionNo(1)..st.hrvn).contains(&b.committed)
+                && b.tables.iter().any(|t| t.table == st.hrvn)
         })
-        .map(|(_, name, committed, _)| (name.clone(), *committed))
+        .map(|b| (b.name.clone(), b.committed))
         .collect()
 }
 

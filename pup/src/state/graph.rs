@@ -64,13 +64,13 @@ impl Program {
     fn version_or_newest(&self, version: Option<u64>) -> Result<VersionNo, String> {
         let st = self.vm.status();
         match version.map(VersionNo) {
-            Some(v) if st.versions.iter().any(|x| x.0 == v) => Ok(v),
+            Some(v) if st.versions.iter().any(|x| x.number == v) => Ok(v),
             Some(v) if st.retired.contains(&v) => Err(format!("version {v} has been retired")),
             Some(v) => Err(format!("version {v} is not loaded")),
             None => st
                 .versions
                 .last()
-                .map(|x| x.0)
+                .map(|x| x.number)
                 .ok_or_else(|| "no version is loaded".to_string()),
         }
     }
@@ -207,20 +207,20 @@ impl Program {
         let pending: BTreeSet<&String> = status
             .pending
             .iter()
-            .flat_map(|(_, _, _, groups)| groups.iter().flatten())
+            .flat_map(|u| u.groups.iter().flatten())
             .collect();
         // "Updated" is read from the engine's one record of committed
         // versions: a procedure committed past the version the program
         // started as (or, once it ended, the oldest version loaded).
         let started = match status.program {
             ProgramState::Running { version } => version,
-            _ => status.versions.first().map_or(VersionNo(0), |v| v.0),
+            _ => status.versions.first().map_or(VersionNo(0), |v| v.number),
         };
         let updated: BTreeMap<String, VersionNo> = status
             .bindings
             .iter()
-            .filter(|(_, _, committed, _)| *committed > started)
-            .map(|(_, name, committed, _)| (name.clone(), *committed))
+            .filter(|b| b.committed > started)
+            .map(|b| (b.name.clone(), b.committed))
             .collect();
         let state_of = |name: &String| {
             if on_stack.contains(name) {

@@ -138,7 +138,7 @@ impl Program {
             host: self.host.clone(),
             pid: std::process::id(),
             fresh: !self.ever_loaded.load(Ordering::SeqCst),
-            versions: st.versions.iter().map(|v| v.0.0).collect(),
+            versions: st.versions.iter().map(|v| v.number.0).collect(),
             program: program_words(&st.program, st.hrvn, &behind(&st)),
             pending: st.pending.len(),
             region_base: self.vm.region_base(),
@@ -238,11 +238,11 @@ impl Program {
         let v = match version {
             Some(v) => VersionNo(v),
             None => match st.versions.first() {
-                Some(v) => v.0,
+                Some(v) => v.number,
                 None => return Response::Error("no version is loaded (use load first)".into()),
             },
         };
-        if !st.versions.iter().any(|x| x.0 == v) {
+        if !st.versions.iter().any(|x| x.number == v) {
             return Response::Error(format!("version {v} is not loaded"));
         }
         let Some(Some(entry)) = lock(&self.entries).get(&v).copied() else {
@@ -315,8 +315,8 @@ impl Program {
         let committed: Vec<(String, u64)> = st
             .bindings
             .iter()
-            .filter(|b| b.2.0 > 0)
-            .map(|b| (b.1.clone(), b.2.0))
+            .filter(|b| b.committed.0 > 0)
+            .map(|b| (b.name.clone(), b.committed.0))
             .collect();
         let pause = st.pauses.iter().copied().max().unwrap_or(0);
         self.journal.update_ended(e, &committed, pause);
@@ -335,7 +335,7 @@ impl Program {
     /// The next version number (past every loaded and journaled one).
     fn next_version(&self, loads: &[LoadRecord]) -> u64 {
         let st = self.vm.status();
-        let loaded = st.versions.iter().map(|v| v.0.0).max().unwrap_or(0);
+        let loaded = st.versions.iter().map(|v| v.number.0).max().unwrap_or(0);
         let journaled = loads.iter().map(|l| l.version).max().unwrap_or(0);
         loaded.max(journaled).max(st.hrvn.0) + 1
     }
@@ -592,11 +592,11 @@ impl Program {
             versions: st
                 .versions
                 .iter()
-                .map(|&(v, slot, procs, bytes)| VersionRow {
-                    version: v.0,
-                    slot,
-                    procs,
-                    code_bytes: bytes,
+                .map(|v| VersionRow {
+                    version: v.number.0,
+                    slot: v.slot,
+                    procs: v.procs,
+                    code_bytes: v.code_bytes,
                 })
                 .collect(),
             retired: st.retired.iter().map(|v| v.0).collect(),
@@ -605,24 +605,25 @@ impl Program {
             pending: st
                 .pending
                 .iter()
-                .map(|(_, from, to, groups)| PendingRow {
-                    from: from.0,
-                    to: to.0,
-                    groups: groups.clone(),
+                .map(|u| PendingRow {
+                    from: u.from.0,
+                    to: u.to.0,
+                    groups: u.groups.clone(),
                 })
                 .collect(),
             bindings: st
                 .bindings
                 .iter()
-                .map(|(id, name, committed, table)| ProcBindings {
-                    id: *id,
-                    name: name.clone(),
-                    committed: committed.0,
-                    tables: table
+                .map(|b| ProcBindings {
+                    id: b.id,
+                    name: b.name.clone(),
+                    committed: b.committed.0,
+                    tables: b
+                        .tables
                         .iter()
-                        .map(|(v, d)| TableBinding {
-                            table: v.0,
-                            target: d.clone(),
+                        .map(|t| TableBinding {
+                            table: t.table.0,
+                            target: t.target.clone(),
                         })
                         .collect(),
                 })

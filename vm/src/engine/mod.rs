@@ -42,7 +42,7 @@ pub use commit::AbandonReason;
 pub(crate) use live::plan;
 pub(crate) use live::{abandon, begin, on_exit, recheck};
 pub(crate) use report::status;
-pub use report::{ProcBindings, Status};
+pub use report::{ProcBindings, Status, StatusPending, StatusVersion, TableBinding};
 
 use crate::FrameInfo;
 use crate::binding::{BindingTable, ProcId};

@@ -5,15 +5,60 @@ use crate::ids::VersionNo;
 use crate::{ProgramState, Shared, State};
 use std::collections::BTreeSet;
 
-/// One procedure in a [`Status`]: (ID, name, committed version, bindings:
-/// (table version, decoded target)).
-pub type ProcBindings = (u32, String, VersionNo, Vec<(VersionNo, String)>);
+/// A live version in a [`Status`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusVersion {
+    /// Its number.
+    pub number: VersionNo,
+    /// The version-space slot it occupies.
+    pub slot: u32,
+    /// How many procedures it has.
+    pub procs: usize,
+    /// Bytes of machine code it placed.
+    pub code_bytes: u64,
+}
+
+/// A pending update in a [`Status`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusPending {
+    /// The update's ID.
+    pub id: u64,
+    /// The version it moves from.
+    pub from: VersionNo,
+    /// The version it moves to.
+    pub to: VersionNo,
+    /// Its groups not yet committed, each by member names.
+    pub groups: Vec<Vec<String>>,
+}
+
+/// One procedure in a [`Status`]: its committed version and what each
+/// live version's binding table holds for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcBindings {
+    /// Its procedure ID.
+    pub id: u32,
+    /// Its name.
+    pub name: String,
+    /// The version it is committed to (0: none yet).
+    pub committed: VersionNo,
+    /// Per live version that has it: that table's entry.
+    pub tables: Vec<TableBinding>,
+}
+
+/// One binding table's entry for a procedure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableBinding {
+    /// Whose table.
+    pub table: VersionNo,
+    /// Where the entry leads, decoded (`v2:proc:P`), or the raw address.
+    pub target: String,
+}
 
 /// A snapshot for `status`, `versions`, `procs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Status {
-    /// Live versions: (number, slot, procedures, code bytes).
-    pub versions: Vec<(VersionNo, u32, usize, u64)>,
+    /// Live versions, oldest first.
+    pub versions: Vec<StatusVersion>,
     /// The most recently retired versions.
     pub retired: Vec<VersionNo>,
     /// How many versions were retired in all.
@@ -22,10 +67,9 @@ pub struct Status {
     pub hrvn: VersionNo,
     /// The program.
     pub program: ProgramState,
-    /// Pending updates: (id, from, to, groups).
-    pub pending: Vec<(u64, VersionNo, VersionNo, Vec<Vec<String>>)>,
-    /// Per procedure: (ID, name, committed version, bindings: (table
-    /// version, decoded target)).
+    /// Pending updates.
+    pub pending: Vec<StatusPending>,
+    /// Per procedure, by ID.
     pub bindings: Vec<ProcBindings>,
     /// Return interrupts enabled.
     pub return_interrupts: bool,
@@ -58,7 +102,10 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
                         format!("v{ver}:{}:{}", a.ty.short(), name)
                     })
                     .unwrap_or_else(|| format!("{t:#x}"));
-                per.push((v.number, d));
+                per.push(TableBinding {
+                    table: v.number,
+                    target: d,
+                });
             }
         }
         let cur = st
@@ -67,13 +114,23 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
             .get(&ProcId(id))
             .copied()
             .unwrap_or(VersionNo(0));
-        bindings.push((id, name, cur, per));
+        bindings.push(ProcBindings {
+            id,
+            name,
+            committed: cur,
+            tables: per,
+        });
     }
     Status {
         versions: st
             .versions
             .values()
-            .map(|v| (v.number, v.slot.0, v.procs.len(), v.code_bytes))
+            .map(|v| StatusVersion {
+                number: v.number,
+                slot: v.slot.0,
+                procs: v.procs.len(),
+                code_bytes: v.code_bytes,
+            })
             .collect(),
         retired: st.engine.retired.iter().copied().collect(),
         retired_count: st.engine.retired_count,
@@ -83,13 +140,11 @@ pub(crate) fn status(sh: &Shared, st: &State) -> Status {
             .engine
             .pending
             .iter()
-            .map(|u| {
-                (
-                    u.id,
-                    u.from,
-                    u.to,
-                    u.groups.iter().map(|g| g.names.clone()).collect(),
-                )
+            .map(|u| StatusPending {
+                id: u.id,
+                from: u.from,
+                to: u.to,
+                groups: u.groups.iter().map(|g| g.names.clone()).collect(),
             })
             .collect(),
         bindings,
