@@ -3,7 +3,7 @@
 //! refuse 501 with file:line:col, exit 1, never an abort; a ush that was
 //! given a refused program keeps answering and leaves no private folder;
 //! a program of more names than a pup can hold is refused by ucc in well
-//! under a second.
+//! under a second; `pup --test-update` takes the 499-deep too.
 
 use podus_tests::{Env, run_bounded};
 use std::time::Duration;
@@ -92,6 +92,33 @@ fn ush_local_loads_the_deep_runs_them_and_survives_the_too_deep() {
     assert!(all.contains("x="), "version 1 ran:\n{all}");
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "ush left {left:?} in its TMPDIR");
+}
+
+/// `test-update` compiles OLD and NEW in the test pup (on its main thread,
+/// as ucc does): at the nesting limit both compile, every update point
+/// runs, and none fails.
+#[test]
+fn test_update_compiles_every_construct_499_deep() {
+    let env = Env::new();
+    for kind in KINDS {
+        let old = env.write(&format!("{kind}.uc"), &nested(kind, 499));
+        let new_src = nested(kind, 499).replace("x=%d", "new x=%d");
+        let new = env.write(&format!("{kind}2.uc"), &new_src);
+        let mut c = env.command("pup");
+        c.args([
+            "--test-update",
+            "--records",
+            "^",
+            "--for",
+            "1s",
+            "--points",
+            "3",
+        ])
+        .arg(&old)
+        .arg(&new);
+        let r = run_bounded(c, LIMIT);
+        r.assert_ok().assert_has(": 0 failed");
+    }
 }
 
 #[test]
