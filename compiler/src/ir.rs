@@ -417,6 +417,10 @@ pub struct Proc {
     pub callees: Vec<String>,
     /// Names of globals it reads or writes (deduplicated, sorted).
     pub globals_used: Vec<String>,
+    /// The name of each `goto` label, by [`LabelId`]: a loop's label is how
+    /// an update matches it in the new version (SPEC 4.6). Like local
+    /// names, label names are not part of what makes a procedure changed.
+    pub labels: Vec<String>,
     /// Where it was defined.
     pub span: Span,
 }

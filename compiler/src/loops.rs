@@ -23,9 +23,9 @@
 //!   when it enters that block).
 //! - `for` and `while` are one IR loop; a loop with a non-empty step is a
 //!   `for`, any other a `while` (a `for (;c;)` is a `while`, which it is).
-//! - Label names are not kept in the IR (a label is a number), so callers
-//!   pass the names per label number ([`loops_of`]'s `label_names`); with
-//!   none given, matching falls back to position and kind.
+//! - A label is a number in the body; its name comes from
+//!   [`Proc::labels`]. A loop without a label is matched by position and
+//!   kind.
 
 use crate::ir::{Const, ExprKind, LabelId, LocalTy, Place, Proc, Scalar, Stmt};
 
@@ -61,9 +61,10 @@ pub struct LoopInfo {
     pub locals: Vec<(u32, String, LocalTy)>,
 }
 
-/// Every loop of `proc` in source pre-order. `label_names[n]` is the name
-/// of label number n (pass `&[]` when unknown).
-pub fn loops_of(proc: &Proc, label_names: &[String]) -> Vec<LoopInfo> {
+/// Every loop of `proc` in source pre-order; a loop's label is the name
+/// [`Proc::labels`] gives the label written right before it.
+pub fn loops_of(proc: &Proc) -> Vec<LoopInfo> {
+    let label_names = &proc.labels[..];
     let locals: Vec<(u32, String, LocalTy)> = proc
         .locals
         .iter()
@@ -298,7 +299,7 @@ mod tests {
              do { j++; } while (j < 2); } if (i) { while (1) { break; } } return 0; }",
             "main",
         );
-        let ls = loops_of(&p, &[]);
+        let ls = loops_of(&p);
         let got: Vec<(LoopId, LoopKind, Vec<u32>)> =
             ls.iter().map(|l| (l.id, l.kind, l.path.clone())).collect();
         assert_eq!(
@@ -320,9 +321,22 @@ mod tests {
             "int main() { int n; serve: while (1) { n++; } return 0; }",
             "main",
         );
-        let ls = loops_of(&p, &["serve".to_string()]);
+        let ls = loops_of(&p);
         assert_eq!(ls[0].label.as_deref(), Some("serve"));
-        assert_eq!(loops_of(&p, &[])[0].label, None);
+        // A label on a statement that is not a loop names no loop.
+        let q = proc_of(
+            "int main() { int n; here: n = 1; while (n) { n--; } return 0; }",
+            "main",
+        );
+        assert_eq!(loops_of(&q)[0].label, None);
+    }
+
+    #[test]
+    fn a_renamed_label_is_kept_but_is_no_change() {
+        let a = crate::compile("a.uc", "int main() { int n; serve: while (1) { n++; } }").unwrap();
+        let b = crate::compile("b.uc", "int main() { int n; accept: while (1) { n++; } }").unwrap();
+        assert_eq!(loops_of(&b.procs[0])[0].label.as_deref(), Some("accept"));
+        assert!(!crate::diff::diff(&a, &b).is_changed("main"));
     }
 
     fn info(kind: LoopKind, label: Option<&str>, path: &[u32]) -> LoopInfo {

@@ -20,7 +20,7 @@ use std::fmt;
 pub const MAGIC: [u8; 4] = *b"UCO1";
 /// The object format this build writes and reads; bumped whenever the IR
 /// changes shape, so an old `.o` is refused rather than misread.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// The serialized contents of a `.o` file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

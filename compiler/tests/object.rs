@@ -155,6 +155,7 @@ fn deeply_nested_objects_are_refused_not_a_stack_overflow() {
                 body: vec![Stmt::Expr(e)],
                 callees: vec![],
                 globals_used: vec![],
+                labels: vec![],
                 span: Span::default(),
             }],
             globals: vec![],

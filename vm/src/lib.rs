@@ -760,6 +760,7 @@ impl Vm {
                     body: Vec::new(),
                     callees: Vec::new(),
                     globals_used: Vec::new(),
+                    labels: Vec::new(),
                     span: compiler::ir::Span::default(),
                 })
             })

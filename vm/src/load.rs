@@ -339,6 +339,7 @@ fn without_bodies(m: &Module) -> Arc<Module> {
                 body: Vec::new(),
                 callees: p.callees.clone(),
                 globals_used: p.globals_used.clone(),
+                labels: p.labels.clone(),
                 span: p.span,
             })
             .collect(),

@@ -752,8 +752,13 @@ impl Checker<'_> {
             data_size,
             callees,
             globals_used,
+            labels,
             ..
         } = fx;
+        let mut label_names = vec![String::new(); labels.len()];
+        for (name, (id, _, _)) in labels {
+            label_names[id as usize] = name;
+        }
         locals.shrink_to_fit();
         statics.shrink_to_fit();
         Proc {
@@ -765,6 +770,7 @@ impl Checker<'_> {
             body,
             callees: callees.into_iter().collect(),
             globals_used: globals_used.into_iter().collect(),
+            labels: label_names,
             span: def.span,
         }
     }
