@@ -73,18 +73,28 @@ pub fn loops_of(proc: &Proc) -> Vec<LoopInfo> {
         .collect();
     let mut out = Vec::new();
     let mut path = Vec::new();
-    walk(&proc.body, label_names, &locals, &mut path, &mut out);
+    walk(
+        &proc.body,
+        label_names,
+        &locals,
+        &mut path,
+        &mut out,
+        &mut 0,
+    );
     out
 }
 
+/// Records the loops of `stmts` at nest level `path.len()`. `index` numbers
+/// the siblings of this level: the statements inside an if, a block or a
+/// switch share it with the list around them, a loop's body starts its own.
 fn walk(
     stmts: &[Stmt],
     names: &[String],
     locals: &[(u32, String, LocalTy)],
     path: &mut Vec<u32>,
     out: &mut Vec<LoopInfo>,
+    index: &mut u32,
 ) {
-    let mut index = 0u32;
     let mut pending: Option<LabelId> = None;
     for s in stmts {
         let label = pending.take();
@@ -103,25 +113,23 @@ fn walk(
             }
             Stmt::DoWhile { body, .. } => (LoopKind::Do, vec![body.as_slice()]),
             Stmt::If { then, els, .. } => {
-                // Loops inside an if/switch/block are at this nest level.
-                for part in [then.as_slice(), els.as_slice()] {
-                    walk_level(part, names, locals, path, out, &mut index);
-                }
+                walk(then, names, locals, path, out, index);
+                walk(els, names, locals, path, out, index);
                 continue;
             }
             Stmt::Block(b) => {
-                walk_level(b, names, locals, path, out, &mut index);
+                walk(b, names, locals, path, out, index);
                 continue;
             }
             Stmt::Switch { arms, .. } => {
                 for a in arms {
-                    walk_level(&a.body, names, locals, path, out, &mut index);
+                    walk(&a.body, names, locals, path, out, index);
                 }
                 continue;
             }
             _ => continue,
         };
-        path.push(index);
+        path.push(*index);
         out.push(LoopInfo {
             id: out.len() as LoopId,
             kind,
@@ -129,37 +137,13 @@ fn walk(
             path: path.clone(),
             locals: locals.to_vec(),
         });
+        let mut nested = 0;
         for part in inner {
-            walk(part, names, locals, path, out);
+            walk(part, names, locals, path, out, &mut nested);
         }
         path.pop();
-        index += 1;
+        *index += 1;
     }
-}
-
-/// [`walk`] continuing the sibling numbering of the enclosing statement list.
-fn walk_level(
-    stmts: &[Stmt],
-    names: &[String],
-    locals: &[(u32, String, LocalTy)],
-    path: &mut Vec<u32>,
-    out: &mut Vec<LoopInfo>,
-    index: &mut u32,
-) {
-    let before = out.len();
-    let depth = path.len();
-    walk(stmts, names, locals, path, out);
-    // Renumber the loops found at this level so siblings keep counting.
-    let mut seen = 0u32;
-    for l in &mut out[before..] {
-        if l.path.len() > depth {
-            if l.path.len() == depth + 1 {
-                seen = seen.max(l.path[depth] + 1);
-            }
-            l.path[depth] += *index;
-        }
-    }
-    *index += seen;
 }
 
 /// b's loop that a's loop `a` continues as, if any: the loop with the same
