@@ -1,7 +1,7 @@
 //! The syntax tree the parser builds: exactly what was written, with spans,
 //! before names and types are resolved (that is [`crate::check`]'s job).
 
-use crate::ir::{Scalar, Span};
+use crate::ir::{Base, PtrTy, Scalar, Span};
 
 /// An identifier with where it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -252,6 +252,17 @@ pub enum RetName {
     Void,
     /// `int` / `double`
     Scalar(TypeName),
+    /// `char *`, `void *`
+    Ptr(PtrTy),
+}
+
+/// The pointer type `depth` stars over the written specifiers' type
+/// (`None`: `void`); `None` when no star was written.
+pub fn ptr_over(ty: Option<TypeName>, depth: u8) -> Option<PtrTy> {
+    (depth > 0).then(|| PtrTy {
+        base: ty.map_or(Base::Void, Base::Scalar),
+        depth,
+    })
 }
 
 /// A whole source file.
@@ -322,6 +333,9 @@ pub struct Declarator {
     pub dim: Option<Expr>,
     /// `[]`: an array whose length is its initializer list's.
     pub open_len: bool,
+    /// `*name`: the declared variable (or each element) is this pointer
+    /// type over the declaration's specifiers.
+    pub ptr: Option<PtrTy>,
     /// `= init`.
     pub init: Option<Init>,
     /// The declarator with its initializer.
@@ -346,6 +360,9 @@ pub struct ParamDecl {
     pub name: Ident,
     /// `[]` was written: an array passed by reference.
     pub is_array: bool,
+    /// `*name` (or `*name[]`, a pointer one level up): a pointer passed
+    /// by value.
+    pub ptr: Option<PtrTy>,
     /// The whole parameter declaration.
     pub span: Span,
 }
@@ -363,15 +380,31 @@ pub struct ParamItem {
 impl ParamItem {
     /// A parameter from its specifiers (`const` and `static` are ignored:
     /// the checker has nothing to enforce on a by-value copy).
-    pub fn new(specs: (Specs, Span), name: Ident, is_array: bool, span: Span) -> ParamItem {
+    pub fn new(
+        specs: (Specs, Span),
+        stars: u8,
+        name: Ident,
+        is_array: bool,
+        span: Span,
+    ) -> ParamItem {
+        // `T *a[]` is `T **a`: an array parameter is a pointer (C 6.7.6.3).
+        let (ptr, is_array) = match ptr_over(specs.0.ty, stars) {
+            Some(p) if is_array => (Some(p.up()), false),
+            p => (p, is_array),
+        };
         ParamItem {
             param: ParamDecl {
                 ty: specs.0.ty.unwrap_or(Scalar::I32),
                 name,
                 is_array,
+                ptr,
                 span,
             },
-            ty: specs.0.ty,
+            ty: if ptr.is_some() {
+                Some(PtrTy::MACHINE)
+            } else {
+                specs.0.ty
+            },
         }
     }
 }
@@ -546,6 +579,14 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// `== != < <= > >=`, which also compare pointers.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
+    }
+
     /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
@@ -603,6 +644,12 @@ pub enum ExprKind {
     Double(f64, Scalar),
     /// `sizeof(type)`.
     SizeofType(TypeName),
+    /// `(T *) x`: a cast to a pointer type.
+    CastPtr(PtrTy, Box<Expr>),
+    /// `*p`.
+    Deref(Box<Expr>),
+    /// `&x`.
+    AddrOf(Box<Expr>),
     /// `sizeof expr` (the operand is not evaluated).
     SizeofExpr(Box<Expr>),
     /// A string literal.

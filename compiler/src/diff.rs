@@ -433,9 +433,13 @@ fn zero_stmt(s: &mut Stmt) {
 }
 
 fn zero_place(p: &mut Place) {
-    if let Place::Index { base, index } = p {
-        zero_place(base);
-        zero_expr(index);
+    match p {
+        Place::Index { base, index } => {
+            zero_place(base);
+            zero_expr(index);
+        }
+        Place::Deref { addr, .. } => zero_expr(addr),
+        _ => {}
     }
 }
 
@@ -443,7 +447,10 @@ fn zero_expr(e: &mut Expr) {
     e.span = Span::default();
     match &mut e.kind {
         ExprKind::Int(_) | ExprKind::Double(_) => {}
-        ExprKind::Load(p) | ExprKind::Len(p) | ExprKind::IncDec { place: p, .. } => zero_place(p),
+        ExprKind::Load(p)
+        | ExprKind::Len(p)
+        | ExprKind::AddrOf(p)
+        | ExprKind::IncDec { place: p, .. } => zero_place(p),
         ExprKind::Assign { place, value, .. } => {
             zero_place(place);
             zero_expr(value);
@@ -473,11 +480,15 @@ fn zero_expr(e: &mut Expr) {
         }
         ExprKind::Printf { args, .. } => {
             for a in args {
-                if let PrintArg::Value(e) = a {
-                    zero_expr(e);
+                match a {
+                    PrintArg::Value(e) | PrintArg::CStr(e) => zero_expr(e),
+                    PrintArg::CharArray(p) => zero_place(p),
+                    PrintArg::Str(_) => {}
                 }
             }
         }
-        ExprKind::Builtin { args, .. } => args.iter_mut().for_each(zero_expr),
+        ExprKind::Builtin { args, .. } | ExprKind::Libc { args, .. } => {
+            args.iter_mut().for_each(zero_expr)
+        }
     }
 }

@@ -229,6 +229,93 @@ impl std::fmt::Display for Scalar {
     }
 }
 
+/// What a pointer points to at its last level: `void`, or a scalar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Base {
+    /// `void *`: converts to and from every other pointer type.
+    Void,
+    /// A scalar.
+    Scalar(Scalar),
+}
+
+/// A pointer type: `depth` stars over `base` (`char **` is
+/// `{ Scalar(I8), 2 }`). A pointer's value is a 64-bit address of the
+/// program's memory (SPEC 2.3), held in the IR as an `unsigned long`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PtrTy {
+    /// The type at the bottom.
+    pub base: Base,
+    /// How many `*` (at least 1).
+    pub depth: u8,
+}
+
+impl PtrTy {
+    /// The machine type of a pointer value.
+    pub const MACHINE: Scalar = Scalar::U64;
+
+    /// What `*p` is: a scalar, or a pointer one level down; `None` for
+    /// `void *`, which cannot be dereferenced.
+    pub fn pointee(self) -> Option<Pointee> {
+        match (self.depth, self.base) {
+            (1, Base::Void) => None,
+            (1, Base::Scalar(s)) => Some(Pointee::Scalar(s)),
+            _ => Some(Pointee::Ptr(PtrTy {
+                base: self.base,
+                depth: self.depth - 1,
+            })),
+        }
+    }
+
+    /// Bytes that `p + 1` steps over: the pointee's size (gcc's 1 for
+    /// `void *`).
+    pub fn stride(self) -> u64 {
+        match self.pointee() {
+            None => 1,
+            Some(Pointee::Scalar(s)) => s.size() as u64,
+            Some(Pointee::Ptr(_)) => 8,
+        }
+    }
+
+    /// One level up: a pointer to this pointer.
+    pub fn up(self) -> PtrTy {
+        PtrTy {
+            base: self.base,
+            depth: self.depth.saturating_add(1),
+        }
+    }
+
+    /// A pointer to `s`.
+    pub fn to(s: Scalar) -> PtrTy {
+        PtrTy {
+            base: Base::Scalar(s),
+            depth: 1,
+        }
+    }
+}
+
+/// What a pointer points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pointee {
+    /// A scalar object.
+    Scalar(Scalar),
+    /// Another pointer.
+    Ptr(PtrTy),
+}
+
+impl std::fmt::Display for PtrTy {
+    /// As C spells it: `char **`, `void *`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.base {
+            Base::Void => f.write_str("void ")?,
+            Base::Scalar(s) => write!(f, "{} ", s.name())?,
+        }
+        for _ in 0..self.depth {
+            f.write_str("*")?;
+        }
+        Ok(())
+    }
+}
+
 /// The type of a variable (local, static, global): a scalar or a fixed array.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum VarTy {
@@ -236,6 +323,8 @@ pub enum VarTy {
     Scalar(Scalar),
     /// `elem name[len]`: `len` elements laid out as C does.
     Array(Scalar, u32),
+    /// A pointer (8 bytes).
+    Ptr(PtrTy),
 }
 
 impl std::fmt::Display for VarTy {
@@ -244,6 +333,7 @@ impl std::fmt::Display for VarTy {
         match self {
             VarTy::Scalar(s) => f.write_str(s.name()),
             VarTy::Array(s, n) => write!(f, "{}[{n}]", s.name()),
+            VarTy::Ptr(p) => write!(f, "{p}"),
         }
     }
 }
@@ -254,6 +344,7 @@ impl VarTy {
         match self {
             VarTy::Scalar(s) => s.size() as u64,
             VarTy::Array(s, n) => s.size() as u64 * n as u64,
+            VarTy::Ptr(_) => 8,
         }
     }
 
@@ -261,13 +352,15 @@ impl VarTy {
     pub fn align(self) -> u32 {
         match self {
             VarTy::Scalar(s) | VarTy::Array(s, _) => s.size(),
+            VarTy::Ptr(_) => 8,
         }
     }
 
-    /// The element (or only) scalar.
+    /// The element (or only) scalar; a pointer's is its machine type.
     pub fn elem(self) -> Scalar {
         match self {
             VarTy::Scalar(s) | VarTy::Array(s, _) => s,
+            VarTy::Ptr(_) => PtrTy::MACHINE,
         }
     }
 }
@@ -280,6 +373,8 @@ pub enum ParamTy {
     Scalar(Scalar),
     /// `elem a[]`: passed by reference with its length.
     ArrayRef(Scalar),
+    /// A pointer passed by value.
+    Ptr(PtrTy),
 }
 
 /// A procedure's return type.
@@ -289,6 +384,8 @@ pub enum RetTy {
     Void,
     /// A scalar value. Falling off the end returns 0 / 0.0.
     Scalar(Scalar),
+    /// A pointer. Falling off the end returns a null pointer.
+    Ptr(PtrTy),
 }
 
 /// A procedure signature; compared across versions to decide whether old
@@ -391,6 +488,11 @@ pub enum LocalTy {
     Array(Scalar, u32),
     /// An array parameter: a reference (pointer + length).
     ArrayRef(Scalar),
+    /// A pointer (a Cranelift variable holding the address).
+    Ptr(PtrTy),
+    /// A scalar whose address is taken (`&x`): it lives in the data-stack
+    /// frame, so a pointer to it is a pointer into the program's memory.
+    Addressed(Scalar),
 }
 
 /// Index into [`Proc::locals`]. Parameters are locals `0..params.len()`.
@@ -650,6 +752,15 @@ pub enum Place {
         /// Int-typed index.
         index: Box<Expr>,
     },
+    /// `*addr`: the `ty`-sized object at a program address. Every access
+    /// is checked (SPEC 2.3): a null, freed or wild address stops the
+    /// program with a runtime error, never the pup.
+    Deref {
+        /// The address (an `unsigned long`-typed pointer value).
+        addr: Box<Expr>,
+        /// The type of the object there (a pointer's is its machine type).
+        ty: Scalar,
+    },
 }
 
 /// A builtin procedure.
@@ -695,6 +806,15 @@ pub enum Builtin {
     Rand,
     /// `srand(unsigned)`: void; seeds `rand` as glibc does.
     Srand,
+    /// `malloc(size)`: a new heap object (the pointer), or null. Its
+    /// second argument is the object's type tag (0: raw bytes).
+    Malloc,
+    /// `calloc(n, size)`: a zeroed heap object; third argument the tag.
+    Calloc,
+    /// `realloc(p, size)`: third argument the tag.
+    Realloc,
+    /// `free(p)`: void.
+    Free,
 }
 
 impl Builtin {
@@ -747,6 +867,9 @@ pub enum PrintArg {
     /// A `char` array (for `%s`): printed up to its first 0 byte, never
     /// past its end.
     CharArray(Place),
+    /// A `char *` value (for `%s`): read with the pointer checks, up to
+    /// its NUL (or the precision's bytes).
+    CStr(Expr),
 }
 
 /// A call argument.
@@ -861,6 +984,22 @@ pub enum ExprKind {
         /// Which one.
         which: Builtin,
         /// Its (int) arguments.
+        args: Vec<Expr>,
+    },
+    /// `&place`: the address of an object in the program's memory (a
+    /// static, a global, an addressed local, an element, a `*p`).
+    AddrOf(Place),
+    /// A C library function on the program's memory (`<string.h>`,
+    /// `<ctype.h>`, `<stdlib.h>`): `which` is the runtime's `LibcFn`
+    /// number; arguments are 64-bit (pointers, or integers widened as
+    /// their type says; a double's bits for none of them today), the
+    /// result has the expression's type.
+    Libc {
+        /// The runtime's `LibcFn` number.
+        which: u32,
+        /// The C name, for messages.
+        name: String,
+        /// The arguments, each already of the parameter's type.
         args: Vec<Expr>,
     },
 }

@@ -393,19 +393,15 @@ fn left_out(tok: &Tok, expected: &[String]) -> Option<(String, String)> {
             ),
         },
         Tok::Arrow => out(
-            "`->` is not supported: UC has no pointers or structs",
+            "`->` is not supported yet: UC has no structs yet",
             "not valid UC here",
         ),
         Tok::Star if has("Ident") && !has("IntLit") => out(
-            "pointers are not supported in UC",
-            "declare a variable or a fixed-size array; arrays are passed by reference",
-        ),
-        Tok::Amp if has("IntLit") => out(
-            "`&` (address-of) is not supported: UC has no pointers",
-            "pass the array itself, or return the value",
+            "this pointer declaration is not supported yet",
+            "declare one pointer (`T *p`, `T **p`) per name",
         ),
         Tok::LParen if has("Ident") && !has("IntLit") => out(
-            "function pointers are not supported in UC",
+            "function pointers are not supported yet",
             "call procedures by name",
         ),
         Tok::Colon if !has("\":\"") => out(
@@ -426,6 +422,8 @@ const EXPR_START: &[&str] = &[
     "\"+\"",
     "\"!\"",
     "\"~\"",
+    "\"*\"",
+    "\"&\"",
     "\"++\"",
     "\"--\"",
     "\"old\"",

@@ -814,9 +814,10 @@ impl<'src> Lexer<'src> {
     fn include(&mut self, rest: &str, rest_at: usize, word_at: (usize, usize)) {
         let trimmed = rest.trim_start();
         let at = rest_at + (rest.len() - trimmed.len());
-        if trimmed.starts_with('<') {
-            if !trimmed.contains('>') {
-                self.error(PpError::BadInclude, word_at);
+        if let Some(inner) = trimmed.strip_prefix('<') {
+            match inner.find('>') {
+                None => self.error(PpError::BadInclude, word_at),
+                Some(e) => self.standard_header(&inner[..e], at),
             }
             return;
         }
@@ -867,6 +868,52 @@ impl<'src> Lexer<'src> {
         }
         let range = self.table.files[i].content.clone();
         self.push_frame(i, range);
+    }
+
+    /// `#include <H>`: the header's text is UC's own (its functions are
+    /// builtins), but its object-like macros are defined here, as glibc's
+    /// headers define them, unless the program defined them first.
+    fn standard_header(&mut self, header: &str, at: usize) {
+        const NULL: (&str, &str) = ("NULL", "((void *)0)");
+        let macros: &[(&str, &str)] = match header.trim() {
+            "stddef.h" | "string.h" | "time.h" | "locale.h" | "wchar.h" => &[NULL],
+            "stdio.h" => &[NULL, ("EOF", "(-1)")],
+            "stdlib.h" => &[
+                NULL,
+                ("EXIT_SUCCESS", "0"),
+                ("EXIT_FAILURE", "1"),
+                ("RAND_MAX", "2147483647"),
+            ],
+            "stdbool.h" => &[("bool", "_Bool"), ("true", "1"), ("false", "0")],
+            "limits.h" => &[
+                ("CHAR_BIT", "8"),
+                ("SCHAR_MIN", "(-128)"),
+                ("SCHAR_MAX", "127"),
+                ("UCHAR_MAX", "255"),
+                ("CHAR_MIN", "(-128)"),
+                ("CHAR_MAX", "127"),
+                ("SHRT_MIN", "(-32768)"),
+                ("SHRT_MAX", "32767"),
+                ("USHRT_MAX", "65535"),
+                ("INT_MIN", "(-2147483647 - 1)"),
+                ("INT_MAX", "2147483647"),
+                ("UINT_MAX", "4294967295U"),
+                ("LONG_MIN", "(-9223372036854775807L - 1L)"),
+                ("LONG_MAX", "9223372036854775807L"),
+                ("ULONG_MAX", "18446744073709551615UL"),
+                ("LLONG_MIN", "(-9223372036854775807LL - 1LL)"),
+                ("LLONG_MAX", "9223372036854775807LL"),
+                ("ULLONG_MAX", "18446744073709551615ULL"),
+            ],
+            _ => &[],
+        };
+        for (name, body) in macros {
+            if !self.macros.contains_key(*name) {
+                // The body's spans point at the `#include`, which is where a
+                // (never expected) problem in it would be shown.
+                self.define(&format!("{name} {body}"), at);
+            }
+        }
     }
 
     fn define(&mut self, rest: &str, rest_at: usize) {

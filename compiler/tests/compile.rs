@@ -380,7 +380,10 @@ fn recursion_and_forward_calls_are_allowed() {
 #[test]
 fn indexing_a_call_is_an_error_not_a_panic() {
     let out = src_err("f() { return 1; } main() { int x = f()[0]; f()[1] = 2; }");
-    assert!(out.contains("only arrays can be indexed"), "{out}");
+    assert!(
+        out.contains("only arrays and pointers can be indexed"),
+        "{out}"
+    );
 }
 
 #[test]

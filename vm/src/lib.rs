@@ -300,6 +300,13 @@ impl Vm {
                 memory,
             }
         });
+        for (ctx, role) in [
+            (&shared.ctx, runtime::Role::Program),
+            (&shared.mctx, runtime::Role::MProc),
+        ] {
+            let (lo, hi) = shared.memory.data_stack(role);
+            ctx.set_data_stack(lo, hi);
+        }
         let (jtx, jrx) = channel::<(u64, u64)>();
         let (rtx, rrx) = channel::<ExitStatus>();
         *shared.mproc_tx.lock().unwrap() = Some(jtx);
@@ -386,6 +393,7 @@ impl Vm {
             program: &sh.ctx as *const Ctx as u64,
             mproc: &sh.mctx as *const Ctx as u64,
             safepoints: sh.config.safepoints,
+            mem: sh.memory.layout(),
         };
         // Old code and data are per procedure (SPEC §4.2.1): an iproc's old
         // signature and an mproc's old.NAME are checked against the version

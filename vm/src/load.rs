@@ -204,13 +204,15 @@ pub(crate) struct Ctxs {
     pub program: u64,
     pub mproc: u64,
     pub safepoints: bool,
+    /// The program memory's layout, for the inline pointer check.
+    pub mem: crate::memory::MemLayout,
 }
 
 /// The bytes of a static or global with these initializers, or `None` if
 /// there are more initializers than elements.
 fn const_bytes(init: &[Const], ty: VarTy) -> Option<Vec<u8>> {
     let n = match ty {
-        VarTy::Scalar(_) => 1,
+        VarTy::Scalar(_) | VarTy::Ptr(_) => 1,
         VarTy::Array(_, n) => n as usize,
     };
     if init.len() > n {
@@ -762,6 +764,7 @@ impl Loading<'_> {
                 printfs: &mut self.printfs,
                 strings: &mut self.strings,
                 safepoints: self.inp.ctxs.safepoints,
+                mem: self.inp.ctxs.mem,
             };
             let unit = Unit::Proc {
                 sig: &old_sig,
@@ -838,6 +841,7 @@ impl Loading<'_> {
                 printfs: &mut self.printfs,
                 strings: &mut self.strings,
                 safepoints: true,
+                mem: self.inp.ctxs.mem,
             };
             let unit = Unit::MProc {
                 locals: &mp.locals,
@@ -965,6 +969,7 @@ fn compile_procs(
                 printfs: &mut owned.0,
                 strings: &mut owned.1,
                 safepoints: ctxs.safepoints,
+                mem: ctxs.mem,
             };
             let unit = Unit::Proc {
                 sig: &p.sig,

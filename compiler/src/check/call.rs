@@ -134,6 +134,12 @@ impl FnCx<'_, '_> {
         let mut ok = true;
         for (i, (a, p)) in args.iter().zip(&sig.params).enumerate() {
             let arg = match *p {
+                ParamTy::Ptr(want) => {
+                    let what = format!("parameter {} of `{callee}`", i + 1);
+                    self.texpr(a)
+                        .and_then(|t| self.as_pointer(t, Some(want), &what))
+                        .map(Arg::Value)
+                }
                 ParamTy::Scalar(s) => {
                     let what = format!("parameter {} of `{callee}`", i + 1);
                     self.value(a)
@@ -153,6 +159,7 @@ impl FnCx<'_, '_> {
                                     r.what,
                                     match r.ty {
                                         PlaceTy::Array(x) | PlaceTy::Scalar(x) => a_scalar(x),
+                                        PlaceTy::Ptr(p) => format!("a `{p}`"),
                                     }
                                 ),
                                 a.span,
@@ -332,12 +339,25 @@ impl FnCx<'_, '_> {
                     },
                     span,
                 }),
-                _ => {
-                    self.err(
-                        "`puts` takes a string literal or a char array",
+                [a] => {
+                    let arg = self.c_string(a, "`puts` takes a string")?;
+                    Some(Expr {
+                        ty: None,
+                        kind: ExprKind::Printf {
+                            pieces: vec![
+                                FmtPiece::Conv {
+                                    spec: "%s".into(),
+                                    conv: 's',
+                                },
+                                FmtPiece::Lit("\n".into()),
+                            ],
+                            args: vec![arg],
+                        },
                         span,
-                        "expected `puts(\"text\")` or `puts(s)` of a `char s[]`",
-                    );
+                    })
+                }
+                _ => {
+                    self.err("`puts` takes one argument", span, "expected `puts(s)`");
                     None
                 }
             };
@@ -390,6 +410,16 @@ impl FnCx<'_, '_> {
             kind: ExprKind::Builtin { which, args: vals },
             span,
         })
+    }
+
+    /// A `%s` argument that is a pointer value (`char *`, any pointer).
+    fn c_string(&mut self, a: &ast::Expr, msg: &str) -> Option<PrintArg> {
+        let (v, p) = self.texpr(a)?;
+        if p.is_none() {
+            self.err(msg, a.span, "expected \"...\", a char array or a `char *`");
+            return None;
+        }
+        Some(PrintArg::CStr(v))
     }
 
     /// `e` as a `char` array place: `None` if it does not name an array of
@@ -506,16 +536,9 @@ impl FnCx<'_, '_> {
                     _ => match self.char_array(a) {
                         Some(Some(place)) => Some(PrintArg::CharArray(place)),
                         Some(None) => None,
-                        None => {
-                            self.err(
-                                format!(
-                                    "`{spec}` expects a string: a literal or a `char` array, but argument {argno} is neither"
-                                ),
-                                a.span,
-                                "expected \"...\" or the name of a char array",
-                            );
-                            None
-                        }
+                        None => self.c_string(a, &format!(
+                            "`{spec}` expects a string: a literal, a `char` array or a `char *`, but argument {argno} is none of them"
+                        )),
                     },
                 }
             } else {
@@ -531,7 +554,7 @@ impl FnCx<'_, '_> {
                     );
                     None
                 } else {
-                    match self.value(a) {
+                    match self.value_or_pointer(a) {
                         None => None,
                         Some(v) if double == v.ty.is_some_and(Scalar::is_float) => {
                             // C's default argument promotions, then 64 bits

@@ -77,6 +77,20 @@ impl Checker<'_> {
 
     /// The type of a declarator of element type `ty`.
     pub(super) fn var_ty(&mut self, ty: TypeName, d: &ast::Declarator) -> Option<VarTy> {
+        if let Some(p) = d.ptr {
+            if d.open_len || d.dim.is_some() {
+                self.err(
+                    format!(
+                        "`{}`: arrays of pointers are not supported yet",
+                        d.name.name
+                    ),
+                    d.span,
+                    "declare the pointers one by one, or allocate them on the heap",
+                );
+                return None;
+            }
+            return Some(VarTy::Ptr(p));
+        }
         if d.open_len {
             return match &d.init {
                 Some(Init::List(items, span)) if !items.is_empty() => {
@@ -112,6 +126,29 @@ impl Checker<'_> {
             (VarTy::Scalar(s), None) => Some(vec![zero(s)]),
             (VarTy::Array(s, n), None) => Some(vec![zero(s); n as usize]),
             (VarTy::Scalar(s), Some(Init::Expr(e))) => Some(vec![self.const_of(s, e)?]),
+            (VarTy::Ptr(_), None) => Some(vec![Const::Int(0)]),
+            (VarTy::Ptr(_), Some(Init::Expr(e))) => match self.fold(e) {
+                Some(FConst::I(0, _)) => Some(vec![Const::Int(0)]),
+                _ => {
+                    self.err(
+                        format!(
+                            "pointer `{}` can only start as a null pointer here",
+                            d.name.name
+                        ),
+                        e.span,
+                        "initialize it in code (a static or global pointer to data is not supported yet)",
+                    );
+                    None
+                }
+            },
+            (VarTy::Ptr(_), Some(Init::List(_, span))) => {
+                self.err(
+                    format!("`{}` is a pointer", d.name.name),
+                    *span,
+                    "a pointer takes a single value, not a brace list",
+                );
+                None
+            }
             (VarTy::Scalar(_), Some(Init::List(_, span))) => {
                 self.err(
                     format!("`{}` is not an array", d.name.name),

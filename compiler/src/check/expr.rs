@@ -12,6 +12,7 @@ impl FnCx<'_, '_> {
             let ty = match ty {
                 VarTy::Scalar(s) => PlaceTy::Scalar(s),
                 VarTy::Array(s, _) => PlaceTy::Array(s),
+                VarTy::Ptr(p) => PlaceTy::Ptr(p),
             };
             Some(Resolved {
                 place,
@@ -24,8 +25,9 @@ impl FnCx<'_, '_> {
             return match b {
                 Binding::Local(id, lty, _) => {
                     let ty = match lty {
-                        LocalTy::Scalar(s) => PlaceTy::Scalar(s),
+                        LocalTy::Scalar(s) | LocalTy::Addressed(s) => PlaceTy::Scalar(s),
                         LocalTy::Array(s, _) | LocalTy::ArrayRef(s) => PlaceTy::Array(s),
+                        LocalTy::Ptr(p) => PlaceTy::Ptr(p),
                     };
                     Some(Resolved {
                         place: Place::Local(id),
@@ -168,6 +170,7 @@ impl FnCx<'_, '_> {
             ty: match ty {
                 VarTy::Scalar(s) => PlaceTy::Scalar(s),
                 VarTy::Array(s, _) => PlaceTy::Array(s),
+                VarTy::Ptr(p) => PlaceTy::Ptr(p),
             },
             read_only: true,
             what: format!("`old.{n}`"),
@@ -182,28 +185,51 @@ impl FnCx<'_, '_> {
             K::Var(name) => self.name_place(name, e.span),
             K::Old(name) => self.old_place(name, e.span),
             K::Index(base, idx) => self.index_place(base, idx),
+            K::Deref(x) => self.star_place(x, e.span),
             _ => return None,
         })
     }
 
     /// `base[idx]`: the base must be an array place, the index an int.
     pub(super) fn index_place(&mut self, base: &ast::Expr, idx: &ast::Expr) -> Option<Resolved> {
-        let b = self.try_place(base);
-        let i = self.value(idx);
-        let b = match b {
+        let span = Span {
+            start: base.span.start,
+            end: idx.span.end + 1,
+        };
+        let b = match self.try_place(base) {
             Some(b) => b,
+            // `(p + 1)[i]`, `"abc"[i]`, `f()[i]`: a pointer value.
             None => {
-                self.err(
-                    "only arrays can be indexed",
-                    base.span,
-                    "this is not an array variable",
-                );
-                None
+                let b = self.texpr(base);
+                let i = self.value(idx);
+                let ((b, p), i) = (b?, i?);
+                if p.is_none() {
+                    self.err(
+                        "only arrays and pointers can be indexed",
+                        base.span,
+                        "this is not an array or a pointer",
+                    );
+                    return None;
+                }
+                let i = self.index_value(i, idx)?;
+                return self.pointer_index((b, p), i, span, "an element".into());
             }
         };
+        let i = self.value(idx);
         let b = b?;
+        if let PlaceTy::Ptr(p) = b.ty {
+            let i = self.index_value(i?, idx)?;
+            let what = format!("an element of {}", b.what);
+            let load = Expr {
+                ty: Some(PtrTy::MACHINE),
+                kind: ExprKind::Load(b.place),
+                span: base.span,
+            };
+            return self.pointer_index((load, Some(p)), i, span, what);
+        }
         let elem = match b.ty {
             PlaceTy::Array(s) => s,
+            PlaceTy::Ptr(_) => unreachable!("handled above"),
             PlaceTy::Scalar(s) => {
                 self.err(
                     format!("{} is not an array", b.what),
@@ -213,18 +239,7 @@ impl FnCx<'_, '_> {
                 return None;
             }
         };
-        let i = i?;
-        if !i.ty.is_some_and(Scalar::is_integer) {
-            self.err(
-                "an array index must be an integer",
-                idx.span,
-                format!(
-                    "this is {}; write `(int)` to convert it",
-                    a_scalar(i.ty.expect("a value"))
-                ),
-            );
-            return None;
-        }
+        let i = self.index_value(i?, idx)?;
         Some(Resolved {
             place: Place::Index {
                 base: Box::new(b.place),
@@ -236,8 +251,24 @@ impl FnCx<'_, '_> {
         })
     }
 
-    /// A place that is to be written (`=`, `op=`, `++`, `--`).
-    pub(super) fn target(&mut self, e: &ast::Expr, op: &str) -> Option<(Place, Scalar, String)> {
+    /// An index, which must be an integer.
+    fn index_value(&mut self, i: Expr, idx: &ast::Expr) -> Option<Expr> {
+        if !i.ty.is_some_and(Scalar::is_integer) {
+            self.err(
+                "an array index must be an integer",
+                idx.span,
+                format!(
+                    "this is {}; write `(int)` to convert it",
+                    a_scalar(i.ty.expect("a value"))
+                ),
+            );
+            return None;
+        }
+        Some(i)
+    }
+
+    /// A scalar or pointer place that is to be written.
+    pub(super) fn target_t(&mut self, e: &ast::Expr, op: &str) -> Option<(Place, PlaceTy, String)> {
         let Some(r) = self.try_place(e) else {
             self.err(
                 format!("cannot assign to this expression with `{op}`"),
@@ -264,7 +295,7 @@ impl FnCx<'_, '_> {
             return None;
         }
         match r.ty {
-            PlaceTy::Scalar(s) => Some((r.place, s, r.what)),
+            PlaceTy::Scalar(_) | PlaceTy::Ptr(_) => Some((r.place, r.ty, r.what)),
             PlaceTy::Array(_) => {
                 self.err(
                     format!("cannot assign to array {}", r.what),
@@ -284,6 +315,7 @@ impl FnCx<'_, '_> {
             Place::Global(name) => self.ck.env.const_globals.contains(name),
             Place::OldStatic(_) => false,
             Place::Index { base, .. } => self.is_const_place(base),
+            Place::Deref { .. } => false,
         }
     }
 
@@ -299,7 +331,7 @@ impl FnCx<'_, '_> {
             Place::Static(id) => self.statics.get(*id as usize).map(|s| s.ty),
             Place::Global(name) => self.ck.env.globals.get(name).map(|g| g.0),
             Place::OldStatic(id) => self.old_statics.get(*id as usize).map(|s| s.ty),
-            Place::Index { .. } => None,
+            Place::Index { .. } | Place::Deref { .. } => None,
         };
         vty.map_or(8, VarTy::size)
     }
@@ -318,11 +350,11 @@ impl FnCx<'_, '_> {
                 span: e.span,
             }));
         }
-        if let K::Var(_) | K::Old(_) | K::Index(..) = e.kind {
+        if let K::Var(_) | K::Old(_) | K::Index(..) | K::Deref(_) = e.kind {
             let r = self.try_place(e).expect("a place expression")?;
             return Some(match r.ty {
-                PlaceTy::Scalar(s) => Operand::Value(Expr {
-                    ty: Some(s),
+                PlaceTy::Scalar(_) | PlaceTy::Ptr(_) => Operand::Value(Expr {
+                    ty: r.ty.machine(),
                     kind: ExprKind::Load(r.place),
                     span: e.span,
                 }),
@@ -332,27 +364,45 @@ impl FnCx<'_, '_> {
         self.expr(e).map(Operand::Value)
     }
 
-    /// A scalar value: not an array, not a void call.
+    /// A number: not a pointer (C converts a pointer to an integer only
+    /// by a cast; gcc 14 refuses it by assignment), not a void call.
     pub(super) fn value(&mut self, e: &ast::Expr) -> Option<Expr> {
-        match self.operand(e)? {
-            Operand::Value(v) if v.ty.is_some() => Some(v),
-            Operand::Value(_) => {
-                self.err(
-                    "this call returns no value",
-                    e.span,
-                    "a void procedure or builtin cannot be used in an expression",
-                );
-                None
-            }
-            Operand::Array(r, span) => {
-                self.err(
-                    format!("{} is an array, not a value", r.what),
-                    span,
-                    "index it, or pass it to a procedure that takes an array",
-                );
-                None
-            }
+        let (v, p) = self.texpr(e)?;
+        if let Some(p) = p {
+            let what = match &e.kind {
+                // An array decays to its first element's address.
+                ast::ExprKind::Var(n) if matches!(v.kind, ExprKind::AddrOf(_)) => {
+                    format!("`{n}` is an array (here a {p}), where a number is expected")
+                }
+                _ => format!("this is a pointer ({p}), where a number is expected"),
+            };
+            self.err(
+                what,
+                e.span,
+                "dereference it, compare it, or cast it to an integer type",
+            );
+            return None;
         }
+        self.some_value(v, e.span)
+    }
+
+    /// A scalar or a pointer (its address as an `unsigned long`): what a
+    /// condition, a comparison, a cast and printf take.
+    pub(super) fn value_or_pointer(&mut self, e: &ast::Expr) -> Option<Expr> {
+        let (v, _) = self.texpr(e)?;
+        self.some_value(v, e.span)
+    }
+
+    fn some_value(&mut self, v: Expr, span: Span) -> Option<Expr> {
+        if v.ty.is_none() {
+            self.err(
+                "this call returns no value",
+                span,
+                "a void procedure or builtin cannot be used in an expression",
+            );
+            return None;
+        }
+        Some(v)
     }
 
     /// An expression statement: any scalar or a void call.
@@ -372,7 +422,7 @@ impl FnCx<'_, '_> {
 
     /// A condition: an int, or a double compared with 0.0 (C truth).
     pub(super) fn cond(&mut self, e: &ast::Expr) -> Option<Expr> {
-        let v = self.value(e)?;
+        let v = self.value_or_pointer(e)?;
         Some(truthy(v))
     }
 
@@ -428,72 +478,24 @@ impl FnCx<'_, '_> {
                 };
                 Some(size_lit(size, span))
             }
-            K::Str(_) => {
-                self.err(
-                    "a string literal can only be a printf format or argument",
-                    span,
-                    "UC has no string values",
-                );
-                None
-            }
-            K::Var(_) | K::Old(_) | K::Index(..) => self.value(e),
-            K::Call(c) => self.call(&c.name, &c.args, span),
+            K::Str(_)
+            | K::AddrOf(_)
+            | K::CastPtr(..)
+            | K::Deref(_)
+            | K::Call(_)
+            | K::Assign { .. }
+            | K::IncDec { .. }
+            | K::Cond(..)
+            | K::Binary(ast::BinOp::Add | ast::BinOp::Sub, ..) => self.texpr(e).map(|t| t.0),
+            K::Var(_) | K::Old(_) | K::Index(..) => self.texpr(e).map(|t| t.0),
             K::NewCall(c) => self.new_call(&c.name, &c.args, span),
-            K::Assign { target, op, value } => {
-                let opname = match op {
-                    None => "=".to_string(),
-                    Some(o) => format!("{}=", o.symbol()),
-                };
-                let t = self.target(target, &opname);
-                let v = self.value(value);
-                let ((place, ty, what), v) = (t?, v?);
-                let Some(op) = *op else {
-                    let v = self.coerce(v, ty, &what)?;
-                    return Some(assign(place, v, span));
-                };
-                // `x op= v` is `x = (T) (x op v)` with C's conversions:
-                // the IR's compound form computes `op` in its value's type
-                // (the common type) and converts back, the place
-                // evaluated once.
-                let load = Expr {
-                    ty: Some(ty),
-                    kind: ExprKind::Load(place.clone()),
-                    span: target.span,
-                };
-                let full = self.arith(op, load, v, span, target.span, value.span)?;
-                let ExprKind::Binary { op: irop, rhs, .. } = full.kind else {
-                    unreachable!("arith builds a binary")
-                };
-                Some(Expr {
-                    ty: Some(ty),
-                    kind: ExprKind::Assign {
-                        place,
-                        op: Some(irop),
-                        value: rhs,
-                    },
-                    span,
-                })
-            }
-            K::IncDec {
-                target,
-                delta,
-                prefix,
-            } => {
-                let op = if *delta > 0 { "++" } else { "--" };
-                let (place, ty, _) = self.target(target, op)?;
-                Some(Expr {
-                    ty: Some(ty),
-                    kind: ExprKind::IncDec {
-                        place,
-                        delta: *delta,
-                        prefix: *prefix,
-                    },
-                    span,
-                })
-            }
             K::Binary(op, a, b) => self.binary(*op, a, b, span),
             K::Unary(op, x) => {
-                let v = self.value(x)?;
+                let v = if *op == ast::UnOp::Not {
+                    self.value_or_pointer(x)?
+                } else {
+                    self.value(x)?
+                };
                 let t = v.ty.expect("a value");
                 // C's integer promotion applies to `+ - ~`.
                 let v = if *op == ast::UnOp::Not {
@@ -545,7 +547,7 @@ impl FnCx<'_, '_> {
                 })
             }
             K::Cast(t, x) => {
-                let v = self.value(x)?;
+                let v = self.value_or_pointer(x)?;
                 let to = *t;
                 Some(if v.ty == Some(to) {
                     Expr { span, ..v }
@@ -554,37 +556,6 @@ impl FnCx<'_, '_> {
                         span,
                         ..cast(v, to)
                     }
-                })
-            }
-            K::Cond(c, a, b) => {
-                let c = self.cond(c);
-                let (a, b) = (self.expr_stmt(a), self.expr_stmt(b));
-                let (c, a, b) = (c?, a?, b?);
-                let (a, b, ty) = match (a.ty, b.ty) {
-                    (None, None) => (a, b, None),
-                    (Some(x), Some(y)) => {
-                        let t = Scalar::common(x, y);
-                        let a = self.coerce(a, t, "the `?:` operand")?;
-                        let b = self.coerce(b, t, "the `?:` operand")?;
-                        (a, b, Some(t))
-                    }
-                    _ => {
-                        self.err(
-                            "one operand of `?:` has a value and the other does not",
-                            span,
-                            "both must be values, or both void calls",
-                        );
-                        return None;
-                    }
-                };
-                Some(Expr {
-                    ty,
-                    kind: ExprKind::Cond {
-                        cond: Box::new(c),
-                        then: Box::new(a),
-                        els: Box::new(b),
-                    },
-                    span,
                 })
             }
             K::Comma(a, b) => {
@@ -600,6 +571,65 @@ impl FnCx<'_, '_> {
                 })
             }
         }
+    }
+
+    /// `c ? a : b` of checked non-pointer operands.
+    pub(super) fn cond_values(&mut self, c: Expr, a: Expr, b: Expr, span: Span) -> Option<Expr> {
+        let (a, b, ty) = match (a.ty, b.ty) {
+            (None, None) => (a, b, None),
+            (Some(x), Some(y)) => {
+                let t = Scalar::common(x, y);
+                let a = self.coerce(a, t, "the `?:` operand")?;
+                let b = self.coerce(b, t, "the `?:` operand")?;
+                (a, b, Some(t))
+            }
+            _ => {
+                self.err(
+                    "one operand of `?:` has a value and the other does not",
+                    span,
+                    "both must be values, or both void calls",
+                );
+                return None;
+            }
+        };
+        Some(Expr {
+            ty,
+            kind: ExprKind::Cond {
+                cond: Box::new(c),
+                then: Box::new(a),
+                els: Box::new(b),
+            },
+            span,
+        })
+    }
+
+    /// `++x` / `x--` on a scalar or pointer place (a pointer moves by
+    /// whole elements).
+    pub(super) fn incdec(
+        &mut self,
+        target: &ast::Expr,
+        delta: i8,
+        prefix: bool,
+        span: Span,
+    ) -> Option<(Expr, Option<PtrTy>)> {
+        let op = if delta > 0 { "++" } else { "--" };
+        let (place, pty, _) = self.target_t(target, op)?;
+        let (ty, delta, p) = match pty {
+            PlaceTy::Ptr(p) => (PtrTy::MACHINE, delta * p.stride() as i8, Some(p)),
+            t => (t.machine().expect("no arrays"), delta, None),
+        };
+        Some((
+            Expr {
+                ty: Some(ty),
+                kind: ExprKind::IncDec {
+                    place,
+                    delta,
+                    prefix,
+                },
+                span,
+            },
+            p,
+        ))
     }
 
     pub(super) fn binary(
@@ -622,7 +652,12 @@ impl FnCx<'_, '_> {
                 span,
             });
         }
-        let (l, r) = (self.value(a), self.value(b));
+        // Pointers compare as addresses; any other operator needs numbers.
+        let (l, r) = if op.is_comparison() {
+            (self.value_or_pointer(a), self.value_or_pointer(b))
+        } else {
+            (self.value(a), self.value(b))
+        };
         self.arith(op, l?, r?, span, a.span, b.span)
     }
 

@@ -11,14 +11,16 @@
 //! bodies), [`consts`] (constant folding with C's semantics, array
 //! lengths, static initializers), [`stmt`] (statements and
 //! declarations), [`expr`] (places and expressions with C's
-//! conversions) and [`call`] (calls, builtins and printf formats).
+//! conversions), [`call`] (calls, builtins and printf formats) and
+//! [`ptr`] (pointers: `*`, `&`, pointer arithmetic, string literals,
+//! the heap and the C library over the program's memory).
 
 use crate::ast::{self, Init, Params, RetName, TypeName};
 use crate::diag::{Diagnostic, line_col};
 use crate::ir::{
     self, Arg, BinOp, Builtin, Const, Expr, ExprKind, FmtPiece, Global, IProc, Local, LocalId,
-    LocalTy, MProc, Module, OldStatic, ParamTy, Place, PrintArg, Proc, RetTy, Scalar, Signature,
-    Span, Static, Stmt, UnOp, VarTy,
+    LocalTy, MProc, Module, OldStatic, ParamTy, Place, PrintArg, Proc, PtrTy, RetTy, Scalar,
+    Signature, Span, Static, Stmt, UnOp, VarTy,
 };
 use crate::limits::{DATA_SEGMENT_BYTES, MAX_NAMES};
 use std::collections::{BTreeSet, HashMap};
@@ -40,24 +42,7 @@ const LIBC: &[&str] = &[
 ];
 
 /// C features UC leaves out that show up as calls, with what to say.
-const LEFT_OUT_CALLS: &[(&str, &str)] = &[
-    (
-        "malloc",
-        "UC has no dynamic memory (`malloc`): use a fixed-size array",
-    ),
-    (
-        "calloc",
-        "UC has no dynamic memory (`calloc`): use a fixed-size array",
-    ),
-    (
-        "realloc",
-        "UC has no dynamic memory (`realloc`): use a fixed-size array",
-    ),
-    (
-        "free",
-        "UC has no dynamic memory (`free`): arrays are fixed-size",
-    ),
-];
+const LEFT_OUT_CALLS: &[(&str, &str)] = &[];
 
 /// Checks a parsed program. `prev` is the module of the version being
 /// replaced, when known: it gives `old.NAME` its type and is what `iproc`
@@ -114,13 +99,15 @@ pub fn param_ty_name(p: ParamTy) -> String {
     match p {
         ParamTy::Scalar(s) => s.name().to_string(),
         ParamTy::ArrayRef(s) => format!("{}[]", s.name()),
+        ParamTy::Ptr(p) => p.to_string(),
     }
 }
 
-fn ret_name(r: RetTy) -> &'static str {
+fn ret_name(r: RetTy) -> String {
     match r {
-        RetTy::Void => "void",
-        RetTy::Scalar(s) => s.name(),
+        RetTy::Void => "void".into(),
+        RetTy::Scalar(s) => s.name().into(),
+        RetTy::Ptr(p) => p.to_string(),
     }
 }
 
@@ -294,9 +281,11 @@ struct Checker<'a> {
 mod call;
 mod consts;
 mod expr;
+mod ptr;
 mod stmt;
 
 pub use call::parse_format;
+pub use ptr::{LIBC_MEM, LibcArg, LibcRet};
 
 impl Checker<'_> {
     fn err(&mut self, message: impl Into<String>, span: Span, label: impl Into<String>) {
@@ -633,8 +622,10 @@ impl Checker<'_> {
     /// Resolves a parameter list (ANSI or K&R) and return type.
     fn signature(&mut self, def: &ast::ProcDef) -> (Signature, Vec<(ast::Ident, ParamTy)>) {
         let mut params: Vec<(ast::Ident, ParamTy)> = Vec::new();
-        let pty = |ty: TypeName, is_array: bool| {
-            if is_array {
+        let pty = |ty: TypeName, is_array: bool, ptr: Option<PtrTy>| {
+            if let Some(p) = ptr {
+                ParamTy::Ptr(p)
+            } else if is_array {
                 ParamTy::ArrayRef(ty)
             } else {
                 ParamTy::Scalar(ty)
@@ -643,14 +634,16 @@ impl Checker<'_> {
         match &def.params {
             Params::Ansi(ps) => {
                 for p in ps {
-                    if params.iter().any(|(n, _)| n.name == p.name.name) {
+                    // Unnamed parameters (in a prototype) never clash.
+                    if !p.name.name.is_empty() && params.iter().any(|(n, _)| n.name == p.name.name)
+                    {
                         self.err(
                             format!("parameter `{}` is declared twice", p.name.name),
                             p.name.span,
                             "parameter names must be distinct",
                         );
                     }
-                    params.push((p.name.clone(), pty(p.ty, p.is_array)));
+                    params.push((p.name.clone(), pty(p.ty, p.is_array, p.ptr)));
                 }
             }
             Params::KnR { names, decls } => {
@@ -686,7 +679,9 @@ impl Checker<'_> {
                     // K&R: a parameter nobody declared is an int.
                     let ty = declared
                         .get(n.name.as_str())
-                        .map_or(ParamTy::Scalar(Scalar::I32), |d| pty(d.ty, d.is_array));
+                        .map_or(ParamTy::Scalar(Scalar::I32), |d| {
+                            pty(d.ty, d.is_array, d.ptr)
+                        });
                     params.push((n.clone(), ty));
                 }
             }
@@ -695,6 +690,7 @@ impl Checker<'_> {
             None => RetTy::Scalar(Scalar::I32),
             Some((RetName::Void, _)) => RetTy::Void,
             Some((RetName::Scalar(t), _)) => RetTy::Scalar(t),
+            Some((RetName::Ptr(p), _)) => RetTy::Ptr(p),
         };
         let sig = Signature {
             params: params.iter().map(|p| p.1).collect(),
@@ -915,6 +911,19 @@ enum Binding {
 enum PlaceTy {
     Scalar(Scalar),
     Array(Scalar),
+    /// A pointer variable (or `*pp`): holds an address.
+    Ptr(PtrTy),
+}
+
+impl PlaceTy {
+    /// The machine type of a scalar or pointer place; `None` for an array.
+    fn machine(self) -> Option<Scalar> {
+        match self {
+            PlaceTy::Scalar(s) => Some(s),
+            PlaceTy::Ptr(_) => Some(PtrTy::MACHINE),
+            PlaceTy::Array(_) => None,
+        }
+    }
 }
 
 /// A resolved place: where, what type, and whether it may be written.
@@ -1026,6 +1035,7 @@ fn call_expr(callee: &str, sig: &Signature, args: Vec<Arg>, span: Span) -> Expr 
         ty: match sig.ret {
             RetTy::Void => None,
             RetTy::Scalar(s) => Some(s),
+            RetTy::Ptr(_) => Some(PtrTy::MACHINE),
         },
         kind: ExprKind::Call {
             callee: callee.to_string(),

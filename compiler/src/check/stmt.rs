@@ -43,6 +43,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
             let lty = match *ty {
                 ParamTy::Scalar(s) => LocalTy::Scalar(s),
                 ParamTy::ArrayRef(s) => LocalTy::ArrayRef(s),
+                ParamTy::Ptr(p) => LocalTy::Ptr(p),
             };
             let id = self.new_local(&name.name, lty);
             self.scopes[0].insert(name.name.clone(), Binding::Local(id, lty, name.span));
@@ -426,6 +427,14 @@ impl<'c, 'a> FnCx<'c, 'a> {
                     out.push(Stmt::Return(Some(e)));
                 }
             }
+            (RetTy::Ptr(_), None) => out.push(Stmt::Return(Some(zero_expr(PtrTy::MACHINE, span)))),
+            (RetTy::Ptr(want), Some(v)) => {
+                let Some(t) = self.texpr(v) else { return };
+                let what = format!("the return value of `{}`", self.name);
+                if let Some(e) = self.as_pointer(t, Some(want), &what) {
+                    out.push(Stmt::Return(Some(e)));
+                }
+            }
         }
     }
 
@@ -595,7 +604,21 @@ impl<'c, 'a> FnCx<'c, 'a> {
         // The initializer is checked before the name is bound, so
         // `int x = x;` reads an outer `x` rather than itself.
         let init: Option<Vec<Expr>> = match (vty, &dc.init) {
-            (VarTy::Scalar(_), None) => Some(Vec::new()),
+            (VarTy::Scalar(_) | VarTy::Ptr(_), None) => Some(Vec::new()),
+            (VarTy::Ptr(want), Some(Init::Expr(e))) => {
+                let what = format!("`{}`", dc.name.name);
+                self.texpr(e)
+                    .and_then(|t| self.as_pointer(t, Some(want), &what))
+                    .map(|v| vec![v])
+            }
+            (VarTy::Ptr(_), Some(Init::List(_, lspan))) => {
+                self.err(
+                    format!("`{}` is a pointer", dc.name.name),
+                    *lspan,
+                    "a pointer takes a single value, not a brace list",
+                );
+                None
+            }
             (VarTy::Scalar(_), Some(Init::Expr(e))) => {
                 let what = format!("`{}`", dc.name.name);
                 self.value(e)
@@ -636,6 +659,7 @@ impl<'c, 'a> FnCx<'c, 'a> {
         let lty = match vty {
             VarTy::Scalar(s) => LocalTy::Scalar(s),
             VarTy::Array(s, n) => LocalTy::Array(s, n),
+            VarTy::Ptr(p) => LocalTy::Ptr(p),
         };
         let id = self.new_local(&dc.name.name, lty);
         self.scopes
@@ -644,6 +668,13 @@ impl<'c, 'a> FnCx<'c, 'a> {
             .insert(dc.name.name.clone(), Binding::Local(id, lty, dc.name.span));
         let Some(init) = init else { return };
         match vty {
+            VarTy::Ptr(_) => {
+                let value = init
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| zero_expr(PtrTy::MACHINE, span));
+                out.push(Stmt::Expr(assign(Place::Local(id), value, span)));
+            }
             VarTy::Scalar(_) => {
                 // An explicit store even without an initializer: every
                 // execution of the declaration starts the variable at

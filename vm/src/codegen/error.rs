@@ -102,6 +102,10 @@ pub enum CodegenError {
     /// An indexed place used as an array.
     #[error("arrays of arrays are not supported")]
     ArrayOfArrays,
+    /// `&x` of a place that has no address (a scalar local the checker
+    /// did not mark as addressed).
+    #[error("the address of a local held in a register was taken")]
+    NotAddressable,
     /// An integer-only operator on doubles (`op` as the IR names it).
     #[error("{0} on doubles")]
     DoubleOperator(String),

@@ -41,6 +41,7 @@ pub(super) fn lower(
         depth: 0,
         labels: HashMap::new(),
         placed_labels: std::collections::HashSet::new(),
+        frame: None,
     };
     tx.prologue(sig, locals, is_mproc)?;
     for s in body {
@@ -57,17 +58,42 @@ pub(super) fn lower(
 
 enum Slot {
     Var(Variable, Scalar),
-    Array(clif::StackSlot, Scalar, u32),
+    /// A local array, in the procedure's data-stack frame at `off`: in
+    /// the program's memory, so that a pointer to it is one (SPEC 2.3).
+    Array {
+        off: u32,
+        elem: Scalar,
+        n: u32,
+    },
     Ref {
         ptr: Variable,
         len: Variable,
         elem: Scalar,
     },
+    /// A scalar whose address is taken, in the data-stack frame at `off`.
+    Cell {
+        off: u32,
+        ty: Scalar,
+    },
 }
+
+/// The procedure's frame on the data stack of its thread (SPEC 2.3):
+/// where it starts, and the data-stack pointer to restore on return.
+#[derive(Clone, Copy)]
+struct Frame {
+    base: Variable,
+    saved: Variable,
+}
+
+/// Offsets in [`runtime::Ctx`] that generated code reads through r15.
+const CTX_DSP: i32 = std::mem::offset_of!(runtime::Ctx, dsp) as i32;
+const CTX_DSP_LO: i32 = std::mem::offset_of!(runtime::Ctx, dsp_lo) as i32;
 
 enum LVal {
     Var(Variable, Scalar),
     Mem(Value, Scalar),
+    /// `*p`: memory at a program address, checked at each access.
+    Checked(Value, Scalar, u32),
 }
 
 struct Tx<'a, 'e, 'b> {
@@ -87,6 +113,9 @@ struct Tx<'a, 'e, 'b> {
     labels: HashMap<u32, Block>,
     /// Labels whose statement has been lowered (each is placed once).
     placed_labels: std::collections::HashSet<u32>,
+    /// The data-stack frame, when the procedure has arrays or addressed
+    /// locals.
+    frame: Option<Frame>,
 }
 
 impl Tx<'_, '_, '_> {
@@ -108,13 +137,45 @@ impl Tx<'_, '_, '_> {
         if params.len() != clif_sig(sig).params.len() + is_mproc as usize {
             return Err(CodegenError::ParamCount);
         }
+        // The data-stack frame: arrays and addressed scalars, 8-aligned.
+        let mut offs = vec![0u32; locals.len()];
+        let mut size: u32 = 0;
+        for (i, l) in locals.iter().enumerate() {
+            let bytes = match l.ty {
+                LocalTy::Array(t, n) => {
+                    if n == 0 || n > 1 << 16 {
+                        return Err(CodegenError::LocalArraySize {
+                            name: l.name.clone(),
+                            len: n,
+                        });
+                    }
+                    t.size() * n
+                }
+                LocalTy::Addressed(_) => 8,
+                _ => continue,
+            };
+            offs[i] = size;
+            size = size.saturating_add(bytes.div_ceil(8) * 8);
+        }
+        let size = size.div_ceil(16) * 16;
+        if size > 0 {
+            self.enter_frame(size);
+        }
         let mut pi = 0;
         for (i, l) in locals.iter().enumerate() {
             let slot = match l.ty {
-                LocalTy::Scalar(t) => {
+                LocalTy::Scalar(_) | LocalTy::Ptr(_) => {
+                    let t = match l.ty {
+                        LocalTy::Scalar(t) => t,
+                        _ => Scalar::U64,
+                    };
                     let v = self.b.declare_var(clif_ty(t));
                     let init = if i < sig.params.len() {
-                        if sig.params[i] != ParamTy::Scalar(t) {
+                        let fits = match (sig.params[i], l.ty) {
+                            (ParamTy::Ptr(_), LocalTy::Ptr(_)) => true,
+                            (p, _) => p == ParamTy::Scalar(t),
+                        };
+                        if !fits {
                             return Err(CodegenError::ParamType(l.name.clone()));
                         }
                         pi += 1;
@@ -124,6 +185,26 @@ impl Tx<'_, '_, '_> {
                     };
                     self.b.def_var(v, init);
                     Slot::Var(v, t)
+                }
+                LocalTy::Addressed(t) => {
+                    if i < sig.params.len() {
+                        let fits = match sig.params[i] {
+                            ParamTy::Ptr(_) => t == Scalar::U64,
+                            p => p == ParamTy::Scalar(t),
+                        };
+                        if !fits {
+                            return Err(CodegenError::ParamType(l.name.clone()));
+                        }
+                        let a = self.frame_addr(offs[i]);
+                        self.b
+                            .ins()
+                            .store(MemFlagsData::trusted(), params[pi], a, 0);
+                        pi += 1;
+                    }
+                    Slot::Cell {
+                        off: offs[i],
+                        ty: t,
+                    }
                 }
                 LocalTy::ArrayRef(t) => {
                     if i >= sig.params.len() || sig.params[i] != ParamTy::ArrayRef(t) {
@@ -136,41 +217,11 @@ impl Tx<'_, '_, '_> {
                     pi += 2;
                     Slot::Ref { ptr, len, elem: t }
                 }
-                LocalTy::Array(t, n) => {
-                    if n == 0 || n > 1 << 16 {
-                        return Err(CodegenError::LocalArraySize {
-                            name: l.name.clone(),
-                            len: n,
-                        });
-                    }
-                    let bytes = t.size() * n;
-                    let ss = self.b.create_sized_stack_slot(StackSlotData::new(
-                        StackSlotKind::ExplicitSlot,
-                        bytes.div_ceil(8) * 8,
-                        3,
-                    ));
-                    // Zero it: C leaves it undefined, UC promises zero. A
-                    // few stores for a small array (its slot is rounded up
-                    // to 8 bytes); memset for a large one, whose unrolled
-                    // stores would not fit the code segment.
-                    if bytes <= 128 {
-                        let z = self.iconst(0);
-                        for k in 0..bytes.div_ceil(8) {
-                            self.b.ins().stack_store(types::I64, z, ss, (8 * k) as i32);
-                        }
-                    } else {
-                        let a = self.b.ins().stack_addr(types::I64, ss, 0);
-                        let z = self.b.ins().iconst(types::I32, 0);
-                        let len = self.iconst(bytes as i64);
-                        self.call_rt(
-                            libc::memset as *const () as u64,
-                            &[a, z, len],
-                            &[types::I64, types::I32, types::I64],
-                            Some(types::I64),
-                        );
-                    }
-                    Slot::Array(ss, t, n)
-                }
+                LocalTy::Array(t, n) => Slot::Array {
+                    off: offs[i],
+                    elem: t,
+                    n,
+                },
             };
             self.locals.push(slot);
         }
@@ -182,6 +233,151 @@ impl Tx<'_, '_, '_> {
         }
         self.poll(true);
         Ok(())
+    }
+
+    /// Takes `size` bytes of the thread's data stack for this frame and
+    /// zeroes them (C leaves locals undefined, UC promises zero): a stack
+    /// overflow if the data stack has no room.
+    fn enter_frame(&mut self, size: u32) {
+        let ctx = self.b.ins().get_pinned_reg(types::I64);
+        let flags = MemFlagsData::trusted();
+        let old = self.b.ins().load(types::I64, flags, ctx, CTX_DSP);
+        let lo = self.b.ins().load(types::I64, flags, ctx, CTX_DSP_LO);
+        let room = self.b.ins().isub(old, lo);
+        let full = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, room, size as i64);
+        self.trap_if(full, TrapKind::StackOverflow, 0);
+        let new = self.b.ins().iadd_imm_s(old, -(size as i64));
+        self.b.ins().store(flags, new, ctx, CTX_DSP);
+        let base = self.b.declare_var(types::I64);
+        let saved = self.b.declare_var(types::I64);
+        self.b.def_var(base, new);
+        self.b.def_var(saved, old);
+        self.frame = Some(Frame { base, saved });
+        if size <= 128 {
+            let z = self.iconst(0);
+            for k in 0..size / 8 {
+                self.b.ins().store(flags, z, new, (8 * k) as i32);
+            }
+        } else {
+            let z = self.b.ins().iconst(types::I32, 0);
+            let len = self.iconst(size as i64);
+            self.call_rt(
+                libc::memset as *const () as u64,
+                &[new, z, len],
+                &[types::I64, types::I32, types::I64],
+                Some(types::I64),
+            );
+        }
+    }
+
+    /// The address `off` bytes into the data-stack frame.
+    fn frame_addr(&mut self, off: u32) -> Value {
+        let f = self
+            .frame
+            .expect("a frame holds the procedure's arrays and cells");
+        let base = self.b.use_var(f.base);
+        self.b.ins().iadd_imm_s(base, off as i64)
+    }
+
+    /// Returns `vals`, giving the data-stack frame back first.
+    fn ret_(&mut self, vals: &[Value]) {
+        if let Some(f) = self.frame {
+            let ctx = self.b.ins().get_pinned_reg(types::I64);
+            let old = self.b.use_var(f.saved);
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), old, ctx, CTX_DSP);
+        }
+        self.b.ins().return_(vals);
+    }
+
+    /// The inline pointer check of [`crate::memory`]: an access of `len`
+    /// bytes at `addr` goes on only if it lies in the program's own
+    /// memory (its data stacks, a live heap granule, a static segment);
+    /// otherwise the program stops with a runtime error naming the fault.
+    fn check_access(&mut self, addr: Value, len: u32, write: bool, span: u32) {
+        use crate::layout::{REGION_SIZE, SEGMENT_SIZE, TYPE_SHIFT};
+        let m = self.env.mem;
+        let ok = self.b.create_block();
+        let heap = self.b.create_block();
+        let other = self.b.create_block();
+        let seg = self.b.create_block();
+        let fail = self.b.create_block();
+        self.b.set_cold_block(fail);
+        let hb = self.iconst(m.heap_base as i64);
+        let d = self.b.ins().isub(addr, hb);
+        let in_heap = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, d, m.heap_len as i64);
+        self.b.ins().brif(in_heap, heap, &[], other, &[]);
+        self.b.switch_to_block(heap);
+        let g = self.b.ins().ushr_imm_u(d, 4);
+        let sb = self.iconst(m.shadow_base as i64);
+        let sa = self.b.ins().iadd(g, sb);
+        let live = self
+            .b
+            .ins()
+            .uload8(types::I32, MemFlagsData::trusted(), sa, 0);
+        self.b.ins().brif(live, ok, &[], fail, &[]);
+        self.b.switch_to_block(other);
+        let ab = self.iconst(m.arena_base as i64);
+        let a = self.b.ins().isub(addr, ab);
+        let in_stacks = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, a, m.stacks_len as i64);
+        self.b.ins().brif(in_stacks, ok, &[], seg, &[]);
+        self.b.switch_to_block(seg);
+        let rb = self.iconst(m.space_base as i64);
+        let off = self.b.ins().isub(addr, rb);
+        let in_region = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, off, REGION_SIZE as i64);
+        let ty = self.b.ins().ushr_imm_u(off, TYPE_SHIFT as i64);
+        let ty = self.b.ins().band_imm_u(ty, 7);
+        let is_data = self.b.ins().icmp_imm_s(IntCC::Equal, ty, 3);
+        let disp = self.b.ins().band_imm_u(off, (SEGMENT_SIZE - 1) as i64);
+        let end = self.b.ins().iadd_imm_s(disp, len as i64);
+        let inside =
+            self.b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, end, SEGMENT_SIZE as i64);
+        let both = self.b.ins().band(in_region, is_data);
+        let all = self.b.ins().band(both, inside);
+        self.b.ins().brif(all, ok, &[], fail, &[]);
+        self.b.switch_to_block(fail);
+        let ctx = self.iconst(self.env.ctx as i64);
+        let lw = self.iconst((len as u64 | (write as u64) << 63) as i64);
+        let [fp, pc, sp] = self.here(span);
+        self.call_rt(
+            runtime::rt_bad_access as *const () as u64,
+            &[ctx, addr, lw, fp, pc, sp],
+            &[
+                types::I64,
+                types::I64,
+                types::I64,
+                types::I64,
+                types::I64,
+                types::I32,
+            ],
+            None,
+        );
+        self.b.ins().trap(TrapCode::unwrap_user(2));
+        self.b.switch_to_block(ok);
+    }
+
+    /// The position arguments of a runtime entry that may stop the
+    /// program: frame pointer, code address, source offset.
+    fn here(&mut self, span: u32) -> [Value; 3] {
+        let fp = self.b.ins().get_frame_pointer(types::I64);
+        let pc = self.iconst(self.env.self_pc as i64);
+        let sp = self.b.ins().iconst(types::I32, span as i64);
+        [fp, pc, sp]
     }
 
     fn zero(&mut self, t: Scalar) -> Value {
@@ -329,12 +525,14 @@ impl Tx<'_, '_, '_> {
 
     fn default_return(&mut self) {
         match self.ret {
-            RetTy::Void => {
-                self.b.ins().return_(&[]);
-            }
+            RetTy::Void => self.ret_(&[]),
             RetTy::Scalar(t) => {
                 let z = self.zero(t);
-                self.b.ins().return_(&[z]);
+                self.ret_(&[z]);
+            }
+            RetTy::Ptr(_) => {
+                let z = self.iconst(0);
+                self.ret_(&[z]);
             }
         }
     }
@@ -479,14 +677,17 @@ impl Tx<'_, '_, '_> {
                 self.dead_block();
             }
             Stmt::Return(e) => {
-                match (e, self.ret) {
-                    (None, RetTy::Void) => {
-                        self.b.ins().return_(&[]);
-                    }
+                let ret = match self.ret {
+                    RetTy::Ptr(_) => RetTy::Scalar(Scalar::U64),
+                    r => r,
+                };
+                match (e, ret) {
+                    (None, RetTy::Void) => self.ret_(&[]),
                     (None, RetTy::Scalar(t)) => {
                         let z = self.zero(t);
-                        self.b.ins().return_(&[z]);
+                        self.ret_(&[z]);
                     }
+                    (_, RetTy::Ptr(_)) => unreachable!("mapped to unsigned long above"),
                     (Some(e), RetTy::Scalar(t)) => {
                         // An iproc returns its procedure's old return type,
                         // which its body may not have been checked against.
@@ -495,11 +696,11 @@ impl Tx<'_, '_, '_> {
                         })?;
                         let v = self.scalar(e, from)?;
                         let v = self.convert(v, from, t);
-                        self.b.ins().return_(&[v]);
+                        self.ret_(&[v]);
                     }
                     (Some(e), RetTy::Void) => {
                         self.expr(e)?;
-                        self.b.ins().return_(&[]);
+                        self.ret_(&[]);
                     }
                 }
                 self.dead_block();
@@ -527,16 +728,25 @@ impl Tx<'_, '_, '_> {
         Ok(match p {
             Place::Local(id) => match self.locals.get(*id as usize) {
                 Some(Slot::Var(v, t)) => LVal::Var(*v, *t),
+                Some(&Slot::Cell { off, ty }) => LVal::Mem(self.frame_addr(off), ty),
                 _ => return Err(CodegenError::NotScalar(PlaceName::Local(*id))),
             },
+            Place::Deref { addr, ty } => {
+                let a = self.scalar(addr, Scalar::U64)?;
+                LVal::Checked(a, *ty, addr.span.start)
+            }
             Place::Static(id) => {
                 let s = self
                     .env
                     .statics
                     .get(*id as usize)
                     .ok_or(CodegenError::NoSuchPlace(PlaceName::StaticId(*id)))?;
-                let VarTy::Scalar(t) = s.ty else {
-                    return Err(CodegenError::NotScalar(PlaceName::Static(s.name.clone())));
+                let t = match s.ty {
+                    VarTy::Scalar(t) => t,
+                    VarTy::Ptr(_) => Scalar::U64,
+                    VarTy::Array(..) => {
+                        return Err(CodegenError::NotScalar(PlaceName::Static(s.name.clone())));
+                    }
                 };
                 LVal::Mem(
                     self.iconst((self.env.statics_base + s.offset as u64) as i64),
@@ -548,8 +758,12 @@ impl Tx<'_, '_, '_> {
                     self.env.globals.get(name).ok_or_else(|| {
                         CodegenError::NoSuchPlace(PlaceName::Global(name.clone()))
                     })?;
-                let VarTy::Scalar(t) = ty else {
-                    return Err(CodegenError::NotScalar(PlaceName::Global(name.clone())));
+                let t = match ty {
+                    VarTy::Scalar(t) => t,
+                    VarTy::Ptr(_) => Scalar::U64,
+                    VarTy::Array(..) => {
+                        return Err(CodegenError::NotScalar(PlaceName::Global(name.clone())));
+                    }
                 };
                 LVal::Mem(self.iconst(addr as i64), t)
             }
@@ -559,8 +773,12 @@ impl Tx<'_, '_, '_> {
                     .old_statics
                     .get(*id as usize)
                     .ok_or(CodegenError::NoSuchPlace(PlaceName::OldStatic(*id)))?;
-                let VarTy::Scalar(t) = ty else {
-                    return Err(CodegenError::NotScalar(PlaceName::OldStatic(*id)));
+                let t = match ty {
+                    VarTy::Scalar(t) => t,
+                    VarTy::Ptr(_) => Scalar::U64,
+                    VarTy::Array(..) => {
+                        return Err(CodegenError::NotScalar(PlaceName::OldStatic(*id)));
+                    }
                 };
                 let base = self.old_base.ok_or(CodegenError::OldOutsideMproc)?;
                 LVal::Mem(self.b.ins().iadd_imm_s(base, off as i64), t)
@@ -583,10 +801,9 @@ impl Tx<'_, '_, '_> {
     fn array(&mut self, p: &Place) -> R<(Value, Value, Scalar)> {
         Ok(match p {
             Place::Local(id) => match self.locals.get(*id as usize) {
-                Some(Slot::Array(ss, t, n)) => {
-                    let (ss, t, n) = (*ss, *t, *n);
-                    let a = self.b.ins().stack_addr(types::I64, ss, 0);
-                    (a, self.iconst(n as i64), t)
+                Some(&Slot::Array { off, elem, n }) => {
+                    let a = self.frame_addr(off);
+                    (a, self.iconst(n as i64), elem)
                 }
                 Some(Slot::Ref { ptr, len, elem }) => {
                     let (ptr, len, elem) = (*ptr, *len, *elem);
@@ -632,7 +849,9 @@ impl Tx<'_, '_, '_> {
                     t,
                 )
             }
-            Place::Index { .. } => return Err(CodegenError::ArrayOfArrays),
+            Place::Index { .. } | Place::Deref { .. } => {
+                return Err(CodegenError::ArrayOfArrays);
+            }
         })
     }
 
@@ -640,6 +859,11 @@ impl Tx<'_, '_, '_> {
         match *lv {
             LVal::Var(v, _) => self.b.use_var(v),
             LVal::Mem(a, t) => self.b.ins().load(clif_ty(t), MemFlagsData::trusted(), a, 0),
+            LVal::Checked(a, t, span) => {
+                self.check_access(a, t.size(), false, span);
+                // The check admits exactly the program's own mapped memory.
+                self.b.ins().load(clif_ty(t), MemFlagsData::trusted(), a, 0)
+            }
         }
     }
 
@@ -649,12 +873,16 @@ impl Tx<'_, '_, '_> {
             LVal::Mem(a, _) => {
                 self.b.ins().store(MemFlagsData::trusted(), v, a, 0);
             }
+            LVal::Checked(a, t, span) => {
+                self.check_access(a, t.size(), true, span);
+                self.b.ins().store(MemFlagsData::trusted(), v, a, 0);
+            }
         }
     }
 
     fn lval_ty(lv: &LVal) -> Scalar {
         match *lv {
-            LVal::Var(_, t) | LVal::Mem(_, t) => t,
+            LVal::Var(_, t) | LVal::Mem(_, t) | LVal::Checked(_, t, _) => t,
         }
     }
 
@@ -1008,10 +1236,57 @@ impl Tx<'_, '_, '_> {
                 self.b.ins().ireduce(types::I32, len)
             }
             ExprKind::Printf { pieces, args } => {
-                self.printf(pieces, args)?;
+                self.printf(pieces, args, span)?;
                 return Ok(None);
             }
-            ExprKind::Builtin { which, args } => return self.builtin(*which, args),
+            ExprKind::Builtin { which, args } => return self.builtin(*which, args, span),
+            ExprKind::AddrOf(p) => match self.lval(p)? {
+                LVal::Mem(a, _) | LVal::Checked(a, _, _) => a,
+                LVal::Var(..) => return Err(CodegenError::NotAddressable),
+            },
+            ExprKind::Libc { which, args, .. } => {
+                let ss = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8 * args.len().max(1) as u32,
+                    3,
+                ));
+                for (i, a) in args.iter().enumerate() {
+                    let t = a.ty.ok_or(CodegenError::NoValue {
+                        what: "C library argument",
+                    })?;
+                    let v = self.scalar(a, t)?;
+                    let v = self.convert(v, t, Scalar::I64);
+                    self.b.ins().stack_store(types::I64, v, ss, 8 * i as i32);
+                }
+                let ctx = self.iconst(self.env.ctx as i64);
+                let w = self.b.ins().iconst(types::I32, *which as i64);
+                let ap = self.b.ins().stack_addr(types::I64, ss, 0);
+                let [fp, pc, sp] = self.here(span);
+                let r = self
+                    .call_rt(
+                        runtime::rt_libc as *const () as u64,
+                        &[ctx, w, ap, fp, pc, sp],
+                        &[
+                            types::I64,
+                            types::I32,
+                            types::I64,
+                            types::I64,
+                            types::I64,
+                            types::I32,
+                        ],
+                        Some(types::I64),
+                    )
+                    .expect("rt_libc returns a value");
+                match e.ty {
+                    Some(Scalar::F64) => self.b.ins().bitcast(types::F64, MemFlagsData::new(), r),
+                    Some(t) => self.convert(r, Scalar::I64, t),
+                    None => {
+                        return Err(CodegenError::NoValue {
+                            what: "C library call",
+                        });
+                    }
+                }
+            }
         };
         Ok(Some(v))
     }
@@ -1034,6 +1309,7 @@ impl Tx<'_, '_, '_> {
         for (a, p) in args.iter().zip(&sig.params) {
             match (a, p) {
                 (Arg::Value(e), ParamTy::Scalar(t)) => vals.push(self.scalar(e, *t)?),
+                (Arg::Value(e), ParamTy::Ptr(_)) => vals.push(self.scalar(e, Scalar::U64)?),
                 (Arg::Array(pl), ParamTy::ArrayRef(t)) => {
                     let (ptr, len, elem) = self.array(pl)?;
                     if elem != *t {
@@ -1063,7 +1339,7 @@ impl Tx<'_, '_, '_> {
         Ok(self.b.inst_results(call).first().copied())
     }
 
-    fn printf(&mut self, pieces: &[FmtPiece], args: &[PrintArg]) -> R<()> {
+    fn printf(&mut self, pieces: &[FmtPiece], args: &[PrintArg], span: u32) -> R<()> {
         let mut desc = Printf::default();
         let mut kinds = Vec::new();
         for p in pieces {
@@ -1100,11 +1376,16 @@ impl Tx<'_, '_, '_> {
             }
         }
         for (a, (k, c)) in args.iter().zip(kinds.iter_mut().zip(&conv_of_arg)) {
-            if let (PrintArg::CharArray(_), ConvKind::Str, Some(pi)) = (a, &*k, c) {
-                *k = ConvKind::CharArray;
-                if let PrintPiece::Conv { kind, .. } = &mut desc.pieces[*pi] {
-                    *kind = ConvKind::CharArray;
-                }
+            let to = match (a, &*k) {
+                (PrintArg::CharArray(_), ConvKind::Str) => ConvKind::CharArray,
+                (PrintArg::CStr(_), ConvKind::Str) => ConvKind::CStr,
+                _ => continue,
+            };
+            *k = to;
+            if let Some(pi) = c
+                && let PrintPiece::Conv { kind, .. } = &mut desc.pieces[*pi]
+            {
+                *kind = to;
             }
         }
         let extra = kinds.iter().filter(|k| **k == ConvKind::CharArray).count();
@@ -1130,6 +1411,8 @@ impl Tx<'_, '_, '_> {
                     self.scalar(e, Scalar::I64)?
                 }
                 (PrintArg::Value(e), ConvKind::Double) => self.scalar(e, Scalar::F64)?,
+                (PrintArg::Value(e), ConvKind::Ptr) => self.scalar(e, Scalar::U64)?,
+                (PrintArg::CStr(e), ConvKind::CStr) => self.scalar(e, Scalar::U64)?,
                 (PrintArg::Str(s), ConvKind::Str) => {
                     let c = CString::new(s.as_bytes()).map_err(|_| CodegenError::NulInString)?;
                     let p = c.as_ptr() as i64;
@@ -1147,18 +1430,73 @@ impl Tx<'_, '_, '_> {
         let ctx = self.iconst(self.env.ctx as i64);
         let d = self.iconst(dp);
         let a = self.b.ins().stack_addr(types::I64, ss, 0);
-        self.call_rt(
-            runtime::rt_printf as *const () as u64,
-            &[ctx, d, a],
-            &[types::I64; 3],
-            None,
-        );
+        if kinds.contains(&ConvKind::CStr) {
+            // A `%s` of a pointer reads the program's memory, with checks
+            // that stop the program at this printf.
+            let [fp, pc, sp] = self.here(span);
+            self.call_rt(
+                runtime::rt_printf_at as *const () as u64,
+                &[ctx, d, a, fp, pc, sp],
+                &[
+                    types::I64,
+                    types::I64,
+                    types::I64,
+                    types::I64,
+                    types::I64,
+                    types::I32,
+                ],
+                None,
+            );
+        } else {
+            self.call_rt(
+                runtime::rt_printf as *const () as u64,
+                &[ctx, d, a],
+                &[types::I64; 3],
+                None,
+            );
+        }
         Ok(())
     }
 
-    fn builtin(&mut self, which: Builtin, args: &[Expr]) -> R<Option<Value>> {
+    fn builtin(&mut self, which: Builtin, args: &[Expr], span: u32) -> R<Option<Value>> {
         let ctx = self.iconst(self.env.ctx as i64);
         match which {
+            Builtin::Malloc | Builtin::Calloc | Builtin::Realloc | Builtin::Free => {
+                let takes = match which {
+                    Builtin::Malloc => 2,
+                    Builtin::Free => 1,
+                    _ => 3,
+                };
+                if args.len() != takes {
+                    return Err(CodegenError::BuiltinArity {
+                        builtin: which,
+                        takes,
+                    });
+                }
+                let mut vals = vec![ctx];
+                let mut tys = vec![types::I64];
+                for (i, a) in args.iter().enumerate() {
+                    let tag = i + 1 == takes && which != Builtin::Free;
+                    if tag {
+                        vals.push(self.scalar(a, Scalar::U32)?);
+                        tys.push(types::I32);
+                    } else {
+                        vals.push(self.scalar(a, Scalar::U64)?);
+                        tys.push(types::I64);
+                    }
+                }
+                let (f, ret) = match which {
+                    Builtin::Malloc => (runtime::rt_malloc as *const () as u64, true),
+                    Builtin::Calloc => (runtime::rt_calloc as *const () as u64, true),
+                    Builtin::Realloc => (runtime::rt_realloc as *const () as u64, true),
+                    _ => (runtime::rt_free as *const () as u64, false),
+                };
+                if matches!(which, Builtin::Realloc | Builtin::Free) {
+                    vals.extend(self.here(span));
+                    tys.extend([types::I64, types::I64, types::I32]);
+                }
+                Ok(self.call_rt(f, &vals, &tys, ret.then_some(types::I64)))
+            }
             Builtin::SleepMs => {
                 let [ms] = args else {
                     return Err(CodegenError::BuiltinArity {

@@ -59,6 +59,9 @@ pub struct Env<'a> {
     pub printfs: &'a mut Vec<Box<Printf>>,
     /// String literals for `%s`; owned by the version.
     pub strings: &'a mut Vec<CString>,
+    /// The program's memory, whose bounds the inline pointer check bakes
+    /// in (SPEC 2.3; see [`crate::memory`]).
+    pub mem: crate::memory::MemLayout,
     /// Emit safepoint polls (off only for the readiness benchmark; an
     /// mprocedure always has them, so that a runaway one can be stopped).
     pub safepoints: bool,
@@ -254,14 +257,17 @@ pub fn clif_sig(sig: &Signature) -> clif::Signature {
     for p in &sig.params {
         match p {
             ParamTy::Scalar(t) => s.params.push(AbiParam::new(clif_ty(*t))),
+            ParamTy::Ptr(_) => s.params.push(AbiParam::new(types::I64)),
             ParamTy::ArrayRef(_) => {
                 s.params.push(AbiParam::new(types::I64));
                 s.params.push(AbiParam::new(types::I64));
             }
         }
     }
-    if let RetTy::Scalar(t) = sig.ret {
-        s.returns.push(AbiParam::new(clif_ty(t)));
+    match sig.ret {
+        RetTy::Scalar(t) => s.returns.push(AbiParam::new(clif_ty(t))),
+        RetTy::Ptr(_) => s.returns.push(AbiParam::new(types::I64)),
+        RetTy::Void => {}
     }
     s
 }

@@ -432,6 +432,11 @@ pub(super) fn commit_group<P: Program>(
         touched.push(m.new_base);
         let (mut carried, mut reset) = (vec![], vec![]);
         for &(name, off, ty) in &m.new {
+            // A string literal's bytes (a hidden static named `"N`) are
+            // the new version's own text, never the old one's.
+            if name.starts_with('"') {
+                continue;
+            }
             let from = m.old.as_ref().and_then(|(base, slots)| {
                 slots
                     .iter()

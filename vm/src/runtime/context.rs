@@ -29,6 +29,14 @@ pub struct Ctx {
     /// Which of the VM's code threads runs with this context.
     pub role: Role,
     host: *const dyn Host,
+    /// The data-stack pointer (SPEC 2.3): generated code takes its frame
+    /// of arrays and addressed locals below it and gives it back on
+    /// return. Reset to `dsp_hi` each time code is entered.
+    pub dsp: AtomicU64,
+    /// The lowest address of this thread's data stack.
+    pub dsp_lo: AtomicU64,
+    /// Its top (exclusive).
+    pub dsp_hi: AtomicU64,
 }
 
 /// The two threads generated code runs on, each with its own [`Ctx`]: the
@@ -66,7 +74,17 @@ impl Ctx {
             status: Mutex::new(None),
             role,
             host,
+            dsp: AtomicU64::new(0),
+            dsp_lo: AtomicU64::new(0),
+            dsp_hi: AtomicU64::new(0),
         }
+    }
+
+    /// Gives the context its thread's data stack, `[lo, hi)`.
+    pub fn set_data_stack(&self, lo: u64, hi: u64) {
+        self.dsp_lo.store(lo, SeqCst);
+        self.dsp_hi.store(hi, SeqCst);
+        self.dsp.store(hi, SeqCst);
     }
 
     pub(super) fn host(&self) -> &dyn Host {

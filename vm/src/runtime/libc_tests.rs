@@ -338,3 +338,29 @@ fn every_bad_pointer_argument_is_a_bad_access_not_a_fault() {
     // A zero-length range touches nothing.
     assert_eq!(c(&m, Memcpy, &[0, 0, 0]), 0);
 }
+
+/// The checker numbers each C library call as this runtime does and gives
+/// it the arity the runtime reads: a mismatch would run the wrong function.
+#[test]
+fn the_checkers_table_names_the_runtimes_functions() {
+    for (name, which, params, _) in compiler::check::LIBC_MEM {
+        let f = LibcFn::from_u32(*which).unwrap_or_else(|| panic!("{name}: no LibcFn {which}"));
+        assert_eq!(f.name(), *name, "LibcFn {which}");
+        assert_eq!(f.arity(), params.len(), "{name}'s arity");
+    }
+    // abs and labs are the checker's own builtins (SPEC 2.2), inlined.
+    let missing: Vec<&str> = LibcFn::ALL
+        .iter()
+        .filter(|&&(f, name)| {
+            !["abs", "labs"].contains(&name)
+                && !compiler::check::LIBC_MEM
+                    .iter()
+                    .any(|(n, w, _, _)| *n == name && *w == f as u32)
+        })
+        .map(|(_, n)| *n)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "in the runtime but never called by the checker: {missing:?}"
+    );
+}

@@ -49,6 +49,12 @@ pub unsafe fn run_code_value(
         .saturating_add(margin);
     ctx.set_stack_limit(lowest);
     ctx.drop_barrier();
+    // Each entry starts with the whole data stack: frames a runtime error
+    // abandoned are gone with the run that made them.
+    ctx.dsp.store(
+        ctx.dsp_hi.load(std::sync::atomic::Ordering::Relaxed),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     *ctx.status.lock().unwrap() = None;
     let prev = CURRENT.with(|c| c.replace(ctx));
     // SAFETY: per the contract; podus_enter returns here either normally or

@@ -1,4 +1,4 @@
-/* UC has no dynamic memory: each use of malloc or free is named. */
+/* free takes what malloc returned: an int is not a pointer. */
 #include <stdlib.h>
 
 int main(void)
