@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # Default: 30 s for each of frame_pupmapper, frame_pup, uc_compile,
-# changes_parse and object_load (object bytes loaded into a VM).
+# changes_parse, object_load (object bytes loaded into a VM), uc_preprocess
+# and pointer_run (generated pointer programs run in a VM).
 #
 # First the saved crashes in fuzz/regressions/TARGET/ are replayed (each
 # must now pass), then each target runs from seeds written by
@@ -26,7 +27,7 @@ shift || true
 if [ "$#" -gt 0 ]; then
   targets=("$@")
 else
-  targets=(frame_pupmapper frame_pup uc_compile changes_parse object_load)
+  targets=(frame_pupmapper frame_pup uc_compile changes_parse object_load uc_preprocess pointer_run)
 fi
 case "$secs" in
   '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2; exit 2 ;;

@@ -351,3 +351,89 @@ pub fn pp_source(input: &str) {
         }
     }
 }
+
+/// A UC program that uses pointers, made from `data`: each two bytes are
+/// one statement (allocate, free, store, load, point into an array, step,
+/// cast an integer to a pointer, realloc, memset, ...) on four `long *`
+/// variables, a `char *`, a local and a global array, so that every input
+/// compiles and runs and the fuzzer explores what the program does with
+/// its pointers rather than the grammar.
+pub fn pointer_program(data: &[u8]) -> String {
+    let mut body = String::new();
+    for pair in data.chunks(2).take(64) {
+        let (op, arg) = (pair[0], pair.get(1).copied().unwrap_or(0));
+        let p = format!("p{}", op >> 6);
+        let q = format!("p{}", arg >> 6);
+        // Indices and sizes reach a little past the objects' ends on purpose.
+        let i = (arg % 24) as i64 - 4;
+        let n = arg % 16;
+        let stmt = match op % 16 {
+            0 => format!("{p} = malloc({n} * sizeof(long));"),
+            1 => format!("free({p});"),
+            2 => format!("{p}[{i}] = {arg};"),
+            3 => format!("s += {p}[{i}];"),
+            4 => format!("{p} = &a[{}];", arg % 8),
+            5 => format!("{p} = {p} + {i};"),
+            6 => format!("{p} = (long *)(long){};", (arg as u64) << 12),
+            7 => format!("{p} = NULL;"),
+            8 => format!("c = (char *){p}; c[{i}] = 'x';"),
+            9 => format!("{p} = realloc({p}, {n} * sizeof(long));"),
+            10 => format!("memset({p}, {arg}, {n});"),
+            11 => format!("{p} = &g[{}];", arg % 4),
+            12 => format!("{p} = {q};"),
+            13 => format!("*{p} += 1;"),
+            14 => format!("s += {p} - {q};"),
+            _ => format!("{p} = calloc({n}, sizeof(long));"),
+        };
+        body.push_str("    ");
+        body.push_str(&stmt);
+        body.push('\n');
+    }
+    format!(
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\
+         long g[4];\n\
+         int main(void)\n{{\n    long a[8];\n    long *p0 = NULL, *p1 = NULL, *p2 = NULL, *p3 = NULL;\n    \
+         char *c = NULL;\n    long s = 0;\n{body}    printf(\"%ld\\n\", s);\n    return 0;\n}}\n"
+    )
+}
+
+/// How a [`pointer_run`] ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PointerRun {
+    /// `main` returned.
+    Returned,
+    /// A runtime error stopped the program (the VM and the process go on).
+    RuntimeError,
+}
+
+/// [`pointer_program`] compiled, loaded and run in a fresh VM: it must
+/// compile, and end by returning or by a runtime error within a few
+/// seconds, never by crashing the process (the fuzzer's crash) or
+/// hanging; the VM must still answer afterwards.
+pub fn pointer_run(data: &[u8]) -> PointerRun {
+    let src = pointer_program(data);
+    let module = match compiler::compile("ptr.uc", &src) {
+        Ok(m) => m,
+        Err(d) => panic!(
+            "a generated program does not compile:\n{}\n{src}",
+            d.render("ptr.uc", &src, false)
+        ),
+    };
+    let vm = vm::Vm::new(vm::VmConfig {
+        output: std::sync::Arc::new(|_: &[u8]| {}),
+        ..vm::VmConfig::default()
+    })
+    .expect("a VM can be set up");
+    vm.load(vm::VersionNo(1), module, None)
+        .expect("a compiled program loads");
+    vm.run(None).expect("it starts");
+    let status = vm
+        .wait_exit(std::time::Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("a straight-line program did not end in 10 s:\n{src}"));
+    let _ = vm.status();
+    match status {
+        vm::ExitStatus::Returned => PointerRun::Returned,
+        vm::ExitStatus::Error(_) => PointerRun::RuntimeError,
+        other => panic!("unexpected end {other:?}:\n{src}"),
+    }
+}

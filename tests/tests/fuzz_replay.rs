@@ -25,13 +25,14 @@ mod podus_fuzz;
 
 /// The targets this file replays, with the fewest inputs each folder may
 /// hold (what it held when the replay was written; more is fine).
-const TARGETS: [(&str, usize); 6] = [
+const TARGETS: [(&str, usize); 7] = [
     ("frame_pupmapper", 9),
     ("frame_pup", 9),
     ("uc_compile", 9),
     ("changes_parse", 6),
     ("object_load", 4),
     ("uc_preprocess", 5),
+    ("pointer_run", 8),
 ];
 
 /// The saved inputs of `target`, sorted; panics if the folder is missing
@@ -240,5 +241,31 @@ fn object_load_inputs_replay() {
         modules >= 2,
         "only {modules} saved inputs decode as a module, so the VM's load \
          checks were barely reached"
+    );
+}
+
+#[test]
+fn pointer_run_inputs_replay() {
+    let (mut returned, mut stopped) = (0, 0);
+    replay("pointer_run", |name, data| {
+        let end = podus_fuzz::pointer_run(data);
+        // The hand-written seeds say how they end: only `seed-*-ok` returns.
+        let ok = name.ends_with("-ok") || name == "seed-char-writes";
+        if name.starts_with("seed-") {
+            let want = if ok {
+                podus_fuzz::PointerRun::Returned
+            } else {
+                podus_fuzz::PointerRun::RuntimeError
+            };
+            assert_eq!(end, want, "{name}");
+        }
+        match end {
+            podus_fuzz::PointerRun::Returned => returned += 1,
+            podus_fuzz::PointerRun::RuntimeError => stopped += 1,
+        }
+    });
+    assert!(
+        returned >= 2 && stopped >= 5,
+        "{returned} programs returned and {stopped} stopped with a runtime error"
     );
 }
