@@ -321,7 +321,9 @@ impl Shell {
                 continue;
             }
             last = self.execute_at(&raw, &format!("{name}:{}", i + 1));
-            if last == Outcome::Stopped {
+            // `quit` ends the script now, not when the next line is read
+            // (a script on a pipe that stays open would hold ush).
+            if last == Outcome::Stopped || self.quit {
                 break;
             }
         }
