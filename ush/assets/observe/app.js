@@ -6,7 +6,7 @@
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-const NODE_W = 150, NODE_H = 34, COL_W = 200, ROW_H = 46, PAD = 12;
+const NODE_W = 190, NODE_H = 34, COL_W = 200, ROW_H = 46, PAD = 12;
 // One colour per version (committed version of a procedure).
 const PALETTE = ["#dfe4ec", "#a8d5ba", "#f6c58f", "#b9c6f5", "#f3a9b4", "#d3b8ea", "#f2e48c", "#9fd8df"];
 const colourOf = (v) => (v <= 0 ? "#ffffff" : PALETTE[(v - 1) % PALETTE.length]);
@@ -159,6 +159,8 @@ function renderGraph(p) {
   m.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "#9aa3b5" }));
   defs.append(m);
   box.prepend(defs);
+  const frameVersion = new Map();
+  for (const f of p.stack) if (!frameVersion.has(f.name)) frameVersion.set(f.name, f.version);
   g.nodes.forEach((n, i) => {
     const a = at[i];
     const cls = ["node", n.on_stack ? "on-stack" : "", n.pending ? "pending" : "", n.match ? "match" : ""].join(" ").trim();
@@ -166,7 +168,8 @@ function renderGraph(p) {
     grp.append(svg("rect", { width: NODE_W, height: NODE_H, fill: colourOf(n.committed) }));
     const t1 = svg("text", { x: 8, y: 14 }); t1.textContent = n.name.length > 19 ? n.name.slice(0, 18) + "…" : n.name;
     const t2 = svg("text", { x: 8, y: 28, class: "sub" });
-    t2.textContent = "v" + n.committed + (n.on_stack ? " · on stack" : "") + (n.pending ? " · waiting" : "");
+    const fv = frameVersion.get(n.name);
+    t2.textContent = "v" + n.committed + (n.on_stack ? " · on stack" + (fv !== undefined && fv !== n.committed ? ", v" + fv + " code" : "") : "") + (n.pending ? " · waiting" : "");
     const title = svg("title"); title.textContent = n.name + ": committed to version " + n.committed;
     grp.append(t1, t2, title);
     box.append(grp);
