@@ -6,7 +6,7 @@
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-const NODE_W = 190, NODE_H = 34, COL_W = 200, ROW_H = 46, PAD = 12;
+const NODE_W = 190, NODE_H = 34, COL_W = 240, ROW_H = 46, PAD = 12;
 // One colour per version (committed version of a procedure).
 const PALETTE = ["#dfe4ec", "#a8d5ba", "#f6c58f", "#b9c6f5", "#f3a9b4", "#d3b8ea", "#f2e48c", "#9fd8df"];
 const colourOf = (v) => (v <= 0 ? "#ffffff" : PALETTE[(v - 1) % PALETTE.length]);

@@ -546,13 +546,15 @@ fn outcome_word(o: &EntryOutcome) -> String {
     }
 }
 
-/// Why a procedure is in a large program's view.
+/// The procedures of a view's graph (all of a small program), and how
+/// many match `query`.
 fn shown_set(p: &Pup, query: &str) -> (Vec<u32>, usize) {
     let n = p.procs.len();
     if n <= GRAPH_SHOWN {
         return ((0..n as u32).collect(), 0);
     }
-    let oldest = p.versions.first().map_or(0, |v| v.version);
+    // Not "committed past the oldest version": an update commits the
+    // unchanged procedures to the new version too (warped), all of them.
     let mut core: BTreeSet<u32> = BTreeSet::new();
     let add = |set: &mut BTreeSet<u32>, name: &str| {
         if let Some(&i) = p.index.get(name) {
@@ -570,11 +572,6 @@ fn shown_set(p: &Pup, query: &str) -> (Vec<u32>, usize) {
     }
     for c in &p.changed {
         add(&mut core, c);
-    }
-    for (i, q) in p.procs.iter().enumerate() {
-        if q.committed > oldest && oldest > 0 {
-            core.insert(i as u32);
-        }
     }
     let mut matches = 0;
     let mut found: Vec<u32> = Vec::new();
@@ -903,6 +900,11 @@ mod tests {
         }
         o.on_load("p", 1, 0, &list);
         o.on_update_begun("p", 0, &info(1, 2, &["f5000"]), false);
+        // The update committed every procedure to version 2, the unchanged
+        // ones warped: still only the changed one and its callers show.
+        let names: Vec<String> = list.iter().map(|(n, _)| n.clone()).collect();
+        let all_two: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), 2)).collect();
+        o.on_status("p", &status(&all_two, &[], &[1, 2]));
         let v = o.view("");
         let g = &v["pups"][0]["graph"];
         let names: Vec<&str> = g["nodes"]
