@@ -18,6 +18,7 @@
 mod server;
 pub(crate) mod state;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 pub(crate) use state::Observed;
@@ -31,6 +32,8 @@ pub(crate) struct Hub {
     state: Mutex<Observed>,
     /// Notified after every change (the `/events` threads wait on it).
     changed: Condvar,
+    /// `/events` streams open now: pages watching.
+    pages: AtomicUsize,
 }
 
 impl Hub {
@@ -39,6 +42,12 @@ impl Hub {
         let r = f(&mut self.lock());
         self.changed.notify_all();
         r
+    }
+
+    /// True while at least one page is open (the shell polls the pup for
+    /// the stack only then).
+    pub(crate) fn watched(&self) -> bool {
+        self.pages.load(Ordering::SeqCst) > 0
     }
 
     fn lock(&self) -> MutexGuard<'_, Observed> {

@@ -9,7 +9,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::{Hub, ObserveError};
@@ -36,12 +36,11 @@ pub(super) fn start(port: u16, hub: Arc<Hub>) -> Result<u16, ObserveError> {
         _ => ObserveError::Listen(port, e.to_string()),
     })?;
     let bound = server.server_addr().to_ip().map_or(port, |a| a.port());
-    let streams = Arc::new(AtomicUsize::new(0));
     std::thread::Builder::new()
         .name("observe".into())
         .spawn(move || {
             for req in server.incoming_requests() {
-                serve(req, &hub, &streams);
+                serve(req, &hub);
             }
         })
         .map_err(|e| ObserveError::Listen(port, e.to_string()))?;
@@ -59,7 +58,7 @@ fn text(body: String, kind: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>
         .with_header(header("Cache-Control", "no-store"))
 }
 
-fn serve(req: tiny_http::Request, hub: &Arc<Hub>, streams: &Arc<AtomicUsize>) {
+fn serve(req: tiny_http::Request, hub: &Arc<Hub>) {
     let url = req.url().to_string();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     if *req.method() != tiny_http::Method::Get {
@@ -81,20 +80,19 @@ fn serve(req: tiny_http::Request, hub: &Arc<Hub>, streams: &Arc<AtomicUsize>) {
             req.respond(text(body, "application/json"))
         }
         "/events" => {
-            if streams.fetch_add(1, Ordering::SeqCst) >= MAX_STREAMS {
-                streams.fetch_sub(1, Ordering::SeqCst);
+            if hub.pages.fetch_add(1, Ordering::SeqCst) >= MAX_STREAMS {
+                hub.pages.fetch_sub(1, Ordering::SeqCst);
                 req.respond(tiny_http::Response::empty(503))
             } else {
-                let hub = hub.clone();
-                let open = streams.clone();
+                let h = hub.clone();
                 let spawned = std::thread::Builder::new()
                     .name("observe-events".into())
                     .spawn(move || {
-                        events(req.into_writer(), &hub);
-                        open.fetch_sub(1, Ordering::SeqCst);
+                        events(req.into_writer(), &h);
+                        h.pages.fetch_sub(1, Ordering::SeqCst);
                     });
                 if spawned.is_err() {
-                    streams.fetch_sub(1, Ordering::SeqCst);
+                    hub.pages.fetch_sub(1, Ordering::SeqCst);
                 }
                 Ok(())
             }

@@ -933,6 +933,42 @@ mod tests {
         );
     }
 
+    /// 100,000 procedures (more than a pup holds, 65,536 names): what one
+    /// page fetch costs stays bounded by the view, not by the program.
+    #[test]
+    fn a_view_of_100k_procedures_stays_small() {
+        let n = 100_000;
+        let list: Vec<(String, Vec<String>)> =
+            std::iter::once(("main".to_string(), vec!["p0".to_string()]))
+                .chain((0..n).map(|i| {
+                    let cs = (1..=5)
+                        .map(|k| format!("p{}", (i * 7 + k * 13) % n))
+                        .filter(|c| *c != format!("p{i}"))
+                        .collect();
+                    (format!("p{i}"), cs)
+                }))
+                .collect();
+        let mut o = Observed::default();
+        let t = std::time::Instant::now();
+        o.on_load("p", 1, 0, &list);
+        let loaded = t.elapsed();
+        o.on_update_begun("p", 0, &info(1, 2, &["p500", "p90000"]), false);
+        let t = std::time::Instant::now();
+        let plain = o.view("").to_string();
+        let viewed = t.elapsed();
+        let t = std::time::Instant::now();
+        let searched = o.view("p99").to_string();
+        let search_took = t.elapsed();
+        eprintln!(
+            "observe at {n} procedures: on_load {loaded:?}; view {} bytes in {viewed:?}; \
+             view with a search {} bytes in {search_took:?}",
+            plain.len(),
+            searched.len()
+        );
+        assert!(plain.len() < 16 << 10, "{}", plain.len());
+        assert!(searched.len() < 64 << 10, "{}", searched.len());
+    }
+
     #[test]
     fn the_current_program_comes_first() {
         let mut o = Observed::default();

@@ -1,8 +1,9 @@
 //! `observe`: starting the observer (SPEC §5.6) and feeding it what the
 //! shell sees. The state is refreshed from the pup (`status`, `stack`,
-//! `history`) after every command and every notice that changes it, and
-//! while an update is pending or the program runs, at most every
-//! [`PENDING_EVERY`] / [`RUNNING_EVERY`]: only while an observer serves.
+//! `history`) after every command and every notice that changes it; and,
+//! while a page is open, every [`PENDING_EVERY`] while an update is
+//! pending (`status`, `stack`) and every [`RUNNING_EVERY`] while the
+//! program runs (`stack`). Nothing is asked unless an observer serves.
 
 use std::time::{Duration, Instant};
 
@@ -146,18 +147,25 @@ impl Shell {
             let since = w.last.get(&n).map(Instant::elapsed);
             let due = |every| since.is_none_or(|s| s >= every);
             let dirty = w.dirty.remove(&n);
-            let periodic =
-                (!c.pending.is_empty() && due(PENDING_EVERY)) || (!c.exited && due(RUNNING_EVERY));
-            if !dirty && !periodic {
+            // Between events only a page that is open needs news, and
+            // only a pending update changes committed versions.
+            let watched = w.observer.hub.watched();
+            let pending = watched && !c.pending.is_empty() && due(PENDING_EVERY);
+            let running = watched && !c.exited && due(RUNNING_EVERY);
+            if !dirty && !pending && !running {
                 continue;
             }
             w.last.insert(n.clone(), Instant::now());
             let Some(c) = self.conns.get_mut(&n) else {
                 continue;
             };
-            let status = match c.link.call(Request::Status) {
-                Ok(Response::Status(s)) => Some(s),
-                _ => None,
+            let status = if dirty || pending {
+                match c.link.call(Request::Status) {
+                    Ok(Response::Status(s)) => Some(s),
+                    _ => None,
+                }
+            } else {
+                None
             };
             let stack = match c.link.call(Request::Stack) {
                 Ok(Response::Stack(f)) => Some(f),
