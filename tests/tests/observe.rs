@@ -280,3 +280,59 @@ fn a_million_lines_keep_the_last_lines_and_say_how_many_went() {
     let mut ush = ush;
     assert_eq!(ush.wait_exit(LIMIT), Some(0), "{}", ush.output());
 }
+
+#[test]
+fn a_fleet_rollout_shows_one_row_and_lane_per_pup() {
+    let env = Env::new();
+    env.write(
+        "f1.uc",
+        "int step(int n) { return n + 1; }\nmain() { int i = 0; while (1) { i = step(i); sleep_ms(5); } }\n",
+    );
+    env.write(
+        "f2.uc",
+        "int step(int n) { return n + 2; }\nmain() { int i = 0; while (1) { i = step(i); sleep_ms(5); } }\n",
+    );
+    let mut c = env.command("ush");
+    c.args(["--local", "--color", "never"]);
+    let (ush, mut stdin) = Daemon::spawn_with_stdin("ush", c);
+    say(&mut stdin, "fleet fa fb fc\n");
+    let port = observe(&ush, &mut stdin);
+    say(
+        &mut stdin,
+        "rollout load 1 f1.uc\nrollout load 2 f2.uc\nrollout run\nrollout update 2 --strategy rolling 2\nsleep 30s\n",
+    );
+    ush.wait_line(|l| l.starts_with("rollout: 3 pups: 3 updated"), LIMIT);
+    let s = eventually("three pups at version 2 on the page", LIMIT, || {
+        let s = state(port);
+        let pups = s["pups"].as_array()?;
+        let at_two = pups
+            .iter()
+            .filter(|p| {
+                p["hrvn"] == 2
+                    && p["timeline"].as_array().is_some_and(|t| {
+                        t.iter()
+                            .any(|r| r["kind"] == "Update" && r["outcome"] == "complete")
+                    })
+            })
+            .count();
+        (at_two == 3).then_some(s)
+    });
+    let mut names: Vec<&str> = s["pups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fa", "fb", "fc"]);
+    for p in s["pups"].as_array().unwrap() {
+        assert_eq!(p["timeline_from"], "journal", "{p}");
+        let u = p["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "Update")
+            .unwrap();
+        assert!(u["pause_ns"].as_u64().is_some(), "{u}");
+    }
+}

@@ -424,8 +424,16 @@ impl Shell {
                 Ok(())
             }
             Command::Expect { pattern, timeout } => self.expect(&pattern, timeout),
-            Command::Fleet(c) => crate::fleet::run(&mut self.fleet_ctx(), c),
-            Command::Rollout(c) => crate::rollout::run(&mut self.fleet_ctx(), c),
+            Command::Fleet(c) => {
+                let r = crate::fleet::run(&mut self.fleet_ctx(), c);
+                self.observe_fleet();
+                r
+            }
+            Command::Rollout(c) => {
+                let r = crate::rollout::run(&mut self.fleet_ctx(), c);
+                self.observe_fleet();
+                r
+            }
             Command::Help(topic) => {
                 let text = crate::commands::help(topic.as_deref())?;
                 self.print(&text);

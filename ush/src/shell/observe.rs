@@ -56,6 +56,7 @@ impl Shell {
             "Observer: a live page of {what} at {url} (for as long as this ush runs)"
         ));
         self.observe_tick();
+        self.observe_fleet();
         Ok(())
     }
 
@@ -133,6 +134,30 @@ impl Shell {
             Notice::Trace(_) => return,
         }
         w.dirty.insert(name.to_string());
+    }
+
+    /// After a `fleet` or `rollout` command: every pup of the fleet, one
+    /// row (and one timeline lane) each, named `NAME@HOST`.
+    pub(super) fn observe_fleet(&mut self) {
+        if self.watch.is_none() {
+            return;
+        }
+        let rows = crate::fleet::observe(&mut self.fleet_ctx());
+        let Some(w) = &self.watch else {
+            return;
+        };
+        w.observer.hub.update(|o| {
+            for (m, status, history) in &rows {
+                let label = m.label();
+                o.on_connect(&label, m.host.as_deref().unwrap_or("this host"));
+                if let Some(s) = status {
+                    o.on_status(&label, s);
+                }
+                if let Some(h) = history {
+                    o.on_history(&label, h);
+                }
+            }
+        });
     }
 
     /// Refreshes what changed, and what runs, from the pups (called by
