@@ -65,6 +65,19 @@ fn serve(req: tiny_http::Request, hub: &Arc<Hub>) {
         let _ = req.respond(tiny_http::Response::empty(405));
         return;
     }
+    // Only pages of this host: a web site whose name was made to resolve
+    // to 127.0.0.1 (DNS rebinding) sends its own name as the Host.
+    let host = req
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Host"))
+        .map(|h| h.value.as_str().to_string());
+    if !host.as_deref().is_some_and(local_host) {
+        let _ = req.respond(
+            text("forbidden: not a local page\n".into(), "text/plain").with_status_code(403),
+        );
+        return;
+    }
     // A page that went away mid-answer costs nothing but this answer.
     let _ = match path {
         "/" | "/index.html" => {
@@ -170,6 +183,15 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A Host header naming this host's loopback (with any port).
+fn local_host(h: &str) -> bool {
+    let name = match h.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => h.split(':').next().unwrap_or(""),
+    };
+    matches!(name, "127.0.0.1" | "localhost" | "::1")
+}
+
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -187,6 +209,16 @@ mod tests {
         assert_eq!(param("x=1&q=a+b", "q").as_deref(), Some("a b"));
         assert_eq!(param("q=%zz%4", "q").as_deref(), Some("%zz%4"));
         assert_eq!(param("x=1", "q"), None);
+    }
+
+    #[test]
+    fn only_loopback_hosts_are_served() {
+        for h in ["127.0.0.1:7780", "127.0.0.1", "localhost:1", "[::1]:7780"] {
+            assert!(local_host(h), "{h}");
+        }
+        for h in ["evil.example:7780", "127.0.0.1.evil.example", "", "[::2]:1"] {
+            assert!(!local_host(h), "{h}");
+        }
     }
 
     #[test]
