@@ -4,7 +4,8 @@
 //! needed), opens the page of a `ush --local` running the pizza program,
 //! ush runs the `.sd` update, and the DOM must show the procedures reach
 //! version 2 and the update's pause, without a reload and with no console
-//! error. A screenshot is saved as `target/observe-pizza.png`.
+//! error. Screenshots are saved as `target/observe-pizza-waiting.png` (the
+//! group waiting) and `target/observe-pizza.png` (version 2).
 //!
 //! Without `chromium` the test is skipped, except under CI=true, where it
 //! fails (`.ci/run` installs Debian's `chromium`).
@@ -198,6 +199,19 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
+/// Saves a screenshot of the whole page as `target/NAME`.
+fn shoot(b: &mut Browser, name: &str) {
+    let shot = b.call(
+        "Page.captureScreenshot",
+        json!({"format": "png", "captureBeyondViewport": true}),
+    );
+    let png = base64_decode(shot["data"].as_str().expect("screenshot data"));
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    let path = bin_dir().parent().expect("target dir").join(name);
+    std::fs::write(&path, &png).expect("save the screenshot");
+    eprintln!("observe_browser: screenshot in {}", path.display());
+}
+
 fn say(stdin: &mut ChildStdin, lines: &str) {
     stdin
         .write_all(lines.as_bytes())
@@ -261,6 +275,7 @@ fn the_page_shows_version_2_and_the_pause_in_chromium() {
                 .then_some(())
         },
     );
+    shoot(&mut b, "observe-pizza-waiting.png");
     let shown = eventually("the page to show version 2 and the pause", LIMIT, || {
         let v = b.eval(
             "(() => {
@@ -288,18 +303,7 @@ fn the_page_shows_version_2_and_the_pause_in_chromium() {
         "{out}"
     );
 
-    let shot = b.call(
-        "Page.captureScreenshot",
-        json!({"format": "png", "captureBeyondViewport": true}),
-    );
-    let png = base64_decode(shot["data"].as_str().expect("screenshot data"));
-    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-    let path = bin_dir()
-        .parent()
-        .expect("target dir")
-        .join("observe-pizza.png");
-    std::fs::write(&path, &png).expect("save the screenshot");
-    eprintln!("observe_browser: screenshot in {}", path.display());
+    shoot(&mut b, "observe-pizza.png");
 
     let errors = b.errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
