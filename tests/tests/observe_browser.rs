@@ -305,6 +305,18 @@ fn the_page_shows_version_2_and_the_pause_in_chromium() {
 
     shoot(&mut b, "observe-pizza.png");
 
+    // The search box marks the procedures whose names match.
+    b.eval(
+        "(() => { const s = document.getElementById('search'); s.value = 'bake'; \
+         s.dispatchEvent(new Event('input')); })()",
+    );
+    eventually("the search to mark bake_pizza", LIMIT, || {
+        let v = b.eval(
+            "[...document.querySelectorAll('#graph .node.match')].map(n => n.dataset.name).join(' ')",
+        );
+        (v == "bake_pizza").then_some(())
+    });
+
     let errors = b.errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     drop(b);
