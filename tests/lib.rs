@@ -309,9 +309,25 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `c`, collecting stdout and stderr lines.
     pub fn spawn(name: &str, mut c: Command) -> Daemon {
-        c.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        c.stdin(Stdio::null());
+        Daemon::spawn_piped(name, c)
+    }
+
+    /// As [`Daemon::spawn`], with a pipe to its standard input (a `ush`
+    /// reads a script from it line by line, as the test writes them).
+    pub fn spawn_with_stdin(name: &str, mut c: Command) -> (Daemon, std::process::ChildStdin) {
+        c.stdin(Stdio::piped());
+        let mut d = Daemon::spawn_piped(name, c);
+        let stdin = d
+            .child
+            .as_mut()
+            .and_then(|c| c.stdin.take())
+            .expect("piped");
+        (d, stdin)
+    }
+
+    fn spawn_piped(name: &str, mut c: Command) -> Daemon {
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
@@ -365,6 +381,29 @@ impl Daemon {
                 );
             }
             g = cv.wait_timeout(g, end - now).unwrap().0;
+        }
+    }
+
+    /// Waits for it to exit by itself, at most `limit`; its exit code
+    /// (`None`: killed by a signal). Panics with its output on a timeout.
+    #[track_caller]
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let mut c = self.child.take().expect("running");
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(s) = c.try_wait().expect("wait") {
+                return s.code();
+            }
+            if Instant::now() >= end {
+                let _ = c.kill();
+                let _ = c.wait();
+                panic!(
+                    "{} did not exit within {limit:?}; it printed:\n{}",
+                    self.name,
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 

@@ -176,6 +176,18 @@ next to the nearest records of both runs) and `test-update: N update points test
 states): K failed`; fails when K > 0.",
     },
     CommandDoc {
+        name: "observe",
+        args: "[--port N]",
+        summary: "serve a live web page of the programs this ush is connected to",
+        details: "Serves http://127.0.0.1:N/ (default port 7780; loopback only) in the \
+background for as long as this ush runs, and returns at once: the versions and their slots, \
+the call graph coloured by each procedure's committed version with the stack outlined and \
+pending groups with what they wait for, a timeline of loads, updates (with their pauses) and \
+reverts, and the program's output. The page updates itself (server-sent events); of a \
+program with more than 300 procedures it draws the changed ones, what is on the stack or \
+pending, and their callers, and finds others with its search box.",
+    },
+    CommandDoc {
         name: "stop",
         args: "",
         summary: "end the running program (the pup stays)",
@@ -389,6 +401,7 @@ mod tests {
             "output on",
             "expect x",
             "test-update a.uc b.uc --records x",
+            "observe --port 1",
             "stop",
             "debug on",
             "source f",

@@ -286,6 +286,44 @@ pub(crate) fn call_one(dial: &dyn Dial, m: &Member, req: Request) -> Result<Resp
 }
 
 /// Sends a request to every pup of the fleet in parallel.
+/// What the observer shows of each pup of the fleet (SPEC §5.6): its
+/// status and, when its journal records, its history; `None` where the
+/// pup did not answer.
+pub(crate) type Observed = Vec<(
+    Member,
+    Option<StatusInfo>,
+    Option<Vec<pup_client::proto::HistoryRow>>,
+)>;
+
+/// Reads [`Observed`] from every pup of the fleet, in parallel.
+pub(crate) fn observe(ctx: &mut Ctx<'_>) -> Observed {
+    let members = ctx.state.members.clone();
+    if members.is_empty() {
+        return Vec::new();
+    }
+    let status = call_all(ctx, &members, || Request::Status).unwrap_or_default();
+    let history = call_all(ctx, &members, || Request::History).unwrap_or_default();
+    let mut status = status.into_iter();
+    let mut history = history.into_iter();
+    members
+        .into_iter()
+        .map(|m| {
+            let s = match status.next() {
+                Some(Ok(Response::Status(s))) => Some(s),
+                _ => None,
+            };
+            let h = match history.next() {
+                Some(Ok(Response::History {
+                    journal: pup_client::proto::JournalState::On(_),
+                    rows,
+                })) => Some(rows),
+                _ => None,
+            };
+            (m, s, h)
+        })
+        .collect()
+}
+
 fn call_all(
     ctx: &mut Ctx<'_>,
     members: &[Member],

@@ -23,6 +23,9 @@
 //!   [`fleet::CONCURRENCY`] at once.
 //! - [`rollout`]: `rollout update`: strategies, health gates, halting,
 //!   progress and the final table (SPEC §5.5).
+//! - [`observe`]: `observe`'s web page (SPEC §5.6): state fed by the
+//!   shell, served by tiny_http on loopback; bounded whatever the program
+//!   prints, and a page that goes away ends only its own thread.
 //! - [`repl`]: rustyline, history, completion; notices printed while the
 //!   user types.
 //! - [`signals`]: SIGINT/SIGTERM/SIGHUP on their own thread; children are
@@ -40,6 +43,7 @@ mod fleet;
 mod format;
 mod link;
 mod local;
+mod observe;
 mod parse;
 mod repl;
 mod rollout;

@@ -205,6 +205,11 @@ pub(crate) enum Command {
     Rollout(crate::rollout::RolloutCmd),
     /// `test-update OLD NEW [CHANGES] --records RE [--for D] [--points N] [--allow-pending]`
     TestUpdate(crate::testupdate::TestUpdate),
+    /// `observe [--port N]` (SPEC §5.6)
+    Observe {
+        /// The port (default 7780; 0: any free one).
+        port: Option<u16>,
+    },
 }
 
 /// Splits a line into its commands at `;` outside quotes, dropping a
@@ -626,6 +631,18 @@ pub(crate) fn parse_command(words: &[String]) -> Result<Command, String> {
         }
         "help" | "?" => Command::Help(plain(1)?.positional.first().cloned()),
         "fleet" => Command::Fleet(crate::fleet::parse(rest)?),
+        "observe" => {
+            let a = split_args(cmd, rest, &["port"], &[])?;
+            a.at_most(cmd, 0)?;
+            let port = a
+                .opt("port")
+                .map(|p| {
+                    p.parse::<u16>()
+                        .map_err(|_| format!("observe: `{p}` is not a port number (0 to 65535)"))
+                })
+                .transpose()?;
+            Command::Observe { port }
+        }
         "rollout" => Command::Rollout(crate::rollout::parse(rest)?),
         "test-update" => {
             let a = split_args(cmd, rest, &["records", "for", "points"], &["allow-pending"])?;

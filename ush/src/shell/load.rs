@@ -93,6 +93,7 @@ impl Shell {
         let at = lines.len() - tail;
         lines.splice(at..at, statics);
         self.lines(lines);
+        self.observe_load(&name, version);
         Ok(())
     }
 

@@ -17,7 +17,8 @@
 //! The shell's parts: `conn` (connections and their state), `notices`
 //! (what pups send between replies), and one module per group of commands:
 //! `control` (run, stop, output, debug), `load`, `update` (update, wait,
-//! expect, abort) and `inspect` (status, stack, delta, graph, addr).
+//! expect, abort), `inspect` (status, stack, delta, graph, addr) and
+//! `observe` (the observer's feed).
 
 mod conn;
 mod control;
@@ -26,6 +27,7 @@ pub(crate) use history::when;
 mod inspect;
 pub(crate) mod load;
 mod notices;
+mod observe;
 #[cfg(test)]
 mod tests;
 mod update;
@@ -119,6 +121,8 @@ pub(crate) struct Shell {
     /// `output on|off` as last given per program: a later `connect` keeps
     /// it (under `--local` output starts on only until the user says).
     output_choice: std::collections::HashMap<String, bool>,
+    /// The observer, once `observe` started it (SPEC §5.6).
+    watch: Option<observe::Watch>,
 }
 
 /// A failed command: its message, already worded for the user.
@@ -156,6 +160,7 @@ impl Shell {
             depth: 0,
             fleet: crate::fleet::FleetState::default(),
             output_choice: std::collections::HashMap::new(),
+            watch: None,
         }
     }
 
@@ -250,6 +255,7 @@ impl Shell {
                 Ok(None) => Ok(()),
                 Err(e) => Err(e),
             };
+            self.observe_command_done();
             self.pump();
             self.refresh_names();
             match r {
@@ -315,7 +321,9 @@ impl Shell {
                 continue;
             }
             last = self.execute_at(&raw, &format!("{name}:{}", i + 1));
-            if last == Outcome::Stopped {
+            // `quit` ends the script now, not when the next line is read
+            // (a script on a pipe that stays open would hold ush).
+            if last == Outcome::Stopped || self.quit {
                 break;
             }
         }
@@ -416,8 +424,16 @@ impl Shell {
                 Ok(())
             }
             Command::Expect { pattern, timeout } => self.expect(&pattern, timeout),
-            Command::Fleet(c) => crate::fleet::run(&mut self.fleet_ctx(), c),
-            Command::Rollout(c) => crate::rollout::run(&mut self.fleet_ctx(), c),
+            Command::Fleet(c) => {
+                let r = crate::fleet::run(&mut self.fleet_ctx(), c);
+                self.observe_fleet();
+                r
+            }
+            Command::Rollout(c) => {
+                let r = crate::rollout::run(&mut self.fleet_ctx(), c);
+                self.observe_fleet();
+                r
+            }
             Command::Help(topic) => {
                 let text = crate::commands::help(topic.as_deref())?;
                 self.print(&text);
@@ -427,6 +443,7 @@ impl Shell {
                 let args = t.pup_args();
                 crate::testupdate::run(args, &self.base_dir, &mut *self.sink, &self.interrupt)
             }
+            Command::Observe { port } => self.observe(port),
         }
     }
 }

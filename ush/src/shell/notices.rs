@@ -41,6 +41,7 @@ impl Shell {
                 self.flush_partial(&n);
             }
         }
+        self.observe_tick();
     }
 
     /// Waits up to `max` for notices, printing them.
@@ -88,6 +89,7 @@ impl Shell {
     }
 
     pub(super) fn handle_notice(&mut self, name: &str, n: Notice) {
+        self.observe_notice(name, &n);
         let many = self.many();
         let tag = format::tag(name, many);
         let Some(c) = self.conns.get_mut(name) else {

@@ -75,6 +75,7 @@ impl Shell {
         cmd: &str,
     ) -> CmdResult {
         let name = name.to_string();
+        self.observe_update(&name, &info, cmd == "revert");
         let c = self.conn(&name);
         // The pup announces completion (even an immediate one) with a
         // notice; `wait` listens for it.
