@@ -288,6 +288,15 @@ fn the_page_shows_version_2_and_the_pause_in_chromium() {
         v.as_str().map(str::to_string)
     });
     assert!(shown.starts_with("program paused "), "{shown}");
+    // The finished update reads as finished, not as the journal's first
+    // (`pending`) row of it.
+    let row = eventually("the update's row to say complete", LIMIT, || {
+        let v = b.eval("document.querySelector('#timeline .ev.Update')?.textContent ?? ''");
+        v.as_str()
+            .filter(|t| t.contains("complete"))
+            .map(str::to_string)
+    });
+    assert!(!row.contains("pending"), "{row}");
     assert_eq!(
         b.eval("window.__notReloaded === true"),
         true,

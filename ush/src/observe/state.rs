@@ -193,6 +193,11 @@ struct Pup {
     timeline_dropped: u64,
     /// The timeline came from the journal (not from events).
     from_journal: bool,
+    /// How each update this ush saw end ended, by its version: the
+    /// journal's row of an update may still say `pending` when ush reads
+    /// it (the pup writes the ending after the notice), and the page must
+    /// not show a finished update as pending.
+    ended: BTreeMap<u64, String>,
     output: Output,
 }
 
@@ -386,10 +391,8 @@ impl Observed {
     pub(crate) fn on_update_ended(&mut self, name: &str, e: &UpdateEnded) {
         let p = self.pup(name);
         p.pending.retain(|g| g.to != e.to);
-        if p.from_journal {
-            return;
-        }
         let word = ending_word(&e.ending).to_string();
+        p.ended.insert(e.to, word.clone());
         for r in p.timeline.iter_mut().rev() {
             match r {
                 Row::Update { to, outcome, .. } | Row::Revert { to, outcome, .. }
@@ -411,7 +414,12 @@ impl Observed {
         p.timeline.clear();
         p.timeline_dropped = 0;
         for r in rows {
-            let outcome = outcome_word(&r.outcome);
+            let mut outcome = outcome_word(&r.outcome);
+            if matches!(r.outcome, EntryOutcome::Pending)
+                && let Some(w) = r.version.and_then(|v| p.ended.get(&v))
+            {
+                outcome = w.clone();
+            }
             let row = match r.kind {
                 EntryKind::Load => Row::Load {
                     at_ms: r.at_ms,
@@ -817,6 +825,52 @@ mod tests {
             (Some("work"), Some(2))
         );
         assert_eq!(work["changed"], true);
+    }
+
+    /// The pup journals an update's ending after its notice: a history
+    /// read in between still says `pending`, and the page must show what
+    /// ush saw end instead.
+    #[test]
+    fn an_ended_update_is_not_shown_pending_by_a_journal_read_too_early() {
+        use pup_client::proto::ClientId;
+        let mut o = Observed::default();
+        o.on_load("p", 1, 10, &procs(&[("main", &[])]));
+        let row = |seq, kind, from, version, outcome| HistoryRow {
+            seq,
+            at_ms: 5,
+            kind,
+            who: ClientId::default(),
+            from,
+            version,
+            code_of: None,
+            outcome,
+            pause_ns: Some(200_000),
+        };
+        let rows = [
+            row(1, EntryKind::Load, None, Some(1), EntryOutcome::Done),
+            row(
+                2,
+                EntryKind::Update,
+                Some(1),
+                Some(2),
+                EntryOutcome::Pending,
+            ),
+        ];
+        o.on_history("p", &rows);
+        let outcome = |o: &Observed| o.view("")["pups"][0]["timeline"][1]["outcome"].clone();
+        assert_eq!(outcome(&o), "pending");
+        o.on_update_ended("p", &ended(2, Ending::Complete));
+        assert_eq!(
+            outcome(&o),
+            "complete",
+            "the notice marks the journal's row"
+        );
+        o.on_history("p", &rows);
+        assert_eq!(
+            outcome(&o),
+            "complete",
+            "a stale journal read does not undo it"
+        );
     }
 
     #[test]
