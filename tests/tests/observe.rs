@@ -352,3 +352,45 @@ fn a_fleet_rollout_shows_one_row_and_lane_per_pup() {
         assert!(u["pause_ns"].as_u64().is_some(), "{u}");
     }
 }
+
+/// The page follows a rollout while it runs: while the canary soaks,
+/// it shows the fleet half-updated, before the rollout ends.
+#[test]
+fn a_rollout_is_shown_pup_by_pup_while_it_runs() {
+    let env = Env::new();
+    env.write(
+        "g1.uc",
+        "int step(int n) { return n + 1; }\nmain() { int i = 0; while (1) { i = step(i); sleep_ms(5); } }\n",
+    );
+    env.write(
+        "g2.uc",
+        "int step(int n) { return n + 2; }\nmain() { int i = 0; while (1) { i = step(i); sleep_ms(5); } }\n",
+    );
+    let mut c = env.command("ush");
+    c.args(["--local", "--color", "never"]);
+    let (ush, mut stdin) = Daemon::spawn_with_stdin("ush", c);
+    say(&mut stdin, "fleet ga gb\n");
+    let port = observe(&ush, &mut stdin);
+    say(
+        &mut stdin,
+        "rollout load 1 g1.uc\nrollout load 2 g2.uc\nrollout run\nrollout update 2 --strategy canary 1 --soak 4s\nsleep 30s\n",
+    );
+    // One pup at version 2 and one still at 1, seen while the soak holds
+    // the second batch back.
+    eventually(
+        "the page to show one pup updated and one not",
+        LIMIT,
+        || {
+            let s = state(port);
+            let pups = s["pups"].as_array()?;
+            let at = |v: u64| pups.iter().filter(|p| p["hrvn"] == v).count();
+            (pups.len() == 2 && at(2) == 1 && at(1) == 1).then_some(())
+        },
+    );
+    assert!(
+        !ush.output().contains("rollout: 2 pups: 2 updated"),
+        "the half-updated fleet was only seen after the rollout ended:\n{}",
+        ush.output()
+    );
+    ush.wait_line(|l| l.starts_with("rollout: 2 pups: 2 updated"), LIMIT);
+}

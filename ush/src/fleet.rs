@@ -77,6 +77,9 @@ pub(crate) struct Ctx<'a> {
     pub interrupt: &'a AtomicBool,
     /// The fleet.
     pub state: &'a mut FleetState,
+    /// The observer's state, while `observe` serves: a rollout shows each
+    /// pup's new state on the page as soon as that pup is done.
+    pub observer: Option<&'a crate::observe::Hub>,
 }
 
 impl Ctx<'_> {
@@ -298,6 +301,11 @@ pub(crate) type Observed = Vec<(
 /// Reads [`Observed`] from every pup of the fleet, in parallel.
 pub(crate) fn observe(ctx: &mut Ctx<'_>) -> Observed {
     let members = ctx.state.members.clone();
+    observe_members(ctx, members)
+}
+
+/// Status and history of `members` (in parallel), for the observer.
+pub(crate) fn observe_members(ctx: &mut Ctx<'_>, members: Vec<Member>) -> Observed {
     if members.is_empty() {
         return Vec::new();
     }
@@ -749,4 +757,21 @@ mod tests {
             ]
         );
     }
+}
+
+/// Puts what [`observe`] read on the observer's page: one row (and one
+/// timeline lane) per pup, named `NAME@HOST`.
+pub(crate) fn publish(hub: &crate::observe::Hub, rows: &Observed) {
+    hub.update(|o| {
+        for (m, status, history) in rows {
+            let label = m.label();
+            o.on_connect(&label, m.host.as_deref().unwrap_or("this host"));
+            if let Some(s) = status {
+                o.on_status(&label, s);
+            }
+            if let Some(h) = history {
+                o.on_history(&label, h);
+            }
+        }
+    });
 }

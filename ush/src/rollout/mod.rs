@@ -526,6 +526,12 @@ fn run_batch(
                         version,
                         time: Some(t),
                     };
+                    // The page follows the rollout pup by pup, not only
+                    // once it has ended.
+                    if let Some(hub) = ctx.observer {
+                        let seen = crate::fleet::observe_members(ctx, vec![members[i].clone()]);
+                        crate::fleet::publish(hub, &seen);
+                    }
                     let failed = rows
                         .iter()
                         .filter(|r| r.end.as_ref().is_some_and(End::failed))

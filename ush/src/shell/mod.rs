@@ -173,6 +173,7 @@ impl Shell {
             settings: &self.settings,
             interrupt: &self.interrupt,
             state: &mut self.fleet,
+            observer: self.watch.as_ref().map(|w| w.hub()),
         }
     }
 

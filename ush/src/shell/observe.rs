@@ -27,6 +27,13 @@ pub(super) struct Watch {
     last: std::collections::HashMap<String, Instant>,
 }
 
+impl Watch {
+    /// The state the page shows.
+    pub(super) fn hub(&self) -> &crate::observe::Hub {
+        &self.observer.hub
+    }
+}
+
 impl Shell {
     /// `observe [--port N]`.
     pub(super) fn observe(&mut self, port: Option<u16>) -> CmdResult {
@@ -143,21 +150,9 @@ impl Shell {
             return;
         }
         let rows = crate::fleet::observe(&mut self.fleet_ctx());
-        let Some(w) = &self.watch else {
-            return;
-        };
-        w.observer.hub.update(|o| {
-            for (m, status, history) in &rows {
-                let label = m.label();
-                o.on_connect(&label, m.host.as_deref().unwrap_or("this host"));
-                if let Some(s) = status {
-                    o.on_status(&label, s);
-                }
-                if let Some(h) = history {
-                    o.on_history(&label, h);
-                }
-            }
-        });
+        if let Some(w) = &self.watch {
+            crate::fleet::publish(&w.observer.hub, &rows);
+        }
     }
 
     /// Refreshes what changed, and what runs, from the pups (called by
