@@ -668,6 +668,23 @@ pub(crate) fn stop_all(ctx: &mut Ctx<'_>) -> CmdResult {
     report(ctx, "stop", &members, &res, "program stopped", t0)
 }
 
+/// Puts what [`observe`] read on the observer's page: one row (and one
+/// timeline lane) per pup, named `NAME@HOST`.
+pub(crate) fn publish(hub: &crate::observe::Hub, rows: &Observed) {
+    hub.update(|o| {
+        for (m, status, history) in rows {
+            let label = m.label();
+            o.on_connect(&label, m.host.as_deref().unwrap_or("this host"));
+            if let Some(s) = status {
+                o.on_status(&label, s);
+            }
+            if let Some(h) = history {
+                o.on_history(&label, h);
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -757,21 +774,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// Puts what [`observe`] read on the observer's page: one row (and one
-/// timeline lane) per pup, named `NAME@HOST`.
-pub(crate) fn publish(hub: &crate::observe::Hub, rows: &Observed) {
-    hub.update(|o| {
-        for (m, status, history) in rows {
-            let label = m.label();
-            o.on_connect(&label, m.host.as_deref().unwrap_or("this host"));
-            if let Some(s) = status {
-                o.on_status(&label, s);
-            }
-            if let Some(h) = history {
-                o.on_history(&label, h);
-            }
-        }
-    });
 }
