@@ -308,21 +308,7 @@ impl FnCx<'_, '_> {
                 && !matches!(a.kind, ast::ExprKind::Str(_))
                 && let Some(found) = self.char_array(a)
             {
-                let place = found?;
-                return Some(Expr {
-                    ty: None,
-                    kind: ExprKind::Printf {
-                        pieces: vec![
-                            FmtPiece::Conv {
-                                spec: "%s".into(),
-                                conv: 's',
-                            },
-                            FmtPiece::Lit("\n".into()),
-                        ],
-                        args: vec![PrintArg::CharArray(place)],
-                    },
-                    span,
-                });
+                return Some(puts_of(PrintArg::CharArray(found?), span));
             }
             // puts("text") prints the text and a newline: a printf.
             return match args {
@@ -341,20 +327,7 @@ impl FnCx<'_, '_> {
                 }),
                 [a] => {
                     let arg = self.c_string(a, "`puts` takes a string")?;
-                    Some(Expr {
-                        ty: None,
-                        kind: ExprKind::Printf {
-                            pieces: vec![
-                                FmtPiece::Conv {
-                                    spec: "%s".into(),
-                                    conv: 's',
-                                },
-                                FmtPiece::Lit("\n".into()),
-                            ],
-                            args: vec![arg],
-                        },
-                        span,
-                    })
+                    Some(puts_of(arg, span))
                 }
                 _ => {
                     self.err("`puts` takes one argument", span, "expected `puts(s)`");
@@ -683,6 +656,24 @@ pub fn parse_format(text: &str) -> Result<Vec<FmtPiece>, String> {
         pieces.push(FmtPiece::Lit(lit_text));
     }
     Ok(pieces)
+}
+
+/// `puts(s)`: `printf("%s\n", s)`.
+fn puts_of(arg: PrintArg, span: Span) -> Expr {
+    Expr {
+        ty: None,
+        kind: ExprKind::Printf {
+            pieces: vec![
+                FmtPiece::Conv {
+                    spec: "%s".into(),
+                    conv: 's',
+                },
+                FmtPiece::Lit("\n".into()),
+            ],
+            args: vec![arg],
+        },
+        span,
+    }
 }
 
 #[cfg(test)]

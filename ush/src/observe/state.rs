@@ -827,24 +827,37 @@ mod tests {
         assert_eq!(work["changed"], true);
     }
 
+    /// A journal row of `kind` at 5 ms.
+    fn history_row(
+        seq: u64,
+        kind: EntryKind,
+        from: Option<u64>,
+        version: Option<u64>,
+        outcome: EntryOutcome,
+        pause_ns: Option<u64>,
+    ) -> HistoryRow {
+        HistoryRow {
+            seq,
+            at_ms: 5,
+            kind,
+            who: pup_client::proto::ClientId::default(),
+            from,
+            version,
+            code_of: None,
+            outcome,
+            pause_ns,
+        }
+    }
+
     /// The pup journals an update's ending after its notice: a history
     /// read in between still says `pending`, and the page must show what
     /// ush saw end instead.
     #[test]
     fn an_ended_update_is_not_shown_pending_by_a_journal_read_too_early() {
-        use pup_client::proto::ClientId;
         let mut o = Observed::default();
         o.on_load("p", 1, 10, &procs(&[("main", &[])]));
-        let row = |seq, kind, from, version, outcome| HistoryRow {
-            seq,
-            at_ms: 5,
-            kind,
-            who: ClientId::default(),
-            from,
-            version,
-            code_of: None,
-            outcome,
-            pause_ns: Some(200_000),
+        let row = |seq, kind, from, version, outcome| {
+            history_row(seq, kind, from, version, outcome, Some(200_000))
         };
         let rows = [
             row(1, EntryKind::Load, None, Some(1), EntryOutcome::Done),
@@ -875,23 +888,15 @@ mod tests {
 
     #[test]
     fn the_journal_replaces_the_timeline_and_carries_pauses() {
-        use pup_client::proto::ClientId;
         let mut o = Observed::default();
         o.on_load("p", 1, 10, &procs(&[("main", &[])]));
-        let row = |seq, kind, from, version, pause_ns| HistoryRow {
-            seq,
-            at_ms: 5,
-            kind,
-            who: ClientId::default(),
-            from,
-            version,
-            code_of: None,
-            outcome: EntryOutcome::Ended {
-                ending: Ending::Complete,
-                applied: 1,
-                not_applied: Vec::new(),
-            },
-            pause_ns,
+        let complete = || EntryOutcome::Ended {
+            ending: Ending::Complete,
+            applied: 1,
+            not_applied: Vec::new(),
+        };
+        let row = |seq, kind, from, version, pause_ns| {
+            history_row(seq, kind, from, version, complete(), pause_ns)
         };
         o.on_history(
             "p",

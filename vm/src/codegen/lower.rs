@@ -353,18 +353,11 @@ impl Tx<'_, '_, '_> {
         self.b.switch_to_block(fail);
         let ctx = self.iconst(self.env.ctx as i64);
         let lw = self.iconst((len as u64 | (write as u64) << 63) as i64);
-        let [fp, pc, sp] = self.here(span);
-        self.call_rt(
+        self.call_rt_at(
             runtime::rt_bad_access as *const () as u64,
-            &[ctx, addr, lw, fp, pc, sp],
-            &[
-                types::I64,
-                types::I64,
-                types::I64,
-                types::I64,
-                types::I64,
-                types::I32,
-            ],
+            &[ctx, addr, lw],
+            &[types::I64; 3],
+            span,
             None,
         );
         self.b.ins().trap(TrapCode::unwrap_user(2));
@@ -469,6 +462,26 @@ impl Tx<'_, '_, '_> {
         let fv = self.iconst(f as i64);
         let call = self.b.ins().call_indirect(sr, fv, args);
         self.b.inst_results(call).first().copied()
+    }
+
+    /// [`Self::call_rt`] of a runtime entry that may stop the program:
+    /// `args` followed by the position arguments of [`Self::here`].
+    fn call_rt_at(
+        &mut self,
+        f: u64,
+        args: &[Value],
+        tys: &[clif::Type],
+        span: u32,
+        ret: Option<clif::Type>,
+    ) -> Option<Value> {
+        let at = self.here(span);
+        let vals: Vec<Value> = args.iter().copied().chain(at).collect();
+        let tys: Vec<clif::Type> = tys
+            .iter()
+            .copied()
+            .chain([types::I64, types::I64, types::I32])
+            .collect();
+        self.call_rt(f, &vals, &tys, ret)
     }
 
     fn sigref(&mut self, s: clif::Signature) -> SigRef {
@@ -1261,19 +1274,12 @@ impl Tx<'_, '_, '_> {
                 let ctx = self.iconst(self.env.ctx as i64);
                 let w = self.b.ins().iconst(types::I32, *which as i64);
                 let ap = self.b.ins().stack_addr(types::I64, ss, 0);
-                let [fp, pc, sp] = self.here(span);
                 let r = self
-                    .call_rt(
+                    .call_rt_at(
                         runtime::rt_libc as *const () as u64,
-                        &[ctx, w, ap, fp, pc, sp],
-                        &[
-                            types::I64,
-                            types::I32,
-                            types::I64,
-                            types::I64,
-                            types::I64,
-                            types::I32,
-                        ],
+                        &[ctx, w, ap],
+                        &[types::I64, types::I32, types::I64],
+                        span,
                         Some(types::I64),
                     )
                     .expect("rt_libc returns a value");
@@ -1433,18 +1439,11 @@ impl Tx<'_, '_, '_> {
         if kinds.contains(&ConvKind::CStr) {
             // A `%s` of a pointer reads the program's memory, with checks
             // that stop the program at this printf.
-            let [fp, pc, sp] = self.here(span);
-            self.call_rt(
+            self.call_rt_at(
                 runtime::rt_printf_at as *const () as u64,
-                &[ctx, d, a, fp, pc, sp],
-                &[
-                    types::I64,
-                    types::I64,
-                    types::I64,
-                    types::I64,
-                    types::I64,
-                    types::I32,
-                ],
+                &[ctx, d, a],
+                &[types::I64; 3],
+                span,
                 None,
             );
         } else {
@@ -1491,11 +1490,12 @@ impl Tx<'_, '_, '_> {
                     Builtin::Realloc => (runtime::rt_realloc as *const () as u64, true),
                     _ => (runtime::rt_free as *const () as u64, false),
                 };
-                if matches!(which, Builtin::Realloc | Builtin::Free) {
-                    vals.extend(self.here(span));
-                    tys.extend([types::I64, types::I64, types::I32]);
-                }
-                Ok(self.call_rt(f, &vals, &tys, ret.then_some(types::I64)))
+                let ret = ret.then_some(types::I64);
+                Ok(if matches!(which, Builtin::Realloc | Builtin::Free) {
+                    self.call_rt_at(f, &vals, &tys, span, ret)
+                } else {
+                    self.call_rt(f, &vals, &tys, ret)
+                })
             }
             Builtin::SleepMs => {
                 let [ms] = args else {
